@@ -1,0 +1,1 @@
+"""Carrier connectors: each module maps its raw tracking codes onto the normalised statuses."""

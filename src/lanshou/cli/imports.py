@@ -1,0 +1,81 @@
+"""`lanshou import orders|tracking|feedback FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from lanshou.cli.common import console, count_lines, database, err_console, progress_bar
+from lanshou.files.tabular import FileRefused
+from lanshou.imports.report import ImportReport
+
+app = typer.Typer(help="Import platform export files and tracking/feedback files. 导入订单、物流、评价文件")
+
+FileArg = Annotated[Path, typer.Argument(help="CSV (UTF-8/GB18030) or XLSX file")]
+ShopOpt = Annotated[str | None, typer.Option("--shop", help="shop name when the file has none / 店铺名")]
+TzOpt = Annotated[str | None, typer.Option("--timezone", help="timezone of naive times, e.g. Asia/Shanghai")]
+RejectsOpt = Annotated[Path | None, typer.Option("--rejects", help="where to write rejected rows (CSV)")]
+
+
+@app.command("orders")
+def import_orders_cmd(
+    file: FileArg,
+    fmt: Annotated[str, typer.Option("--format", help="generic, taobao, taobao-items, douyin, aliexpress")] = "generic",
+    shop: ShopOpt = None,
+    timezone: TzOpt = None,
+    rejects: RejectsOpt = None,
+) -> None:
+    """Import an orders file. 导入订单."""
+    from lanshou.imports.orders import import_orders
+
+    _run(lambda progress: import_orders(database(), file, fmt, shop, timezone, rejects, progress), file)
+
+
+@app.command("tracking")
+def import_tracking_cmd(file: FileArg, timezone: TzOpt = None, rejects: RejectsOpt = None) -> None:
+    """Import a tracking events file. 导入物流轨迹."""
+    from lanshou.imports.tracking import import_tracking
+
+    _run(lambda progress: import_tracking(database(), file, timezone, rejects, progress), file)
+
+
+@app.command("feedback")
+def import_feedback_cmd(file: FileArg, shop: ShopOpt = None, timezone: TzOpt = None, rejects: RejectsOpt = None) -> None:
+    """Import a buyer feedback file. 导入评价."""
+    from lanshou.imports.feedback import import_feedback
+
+    _run(lambda progress: import_feedback(database(), file, shop, timezone, rejects, progress), file)
+
+
+def _run(job, file: Path) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with progress_bar(f"importing {file.name}", count_lines(file)) as progress:
+            report = job(progress)
+    except FileRefused as exc:
+        err_console.print(f"[red]refused / 拒绝导入:[/] {exc}")
+        raise typer.Exit(2) from None
+    print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def print_report(report: ImportReport) -> None:
+    table = RichTable(title=f"{report.kind} import · {Path(report.file).name} ({report.fmt})")
+    table.add_column("rows read 读取行")
+    table.add_column("new 新增")
+    table.add_column("updated 更新")
+    table.add_column("unchanged 未变")
+    table.add_column("rejected 拒绝")
+    table.add_row(str(report.rows), str(report.inserted), str(report.updated), str(report.unchanged),
+                  f"[red]{report.rejected_count}[/]" if report.rejected_count else "0")
+    console.print(table)
+    for error in report.rejected[:20]:
+        console.print(f"  [red]✗[/] {escape(str(error))}")
+    if report.rejected_count > 20:
+        console.print(f"  … and {report.rejected_count - 20} more")
+    if report.rejected_path:
+        console.print(f"rejected rows written to / 拒绝行已写入: {report.rejected_path}")

@@ -1,0 +1,168 @@
+"""Tables. Times are naive UTC; money is Numeric; natural keys make bulk upserts single statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="Asia/Shanghai"),
+    Column("settings", Text, nullable=False, server_default="{}"),  # JSON: rule-pack overrides, cutoff...
+    UniqueConstraint("platform", "name"),
+)
+
+buyers = Table(
+    "buyers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("buyer_key", String(200), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("phone", String(64), nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("masked", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint("platform", "buyer_key"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("paid_at", DateTime),
+    Column("is_presale", Boolean, nullable=False, server_default="0"),
+    Column("promised_ship_by", DateTime),
+    Column("buyer_key", String(200), nullable=False, server_default=""),
+    Column("receiver_name", String(200), nullable=False, server_default=""),
+    Column("receiver_phone", String(64), nullable=False, server_default=""),
+    Column("province", String(64), nullable=False, server_default=""),
+    Column("city", String(64), nullable=False, server_default=""),
+    Column("district", String(64), nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("buyer_message", Text, nullable=False, server_default=""),
+    Column("order_amount", Numeric(14, 2)),
+    Column("buyer_data_masked", Boolean, nullable=False, server_default="0"),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("shop_id", "order_no"),
+    CheckConstraint(
+        "status IN ('pending_payment','paid','shipped','delivered','completed','cancelled','refunded')",
+        name="status_known",
+    ),
+)
+Index("ix_orders_paid_at", orders.c.paid_at)
+Index("ix_orders_promised_ship_by", orders.c.promised_ship_by)
+Index("ix_orders_receiver_phone", orders.c.receiver_phone)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("line_key", String(128), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("category", String(128), nullable=False, server_default=""),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Numeric(14, 2)),
+    UniqueConstraint("shop_id", "order_no", "line_key"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+parcels = Table(
+    "parcels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("tracking_no", String(64), nullable=False),
+    Column("shipped_at", DateTime),
+    UniqueConstraint("tracking_no"),
+)
+Index("ix_parcels_order", parcels.c.shop_id, parcels.c.order_no)
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tracking_no", String(64), nullable=False),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("event_time", DateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("raw_status", String(64), nullable=False, server_default=""),
+    Column("location", String(200), nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    UniqueConstraint("tracking_no", "event_time", "raw_status"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("rating", Integer),
+    Column("tags", Text, nullable=False, server_default=""),  # '|'-separated, as in the files
+    Column("content", Text, nullable=False, server_default=""),
+    UniqueConstraint("shop_id", "order_no", "created_at"),
+    CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
+)
+Index("ix_feedback_order", feedback.c.shop_id, feedback.c.order_no)
+
+# The order's timeline: every automatic decision and import change, with its reason.
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_order_events_order", order_events.c.shop_id, order_events.c.order_no)
+
+__all__ = [
+    "buyers",
+    "feedback",
+    "metadata",
+    "order_events",
+    "order_lines",
+    "orders",
+    "parcels",
+    "shops",
+    "tracking_events",
+]

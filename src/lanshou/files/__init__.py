@@ -1,0 +1,1 @@
+"""File adapters: reading merchants' CSV/XLSX exports and writing safe exports."""

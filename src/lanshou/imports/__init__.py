@@ -1,0 +1,1 @@
+"""Import use cases: read a file, validate rows, store good ones in batches, report bad ones."""

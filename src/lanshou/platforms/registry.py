@@ -1,0 +1,12 @@
+"""Import every format module once so each registers itself (no if-chains on format names)."""
+
+from __future__ import annotations
+
+import importlib
+
+FORMAT_MODULES = ("lanshou.platforms.generic",)
+
+
+def load_formats() -> None:
+    for module in FORMAT_MODULES:
+        importlib.import_module(module)

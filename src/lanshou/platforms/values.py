@@ -1,0 +1,108 @@
+"""Cell parsers shared by every reader. Each raises ValueError with a message a merchant understands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "t"})
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "否", "f", ""})
+MISSING = frozenset({"", "-", "--", "null", "none", "nan"})
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r}") from None
+
+
+def clean_id(text: str) -> str:
+    """Undo spreadsheet protection of long ids: ="123", leading ', leading TAB."""
+    value = text.strip().lstrip("\t'").strip()
+    if value.startswith('="') and value.endswith('"'):
+        value = value[2:-1]
+    elif value.startswith("=") and value[1:].isdigit():
+        value = value[1:]
+    return value.strip()
+
+
+def is_missing(text: str) -> bool:
+    return text.strip().lower() in MISSING
+
+
+def parse_time(text: str, tz: tzinfo) -> datetime:
+    """A time in the file -> naive UTC. Naive times are the shop's local time (fold=0 on DST gaps)."""
+    value = text.strip().replace("/", "-")
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not a date/time: {text!r} (expected YYYY-MM-DD HH:MM:SS)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_optional_time(text: str, tz: tzinfo) -> datetime | None:
+    return None if is_missing(text) else parse_time(text, tz)
+
+
+def parse_quantity(text: str) -> int:
+    value = text.strip()
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"quantity is not a number: {text!r}") from None
+    if number != number.to_integral_value():
+        raise ValueError(f"quantity must be a whole number: {text!r}")
+    if number <= 0:
+        raise ValueError(f"quantity must be positive: {text!r}")
+    return int(number)
+
+
+def parse_money(text: str) -> Decimal | None:
+    value = text.strip().replace(",", "").lstrip("¥￥$").strip()
+    if value.lower() in MISSING:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {text!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {text!r}")
+    if amount < 0:
+        raise ValueError(f"amount must not be negative: {text!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ValueError(f"not a yes/no value: {text!r} (expected 1/0, true/false, 是/否)")
+
+
+def parse_rating(text: str) -> int | None:
+    value = text.strip()
+    if value.lower() in MISSING:
+        return None
+    try:
+        rating = int(Decimal(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"rating is not a number: {text!r}") from None
+    if not 1 <= rating <= 5:
+        raise ValueError(f"rating must be 1-5: {text!r}")
+    return rating
+
+
+def is_masked(text: str) -> bool:
+    """Douyin sends buyer data encrypted (密文) as ##… or $$… unless the merchant decrypts it."""
+    value = text.strip()
+    return value.startswith(("##", "$$")) or (value.startswith("#") and value.endswith("#") and len(value) > 2)
