@@ -1,0 +1,145 @@
+"""Generic orders file: parsing, rejects, idempotency, updates — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from lanshou.db import schema as s
+from lanshou.files.tabular import FileRefused
+from lanshou.imports.orders import import_orders
+
+HEADER = ("platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"
+          "buyer_phone,province,city,district,address,buyer_message,sku,title,category,quantity,unit_price,"
+          "order_amount,carrier,tracking_no,shipped_at")
+
+
+def write(path: Path, rows: list[str], encoding: str = "utf-8", header: str = HEADER) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding=encoding)
+    return path
+
+
+ROW_A1 = ('tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
+          '13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-1,保温杯,家居,2,59.00,118.00,,,')
+ROW_A2 = ('tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
+          '13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-2,杯套,家居,1,10.00,118.00,,,')
+ROW_B = ("douyin,抖音小店,'2000000000000002,paid,2026-11-02 09:00:00,2026-11-02 09:01:00,是,,,李四,"
+         "13900001111,广东省,深圳市,南山区,科技园2号,,SKU-9,发夹,配饰,3,5.50,16.50,zto,ZT0001,")
+
+
+def count(engine: Engine, table: s.Table) -> int:  # type: ignore[name-defined]
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_generic_import_stores_orders_lines_parcels(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "orders.csv", [ROW_A1, ROW_A2, ROW_B])
+    report = import_orders(engine, path, rejects=tmp_path / "rej.csv")
+    assert report.ok and report.inserted == 2 and report.lines == 3
+    with engine.connect() as conn:
+        order = conn.execute(select(s.orders).where(s.orders.c.order_no == "1000000000000001")).one()
+        assert order.paid_at == datetime(2026, 11, 1, 2, 5)  # 10:05 Shanghai is 02:05 UTC
+        assert order.order_amount == Decimal("118.00")
+        assert order.receiver_phone == "13812345678"  # stored whole; masked only when shown
+        presale = conn.execute(select(s.orders.c.is_presale).where(s.orders.c.order_no == "2000000000000002"))
+        assert presale.scalar_one() is True
+        parcel = conn.execute(select(s.parcels)).one()
+        assert (parcel.carrier, parcel.tracking_no) == ("zto", "ZT0001")
+    assert count(engine, s.order_lines) == 3
+
+
+def test_reimport_is_idempotent_and_updates_status(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "orders.csv", [ROW_A1, ROW_A2, ROW_B])
+    import_orders(engine, path, rejects=tmp_path / "rej.csv")
+    again = import_orders(engine, path, rejects=tmp_path / "rej.csv")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert count(engine, s.orders) == 2 and count(engine, s.order_lines) == 3
+
+    shipped = ROW_B.replace(",paid,", ",shipped,").replace("zto,ZT0001,", "zto,ZT0001,2026-11-02 18:00:00")
+    updated = import_orders(engine, write(tmp_path / "update.csv", [shipped]), rejects=tmp_path / "rej.csv")
+    assert (updated.inserted, updated.updated) == (0, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(s.orders.c.status).where(s.orders.c.order_no == "2000000000000002")).scalar_one() == "shipped"
+        assert count(engine, s.parcels) == 1
+        timeline = conn.execute(select(s.order_events.c.detail)).scalars().all()
+    assert any("paid -> shipped" in d for d in timeline)
+
+
+def test_illegal_transition_is_rejected_and_order_kept(engine: Engine, tmp_path: Path) -> None:
+    shipped = ROW_B.replace(",paid,", ",shipped,")
+    import_orders(engine, write(tmp_path / "a.csv", [shipped]), rejects=tmp_path / "rej.csv")
+    back = import_orders(engine, write(tmp_path / "b.csv", [ROW_B]), rejects=tmp_path / "rej.csv")
+    assert back.rejected_count == 1 and "shipped -> paid" in back.rejected[0].reason
+    with engine.connect() as conn:
+        assert conn.execute(select(s.orders.c.status)).scalar_one() == "shipped"
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "reason"),
+    [
+        (ROW_B.replace("2026-11-02 09:00:00", "2026-13-45 99:00"), "created_at", "not a date/time"),
+        (ROW_B.replace(",3,5.50,", ",-3,5.50,"), "quantity", "must be positive"),
+        (ROW_B.replace("douyin,", "ebay,"), "platform", "unknown platform"),
+        (ROW_B.replace("SKU-9", ""), "sku", "missing sku"),
+        (ROW_B.replace(",是,", ",maybe,"), "is_presale", "yes/no"),
+    ],
+)
+def test_bad_rows_are_reported_and_good_rows_go_in(
+    sqlite_engine: Engine, tmp_path: Path, bad: str, column: str, reason: str
+) -> None:
+    path = write(tmp_path / "orders.csv", [ROW_A1, bad, ROW_A2])
+    rejects = tmp_path / "rej.csv"
+    report = import_orders(sqlite_engine, path, rejects=rejects)
+    assert report.rejected_count == 1
+    error = report.rejected[0]
+    assert (error.file, error.line, error.column) == ("orders.csv", 3, column)
+    assert reason in error.reason
+    assert count(sqlite_engine, s.order_lines) == 2  # both good lines of order A
+    with rejects.open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["file", "line", "column", "reason"]
+    assert rows[1][:3] == ["orders.csv", "3", column]
+
+
+def test_missing_required_column_refuses_the_file(sqlite_engine: Engine, tmp_path: Path) -> None:
+    header = HEADER.replace("quantity,", "")
+    path = write(tmp_path / "orders.csv", ["x"], header=header)
+    with pytest.raises(FileRefused, match="quantity"):
+        import_orders(sqlite_engine, path, rejects=tmp_path / "rej.csv")
+    assert count(sqlite_engine, s.orders) == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_encodings_are_detected(sqlite_engine: Engine, tmp_path: Path, encoding: str) -> None:
+    path = write(tmp_path / "orders.csv", [ROW_A1, ROW_B], encoding=encoding)
+    report = import_orders(sqlite_engine, path, rejects=tmp_path / "rej.csv")
+    assert report.ok and report.inserted == 2
+    with sqlite_engine.connect() as conn:
+        names = set(conn.execute(select(s.shops.c.name)).scalars())
+    assert names == {"旗舰店", "抖音小店"}
+
+
+def test_xlsx_is_read(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in [HEADER, ROW_B]:
+        sheet.append(next(csv.reader([line])))
+    path = tmp_path / "orders.xlsx"
+    book.save(path)
+    report = import_orders(sqlite_engine, path, rejects=tmp_path / "rej.csv")
+    assert report.ok and report.inserted == 1
+
+
+def test_timezone_option_reads_naive_times(sqlite_engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "orders.csv", [ROW_B])
+    import_orders(sqlite_engine, path, timezone="UTC", rejects=tmp_path / "rej.csv")
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(s.orders.c.paid_at)).scalar_one() == datetime(2026, 11, 2, 9, 1)
