@@ -1,14 +1,17 @@
-"""The `lanshou` command."""
+"""The `lanshou` command: each sub-area registers its own commands."""
 
 from __future__ import annotations
 
 import typer
 
-from lanshou.cli import imports
+from lanshou.cli import demo, imports, metrics, orders
 
 app = typer.Typer(help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(imports.app, name="import")
+app.add_typer(orders.app, name="orders")
+demo.register(app)  # `lanshou demo`, `lanshou run`
+metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
 
 
 def main() -> None:

@@ -1,0 +1,9 @@
+"""`lanshou metrics` and `lanshou queue` (to be filled in)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass
