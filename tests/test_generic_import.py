@@ -14,9 +14,11 @@ from lanshou.db import schema as s
 from lanshou.files.tabular import FileRefused
 from lanshou.imports.orders import import_orders
 
-HEADER = ("platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"
-          "buyer_phone,province,city,district,address,buyer_message,sku,title,category,quantity,unit_price,"
-          "order_amount,carrier,tracking_no,shipped_at")
+HEADER = (
+    "platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"
+    "buyer_phone,province,city,district,address,buyer_message,sku,title,category,quantity,unit_price,"
+    "order_amount,carrier,tracking_no,shipped_at"
+)
 
 
 def write(path: Path, rows: list[str], encoding: str = "utf-8", header: str = HEADER) -> Path:
@@ -24,12 +26,18 @@ def write(path: Path, rows: list[str], encoding: str = "utf-8", header: str = HE
     return path
 
 
-ROW_A1 = ('tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
-          '13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-1,保温杯,家居,2,59.00,118.00,,,')
-ROW_A2 = ('tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
-          '13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-2,杯套,家居,1,10.00,118.00,,,')
-ROW_B = ("douyin,抖音小店,'2000000000000002,paid,2026-11-02 09:00:00,2026-11-02 09:01:00,是,,,李四,"
-         "13900001111,广东省,深圳市,南山区,科技园2号,,SKU-9,发夹,配饰,3,5.50,16.50,zto,ZT0001,")
+ROW_A1 = (
+    'tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
+    "13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-1,保温杯,家居,2,59.00,118.00,,,"
+)
+ROW_A2 = (
+    'tmall,旗舰店,="1000000000000001",paid,2026-11-01 10:00:00,2026-11-01 10:05:00,0,,b1,张三,'
+    "13812345678,浙江省,杭州市,西湖区,文三路1号,请尽快发货,SKU-2,杯套,家居,1,10.00,118.00,,,"
+)
+ROW_B = (
+    "douyin,抖音小店,'2000000000000002,paid,2026-11-02 09:00:00,2026-11-02 09:01:00,是,,,李四,"
+    "13900001111,广东省,深圳市,南山区,科技园2号,,SKU-9,发夹,配饰,3,5.50,16.50,zto,ZT0001,"
+)
 
 
 def count(engine: Engine, table: s.Table) -> int:  # type: ignore[name-defined]
@@ -64,7 +72,12 @@ def test_reimport_is_idempotent_and_updates_status(engine: Engine, tmp_path: Pat
     updated = import_orders(engine, write(tmp_path / "update.csv", [shipped]), rejects=tmp_path / "rej.csv")
     assert (updated.inserted, updated.updated) == (0, 1)
     with engine.connect() as conn:
-        assert conn.execute(select(s.orders.c.status).where(s.orders.c.order_no == "2000000000000002")).scalar_one() == "shipped"
+        assert (
+            conn.execute(
+                select(s.orders.c.status).where(s.orders.c.order_no == "2000000000000002")
+            ).scalar_one()
+            == "shipped"
+        )
         assert count(engine, s.parcels) == 1
         timeline = conn.execute(select(s.order_events.c.detail)).scalars().all()
     assert any("paid -> shipped" in d for d in timeline)

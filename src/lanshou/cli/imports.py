@@ -24,7 +24,9 @@ RejectsOpt = Annotated[Path | None, typer.Option("--rejects", help="where to wri
 @app.command("orders")
 def import_orders_cmd(
     file: FileArg,
-    fmt: Annotated[str, typer.Option("--format", help="generic, taobao, taobao-items, douyin, aliexpress")] = "generic",
+    fmt: Annotated[
+        str, typer.Option("--format", help="generic, taobao, taobao-items, douyin, aliexpress")
+    ] = "generic",
     shop: ShopOpt = None,
     timezone: TzOpt = None,
     rejects: RejectsOpt = None,
@@ -44,7 +46,9 @@ def import_tracking_cmd(file: FileArg, timezone: TzOpt = None, rejects: RejectsO
 
 
 @app.command("feedback")
-def import_feedback_cmd(file: FileArg, shop: ShopOpt = None, timezone: TzOpt = None, rejects: RejectsOpt = None) -> None:
+def import_feedback_cmd(
+    file: FileArg, shop: ShopOpt = None, timezone: TzOpt = None, rejects: RejectsOpt = None
+) -> None:
     """Import a buyer feedback file. 导入评价."""
     from lanshou.imports.feedback import import_feedback
 
@@ -70,8 +74,13 @@ def print_report(report: ImportReport) -> None:
     table.add_column("updated 更新")
     table.add_column("unchanged 未变")
     table.add_column("rejected 拒绝")
-    table.add_row(str(report.rows), str(report.inserted), str(report.updated), str(report.unchanged),
-                  f"[red]{report.rejected_count}[/]" if report.rejected_count else "0")
+    table.add_row(
+        str(report.rows),
+        str(report.inserted),
+        str(report.updated),
+        str(report.unchanged),
+        f"[red]{report.rejected_count}[/]" if report.rejected_count else "0",
+    )
     console.print(table)
     for error in report.rejected[:20]:
         console.print(f"  [red]✗[/] {escape(str(error))}")

@@ -38,3 +38,15 @@ def upsert(
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(table.insert(), list(rows))
+
+
+def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; returns how many rows were new."""
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        # psycopg reports -1 for batched inserts, so count the rows RETURNING gives back
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        return len(conn.execute(stmt.returning(table.c[keys[0]]), list(rows)).all())
+    stmt_lite = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return int(conn.execute(stmt_lite, list(rows)).rowcount)

@@ -57,7 +57,10 @@ def import_orders(
 
 
 def _batches(
-    items: Iterator[OrderRecord | RowError], writer: RejectWriter, report: ImportReport, progress: Progress | None
+    items: Iterator[OrderRecord | RowError],
+    writer: RejectWriter,
+    report: ImportReport,
+    progress: Progress | None,
 ) -> Iterator[list[OrderRecord]]:
     """Batches of about BATCH_ORDERS orders, cut only between orders so no order is split."""
     batch: list[OrderRecord] = []

@@ -45,7 +45,9 @@ def register(name: str) -> Callable[[Callable[[], OrderFormat]], Callable[[], Or
     return add
 
 
-def require_columns(table: Table, required: Sequence[str], aliases: dict[str, Sequence[str]] | None = None) -> dict[str, int]:
+def require_columns(
+    table: Table, required: Sequence[str], aliases: dict[str, Sequence[str]] | None = None
+) -> dict[str, int]:
     """Map canonical column names to positions; refuse the whole file naming any missing required column."""
     index = table.column_index()
     positions: dict[str, int] = {}

@@ -20,9 +20,25 @@ from lanshou.platforms.values import (
 
 REQUIRED = ("platform", "shop", "order_id", "created_at", "sku", "quantity")
 OPTIONAL = (
-    "status", "paid_at", "is_presale", "promised_ship_by", "buyer_id", "buyer_name", "buyer_phone",
-    "province", "city", "district", "address", "buyer_message", "title", "category", "unit_price",
-    "order_amount", "carrier", "tracking_no", "shipped_at",
+    "status",
+    "paid_at",
+    "is_presale",
+    "promised_ship_by",
+    "buyer_id",
+    "buyer_name",
+    "buyer_phone",
+    "province",
+    "city",
+    "district",
+    "address",
+    "buyer_message",
+    "title",
+    "category",
+    "unit_price",
+    "order_amount",
+    "carrier",
+    "tracking_no",
+    "shipped_at",
 )
 
 
@@ -39,7 +55,9 @@ class GenericOrders:
                 column = "platform"
                 platform = cell(row, where["platform"]).lower()
                 if platform not in Platform.ALL:
-                    raise ValueError(f"unknown platform {platform!r} (expected one of {', '.join(Platform.ALL)})")
+                    raise ValueError(
+                        f"unknown platform {platform!r} (expected one of {', '.join(Platform.ALL)})"
+                    )
                 column = "shop"
                 shop = cell(row, where["shop"]) or (ctx.shop or "")
                 if not shop:

@@ -105,4 +105,6 @@ def parse_rating(text: str) -> int | None:
 def is_masked(text: str) -> bool:
     """Douyin sends buyer data encrypted (密文) as ##… or $$… unless the merchant decrypts it."""
     value = text.strip()
-    return value.startswith(("##", "$$")) or (value.startswith("#") and value.endswith("#") and len(value) > 2)
+    return value.startswith(("##", "$$")) or (
+        value.startswith("#") and value.endswith("#") and len(value) > 2
+    )

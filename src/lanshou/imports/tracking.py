@@ -1,0 +1,87 @@
+"""Import tracking events: batched INSERT … ON CONFLICT DO NOTHING, so re-imports add nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lanshou.config import DEFAULT_TIMEZONE
+from lanshou.db import schema as s
+from lanshou.db.bulk import insert_new
+from lanshou.files.tabular import open_table
+from lanshou.imports.orders import default_rejects_path
+from lanshou.imports.report import ImportReport, RejectWriter
+from lanshou.orders.records import RowError, TrackingEventRecord
+from lanshou.platforms.tracking_file import read_tracking
+from lanshou.platforms.values import zone
+
+BATCH_EVENTS = 5000
+EVENT_KEY = ("tracking_no", "event_time", "raw_status")
+
+
+def import_tracking(
+    engine: Engine,
+    path: str | Path,
+    timezone: str | None = None,
+    rejects: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Naive times in a tracking file are read in --timezone, else Asia/Shanghai (carriers' clock)."""
+    path = Path(path)
+    report = ImportReport(file=str(path), kind="tracking", fmt="generic")
+    writer = RejectWriter(rejects or default_rejects_path(path), report)
+    items = read_tracking(open_table(path), zone(timezone or DEFAULT_TIMEZONE))
+    try:
+        for batch in _event_batches(items, writer, report, progress):
+            with engine.begin() as conn:
+                new = insert_new(conn, s.tracking_events, batch, EVENT_KEY)
+                after_events_stored(conn, {str(row["tracking_no"]) for row in batch})
+            report.inserted += new
+            report.unchanged += len(batch) - new
+    finally:
+        writer.close()
+    report.lines = report.inserted
+    return report
+
+
+def after_events_stored(conn: Any, tracking_numbers: set[str]) -> None:
+    """Hook for the metrics rollups (set by lanshou.metrics.rollup_store at import time)."""
+    for listener in EVENT_LISTENERS:
+        listener(conn, tracking_numbers)
+
+
+EVENT_LISTENERS: list[Callable[[Any, set[str]], None]] = []
+
+
+def _event_batches(
+    items: Iterator[TrackingEventRecord | RowError],
+    writer: RejectWriter,
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> Iterator[list[dict[str, Any]]]:
+    batch: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for item in items:
+        report.rows += 1
+        if progress is not None and report.rows % 5000 == 0:
+            progress(report.rows)
+        if isinstance(item, RowError):
+            writer.add(item)
+            continue
+        row = {
+            "tracking_no": item.tracking_no,
+            "carrier": item.carrier,
+            "event_time": item.event_time,
+            "status": item.status,
+            "raw_status": item.raw_status,
+            "location": item.location,
+            "description": item.description,
+        }
+        batch[tuple(row[k] for k in EVENT_KEY)] = row  # a repeated line in one batch is one event
+        if len(batch) >= BATCH_EVENTS:
+            yield list(batch.values())
+            batch = {}
+    if batch:
+        yield list(batch.values())
