@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -201,7 +201,7 @@ metric_parcels = Table(
     Column("stale_day", Date),
     Column("delivered_day", Date),
     Column("returned_eday", Date),
-    Column("duration_s", Integer),
+    Column("duration_s", Float),
     Column("bucket", Integer),
 )
 Index(
@@ -210,6 +210,7 @@ Index(
     metric_parcels.c.bucket,
     metric_parcels.c.delivered_day,
 )
+Index("ix_tracking_events_time", tracking_events.c.event_time)
 Index("ix_metric_parcels_order", metric_parcels.c.shop_id, metric_parcels.c.order_no)
 
 
@@ -220,7 +221,7 @@ def _rollup(name: str, *keys: Column[object], sums: tuple[str, ...] = ()) -> Tab
         Column("shop_id", Integer, nullable=False),
         *keys,
         Column("n", Integer, nullable=False),
-        *[Column(col, BigInteger, nullable=False, server_default="0") for col in sums],
+        *[Column(col, Float, nullable=False, server_default="0") for col in sums],
         UniqueConstraint("shop_id", *[k.name for k in keys]),
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new
 from lanshou.db.order_store import ShopDirectory
+from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import open_table
 from lanshou.imports.orders import default_rejects_path
 from lanshou.imports.report import ImportReport, RejectWriter
@@ -20,8 +21,6 @@ from lanshou.platforms.feedback_file import read_feedback
 
 BATCH_FEEDBACK = 2000
 FEEDBACK_KEY = ("shop_id", "order_no", "created_at")
-
-FEEDBACK_LISTENERS: list[Callable[[Any, set[tuple[int, str]]], None]] = []
 
 
 def import_feedback(
@@ -46,8 +45,7 @@ def import_feedback(
                 row["shop_id"] = shops.ensure(conn, row.pop("platform"), row.pop("shop"))
             rows = {tuple(r[k] for k in FEEDBACK_KEY): r for r in batch.values()}
             new = insert_new(conn, s.feedback, list(rows.values()), FEEDBACK_KEY)
-            for listener in FEEDBACK_LISTENERS:
-                listener(conn, {(r["shop_id"], r["order_no"]) for r in rows.values()})
+            mark_dirty(conn, ((r["shop_id"], r["order_no"]) for r in rows.values()))
         report.inserted += new
         report.unchanged += len(rows) - new
         batch.clear()

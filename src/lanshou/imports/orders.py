@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lanshou.db.order_store import OrderStore, ShopDirectory
+from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import OrderRecord, RowError
@@ -45,6 +46,7 @@ def import_orders(
             with engine.begin() as conn:  # one transaction per batch: a crash loses no finished order
                 store = OrderStore(conn, shops)
                 result = store.save(batch, source=path.name)
+                mark_dirty(conn, ((shops.ids[(r.platform, r.shop)], r.order_no) for r in batch))
             report.inserted += result.inserted
             report.updated += result.updated
             report.unchanged += result.unchanged

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new
+from lanshou.db.metrics_source import keys_for_tracking
+from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import open_table
 from lanshou.imports.orders import default_rejects_path
 from lanshou.imports.report import ImportReport, RejectWriter
@@ -38,22 +40,14 @@ def import_tracking(
         for batch in _event_batches(items, writer, report, progress):
             with engine.begin() as conn:
                 new = insert_new(conn, s.tracking_events, batch, EVENT_KEY)
-                after_events_stored(conn, {str(row["tracking_no"]) for row in batch})
+                # events for parcels not imported yet mark nothing: the order import will
+                mark_dirty(conn, keys_for_tracking(conn, {str(row["tracking_no"]) for row in batch}))
             report.inserted += new
             report.unchanged += len(batch) - new
     finally:
         writer.close()
     report.lines = report.inserted
     return report
-
-
-def after_events_stored(conn: Any, tracking_numbers: set[str]) -> None:
-    """Hook for the metrics rollups (set by lanshou.metrics.rollup_store at import time)."""
-    for listener in EVENT_LISTENERS:
-        listener(conn, tracking_numbers)
-
-
-EVENT_LISTENERS: list[Callable[[Any, set[str]], None]] = []
 
 
 def _event_batches(
