@@ -22,6 +22,8 @@ def zone(name: str) -> ZoneInfo:
 
 def clean_id(text: str) -> str:
     """Undo spreadsheet protection of long ids: ="123", leading ', leading TAB."""
+    if text.isalnum():  # the common case, already clean
+        return text
     value = text.strip().lstrip("\t'").strip()
     if value.startswith('="') and value.endswith('"'):
         value = value[2:-1]
@@ -36,16 +38,25 @@ def is_missing(text: str) -> bool:
 
 def parse_time(text: str, tz: tzinfo) -> datetime:
     """A time in the file -> naive UTC. Naive times are the shop's local time (fold=0 on DST gaps)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = _parse_loose_time(text)
+    if parsed.tzinfo is None:
+        # zoneinfo reads a naive local time with fold=0, also inside DST gaps and overlaps
+        offset = tz.utcoffset(parsed)
+        return parsed - offset if offset else parsed
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def _parse_loose_time(text: str) -> datetime:
     value = text.strip().replace("/", "-")
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not a date/time: {text!r} (expected YYYY-MM-DD HH:MM:SS)") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse_optional_time(text: str, tz: tzinfo) -> datetime | None:
