@@ -40,9 +40,10 @@ def import_orders(
         conn.commit()
     ctx = ReadContext(shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones))
     table = open_table(path)
+    table.rows = _counted(table.rows, report, progress)
     items = FORMATS[fmt]().read(table, ctx)
     try:
-        for batch in _batches(items, writer, report, progress):
+        for batch in _batches(items, writer):
             with engine.begin() as conn:  # one transaction per batch: a crash loses no finished order
                 store = OrderStore(conn, shops)
                 result = store.save(batch, source=path.name)
@@ -58,19 +59,11 @@ def import_orders(
     return report
 
 
-def _batches(
-    items: Iterator[OrderRecord | RowError],
-    writer: RejectWriter,
-    report: ImportReport,
-    progress: Progress | None,
-) -> Iterator[list[OrderRecord]]:
+def _batches(items: Iterator[OrderRecord | RowError], writer: RejectWriter) -> Iterator[list[OrderRecord]]:
     """Batches of about BATCH_ORDERS orders, cut only between orders so no order is split."""
     batch: list[OrderRecord] = []
     keys: set[tuple[str, str, str]] = set()
     for item in items:
-        report.rows += 1
-        if progress is not None and report.rows % 5000 == 0:
-            progress(report.rows)
         if isinstance(item, RowError):
             writer.add(item)
             continue
@@ -81,6 +74,17 @@ def _batches(
         keys.add(item.key)
     if batch:
         yield batch
+
+
+def _counted(
+    rows: Iterator[tuple[int, list[str]]], report: ImportReport, progress: Progress | None
+) -> Iterator[tuple[int, list[str]]]:
+    """Count the file's rows as the reader consumes them (readers may yield one record per order)."""
+    for item in rows:
+        report.rows += 1
+        if progress is not None and report.rows % 5000 == 0:
+            progress(report.rows)
+        yield item
     if progress is not None:
         progress(report.rows)
 

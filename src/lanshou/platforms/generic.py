@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, tzinfo
 from operator import itemgetter
 from typing import TypeVar
 
@@ -11,11 +12,11 @@ from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platfo
 from lanshou.orders.status import OrderStatus, parse_status
 from lanshou.platforms.base import ReadContext, register, require_columns
 from lanshou.platforms.values import (
+    MISSING,
     clean_id,
     is_masked,
     parse_bool,
     parse_money,
-    parse_optional_time,
     parse_quantity,
     parse_time,
 )
@@ -44,25 +45,47 @@ OPTIONAL = (
 )
 
 
+LINE_COLUMNS = frozenset(
+    {"sku", "title", "category", "quantity", "unit_price", "carrier", "tracking_no", "shipped_at"}
+)
+
+
 class GenericOrders:
+    """Consecutive rows of one order are parsed once for the order's columns, then once per line."""
+
     name = "generic"
 
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
         present = [name for name in (*REQUIRED, *OPTIONAL) if name in pos]
+        order_part = [i for i, name in enumerate(present) if name not in LINE_COLUMNS]
         pick = itemgetter(*(pos[name] for name in present))
         width = max(pos.values()) + 1
+        current: OrderRecord | None = None
+        current_cells: list[str] | None = None
+        tz: tzinfo | None = None
         for line, row in table.rows:
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            values = dict(zip(present, map(str.strip, pick(row)), strict=True))
+            cells = list(map(str.strip, pick(row)))
+            values = dict(zip(present, cells, strict=True))
+            order_cells = [cells[i] for i in order_part]
             try:
-                yield self._record(values, ctx, line)
+                if order_cells != current_cells or current is None:
+                    if current is not None and current.lines:
+                        yield current
+                    current = current_cells = None  # stays so if this row's order cells are bad
+                    current, tz = self._order(values, ctx, line)
+                    current_cells = order_cells
+                assert tz is not None
+                self._add_line(current, values, tz)
             except _CellError as exc:
                 yield RowError(table.path.name, line, exc.column, exc.reason, row)
+        if current is not None and current.lines:
+            yield current
 
-    def _record(self, v: dict[str, str], ctx: ReadContext, line: int) -> OrderRecord:
+    def _order(self, v: dict[str, str], ctx: ReadContext, line: int) -> tuple[OrderRecord, tzinfo]:
         get = v.get
         platform = _check(get("platform", "").lower(), "platform", _platform)
         shop = get("shop", "") or (ctx.shop or "")
@@ -70,19 +93,11 @@ class GenericOrders:
             raise _CellError("shop", "missing shop")
         order_no = _check(get("order_id", ""), "order_id", _required_id)
         tz = ctx.tz_for(platform, shop)
-        created = _check(get("created_at", ""), "created_at", lambda t: parse_time(_required(t), tz))
+        created = _check_time(get("created_at", ""), "created_at", tz)
+        if created is None:
+            raise _CellError("created_at", "missing created_at")
         status_text = get("status", "")
         status = _check(status_text, "status", parse_status) if status_text else OrderStatus.PAID
-        paid = _check(get("paid_at", ""), "paid_at", lambda t: parse_optional_time(t, tz))
-        presale = _check(get("is_presale", ""), "is_presale", parse_bool)
-        promised = _check(
-            get("promised_ship_by", ""), "promised_ship_by", lambda t: parse_optional_time(t, tz)
-        )
-        sku = _check(get("sku", ""), "sku", _required_id)
-        quantity = _check(get("quantity", ""), "quantity", parse_quantity)
-        unit_price = _check(get("unit_price", ""), "unit_price", parse_money)
-        amount = _check(get("order_amount", ""), "order_amount", parse_money)
-        shipped = _check(get("shipped_at", ""), "shipped_at", lambda t: parse_optional_time(t, tz))
         name, phone, address = get("buyer_name", ""), clean_id(get("buyer_phone", "")), get("address", "")
         record = OrderRecord(
             platform=platform,
@@ -90,9 +105,9 @@ class GenericOrders:
             order_no=order_no,
             created_at=created,
             status=status,
-            paid_at=paid,
-            is_presale=presale,
-            promised_ship_by=promised,
+            paid_at=_check_time(get("paid_at", ""), "paid_at", tz),
+            is_presale=_check(get("is_presale", ""), "is_presale", parse_bool),
+            promised_ship_by=_check_time(get("promised_ship_by", ""), "promised_ship_by", tz),
             buyer_id=clean_id(get("buyer_id", "")),
             buyer_name=name,
             buyer_phone=phone,
@@ -101,15 +116,22 @@ class GenericOrders:
             district=get("district", ""),
             address=address,
             buyer_message=get("buyer_message", ""),
-            order_amount=amount,
+            order_amount=_check(get("order_amount", ""), "order_amount", parse_money),
             buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
             source_line=line,
         )
-        record.lines.append(LineRecord(sku, sku, quantity, get("title", ""), get("category", ""), unit_price))
+        return record, tz
+
+    def _add_line(self, record: OrderRecord, v: dict[str, str], tz: tzinfo) -> None:
+        get = v.get
+        sku = _check(get("sku", ""), "sku", _required_id)
+        quantity = _check(get("quantity", ""), "quantity", parse_quantity)
+        unit_price = _check(get("unit_price", ""), "unit_price", parse_money)
+        shipped = _check_time(get("shipped_at", ""), "shipped_at", tz)
+        record.add_line(LineRecord(sku, sku, quantity, get("title", ""), get("category", ""), unit_price))
         tracking_no = clean_id(get("tracking_no", ""))
         if tracking_no:
-            record.parcels.append(ParcelRecord(tracking_no, get("carrier", ""), shipped))
-        return record
+            record.add_parcel(ParcelRecord(tracking_no, get("carrier", ""), shipped))
 
 
 class _CellError(ValueError):
@@ -128,6 +150,15 @@ def _check(text: str, column: str, parse: Callable[[str], T]) -> T:
     except ValueError as exc:
         reason = f"missing {column}" if str(exc) == "missing value" else str(exc)
         raise _CellError(column, reason) from None
+
+
+def _check_time(text: str, column: str, tz: tzinfo) -> datetime | None:
+    if not text or text.lower() in MISSING:
+        return None
+    try:
+        return parse_time(text, tz)
+    except ValueError as exc:
+        raise _CellError(column, str(exc)) from None
 
 
 def _required(text: str) -> str:
