@@ -1,9 +1,155 @@
-"""`lanshou demo` and `lanshou run` (to be filled in)."""
+"""`lanshou demo` (seeded demo data) and `lanshou run` (the main job: data if empty, then a summary)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+
 import typer
+from rich import box
+from rich.console import RenderableType
+from rich.markup import escape
+from rich.table import Table as RichTable
+from sqlalchemy import Engine
+
+from lanshou.cli.common import console, database, err_console, progress_bar
+from lanshou.demo.generator import DemoConfig, default_end
+from lanshou.demo.summary import CarrierCounts, ShopCounts, counts
+from lanshou.demo.writer import DemoDataPresent, WriteStats, order_count, reset_database, write_demo
+
+RUN_ORDERS_ENV = "LANSHOU_DEMO_ORDERS"
+RUN_DEFAULT_ORDERS = 20_000
+
+# Extra sections of the `lanshou run` summary, each a function of the engine returning a Rich renderable
+# (or None to show nothing). ┌ METRICS: the metrics engine registers its per-shop M1–M6 table here, e.g.
+# `SUMMARY_HOOKS.append(metrics_table)` in lanshou.cli.metrics.register(). ┘
+SUMMARY_HOOKS: list[Callable[[Engine], RenderableType | None]] = []
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("demo")(demo_cmd)
+    app.command("run")(run_cmd)
+
+
+OrdersOpt = Annotated[int, typer.Option("--orders", min=0, help="number of orders to generate")]
+
+
+def demo_cmd(
+    orders: OrdersOpt = RUN_DEFAULT_ORDERS,
+    days: Annotated[int, typer.Option("--days", min=1, help="days of orders, ending at --end")] = 90,
+    seed: Annotated[int, typer.Option("--seed", help="same seed, same data")] = 7,
+    end: Annotated[
+        str | None, typer.Option("--end", help="last day, YYYY-MM-DD (default: yesterday)")
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="empty ALL tables of the database first")] = False,
+) -> None:
+    """Fill the database with seeded demo data: 7 shops, 90 days. 生成演示数据."""
+    config = DemoConfig(orders=orders, days=days, seed=seed, end=_parse_day(end) if end else default_end())
+    engine = database()
+    if reset:
+        reset_database(engine)
+        err_console.print("[yellow]emptied every table of the database[/]")
+    _generate(engine, config)
+
+
+def run_cmd(
+    orders: Annotated[
+        int | None,
+        typer.Option(
+            "--orders", min=0, help=f"demo orders when the database is empty (env {RUN_ORDERS_ENV})"
+        ),
+    ] = None,
+) -> None:
+    """The main job: demo data on first run, then a summary of every shop. 运行概览."""
+    engine = database()
+    if order_count(engine) == 0:
+        count = orders if orders is not None else int(os.environ.get(RUN_ORDERS_ENV) or RUN_DEFAULT_ORDERS)
+        err_console.print(f"The database is empty: generating {count:,} demo orders first (lanshou demo).")
+        _generate(engine, DemoConfig(orders=count))
+    for section in summary_sections(engine):
+        console.print(section)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-21", param_hint="--end") from None
+
+
+def _generate(engine: Engine, config: DemoConfig) -> WriteStats:
+    try:
+        with progress_bar("generating demo orders", config.orders) as progress:
+            stats = write_demo(engine, config, progress)
+    except DemoDataPresent:
+        err_console.print(
+            "[red]The database already holds demo data.[/] Run `lanshou demo --reset` to empty the database "
+            "and generate it again (this deletes ALL data in it)."
+        )
+        raise typer.Exit(1) from None
+    console.print(
+        f"demo data: {stats.orders:,} orders, {stats.rows:,} rows in {stats.seconds:.1f} s "
+        f"({stats.rows_per_second:,.0f} rows/s), {config.first_day} … {config.end}, seed {config.seed}"
+    )
+    return stats
+
+
+def summary_sections(engine: Engine) -> list[RenderableType]:
+    """The `lanshou run` summary, section by section: shops, carriers, then SUMMARY_HOOKS (metrics)."""
+    shops, carriers = counts(engine)
+    sections: list[RenderableType] = [_shops_table(shops), _carriers_table(carriers)]
+    # METRICS: the metrics engine's table goes here (see SUMMARY_HOOKS above)
+    for hook in SUMMARY_HOOKS:
+        section = hook(engine)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "-"
+
+
+def _shops_table(shops: list[ShopCounts]) -> RichTable:
+    table = RichTable(
+        title="Shops 店铺",
+        caption="% of paid orders; waiting = paid, open, no carrier scan yet (待揽收)",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("shop 店铺", no_wrap=True)
+    for name in ("orders", "paid", "shipped", "pickup", "delivered", "waiting"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for s in shops:
+        table.add_row(
+            f"{escape(s.shop)}\n[dim]{s.platform}[/]",
+            f"{s.orders:,}",
+            f"{s.paid:,}",
+            _pct(s.shipped, s.paid),
+            _pct(s.picked_up, s.paid),
+            _pct(s.delivered, s.paid),
+            f"[bold yellow]{s.awaiting_pickup:,}[/]" if s.awaiting_pickup else "0",
+        )
+    return table
+
+
+def _carriers_table(carriers: list[CarrierCounts]) -> RichTable:
+    table = RichTable(
+        title="Carriers 快递公司",
+        caption="no scan: tracking number without a carrier scan (虚假发货 risk)",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("carrier", no_wrap=True)
+    for name in ("parcels", "picked up", "delivered", "no scan", "returned/lost"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for c in carriers:
+        table.add_row(
+            escape(c.carrier or "-"),
+            f"{c.parcels:,}",
+            _pct(c.picked_up, c.parcels),
+            _pct(c.delivered, c.parcels),
+            f"{c.no_scan:,}",
+            f"{c.failed:,}",
+        )
+    return table

@@ -1,0 +1,116 @@
+"""Counts for the `lanshou run` terminal summary: per shop and per carrier, straight from the tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, case, func, select
+
+from lanshou.db import schema as s
+from lanshou.tracking.status import TrackingStatus
+
+CLOSED = ("cancelled", "refunded")
+FAILED = ("returned", "rejected", "lost", "returning")
+
+
+@dataclass(frozen=True, slots=True)
+class ShopCounts:
+    platform: str
+    shop: str
+    orders: int
+    paid: int
+    shipped: int
+    picked_up: int
+    delivered: int
+    awaiting_pickup: int  # paid, not cancelled/refunded, no carrier scan yet
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierCounts:
+    carrier: str
+    parcels: int
+    picked_up: int
+    delivered: int
+    no_scan: int  # tracking number but no carrier scan (虚假发货 risk)
+    failed: int  # returned, rejected, lost
+
+
+def _parcel_flags() -> Select[Any]:
+    """One row per parcel: was it scanned, delivered, failed?"""
+    ev = s.tracking_events
+    scanned = func.max(case((ev.c.status != TrackingStatus.INFO_RECEIVED.value, 1), else_=0))
+    delivered = func.max(case((ev.c.status == TrackingStatus.DELIVERED.value, 1), else_=0))
+    failed = func.max(case((ev.c.status.in_(FAILED), 1), else_=0))
+    return (
+        select(
+            s.parcels.c.shop_id,
+            s.parcels.c.order_no,
+            s.parcels.c.carrier,
+            func.coalesce(scanned, 0).label("scanned"),
+            func.coalesce(delivered, 0).label("delivered"),
+            func.coalesce(failed, 0).label("failed"),
+        )
+        .select_from(s.parcels.outerjoin(ev, ev.c.tracking_no == s.parcels.c.tracking_no))
+        .group_by(s.parcels.c.id, s.parcels.c.shop_id, s.parcels.c.order_no, s.parcels.c.carrier)
+    )
+
+
+def shop_counts(conn: Connection) -> list[ShopCounts]:
+    p = _parcel_flags().subquery()
+    per_order = (
+        select(
+            p.c.shop_id,
+            p.c.order_no,
+            func.max(p.c.scanned).label("scanned"),
+            func.max(p.c.delivered).label("delivered"),
+        )
+        .group_by(p.c.shop_id, p.c.order_no)
+        .subquery()
+    )
+    o = s.orders
+    paid = o.c.paid_at.is_not(None)
+    scanned = func.coalesce(per_order.c.scanned, 0) == 1
+    waiting = paid & o.c.status.not_in(CLOSED) & ~scanned
+    query = (
+        select(
+            s.shops.c.platform,
+            s.shops.c.name,
+            func.count(o.c.id),
+            func.count(case((paid, 1))),
+            func.count(per_order.c.order_no),
+            func.count(case((scanned, 1))),
+            func.count(case((per_order.c.delivered == 1, 1))),
+            func.count(case((waiting, 1))),
+        )
+        .select_from(
+            s.shops.join(o, o.c.shop_id == s.shops.c.id).outerjoin(
+                per_order, (per_order.c.shop_id == o.c.shop_id) & (per_order.c.order_no == o.c.order_no)
+            )
+        )
+        .group_by(s.shops.c.id, s.shops.c.platform, s.shops.c.name)
+        .order_by(s.shops.c.id)
+    )
+    return [ShopCounts(*row) for row in conn.execute(query)]
+
+
+def carrier_counts(conn: Connection) -> list[CarrierCounts]:
+    p = _parcel_flags().subquery()
+    query = (
+        select(
+            p.c.carrier,
+            func.count(),
+            func.sum(p.c.scanned),
+            func.sum(p.c.delivered),
+            func.count(case((p.c.scanned == 0, 1))),
+            func.sum(p.c.failed),
+        )
+        .group_by(p.c.carrier)
+        .order_by(func.count().desc(), p.c.carrier)
+    )
+    return [CarrierCounts(row[0], *(int(v or 0) for v in row[1:])) for row in conn.execute(query)]
+
+
+def counts(engine: Engine) -> tuple[list[ShopCounts], list[CarrierCounts]]:
+    with engine.connect() as conn:
+        return shop_counts(conn), carrier_counts(conn)
