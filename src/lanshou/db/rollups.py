@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Table, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lanshou.db import schema as s
-from lanshou.db.bulk import insert_new
+from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.metrics_source import OrderKey, iter_all_keys, load_facts, load_shops
 from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
 from lanshou.metrics.facts import ShopInfo
@@ -98,20 +98,29 @@ def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
     with engine.begin() as conn:
         for table in (s.metric_orders, s.metric_parcels, *rollup_tables().values(), s.metric_dirty):
             conn.execute(delete(table))
-        for keys in iter_all_keys(conn, batch=5000):
-            mark_dirty(conn, keys)
-    return refresh(engine, rules_for, progress)
+    done = 0
+    with engine.connect() as reader:
+        for keys in iter_all_keys(reader, batch=BATCH):
+            with engine.begin() as conn:
+                apply_orders(conn, keys, rules_for, fresh=True)
+            done += len(keys)
+            if progress is not None:
+                progress(done)
+    return done
 
 
 def rollup_tables() -> dict[str, Table]:
     return {name: s.metadata.tables[name] for name in ROLLUP_KEYS}
 
 
-def apply_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> None:
+def apply_orders(
+    conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor, fresh: bool = False
+) -> None:
+    """Re-derive these orders and move the rollups by the difference (fresh: nothing stored for them yet)."""
     shops = load_shops(conn)
     deltas: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in ROLLUP_KEYS}
     sums: Counter[tuple[Any, ...]] = Counter()
-    old_orders, old_parcels = _stored(conn, keys)
+    old_orders, old_parcels = ([], []) if fresh else _stored(conn, keys)
     for shop_id, row in old_orders:
         _count(deltas, sums, shop_id, row, None, -1)
     for row in old_parcels:
@@ -132,7 +141,7 @@ def apply_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor
             }
             new_parcels.append(parcel_row)
             _count(deltas, sums, shop_id, None, parcel_row, +1)
-    _replace_derived(conn, keys, new_orders, new_parcels)
+    _replace_derived(conn, keys, new_orders, new_parcels, fresh)
     _apply_deltas(conn, deltas, sums)
 
 
@@ -174,23 +183,29 @@ def _count(
 
 
 def _replace_derived(
-    conn: Connection, keys: Sequence[OrderKey], orders: list[dict[str, Any]], parcels: list[dict[str, Any]]
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    orders: list[dict[str, Any]],
+    parcels: list[dict[str, Any]],
+    fresh: bool,
 ) -> None:
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        for table in (s.metric_orders, s.metric_parcels):
-            conn.execute(delete(table).where(tuple_(table.c.shop_id, table.c.order_no).in_(chunk)))
+    if not fresh:
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            for table in (s.metric_orders, s.metric_parcels):
+                conn.execute(delete(table).where(tuple_(table.c.shop_id, table.c.order_no).in_(chunk)))
     # a tracking number moved to another order in this batch would appear twice: the last one wins
     unique_parcels = list({p["tracking_no"]: p for p in parcels}.values())
-    if unique_parcels:
-        conn.execute(
-            delete(s.metric_parcels).where(
-                s.metric_parcels.c.tracking_no.in_([p["tracking_no"] for p in unique_parcels])
+    if unique_parcels and not fresh:
+        numbers = [p["tracking_no"] for p in unique_parcels]
+        for start in range(0, len(numbers), 500):
+            conn.execute(
+                delete(s.metric_parcels).where(
+                    s.metric_parcels.c.tracking_no.in_(numbers[start : start + 500])
+                )
             )
-        )
-        conn.execute(s.metric_parcels.insert(), unique_parcels)
-    if orders:
-        conn.execute(s.metric_orders.insert(), orders)
+    insert_rows(conn, s.metric_parcels, unique_parcels)
+    insert_rows(conn, s.metric_orders, orders)
 
 
 def _apply_deltas(

@@ -1,0 +1,128 @@
+"""Rollup path, hand-computed: the daily keys answer "by the evaluation time" questions exactly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from lanshou.db import schema as s
+from lanshou.db.rollup_report import window_counts
+from lanshou.db.rollups import mark_dirty, refresh
+from lanshou.metrics.derive import DeriveRules
+
+RULES = DeriveRules(
+    limit_hours=24,
+    long_limit_hours=48,
+    long_limit_categories=frozenset({"配饰"}),
+    default_promise_hours=48,
+    presale_slow_grace_hours=48,
+    shipping_tags=frozenset({"发货慢", "包装破损"}),
+    slow_tag="发货慢",
+    freshness_gap_hours=24,
+)
+# Shanghai is UTC+8: local 2026-11-10 00:00 (the evaluation time as of 2026-11-10) is 2026-11-09 16:00 UTC.
+EVAL = datetime(2026, 11, 9, 16, 0)
+
+
+def add_order(
+    conn,
+    no: str,
+    paid: datetime,
+    status: str = "paid",
+    presale: bool = False,
+    category: str = "食品",
+    scans: tuple[datetime, ...] = (),
+    promised: datetime | None = None,
+) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        s.orders.insert(),
+        [
+            {
+                "shop_id": 1,
+                "order_no": no,
+                "status": status,
+                "created_at": paid,
+                "paid_at": paid,
+                "is_presale": presale,
+                "promised_ship_by": promised,
+                "updated_at": paid,
+            }
+        ],
+    )
+    conn.execute(
+        s.order_lines.insert(),
+        [{"shop_id": 1, "order_no": no, "line_key": "1", "sku": "S", "category": category, "quantity": 1}],
+    )
+    if scans:
+        conn.execute(
+            s.parcels.insert(), [{"shop_id": 1, "order_no": no, "carrier": "zto", "tracking_no": "T" + no}]
+        )
+        conn.execute(
+            s.tracking_events.insert(),
+            [
+                {
+                    "tracking_no": "T" + no,
+                    "event_time": t,
+                    "status": "picked_up" if i == 0 else "in_transit",
+                    "raw_status": str(i),
+                }
+                for i, t in enumerate(scans)
+            ],
+        )
+
+
+def test_m1_edges_from_rollups(engine: Engine) -> None:
+    paid = EVAL - timedelta(days=3)
+    with engine.begin() as conn:
+        conn.execute(
+            s.shops.insert(), [{"id": 1, "platform": "douyin", "name": "店", "timezone": "Asia/Shanghai"}]
+        )
+        add_order(conn, "exact", paid, scans=(paid + timedelta(hours=24),))  # on time: exactly at the limit
+        add_order(conn, "late", paid, scans=(paid + timedelta(hours=24, seconds=1),))  # late by one second
+        add_order(conn, "long", paid, category="配饰", scans=(paid + timedelta(hours=47),))  # 48 h category
+        add_order(conn, "unpicked", paid)  # deadline passed, no scan: late
+        add_order(conn, "undecided", EVAL - timedelta(hours=2))  # deadline still ahead: left out
+        add_order(conn, "deadline_at_eval", EVAL - timedelta(hours=24))  # pay + 24 h == eval: undecided
+        add_order(conn, "cancelled", paid, status="cancelled")  # cancelled before pickup: left out
+        add_order(
+            conn, "cancelled_after_pickup", paid, status="cancelled", scans=(paid + timedelta(hours=1),)
+        )
+        add_order(conn, "presale", paid, presale=True)  # not in M1, judged by M5
+        add_order(conn, "scan_after_eval", EVAL - timedelta(hours=30), scans=(EVAL + timedelta(seconds=1),))
+        mark_dirty(
+            conn,
+            [
+                (1, no)
+                for no in (
+                    "exact",
+                    "late",
+                    "long",
+                    "unpicked",
+                    "undecided",
+                    "deadline_at_eval",
+                    "cancelled",
+                    "cancelled_after_pickup",
+                    "presale",
+                    "scan_after_eval",
+                )
+            ],
+        )
+    refresh(engine, lambda shop: RULES)
+    with engine.connect() as conn:
+        counts = window_counts(conn, date(2026, 11, 10), 30, [1])[1]
+    # on time: exact, long, cancelled_after_pickup; late: late, unpicked, scan_after_eval (deadline passed
+    # and its scan is after the evaluation time); undecided: undecided, deadline_at_eval
+    assert counts.m1 == {"on_time": 3, "late": 3, "undecided": 2}
+    # M5 (promise = pay + 48 h): promised in window = all but undecided, deadline_at_eval, scan_after_eval
+    # (their pay + 48 h is after the eval time); on time: exact, late, long, cancelled_after_pickup;
+    # late: unpicked, presale; cancelled without pickup is left out
+    assert counts.m5 == {"on_time": 4, "late": 2, "undecided": 0}
+    assert counts.m4 == {"negative_orders": 0, "paid_orders": 10}
+    # a report as of an earlier day sees only what was knowable then: as of 11-08 (eval 11-07 16:00 UTC)
+    with engine.connect() as conn:
+        earlier = window_counts(conn, date(2026, 11, 8), 30, [1])[1]
+    # eval is then exactly pay + 24 h of the day-11-07 orders: "exact" (scanned at that instant) and
+    # "cancelled_after_pickup" are on time; "late", "long", "unpicked" are not picked up yet and their
+    # deadline has not passed (pay + 24 h == eval is not "past"): undecided. The others were paid later.
+    assert earlier.m1 == {"on_time": 2, "late": 0, "undecided": 3}
