@@ -112,6 +112,17 @@ def _changed(old: Any, new: dict[str, Any]) -> bool:
     return False
 
 
+def _keep_stored(old: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """A lines-only record (e.g. Taobao 宝贝报表) on a stored order must not blank what another file brought:
+    keep every stored field, take the status only as a legal forward change, the pay time only if none."""
+    kept = {name: getattr(old, name) for name in ORDER_FIELDS}
+    if can_transition(OrderStatus(old.status), OrderStatus(row["status"])):
+        kept["status"] = row["status"]
+    if kept["paid_at"] is None:
+        kept["paid_at"] = row["paid_at"]
+    return {**row, **kept}
+
+
 class OrderStore:
     def __init__(self, conn: Connection, shops: ShopDirectory | None = None) -> None:
         self.conn = conn
@@ -128,6 +139,9 @@ class OrderStore:
             row = _order_row(record, shop_id)
             row["updated_at"] = now
             old = existing.get((shop_id, record.order_no))
+            if old is not None and record.lines_only:
+                row = _keep_stored(old, row)
+                record.status = OrderStatus(row["status"])  # an older status is kept, not rejected
             if old is None:
                 new_rows.append(row)
             else:
@@ -152,7 +166,7 @@ class OrderStore:
             lines.extend(_line_rows(record, shop_id))
             parcels.extend(_parcel_rows(record, shop_id))
             key = row["buyer_key"]
-            if key:
+            if key and not record.lines_only:  # a lines-only record knows no buyer
                 buyers.append({"platform": record.platform, "buyer_key": key, "name": record.buyer_name,
                                "phone": record.buyer_phone, "address": _full_address(record),
                                "masked": record.buyer_data_masked})

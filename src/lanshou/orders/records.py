@@ -63,6 +63,9 @@ class OrderRecord:
     lines: list[LineRecord] = field(default_factory=list)
     parcels: list[ParcelRecord] = field(default_factory=list)
     source_line: int = 0  # first line of the file this order came from
+    # Only lines, status and times are known (e.g. Taobao 宝贝报表): on a stored order the store adds the
+    # lines and takes a forward status change, but keeps every other stored field.
+    lines_only: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:

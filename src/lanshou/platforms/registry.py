@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 
-FORMAT_MODULES = ("lanshou.platforms.generic",)
+FORMAT_MODULES = (
+    "lanshou.platforms.generic",
+    "lanshou.platforms.taobao",
+    "lanshou.platforms.douyin",
+    "lanshou.platforms.aliexpress",
+)
 
 
 def load_formats() -> None:

@@ -1,0 +1,154 @@
+"""Shared by the readers of the platforms' own order exports (taobao.py, douyin.py, aliexpress.py).
+
+Each platform keeps its header map in `headers/<platform>.toml`: model field -> the column names the
+platform has used for it (the first is the canonical name, the rest aliases), which fields are required,
+and how the platform's status texts map to ours. Nothing here knows a platform by name.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lanshou.files.tabular import Table
+from lanshou.orders.records import ParcelRecord
+from lanshou.orders.status import OrderStatus
+from lanshou.platforms.base import ReadContext, cell, require_columns
+from lanshou.platforms.generic import _CellError as CellError
+from lanshou.platforms.generic import _check as check
+from lanshou.platforms.generic import _check_time
+from lanshou.platforms.values import clean_id, is_missing, parse_money, parse_quantity
+
+HEADERS_DIR = Path(__file__).parent / "headers"
+
+__all__ = ["CellError", "Columns", "HeaderMap", "check", "header_map", "mapped_status"]
+
+
+@dataclass(frozen=True)
+class HeaderMap:
+    """One export layout of headers/<name>.toml."""
+
+    fields: Mapping[str, tuple[str, ...]]  # field -> (canonical column, *aliases)
+    required: tuple[str, ...]
+    statuses: Mapping[str, OrderStatus]  # the platform's status text -> ours
+    raw: Mapping[str, Any]  # the whole section, for platform-specific tables
+
+    def status(self, text: str) -> OrderStatus:
+        try:
+            return self.statuses[text]
+        except KeyError:
+            known = ", ".join(self.statuses)
+            raise ValueError(f"unknown status {text!r} (expected one of {known})") from None
+
+    def text_map(self, key: str) -> dict[str, str]:
+        value = self.raw.get(key, {})
+        return {str(k): str(v) for k, v in value.items()}
+
+    def texts(self, key: str) -> frozenset[str]:
+        return frozenset(str(v) for v in self.raw.get(key, ()))
+
+    def bind(self, table: Table, ctx: ReadContext) -> Columns:
+        required = [f for f in self.required if not (f == "shop" and ctx.shop)]
+        aliases: dict[str, Sequence[str]] = {names[0]: names[1:] for names in self.fields.values()}
+        found = require_columns(table, [self.fields[f][0] for f in required], aliases)
+        positions = {f: found.get(names[0]) for f, names in self.fields.items()}
+        headers = {f: _header(table, positions[f], names[0]) for f, names in self.fields.items()}
+        return Columns(table.path.name, positions, headers)
+
+
+def _header(table: Table, pos: int | None, canonical: str) -> str:
+    return table.header[pos] if pos is not None and pos < len(table.header) else canonical
+
+
+@cache
+def header_map(platform: str, layout: str) -> HeaderMap:
+    """Section `layout` of headers/<platform>.toml (statuses from its [<layout>.status] table)."""
+    with (HEADERS_DIR / f"{platform}.toml").open("rb") as f:
+        section = tomllib.load(f)[layout]
+    fields = {name: tuple(names) for name, names in section["fields"].items()}
+    unknown = [f for f in section.get("required", ()) if f not in fields]
+    if unknown:
+        raise KeyError(f"{platform}.toml [{layout}]: required field(s) without columns: {unknown}")
+    statuses = {text: OrderStatus(value) for text, value in section.get("status", {}).items()}
+    return HeaderMap(fields, tuple(section.get("required", ())), statuses, section)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A header map bound to one file: cell values by field name; absent columns read as ''."""
+
+    file: str
+    positions: Mapping[str, int | None]
+    headers: Mapping[str, str]  # field -> the header this file uses for it (errors name the file's column)
+
+    def has(self, field: str) -> bool:
+        return self.positions.get(field) is not None
+
+    def text(self, row: list[str], field: str) -> str:
+        """The cell, with `-` and other missing markers read as ''."""
+        value = cell(row, self.positions.get(field))
+        return "" if is_missing(value) else value
+
+    def ident(self, row: list[str], field: str) -> str:
+        return clean_id(self.text(row, field))
+
+    def required_id(self, row: list[str], field: str) -> str:
+        value = self.ident(row, field)
+        if not value:
+            raise CellError(self.column(field), f"missing {self.column(field)}")
+        return value
+
+    def time(self, row: list[str], field: str, tz: tzinfo) -> datetime | None:
+        return _check_time(self.text(row, field), self.column(field), tz)
+
+    def required_time(self, row: list[str], field: str, tz: tzinfo) -> datetime:
+        value = self.time(row, field, tz)
+        if value is None:
+            raise CellError(self.column(field), f"missing {self.column(field)}")
+        return value
+
+    def money(self, row: list[str], field: str) -> Decimal | None:
+        return check(self.text(row, field), self.column(field), parse_money)
+
+    def quantity(self, row: list[str], field: str) -> int:
+        return check(self.text(row, field), self.column(field), parse_quantity)
+
+    def column(self, field: str) -> str:
+        return self.headers.get(field, field)
+
+    def shop(self, row: list[str], ctx: ReadContext) -> str:
+        shop = self.text(row, "shop") or (ctx.shop or "")
+        if not shop:
+            raise CellError(self.column("shop"), "missing shop (the file has none: pass --shop)")
+        return shop
+
+
+def mapped_status(layout: HeaderMap, c: Columns, row: list[str], paid: bool) -> OrderStatus:
+    """The row's status through the layout's [status] map; `status_if_paid` overrides it for paid orders
+    (a closed Taobao order was cancelled before payment, refunded after it)."""
+    text, column = c.text(row, "status"), c.column("status")
+    if not text:
+        raise CellError(column, f"missing {column}")
+    if paid and text in (after_pay := layout.text_map("status_if_paid")):
+        return OrderStatus(after_pay[text])
+    return check(text, column, layout.status)
+
+
+SEPARATORS = re.compile(r"[,;，；\s]+")
+
+
+def split_ids(text: str, separators: re.Pattern[str] = SEPARATORS) -> list[str]:
+    """Several ids in one cell (tracking numbers): split, unprotect, drop empties."""
+    return [value for part in separators.split(text) if (value := clean_id(part))]
+
+
+def parcels(numbers: list[str], carrier: str, shipped_at: datetime | None) -> Iterator[ParcelRecord]:
+    for number in numbers:
+        yield ParcelRecord(number, carrier, shipped_at)
