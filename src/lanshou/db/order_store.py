@@ -16,8 +16,20 @@ from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.status import OrderStatus, can_transition
 
 ORDER_FIELDS = (
-    "status", "created_at", "paid_at", "is_presale", "promised_ship_by", "buyer_key", "receiver_name",
-    "receiver_phone", "province", "city", "district", "address", "buyer_message", "order_amount",
+    "status",
+    "created_at",
+    "paid_at",
+    "is_presale",
+    "promised_ship_by",
+    "buyer_key",
+    "receiver_name",
+    "receiver_phone",
+    "province",
+    "city",
+    "district",
+    "address",
+    "buyer_message",
+    "order_amount",
     "buyer_data_masked",
 )
 
@@ -45,7 +57,9 @@ class ShopDirectory:
         key = (platform, name)
         if key not in self.ids:
             tz = timezone or DEFAULT_TIMEZONE
-            upsert(conn, s.shops, [{"platform": platform, "name": name, "timezone": tz}], ["platform", "name"])
+            upsert(
+                conn, s.shops, [{"platform": platform, "name": name, "timezone": tz}], ["platform", "name"]
+            )
             shop_id = conn.execute(
                 select(s.shops.c.id).where(s.shops.c.platform == platform, s.shops.c.name == name)
             ).scalar_one()
@@ -148,36 +162,67 @@ class OrderStore:
                 current = OrderStatus(old.status)
                 if not can_transition(current, record.status):
                     result.rejected.append(
-                        RowError(source, record.source_line, "status",
-                                 f"order {record.order_no}: illegal status change {current.value} -> "
-                                 f"{record.status.value}; the order was left as it was")
+                        RowError(
+                            source,
+                            record.source_line,
+                            "status",
+                            f"order {record.order_no}: illegal status change {current.value} -> "
+                            f"{record.status.value}; the order was left as it was",
+                        )
                     )
                     continue
                 if _changed(old, row):
                     changed_rows.append(row)
                     if current != record.status:
-                        events.append({
-                            "shop_id": shop_id, "order_no": record.order_no, "at": now, "kind": "status",
-                            "detail": f"{current.value} -> {record.status.value} (import {source} line "
-                                      f"{record.source_line})",
-                        })
+                        events.append(
+                            {
+                                "shop_id": shop_id,
+                                "order_no": record.order_no,
+                                "at": now,
+                                "kind": "status",
+                                "detail": f"{current.value} -> {record.status.value} (import {source} line "
+                                f"{record.source_line})",
+                            }
+                        )
                 else:
                     result.unchanged += 1
             lines.extend(_line_rows(record, shop_id))
             parcels.extend(_parcel_rows(record, shop_id))
             key = row["buyer_key"]
             if key and not record.lines_only:  # a lines-only record knows no buyer
-                buyers.append({"platform": record.platform, "buyer_key": key, "name": record.buyer_name,
-                               "phone": record.buyer_phone, "address": _full_address(record),
-                               "masked": record.buyer_data_masked})
+                buyers.append(
+                    {
+                        "platform": record.platform,
+                        "buyer_key": key,
+                        "name": record.buyer_name,
+                        "phone": record.buyer_phone,
+                        "address": _full_address(record),
+                        "masked": record.buyer_data_masked,
+                    }
+                )
         insert_rows(self.conn, s.orders, new_rows)
-        upsert(self.conn, s.orders, changed_rows, ["shop_id", "order_no"],
-               [*ORDER_FIELDS, "updated_at"])
-        upsert(self.conn, s.order_lines, _dedupe(lines, ("shop_id", "order_no", "line_key")), ["shop_id", "order_no", "line_key"],
-               ["sku", "title", "category", "quantity", "unit_price"])
-        upsert(self.conn, s.parcels, _dedupe(parcels, ("tracking_no",)), ["tracking_no"], ["carrier", "shipped_at"])
-        upsert(self.conn, s.buyers, _dedupe(buyers, ("platform", "buyer_key")), ["platform", "buyer_key"],
-               ["name", "phone", "address", "masked"])
+        upsert(self.conn, s.orders, changed_rows, ["shop_id", "order_no"], [*ORDER_FIELDS, "updated_at"])
+        upsert(
+            self.conn,
+            s.order_lines,
+            _dedupe(lines, ("shop_id", "order_no", "line_key")),
+            ["shop_id", "order_no", "line_key"],
+            ["sku", "title", "category", "quantity", "unit_price"],
+        )
+        upsert(
+            self.conn,
+            s.parcels,
+            _dedupe(parcels, ("tracking_no",)),
+            ["tracking_no"],
+            ["carrier", "shipped_at"],
+        )
+        upsert(
+            self.conn,
+            s.buyers,
+            _dedupe(buyers, ("platform", "buyer_key")),
+            ["platform", "buyer_key"],
+            ["name", "phone", "address", "masked"],
+        )
         insert_rows(self.conn, s.order_events, events)
         result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
         return result
@@ -192,8 +237,10 @@ class OrderStore:
             by_shop.setdefault(shop_id, []).append(order_no)
         for shop_id, numbers in by_shop.items():
             for start in range(0, len(numbers), 500):
-                chunk = numbers[start:start + 500]
-                query = select(*cols).where(and_(s.orders.c.shop_id == shop_id, s.orders.c.order_no.in_(chunk)))
+                chunk = numbers[start : start + 500]
+                query = select(*cols).where(
+                    and_(s.orders.c.shop_id == shop_id, s.orders.c.order_no.in_(chunk))
+                )
                 for row in self.conn.execute(query):
                     found[(row.shop_id, row.order_no)] = row
         return found
@@ -201,17 +248,29 @@ class OrderStore:
 
 def _line_rows(record: OrderRecord, shop_id: int) -> list[dict[str, Any]]:
     return [
-        {"shop_id": shop_id, "order_no": record.order_no, "line_key": line.line_key, "sku": line.sku,
-         "title": line.title, "category": line.category, "quantity": line.quantity,
-         "unit_price": line.unit_price}
+        {
+            "shop_id": shop_id,
+            "order_no": record.order_no,
+            "line_key": line.line_key,
+            "sku": line.sku,
+            "title": line.title,
+            "category": line.category,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+        }
         for line in record.lines
     ]
 
 
 def _parcel_rows(record: OrderRecord, shop_id: int) -> list[dict[str, Any]]:
     return [
-        {"shop_id": shop_id, "order_no": record.order_no, "carrier": p.carrier, "tracking_no": p.tracking_no,
-         "shipped_at": p.shipped_at}
+        {
+            "shop_id": shop_id,
+            "order_no": record.order_no,
+            "carrier": p.carrier,
+            "tracking_no": p.tracking_no,
+            "shipped_at": p.shipped_at,
+        }
         for p in record.parcels
     ]
 
@@ -226,5 +285,3 @@ def _dedupe(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, 
     for row in rows:
         unique[tuple(row[k] for k in key)] = row
     return list(unique.values())
-
-
