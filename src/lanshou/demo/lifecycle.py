@@ -5,6 +5,7 @@ cancellation or refund, feedback. Shop-local naive times; pure (random generator
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -145,8 +146,10 @@ def pickup_time(rng: random.Random, shop: DemoShop, waybill: datetime) -> dateti
     )
 
 
-def tracking_no(carrier: str, seq: int, rng: random.Random) -> str:
-    return f"{c.TRACKING_PREFIX[carrier]}{rng.randint(1000, 9999)}{seq:010d}"
+def tracking_no(shop: DemoShop, carrier: str, seq: int) -> str:
+    """Waybill numbers come from a range the carrier's outlet (网点) allotted to the shop: rising numbers."""
+    outlet = zlib.crc32(f"{shop.name}/{carrier}".encode()) % 9000 + 1000
+    return f"{c.TRACKING_PREFIX[carrier]}{outlet}{seq:010d}"
 
 
 def _ship(rng: random.Random, o: OrderSeed, fate: Fate, ready: datetime, origin: Place) -> None:
@@ -159,7 +162,7 @@ def _ship(rng: random.Random, o: OrderSeed, fate: Fate, ready: datetime, origin:
         pickup = None if rng.random() < 0.01 else pickup_time(rng, o.shop, waybill)
         trip = journey(rng, carrier, waybill, pickup, origin, o.dest, o.shop.abroad)
         fate.parcels.append(
-            ParcelPlan(carrier, tracking_no(carrier, o.parcel_seq * 4 + n, rng), waybill, pickup, trip)
+            ParcelPlan(carrier, tracking_no(o.shop, carrier, o.parcel_seq * 4 + n), waybill, pickup, trip)
         )
 
 
