@@ -14,13 +14,15 @@ import resource
 import sqlite3
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 
-from lanshou.db.engine import open_database
+from lanshou.db.engine import _sqlite_pragmas, open_database
 from lanshou.demo.generator import DemoConfig, DemoOrder, demo_orders
 from lanshou.imports.orders import import_orders
 
@@ -96,6 +98,34 @@ def baseline(path: Path, db: Path) -> float:
     return seconds
 
 
+COMMITS: dict[str, float] = defaultdict(float)
+
+
+class TimedConnection(sqlite3.Connection):
+    def commit(self) -> None:
+        started = time.perf_counter()
+        super().commit()
+        COMMITS["COMMIT"] += time.perf_counter() - started
+
+
+def _time_statements(engine: Engine) -> dict[str, float]:
+    """Seconds spent in the driver per statement kind ("INSERT INTO orders", "COMMIT", …)."""
+    spent: dict[str, float] = defaultdict(float)
+
+    def before(conn: Any, *_args: Any) -> None:
+        conn.info["t0"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        spent[" ".join(words[:3]) if words[0] == "INSERT" else " ".join(words[:2])] += (
+            time.perf_counter() - conn.info.pop("t0")
+        )
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    return spent
+
+
 def _tenths(marks: list[tuple[int, float]], started: float) -> str:
     """Import speed over each tenth of the file: does it slow down as the database grows?"""
     if not marks:
@@ -120,6 +150,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the import here")
+    parser.add_argument("--batch-orders", type=int, default=None, help="experiment: orders per import batch")
+    parser.add_argument("--statements", action="store_true", help="time the import's SQL per statement kind")
     parser.add_argument(
         "--pragma",
         action="append",
@@ -127,13 +159,20 @@ def main() -> None:
         help="extra SQLite PRAGMA for the import, e.g. cache_size=-65536",
     )
     args = parser.parse_args()
+    if args.batch_orders:
+        import lanshou.imports.orders as orders_import
+
+        orders_import.BATCH_ORDERS = args.batch_orders
+        print(f"experiment: {args.batch_orders} orders per batch")
     with tempfile.TemporaryDirectory(prefix="lanshou-bench-") as tmp:
         work = args.dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        run(work, args.lines, args.seed, args.profile, args.pragma)
+        run(work, args.lines, args.seed, args.profile, args.pragma, args.statements)
 
 
-def run(work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[str]) -> None:
+def run(
+    work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[str], statements: bool = False
+) -> None:
     csv_path = work / "orders.csv"
     started = time.perf_counter()
     written = write_csv(csv_path, lines, seed)
@@ -148,6 +187,11 @@ def run(work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[s
         event.listen(engine, "connect", lambda conn, _rec, p=pragma: conn.execute(f"PRAGMA {p}"))
     if pragmas:
         print(f"extra pragmas: {', '.join(pragmas)}")
+    sql_times = None
+    if statements:  # the same engine as make_engine's, with commits timed
+        engine = create_engine(f"sqlite:///{db}", connect_args={"factory": TimedConnection})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        sql_times = _time_statements(engine)
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
     if profiler:
@@ -171,6 +215,9 @@ def run(work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[s
     print(f"end to end: {seconds:.1f} s = {rate:,.0f} lines/s; peak RSS {peak_rss_mb():.0f} MB")
 
     print(f"rate by tenth of the file (lines/s): {_tenths(marks, started)}")
+    if sql_times is not None:
+        for what, spent in sorted({**sql_times, **COMMITS}.items(), key=lambda kv: -kv[1]):
+            print(f"  SQL {what}: {spent:.1f} s")
 
     base = baseline(csv_path, work / "plain.db")
     base_rate = written / base
