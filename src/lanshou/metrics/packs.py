@@ -1,0 +1,140 @@
+"""Platform rule packs (METRICS.md): every hour, list, weight and table the metrics use, as data.
+
+A pack is `packs/<platform>.toml`, grouped in readable sections; loading flattens the sections into one
+`RulePack`. A shop's `ShopInfo.settings` overrides any field by its flat name (e.g. `"limit_hours": 36`,
+`"carrier_cutoff": "15:30"`); `score_weights` / `score_tables` overrides merge per sub-metric. Settings
+keys that are not pack fields (e.g. `warehouse`) are ignored: settings also hold other shop options.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, time
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lanshou.metrics.derive import DeriveRules
+from lanshou.metrics.facts import ShopInfo
+
+PLATFORMS = ("douyin", "tmall", "taobao", "pdd", "jd", "aliexpress")
+SCORE_PARTS = ("pay_to_pickup", "delivery_hours", "tracking_freshness", "shipping_negative_feedback")
+
+Table = tuple[tuple[float, float], ...]  # (value, points) knots, sorted by value
+
+
+@dataclass(frozen=True)
+class RulePack:
+    platform: str
+    title: str
+    limit_hours: float
+    long_limit_hours: float
+    long_limit_categories: frozenset[str]  # aliases already folded in
+    default_promise_hours: float
+    presale_slow_grace_hours: float
+    shipping_tags: frozenset[str]
+    slow_tag: str
+    freshness_gap_hours: float
+    carrier_cutoff: time
+    holidays: frozenset[date]
+    score_weights: Mapping[str, float]
+    score_tables: Mapping[str, Table]
+    # extra M1-style blocks with their own limit, e.g. Taobao's {"pay_to_pickup_48h": 48}
+    extra_pickup_limits: Mapping[str, float]
+
+
+class PackError(ValueError):
+    pass
+
+
+def load_pack(platform: str) -> RulePack:
+    """The platform's pack as shipped (no shop overrides)."""
+    return _shipped(platform.strip().lower())
+
+
+def pack_for(shop: ShopInfo) -> RulePack:
+    """The shop's pack: the platform pack with the shop's settings merged on top."""
+    return apply_overrides(load_pack(shop.platform), shop.settings)
+
+
+def apply_overrides(pack: RulePack, settings: Mapping[str, object]) -> RulePack:
+    known = {f.name for f in fields(RulePack)} - {"platform"}
+    wanted = {k: v for k, v in settings.items() if k in known}
+    if not wanted:
+        return pack
+    raw = {k: _merge_maps(getattr(pack, k), v) if k.startswith("score_") else v for k, v in wanted.items()}
+    try:
+        return replace(pack, **{k: _convert(k, v) for k, v in raw.items()})
+    except (TypeError, ValueError) as exc:
+        raise PackError(f"bad rule-pack override for {pack.platform}: {exc}") from None
+
+
+def derive_rules(pack: RulePack) -> DeriveRules:
+    """The pack as the rollup derivation (lanshou.metrics.derive) wants it."""
+    return DeriveRules(
+        limit_hours=int(pack.limit_hours),
+        long_limit_hours=int(pack.long_limit_hours),
+        long_limit_categories=pack.long_limit_categories,
+        default_promise_hours=pack.default_promise_hours,
+        presale_slow_grace_hours=pack.presale_slow_grace_hours,
+        shipping_tags=pack.shipping_tags,
+        slow_tag=pack.slow_tag,
+        freshness_gap_hours=pack.freshness_gap_hours,
+    )
+
+
+def derive_rules_for(shop: ShopInfo) -> DeriveRules:
+    return derive_rules(pack_for(shop))
+
+
+@cache
+def _shipped(platform: str) -> RulePack:
+    if platform not in PLATFORMS:
+        raise PackError(f"no rule pack for platform {platform!r} (known: {', '.join(PLATFORMS)})")
+    text = resources.files("lanshou.metrics").joinpath("packs", f"{platform}.toml").read_text("utf-8")
+    return _from_toml(tomllib.loads(text))
+
+
+def _from_toml(doc: dict[str, Any]) -> RulePack:
+    flat: dict[str, Any] = {"platform": doc["platform"], "title": doc.get("title", doc["platform"])}
+    for section in ("pickup", "promise", "feedback", "freshness", "calendar"):
+        flat.update(doc.get(section, {}))
+    score = doc.get("score", {})
+    flat["score_weights"], flat["score_tables"] = score.get("weights", {}), score.get("tables", {})
+    aliases = flat.pop("category_aliases", {})
+    listed = set(flat["long_limit_categories"])
+    # an alias joins the long list only when the category it spells is on it
+    flat["long_limit_categories"] = listed | {a for a, target in aliases.items() if target in listed}
+    return RulePack(**{k: _convert(k, v) for k, v in flat.items()})
+
+
+def _merge_maps(current: Mapping[str, Any], new: object) -> dict[str, Any]:
+    if not isinstance(new, Mapping):
+        raise PackError(f"expected a mapping, got {new!r}")
+    return {**current, **new}
+
+
+def _convert(name: str, value: Any) -> Any:
+    """Coerce TOML/JSON values into the field's type, so a JSON shop setting works like the TOML."""
+    if name in ("long_limit_categories", "shipping_tags"):
+        return frozenset(str(v) for v in value)
+    if name == "carrier_cutoff":
+        return value if isinstance(value, time) else time.fromisoformat(str(value))
+    if name == "holidays":
+        return frozenset(v if isinstance(v, date) else date.fromisoformat(str(v)) for v in value)
+    if name == "score_weights" or name == "extra_pickup_limits":
+        return {str(k): float(v) for k, v in value.items()}
+    if name == "score_tables":
+        return {str(k): _table(v) for k, v in value.items()}
+    if name.endswith("_hours"):
+        return float(value)
+    return value
+
+
+def _table(knots: Any) -> Table:
+    table = tuple(sorted((float(v), float(p)) for v, p in knots))
+    if not table:
+        raise PackError("a score table needs at least one [value, points] knot")
+    return table
