@@ -130,7 +130,8 @@ def _tenths(marks: list[tuple[int, float]], started: float) -> str:
     """Import speed over each tenth of the file: does it slow down as the database grows?"""
     if not marks:
         return "-"
-    total, rates, last = marks[-1][0], [], (0, started)
+    total, last = marks[-1][0], (0, started)
+    rates: list[str] = []
     for done, at in marks:
         if done >= total * (len(rates) + 1) / 10 and at > last[1]:
             rates.append(f"{(done - last[0]) / (at - last[1]):,.0f}")
@@ -204,7 +205,7 @@ def run(
         rejects=work / "rejected.csv",
         progress=lambda done: marks.append((done, time.perf_counter())),
     )
-    if profiler:
+    if profiler and profile:
         profiler.disable()
         profiler.dump_stats(profile)
     seconds = time.perf_counter() - started

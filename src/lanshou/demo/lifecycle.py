@@ -86,7 +86,7 @@ def _promise(rng: random.Random, o: OrderSeed, fate: Fate, paid: datetime) -> No
 
 def _ready_time(rng: random.Random, o: OrderSeed, fate: Fate, paid: datetime) -> datetime | None:
     """When the goods are packed; None when the order will never ship (cancelled, refunded, forgotten)."""
-    ready = paid + timedelta(minutes=rng.uniform(5, 90))
+    ready = paid + timedelta(minutes=rng.uniform(5, 60))
     if fate.presale and fate.promised is not None:
         ready = fate.promised - timedelta(hours=rng.uniform(4, 72))
         if rng.random() < 0.08:
@@ -124,25 +124,27 @@ def waybill_time(rng: random.Random, shop: DemoShop, ready: datetime) -> datetim
     if hour < 8.5:
         return day_start(ready) + timedelta(hours=rng.uniform(8.5, 11))
     if hour < shop.cutoff_hour or rng.random() < 0.3:
-        return ready + timedelta(minutes=rng.uniform(10, 120))
+        return ready + timedelta(minutes=rng.uniform(5, 60))
     return day_start(ready) + DAY + timedelta(hours=rng.uniform(8.5, 11))
 
 
 def pickup_time(rng: random.Random, shop: DemoShop, waybill: datetime) -> datetime:
-    """The carrier's first scan: at the daily collection after the shop's cutoff, slower at weekends."""
+    """The carrier's first scan: a midday round and the daily collection after the shop's cutoff; a waybill
+    printed after the cutoff waits for the next day; slower at weekends; now and then the carrier is late."""
     day = day_start(waybill)
-    if waybill.hour < 11 and rng.random() < 0.35:
-        return day + timedelta(hours=rng.uniform(12, 14))
     if waybill.hour >= shop.cutoff_hour:
         day += DAY
-    if day.weekday() == 5 and rng.random() < 0.25:
+    if day.weekday() == 5 and rng.random() < 0.15:
         day += DAY
     if day.weekday() == 6 and (not shop.sunday_pickup or rng.random() < 0.3):
         day += DAY
-    if rng.random() < 0.035:
+    if rng.random() < 0.03:
         day += DAY * rng.choice((1, 1, 2))  # the carrier came late
+    midday = day + timedelta(hours=rng.uniform(12, 14))
+    if midday > waybill + HOUR and rng.random() < 0.6:
+        return midday
     return max(
-        day + timedelta(hours=shop.cutoff_hour + rng.uniform(0.5, 3.0)), waybill + timedelta(minutes=20)
+        day + timedelta(hours=shop.cutoff_hour + rng.uniform(0.5, 2.0)), waybill + timedelta(minutes=20)
     )
 
 
