@@ -1,5 +1,5 @@
-"""Write generated demo data into a database: batched executemany (COPY on PostgreSQL), one transaction per
-batch, so memory stays flat whatever the order count.
+"""Write generated demo data into a database: batched executemany (lanshou.db.bulk's compiled path on SQLite,
+COPY on PostgreSQL), one transaction per batch, so memory stays flat whatever the order count.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, select, text
 
 from lanshou.db import schema as s
-from lanshou.db.bulk import upsert
+from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.order_store import ShopDirectory
 from lanshou.demo.catalog import SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches
@@ -106,7 +106,7 @@ def insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         _copy(conn, table, rows)
         return
     for start in range(0, len(rows), CHUNK):
-        conn.execute(table.insert(), rows[start : start + CHUNK])
+        insert_rows(conn, table, rows[start : start + CHUNK])
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
