@@ -44,7 +44,7 @@ S = timedelta(seconds=1)
 
 def parcel(
     *events: tuple[datetime, str], no: str = "SF1", carrier: str = "sf", shipped: datetime | None = None
-):
+) -> ParcelFact:
     return ParcelFact(no, carrier, shipped, tuple(EventFact(t, s) for t, s in sorted(events)))
 
 
