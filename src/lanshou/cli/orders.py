@@ -1,7 +1,153 @@
-"""`lanshou orders …` (to be filled in)."""
+"""`lanshou orders list`: find orders, show them masked, export them to CSV/XLSX."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from lanshou.cli.common import console, database, err_console
+from lanshou.orders.query import OrderFilter, OrderRow, receiver, to_local
+from lanshou.orders.status import OrderStatus
 
 app = typer.Typer(help="Query and export orders. 查询、导出订单")
+
+DEFAULT_LIMIT = 50
+
+
+@app.command("list")
+def list_cmd(
+    shop: Annotated[str | None, typer.Option("--shop", help="shop name / 店铺名")] = None,
+    platform: Annotated[str | None, typer.Option("--platform", help="taobao, tmall, douyin, ...")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="repeat for several / 可多次")] = None,
+    paid_from: Annotated[
+        datetime | None,
+        typer.Option("--paid-from", formats=["%Y-%m-%d"], help="first local day (YYYY-MM-DD)"),
+    ] = None,
+    paid_to: Annotated[
+        datetime | None, typer.Option("--paid-to", formats=["%Y-%m-%d"], help="last local day, inclusive")
+    ] = None,
+    order: Annotated[str | None, typer.Option("--order", help="order number / 订单号")] = None,
+    buyer: Annotated[str | None, typer.Option("--buyer", help="part of the receiver's name or phone")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help=f"rows to show (table default {DEFAULT_LIMIT})")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="timezone for dates and times (default: each shop's)")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="export all matches to CSV")] = None,
+    xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="export all matches to XLSX")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="show receivers' personal data in full")] = False,
+) -> None:
+    """List orders (masked), or export them. 查询订单（默认脱敏），或导出."""
+    flt = OrderFilter(
+        shop=shop,
+        platform=platform,
+        statuses=_statuses(status or []),
+        paid_from=_day(paid_from),
+        paid_to=_day(paid_to),
+        order_no=order,
+        buyer=buyer,
+        timezone=_timezone(timezone),
+    )
+    if unmask:
+        err_console.print(
+            "[yellow]Warning: personal data is shown unmasked. 注意：显示完整的个人信息，请妥善保管。[/]"
+        )
+    if csv_path or xlsx_path:
+        for path, kind in ((csv_path, "csv"), (xlsx_path, "xlsx")):
+            if path is not None:
+                _export(flt, path, kind, limit, unmask)
+        return
+    _show(flt, limit or DEFAULT_LIMIT, unmask)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _statuses(values: list[str]) -> tuple[str, ...]:
+    known = {s.value for s in OrderStatus}
+    wanted = tuple(v.strip().lower() for v in values)
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        raise typer.BadParameter(f"unknown status {', '.join(unknown)}; one of {', '.join(sorted(known))}")
+    return wanted
+
+
+def _timezone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    from lanshou.platforms.values import zone
+
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return name
+
+
+def _export(flt: OrderFilter, path: Path, kind: str, limit: int | None, unmask: bool) -> None:
+    from lanshou.files.export import write_csv, write_xlsx
+    from lanshou.orders.query import EXPORT_HEADERS, export_cells, query_orders
+
+    write = write_csv if kind == "csv" else write_xlsx
+    with database().connect() as conn:
+        rows = (export_cells(row, unmask, flt.timezone) for row in query_orders(conn, flt, limit))
+        count = write(path, EXPORT_HEADERS, rows)
+    masked = "" if unmask else " (masked 已脱敏)"
+    console.print(f"Exported {count} orders to {path}{masked}. 已导出 {count} 个订单")
+
+
+def _show(flt: OrderFilter, limit: int, unmask: bool) -> None:
+    from lanshou.orders.query import query_orders
+
+    with database().connect() as conn:
+        rows = list(query_orders(conn, flt, limit + 1))
+    if not rows:
+        console.print("No orders match these filters. 没有符合条件的订单。")
+        return
+    console.print(_table(rows[:limit], flt.timezone, unmask))
+    if len(rows) > limit:
+        console.print(
+            f"Showing the first {limit}; use --limit N or --csv/--xlsx for all. 仅显示前 {limit} 条"
+        )
+
+
+def _table(rows: list[OrderRow], timezone: str | None, unmask: bool) -> RichTable:
+    table = RichTable(title="Orders 订单", show_lines=False)
+    table.add_column("订单号 Order", no_wrap=True)
+    table.add_column("店铺 Shop")
+    table.add_column("状态 Status")
+    table.add_column("付款 Paid (local)", min_width=10)
+    table.add_column("收件人 Receiver", min_width=11)
+    table.add_column("地址 Address")
+    table.add_column("商品 Items")
+    table.add_column("金额 Amount", justify="right")
+    table.add_column("物流 Parcel")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in _table_cells(row, timezone, unmask)))
+    return table
+
+
+def _table_cells(row: OrderRow, timezone: str | None, unmask: bool) -> list[str]:
+    tz = timezone or row.shop_timezone
+    paid = to_local(row.paid_at, tz)
+    name, phone, address = receiver(row, unmask)
+    place = " ".join(part for part in (row.province, row.city, row.district, address) if part)
+    parcel = " ".join(part for part in (row.carrier, row.tracking_no) if part)
+    return [
+        row.order_no,
+        f"{row.platform}/{row.shop}",
+        row.status,
+        paid.strftime("%Y-%m-%d %H:%M") if paid else "-",
+        f"{name}\n{phone}".strip(),
+        place,
+        row.skus,
+        "" if row.order_amount is None else f"{row.order_amount:.2f}",
+        parcel or "-",
+    ]

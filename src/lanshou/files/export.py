@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -12,3 +17,56 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Streaming writers. Rows are written as they come; every text cell goes through safe_cell.
+
+CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read Chinese text as UTF-8
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl refuses these in a cell
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(safe_cell(value)) if isinstance(value, str) else str(value)
+
+
+def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write a CSV (UTF-8 with BOM) that Excel opens safely; returns the number of data rows."""
+    written = 0
+    with path.open("w", encoding=CSV_ENCODING, newline="") as f:
+        out = csv.writer(f)
+        out.writerow([_csv_text(h) for h in headers])
+        for row in rows:
+            out.writerow([_csv_text(v) for v in row])
+            written += 1
+    return written
+
+
+def _xlsx_value(value: Any) -> Any:
+    """Text stays text (ids never become numbers); XML-illegal control characters are dropped."""
+    if isinstance(value, str):
+        return safe_cell(_XML_ILLEGAL.sub("", value))  # strip first: "\x01=1+1" must not become a formula
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value
+
+
+def write_xlsx(
+    path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "orders"
+) -> int:
+    """Write an XLSX in openpyxl's write-only (streaming) mode; returns the number of data rows."""
+    from openpyxl import Workbook  # imported here: the CLI starts faster without it
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append([_xlsx_value(h) for h in headers])
+    written = 0
+    for row in rows:
+        ws.append([_xlsx_value(v) for v in row])
+        written += 1
+    book.save(path)
+    return written

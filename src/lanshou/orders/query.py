@@ -1,0 +1,312 @@
+"""Finding orders: one SQL statement (SQLAlchemy Core) for lists and exports.
+
+The filtered orders are picked first (a CTE using the orders indexes, limited when a limit is given); lines
+and the first parcel are then aggregated only for those orders by grouped subqueries, never per row.
+Stored times are naive UTC; date filters are local days, in the shop's timezone unless one is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+)
+
+from lanshou.customers.masking import mask_address, mask_name, mask_phone
+from lanshou.db import schema as s
+from lanshou.platforms.values import zone
+
+STREAM_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What to look for. Empty fields do not filter. `timezone` overrides the shops' own for the dates."""
+
+    shop: str | None = None
+    platform: str | None = None
+    statuses: tuple[str, ...] = ()
+    paid_from: date | None = None  # inclusive local day
+    paid_to: date | None = None  # inclusive local day
+    order_no: str | None = None
+    buyer: str | None = None  # substring of the receiver's name or phone
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One order as listed: its shop, receiver, a summary of its lines and its first parcel."""
+
+    order_no: str
+    platform: str
+    shop: str
+    shop_timezone: str
+    status: str
+    created_at: datetime
+    paid_at: datetime | None
+    receiver_name: str
+    receiver_phone: str
+    province: str
+    city: str
+    district: str
+    address: str
+    buyer_message: str
+    order_amount: Decimal | None
+    line_count: int
+    quantity: int
+    skus: str
+    titles: str
+    carrier: str
+    tracking_no: str
+
+
+def local_day_bounds(first: date | None, last: date | None, timezone: str) -> tuple[datetime, datetime]:
+    """[first 00:00, last+1 00:00) local -> naive UTC. Open ends become far bounds."""
+    tz = zone(timezone)
+
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+    low = utc(first) if first else datetime(1, 1, 2)
+    high = utc(last + timedelta(days=1)) if last else datetime(9999, 12, 30)
+    return low, high
+
+
+def query_orders(
+    conn: Connection, flt: OrderFilter, limit: int | None = None, offset: int = 0
+) -> Iterator[OrderRow]:
+    """Matching orders, newest imported first, streamed in batches."""
+    stmt = build_query(conn, flt, limit, offset)
+    result = conn.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+    for row in result:
+        yield OrderRow(**row._mapping)
+
+
+def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, offset: int = 0) -> Select[Any]:
+    picked = _picked(conn, flt, limit, offset)
+    lines = _line_summary(picked)
+    first_parcel = _first_parcel(picked)
+    o, p = picked.c, s.parcels.c
+    return (
+        select(
+            o.order_no,
+            o.platform,
+            o.shop,
+            o.shop_timezone,
+            o.status,
+            o.created_at,
+            o.paid_at,
+            o.receiver_name,
+            o.receiver_phone,
+            o.province,
+            o.city,
+            o.district,
+            o.address,
+            o.buyer_message,
+            o.order_amount,
+            func.coalesce(lines.c.line_count, 0).label("line_count"),
+            func.coalesce(lines.c.quantity, 0).label("quantity"),
+            func.coalesce(lines.c.skus, "").label("skus"),
+            func.coalesce(lines.c.titles, "").label("titles"),
+            func.coalesce(p.carrier, "").label("carrier"),
+            func.coalesce(p.tracking_no, "").label("tracking_no"),
+        )
+        .select_from(picked)
+        .outerjoin(lines, and_(lines.c.shop_id == o.shop_id, lines.c.order_no == o.order_no))
+        .outerjoin(
+            first_parcel, and_(first_parcel.c.shop_id == o.shop_id, first_parcel.c.order_no == o.order_no)
+        )
+        .outerjoin(s.parcels, s.parcels.c.id == first_parcel.c.parcel_id)
+        .order_by(o.id.desc())
+    )
+
+
+def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) -> CTE:
+    o, sh = s.orders.c, s.shops.c
+    stmt = (
+        select(
+            o.id,
+            o.shop_id,
+            o.order_no,
+            sh.platform,
+            sh.name.label("shop"),
+            sh.timezone.label("shop_timezone"),
+            o.status,
+            o.created_at,
+            o.paid_at,
+            o.receiver_name,
+            o.receiver_phone,
+            o.province,
+            o.city,
+            o.district,
+            o.address,
+            o.buyer_message,
+            o.order_amount,
+        )
+        .join(s.shops, sh.id == o.shop_id)
+        .where(*_conditions(conn, flt))
+        .order_by(o.id.desc())
+        .offset(offset or None)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt.cte("picked")
+
+
+def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]:
+    o, sh = s.orders.c, s.shops.c
+    found: list[ColumnElement[bool]] = []
+    if flt.shop:
+        found.append(sh.name == flt.shop)
+    if flt.platform:
+        found.append(sh.platform == flt.platform.strip().lower())
+    if flt.statuses:
+        found.append(o.status.in_(flt.statuses))
+    if flt.order_no:
+        # the unique index is (shop_id, order_no): naming the shops lets it serve a search by number alone
+        found += [o.order_no == flt.order_no.strip(), o.shop_id.in_(select(s.shops.c.id).scalar_subquery())]
+    if flt.buyer and flt.buyer.strip():
+        text = flt.buyer.strip()
+        found.append(
+            or_(
+                o.receiver_name.icontains(text, autoescape=True),
+                o.receiver_phone.contains(text, autoescape=True),
+            )
+        )
+    if flt.paid_from or flt.paid_to:
+        found.append(_paid_between(conn, flt))
+    return found
+
+
+def _paid_between(conn: Connection, flt: OrderFilter) -> ColumnElement[bool]:
+    """Local days -> UTC ranges: one range, or one per shop timezone (looked up once, not per order)."""
+    paid = s.orders.c.paid_at
+    if flt.timezone:
+        low, high = local_day_bounds(flt.paid_from, flt.paid_to, flt.timezone)
+        return and_(paid >= low, paid < high)
+    shops_by_zone: dict[str, list[int]] = {}
+    for shop_id, timezone in conn.execute(select(s.shops.c.id, s.shops.c.timezone)):
+        shops_by_zone.setdefault(timezone, []).append(shop_id)
+    ranges = []
+    for timezone, shop_ids in shops_by_zone.items():
+        low, high = local_day_bounds(flt.paid_from, flt.paid_to, timezone)
+        ranges.append(and_(s.orders.c.shop_id.in_(shop_ids), paid >= low, paid < high))
+    return or_(false(), *ranges)
+
+
+def _line_summary(picked: CTE) -> Any:
+    ln = s.order_lines.c
+    item = ln.sku + "×" + cast(ln.quantity, String)
+    return (
+        select(
+            picked.c.shop_id,
+            picked.c.order_no,
+            func.count().label("line_count"),
+            cast(func.sum(ln.quantity), Integer).label("quantity"),
+            func.aggregate_strings(item, ", ").label("skus"),
+            func.aggregate_strings(ln.title, " | ").label("titles"),
+        )
+        .select_from(picked)  # driven by the picked orders, each probing the (shop_id, order_no, …) index
+        .join(s.order_lines, and_(ln.shop_id == picked.c.shop_id, ln.order_no == picked.c.order_no))
+        .group_by(picked.c.shop_id, picked.c.order_no)
+        .subquery("lines")
+    )
+
+
+def _first_parcel(picked: CTE) -> Any:
+    """The first parcel recorded for each order (lowest id)."""
+    p = s.parcels.c
+    return (
+        select(picked.c.shop_id, picked.c.order_no, func.min(p.id).label("parcel_id"))
+        .select_from(picked)
+        .join(s.parcels, and_(p.shop_id == picked.c.shop_id, p.order_no == picked.c.order_no))
+        .group_by(picked.c.shop_id, picked.c.order_no)
+        .subquery("first_parcel")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Presentation shared by the terminal table and the exports.
+
+EXPORT_HEADERS: tuple[str, ...] = (
+    "订单号 Order",
+    "平台 Platform",
+    "店铺 Shop",
+    "状态 Status",
+    "下单时间 Created",
+    "付款时间 Paid",
+    "时区 Timezone",
+    "收件人 Receiver",
+    "电话 Phone",
+    "省 Province",
+    "市 City",
+    "区 District",
+    "地址 Address",
+    "买家留言 Buyer message",
+    "金额 Amount",
+    "行数 Lines",
+    "件数 Quantity",
+    "SKU",
+    "商品 Titles",
+    "快递 Carrier",
+    "运单号 Tracking",
+)
+
+
+def to_local(moment: datetime | None, timezone: str) -> datetime | None:
+    """Naive UTC -> naive local time in `timezone`."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(zone(timezone)).replace(tzinfo=None)
+
+
+def receiver(row: OrderRow, unmask: bool) -> tuple[str, str, str]:
+    """(name, phone, address), masked unless asked otherwise."""
+    if unmask:
+        return row.receiver_name, row.receiver_phone, row.address
+    return mask_name(row.receiver_name), mask_phone(row.receiver_phone), mask_address(row.address)
+
+
+def export_cells(row: OrderRow, unmask: bool = False, timezone: str | None = None) -> Sequence[Any]:
+    """The export row matching EXPORT_HEADERS; times are local (the shop's zone unless one is given)."""
+    tz = timezone or row.shop_timezone
+    name, phone, address = receiver(row, unmask)
+    return (
+        row.order_no,
+        row.platform,
+        row.shop,
+        row.status,
+        to_local(row.created_at, tz),
+        to_local(row.paid_at, tz),
+        tz,
+        name,
+        phone,
+        row.province,
+        row.city,
+        row.district,
+        address,
+        row.buyer_message,
+        row.order_amount,
+        row.line_count,
+        row.quantity,
+        row.skus,
+        row.titles,
+        row.carrier,
+        row.tracking_no,
+    )
