@@ -246,6 +246,9 @@ def test_delivery_percentiles_like_percentile_cont_and_returns_excluded() -> Non
         "median": pytest.approx(2.5),
         "p90": pytest.approx(7.9),
     }
+    # the carrier scorecard: every test parcel is "sf"; the order has no province, so the key is ""
+    assert block["shops"][0]["delivery_hours_by_carrier"]["sf"]["count"] == 4
+    assert block["shops"][0]["delivery_hours_by_province"][""]["median"] == pytest.approx(2.5)
 
 
 def test_delivery_counted_in_the_window_of_its_delivered_event_known_by_eval() -> None:

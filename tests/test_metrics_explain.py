@@ -10,7 +10,7 @@ import pytest
 from lanshou.metrics.explain import Context, misses, order_misses, reason_for, rollup_misses
 from lanshou.metrics.facts import OrderFact, ShopInfo
 from lanshou.metrics.packs import load_pack, pack_for
-from lanshou.metrics.queue import at_risk_queue, queue_entry
+from lanshou.metrics.queue import at_risk_queue, queue_entry, stalled_parcels
 from tests.test_metrics_compute import AS_OF, EVAL, START, TMALL, H, fb, order, parcel, scanned
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -178,3 +178,13 @@ def test_report_date_matches_explain_population() -> None:
     assert misses([order("old", START - 49 * H)], shops, date(2026, 11, 10)) == []
     found = misses([order("old", START - H)], shops, date(2026, 11, 10))
     assert [(m.metric, m.reason) for m in found] == [("late_shipment", "no_waybill")]
+
+
+def test_stalled_parcels_alert() -> None:
+    quiet = parcel((NOW - 40 * H, "picked_up"), (NOW - 30 * H, "in_transit"), no="Q")
+    fresh = parcel(
+        (NOW - 40 * H, "picked_up"), (NOW - 24 * H, "in_transit"), no="F"
+    )  # exactly G: not stalled
+    done = parcel((NOW - 40 * H, "picked_up"), (NOW - 30 * H, "delivered"), no="D")
+    found = stalled_parcels([order("x", NOW - 41 * H, quiet, fresh, done)], [ShopInfo("tmall", "s1")], NOW)
+    assert [(p.tracking_no, p.hours_silent) for p in found] == [("Q", pytest.approx(30))]

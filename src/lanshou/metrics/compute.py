@@ -249,7 +249,8 @@ class Accumulator:
     m5: dict[str, int] = field(default_factory=_outcomes)
     m3: dict[str, int] = field(default_factory=lambda: {"fresh": 0, "parcels": 0})
     m4: dict[str, int] = field(default_factory=lambda: {"negative_orders": 0, "paid_orders": 0})
-    durations: list[float] = field(default_factory=list)  # M2 hours
+    # M2: (hours, carrier, destination province) per delivered parcel, kept raw so medians merge exactly
+    deliveries: list[tuple[float, str, str]] = field(default_factory=list)
     extra: dict[str, dict[str, int]] = field(default_factory=dict)  # extra M1 blocks by name
 
     def add_order(self, order: OrderFact, pack: RulePack, win: Window) -> None:
@@ -262,12 +263,12 @@ class Accumulator:
             self.m4["paid_orders"] += 1
             self.m4["negative_orders"] += m4_negative(order, pack, end)
         for parcel in order.parcels:
-            self._add_parcel(parcel, pack, win)
+            self._add_parcel(parcel, pack, win, order.province)
 
-    def _add_parcel(self, parcel: ParcelFact, pack: RulePack, win: Window) -> None:
+    def _add_parcel(self, parcel: ParcelFact, pack: RulePack, win: Window, province: str) -> None:
         delivery = m2_delivery(parcel, win.end, win.start)
         if delivery is not None:
-            self.durations.append(delivery[1])
+            self.deliveries.append((delivery[1], parcel.carrier, parcel.province or province))
         fresh = m3_outcome(parcel, pack, win.end, win.start)
         if fresh is not None:
             self.m3["parcels"] += 1
@@ -281,16 +282,20 @@ class Accumulator:
             m5=_sum(self.m5, other.m5),
             m3=_sum(self.m3, other.m3),
             m4=_sum(self.m4, other.m4),
-            durations=[*self.durations, *other.durations],
+            deliveries=[*self.deliveries, *other.deliveries],
             extra=extra,
         )
 
     def __eq__(self, other: object) -> bool:
-        # durations are a multiset: the order in which parts were merged does not matter
+        # deliveries are a multiset: the order in which parts were merged does not matter
         if not isinstance(other, Accumulator):
             return NotImplemented
-        mine = (self.m1, self.m5, self.m3, self.m4, self.extra, sorted(self.durations))
-        return mine == (other.m1, other.m5, other.m3, other.m4, other.extra, sorted(other.durations))
+        mine = (self.m1, self.m5, self.m3, self.m4, self.extra, sorted(self.deliveries))
+        return mine == (other.m1, other.m5, other.m3, other.m4, other.extra, sorted(other.deliveries))
+
+    @property
+    def durations(self) -> list[float]:
+        return [hours for hours, _, _ in self.deliveries]
 
     def to_blocks(self) -> dict[str, Any]:
         """The M1–M5 blocks of the contract, plus extra M1 blocks (e.g. pay_to_pickup_48h)."""
@@ -305,7 +310,16 @@ class Accumulator:
             "late_shipment": outcome_block(self.m5),
         }
         blocks.update({name: outcome_block(counts) for name, counts in sorted(self.extra.items())})
+        # the carrier scorecard (METRICS.md M2 "also by carrier and by destination province")
+        blocks["delivery_hours_by_carrier"] = self._delivery_by(1)
+        blocks["delivery_hours_by_province"] = self._delivery_by(2)
         return blocks
+
+    def _delivery_by(self, key: int) -> dict[str, dict[str, Any]]:
+        groups: dict[str, list[float]] = {}
+        for delivery in self.deliveries:
+            groups.setdefault(str(delivery[key]), []).append(delivery[0])
+        return {name: duration_block(hours) for name, hours in sorted(groups.items())}
 
 
 def _count(counter: dict[str, int], outcome: str | None) -> None:

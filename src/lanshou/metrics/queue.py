@@ -10,7 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from lanshou.metrics.compute import CLOSED, m1_deadline, pickup_time, promised_ship_time
+from lanshou.metrics.compute import (
+    CLOSED,
+    is_stalled,
+    m1_deadline,
+    parcel_pickup,
+    pickup_time,
+    promised_ship_time,
+)
 from lanshou.metrics.facts import OrderFact, ShopInfo
 from lanshou.metrics.packs import RulePack, pack_for
 
@@ -85,3 +92,44 @@ def at_risk_queue(
         if entry is not None:
             entries.append(entry)
     return sorted(entries, key=lambda e: (e.hours_left, e.paid_at, e.order_no))
+
+
+@dataclass(frozen=True)
+class StalledParcel:
+    """轨迹停滞 alert: picked up, not delivered, no event for more than the pack's G hours."""
+
+    platform: str
+    shop: str
+    order_no: str
+    tracking_no: str
+    carrier: str
+    last_event: datetime  # naive UTC
+    hours_silent: float
+
+
+def stalled_parcels(
+    orders: Iterable[OrderFact], shops: Sequence[ShopInfo], now: datetime
+) -> list[StalledParcel]:
+    """Every parcel stalled at `now`, longest silence first."""
+    packs = {(s.platform, s.shop): pack_for(s) for s in shops}
+    found = []
+    for order in orders:
+        pack = packs.get((order.platform, order.shop))
+        for parcel in order.parcels if pack is not None else ():
+            pickup = parcel_pickup(parcel, now)
+            if pack is None or pickup is None or not is_stalled(parcel, pack, now):
+                continue
+            last = max(e.time for e in parcel.events if pickup <= e.time <= now)
+            silent = (now - last).total_seconds() / 3600
+            found.append(
+                StalledParcel(
+                    order.platform,
+                    order.shop,
+                    order.order_no,
+                    parcel.tracking_no,
+                    parcel.carrier,
+                    last,
+                    silent,
+                )
+            )
+    return sorted(found, key=lambda p: (-p.hours_silent, p.order_no, p.tracking_no))
