@@ -25,7 +25,10 @@ RejectsOpt = Annotated[Path | None, typer.Option("--rejects", help="where to wri
 def import_orders_cmd(
     file: FileArg,
     fmt: Annotated[
-        str, typer.Option("--format", help="generic, taobao, taobao-items, tmall, tmall-items, douyin, aliexpress")
+        str,
+        typer.Option(
+            "--format", help="generic, taobao, taobao-items, tmall, tmall-items, douyin, aliexpress"
+        ),
     ] = "generic",
     shop: ShopOpt = None,
     timezone: TzOpt = None,

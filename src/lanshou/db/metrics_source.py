@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, or_, select
+from sqlalchemy import Connection, Select, and_, select, union
 
 from lanshou.db import schema as s
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact, ShopInfo
@@ -130,27 +130,25 @@ def iter_all_keys(conn: Connection, batch: int = 2000) -> Iterator[list[OrderKey
         yield [(r.shop_id, r.order_no) for r in rows]
 
 
-def window_keys(conn: Connection, start: datetime, end: datetime) -> list[OrderKey]:
-    """Orders any metric of [start, end) can touch: paid or promised in it, or with a scan in it."""
+def window_keys(
+    conn: Connection, start: datetime, end: datetime, default_promise: timedelta = timedelta(days=30)
+) -> list[OrderKey]:
+    """Orders any metric of [start, end) can touch: paid or promised in it, or with a carrier event in it.
+
+    An order without a platform promise is promised pay + the pack's default, so orders paid up to
+    `default_promise` before the range are taken too.
+    """
     o, p, e = s.orders, s.parcels, s.tracking_events
-    has_event = exists(
-        select(1)
+    paid = select(o.c.shop_id, o.c.order_no).where(o.c.paid_at >= start - default_promise, o.c.paid_at < end)
+    promised = select(o.c.shop_id, o.c.order_no).where(
+        o.c.promised_ship_by >= start, o.c.promised_ship_by < end
+    )
+    scanned = (
+        select(p.c.shop_id, p.c.order_no)
         .select_from(p.join(e, e.c.tracking_no == p.c.tracking_no))
-        .where(
-            p.c.shop_id == o.c.shop_id,
-            p.c.order_no == o.c.order_no,
-            e.c.event_time >= start,
-            e.c.event_time < end,
-        )
+        .where(e.c.event_time >= start, e.c.event_time < end)
     )
-    query = select(o.c.shop_id, o.c.order_no).where(
-        or_(
-            and_(o.c.paid_at >= start, o.c.paid_at < end),
-            and_(o.c.promised_ship_by >= start, o.c.promised_ship_by < end),
-            has_event,
-        )
-    )
-    return [(r.shop_id, r.order_no) for r in conn.execute(query)]
+    return [(r.shop_id, r.order_no) for r in conn.execute(union(paid, promised, scanned))]
 
 
 def keys_for_tracking(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKey]:

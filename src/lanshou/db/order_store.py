@@ -153,6 +153,7 @@ class OrderStore:
             row = _order_row(record, shop_id)
             row["updated_at"] = now
             old = existing.get((shop_id, record.order_no))
+            unchanged = False
             if old is not None and record.lines_only:
                 row = _keep_stored(old, row)
                 record.status = OrderStatus(row["status"])  # an older status is kept, not rejected
@@ -186,10 +187,12 @@ class OrderStore:
                         )
                 else:
                     result.unchanged += 1
+                    unchanged = True
             lines.extend(_line_rows(record, shop_id))
             parcels.extend(_parcel_rows(record, shop_id))
             key = row["buyer_key"]
-            if key and not record.lines_only:  # a lines-only record knows no buyer
+            # a lines-only record knows no buyer; an unchanged order's buyer was stored with it
+            if key and not record.lines_only and not unchanged:
                 buyers.append(
                     {
                         "platform": record.platform,
@@ -205,7 +208,7 @@ class OrderStore:
         upsert(
             self.conn,
             s.order_lines,
-            _dedupe(lines, ("shop_id", "order_no", "line_key")),
+            lines,  # unique already: merge_records gave each order's lines distinct keys
             ["shop_id", "order_no", "line_key"],
             ["sku", "title", "category", "quantity", "unit_price"],
         )

@@ -22,7 +22,7 @@ def zone(name: str) -> ZoneInfo:
 
 def clean_id(text: str) -> str:
     """Undo spreadsheet protection of long ids: ="123", leading ', leading TAB."""
-    if text.isalnum():  # the common case, already clean
+    if text and text[0] not in "=' \t" and text[-1] not in " \t":  # the common case, already clean
         return text
     value = text.strip().lstrip("\t'").strip()
     if value.startswith('="') and value.endswith('"'):
@@ -63,6 +63,7 @@ def parse_optional_time(text: str, tz: tzinfo) -> datetime | None:
     return None if is_missing(text) else parse_time(text, tz)
 
 
+@lru_cache(maxsize=1024)
 def parse_quantity(text: str) -> int:
     value = text.strip()
     try:
@@ -76,6 +77,7 @@ def parse_quantity(text: str) -> int:
     return int(number)
 
 
+@lru_cache(maxsize=8192)  # prices repeat across lines and orders; Decimal is immutable
 def parse_money(text: str) -> Decimal | None:
     value = text.strip().replace(",", "").lstrip("¥￥$").strip()
     if value.lower() in MISSING:

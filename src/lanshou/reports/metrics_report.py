@@ -107,7 +107,8 @@ def _from_raw(
     # a generous UTC range around the local window: every timezone is within ±14 h of UTC
     start = datetime.combine(as_of - timedelta(days=window_days + 1), time())
     end = datetime.combine(as_of + timedelta(days=1), time())
-    keys = [k for k in window_keys(conn, start, end) if k[0] in shops]
+    promise = max((rules.derive(info).default_promise_hours for info in shops.values()), default=0.0)
+    keys = [k for k in window_keys(conn, start, end, timedelta(hours=promise)) if k[0] in shops]
     for start_at in range(0, len(keys), 2000):
         for (shop_id, _), fact in load_facts(conn, keys[start_at : start_at + 2000], shops):
             info = shops[shop_id]
