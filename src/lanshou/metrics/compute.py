@@ -96,7 +96,8 @@ def closed_before_pickup(order: OrderFact, eval_time: datetime) -> bool:
 def m1_limit_hours(order: OrderFact, pack: RulePack) -> float:
     """The long limit only when EVERY item is in a long-limit category; no categories -> the default."""
     cats = order.categories
-    if cats and all(c in pack.long_limit_categories for c in cats):
+    long = pack.long_categories
+    if cats and all(c in long for c in cats):
         return pack.long_limit_hours
     return pack.limit_hours
 

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, time
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -31,7 +31,7 @@ class RulePack:
     title: str
     limit_hours: float
     long_limit_hours: float
-    long_limit_categories: frozenset[str]  # aliases already folded in
+    long_limit_categories: frozenset[str]  # as listed
     default_promise_hours: float
     presale_slow_grace_hours: float
     shipping_tags: frozenset[str]
@@ -43,6 +43,15 @@ class RulePack:
     score_tables: Mapping[str, Table]
     # extra M1-style blocks with their own limit, e.g. Taobao's {"pay_to_pickup_48h": 48}
     extra_pickup_limits: Mapping[str, float]
+    # spellings met in the data -> the category they mean (Douyin's seed text reads 手奢侈品 for 手表奢侈品)
+    category_aliases: Mapping[str, str]
+
+    @cached_property  # frozen dataclasses still have __dict__, which cached_property writes directly
+    def long_categories(self) -> frozenset[str]:
+        """The long-limit list with every alias of a listed category (kept apart so that a shop
+        overriding the list keeps the aliases)."""
+        listed = self.long_limit_categories
+        return listed | {alias for alias, target in self.category_aliases.items() if target in listed}
 
 
 class PackError(ValueError):
@@ -76,7 +85,7 @@ def derive_rules(pack: RulePack) -> DeriveRules:
     return DeriveRules(
         limit_hours=int(pack.limit_hours),
         long_limit_hours=int(pack.long_limit_hours),
-        long_limit_categories=pack.long_limit_categories,
+        long_limit_categories=pack.long_categories,
         default_promise_hours=pack.default_promise_hours,
         presale_slow_grace_hours=pack.presale_slow_grace_hours,
         shipping_tags=pack.shipping_tags,
@@ -103,10 +112,7 @@ def _from_toml(doc: dict[str, Any]) -> RulePack:
         flat.update(doc.get(section, {}))
     score = doc.get("score", {})
     flat["score_weights"], flat["score_tables"] = score.get("weights", {}), score.get("tables", {})
-    aliases = flat.pop("category_aliases", {})
-    listed = set(flat["long_limit_categories"])
-    # an alias joins the long list only when the category it spells is on it
-    flat["long_limit_categories"] = listed | {a for a, target in aliases.items() if target in listed}
+    flat.setdefault("category_aliases", {})
     return RulePack(**{k: _convert(k, v) for k, v in flat.items()})
 
 
@@ -124,6 +130,8 @@ def _convert(name: str, value: Any) -> Any:
         return value if isinstance(value, time) else time.fromisoformat(str(value))
     if name == "holidays":
         return frozenset(v if isinstance(v, date) else date.fromisoformat(str(v)) for v in value)
+    if name == "category_aliases":
+        return {str(k): str(v) for k, v in value.items()}
     if name == "score_weights" or name == "extra_pickup_limits":
         return {str(k): float(v) for k, v in value.items()}
     if name == "score_tables":
