@@ -75,10 +75,20 @@ def test_stale_parcel_and_negative_feedback_misses() -> None:
     found = order_misses(o, CTX, START)
     # paid 2026-11-08 09:00 UTC = 17:00 local (after cutoff), picked up 1 h later: on time, so no M1/M5 miss
     assert [(m.metric, m.reason, m.tracking_no) for m in found] == [
-        ("tracking_freshness", "paid_after_cutoff", "T1"),
+        ("tracking_freshness", "weekend_or_holiday", "T1"),  # the silence starts on Sunday 2026-11-08
         ("shipping_negative_feedback", "unknown", ""),
     ]
     assert found[0].pay_hour == 17
+    # last event eval - 25 h = 11-08 15:00 UTC = Sunday 23:00 local, silent 25 h until eval
+    assert found[0].detail == "no update for 25.0 h after 11-08 23:00 (spans a weekend or holiday)"
+
+
+def test_stale_parcel_over_a_working_day_is_unknown_over_a_weekend_is_weekend() -> None:
+    wed = parcel((WED, "picked_up"), (WED + 30 * H, "delivered"))  # Wed 10:00 -> Thu 16:00 local
+    assert order_misses(order("w", WED - H, wed), CTX, START)[0].reason == "unknown"
+    sat = datetime(2026, 11, 7, 2, 0)
+    weekend = parcel((sat, "picked_up"), (sat + 30 * H, "delivered"))
+    assert order_misses(order("s", sat - H, weekend), CTX, START)[0].reason == "weekend_or_holiday"
 
 
 def test_misses_and_rollup_by_reason_with_rate_gain() -> None:

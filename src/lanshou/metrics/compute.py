@@ -180,11 +180,11 @@ def m3_outcome(
 
 
 def largest_gap(parcel: ParcelFact, eval_time: datetime) -> timedelta:
-    times = _tracked_times(parcel, eval_time)
+    times = tracked_times(parcel, eval_time)
     return max((b - a for a, b in pairwise(times)), default=timedelta(0))
 
 
-def _tracked_times(parcel: ParcelFact, eval_time: datetime) -> list[datetime]:
+def tracked_times(parcel: ParcelFact, eval_time: datetime) -> list[datetime]:
     """Event times from pickup to the first delivery; undelivered parcels end at the evaluation time."""
     pickup = parcel_pickup(parcel, eval_time)
     if pickup is None:
@@ -200,7 +200,7 @@ def _tracked_times(parcel: ParcelFact, eval_time: datetime) -> list[datetime]:
 
 def is_stalled(parcel: ParcelFact, pack: RulePack, eval_time: datetime) -> bool:
     """轨迹停滞 alert: picked up, not delivered, and silent for more than G hours right now."""
-    times = _tracked_times(parcel, eval_time)
+    times = tracked_times(parcel, eval_time)
     undelivered = not any(e.status == DELIVERED and e.time <= eval_time for e in parcel.events)
     return undelivered and len(times) >= 2 and times[-1] - times[-2] > _hours(pack.freshness_gap_hours)
 

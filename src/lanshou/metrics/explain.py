@@ -15,7 +15,8 @@ Precedence (first match wins), and why:
 Evidence about the order itself (1–5) beats calendar circumstances (6–7): circumstances only make a miss
 likelier, while 1–5 name what actually stopped the parcel.
 
-Stale parcels (M3) are past pickup, so only the calendar and `unknown` apply to them. A negative feedback
+Stale parcels (M3) are past pickup, so only `weekend_or_holiday` (a day off inside the longest silent gap)
+and `unknown` (the carrier's silence, with the gap in the detail) apply to them. A negative feedback
 (M4) gets its order's M1/M5 reason when the order also shipped late; otherwise `unknown` (the complaint is
 about the parcel, not about when it left).
 """
@@ -25,7 +26,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -40,6 +42,7 @@ from lanshou.metrics.compute import (
     pickup_time,
     promised_ship_time,
     rate,
+    tracked_times,
 )
 from lanshou.metrics.facts import OrderFact, ParcelFact, ShopInfo
 from lanshou.metrics.packs import RulePack
@@ -132,6 +135,22 @@ def _calendar_reason(order: OrderFact, deadline: datetime | None, ctx: Context) 
     return "unknown", "no evidence in the data"
 
 
+def stale_reason(parcel: ParcelFact, ctx: Context) -> tuple[str, str]:
+    """A stale parcel's reason: a weekend/holiday inside its longest silent gap, else unknown."""
+    times = tracked_times(parcel, ctx.eval_time)
+    if len(times) < 2:
+        return "unknown", "no tracking events"
+    begin, end = max(pairwise(times), key=lambda gap: gap[1] - gap[0])
+    detail = (
+        f"no update for {(end - begin).total_seconds() / 3600:.1f} h after {local(begin, ctx.tz):%m-%d %H:%M}"
+    )
+    first, last = local(begin, ctx.tz).date(), local(end, ctx.tz).date()
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    if any(_day_off(day, ctx.pack) for day in days):
+        return "weekend_or_holiday", detail + " (spans a weekend or holiday)"
+    return "unknown", detail
+
+
 def _day_off(day: date, pack: RulePack) -> bool:
     return day.weekday() >= 5 or day in pack.holidays
 
@@ -173,7 +192,7 @@ def order_misses(order: OrderFact, ctx: Context, window_start: datetime | None =
         found.append(_miss(order, "late_shipment", m5_reason, ctx))
     for parcel in order.parcels:
         if m3_outcome(parcel, pack, end, window_start) == "stale":
-            found.append(_miss(order, "tracking_freshness", _calendar_reason(order, None, ctx), ctx, parcel))
+            found.append(_miss(order, "tracking_freshness", stale_reason(parcel, ctx), ctx, parcel))
     if m4_in_population(order, end, window_start) and m4_negative(order, pack, end):
         reason = late_reason or ("unknown", "shipped on time; see the feedback")
         found.append(_miss(order, "shipping_negative_feedback", reason, ctx))
