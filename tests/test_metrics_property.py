@@ -95,18 +95,3 @@ def test_report_counts_are_consistent(all_orders: list[OrderFact]) -> None:
     hours = shop["delivery_hours"]
     if hours["count"]:
         assert hours["median"] <= hours["p90"]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(orders(), max_size=25))
-def test_pure_engine_agrees_with_the_rollup_derivation(all_orders: list[OrderFact]) -> None:
-    """Two independent implementations of METRICS.md: this engine and the rollups' day-key derivation."""
-    from zoneinfo import ZoneInfo
-
-    from lanshou.metrics.packs import derive_rules
-    from lanshou.reports.raw_counts import counts_from_facts
-
-    counts = counts_from_facts(all_orders, derive_rules(PACK), ZoneInfo("Asia/Shanghai"), AS_OF, 30)
-    acc = accumulate(all_orders)
-    assert (acc.m1, acc.m5, acc.m3, acc.m4) == (counts.m1, counts.m5, counts.m3, counts.m4)
-    assert len(acc.durations) == counts.delivery_count
