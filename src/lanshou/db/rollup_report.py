@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, case, func, select, true
 
 from lanshou.db import schema as s
+
+MAIN_RULE = "pay_to_pickup"  # the rule name of the pack's own M1 rows
 
 
 @dataclass
@@ -17,6 +19,7 @@ class Counts:
     """Raw counts for one shop (or all): the blocks of the report are computed from these."""
 
     m1: dict[str, int] = field(default_factory=lambda: {"on_time": 0, "late": 0, "undecided": 0})
+    extra_m1: dict[str, dict[str, int]] = field(default_factory=dict)  # extra M1 blocks by name
     m5: dict[str, int] = field(default_factory=lambda: {"on_time": 0, "late": 0, "undecided": 0})
     m4: dict[str, int] = field(default_factory=lambda: {"negative_orders": 0, "paid_orders": 0})
     m3: dict[str, int] = field(default_factory=lambda: {"fresh": 0, "parcels": 0})
@@ -50,16 +53,21 @@ def _m1(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
     query = (
         select(
             t.c.shop_id,
+            t.c.rule,
             _sum(and_(picked, t.c.pickup_on_time.is_(True)), t.c.n),
             _sum(and_(picked, t.c.pickup_on_time.is_(False)), t.c.n)
             + _sum(and_(waiting, t.c.deadline_day < d), t.c.n),
             _sum(and_(waiting, t.c.deadline_day >= d), t.c.n),
         )
         .where(t.c.shop_id.in_(shop_ids), t.c.pay_day >= start, t.c.pay_day < d)
-        .group_by(t.c.shop_id)
+        .group_by(t.c.shop_id, t.c.rule)
     )
-    for shop_id, on_time, late, undecided in conn.execute(query):
-        out[shop_id].m1 = {"on_time": int(on_time), "late": int(late), "undecided": int(undecided)}
+    for shop_id, rule, on_time, late, undecided in conn.execute(query):
+        counts = {"on_time": int(on_time), "late": int(late), "undecided": int(undecided)}
+        if rule == MAIN_RULE:
+            out[shop_id].m1 = counts
+        else:
+            out[shop_id].extra_m1[rule] = counts
 
 
 def _m5(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
@@ -109,8 +117,11 @@ def _m2(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
         counts.delivery_count, counts.delivery_seconds, counts.median_s, counts.p90_s = n, total, median, p90
 
 
+Group = tuple[str, str] | None  # ("carrier", "zto") or ("province", "浙江省"): one scorecard row
+
+
 def delivery_stats(
-    conn: Connection, start: date, d: date, shop_ids: Sequence[int]
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], group: Group = None
 ) -> tuple[int, float, float | None, float | None]:
     """Count, total seconds, exact median and p90 (linear interpolation, like percentile_cont).
 
@@ -121,6 +132,8 @@ def delivery_stats(
     in_window = and_(
         t.c.shop_id.in_(shop_ids), t.c.delivered_day >= start, t.c.delivered_day < d, t.c.returned_eday >= d
     )
+    if group is not None:
+        in_window = and_(in_window, t.c[group[0]] == group[1])
     buckets = conn.execute(
         select(t.c.bucket, func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(in_window)
@@ -136,7 +149,7 @@ def delivery_stats(
 
     def kth(k: int) -> float:
         if k not in cache:
-            cache[k] = _kth_duration(conn, start, d, shop_ids, histogram, k)
+            cache[k] = _kth_duration(conn, start, d, shop_ids, histogram, k, group)
         return cache[k]
 
     return n, total, _percentile(kth, n, 0.5), _percentile(kth, n, 0.9)
@@ -152,7 +165,13 @@ def _percentile(kth: Any, n: int, q: float) -> float:
 
 
 def _kth_duration(
-    conn: Connection, start: date, d: date, shop_ids: Sequence[int], histogram: list[tuple[int, int]], k: int
+    conn: Connection,
+    start: date,
+    d: date,
+    shop_ids: Sequence[int],
+    histogram: list[tuple[int, int]],
+    k: int,
+    group: Group,
 ) -> float:
     before = 0
     for bucket, count in histogram:
@@ -167,6 +186,7 @@ def _kth_duration(
                     p.c.delivered_day < d,
                     p.c.returned_eday >= d,
                 )
+                .where(true() if group is None else p.c[group[0]] == group[1])
                 .order_by(p.c.duration_s)
                 .offset(k - before)
                 .limit(1)
@@ -174,3 +194,23 @@ def _kth_duration(
             return float(conn.execute(query).scalar_one())
         before += count
     raise IndexError(k)
+
+
+def delivery_groups(
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], column: str
+) -> list[str]:
+    """The carriers (or provinces) with deliveries in the window."""
+    t = s.rollup_delivery
+    query = (
+        select(t.c[column])
+        .where(
+            t.c.shop_id.in_(shop_ids),
+            t.c.delivered_day >= start,
+            t.c.delivered_day < d,
+            t.c.returned_eday >= d,
+        )
+        .group_by(t.c[column])
+        .having(func.sum(t.c.n) > 0)
+        .order_by(t.c[column])
+    )
+    return [str(v) for v in conn.execute(query).scalars()]

@@ -7,8 +7,10 @@ and those equal a recompute from the raw tables (tests/test_rollups.py proves it
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select, tuple_
@@ -17,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.metrics_source import OrderKey, iter_all_keys, load_facts, load_shops
+from lanshou.db.rollup_report import MAIN_RULE
 from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
 from lanshou.metrics.facts import ShopInfo
 from lanshou.platforms.values import zone
@@ -25,6 +28,7 @@ BATCH = 1000
 
 ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     "rollup_pickup": (
+        "rule",
         "pay_day",
         "carrier",
         "province",
@@ -39,32 +43,6 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     "rollup_delivery": ("delivered_day", "carrier", "province", "returned_eday", "bucket"),
     "rollup_freshness": ("pickup_day", "carrier", "province", "stale_day"),
 }
-ORDER_COLUMNS = (
-    "pay_day",
-    "carrier",
-    "province",
-    "limit_hours",
-    "pickup_eday",
-    "pickup_on_time",
-    "deadline_day",
-    "closed",
-    "promise_day",
-    "by_promise",
-    "negative_eday",
-)
-PARCEL_COLUMNS = (
-    "shop_id",
-    "order_no",
-    "carrier",
-    "province",
-    "pickup_day",
-    "stale_day",
-    "delivered_day",
-    "returned_eday",
-    "duration_s",
-    "bucket",
-)
-
 RulesFor = Callable[[ShopInfo], DeriveRules]
 
 
@@ -130,9 +108,16 @@ def apply_orders(
         shop = shops[shop_id]
         rules, tz = rules_for(shop), zone(shop.timezone)
         order_row = derive_order(fact, rules, tz)
-        new_orders.append({"shop_id": shop_id, "order_no": order_no, **order_row})
+        new_orders.append(
+            {
+                "shop_id": shop_id,
+                "order_no": order_no,
+                **order_row,
+                "extra_m1": json.dumps(order_row["extra_m1"]),
+            }
+        )
         _count(deltas, sums, shop_id, order_row, None, +1)
-        for parcel in fact.parcels:
+        for parcel in fact.parcels if fact.paid_at is not None else ():  # unpaid: counts nowhere
             parcel_row = {
                 "tracking_no": parcel.tracking_no,
                 "shop_id": shop_id,
@@ -154,10 +139,26 @@ def _stored(
         chunk = list(keys[start : start + 500])
         mo, mp = s.metric_orders, s.metric_parcels
         for row in conn.execute(select(mo).where(tuple_(mo.c.shop_id, mo.c.order_no).in_(chunk))).mappings():
-            orders.append((row["shop_id"], dict(row)))
+            orders.append((row["shop_id"], {**row, "extra_m1": json.loads(row["extra_m1"])}))
         for row in conn.execute(select(mp).where(tuple_(mp.c.shop_id, mp.c.order_no).in_(chunk))).mappings():
             parcels.append(dict(row))
     return orders, parcels
+
+
+def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's M1 row under the pack's limit, and one per extra limit (e.g. Taobao's 48 h block)."""
+    rules = [{**order, "rule": MAIN_RULE}]
+    for name, (limit, on_time, deadline) in order["extra_m1"].items():
+        rules.append(
+            {
+                **order,
+                "rule": name,
+                "limit_hours": limit,
+                "pickup_on_time": on_time,
+                "deadline_day": date.fromisoformat(deadline),
+            }
+        )
+    return rules
 
 
 def _count(
@@ -171,7 +172,8 @@ def _count(
     if order is not None and order["pay_day"] is not None:
         deltas["rollup_feedback"][(shop_id, order["pay_day"], order["negative_eday"] or NEVER)] += sign
         if order["limit_hours"] is not None:
-            deltas["rollup_pickup"][(shop_id, *(order[k] for k in ROLLUP_KEYS["rollup_pickup"]))] += sign
+            for rule in _pickup_rules(order):
+                deltas["rollup_pickup"][(shop_id, *(rule[k] for k in ROLLUP_KEYS["rollup_pickup"]))] += sign
         if order["promise_day"] is not None:
             deltas["rollup_promise"][(shop_id, *(order[k] for k in ROLLUP_KEYS["rollup_promise"]))] += sign
     if parcel is not None and parcel["pickup_day"] is not None:

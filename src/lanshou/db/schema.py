@@ -187,6 +187,8 @@ metric_orders = Table(
     Column("promise_day", Date),
     Column("by_promise", Boolean),
     Column("negative_eday", Date),
+    # extra M1 rules: JSON {name: [limit_hours, on_time, deadline_day]}
+    Column("extra_m1", Text, nullable=False, server_default="{}"),
 )
 
 metric_parcels = Table(
@@ -228,6 +230,7 @@ def _rollup(name: str, *keys: Column[object], sums: tuple[str, ...] = ()) -> Tab
 
 rollup_pickup = _rollup(
     "rollup_pickup",
+    Column("rule", String(40), nullable=False),  # "pay_to_pickup" or an extra block's name
     Column("pay_day", Date, nullable=False),
     Column("carrier", String(64), nullable=False),
     Column("province", String(64), nullable=False),

@@ -37,6 +37,8 @@ class DeriveRules:
     shipping_tags: frozenset[str]
     slow_tag: str
     freshness_gap_hours: float
+    # extra M1-style blocks with their own limit for every order, e.g. Taobao's ("pay_to_pickup_48h", 48)
+    extra_pickup_limits: tuple[tuple[str, float], ...] = ()
 
 
 def local_day(t: datetime, tz: tzinfo) -> date:
@@ -110,6 +112,7 @@ def derive_order(order: OrderFact, rules: DeriveRules, tz: tzinfo) -> dict[str, 
             "negative_eday",
         )
     )
+    row["extra_m1"] = {}
     pickup, carrier = first_scan(order)
     row["carrier"], row["province"] = carrier, order.province
     pay = order.paid_at
@@ -123,6 +126,13 @@ def derive_order(order: OrderFact, rules: DeriveRules, tz: tzinfo) -> dict[str, 
         row["limit_hours"] = limit
         row["pickup_on_time"] = pickup is not None and pickup - pay <= timedelta(hours=limit)
         row["deadline_day"] = local_day(pay + timedelta(hours=limit), tz)
+        for name, hours in rules.extra_pickup_limits:
+            on_time = pickup is not None and pickup - pay <= timedelta(hours=hours)
+            row["extra_m1"][name] = (
+                int(hours),
+                on_time,
+                local_day(pay + timedelta(hours=hours), tz).isoformat(),
+            )
     promised = promised_ship_time(order, rules)
     if promised is not None:
         row["promise_day"] = local_day(promised, tz)

@@ -91,6 +91,7 @@ def derive_rules(pack: RulePack) -> DeriveRules:
         shipping_tags=pack.shipping_tags,
         slow_tag=pack.slow_tag,
         freshness_gap_hours=pack.freshness_gap_hours,
+        extra_pickup_limits=tuple(sorted(pack.extra_pickup_limits.items())),
     )
 
 

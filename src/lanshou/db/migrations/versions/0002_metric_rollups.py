@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 21:05:02.373879
+Create Date: 2026-11-22 21:56:49.123095
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("promise_day", sa.Date(), nullable=True),
         sa.Column("by_promise", sa.Boolean(), nullable=True),
         sa.Column("negative_eday", sa.Date(), nullable=True),
+        sa.Column("extra_m1", sa.Text(), server_default="{}", nullable=False),
         sa.PrimaryKeyConstraint("shop_id", "order_no", name=op.f("pk_metric_orders")),
     )
     op.create_table(
@@ -110,6 +111,7 @@ def upgrade() -> None:
     op.create_table(
         "rollup_pickup",
         sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=40), nullable=False),
         sa.Column("pay_day", sa.Date(), nullable=False),
         sa.Column("carrier", sa.String(length=64), nullable=False),
         sa.Column("province", sa.String(length=64), nullable=False),
@@ -121,6 +123,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.UniqueConstraint(
             "shop_id",
+            "rule",
             "pay_day",
             "carrier",
             "province",
