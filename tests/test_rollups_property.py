@@ -34,7 +34,9 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
         out = [f"{path}.{k}: only in one" for k in a.keys() ^ b.keys()]
         return out + [d for k in a.keys() & b.keys() for d in differences(a[k], b[k], f"{path}.{k}")]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")]
+        return [
+            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")
+        ]
     return [] if close(a, b) else [f"{path}: {a!r} != {b!r}"]
 
 

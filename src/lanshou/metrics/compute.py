@@ -255,6 +255,8 @@ class Accumulator:
     extra: dict[str, dict[str, int]] = field(default_factory=dict)  # extra M1 blocks by name
 
     def add_order(self, order: OrderFact, pack: RulePack, win: Window) -> None:
+        if not is_paid(order):
+            return  # never paid: counts nowhere, its parcels included
         start, end = win.start, win.end
         _count(self.m1, m1_outcome(order, pack, end, start))
         _count(self.m5, m5_outcome(order, pack, end, start))
@@ -346,7 +348,10 @@ class ShopMetrics:
     def for_shop(
         cls, info: ShopInfo, as_of: date, window_days: int = 30, tz: str | None = None
     ) -> ShopMetrics:
-        return cls(info, pack_for(info), Window.of(as_of, window_days, tz or info.timezone))
+        pack = pack_for(info)
+        # the pack's extra blocks are reported even for a shop with nothing counted, as M1 is
+        acc = Accumulator(extra={name: _outcomes() for name in pack.extra_pickup_limits})
+        return cls(info, pack, Window.of(as_of, window_days, tz or info.timezone), acc)
 
     def add(self, order: OrderFact) -> None:
         self.acc.add_order(order, self.pack, self.win)
