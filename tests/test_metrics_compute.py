@@ -146,6 +146,13 @@ def test_unpaid_and_out_of_window_orders_count_nowhere() -> None:
     acc.add_order(unpaid, TMALL, Window(START, EVAL))
     acc.add_order(order("old", START - S), TMALL, Window(START, EVAL))
     assert acc.m4["paid_orders"] == 0 and acc.m1 == {"on_time": 0, "late": 0, "undecided": 0}
+    # an unpaid order's parcels are not counted either (M2, M3)
+    acc.add_order(
+        order("u2", None, parcel((PAY, "picked_up"), (PAY + H, "delivered")), status="pending_payment"),
+        TMALL,
+        Window(START, EVAL),
+    )
+    assert acc.m3["parcels"] == 0 and acc.durations == []
 
 
 def test_presale_excluded_from_m1_and_judged_by_m5() -> None:
