@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 from sqlalchemy import Engine
 
 from lanshou.cli.common import console, database, err_console, progress_bar
+from lanshou.cli.metrics_summary import metrics_table, refresh_metrics
 from lanshou.demo.generator import DemoConfig, default_end
 from lanshou.demo.summary import CarrierCounts, ShopCounts, counts
 from lanshou.demo.writer import DemoDataPresent, WriteStats, order_count, reset_database, write_demo
@@ -23,8 +24,7 @@ RUN_ORDERS_ENV = "LANSHOU_DEMO_ORDERS"
 RUN_DEFAULT_ORDERS = 20_000
 
 # Extra sections of the `lanshou run` summary, each a function of the engine returning a Rich renderable
-# (or None to show nothing). ┌ METRICS: the metrics engine registers its per-shop M1–M6 table here, e.g.
-# `SUMMARY_HOOKS.append(metrics_table)` in lanshou.cli.metrics.register(). ┘
+# (or None to show nothing).
 SUMMARY_HOOKS: list[Callable[[Engine], RenderableType | None]] = []
 
 
@@ -93,14 +93,14 @@ def _generate(engine: Engine, config: DemoConfig) -> WriteStats:
         f"demo data: {stats.orders:,} orders, {stats.rows:,} rows in {stats.seconds:.1f} s "
         f"({stats.rows_per_second:,.0f} rows/s), {config.first_day} … {config.end}, seed {config.seed}"
     )
+    refresh_metrics(engine, config.orders)
     return stats
 
 
 def summary_sections(engine: Engine) -> list[RenderableType]:
-    """The `lanshou run` summary, section by section: shops, carriers, then SUMMARY_HOOKS (metrics)."""
+    """The `lanshou run` summary, section by section: shops, carriers, metrics, then SUMMARY_HOOKS."""
     shops, carriers = counts(engine)
-    sections: list[RenderableType] = [_shops_table(shops), _carriers_table(carriers)]
-    # METRICS: the metrics engine's table goes here (see SUMMARY_HOOKS above)
+    sections: list[RenderableType] = [_shops_table(shops), _carriers_table(carriers), metrics_table(engine)]
     for hook in SUMMARY_HOOKS:
         section = hook(engine)
         if section is not None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
+from sqlalchemy import Engine
 
 from lanshou.cli.common import console, count_lines, database, err_console, progress_bar
+from lanshou.cli.metrics_summary import refresh_metrics
 from lanshou.files.tabular import FileRefused
+from lanshou.imports.orders import Progress
 from lanshou.imports.report import ImportReport
 
 app = typer.Typer(help="Import platform export files and tracking/feedback files. 导入订单、物流、评价文件")
@@ -37,7 +41,7 @@ def import_orders_cmd(
     """Import an orders file. 导入订单."""
     from lanshou.imports.orders import import_orders
 
-    _run(lambda progress: import_orders(database(), file, fmt, shop, timezone, rejects, progress), file)
+    _run(lambda engine, progress: import_orders(engine, file, fmt, shop, timezone, rejects, progress), file)
 
 
 @app.command("tracking")
@@ -45,7 +49,7 @@ def import_tracking_cmd(file: FileArg, timezone: TzOpt = None, rejects: RejectsO
     """Import a tracking events file. 导入物流轨迹."""
     from lanshou.imports.tracking import import_tracking
 
-    _run(lambda progress: import_tracking(database(), file, timezone, rejects, progress), file)
+    _run(lambda engine, progress: import_tracking(engine, file, timezone, rejects, progress), file)
 
 
 @app.command("feedback")
@@ -55,17 +59,19 @@ def import_feedback_cmd(
     """Import a buyer feedback file. 导入评价."""
     from lanshou.imports.feedback import import_feedback
 
-    _run(lambda progress: import_feedback(database(), file, shop, timezone, rejects, progress), file)
+    _run(lambda engine, progress: import_feedback(engine, file, shop, timezone, rejects, progress), file)
 
 
-def _run(job, file: Path) -> None:  # type: ignore[no-untyped-def]
+def _run(job: Callable[[Engine, Progress], ImportReport], file: Path) -> None:
+    engine = database()
     try:
         with progress_bar(f"importing {file.name}", count_lines(file)) as progress:
-            report = job(progress)
+            report = job(engine, progress)
     except FileRefused as exc:
         err_console.print(f"[red]refused / 拒绝导入:[/] {exc}")
         raise typer.Exit(2) from None
     print_report(report)
+    refresh_metrics(engine)  # the rollups follow every import, so reports are current at once
     if not report.ok:
         raise typer.Exit(1)
 
