@@ -1,0 +1,98 @@
+"""Explaining misses (METRICS.md), DB side: load the window's facts, call the pure explainer, roll up.
+
+The rate gain of a group is measured against the metric's own denominator as the metrics report states it
+(`decided`: on_time + late for M1/M5, parcels for M3, paid orders for M4), over the selected shops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from lanshou.db.metrics_source import load_shops
+from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
+from lanshou.metrics.facts import OrderFact, ShopInfo
+from lanshou.reports.metrics_report import _window_facts, metrics_report, select_shops
+
+METRICS = ("pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback")
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class MissReport:
+    as_of: date
+    window_days: int
+    metric: str  # one of METRICS, or "all"
+    by: GroupBy
+    misses: list[Miss]  # of `metric`, ordered by their group's impact, then order number
+    groups: list[MissGroup]
+    decided: int | None  # the metric's denominator; None for "all" (denominators differ)
+
+
+def window_facts(
+    conn: Connection, shops: dict[int, ShopInfo], as_of: date, window_days: int
+) -> list[OrderFact]:
+    """The facts of every order the report as of `as_of` can touch (as the raw report path loads them)."""
+    return list(_window_facts(conn, shops, as_of, window_days))
+
+
+def find_misses(
+    engine: Engine,
+    as_of: date,
+    window_days: int = 30,
+    timezone: str | None = None,
+    shop: str | None = None,
+) -> list[Miss]:
+    """Every miss of the report as of `as_of`. Raises LookupError for an unknown shop."""
+    with engine.connect() as conn:
+        shops = select_shops(load_shops(conn), shop)
+        facts = window_facts(conn, shops, as_of, window_days)
+    return misses(facts, list(shops.values()), as_of, window_days, timezone)
+
+
+def decided(block: Mapping[str, Any], metric: str) -> int | None:
+    """The denominator of a metric's rate, from its report block."""
+    if metric in ("pay_to_pickup", "late_shipment"):
+        return int(block["on_time"]) + int(block["late"])
+    if metric == "tracking_freshness":
+        return int(block["parcels"])
+    if metric == "shipping_negative_feedback":
+        return int(block["paid_orders"])
+    return None
+
+
+def miss_report(
+    engine: Engine,
+    as_of: date,
+    window_days: int = 30,
+    timezone: str | None = None,
+    shop: str | None = None,
+    by: GroupBy = "reason",
+    metric: str = "pay_to_pickup",
+    report: Mapping[str, Any] | None = None,
+) -> MissReport:
+    """Misses of `metric` ("all": every metric) grouped by `by`, largest group first. `report` is the
+    metrics report of the same scope when the caller has it already (else it is computed)."""
+    if metric != ALL and metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join((*METRICS, ALL))}")
+    found = find_misses(engine, as_of, window_days, timezone, shop)
+    denominator = None
+    if metric != ALL:
+        report = report or metrics_report(engine, as_of, window_days, timezone, shop)
+        denominator = decided(report["all"][metric], metric)
+    wanted = None if metric == ALL else metric
+    groups = rollup_misses(found, by=by, decided=denominator, metric=wanted)
+    chosen = [m for m in found if wanted is None or m.metric == wanted]
+    return MissReport(as_of, window_days, metric, by, _by_impact(chosen, groups), groups, denominator)
+
+
+def _by_impact(found: list[Miss], groups: list[MissGroup]) -> list[Miss]:
+    rank: dict[str, int] = {}
+    for position, group in enumerate(groups):
+        for order_no in group.order_nos:
+            rank.setdefault(order_no, position)
+    return sorted(found, key=lambda m: (rank.get(m.order_no, len(groups)), m.metric, m.shop, m.order_no))

@@ -1,0 +1,86 @@
+"""The at-risk queue (METRICS.md), DB side: select the candidate orders, load their facts, call the pure
+queue functions (lanshou.metrics.queue).
+
+Candidates are selected in SQL so the queue stays quick on a large database: orders still `paid` or
+`shipped` (not cancelled, refunded, delivered or completed) and paid in the last `lookback_days` before
+`now`. The pure functions then keep those not yet scanned (the queue) and the stalled parcels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select
+
+from lanshou.db import schema as s
+from lanshou.db.metrics_source import OrderKey, load_facts, load_shops
+from lanshou.metrics.facts import OrderFact, ShopInfo
+from lanshou.metrics.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
+from lanshou.orders.status import OrderStatus
+from lanshou.reports.metrics_report import select_shops
+
+OPEN_STATUSES = (OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
+LOOKBACK_DAYS = 15
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    now: datetime  # naive UTC
+    within_hours: float
+    entries: list[QueueEntry]  # most urgent first
+    stalled: list[StalledParcel]  # longest silence first
+    shops: list[ShopInfo]
+
+    @property
+    def overdue(self) -> int:
+        return sum(e.overdue for e in self.entries)
+
+    @property
+    def at_risk(self) -> int:
+        return sum(e.at_risk for e in self.entries)
+
+
+def candidate_keys(
+    conn: Connection, shop_ids: list[int], now: datetime, lookback_days: int = LOOKBACK_DAYS
+) -> list[OrderKey]:
+    """Open orders (paid or shipped) of the shops paid in the `lookback_days` before `now`."""
+    o = s.orders
+    query = (
+        select(o.c.shop_id, o.c.order_no)
+        .where(
+            o.c.shop_id.in_(shop_ids),
+            o.c.status.in_(OPEN_STATUSES),
+            o.c.paid_at >= now - timedelta(days=lookback_days),
+            o.c.paid_at <= now,
+        )
+        .order_by(o.c.paid_at, o.c.id)
+    )
+    return [(r.shop_id, r.order_no) for r in conn.execute(query)]
+
+
+def candidate_facts(
+    conn: Connection, shops: dict[int, ShopInfo], now: datetime, lookback_days: int = LOOKBACK_DAYS
+) -> list[OrderFact]:
+    keys = candidate_keys(conn, list(shops), now, lookback_days) if shops else []
+    facts: list[OrderFact] = []
+    for first in range(0, len(keys), BATCH):
+        facts.extend(fact for _, fact in load_facts(conn, keys[first : first + BATCH], shops))
+    return facts
+
+
+def queue_report(
+    engine: Engine,
+    now: datetime,
+    within_hours: float = 6.0,
+    shop: str | None = None,
+    lookback_days: int = LOOKBACK_DAYS,
+) -> QueueReport:
+    """The queue at `now` (naive UTC). Raises LookupError for an unknown shop."""
+    with engine.connect() as conn:
+        shops = select_shops(load_shops(conn), shop)
+        facts = candidate_facts(conn, shops, now, lookback_days)
+    infos = list(shops.values())
+    entries = at_risk_queue(facts, infos, now, within_hours)
+    return QueueReport(now, within_hours, entries, stalled_parcels(facts, infos, now), infos)
