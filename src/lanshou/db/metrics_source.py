@@ -25,11 +25,11 @@ def load_shops(conn: Connection) -> dict[int, ShopInfo]:
     }
 
 
-def _chunks(keys: Sequence[OrderKey]) -> Iterator[tuple[int, list[str]]]:
-    by_shop: dict[int, list[str]] = defaultdict(list)
+def by_shop(keys: Sequence[OrderKey]) -> Iterator[tuple[int, list[str]]]:
+    grouped: dict[int, list[str]] = defaultdict(list)
     for shop_id, order_no in keys:
-        by_shop[shop_id].append(order_no)
-    for shop_id, numbers in by_shop.items():
+        grouped[shop_id].append(order_no)
+    for shop_id, numbers in grouped.items():
         for start in range(0, len(numbers), CHUNK):
             yield shop_id, numbers[start : start + CHUNK]
 
@@ -43,7 +43,7 @@ def load_facts(
 ) -> list[tuple[OrderKey, OrderFact]]:
     """Facts for the given orders (those that exist), with lines, parcels, events, feedback, timeline."""
     facts: list[tuple[OrderKey, OrderFact]] = []
-    for shop_id, numbers in _chunks(keys):
+    for shop_id, numbers in by_shop(keys):
         orders = conn.execute(_select_by_keys(s.orders, shop_id, numbers)).all()
         facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id]))
     return facts

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, true
+from sqlalchemy import Connection, and_, case, func, select
 
 from lanshou.db import schema as s
 
@@ -117,23 +117,18 @@ def _m2(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
         counts.delivery_count, counts.delivery_seconds, counts.median_s, counts.p90_s = n, total, median, p90
 
 
-Group = tuple[str, str] | None  # ("carrier", "zto") or ("province", "浙江省"): one scorecard row
-
-
 def delivery_stats(
-    conn: Connection, start: date, d: date, shop_ids: Sequence[int], group: Group = None
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int]
 ) -> tuple[int, float, float | None, float | None]:
     """Count, total seconds, exact median and p90 (linear interpolation, like percentile_cont).
 
-    The hour-bucket histogram finds which bucket holds each rank; only that bucket's parcels are read to get
+    The 0.1 h histogram finds which bucket holds each rank; only that bucket's parcels are read to get
     the exact value, so a 30-day percentile touches a few thousand rows, not millions.
     """
     t = s.rollup_delivery
     in_window = and_(
         t.c.shop_id.in_(shop_ids), t.c.delivered_day >= start, t.c.delivered_day < d, t.c.returned_eday >= d
     )
-    if group is not None:
-        in_window = and_(in_window, t.c[group[0]] == group[1])
     buckets = conn.execute(
         select(t.c.bucket, func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(in_window)
@@ -149,7 +144,7 @@ def delivery_stats(
 
     def kth(k: int) -> float:
         if k not in cache:
-            cache[k] = _kth_duration(conn, start, d, shop_ids, histogram, k, group)
+            cache[k] = _kth_duration(conn, start, d, shop_ids, histogram, k)
         return cache[k]
 
     return n, total, _percentile(kth, n, 0.5), _percentile(kth, n, 0.9)
@@ -171,7 +166,6 @@ def _kth_duration(
     shop_ids: Sequence[int],
     histogram: list[tuple[int, int]],
     k: int,
-    group: Group,
 ) -> float:
     before = 0
     for bucket, count in histogram:
@@ -186,7 +180,6 @@ def _kth_duration(
                     p.c.delivered_day < d,
                     p.c.returned_eday >= d,
                 )
-                .where(true() if group is None else p.c[group[0]] == group[1])
                 .order_by(p.c.duration_s)
                 .offset(k - before)
                 .limit(1)
@@ -196,13 +189,13 @@ def _kth_duration(
     raise IndexError(k)
 
 
-def delivery_groups(
+def delivery_scorecard(
     conn: Connection, start: date, d: date, shop_ids: Sequence[int], column: str
-) -> list[str]:
-    """The carriers (or provinces) with deliveries in the window."""
-    t = s.rollup_delivery
+) -> dict[str, tuple[int, float]]:
+    """Deliveries and their total seconds by carrier (or destination province): the carrier scorecard."""
+    t = s.rollup_delivery_groups
     query = (
-        select(t.c[column])
+        select(t.c[column], func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(
             t.c.shop_id.in_(shop_ids),
             t.c.delivered_day >= start,
@@ -210,7 +203,6 @@ def delivery_groups(
             t.c.returned_eday >= d,
         )
         .group_by(t.c[column])
-        .having(func.sum(t.c.n) > 0)
         .order_by(t.c[column])
     )
-    return [str(v) for v in conn.execute(query).scalars()]
+    return {str(group): (int(n), float(total)) for group, n, total in conn.execute(query) if n}

@@ -13,36 +13,37 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new, insert_rows
-from lanshou.db.metrics_source import OrderKey, iter_all_keys, load_facts, load_shops
+from lanshou.db.metrics_source import OrderKey, by_shop, iter_all_keys, load_facts, load_shops
 from lanshou.db.rollup_report import MAIN_RULE
 from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
 from lanshou.metrics.facts import ShopInfo
 from lanshou.platforms.values import zone
 
-BATCH = 1000
+BATCH = 2000
 
 ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     "rollup_pickup": (
         "rule",
         "pay_day",
         "carrier",
-        "province",
         "limit_hours",
         "pickup_eday",
         "pickup_on_time",
         "deadline_day",
         "closed",
     ),
-    "rollup_promise": ("promise_day", "carrier", "province", "pickup_eday", "by_promise", "closed"),
+    "rollup_promise": ("promise_day", "carrier", "pickup_eday", "by_promise", "closed"),
     "rollup_feedback": ("pay_day", "negative_eday"),
-    "rollup_delivery": ("delivered_day", "carrier", "province", "returned_eday", "bucket"),
-    "rollup_freshness": ("pickup_day", "carrier", "province", "stale_day"),
+    "rollup_delivery": ("delivered_day", "returned_eday", "bucket"),
+    "rollup_delivery_groups": ("delivered_day", "carrier", "province", "returned_eday"),
+    "rollup_freshness": ("pickup_day", "carrier", "stale_day"),
 }
+WITH_SECONDS = ("rollup_delivery", "rollup_delivery_groups")  # these also sum delivery seconds
 RulesFor = Callable[[ShopInfo], DeriveRules]
 
 
@@ -55,17 +56,16 @@ def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:
 def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
     """Re-derive every dirty order; returns how many were processed."""
     done = 0
+    with engine.connect() as conn:  # nothing derived yet (a first build): no old rows to look up or delete
+        fresh = conn.execute(select(s.metric_orders.c.shop_id).limit(1)).first() is None
     while True:
         with engine.begin() as conn:
             keys = [(r.shop_id, r.order_no) for r in conn.execute(select(s.metric_dirty).limit(BATCH))]
             if not keys:
                 return done
-            apply_orders(conn, keys, rules_for)
-            conn.execute(
-                delete(s.metric_dirty).where(
-                    tuple_(s.metric_dirty.c.shop_id, s.metric_dirty.c.order_no).in_(keys)
-                )
-            )
+            apply_orders(conn, keys, rules_for, fresh)
+            for shop_id, numbers in by_shop(keys):
+                conn.execute(delete(s.metric_dirty).where(_keyed(s.metric_dirty, shop_id, numbers)))
         done += len(keys)
         if progress is not None:
             progress(done)
@@ -97,16 +97,16 @@ def apply_orders(
     """Re-derive these orders and move the rollups by the difference (fresh: nothing stored for them yet)."""
     shops = load_shops(conn)
     deltas: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in ROLLUP_KEYS}
-    sums: Counter[tuple[Any, ...]] = Counter()
+    sums: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in WITH_SECONDS}
     old_orders, old_parcels = ([], []) if fresh else _stored(conn, keys)
     for shop_id, row in old_orders:
         _count(deltas, sums, shop_id, row, None, -1)
     for row in old_parcels:
         _count(deltas, sums, row["shop_id"], None, row, -1)
     new_orders, new_parcels = [], []
+    shop_rules = {shop_id: (rules_for(shop), zone(shop.timezone)) for shop_id, shop in shops.items()}
     for (shop_id, order_no), fact in load_facts(conn, keys, shops):
-        shop = shops[shop_id]
-        rules, tz = rules_for(shop), zone(shop.timezone)
+        rules, tz = shop_rules[shop_id]
         order_row = derive_order(fact, rules, tz)
         new_orders.append(
             {
@@ -135,14 +135,17 @@ def _stored(
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
     orders: list[tuple[int, dict[str, Any]]] = []
     parcels: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        mo, mp = s.metric_orders, s.metric_parcels
-        for row in conn.execute(select(mo).where(tuple_(mo.c.shop_id, mo.c.order_no).in_(chunk))).mappings():
+    mo, mp = s.metric_orders, s.metric_parcels
+    for shop_id, numbers in by_shop(keys):
+        for row in conn.execute(select(mo).where(_keyed(mo, shop_id, numbers))).mappings():
             orders.append((row["shop_id"], {**row, "extra_m1": json.loads(row["extra_m1"])}))
-        for row in conn.execute(select(mp).where(tuple_(mp.c.shop_id, mp.c.order_no).in_(chunk))).mappings():
+        for row in conn.execute(select(mp).where(_keyed(mp, shop_id, numbers))).mappings():
             parcels.append(dict(row))
     return orders, parcels
+
+
+def _keyed(table: Table, shop_id: int, numbers: list[str]) -> ColumnElement[bool]:
+    return and_(table.c.shop_id == shop_id, table.c.order_no.in_(numbers))
 
 
 def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,7 +166,7 @@ def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _count(
     deltas: dict[str, Counter[tuple[Any, ...]]],
-    sums: Counter[tuple[Any, ...]],
+    sums: dict[str, Counter[tuple[Any, ...]]],
     shop_id: int,
     order: dict[str, Any] | None,
     parcel: dict[str, Any] | None,
@@ -179,9 +182,10 @@ def _count(
     if parcel is not None and parcel["pickup_day"] is not None:
         deltas["rollup_freshness"][(shop_id, *(parcel[k] for k in ROLLUP_KEYS["rollup_freshness"]))] += sign
         if parcel["delivered_day"] is not None:
-            key = (shop_id, *(parcel[k] for k in ROLLUP_KEYS["rollup_delivery"]))
-            deltas["rollup_delivery"][key] += sign
-            sums[key] += sign * parcel["duration_s"]
+            for name in WITH_SECONDS:
+                key = (shop_id, *(parcel[k] for k in ROLLUP_KEYS[name]))
+                deltas[name][key] += sign
+                sums[name][key] += sign * parcel["duration_s"]
 
 
 def _replace_derived(
@@ -192,10 +196,9 @@ def _replace_derived(
     fresh: bool,
 ) -> None:
     if not fresh:
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
+        for shop_id, numbers in by_shop(keys):
             for table in (s.metric_orders, s.metric_parcels):
-                conn.execute(delete(table).where(tuple_(table.c.shop_id, table.c.order_no).in_(chunk)))
+                conn.execute(delete(table).where(_keyed(table, shop_id, numbers)))
     # a tracking number moved to another order in this batch would appear twice: the last one wins
     unique_parcels = list({p["tracking_no"]: p for p in parcels}.values())
     if unique_parcels and not fresh:
@@ -211,25 +214,25 @@ def _replace_derived(
 
 
 def _apply_deltas(
-    conn: Connection, deltas: dict[str, Counter[tuple[Any, ...]]], sums: Counter[tuple[Any, ...]]
+    conn: Connection, deltas: dict[str, Counter[tuple[Any, ...]]], sums: dict[str, Counter[tuple[Any, ...]]]
 ) -> None:
     for name, counter in deltas.items():
         table = s.metadata.tables[name]
         columns = ("shop_id", *ROLLUP_KEYS[name])
         rows = []
         for key, n in counter.items():
-            total = sums.get(key, 0.0) if name == "rollup_delivery" else None
+            total = sums[name].get(key, 0.0) if name in WITH_SECONDS else None
             if n == 0 and not total:
                 continue
             row = dict(zip(columns, key, strict=True))
             row["n"] = n
-            if name == "rollup_delivery":
+            if name in WITH_SECONDS:
                 row["sum_s"] = total
             rows.append(row)
         if not rows:
             continue
         insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
         update = {"n": table.c.n + insert.excluded.n}
-        if name == "rollup_delivery":
+        if name in WITH_SECONDS:
             update["sum_s"] = table.c.sum_s + insert.excluded.sum_s
         conn.execute(insert.on_conflict_do_update(index_elements=list(columns), set_=update), rows)

@@ -161,6 +161,8 @@ Index("ix_order_events_order", order_events.c.shop_id, order_events.c.order_no)
 # ---------------------------------------------------------------------------------------------------------
 # Metric rollups (revision 0002). Each order and parcel has one derived row holding the keys it contributes
 # to; the rollup tables hold counts by those keys and are maintained by deltas (old keys -1, new keys +1).
+# Keys are as coarse as the report allows (shop, day, carrier, rule and the day comparisons): a 30-day
+# report over millions of orders then sums thousands of rows. Province lives in the scorecard only.
 # Days are local dates in the shop's timezone; NEVER (9999-12-31) stands for "has not happened".
 # An "eday" is the local date of (time - 1 µs): something happened by D 00:00 exactly when eday < D.
 
@@ -233,7 +235,6 @@ rollup_pickup = _rollup(
     Column("rule", String(40), nullable=False),  # "pay_to_pickup" or an extra block's name
     Column("pay_day", Date, nullable=False),
     Column("carrier", String(64), nullable=False),
-    Column("province", String(64), nullable=False),
     Column("limit_hours", Integer, nullable=False),
     Column("pickup_eday", Date, nullable=False),
     Column("pickup_on_time", Boolean, nullable=False),
@@ -244,7 +245,6 @@ rollup_promise = _rollup(
     "rollup_promise",
     Column("promise_day", Date, nullable=False),
     Column("carrier", String(64), nullable=False),
-    Column("province", String(64), nullable=False),
     Column("pickup_eday", Date, nullable=False),
     Column("by_promise", Boolean, nullable=False),
     Column("closed", Boolean, nullable=False),
@@ -254,19 +254,24 @@ rollup_feedback = _rollup(
     Column("pay_day", Date, nullable=False),
     Column("negative_eday", Date, nullable=False),
 )
-rollup_delivery = _rollup(
+rollup_delivery = _rollup(  # the M2 histogram: 0.1 h buckets, few rows per shop-day
     "rollup_delivery",
+    Column("delivered_day", Date, nullable=False),
+    Column("returned_eday", Date, nullable=False),
+    Column("bucket", Integer, nullable=False),
+    sums=("sum_s",),
+)
+rollup_delivery_groups = _rollup(  # the carrier scorecard: deliveries by carrier and destination province
+    "rollup_delivery_groups",
     Column("delivered_day", Date, nullable=False),
     Column("carrier", String(64), nullable=False),
     Column("province", String(64), nullable=False),
     Column("returned_eday", Date, nullable=False),
-    Column("bucket", Integer, nullable=False),
     sums=("sum_s",),
 )
 rollup_freshness = _rollup(
     "rollup_freshness",
     Column("pickup_day", Date, nullable=False),
     Column("carrier", String(64), nullable=False),
-    Column("province", String(64), nullable=False),
     Column("stale_day", Date, nullable=False),
 )

@@ -20,6 +20,7 @@ from lanshou.orders.status import CLOSED_BEFORE_FULFILMENT
 from lanshou.tracking.status import TrackingStatus
 
 NEVER = date(9999, 12, 31)
+BUCKET_SECONDS = 360  # delivery-duration histogram buckets of 0.1 h: few rows, small exact look-ups
 EPSILON = timedelta(microseconds=1)
 NOT_DELIVERIES = frozenset({TrackingStatus.RETURNED.value, TrackingStatus.REJECTED.value})
 CLOSED = frozenset(s.value for s in CLOSED_BEFORE_FULFILMENT)
@@ -169,7 +170,9 @@ def derive_parcel(parcel: ParcelFact, rules: DeriveRules, tz: tzinfo) -> dict[st
     row["stale_day"] = NEVER if stale_at is None else local_day(stale_at, tz)
     if delivered is not None:
         seconds = (delivered - pickup).total_seconds()
-        row.update(delivered_day=local_day(delivered, tz), duration_s=seconds, bucket=int(seconds // 3600))
+        row.update(
+            delivered_day=local_day(delivered, tz), duration_s=seconds, bucket=int(seconds // BUCKET_SECONDS)
+        )
     return row
 
 

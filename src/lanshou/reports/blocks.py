@@ -27,3 +27,7 @@ def blocks_from_counts(c: Counts) -> dict[str, Any]:
     }
     blocks.update({name: outcome_block(counts) for name, counts in sorted(c.extra_m1.items())})
     return blocks
+
+
+def scorecard_block(count: int, seconds: float) -> dict[str, Any]:
+    return {"count": count, "mean": None if count == 0 else seconds / count / 3600}

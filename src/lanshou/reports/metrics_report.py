@@ -15,15 +15,17 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.db.metrics_source import load_facts, load_shops, window_keys
-from lanshou.db.rollup_report import Counts, delivery_groups, delivery_stats, window_counts
+from lanshou.db.rollup_report import Counts, delivery_scorecard, delivery_stats, window_counts
 from lanshou.db.rollups import refresh
 from lanshou.metrics.compute import combined_score, compute_report, experience_score
 from lanshou.metrics.facts import OrderFact, ShopInfo
 from lanshou.metrics.packs import derive_rules_for, pack_for
-from lanshou.reports.blocks import blocks_from_counts, delivery_block
+from lanshou.reports.blocks import blocks_from_counts, scorecard_block
 
 Source = Literal["auto", "rollups", "raw"]
-SCORECARD = ("carrier", "province")  # M2 "also by carrier and by destination province", over all shops
+# M2 "also by carrier and by destination province", over all shops: parcels and mean hours (the
+# percentiles of every group would need every group's exact durations, which only the raw path reads)
+SCORECARD = ("carrier", "province")
 
 
 def metrics_report(
@@ -79,10 +81,8 @@ def _from_rollups(
         total.delivery_count, total.delivery_seconds, total.median_s, total.p90_s = n, seconds, median, p90
     everything = blocks_from_counts(total)
     for column in SCORECARD:
-        groups = delivery_groups(conn, start, as_of, ids, column) if ids else []
-        everything[f"delivery_hours_by_{column}"] = {
-            g: delivery_block(*delivery_stats(conn, start, as_of, ids, (column, g))) for g in groups
-        }
+        groups = delivery_scorecard(conn, start, as_of, ids, column) if ids else {}
+        everything[f"delivery_hours_by_{column}"] = {g: scorecard_block(*v) for g, v in groups.items()}
     everything["experience_score"] = combined_score(scored, everything)
     return _envelope(as_of, window_days, timezone, shops, entries, everything)
 
@@ -96,7 +96,14 @@ def _from_raw(
     for entry in report["shops"]:  # the scorecard is reported over all shops only, as from the rollups
         for column in SCORECARD:
             entry.pop(f"delivery_hours_by_{column}", None)
+    for column in SCORECARD:
+        groups = report["all"][f"delivery_hours_by_{column}"]
+        report["all"][f"delivery_hours_by_{column}"] = {g: _count_mean(b) for g, b in groups.items()}
     return report
+
+
+def _count_mean(block: dict[str, Any]) -> dict[str, Any]:
+    return {"count": block["count"], "mean": block["mean"]}
 
 
 def _window_facts(

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 21:56:49.123095
+Create Date: 2026-11-22 22:04:50.099632
 """
 
 from __future__ import annotations
@@ -67,10 +67,21 @@ def upgrade() -> None:
         "rollup_delivery",
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("delivered_day", sa.Date(), nullable=False),
+        sa.Column("returned_eday", sa.Date(), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("sum_s", sa.Float(), server_default="0", nullable=False),
+        sa.UniqueConstraint(
+            "shop_id", "delivered_day", "returned_eday", "bucket", name=op.f("uq_rollup_delivery_shop_id")
+        ),
+    )
+    op.create_table(
+        "rollup_delivery_groups",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("delivered_day", sa.Date(), nullable=False),
         sa.Column("carrier", sa.String(length=64), nullable=False),
         sa.Column("province", sa.String(length=64), nullable=False),
         sa.Column("returned_eday", sa.Date(), nullable=False),
-        sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("sum_s", sa.Float(), server_default="0", nullable=False),
         sa.UniqueConstraint(
@@ -79,8 +90,7 @@ def upgrade() -> None:
             "carrier",
             "province",
             "returned_eday",
-            "bucket",
-            name=op.f("uq_rollup_delivery_shop_id"),
+            name=op.f("uq_rollup_delivery_groups_shop_id"),
         ),
     )
     op.create_table(
@@ -96,16 +106,10 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("pickup_day", sa.Date(), nullable=False),
         sa.Column("carrier", sa.String(length=64), nullable=False),
-        sa.Column("province", sa.String(length=64), nullable=False),
         sa.Column("stale_day", sa.Date(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.UniqueConstraint(
-            "shop_id",
-            "pickup_day",
-            "carrier",
-            "province",
-            "stale_day",
-            name=op.f("uq_rollup_freshness_shop_id"),
+            "shop_id", "pickup_day", "carrier", "stale_day", name=op.f("uq_rollup_freshness_shop_id")
         ),
     )
     op.create_table(
@@ -114,7 +118,6 @@ def upgrade() -> None:
         sa.Column("rule", sa.String(length=40), nullable=False),
         sa.Column("pay_day", sa.Date(), nullable=False),
         sa.Column("carrier", sa.String(length=64), nullable=False),
-        sa.Column("province", sa.String(length=64), nullable=False),
         sa.Column("limit_hours", sa.Integer(), nullable=False),
         sa.Column("pickup_eday", sa.Date(), nullable=False),
         sa.Column("pickup_on_time", sa.Boolean(), nullable=False),
@@ -126,7 +129,6 @@ def upgrade() -> None:
             "rule",
             "pay_day",
             "carrier",
-            "province",
             "limit_hours",
             "pickup_eday",
             "pickup_on_time",
@@ -140,7 +142,6 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("promise_day", sa.Date(), nullable=False),
         sa.Column("carrier", sa.String(length=64), nullable=False),
-        sa.Column("province", sa.String(length=64), nullable=False),
         sa.Column("pickup_eday", sa.Date(), nullable=False),
         sa.Column("by_promise", sa.Boolean(), nullable=False),
         sa.Column("closed", sa.Boolean(), nullable=False),
@@ -149,7 +150,6 @@ def upgrade() -> None:
             "shop_id",
             "promise_day",
             "carrier",
-            "province",
             "pickup_eday",
             "by_promise",
             "closed",
@@ -171,6 +171,7 @@ def downgrade() -> None:
     op.drop_table("rollup_pickup")
     op.drop_table("rollup_freshness")
     op.drop_table("rollup_feedback")
+    op.drop_table("rollup_delivery_groups")
     op.drop_table("rollup_delivery")
     with op.batch_alter_table("metric_parcels", schema=None) as batch_op:
         batch_op.drop_index("ix_metric_parcels_order")
