@@ -84,7 +84,6 @@ orders = Table(
 )
 Index("ix_orders_paid_at", orders.c.paid_at)
 Index("ix_orders_promised_ship_by", orders.c.promised_ship_by)
-Index("ix_orders_receiver_phone", orders.c.receiver_phone)
 
 order_lines = Table(
     "order_lines",

@@ -136,7 +136,6 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_paid_at", ["paid_at"], unique=False)
         batch_op.create_index("ix_orders_promised_ship_by", ["promised_ship_by"], unique=False)
-        batch_op.create_index("ix_orders_receiver_phone", ["receiver_phone"], unique=False)
 
     op.create_table(
         "parcels",
@@ -163,7 +162,6 @@ def downgrade() -> None:
 
     op.drop_table("parcels")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_receiver_phone")
         batch_op.drop_index("ix_orders_promised_ship_by")
         batch_op.drop_index("ix_orders_paid_at")
 
