@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from lanshou.cli.app import app
+from lanshou.cli.common import console
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP, write_case
 
 runner = CliRunner()
@@ -27,7 +28,7 @@ BLOCKS = {
 
 @pytest.fixture
 def imported(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("COLUMNS", "200")  # wide tables: labels stay on one line
+    monkeypatch.setattr(console, "_width", 200)  # wide tables: cells are not cut to fit 80 columns
     orders, tracking = write_case(tmp_path)
     for kind, path in (("orders", orders), ("tracking", tracking)):
         result = runner.invoke(app, ["import", kind, str(path)])
