@@ -176,14 +176,16 @@ class Row:
 
 
 ROWS = (
-    Row("24小时揽收及时率 pay-to-pickup on time", "pay_to_pickup", "rate", "rate", True),
-    Row("配送时长 delivery hours · mean", "delivery_hours", "mean", "hours", False),
-    Row("配送时长 delivery hours · median", "delivery_hours", "median", "hours", False),
-    Row("配送时长 delivery hours · p90", "delivery_hours", "p90", "hours", False),
-    Row("物流信息更新及时率 tracking freshness", "tracking_freshness", "rate", "rate", True),
-    Row("发货问题负向反馈率 shipping negative feedback", "shipping_negative_feedback", "rate", "rate", False),
-    Row("延迟发货 late shipment (on-time share)", "late_shipment", "rate", "rate", True),
-    Row("物流体验分 experience score · 估算 estimate", "experience_score", "score", "score", True),
+    Row("24小时揽收及时率\npay-to-pickup on time", "pay_to_pickup", "rate", "rate", True),
+    Row("配送时长 delivery hours\nmean", "delivery_hours", "mean", "hours", False),
+    Row("配送时长 delivery hours\nmedian", "delivery_hours", "median", "hours", False),
+    Row("配送时长 delivery hours\np90", "delivery_hours", "p90", "hours", False),
+    Row("物流信息更新及时率\ntracking freshness", "tracking_freshness", "rate", "rate", True),
+    Row(
+        "发货问题负向反馈率\nshipping negative feedback", "shipping_negative_feedback", "rate", "rate", False
+    ),
+    Row("延迟发货\nlate shipment (on-time share)", "late_shipment", "rate", "rate", True),
+    Row("物流体验分 · 估算 estimate\nexperience score", "experience_score", "score", "score", True),
 )
 OUTCOME_KEYS = {"on_time", "late", "undecided", "rate"}
 
@@ -204,21 +206,18 @@ def _show_report(report: Mapping[str, Any], previous: Mapping[str, Any]) -> None
 
 
 def metric_table(title: str, entry: Mapping[str, Any], before: Mapping[str, Any] | None) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("指标 metric", no_wrap=True)
     table.add_column("本期 now", justify="right", no_wrap=True)
-    table.add_column("明细 counts")
-    table.add_column("上期 before", justify="right", no_wrap=True)
+    table.add_column("上期 prev", justify="right", no_wrap=True)
     table.add_column("变化 change", justify="right", no_wrap=True)
     for row in [*ROWS[:1], *_extra_rows(entry), *ROWS[1:]]:
         now, then = _value(entry, row), _value(before, row) if before else None
-        table.add_row(
-            Text(row.label),
-            _fmt(now, row.kind),
-            Text(_detail(entry, row)),
-            _fmt(then, row.kind),
-            _change(now, then, row),
-        )
+        label = Text(row.label)
+        detail = _detail(entry, row)
+        if detail:
+            label.append(f"\n{detail}", style="dim")
+        table.add_row(label, _fmt(now, row.kind), _fmt(then, row.kind), _change(now, then, row))
     table.caption = _weights(entry["experience_score"])
     return table
 
@@ -236,7 +235,7 @@ def _extra_rows(entry: Mapping[str, Any]) -> list[Row]:
 def _extra_label(name: str) -> str:
     suffix = name.removeprefix("pay_to_pickup_")
     if suffix != name:
-        return f"{suffix.removesuffix('h')}小时支付-揽收率 pay-to-pickup {suffix}"
+        return f"{suffix.removesuffix('h')}小时支付-揽收率\npay-to-pickup {suffix}"
     return name
 
 
@@ -264,8 +263,8 @@ def _detail(entry: Mapping[str, Any], row: Row) -> str:
     if row.block == "shipping_negative_feedback":
         return f"{b['negative_orders']}/{b['paid_orders']} orders"
     if row.block == "experience_score":
-        return "estimate 估算, weights below"
-    return f"{b['on_time']}/{b['on_time'] + b['late']} on time, {b['undecided']} undecided 未定"
+        return "weights below 权重见下"
+    return f"{b['on_time']}/{b['on_time'] + b['late']} on time · {b['undecided']} undecided 未定"
 
 
 def _change(now: float | None, then: float | None, row: Row) -> Text:
