@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -77,11 +78,11 @@ REASONS_ZH = {
     "weekend_or_holiday": "周末/节假日",
     "unknown": "原因不明",
 }
-METRICS_ZH = {
-    "pay_to_pickup": "揽收及时率",
-    "late_shipment": "延迟发货",
-    "tracking_freshness": "物流信息更新",
-    "shipping_negative_feedback": "发货问题负向反馈",
+METRICS_SHORT = {
+    "pay_to_pickup": "M1 揽收",
+    "tracking_freshness": "M3 轨迹",
+    "shipping_negative_feedback": "M4 反馈",
+    "late_shipment": "M5 发货",
 }
 
 
@@ -379,26 +380,14 @@ def _show_misses(
     if not found:
         console.print(f"No misses for {metric}. 没有未达标订单。")
         return
-    table = Table(title=f"未达标订单 misses · {metric} ({len(found)})", title_justify="left")
-    for header in (
-        "订单号 order",
-        "店铺 shop",
-        "指标 metric",
-        "原因 reason",
-        "快递 carrier",
-        "SKU",
-        "说明 detail",
-    ):
-        table.add_column(header, no_wrap=header.startswith("订单号"))
+    headers = ("订单号 order", "原因 reason", "指标 · 快递", "店铺 · SKU · 说明")
+    table = compact_table(f"未达标订单 misses · {metric} ({len(found)})", headers)
     for m in found[:limit]:
         cells = (
             m.order_no,
-            f"{m.platform}/{m.shop}",
-            m.metric,
-            f"{m.reason} {REASONS_ZH.get(m.reason, '')}".strip(),
-            m.carrier or "—",
-            " ".join(m.skus),
-            m.detail,
+            f"{m.reason}\n{REASONS_ZH.get(m.reason, '')}",
+            f"{METRICS_SHORT.get(m.metric, m.metric)}\n{m.carrier or '—'}",
+            f"{m.platform}/{m.shop} · {' '.join(m.skus)}\n{m.detail}",
         )
         table.add_row(*(Text(c) for c in cells))
     console.print(table)
@@ -564,43 +553,42 @@ def _when(t: datetime | None, zone: ZoneInfo) -> str:
     return "—" if shown is None else f"{shown:%m-%d %H:%M}"
 
 
+def compact_table(title: str, headers: Sequence[str], wrap_last: bool = True) -> Table:
+    """A borderless table that fits 80 columns: every column but the last keeps its text whole."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_lines=False)
+    for position, header in enumerate(headers):
+        last = position == len(headers) - 1
+        table.add_column(header, no_wrap=not (last and wrap_last), overflow="fold")
+    return table
+
+
 def queue_table(entries: Sequence[QueueEntry], zone: ZoneInfo) -> Table:
-    table = Table(title=f"待揽收队列 pickup queue ({zone.key})", title_justify="left")
-    for header in ("状态 flag", "剩余 left", "截止 due", "揽收截止 pickup by", "承诺发货 promised"):
-        table.add_column(header, no_wrap=True)
-    for header in ("订单号 order", "店铺 shop", "运单 waybill", "SKU"):
-        table.add_column(header, no_wrap=header.startswith("订单号"))
+    headers = ("订单号 order", "状态 flag", "剩余 left", "截止 due (local)", "店铺 · 运单 · SKU")
+    table = compact_table(f"待揽收队列 pickup queue ({zone.key})", headers)
     for e in entries:
         label, style = FLAGS[flag(e)]
         kind = "揽收 pickup" if e.deadline_kind == "pay_to_pickup" else "发货 ship"
-        waybill = (e.carrier or "waybill") if e.has_waybill else "无运单 none"
+        waybill = (e.carrier or "waybill") if e.has_waybill else "无运单 no waybill"
         cells = (
-            label,
-            f"{e.hours_left:.1f} h",
-            kind,
-            _when(e.pickup_deadline, zone),
-            _when(e.promised_ship_by, zone),
             e.order_no,
-            f"{e.platform}/{e.shop}",
-            waybill,
-            " ".join(e.skus),
+            label.replace(" ", "\n"),
+            f"{e.hours_left:.1f} h\n{kind}",
+            f"揽收 {_when(e.pickup_deadline, zone)}\n发货 {_when(e.promised_ship_by, zone)}",
+            f"{e.platform}/{e.shop}\n{waybill} · {' '.join(e.skus)}",
         )
         table.add_row(*(Text(c) for c in cells), style=style)
     return table
 
 
 def stalled_table(parcels: Sequence[StalledParcel], zone: ZoneInfo) -> Table:
-    table = Table(title="轨迹停滞 stalled parcels (longest silence first)", title_justify="left")
-    for header in ("订单号 order", "店铺 shop", "运单号 tracking", "快递 carrier", "last event", "silent"):
-        table.add_column(header, no_wrap=True)
+    headers = ("订单号 order", "运单号 tracking", "silent 停滞", "店铺 shop")
+    table = compact_table("轨迹停滞 stalled parcels (longest silence first)", headers)
     for p in parcels:
         cells = (
             p.order_no,
+            f"{p.tracking_no}\n{p.carrier}",
+            f"{p.hours_silent:.1f} h\nsince {_when(p.last_event, zone)}",
             f"{p.platform}/{p.shop}",
-            p.tracking_no,
-            p.carrier,
-            _when(p.last_event, zone),
-            f"{p.hours_silent:.1f} h",
         )
         table.add_row(*(Text(c) for c in cells))
     return table
