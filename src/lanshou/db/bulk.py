@@ -7,7 +7,7 @@ adapted exactly as SQLAlchemy stores them, so Core and ORM reads see the same te
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -83,22 +83,40 @@ def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
-def _adapted(values: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
+def _adapted(values: tuple[Any, ...], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
     out = list(values)
-    for i in positions:
-        out[i] = _sqlite_value(out[i])
+    for i, convert in converters:
+        value = out[i]
+        if value is not None:
+            out[i] = convert(value)
     return tuple(out)
+
+
+def _datetime_text(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime storage format
+
+
+def _converter(column_type: Any) -> Callable[[Any], Any]:
+    if isinstance(column_type, DateTime):
+        return _datetime_text
+    if isinstance(column_type, Date):
+        return date.isoformat
+    return str  # Numeric: Decimal as text; the column's numeric affinity stores it as a number
 
 
 @lru_cache(maxsize=256)
 def _compiled(
     stmt: Any, dialect: Dialect, columns: tuple[str, ...]
-) -> tuple[str, tuple[str, ...], list[int]]:
-    """SQL text, the parameter order, and the positions whose column type needs adapting."""
+) -> tuple[str, tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
+    """SQL text, the parameter order, and a converter for each position whose column type needs one."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     order = tuple(compiled.positiontup or ())
     types = {c.name: c.type for c in stmt.table.columns}
-    adapt = [i for i, name in enumerate(order) if isinstance(types[name], (Date, DateTime, Numeric))]
+    adapt = [
+        (i, _converter(types[name]))
+        for i, name in enumerate(order)
+        if isinstance(types[name], (Date, DateTime, Numeric))
+    ]
     return str(compiled), order, adapt
 
 

@@ -72,6 +72,9 @@ class OrderRecord:
         return (self.platform, self.shop, self.order_no)
 
     def add_line(self, line: LineRecord) -> None:
+        if not self.lines:  # the usual case: nothing to make unique against
+            self.lines.append(line)
+            return
         taken = {existing.line_key for existing in self.lines}
         if line.line_key in taken:
             n = 2
@@ -81,8 +84,10 @@ class OrderRecord:
         self.lines.append(line)
 
     def add_parcel(self, parcel: ParcelRecord) -> None:
-        if all(p.tracking_no != parcel.tracking_no for p in self.parcels):
-            self.parcels.append(parcel)
+        for known in self.parcels:  # one or two parcels: a loop beats building a set
+            if known.tracking_no == parcel.tracking_no:
+                return
+        self.parcels.append(parcel)
 
 
 @dataclass(slots=True)

@@ -59,27 +59,31 @@ class GenericOrders:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
         present = [name for name in (*REQUIRED, *OPTIONAL) if name in pos]
-        order_part = [i for i, name in enumerate(present) if name not in LINE_COLUMNS]
-        pick = itemgetter(*(pos[name] for name in present))
+        order_names = [name for name in present if name not in LINE_COLUMNS]
+        line_names = [name for name in present if name in LINE_COLUMNS]
+        # at least two names each (platform, order_id…; sku, quantity), so itemgetter returns tuples
+        pick_order = itemgetter(*(pos[name] for name in order_names))
+        pick_line = itemgetter(*(pos[name] for name in line_names))
         width = max(pos.values()) + 1
         current: OrderRecord | None = None
-        current_cells: list[str] | None = None
+        current_cells: tuple[str, ...] | None = None
         tz: tzinfo | None = None
         for line, row in table.rows:
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            cells = list(map(str.strip, pick(row)))
-            values = dict(zip(present, cells, strict=True))
-            order_cells = [cells[i] for i in order_part]
+            order_cells = pick_order(row)
             try:
                 if order_cells != current_cells or current is None:
                     if current is not None and current.lines:
                         yield current
                     current = current_cells = None  # stays so if this row's order cells are bad
+                    values = dict(zip(order_names, map(str.strip, order_cells), strict=True))
                     current, tz = self._order(values, ctx, line)
                     current_cells = order_cells
                 assert tz is not None
-                self._add_line(current, values, tz)
+                self._add_line(
+                    current, dict(zip(line_names, map(str.strip, pick_line(row)), strict=True)), tz
+                )
             except _CellError as exc:
                 yield RowError(table.path.name, line, exc.column, exc.reason, row)
         if current is not None and current.lines:
