@@ -149,3 +149,12 @@ def test_bad_input_exits_2(imported: Path, args: list[str]) -> None:
 def test_shop_filter(imported: Path) -> None:
     report = run_json("metrics", *AS_OF, "--shop", f"douyin:{SHOP}")
     assert [s["shop"] for s in report["shops"]] == [SHOP]
+
+
+def test_workbook_cells_cannot_run_formulas(tmp_path: Path) -> None:
+    from lanshou.files.workbook import Sheet, write_workbook
+
+    path = tmp_path / "w.xlsx"
+    write_workbook(path, [Sheet("s", ("=head",), [["=1+1", "\x01@x", 3, None, True]])])
+    rows = list(load_workbook(path)["s"].values)
+    assert rows == [("'=head", None, None, None, None), ("'=1+1", "'@x", 3, None, "1")]

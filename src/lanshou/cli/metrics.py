@@ -436,7 +436,9 @@ def queue_cmd(
     limit: Annotated[int, typer.Option("--limit", min=1, help="orders to list")] = 100,
     as_json: JsonOpt = False,
 ) -> None:
-    """Orders waiting for a carrier scan, most urgent first. 待揽收订单队列（即将超时/已超时）."""
+    """Orders waiting for a carrier scan, most urgent first. 待揽收订单队列（即将超时/已超时）.
+
+    Open orders (paid or shipped) paid in the 15 days before --now, and the stalled parcels among them."""
     from lanshou.reports.queue import queue_report
 
     zone = ZoneInfo(_timezone(timezone) or DEFAULT_TIMEZONE)
