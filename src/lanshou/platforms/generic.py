@@ -128,10 +128,17 @@ class GenericOrders:
 
     def _add_line(self, record: OrderRecord, v: dict[str, str], tz: tzinfo) -> None:
         get = v.get
-        sku = _check(get("sku", ""), "sku", _required_id)
-        quantity = _check(get("quantity", ""), "quantity", parse_quantity)
-        unit_price = _check(get("unit_price", ""), "unit_price", parse_money)
-        shipped = _check_time(get("shipped_at", ""), "shipped_at", tz)
+        column = "sku"
+        try:  # one handler for the line's cells: this runs once per line of million-line files
+            sku = _required_id(get("sku", ""))
+            column = "quantity"
+            quantity = parse_quantity(get("quantity", ""))
+            column = "unit_price"
+            unit_price = parse_money(get("unit_price", ""))
+        except ValueError as exc:
+            raise _CellError(column, _reason(column, exc)) from None
+        shipped_text = get("shipped_at", "")
+        shipped = _check_time(shipped_text, "shipped_at", tz) if shipped_text else None
         record.add_line(LineRecord(sku, sku, quantity, get("title", ""), get("category", ""), unit_price))
         tracking_no = clean_id(get("tracking_no", ""))
         if tracking_no:
@@ -152,8 +159,11 @@ def _check(text: str, column: str, parse: Callable[[str], T]) -> T:
     try:
         return parse(text)
     except ValueError as exc:
-        reason = f"missing {column}" if str(exc) == "missing value" else str(exc)
-        raise _CellError(column, reason) from None
+        raise _CellError(column, _reason(column, exc)) from None
+
+
+def _reason(column: str, exc: ValueError) -> str:
+    return f"missing {column}" if str(exc) == "missing value" else str(exc)
 
 
 def _check_time(text: str, column: str, tz: tzinfo) -> datetime | None:
