@@ -122,7 +122,7 @@ def delivery_stats(
 ) -> tuple[int, float, float | None, float | None]:
     """Count, total seconds, exact median and p90 (linear interpolation, like percentile_cont).
 
-    The 0.1 h histogram finds which bucket holds each rank; only that bucket's parcels are read to get
+    The hour histogram finds which bucket holds each rank; only that bucket's parcels are read to get
     the exact value, so a 30-day percentile touches a few thousand rows, not millions.
     """
     t = s.rollup_delivery

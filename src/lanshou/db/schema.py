@@ -253,7 +253,7 @@ rollup_feedback = _rollup(
     Column("pay_day", Date, nullable=False),
     Column("negative_eday", Date, nullable=False),
 )
-rollup_delivery = _rollup(  # the M2 histogram: 0.1 h buckets, few rows per shop-day
+rollup_delivery = _rollup(  # the M2 histogram: hour buckets, a few hundred rows per shop-day
     "rollup_delivery",
     Column("delivered_day", Date, nullable=False),
     Column("returned_eday", Date, nullable=False),

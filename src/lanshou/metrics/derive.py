@@ -20,7 +20,7 @@ from lanshou.orders.status import CLOSED_BEFORE_FULFILMENT
 from lanshou.tracking.status import TrackingStatus
 
 NEVER = date(9999, 12, 31)
-BUCKET_SECONDS = 360  # delivery-duration histogram buckets of 0.1 h: few rows, small exact look-ups
+BUCKET_SECONDS = 3600  # delivery-duration histogram buckets of an hour: few rollup rows per shop-day
 EPSILON = timedelta(microseconds=1)
 NOT_DELIVERIES = frozenset({TrackingStatus.RETURNED.value, TrackingStatus.REJECTED.value})
 CLOSED = frozenset(s.value for s in CLOSED_BEFORE_FULFILMENT)
