@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from lanshou.db import schema as s
 from lanshou.db.rollup_report import window_counts
 from lanshou.db.rollups import mark_dirty, refresh
 from lanshou.metrics.derive import DeriveRules
+from lanshou.reports.metrics_report import metrics_report
 
 RULES = DeriveRules(
     limit_hours=24,
@@ -126,3 +128,13 @@ def test_m1_edges_from_rollups(engine: Engine) -> None:
     # "cancelled_after_pickup" are on time; "late", "long", "unpicked" are not picked up yet and their
     # deadline has not passed (pay + 24 h == eval is not "past"): undecided. The others were paid later.
     assert earlier.m1 == {"on_time": 2, "late": 0, "undecided": 3}
+
+
+def test_rollups_refuse_a_timezone_they_are_not_kept_in(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            s.shops.insert(), [{"id": 1, "platform": "douyin", "name": "店", "timezone": "Asia/Shanghai"}]
+        )
+    with pytest.raises(ValueError, match="own timezone"):
+        metrics_report(engine, date(2026, 11, 10), 30, timezone="UTC", source="rollups")
+    assert metrics_report(engine, date(2026, 11, 10), 30, timezone="UTC")["source"] == "raw"

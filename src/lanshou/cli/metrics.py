@@ -139,6 +139,9 @@ def metrics_cmd(
         report = metrics_report(engine, day, window_days, zone, shop, source.value)
     except LookupError as exc:
         raise _unknown_shop(exc) from None
+    except ValueError as exc:  # --source rollups with a timezone the rollups are not kept in
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     if xlsx is not None:
         _write_workbook(engine, xlsx, report, day, window_days, zone, shop)
     if as_json:

@@ -40,7 +40,12 @@ def metrics_report(
     with engine.connect() as conn:
         shops = select_shops(load_shops(conn), shop)
         own_zones = {info.timezone for info in shops.values()}
-        rollups = source == "rollups" or (source == "auto" and (timezone is None or own_zones <= {timezone}))
+        answerable = timezone is None or own_zones <= {timezone}
+        if source == "rollups" and not answerable:
+            raise ValueError(
+                f"the rollups are kept in each shop's own timezone, not {timezone}: use raw or auto"
+            )
+        rollups = source == "rollups" or (source == "auto" and answerable)
         if rollups:
             report = _from_rollups(conn, shops, as_of, window_days, timezone)
         else:
