@@ -597,3 +597,19 @@ def stalled_table(parcels: Sequence[StalledParcel], zone: ZoneInfo) -> Table:
         )
         table.add_row(*(Text(c) for c in cells))
     return table
+
+
+# ── lanshou metrics rebuild ─────────────────────────────────────────────────────────────────────────────
+
+
+@metrics_app.command("rebuild")
+def rebuild_cmd() -> None:
+    """Derive every order's metric rollups again (after editing a rule pack or a timezone). 重建指标."""
+    from lanshou.cli.common import progress_bar
+    from lanshou.db.rollups import rebuild
+    from lanshou.metrics.packs import derive_rules_for
+
+    engine = database()
+    with progress_bar("rebuilding metric rollups / 重建指标", None) as progress:
+        done = rebuild(engine, derive_rules_for, progress)
+    err_console.print(f"rollups rebuilt for {done:,} orders")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -129,8 +128,3 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def rows_from_text(text: str) -> list[list[str]]:
-    """Parse small CSV text (tests, embedded samples)."""
-    return list(csv.reader(io.StringIO(text)))

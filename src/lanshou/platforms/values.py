@@ -59,10 +59,6 @@ def _parse_loose_time(text: str) -> datetime:
         raise ValueError(f"not a date/time: {text!r} (expected YYYY-MM-DD HH:MM:SS)") from None
 
 
-def parse_optional_time(text: str, tz: tzinfo) -> datetime | None:
-    return None if is_missing(text) else parse_time(text, tz)
-
-
 @lru_cache(maxsize=1024)
 def parse_quantity(text: str) -> int:
     value = text.strip()
