@@ -76,6 +76,13 @@ class OrderRow:
     tracking_no: str
 
 
+# the order columns every listing and export shows, read from the orders table or from a subquery of it
+DETAIL_COLUMNS = (
+    "status", "created_at", "paid_at", "receiver_name", "receiver_phone", "province", "city", "district",
+    "address", "buyer_message", "order_amount",
+)  # fmt: skip
+
+
 def local_day_bounds(first: date | None, last: date | None, timezone: str) -> tuple[datetime, datetime]:
     """[first 00:00, last+1 00:00) local -> naive UTC. Open ends become far bounds."""
     tz = zone(timezone)
@@ -109,17 +116,7 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
             o.platform,
             o.shop,
             o.shop_timezone,
-            o.status,
-            o.created_at,
-            o.paid_at,
-            o.receiver_name,
-            o.receiver_phone,
-            o.province,
-            o.city,
-            o.district,
-            o.address,
-            o.buyer_message,
-            o.order_amount,
+            *(o[name] for name in DETAIL_COLUMNS),
             func.coalesce(lines.c.line_count, 0).label("line_count"),
             func.coalesce(lines.c.quantity, 0).label("quantity"),
             func.coalesce(lines.c.skus, "").label("skus"),
@@ -147,17 +144,7 @@ def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) 
             sh.platform,
             sh.name.label("shop"),
             sh.timezone.label("shop_timezone"),
-            o.status,
-            o.created_at,
-            o.paid_at,
-            o.receiver_name,
-            o.receiver_phone,
-            o.province,
-            o.city,
-            o.district,
-            o.address,
-            o.buyer_message,
-            o.order_amount,
+            *(o[name] for name in DETAIL_COLUMNS),
         )
         .join(s.shops, sh.id == o.shop_id)
         .where(*_conditions(conn, flt))
