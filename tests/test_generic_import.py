@@ -156,3 +156,42 @@ def test_timezone_option_reads_naive_times(sqlite_engine: Engine, tmp_path: Path
     import_orders(sqlite_engine, path, timezone="UTC", rejects=tmp_path / "rej.csv")
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(s.orders.c.paid_at)).scalar_one() == datetime(2026, 11, 2, 9, 1)
+
+
+def test_a_crash_mid_file_leaves_whole_orders_and_a_rerun_finishes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lanshou.db.order_store import OrderStore
+    from lanshou.imports import orders as orders_import
+
+    rows = []
+    for n in range(6):  # six orders of three lines each
+        for sku in ("A", "B", "C"):
+            rows.append(ROW_A1.replace("1000000000000001", f"10000000000000{n:02d}").replace("SKU-1", sku))
+    path = write(tmp_path / "orders.csv", rows)
+    monkeypatch.setattr(orders_import, "BATCH_ORDERS", 2)
+    real_save, calls = OrderStore.save, []
+
+    def crash_on_second_batch(self: OrderStore, records: list, source: str = "") -> object:  # type: ignore[type-arg]
+        calls.append(len(records))
+        result = real_save(self, records, source)  # the batch is written … then the process "dies"
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return result
+
+    monkeypatch.setattr(OrderStore, "save", crash_on_second_batch)
+    with pytest.raises(RuntimeError, match="power cut"):
+        import_orders(engine, path, rejects=tmp_path / "rej.csv")
+    with engine.connect() as conn:
+        per_order = dict(
+            conn.execute(
+                select(s.order_lines.c.order_no, func.count()).group_by(s.order_lines.c.order_no)
+            ).all()
+        )
+    # the first batch committed whole; the crashed batch rolled back whole: no half-written order
+    assert sorted(per_order.values()) == [3, 3] and count(engine, s.orders) == 2
+
+    monkeypatch.setattr(OrderStore, "save", real_save)
+    again = import_orders(engine, path, rejects=tmp_path / "rej.csv")
+    assert (again.inserted, again.unchanged) == (4, 2)
+    assert count(engine, s.orders) == 6 and count(engine, s.order_lines) == 18
