@@ -6,8 +6,11 @@ import typer
 
 from lanshou.cli import demo, imports, metrics, orders
 
-app = typer.Typer(help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
 demo.register(app)  # `lanshou demo`, `lanshou run`
