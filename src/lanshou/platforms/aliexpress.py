@@ -28,7 +28,15 @@ from decimal import Decimal
 from lanshou.files.tabular import Table
 from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platform, RowError
 from lanshou.platforms.base import ReadContext, register
-from lanshou.platforms.exports import CellError, Columns, HeaderMap, check, header_map, mapped_status
+from lanshou.platforms.exports import (
+    CellError,
+    Columns,
+    HeaderMap,
+    check,
+    each_row,
+    header_map,
+    mapped_status,
+)
 from lanshou.platforms.values import clean_id, parse_money, parse_quantity
 
 SEGMENT = re.compile(r"\s*[|｜\t]\s*")
@@ -132,13 +140,7 @@ class AliExpressOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("aliexpress", "orders")
         cols = layout.bind(table, ctx)
-        for line, row in table.rows:
-            try:
-                record = self._order(layout, cols, row, ctx, line)
-            except CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, row)
-                continue
-            yield record
+        yield from each_row(table, lambda row, line: self._order(layout, cols, row, ctx, line))
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int

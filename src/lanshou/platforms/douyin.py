@@ -17,7 +17,7 @@ from lanshou.files.tabular import Table
 from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platform, RowError
 from lanshou.orders.status import OrderStatus
 from lanshou.platforms.base import ReadContext, register
-from lanshou.platforms.exports import CellError, Columns, HeaderMap, check, header_map
+from lanshou.platforms.exports import CellError, Columns, HeaderMap, check, each_row, header_map
 from lanshou.platforms.values import clean_id, is_masked, is_missing, parse_money, parse_quantity
 
 # sub-order columns that may pack one value per sub-order; `counted` ones decide how many sub-orders
@@ -47,15 +47,14 @@ class DouyinOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("douyin", "orders")
         cols = layout.bind(table, ctx)
-        for line, row in table.rows:
-            try:
-                record, tz = self._order(layout, cols, row, ctx, line)
-                self._add_lines(layout, cols, row, record)
-                self._add_parcels(layout, cols, row, record, tz)
-            except CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, row)
-                continue
-            yield record
+
+        def parse(row: list[str], line: int) -> OrderRecord:
+            record, tz = self._order(layout, cols, row, ctx, line)
+            self._add_lines(layout, cols, row, record)
+            self._add_parcels(layout, cols, row, record, tz)
+            return record
+
+        yield from each_row(table, parse)
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import ParcelRecord
+from lanshou.orders.records import ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus
 from lanshou.platforms.base import ReadContext, cell, require_columns
 from lanshou.platforms.generic import _CellError as CellError
@@ -28,7 +28,18 @@ from lanshou.platforms.values import clean_id, is_missing, parse_money, parse_qu
 
 HEADERS_DIR = Path(__file__).parent / "headers"
 
-__all__ = ["CellError", "Columns", "HeaderMap", "check", "header_map", "mapped_status"]
+__all__ = ["CellError", "Columns", "HeaderMap", "check", "each_row", "header_map", "mapped_status"]
+
+T = TypeVar("T")
+
+
+def each_row(table: Table, parse: Callable[[list[str], int], T]) -> Iterator[T | RowError]:
+    """parse(row, line) for every row; a bad cell becomes a RowError for that row and reading goes on."""
+    for line, row in table.rows:
+        try:
+            yield parse(row, line)
+        except CellError as exc:
+            yield RowError(table.path.name, line, exc.column, exc.reason, row)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from lanshou.platforms.exports import (
     CellError,
     Columns,
     HeaderMap,
+    each_row,
     header_map,
     mapped_status,
     parcels,
@@ -46,11 +47,7 @@ class TaobaoOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "orders")
         cols = layout.bind(table, ctx)
-        for line, row in table.rows:
-            try:
-                yield self._order(layout, cols, row, ctx, line)
-            except CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, row)
+        yield from each_row(table, lambda row, line: self._order(layout, cols, row, ctx, line))
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int
@@ -100,11 +97,7 @@ class TaobaoItems:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "items")
         cols = layout.bind(table, ctx)
-        for line, row in table.rows:
-            try:
-                yield self._line(layout, cols, row, ctx, line)
-            except CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, row)
+        yield from each_row(table, lambda row, line: self._line(layout, cols, row, ctx, line))
 
     def _line(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int
