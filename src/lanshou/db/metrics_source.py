@@ -11,10 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, select, union
 
 from lanshou.db import schema as s
+from lanshou.db.keys import CHUNK, OrderKey, by_shop
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact, ShopInfo
-
-CHUNK = 500
-OrderKey = tuple[int, str]
 
 
 def load_shops(conn: Connection) -> dict[int, ShopInfo]:
@@ -23,15 +21,6 @@ def load_shops(conn: Connection) -> dict[int, ShopInfo]:
         row.id: ShopInfo(row.platform, row.name, row.timezone, json.loads(row.settings or "{}"))
         for row in rows
     }
-
-
-def by_shop(keys: Sequence[OrderKey]) -> Iterator[tuple[int, list[str]]]:
-    grouped: dict[int, list[str]] = defaultdict(list)
-    for shop_id, order_no in keys:
-        grouped[shop_id].append(order_no)
-    for shop_id, numbers in grouped.items():
-        for start in range(0, len(numbers), CHUNK):
-            yield shop_id, numbers[start : start + CHUNK]
 
 
 def _select_by_keys(table: Any, shop_id: int, numbers: list[str]) -> Select[Any]:
@@ -47,6 +36,15 @@ def load_facts(
         orders = conn.execute(_select_by_keys(s.orders, shop_id, numbers)).all()
         facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id]))
     return facts
+
+
+def iter_facts(
+    conn: Connection, keys: Sequence[OrderKey], shops: dict[int, ShopInfo], batch: int = 2000
+) -> Iterator[OrderFact]:
+    """The facts of many orders, loaded a batch at a time so memory stays flat."""
+    for first in range(0, len(keys), batch):
+        for _, fact in load_facts(conn, keys[first : first + batch], shops):
+            yield fact
 
 
 def _facts_for(

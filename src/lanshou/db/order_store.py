@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, select
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_rows, upsert
+from lanshou.db.keys import by_shop
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.status import OrderStatus, can_transition
 
@@ -235,17 +236,10 @@ class OrderStore:
             return {}
         cols = [s.orders.c.shop_id, s.orders.c.order_no] + [s.orders.c[name] for name in ORDER_FIELDS]
         found: dict[tuple[int, str], Any] = {}
-        by_shop: dict[int, list[str]] = {}
-        for shop_id, order_no in keys:
-            by_shop.setdefault(shop_id, []).append(order_no)
-        for shop_id, numbers in by_shop.items():
-            for start in range(0, len(numbers), 500):
-                chunk = numbers[start : start + 500]
-                query = select(*cols).where(
-                    and_(s.orders.c.shop_id == shop_id, s.orders.c.order_no.in_(chunk))
-                )
-                for row in self.conn.execute(query):
-                    found[(row.shop_id, row.order_no)] = row
+        for shop_id, numbers in by_shop(keys):
+            query = select(*cols).where(and_(s.orders.c.shop_id == shop_id, s.orders.c.order_no.in_(numbers)))
+            for row in self.conn.execute(query):
+                found[(row.shop_id, row.order_no)] = row
         return found
 
 

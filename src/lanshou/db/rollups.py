@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new, insert_rows
-from lanshou.db.metrics_source import OrderKey, by_shop, iter_all_keys, load_facts, load_shops
+from lanshou.db.keys import OrderKey, by_shop
+from lanshou.db.metrics_source import iter_all_keys, load_facts, load_shops
 from lanshou.db.rollup_report import MAIN_RULE
 from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
 from lanshou.metrics.facts import ShopInfo

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db.metrics_source import load_facts, load_shops, window_keys
+from lanshou.db.metrics_source import iter_facts, load_shops, window_keys
 from lanshou.db.rollup_report import Counts, delivery_scorecard, delivery_stats, window_counts
 from lanshou.db.rollups import refresh
 from lanshou.metrics.compute import combined_score, compute_report, experience_score
@@ -96,7 +96,7 @@ def _from_raw(
     conn: Connection, shops: dict[int, ShopInfo], as_of: date, window_days: int, timezone: str | None
 ) -> dict[str, Any]:
     report = compute_report(
-        _window_facts(conn, shops, as_of, window_days), list(shops.values()), as_of, window_days, timezone
+        window_facts(conn, shops, as_of, window_days), list(shops.values()), as_of, window_days, timezone
     )
     for entry in report["shops"]:  # the scorecard is reported over all shops only, as from the rollups
         for column in SCORECARD:
@@ -111,17 +111,16 @@ def _count_mean(block: dict[str, Any]) -> dict[str, Any]:
     return {"count": block["count"], "mean": block["mean"]}
 
 
-def _window_facts(
+def window_facts(
     conn: Connection, shops: dict[int, ShopInfo], as_of: date, window_days: int
 ) -> Iterable[OrderFact]:
+    """The facts of every order a report as of `as_of` can touch, read lazily from the raw tables."""
     # a generous UTC range around the local window: every timezone is within ±14 h of UTC
     start = datetime.combine(as_of - timedelta(days=window_days + 1), time())
     end = datetime.combine(as_of + timedelta(days=1), time())
     promise = max((pack_for(info).default_promise_hours for info in shops.values()), default=0.0)
     keys = [k for k in window_keys(conn, start, end, timedelta(hours=promise)) if k[0] in shops]
-    for first in range(0, len(keys), 2000):
-        for _, fact in load_facts(conn, keys[first : first + 2000], shops):
-            yield fact
+    return iter_facts(conn, keys, shops)
 
 
 def _envelope(

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from lanshou.db.metrics_source import load_shops
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
-from lanshou.metrics.facts import OrderFact, ShopInfo
-from lanshou.reports.metrics_report import _window_facts, metrics_report, select_shops
+from lanshou.reports.metrics_report import metrics_report, select_shops, window_facts
 
 METRICS = ("pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback")
 ALL = "all"
@@ -33,13 +32,6 @@ class MissReport:
     decided: int | None  # the metric's denominator; None for "all" (denominators differ)
 
 
-def window_facts(
-    conn: Connection, shops: dict[int, ShopInfo], as_of: date, window_days: int
-) -> list[OrderFact]:
-    """The facts of every order the report as of `as_of` can touch (as the raw report path loads them)."""
-    return list(_window_facts(conn, shops, as_of, window_days))
-
-
 def find_misses(
     engine: Engine,
     as_of: date,
@@ -50,7 +42,7 @@ def find_misses(
     """Every miss of the report as of `as_of`. Raises LookupError for an unknown shop."""
     with engine.connect() as conn:
         shops = select_shops(load_shops(conn), shop)
-        facts = window_facts(conn, shops, as_of, window_days)
+        facts = list(window_facts(conn, shops, as_of, window_days))  # used after the connection closes
     return misses(facts, list(shops.values()), as_of, window_days, timezone)
 
 

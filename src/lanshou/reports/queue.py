@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.db import schema as s
-from lanshou.db.metrics_source import OrderKey, load_facts, load_shops
+from lanshou.db.keys import OrderKey
+from lanshou.db.metrics_source import iter_facts, load_shops
 from lanshou.metrics.facts import OrderFact, ShopInfo
 from lanshou.metrics.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
 from lanshou.orders.status import OrderStatus
@@ -64,10 +65,7 @@ def candidate_facts(
     conn: Connection, shops: dict[int, ShopInfo], now: datetime, lookback_days: int = LOOKBACK_DAYS
 ) -> list[OrderFact]:
     keys = candidate_keys(conn, list(shops), now, lookback_days) if shops else []
-    facts: list[OrderFact] = []
-    for first in range(0, len(keys), BATCH):
-        facts.extend(fact for _, fact in load_facts(conn, keys[first : first + BATCH], shops))
-    return facts
+    return list(iter_facts(conn, keys, shops, BATCH))
 
 
 def queue_report(
