@@ -8,11 +8,9 @@ as-of day and window, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import math
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,30 +22,9 @@ from lanshou.db.engine import make_engine
 from lanshou.db.metrics_source import keys_for_tracking
 from lanshou.db.rollups import mark_dirty, refresh
 from lanshou.metrics.packs import derive_rules_for
+from lanshou.reports.compare import report_differences
 from lanshou.reports.metrics_report import metrics_report
 from tests.metric_data import BASE, Data, shop_data, write, write_shops
-
-
-def differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Where two reports differ (floats compared to 1e-9), as readable paths."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = [f"{path}.{k}: only in one" for k in a.keys() ^ b.keys()]
-        return out + [d for k in a.keys() & b.keys() for d in differences(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [
-            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")
-        ]
-    return [] if close(a, b) else [f"{path}: {a!r} != {b!r}"]
-
-
-def close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
 
 
 def load_in_two_phases(engine: Engine, data: Data, split: int) -> None:
@@ -82,7 +59,7 @@ def check(engine: Engine, data: Data, split: int, as_of: date, window: int) -> N
     from_rollups = metrics_report(engine, as_of, window, source="rollups")
     from_raw = metrics_report(engine, as_of, window, source="raw")  # the pure engine over raw rows
     from_rollups.pop("source"), from_raw.pop("source")
-    assert differences(from_rollups, from_raw) == []
+    assert report_differences(from_rollups, from_raw) == []
 
 
 as_of_days = st.integers(min_value=1, max_value=30).map(lambda n: (BASE + timedelta(days=n)).date())

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -28,6 +26,7 @@ from lanshou.db.rollups import refresh
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import write_demo
 from lanshou.metrics.packs import derive_rules_for
+from lanshou.reports.compare import report_differences
 from lanshou.reports.metrics_report import metrics_report
 
 
@@ -84,22 +83,9 @@ def main() -> None:
     print(f"30-day report, all shops, full recompute from raw rows: {raw_time:.1f} s")
     print(f"ratio: the rollups are {raw_time / statistics.median(times):,.0f}x faster")
     fast.pop("source"), slow.pop("source")
-    mismatches = differences(fast, slow)
+    mismatches = report_differences(fast, slow)
     print("same numbers: yes" if not mismatches else f"MISMATCH: {mismatches[:5]}")
     print(json.dumps(fast["all"]["pay_to_pickup"], ensure_ascii=False))
-
-
-def differences(a: Any, b: Any, path: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = [f"{path}.{k}: only in one" for k in a.keys() ^ b.keys()]
-        return out + [d for k in a.keys() & b.keys() for d in differences(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [
-            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")
-        ]
-    if isinstance(a, float) and isinstance(b, float):
-        return [] if math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) else [f"{path}: {a} != {b}"]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
 if __name__ == "__main__":
