@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lanshou.db import schema as s
+from lanshou.db.engine import open_database
 from lanshou.files.tabular import FileRefused
+from lanshou.imports import orders as orders_import
 from lanshou.imports.orders import import_orders
 
 HEADER = (
@@ -119,7 +122,11 @@ def test_bad_rows_are_reported_and_good_rows_go_in(
     assert rows[1][:3] == ["orders.csv", "3", column]
 
 
-def test_missing_required_column_refuses_the_file(sqlite_engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_child", [True, False], ids=["parsed-in-child", "parsed-here"])
+def test_missing_required_column_refuses_the_file(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
+) -> None:
+    monkeypatch.setattr(orders_import, "PARSE_IN_CHILD", in_child)
     header = HEADER.replace("quantity,", "")
     path = write(tmp_path / "orders.csv", ["x"], header=header)
     with pytest.raises(FileRefused, match="quantity"):
@@ -195,3 +202,50 @@ def test_a_crash_mid_file_leaves_whole_orders_and_a_rerun_finishes(
     again = import_orders(engine, path, rejects=tmp_path / "rej.csv")
     assert (again.inserted, again.unchanged) == (4, 2)
     assert count(engine, s.orders) == 6 and count(engine, s.order_lines) == 18
+
+
+def _contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row of the import's tables, without ids and import times."""
+    skip = {"id", "updated_at"}
+    out = {}
+    with engine.connect() as conn:
+        for table in (s.shops, s.orders, s.order_lines, s.parcels, s.buyers, s.metric_dirty):
+            cols = [c for c in table.c if c.name not in skip]
+            out[table.name] = sorted((tuple(row) for row in conn.execute(select(*cols))), key=repr)
+    return out
+
+
+def test_parsing_in_a_second_process_stores_exactly_what_parsing_here_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [ROW_A1, ROW_B.replace("SKU-9", ""), ROW_A2, ROW_B]
+    for n in range(7):  # more batches than one
+        rows.append(ROW_B.replace("2000000000000002", f"30000000000000{n:02d}").replace("ZT0001", f"ZT9{n}"))
+    path = write(tmp_path / "orders.csv", rows)
+    monkeypatch.setattr(orders_import, "BATCH_ORDERS", 3)
+    pids = tmp_path / "pids.txt"
+    real_to_rows = orders_import.to_rows
+
+    def to_rows_noting_the_process(records: list) -> list:  # type: ignore[type-arg]
+        with pids.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real_to_rows(records)
+
+    monkeypatch.setattr(orders_import, "to_rows", to_rows_noting_the_process)
+    results = {}
+    for in_child in (True, False):
+        monkeypatch.setattr(orders_import, "PARSE_IN_CHILD", in_child)
+        engine = open_database(f"sqlite:///{tmp_path / f'child-{in_child}.db'}")
+        report = import_orders(engine, path, rejects=tmp_path / f"rej-{in_child}.csv")
+        results[in_child] = (
+            report.inserted,
+            report.lines,
+            [str(e) for e in report.rejected],
+            _contents(engine),
+        )
+        engine.dispose()
+        parsed_in = set(pids.read_text().split())
+        pids.unlink()
+        assert (str(os.getpid()) not in parsed_in) is in_child
+    assert results[True] == results[False]
+    assert results[True][0] == 9 and results[True][2] == ["orders.csv:3 [sku]: missing sku"]

@@ -175,13 +175,27 @@ def run(
     work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[str], statements: bool = False
 ) -> None:
     csv_path = work / "orders.csv"
+    made_for = work / "orders.csv.made-for"  # "lines seed": a kept --dir reuses the file it already holds
     started = time.perf_counter()
-    written = write_csv(csv_path, lines, seed)
+    if (
+        csv_path.exists()
+        and made_for.exists()
+        and made_for.read_text().split()[:2] == [str(lines), str(seed)]
+    ):
+        written = int(made_for.read_text().split()[2])
+        print(f"reusing {csv_path}")
+    else:
+        written = write_csv(csv_path, lines, seed)
+        made_for.write_text(f"{lines} {seed} {written}\n")
     size_mb = csv_path.stat().st_size / 1e6
     print(f"wrote {written:,} lines ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
     print(f"peak RSS after writing the file: {peak_rss_mb():.0f} MB")
 
     db = work / "lanshou.db"
+    for stale in [
+        work / f"{name}{end}" for name in ("lanshou.db", "plain.db") for end in ("", "-wal", "-shm")
+    ]:
+        stale.unlink(missing_ok=True)
     engine = open_database(f"sqlite:///{db}")
     engine.dispose()
     for pragma in pragmas:  # experiments: applied to every connection after Lanshou's own pragmas

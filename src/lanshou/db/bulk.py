@@ -1,52 +1,77 @@
 """Dialect-aware bulk writes: one statement per batch, never one ORM object per row.
 
-On SQLite the statement is compiled once and handed to the driver's executemany with plain tuples: the
-per-row parameter processing of SQLAlchemy costs more than the insert itself (measured 2×). Values are
-adapted exactly as SQLAlchemy stores them, so Core and ORM reads see the same text.
+Rows are dicts, or tuples in the order of a given `columns` list (the bulk import builds tuples: a dict
+per row costs more than its insert). On SQLite the statement is compiled once and handed to the driver's
+executemany: SQLAlchemy's per-row parameter processing costs more than the insert itself (measured 2×).
+The driver adapts datetimes, dates and Decimals itself, in C, to exactly the text SQLAlchemy stores, so
+Core and ORM reads see the same values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Numeric, Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+
+Row = dict[str, Any] | tuple[Any, ...]
+
+
+def _datetime_text(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime storage format
+
+
+# Process-wide, for the sqlite3 driver only: SQLAlchemy's own binds are already text by then, so these
+# reach only raw driver calls, which now store what SQLAlchemy would (the stdlib default drops ".000000").
+sqlite3.register_adapter(datetime, _datetime_text)
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(Decimal, str)  # Numeric columns' numeric affinity stores it as a number
 
 
 def upsert(
     conn: Connection,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     keys: Sequence[str],
     update: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE the `update` columns (or DO NOTHING when none)."""
     if not rows:
         return
     stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update))
-    _execute_many(conn, stmt, rows)
+    _execute_many(conn, stmt, rows, columns)
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(
+    conn: Connection, table: Table, rows: Sequence[Row], columns: Sequence[str] | None = None
+) -> None:
     if rows:
-        _execute_many(conn, _insert_statement(table), rows)
+        _execute_many(conn, _insert_statement(table), rows, columns)
 
 
-def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> int:
+def insert_new(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> int:
     """INSERT … ON CONFLICT DO NOTHING; returns how many rows were new."""
     if not rows:
         return 0
     stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), ())
     if conn.dialect.name == "postgresql":
         # psycopg reports -1 for batched inserts, so count the rows RETURNING gives back
-        return len(conn.execute(stmt.returning(table.c[keys[0]]), list(rows)).all())
-    return _execute_many(conn, stmt, rows)
+        return len(conn.execute(stmt.returning(table.c[keys[0]]), _dicts(rows, columns)).all())
+    return _execute_many(conn, stmt, rows, columns)
 
 
 @lru_cache(maxsize=64)
@@ -69,62 +94,29 @@ def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], update:
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
-def _execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> int:
+def _execute_many(conn: Connection, stmt: Any, rows: Sequence[Row], columns: Sequence[str] | None) -> int:
     if conn.dialect.name != "sqlite":
-        return int(conn.execute(stmt, list(rows)).rowcount)
-    sql, order, adapt = _compiled(stmt, conn.dialect, tuple(rows[0]))
-    pick = itemgetter(*order)
-    if len(order) == 1:
-        params: list[Any] = [(_sqlite_value(pick(row)),) for row in rows]
-    elif not adapt:
-        params = [pick(row) for row in rows]
+        return int(conn.execute(stmt, _dicts(rows, columns)).rowcount)
+    given = tuple(columns) if columns is not None else tuple(rows[0])
+    sql, order = _compiled(stmt, conn.dialect, given)
+    params: Sequence[Any]
+    if columns is not None and order == given:
+        params = rows  # tuples already in the statement's order
     else:
-        params = [_adapted(pick(row), adapt) for row in rows]
+        keys: Sequence[Any] = order if columns is None else [given.index(name) for name in order]
+        pick = itemgetter(*keys)
+        params = [(pick(row),) for row in rows] if len(keys) == 1 else [pick(row) for row in rows]
     return int(conn.exec_driver_sql(sql, params).rowcount)
 
 
-def _adapted(values: tuple[Any, ...], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    out = list(values)
-    for i, convert in converters:
-        value = out[i]
-        if value is not None:
-            out[i] = convert(value)
-    return tuple(out)
-
-
-def _datetime_text(value: datetime) -> str:
-    return value.isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime storage format
-
-
-def _converter(column_type: Any) -> Callable[[Any], Any]:
-    if isinstance(column_type, DateTime):
-        return _datetime_text
-    if isinstance(column_type, Date):
-        return date.isoformat
-    return str  # Numeric: Decimal as text; the column's numeric affinity stores it as a number
+def _dicts(rows: Sequence[Row], columns: Sequence[str] | None) -> list[dict[str, Any]]:
+    if columns is None:
+        return list(rows)  # type: ignore[arg-type]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 @lru_cache(maxsize=256)
-def _compiled(
-    stmt: Any, dialect: Dialect, columns: tuple[str, ...]
-) -> tuple[str, tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
-    """SQL text, the parameter order, and a converter for each position whose column type needs one."""
+def _compiled(stmt: Any, dialect: Dialect, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """SQL text with positional parameters, and the order of the columns they take."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    order = tuple(compiled.positiontup or ())
-    types = {c.name: c.type for c in stmt.table.columns}
-    adapt = [
-        (i, _converter(types[name]))
-        for i, name in enumerate(order)
-        if isinstance(types[name], (Date, DateTime, Numeric))
-    ]
-    return str(compiled), order, adapt
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime storage format
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    return str(compiled), tuple(compiled.positiontup or ())

@@ -49,9 +49,10 @@ RulesFor = Callable[[ShopInfo], DeriveRules]
 
 
 def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:
-    rows = [{"shop_id": shop_id, "order_no": order_no} for shop_id, order_no in set(keys)]
+    rows = list(set(keys))
+    columns = ("shop_id", "order_no")
     for start in range(0, len(rows), 5000):
-        insert_new(conn, s.metric_dirty, rows[start : start + 5000], ["shop_id", "order_no"])
+        insert_new(conn, s.metric_dirty, rows[start : start + 5000], columns, columns)
 
 
 def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,6 +16,7 @@ from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import OrderRecord, RowError
+from lanshou.orders.rows import OrderRows, to_rows
 from lanshou.platforms.base import FORMATS, ReadContext
 from lanshou.platforms.registry import load_formats
 
@@ -41,21 +45,15 @@ def import_orders(
         shops = ShopDirectory(conn)
         conn.commit()
     ctx = ReadContext(shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones))
-    # Parsing in a second process was tried and measured slower: pickling records costs as much as parsing.
-    chunks = parse_chunks(path, fmt, ctx)
     try:
-        for rows_read, items in chunks:
+        for rows_read, orders, errors in batches(path, fmt, ctx):
             report.rows = rows_read
             if progress is not None:
                 progress(rows_read)
-            records: list[OrderRecord] = []
-            for item in items:
-                if isinstance(item, RowError):
-                    writer.add(item)
-                else:
-                    records.append(item)
-            if records:
-                _save(engine, shops, records, path.name, report, writer)
+            for error in errors:
+                writer.add(error)
+            if orders:
+                _save(engine, shops, orders, path.name, report, writer)
     finally:
         writer.close()
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
@@ -65,20 +63,79 @@ def import_orders(
 def _save(
     engine: Engine,
     shops: ShopDirectory,
-    records: list[OrderRecord],
+    orders: list[OrderRows],
     source: str,
     report: ImportReport,
     writer: RejectWriter,
 ) -> None:
     with engine.begin() as conn:  # one transaction per batch: a crash loses no finished order
-        result = OrderStore(conn, shops).save(records, source=source)
-        mark_dirty(conn, ((shops.ids[(r.platform, r.shop)], r.order_no) for r in records))
+        result = OrderStore(conn, shops).save(orders, source=source)
+        mark_dirty(conn, ((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders))
     report.inserted += result.inserted
     report.updated += result.updated
     report.unchanged += result.unchanged
     report.lines += result.lines
     for error in result.rejected:
         writer.add(error)
+
+
+Batch = tuple[int, list[OrderRows], list[RowError]]  # (rows of the file read so far, orders, bad rows)
+
+
+def batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
+    """The file's orders in batches of about BATCH_ORDERS, parsed in a second process when there is a
+    second core: parsing and writing then overlap, and the batches travel as plain tuples, which pickle
+    at a fraction of the cost of parsing them (records pickled cost as much as parsing: measured)."""
+    if PARSE_IN_CHILD and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
+        return _batches_from_child(path, fmt, ctx)
+    return parse_batches(path, fmt, ctx)
+
+
+PARSE_IN_CHILD = True  # tests turn it off to run the same import in one process
+
+
+def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
+    for rows_read, items in parse_chunks(path, fmt, ctx):
+        records = [item for item in items if isinstance(item, OrderRecord)]
+        errors = [item for item in items if isinstance(item, RowError)]
+        yield rows_read, to_rows(records), errors
+
+
+def _batches_from_child(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
+    forking = mp.get_context("fork")
+    receiver, sender = forking.Pipe(duplex=False)
+    child = forking.Process(target=_send_batches, args=(sender, path, fmt, ctx), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError(f"{path.name}: the parsing process stopped without finishing") from None
+            if message is None:
+                return
+            if isinstance(message, BaseException):
+                raise message  # e.g. FileRefused: the same error as parsing here would give
+            yield message
+    finally:
+        receiver.close()  # an early stop (a crash while writing) ends the child's next send
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+
+
+def _send_batches(sender: Connection, path: Path, fmt: str, ctx: ReadContext) -> None:
+    try:
+        for batch in parse_batches(path, fmt, ctx):
+            sender.send(batch)
+        sender.send(None)
+    except (BrokenPipeError, EOFError):
+        pass  # the importer stopped reading
+    except Exception as exc:  # handed to the importer, which raises it
+        sender.send(exc)
+    finally:
+        sender.close()
 
 
 Chunk = tuple[int, list[OrderRecord | RowError]]  # (rows of the file read so far, parsed items)

@@ -75,8 +75,8 @@ class OrderRecord:
         if not self.lines:  # the usual case: nothing to make unique against
             self.lines.append(line)
             return
-        taken = {existing.line_key for existing in self.lines}
-        if line.line_key in taken:
+        if any(existing.line_key == line.line_key for existing in self.lines):
+            taken = {existing.line_key for existing in self.lines}
             n = 2
             while f"{line.line_key}#{n}" in taken:
                 n += 1

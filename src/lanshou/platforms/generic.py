@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from operator import itemgetter
 from typing import TypeVar
@@ -48,6 +49,43 @@ OPTIONAL = (
 LINE_COLUMNS = frozenset(
     {"sku", "title", "category", "quantity", "unit_price", "carrier", "tracking_no", "shipped_at"}
 )
+ABSENT = -1  # an absent optional column reads the empty cell appended to every row
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Each column's position in the row (ABSENT when the file lacks it): read positionally, because
+    these loops run once per line of million-line files and a dict per row costs more than the parsing."""
+
+    platform: int
+    shop: int
+    order_id: int
+    status: int
+    created_at: int
+    paid_at: int
+    is_presale: int
+    promised_ship_by: int
+    buyer_id: int
+    buyer_name: int
+    buyer_phone: int
+    province: int
+    city: int
+    district: int
+    address: int
+    buyer_message: int
+    order_amount: int
+    sku: int
+    title: int
+    category: int
+    quantity: int
+    unit_price: int
+    carrier: int
+    tracking_no: int
+    shipped_at: int
+
+    @classmethod
+    def of(cls, pos: dict[str, int]) -> _Columns:
+        return cls(*(pos.get(name, ABSENT) for name in cls.__slots__))
 
 
 class GenericOrders:
@@ -58,91 +96,106 @@ class GenericOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
-        present = [name for name in (*REQUIRED, *OPTIONAL) if name in pos]
-        order_names = [name for name in present if name not in LINE_COLUMNS]
-        line_names = [name for name in present if name in LINE_COLUMNS]
-        # at least two names each (platform, order_id…; sku, quantity), so itemgetter returns tuples
-        pick_order = itemgetter(*(pos[name] for name in order_names))
-        pick_line = itemgetter(*(pos[name] for name in line_names))
+        c = _Columns.of(pos)
+        # at least two order columns (platform, order_id…), so itemgetter returns tuples
+        pick_order = itemgetter(*(i for name, i in pos.items() if name in ORDER_COLUMNS))
         width = max(pos.values()) + 1
         current: OrderRecord | None = None
         current_cells: tuple[str, ...] | None = None
         tz: tzinfo | None = None
+        # one object per distinct shop, place, product or carrier name: batches then pickle each once
+        shared: dict[str, str] = {}
+        share = shared.setdefault
         for line, row in table.rows:
+            raw = row
             if len(row) < width:
                 row = row + [""] * (width - len(row))
+            row = [*row, ""]  # what ABSENT reads
             order_cells = pick_order(row)
             try:
                 if order_cells != current_cells or current is None:
                     if current is not None and current.lines:
                         yield current
                     current = current_cells = None  # stays so if this row's order cells are bad
-                    values = dict(zip(order_names, map(str.strip, order_cells), strict=True))
-                    current, tz = self._order(values, ctx, line)
+                    current, tz = _order(row, c, ctx, line, share)
                     current_cells = order_cells
                 assert tz is not None
-                self._add_line(
-                    current, dict(zip(line_names, map(str.strip, pick_line(row)), strict=True)), tz
-                )
+                _add_line(current, row, c, tz, share)
             except _CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, row)
+                yield RowError(table.path.name, line, exc.column, exc.reason, raw)
         if current is not None and current.lines:
             yield current
 
-    def _order(self, v: dict[str, str], ctx: ReadContext, line: int) -> tuple[OrderRecord, tzinfo]:
-        get = v.get
-        platform = _check(get("platform", "").lower(), "platform", _platform)
-        shop = get("shop", "") or (ctx.shop or "")
-        if not shop:
-            raise _CellError("shop", "missing shop")
-        order_no = _check(get("order_id", ""), "order_id", _required_id)
-        tz = ctx.tz_for(platform, shop)
-        created = _check_time(get("created_at", ""), "created_at", tz)
-        if created is None:
-            raise _CellError("created_at", "missing created_at")
-        status_text = get("status", "")
-        status = _check(status_text, "status", parse_status) if status_text else OrderStatus.PAID
-        name, phone, address = get("buyer_name", ""), clean_id(get("buyer_phone", "")), get("address", "")
-        record = OrderRecord(
-            platform=platform,
-            shop=shop,
-            order_no=order_no,
-            created_at=created,
-            status=status,
-            paid_at=_check_time(get("paid_at", ""), "paid_at", tz),
-            is_presale=_check(get("is_presale", ""), "is_presale", parse_bool),
-            promised_ship_by=_check_time(get("promised_ship_by", ""), "promised_ship_by", tz),
-            buyer_id=clean_id(get("buyer_id", "")),
-            buyer_name=name,
-            buyer_phone=phone,
-            province=get("province", ""),
-            city=get("city", ""),
-            district=get("district", ""),
-            address=address,
-            buyer_message=get("buyer_message", ""),
-            order_amount=_check(get("order_amount", ""), "order_amount", parse_money),
-            buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
-            source_line=line,
-        )
-        return record, tz
 
-    def _add_line(self, record: OrderRecord, v: dict[str, str], tz: tzinfo) -> None:
-        get = v.get
-        column = "sku"
-        try:  # one handler for the line's cells: this runs once per line of million-line files
-            sku = _required_id(get("sku", ""))
-            column = "quantity"
-            quantity = parse_quantity(get("quantity", ""))
-            column = "unit_price"
-            unit_price = parse_money(get("unit_price", ""))
-        except ValueError as exc:
-            raise _CellError(column, _reason(column, exc)) from None
-        shipped_text = get("shipped_at", "")
-        shipped = _check_time(shipped_text, "shipped_at", tz) if shipped_text else None
-        record.add_line(LineRecord(sku, sku, quantity, get("title", ""), get("category", ""), unit_price))
-        tracking_no = clean_id(get("tracking_no", ""))
-        if tracking_no:
-            record.add_parcel(ParcelRecord(tracking_no, get("carrier", ""), shipped))
+ORDER_COLUMNS = frozenset((*REQUIRED, *OPTIONAL)) - LINE_COLUMNS
+
+
+Share = Callable[[str, str], str]
+
+
+def _order(
+    row: list[str], c: _Columns, ctx: ReadContext, line: int, share: Share
+) -> tuple[OrderRecord, tzinfo]:
+    platform = _check(row[c.platform].strip().lower(), "platform", _platform)
+    shop = row[c.shop].strip() or (ctx.shop or "")
+    shop = share(shop, shop)
+    if not shop:
+        raise _CellError("shop", "missing shop")
+    order_no = _check(row[c.order_id].strip(), "order_id", _required_id)
+    tz = ctx.tz_for(platform, shop)
+    created = _check_time(row[c.created_at].strip(), "created_at", tz)
+    if created is None:
+        raise _CellError("created_at", "missing created_at")
+    status_text = row[c.status].strip()
+    status = _check(status_text, "status", parse_status) if status_text else OrderStatus.PAID
+    name, address = row[c.buyer_name].strip(), row[c.address].strip()
+    province, city, district = row[c.province].strip(), row[c.city].strip(), row[c.district].strip()
+    phone = clean_id(row[c.buyer_phone].strip())
+    record = OrderRecord(
+        platform=platform,
+        shop=shop,
+        order_no=order_no,
+        created_at=created,
+        status=status,
+        paid_at=_check_time(row[c.paid_at].strip(), "paid_at", tz),
+        is_presale=_check(row[c.is_presale], "is_presale", parse_bool),
+        promised_ship_by=_check_time(row[c.promised_ship_by].strip(), "promised_ship_by", tz),
+        buyer_id=clean_id(row[c.buyer_id].strip()),
+        buyer_name=name,
+        buyer_phone=phone,
+        province=share(province, province),
+        city=share(city, city),
+        district=share(district, district),
+        address=address,
+        buyer_message=row[c.buyer_message].strip(),
+        order_amount=_check(row[c.order_amount], "order_amount", parse_money),
+        buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
+        source_line=line,
+    )
+    return record, tz
+
+
+def _add_line(record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, share: Share) -> None:
+    column = "sku"
+    try:  # one handler for the line's cells
+        sku = _required_id(row[c.sku].strip())
+        sku = share(sku, sku)
+        column = "quantity"
+        quantity = parse_quantity(row[c.quantity])
+        column = "unit_price"
+        unit_price = parse_money(row[c.unit_price])
+    except ValueError as exc:
+        raise _CellError(column, _reason(column, exc)) from None
+    shipped_text = row[c.shipped_at].strip()
+    shipped = _check_time(shipped_text, "shipped_at", tz) if shipped_text else None
+    title, category = row[c.title].strip(), row[c.category].strip()
+    record.add_line(
+        LineRecord(sku, sku, quantity, share(title, title), share(category, category), unit_price)
+    )
+    tracking_no = clean_id(row[c.tracking_no].strip())
+    if tracking_no:
+        carrier = row[c.carrier].strip()
+        record.add_parcel(ParcelRecord(tracking_no, share(carrier, carrier), shipped))
 
 
 class _CellError(ValueError):
@@ -167,11 +220,13 @@ def _reason(column: str, exc: ValueError) -> str:
 
 
 def _check_time(text: str, column: str, tz: tzinfo) -> datetime | None:
-    if not text or text.lower() in MISSING:
+    if not text:
         return None
     try:
         return parse_time(text, tz)
     except ValueError as exc:
+        if text.lower() in MISSING:  # checked only after a failure: "-", "null"… are rare
+            return None
         raise _CellError(column, str(exc)) from None
 
 
@@ -185,10 +240,14 @@ def _required_id(text: str) -> str:
     return _required(clean_id(text))
 
 
+_PLATFORMS = {name: name for name in Platform.ALL}
+
+
 def _platform(text: str) -> str:
-    if text not in Platform.ALL:
+    platform = _PLATFORMS.get(text)
+    if platform is None:
         raise ValueError(f"unknown platform {text!r} (expected one of {', '.join(Platform.ALL)})")
-    return text
+    return platform
 
 
 register("generic")(GenericOrders)

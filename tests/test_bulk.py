@@ -1,0 +1,53 @@
+"""Bulk writes (dicts or tuples, the driver's own adaptation on SQLite) store what SQLAlchemy Core stores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+
+from lanshou.db import schema as s
+from lanshou.db.bulk import insert_new, insert_rows, upsert
+
+COLUMNS = ("shop_id", "order_no", "line_key", "sku", "title", "category", "quantity", "unit_price")
+
+
+def _line(order_no: str, price: Decimal | None) -> dict[str, object]:
+    return dict(zip(COLUMNS, (1, order_no, "k", "SKU", "杯", "", 2, price), strict=True))
+
+
+def test_dicts_tuples_and_core_store_the_same_values(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(s.shops.insert(), {"id": 1, "platform": "tmall", "name": "店"})
+        conn.execute(s.order_lines.insert(), _line("core", Decimal("12.50")))
+        insert_rows(conn, s.order_lines, [_line("dict", Decimal("12.50"))])
+        insert_rows(conn, s.order_lines, [tuple(_line("tuple", Decimal("12.50")).values())], COLUMNS)
+        parcel = {"shop_id": 1, "order_no": "core", "carrier": "zto", "tracking_no": "T1"}
+        times = [datetime(2026, 11, 1, 2, 5), datetime(2026, 11, 1, 2, 5, 0, 123456)]
+        for n, when in enumerate(times):  # whole seconds too: stored with ".000000", as Core does
+            conn.execute(s.parcels.insert(), {**parcel, "tracking_no": f"C{n}", "shipped_at": when})
+            upsert(conn, s.parcels, [{**parcel, "tracking_no": f"B{n}", "shipped_at": when}], ["tracking_no"])
+    with engine.connect() as conn:
+        prices = conn.execute(select(s.order_lines.c.order_no, s.order_lines.c.unit_price)).all()
+        shipped = dict(conn.execute(select(s.parcels.c.tracking_no, s.parcels.c.shipped_at)).all())
+        # the same text on SQLite: a comparison in SQL finds the bulk row by the Core row's time
+        same = conn.execute(
+            select(s.parcels.c.tracking_no).where(s.parcels.c.shipped_at == times[0]).order_by("tracking_no")
+        ).scalars()
+        assert list(same) == ["B0", "C0"]
+    assert sorted(prices) == [
+        ("core", Decimal("12.50")),
+        ("dict", Decimal("12.50")),
+        ("tuple", Decimal("12.50")),
+    ]
+    assert shipped == {"C0": times[0], "B0": times[0], "C1": times[1], "B1": times[1]}
+
+
+def test_insert_new_counts_only_new_rows_and_updates_nothing(engine: Engine) -> None:
+    columns = ("shop_id", "order_no")
+    with engine.begin() as conn:
+        assert insert_new(conn, s.metric_dirty, [(1, "a"), (1, "b")], columns, columns) == 2
+        assert insert_new(conn, s.metric_dirty, [(1, "b"), (1, "c")], columns, columns) == 1
+        stored = conn.execute(select(s.metric_dirty.c.order_no).order_by("order_no")).scalars()
+        assert list(stored) == ["a", "b", "c"]
