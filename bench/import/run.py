@@ -139,8 +139,8 @@ def _tenths(marks: list[tuple[int, float]], started: float) -> str:
     return " ".join(rates)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
 
 
 def main() -> None:
@@ -227,7 +227,10 @@ def run(
     rate = written / seconds
     print(f"import_orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
-    print(f"end to end: {seconds:.1f} s = {rate:,.0f} lines/s; peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"end to end: {seconds:.1f} s = {rate:,.0f} lines/s; peak RSS {peak_rss_mb():.0f} MB "
+        f"(parsing process: {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)"
+    )
 
     print(f"rate by tenth of the file (lines/s): {_tenths(marks, started)}")
     if sql_times is not None:

@@ -72,15 +72,14 @@ class OrderRecord:
         return (self.platform, self.shop, self.order_no)
 
     def add_line(self, line: LineRecord) -> None:
-        if not self.lines:  # the usual case: nothing to make unique against
-            self.lines.append(line)
-            return
-        if any(existing.line_key == line.line_key for existing in self.lines):
-            taken = {existing.line_key for existing in self.lines}
-            n = 2
-            while f"{line.line_key}#{n}" in taken:
-                n += 1
-            line.line_key = f"{line.line_key}#{n}"
+        for existing in self.lines:  # a few lines per order: a loop beats building a set
+            if existing.line_key == line.line_key:
+                taken = {existing.line_key for existing in self.lines}
+                n = 2
+                while f"{line.line_key}#{n}" in taken:
+                    n += 1
+                line.line_key = f"{line.line_key}#{n}"
+                break
         self.lines.append(line)
 
     def add_parcel(self, parcel: ParcelRecord) -> None:

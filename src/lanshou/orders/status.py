@@ -47,9 +47,12 @@ def check_transition(current: OrderStatus, wanted: OrderStatus) -> None:
         raise IllegalTransition(current, wanted)
 
 
+_BY_VALUE = {status.value: status for status in OrderStatus}
+
+
 def parse_status(text: str) -> OrderStatus:
-    try:
-        return OrderStatus(text.strip().lower())
-    except ValueError:
+    status = _BY_VALUE.get(text.strip().lower())
+    if status is None:
         allowed = ", ".join(s.value for s in OrderStatus)
-        raise ValueError(f"unknown status {text!r} (expected one of {allowed})") from None
+        raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
+    return status
