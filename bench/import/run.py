@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the import here")
     parser.add_argument("--batch-orders", type=int, default=None, help="experiment: orders per import batch")
     parser.add_argument("--statements", action="store_true", help="time the import's SQL per statement kind")
+    parser.add_argument("--one-process", action="store_true", help="parse in the writer, as on one core")
     parser.add_argument(
         "--pragma",
         action="append",
@@ -160,6 +161,11 @@ def main() -> None:
         help="extra SQLite PRAGMA for the import, e.g. cache_size=-65536",
     )
     args = parser.parse_args()
+    if args.one_process:
+        import lanshou.imports.orders as orders_import
+
+        orders_import.PARSE_IN_CHILD = False
+        print("experiment: parsing in the writing process")
     if args.batch_orders:
         import lanshou.imports.orders as orders_import
 
