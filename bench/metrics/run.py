@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from lanshou.db import schema as s
 from lanshou.db.engine import open_database
@@ -40,6 +40,9 @@ def main() -> None:
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     engine = open_database(f"sqlite:///{args.db}")
+    engine.dispose()
+    # bench/metrics/derive_alongside.py may derive rollups while this writes: wait for its batches
+    event.listen(engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=600000"))
     config = DemoConfig(orders=args.orders)
     with engine.connect() as conn:
         present = conn.execute(select(func.count()).select_from(s.orders)).scalar_one()

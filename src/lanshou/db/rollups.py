@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -97,20 +98,37 @@ def apply_orders(
     conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor, fresh: bool = False
 ) -> None:
     """Re-derive these orders and move the rollups by the difference (fresh: nothing stored for them yet)."""
+    write_derived(conn, derive_orders(conn, keys, rules_for, fresh))
+
+
+@dataclass
+class Derived:
+    """A batch's derived rows and the rollup deltas they make: computed by reading, then written."""
+
+    keys: Sequence[OrderKey]
+    fresh: bool
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    parcels: list[dict[str, Any]] = field(default_factory=list)
+    deltas: dict[str, Counter[tuple[Any, ...]]] = field(default_factory=dict)
+    sums: dict[str, Counter[tuple[Any, ...]]] = field(default_factory=dict)
+
+
+def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor, fresh: bool) -> Derived:
+    """Only reads: a bulk job may derive in a read transaction and write in a short one after."""
     shops = load_shops(conn)
-    deltas: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in ROLLUP_KEYS}
-    sums: dict[str, Counter[tuple[Any, ...]]] = {name: Counter() for name in WITH_SECONDS}
+    out = Derived(keys, fresh)
+    deltas = out.deltas = {name: Counter() for name in ROLLUP_KEYS}
+    sums = out.sums = {name: Counter() for name in WITH_SECONDS}
     old_orders, old_parcels = ([], []) if fresh else _stored(conn, keys)
     for shop_id, row in old_orders:
         _count(deltas, sums, shop_id, row, None, -1)
     for row in old_parcels:
         _count(deltas, sums, row["shop_id"], None, row, -1)
-    new_orders, new_parcels = [], []
     shop_rules = {shop_id: (rules_for(shop), zone(shop.timezone)) for shop_id, shop in shops.items()}
     for (shop_id, order_no), fact in load_facts(conn, keys, shops):
         rules, tz = shop_rules[shop_id]
         order_row = derive_order(fact, rules, tz)
-        new_orders.append(
+        out.orders.append(
             {
                 "shop_id": shop_id,
                 "order_no": order_no,
@@ -126,10 +144,14 @@ def apply_orders(
                 "order_no": order_no,
                 **derive_parcel(parcel, rules, tz),
             }
-            new_parcels.append(parcel_row)
+            out.parcels.append(parcel_row)
             _count(deltas, sums, shop_id, None, parcel_row, +1)
-    _replace_derived(conn, keys, new_orders, new_parcels, fresh)
-    _apply_deltas(conn, deltas, sums)
+    return out
+
+
+def write_derived(conn: Connection, derived: Derived) -> None:
+    _replace_derived(conn, derived.keys, derived.orders, derived.parcels, derived.fresh)
+    _apply_deltas(conn, derived.deltas, derived.sums)
 
 
 def _stored(

@@ -17,6 +17,7 @@ from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.order_store import ShopDirectory
 from lanshou.demo.catalog import SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches
+from lanshou.forked import can_fork, produced_in_child
 
 CHUNK = 5_000  # rows per executemany
 
@@ -85,7 +86,11 @@ def write_demo(
     stats, started = WriteStats(), time.perf_counter()
     with engine.begin() as conn:
         shop_ids = ensure_shops(conn)
-    for batch in table_batches(config, shop_ids):
+    # generated in a child process when there is a second core: generating costs more than writing
+    batches = (
+        produced_in_child(table_batches, config, shop_ids) if can_fork() else table_batches(config, shop_ids)
+    )
+    for batch in batches:
         with engine.begin() as conn:
             upsert(conn, s.buyers, batch.rows["buyers"], ["platform", "buyer_key"])
             for name, rows in batch.rows.items():

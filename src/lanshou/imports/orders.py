@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,6 +11,7 @@ from lanshou.db.engine import checkpoint
 from lanshou.db.order_store import OrderStore, ShopDirectory
 from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import FileRefused, open_table
+from lanshou.forked import can_fork, produced_in_child
 from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.rows import OrderRows, to_rows
@@ -86,8 +84,8 @@ def batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
     """The file's orders in batches of about BATCH_ORDERS, parsed in a second process when there is a
     second core: parsing and writing then overlap, and the batches travel as plain tuples, which pickle
     at a fraction of the cost of parsing them (records pickled cost as much as parsing: measured)."""
-    if PARSE_IN_CHILD and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
-        return _batches_from_child(path, fmt, ctx)
+    if PARSE_IN_CHILD and can_fork():
+        return produced_in_child(parse_batches, path, fmt, ctx)
     return parse_batches(path, fmt, ctx)
 
 
@@ -99,43 +97,6 @@ def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
         records = [item for item in items if isinstance(item, OrderRecord)]
         errors = [item for item in items if isinstance(item, RowError)]
         yield rows_read, to_rows(records), errors
-
-
-def _batches_from_child(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
-    forking = mp.get_context("fork")
-    receiver, sender = forking.Pipe(duplex=False)
-    child = forking.Process(target=_send_batches, args=(sender, path, fmt, ctx), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        while True:
-            try:
-                message = receiver.recv()
-            except EOFError:
-                raise RuntimeError(f"{path.name}: the parsing process stopped without finishing") from None
-            if message is None:
-                return
-            if isinstance(message, BaseException):
-                raise message  # e.g. FileRefused: the same error as parsing here would give
-            yield message
-    finally:
-        receiver.close()  # an early stop (a crash while writing) ends the child's next send
-        child.join(timeout=10)
-        if child.is_alive():
-            child.kill()
-
-
-def _send_batches(sender: Connection, path: Path, fmt: str, ctx: ReadContext) -> None:
-    try:
-        for batch in parse_batches(path, fmt, ctx):
-            sender.send(batch)
-        sender.send(None)
-    except (BrokenPipeError, EOFError):
-        pass  # the importer stopped reading
-    except Exception as exc:  # handed to the importer, which raises it
-        sender.send(exc)
-    finally:
-        sender.close()
 
 
 Chunk = tuple[int, list[OrderRecord | RowError]]  # (rows of the file read so far, parsed items)

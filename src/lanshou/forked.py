@@ -1,0 +1,66 @@
+"""Run a producer of batches in a forked child process while this process consumes them.
+
+Bulk jobs (an import's parsing, the demo generator) spend as much CPU producing rows as the database
+writes take; on two cores the two overlap. Batches travel pickled through a pipe, one at a time, so the
+child is never more than a batch ahead and memory stays flat. They should be plain tuples or dicts of
+str/int: pickling rich objects can cost as much as producing them (measured on imports).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    """A second core to run on, and fork (the child inherits the job's state; nothing is re-imported)."""
+    return (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
+
+
+def produced_in_child(produce: Callable[..., Iterator[T]], *args: Any) -> Iterator[T]:
+    """What produce(*args) yields, produced in a child process; its exception is raised here."""
+    forking = mp.get_context("fork")
+    receiver, sender = forking.Pipe(duplex=False)
+    child = forking.Process(target=_send_all, args=(sender, produce, args), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"{produce.__name__}: the child process stopped without finishing"
+                ) from None
+            if isinstance(message, _Done):
+                return
+            if isinstance(message, BaseException):
+                raise message  # the same error as producing here would give
+            yield message
+    finally:
+        receiver.close()  # an early stop (a crash while consuming) ends the child's next send
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+
+
+class _Done:
+    """Sent after the last batch (None could be a batch)."""
+
+
+def _send_all(sender: Connection, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]) -> None:
+    try:
+        for item in produce(*args):
+            sender.send(item)
+        sender.send(_Done())
+    except (BrokenPipeError, EOFError):
+        pass  # the consumer stopped reading
+    except Exception as exc:  # handed to the consumer, which raises it
+        sender.send(exc)
+    finally:
+        sender.close()
