@@ -26,7 +26,7 @@ def produced_in_child(produce: Callable[..., Iterator[T]], *args: Any) -> Iterat
     """What produce(*args) yields, produced in a child process; its exception is raised here."""
     forking = mp.get_context("fork")
     receiver, sender = forking.Pipe(duplex=False)
-    child = forking.Process(target=_send_all, args=(sender, produce, args), daemon=True)
+    child = forking.Process(target=_send_all, args=(sender, receiver, produce, args), daemon=True)
     child.start()
     sender.close()
     try:
@@ -53,7 +53,10 @@ class _Done:
     """Sent after the last batch (None could be a batch)."""
 
 
-def _send_all(sender: Connection, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]) -> None:
+def _send_all(
+    sender: Connection, receiver: Connection, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]
+) -> None:
+    receiver.close()  # the copy fork gave us: with it open, the consumer closing its end would go unnoticed
     try:
         for item in produce(*args):
             sender.send(item)
