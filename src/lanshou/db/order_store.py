@@ -31,6 +31,7 @@ LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
 PARCEL_COLUMNS = ("shop_id", "order_no", *PARCEL_FIELDS)
 BUYER_COLUMNS = ("platform", "buyer_key", *BUYER_FIELDS)
 STATUS, PAID_AT = ORDER_FIELDS.index("status"), ORDER_FIELDS.index("paid_at")
+TRACKING_NO = PARCEL_FIELDS.index("tracking_no")
 
 
 @dataclass
@@ -118,7 +119,7 @@ class OrderStore:
                     unchanged = True
             lines.extend([(shop_id, order_no, *line) for line in order.lines])
             for parcel in order.parcels:
-                parcels[parcel[1]] = (shop_id, order_no, *parcel)
+                parcels[parcel[TRACKING_NO]] = (shop_id, order_no, *parcel)
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
         self._write(new_rows, changed_rows, lines, list(parcels.values()), list(buyers.values()), events)
