@@ -40,3 +40,43 @@ def test_a_new_database_is_created_with_a_message(tmp_path: Path) -> None:
     said: list[str] = []
     open_database(f"sqlite:///{tmp_path / 'new.db'}", say=said.append)
     assert len(said) == 1 and said[0].startswith("Creating the Lanshou database")
+
+
+def test_scorecard_rollups_survive_a_downgrade_and_upgrade(tmp_path: Path) -> None:
+    """0004 sums the old carrier×province rollup into one table per grouping; its downgrade re-derives the
+    pair from the delivered parcels. Both ways the scorecards stay what the raw rows say."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from lanshou.db import schema as s
+    from lanshou.db.rollups import refresh
+    from lanshou.demo.generator import DemoConfig
+    from lanshou.demo.writer import write_demo
+    from lanshou.metrics.packs import derive_rules_for
+    from lanshou.reports.compare import report_differences
+    from lanshou.reports.metrics_report import metrics_report
+
+    engine = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
+    config = DemoConfig(orders=1500)
+    write_demo(engine, config)
+    refresh(engine, derive_rules_for)
+    tables = (s.rollup_delivery_carrier, s.rollup_delivery_province)
+
+    def scorecards() -> list[list[tuple[object, ...]]]:
+        with engine.connect() as conn:
+            rows = [[(*row[:-1], round(row.sum_s, 3)) for row in conn.execute(select(t))] for t in tables]
+            return [sorted(r) for r in rows]  # sums added in another order: equal to the millisecond
+
+    before = scorecards()
+    assert all(before)
+    command.downgrade(_alembic_config(engine), "0003")
+    assert "rollup_delivery_groups" in inspect(engine).get_table_names()
+    command.upgrade(_alembic_config(engine), "head")
+    assert scorecards() == before
+    as_of = config.end + timedelta(days=1)
+    fast = metrics_report(engine, as_of, 30, source="rollups")
+    slow = metrics_report(engine, as_of, 30, source="raw")
+    fast.pop("source"), slow.pop("source")
+    assert fast["all"]["delivery_hours_by_carrier"]
+    assert report_differences(fast, slow) == []

@@ -193,7 +193,7 @@ def delivery_scorecard(
     conn: Connection, start: date, d: date, shop_ids: Sequence[int], column: str
 ) -> dict[str, tuple[int, float]]:
     """Deliveries and their total seconds by carrier (or destination province): the carrier scorecard."""
-    t = s.rollup_delivery_groups
+    t = s.metadata.tables[f"rollup_delivery_{column}"]
     query = (
         select(t.c[column], func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(

@@ -42,10 +42,12 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     "rollup_promise": ("promise_day", "carrier", "pickup_eday", "by_promise", "closed"),
     "rollup_feedback": ("pay_day", "negative_eday"),
     "rollup_delivery": ("delivered_day", "returned_eday", "bucket"),
-    "rollup_delivery_groups": ("delivered_day", "carrier", "province", "returned_eday"),
+    "rollup_delivery_carrier": ("delivered_day", "carrier", "returned_eday"),
+    "rollup_delivery_province": ("delivered_day", "province", "returned_eday"),
     "rollup_freshness": ("pickup_day", "carrier", "stale_day"),
 }
-WITH_SECONDS = ("rollup_delivery", "rollup_delivery_groups")  # these also sum delivery seconds
+# these also sum delivery seconds
+WITH_SECONDS = ("rollup_delivery", "rollup_delivery_carrier", "rollup_delivery_province")
 RulesFor = Callable[[ShopInfo], DeriveRules]
 
 
