@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import create_engine, delete, event, select, text
 
 from lanshou.db import schema as s
-from lanshou.db.engine import _sqlite_pragmas, checkpoint
+from lanshou.db.engine import _sqlite_pragmas, checkpoint, open_database
 from lanshou.db.keys import by_shop
 from lanshou.db.rollups import BATCH, _keyed, derive_orders, write_derived
 from lanshou.metrics.packs import derive_rules_for
@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("db", type=Path)
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args()
+    open_database(f"sqlite:///{args.db}").dispose()  # at the code's schema before deriving with it
     started = time.perf_counter()
     workers = [
         mp.get_context("fork").Process(target=derive_share, args=(args.db, k, args.processes))
