@@ -155,3 +155,40 @@ def test_rebuild_gives_the_same_rollups_as_incremental_refresh(engine: Engine) -
     incremental = snapshot()
     assert rebuild(engine, lambda shop: RULES) == 10
     assert snapshot() == incremental
+
+
+def test_delivery_median_and_p90_interpolate_within_and_across_hour_buckets(engine: Engine) -> None:
+    """Durations 10 h, 20.5 h, 20.75 h, 50 h. Median: rank 1.5, between 20.5 and 20.75 (one hour bucket)
+    = 20.625 h. p90: rank 2.7, between 20.75 (bucket 20) and 50 (bucket 50): 20.75 + 0.7 × 29.25 = 41.225 h.
+    """
+    paid = EVAL - timedelta(days=5)
+    hours = (10, 20.5, 20.75, 50)
+    with engine.begin() as conn:
+        conn.execute(
+            s.shops.insert(), [{"id": 1, "platform": "douyin", "name": "店", "timezone": "Asia/Shanghai"}]
+        )
+        for i, duration in enumerate(hours):
+            no = f"d{i}"
+            picked = paid + timedelta(hours=1)
+            add_order(conn, no, paid, status="delivered", scans=(picked,))
+            conn.execute(
+                s.tracking_events.insert(),
+                [
+                    {
+                        "tracking_no": "T" + no,
+                        "event_time": picked + timedelta(hours=duration),
+                        "status": "delivered",
+                        "raw_status": "签收",
+                    }
+                ],
+            )
+        mark_dirty(conn, [(1, f"d{i}") for i in range(len(hours))])
+    refresh(engine, lambda shop: RULES)
+    with engine.connect() as conn:
+        shop = window_counts(conn, date(2026, 11, 10), 30, [1])[1]
+    assert shop.delivery_count == 4
+    assert shop.median_s == pytest.approx(20.625 * 3600)
+    assert shop.p90_s == pytest.approx(41.225 * 3600)
+    report = metrics_report(engine, date(2026, 11, 10), 30, source="rollups")  # nothing left to derive
+    overall = report["all"]["delivery_hours"]
+    assert (overall["median"], overall["p90"]) == (pytest.approx(20.625), pytest.approx(41.225))

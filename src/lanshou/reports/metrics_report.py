@@ -82,7 +82,7 @@ def _from_rollups(
     total = merge_counts(per_shop.values())
     start = as_of - timedelta(days=window_days)
     if ids:
-        n, seconds, median, p90 = delivery_stats(conn, start, as_of, ids)
+        n, seconds, median, p90 = delivery_stats(conn, start, as_of, ids, total.histogram)
         total.delivery_count, total.delivery_seconds, total.median_s, total.p90_s = n, seconds, median, p90
     everything = blocks_from_counts(total)
     for column in SCORECARD:
@@ -154,4 +154,7 @@ def merge_counts(parts: Iterable[Counts]) -> Counts:
                 mine[key] += counts[key]
         total.delivery_count += part.delivery_count
         total.delivery_seconds += part.delivery_seconds
+        for bucket, (n, seconds) in part.histogram.items():
+            had_n, had_seconds = total.histogram.get(bucket, (0, 0.0))
+            total.histogram[bucket] = (had_n + n, had_seconds + seconds)
     return total
