@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from lanshou.db import schema as s
 from lanshou.db.engine import _sqlite_pragmas, checkpoint, open_database
-from lanshou.db.keys import by_shop
-from lanshou.db.rollups import BATCH, _keyed, derive_orders, write_derived
+from lanshou.db.rollups import BATCH, clear_dirty, derive_orders, write_derived
 from lanshou.metrics.packs import derive_rules_for
 
 
@@ -82,8 +81,7 @@ def derive_share(db: Path, share: int, shares: int) -> None:
             break
         with writer.begin() as conn:
             write_derived(conn, derived)
-            for shop_id, numbers in by_shop(keys):
-                conn.execute(delete(s.metric_dirty).where(_keyed(s.metric_dirty, shop_id, numbers)))
+            clear_dirty(conn, keys)
         total += len(keys)
         if total % 200_000 < BATCH:
             took = time.perf_counter() - started

@@ -41,7 +41,7 @@ def main() -> None:
     args.db.parent.mkdir(parents=True, exist_ok=True)
     engine = open_database(f"sqlite:///{args.db}")
     engine.dispose()
-    # bench/metrics/derive_alongside.py may derive rollups while this writes: wait for its batches
+    # another process may derive rollups in the same file meanwhile: wait for its writes, do not fail
     event.listen(engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=600000"))
     config = DemoConfig(orders=args.orders)
     with engine.connect() as conn:

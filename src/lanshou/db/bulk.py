@@ -21,16 +21,14 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
+from lanshou.orders.rows import time_text
+
 Row = dict[str, Any] | tuple[Any, ...]
-
-
-def _datetime_text(value: datetime) -> str:
-    return value.isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime storage format
 
 
 # Process-wide, for the sqlite3 driver only: SQLAlchemy's own binds are already text by then, so these
 # reach only raw driver calls, which now store what SQLAlchemy would (the stdlib default drops ".000000").
-sqlite3.register_adapter(datetime, _datetime_text)
+sqlite3.register_adapter(datetime, time_text)  # SQLAlchemy's SQLite DateTime storage format
 sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(Decimal, str)  # Numeric columns' numeric affinity stores it as a number
 

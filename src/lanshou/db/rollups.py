@@ -58,6 +58,11 @@ def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:
         insert_new(conn, s.metric_dirty, rows[start : start + 5000], columns, columns)
 
 
+def clear_dirty(conn: Connection, keys: Sequence[OrderKey]) -> None:
+    for shop_id, numbers in by_shop(keys):
+        conn.execute(delete(s.metric_dirty).where(_keyed(s.metric_dirty, shop_id, numbers)))
+
+
 def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
     """Re-derive every dirty order; returns how many were processed."""
     done = 0
@@ -69,8 +74,7 @@ def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
             if not keys:
                 return done
             apply_orders(conn, keys, rules_for, fresh)
-            for shop_id, numbers in by_shop(keys):
-                conn.execute(delete(s.metric_dirty).where(_keyed(s.metric_dirty, shop_id, numbers)))
+            clear_dirty(conn, keys)
         done += len(keys)
         if progress is not None:
             progress(done)

@@ -40,6 +40,7 @@ LINE_FIELDS = ("line_key", "sku", "title", "category", "quantity", "unit_price")
 PARCEL_FIELDS = ("carrier", "tracking_no", "shipped_at")
 BUYER_FIELDS = ("name", "phone", "address", "masked")
 
+_STATUS, _BUYER_KEY = ORDER_FIELDS.index("status"), ORDER_FIELDS.index("buyer_key")
 Values = tuple[Any, ...]
 CENT = Decimal("0.01")
 
@@ -57,11 +58,11 @@ class OrderRows(NamedTuple):
 
     @property
     def status(self) -> str:
-        return str(self.fields[0])
+        return str(self.fields[_STATUS])
 
     @property
     def buyer_key(self) -> str:
-        return str(self.fields[5])
+        return str(self.fields[_BUYER_KEY])
 
 
 def to_rows(records: Iterable[OrderRecord]) -> list[OrderRows]:
