@@ -7,7 +7,8 @@ from datetime import time
 import pytest
 
 from lanshou.metrics.facts import ShopInfo
-from lanshou.metrics.packs import PLATFORMS, SCORE_PARTS, PackError, derive_rules_for, load_pack, pack_for
+from lanshou.metrics.packs import SCORE_PARTS, PackError, derive_rules_for, load_pack, pack_for
+from lanshou.platforms.registry import platform_codes
 
 DOUYIN_48H = {
     "配饰",
@@ -22,7 +23,7 @@ DOUYIN_48H = {
 SHIPPING_TAGS = {"发货慢", "虚假发货", "少发/漏发", "错发", "包装破损", "物流信息不更新"}
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("platform", platform_codes())
 def test_every_platform_pack_has_the_spec_defaults(platform: str) -> None:
     pack = load_pack(platform)
     assert pack.platform == platform

@@ -16,9 +16,9 @@ from lanshou.db import schema as s
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.imports.orders import import_orders
 from lanshou.imports.report import ImportReport
-from lanshou.platforms.aliexpress import parse_amount, parse_parcels, parse_products, product_line
-from lanshou.platforms.douyin import parse_parcels as douyin_parcels
-from lanshou.platforms.taobao import split_address
+from lanshou.platforms.aliexpress.reader import parse_amount, parse_parcels, parse_products, product_line
+from lanshou.platforms.douyin.reader import parse_parcels as douyin_parcels
+from lanshou.platforms.taobao.reader import split_address
 
 SAMPLES = Path(__file__).parent / "samples"
 TAOBAO_ORDERS = SAMPLES / "taobao_orders.csv"

@@ -16,6 +16,7 @@ from lanshou.cli.metrics_summary import refresh_metrics
 from lanshou.files.tabular import FileRefused
 from lanshou.imports.orders import Progress
 from lanshou.imports.report import ImportReport
+from lanshou.platforms.base import format_names
 
 app = typer.Typer(help="Import platform export files and tracking/feedback files. 导入订单、物流、评价文件")
 
@@ -30,9 +31,7 @@ def import_orders_cmd(
     file: FileArg,
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format", help="generic, taobao, taobao-items, tmall, tmall-items, douyin, aliexpress"
-        ),
+        typer.Option("--format", help=f"file format: {', '.join(format_names())}"),
     ] = "generic",
     shop: ShopOpt = None,
     timezone: TzOpt = None,

@@ -17,7 +17,7 @@ from lanshou.imports.orders import default_rejects_path
 from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 from lanshou.platforms.base import ReadContext
-from lanshou.platforms.feedback_file import read_feedback
+from lanshou.platforms.generic.feedback import read_feedback
 
 BATCH_FEEDBACK = 2000
 FEEDBACK_KEY = ("shop_id", "order_no", "created_at")

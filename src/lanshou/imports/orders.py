@@ -16,7 +16,7 @@ from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.rows import OrderRows, to_rows
 from lanshou.platforms.base import FORMATS, ReadContext
-from lanshou.platforms.registry import load_formats
+from lanshou.platforms.registry import load_platforms
 
 BATCH_ORDERS = 5000  # fewer commits: each costs a WAL append and sometimes a checkpoint
 
@@ -33,7 +33,7 @@ def import_orders(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Read, validate and store an orders file, a batch of orders per transaction."""
-    load_formats()
+    load_platforms()
     if fmt not in FORMATS:
         raise FileRefused(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
     path = Path(path)

@@ -17,7 +17,7 @@ from lanshou.files.tabular import open_table
 from lanshou.imports.orders import default_rejects_path
 from lanshou.imports.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError, TrackingEventRecord
-from lanshou.platforms.tracking_file import read_tracking
+from lanshou.platforms.generic.tracking import read_tracking
 from lanshou.platforms.values import zone
 
 BATCH_EVENTS = 5000

@@ -1,9 +1,10 @@
 """Platform rule packs (METRICS.md): every hour, list, weight and table the metrics use, as data.
 
-A pack is `packs/<platform>.toml`, grouped in readable sections; loading flattens the sections into one
-`RulePack`. A shop's `ShopInfo.settings` overrides any field by its flat name (e.g. `"limit_hours": 36`,
-`"carrier_cutoff": "15:30"`); `score_weights` / `score_tables` overrides merge per sub-metric. Settings
-keys that are not pack fields (e.g. `warehouse`) are ignored: settings also hold other shop options.
+A pack is `pack.toml` in the marketplace's package (`lanshou/platforms/<platform>/`), grouped in
+readable sections; loading flattens the sections into one `RulePack`. A shop's `ShopInfo.settings`
+overrides any field by its flat name (e.g. `"limit_hours": 36`, `"carrier_cutoff": "15:30"`);
+`score_weights` / `score_tables` overrides merge per sub-metric. Settings keys that are not pack fields
+(e.g. `warehouse`) are ignored: settings also hold other shop options.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, time
 from functools import cache, cached_property
-from importlib import resources
 from typing import Any
 
 from lanshou.metrics.derive import DeriveRules
 from lanshou.metrics.facts import ShopInfo
+from lanshou.platforms.registry import resource_text
 
-PLATFORMS = ("douyin", "tmall", "taobao", "pdd", "jd", "aliexpress")
 SCORE_PARTS = ("pay_to_pickup", "delivery_hours", "tracking_freshness", "shipping_negative_feedback")
 
 Table = tuple[tuple[float, float], ...]  # (value, points) knots, sorted by value
@@ -101,9 +101,10 @@ def derive_rules_for(shop: ShopInfo) -> DeriveRules:
 
 @cache
 def _shipped(platform: str) -> RulePack:
-    if platform not in PLATFORMS:
-        raise PackError(f"no rule pack for platform {platform!r} (known: {', '.join(PLATFORMS)})")
-    text = resources.files("lanshou.metrics").joinpath("packs", f"{platform}.toml").read_text("utf-8")
+    try:
+        text = resource_text(platform, "pack.toml")
+    except LookupError as exc:
+        raise PackError(f"no rule pack: {exc}") from None
     return _from_toml(tomllib.loads(text))
 
 

@@ -12,17 +12,6 @@ from decimal import Decimal
 from lanshou.orders.status import OrderStatus
 
 
-class Platform:
-    TAOBAO = "taobao"
-    TMALL = "tmall"
-    DOUYIN = "douyin"
-    PDD = "pdd"
-    JD = "jd"
-    ALIEXPRESS = "aliexpress"
-
-    ALL = ("taobao", "tmall", "douyin", "pdd", "jd", "aliexpress")
-
-
 @dataclass(slots=True)
 class LineRecord:
     line_key: str  # the platform's sub-order id, else the SKU (made unique within the order)

@@ -45,6 +45,14 @@ def register(name: str) -> Callable[[Callable[[], OrderFormat]], Callable[[], Or
     return add
 
 
+def format_names() -> list[str]:
+    """Every registered `--format`, generic first (what a user reaches for when unsure)."""
+    from lanshou.platforms.registry import load_platforms
+
+    load_platforms()
+    return sorted(FORMATS, key=lambda name: (name != "generic", name))
+
+
 def require_columns(
     table: Table, required: Sequence[str], aliases: dict[str, Sequence[str]] | None = None
 ) -> dict[str, int]:

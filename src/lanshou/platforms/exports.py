@@ -1,6 +1,6 @@
-"""Shared by the readers of the platforms' own order exports (taobao.py, douyin.py, aliexpress.py).
+"""Shared by the readers of the platforms' own order exports (taobao, douyin, aliexpress).
 
-Each platform keeps its header map in `headers/<platform>.toml`: model field -> the column names the
+Each platform keeps its header map in `<platform>/headers.toml`: model field -> the column names the
 platform has used for it (the first is the canonical name, the rest aliases), which fields are required,
 and how the platform's status texts map to ours. Nothing here knows a platform by name.
 """
@@ -21,12 +21,15 @@ from lanshou.files.tabular import Table
 from lanshou.orders.records import ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus
 from lanshou.platforms.base import ReadContext, cell, require_columns
-from lanshou.platforms.generic import _CellError as CellError
-from lanshou.platforms.generic import _check as check
-from lanshou.platforms.generic import _check_time
-from lanshou.platforms.values import clean_id, is_missing, parse_money, parse_quantity
-
-HEADERS_DIR = Path(__file__).parent / "headers"
+from lanshou.platforms.values import (
+    CellError,
+    check,
+    check_time,
+    clean_id,
+    is_missing,
+    parse_money,
+    parse_quantity,
+)
 
 __all__ = ["CellError", "Columns", "HeaderMap", "check", "each_row", "header_map", "mapped_status"]
 
@@ -44,7 +47,7 @@ def each_row(table: Table, parse: Callable[[list[str], int], T]) -> Iterator[T |
 
 @dataclass(frozen=True)
 class HeaderMap:
-    """One export layout of headers/<name>.toml."""
+    """One export layout of <platform>/headers.toml."""
 
     fields: Mapping[str, tuple[str, ...]]  # field -> (canonical column, *aliases)
     required: tuple[str, ...]
@@ -80,8 +83,8 @@ def _header(table: Table, pos: int | None, canonical: str) -> str:
 
 @cache
 def header_map(platform: str, layout: str) -> HeaderMap:
-    """Section `layout` of headers/<platform>.toml (statuses from its [<layout>.status] table)."""
-    with (HEADERS_DIR / f"{platform}.toml").open("rb") as f:
+    """Section `layout` of <platform>/headers.toml (statuses from its [<layout>.status] table)."""
+    with (Path(__file__).parent / platform / "headers.toml").open("rb") as f:
         section = tomllib.load(f)[layout]
     fields = {name: tuple(names) for name, names in section["fields"].items()}
     unknown = [f for f in section.get("required", ()) if f not in fields]
@@ -117,7 +120,7 @@ class Columns:
         return value
 
     def time(self, row: list[str], field: str, tz: tzinfo) -> datetime | None:
-        return _check_time(self.text(row, field), self.column(field), tz)
+        return check_time(self.text(row, field), self.column(field), tz)
 
     def required_time(self, row: list[str], field: str, tz: tzinfo) -> datetime:
         value = self.time(row, field, tz)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "t"})
@@ -117,3 +119,37 @@ def is_masked(text: str) -> bool:
     return value.startswith(("##", "$$")) or (
         value.startswith("#") and value.endswith("#") and len(value) > 2
     )
+
+
+class CellError(ValueError):
+    """A cell that cannot be read: the row is rejected naming this column."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+T = TypeVar("T")
+
+
+def check(text: str, column: str, parse: Callable[[str], T]) -> T:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise CellError(column, cell_reason(column, exc)) from None
+
+
+def cell_reason(column: str, exc: ValueError) -> str:
+    return f"missing {column}" if str(exc) == "missing value" else str(exc)
+
+
+def check_time(text: str, column: str, tz: tzinfo) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_time(text, tz)
+    except ValueError as exc:
+        if text.lower() in MISSING:  # checked only after a failure: "-", "null"… are rare
+            return None
+        raise CellError(column, str(exc)) from None

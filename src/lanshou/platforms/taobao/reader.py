@@ -5,7 +5,8 @@ but no SKU lines. `--format taobao-items` / `tmall-items` read the 宝贝报表:
 records are `lines_only`, so importing it after the 订单报表 adds the lines (and a forward status change)
 without blanking the buyer, address, amount or parcels. Import both files, in either order.
 
-Header names and status texts live in headers/taobao.toml.
+Header names and status texts live in headers.toml beside this module; `lanshou.platforms.tmall` reads
+the same exports for Tmall shops.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import LineRecord, OrderRecord, Platform, RowError
+from lanshou.orders.records import LineRecord, OrderRecord, RowError
 from lanshou.platforms.base import ReadContext, register
 from lanshou.platforms.exports import (
     CellError,
@@ -42,7 +43,7 @@ class TaobaoOrders:
     """订单报表: one record per row, with no lines (the 宝贝报表 brings them)."""
 
     name = "taobao"
-    platform = Platform.TAOBAO
+    platform = "taobao"
 
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "orders")
@@ -83,16 +84,11 @@ class TaobaoOrders:
         return record
 
 
-class TmallOrders(TaobaoOrders):
-    name = "tmall"
-    platform = Platform.TMALL
-
-
 class TaobaoItems:
     """宝贝报表: one `lines_only` record per sub-order row; the store merges the rows of one order."""
 
     name = "taobao-items"
-    platform = Platform.TAOBAO
+    platform = "taobao"
 
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "items")
@@ -127,12 +123,5 @@ class TaobaoItems:
         return record
 
 
-class TmallItems(TaobaoItems):
-    name = "tmall-items"
-    platform = Platform.TMALL
-
-
 register("taobao")(TaobaoOrders)
-register("tmall")(TmallOrders)
 register("taobao-items")(TaobaoItems)
-register("tmall-items")(TmallItems)

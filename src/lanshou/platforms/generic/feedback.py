@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import FeedbackRecord, Platform, RowError
+from lanshou.orders.records import FeedbackRecord, RowError
 from lanshou.platforms.base import ReadContext, cell, require_columns
+from lanshou.platforms.registry import platform_codes
 from lanshou.platforms.values import clean_id, parse_rating, parse_time
 
 REQUIRED = ("platform", "shop", "order_id", "created_at")
@@ -23,8 +24,10 @@ def read_feedback(table: Table, ctx: ReadContext) -> Iterator[FeedbackRecord | R
         column = "platform"
         try:
             platform = cell(row, pos["platform"]).lower()
-            if platform not in Platform.ALL:
-                raise ValueError(f"unknown platform {platform!r} (expected one of {', '.join(Platform.ALL)})")
+            if platform not in platform_codes():
+                raise ValueError(
+                    f"unknown platform {platform!r} (expected one of {', '.join(platform_codes())})"
+                )
             column = "shop"
             shop = cell(row, pos.get("shop")) or (ctx.shop or "")
             if not shop:

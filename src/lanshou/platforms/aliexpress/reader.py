@@ -15,7 +15,7 @@ English (商家编码/商品编码/SKU编码/SKU, 属性/产品属性/SKU属性/
 is dropped; a bare `x 2` / `×2` is a quantity and a bare `US $3.50` a price; a line that starts with a
 labelled field continues the product above (so the block form `Title` / `数量: 2` / `单价: US $3.50` on
 separate lines reads the same). A product without a 数量 counts 1; its SKU is the 商家编码, else its
-title. Header names and statuses live in headers/aliexpress.toml.
+title. Header names and statuses live in headers.toml beside this module.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platform, RowError
+from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.platforms.base import ReadContext, register
 from lanshou.platforms.exports import (
     CellError,
@@ -135,7 +135,7 @@ def parse_parcels(text: str) -> list[tuple[str, str]]:
 
 class AliExpressOrders:
     name = "aliexpress"
-    platform = Platform.ALIEXPRESS
+    platform = "aliexpress"
 
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("aliexpress", "orders")

@@ -5,7 +5,7 @@ Traps handled: ids protected by a leading TAB; `-` for a missing value; buyer da
 `;`-separated parallel lists in 子订单编号 / 商家编码 / 商品数量 (and, when the counts match, 选购商品 /
 商品规格 / 商品单价); 快递信息 as `运单号-快递公司`, several separated by `;`. Money is in yuan.
 
-Header names, status texts and the separators live in headers/douyin.toml.
+Header names, status texts and the separators live in headers.toml beside this module.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platform, RowError
+from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus
 from lanshou.platforms.base import ReadContext, register
 from lanshou.platforms.exports import CellError, Columns, HeaderMap, check, each_row, header_map
@@ -42,7 +42,7 @@ def parse_parcels(text: str, separator: str, shipped_at: datetime | None) -> lis
 
 class DouyinOrders:
     name = "douyin"
-    platform = Platform.DOUYIN
+    platform = "douyin"
 
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("douyin", "orders")

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from operator import itemgetter
-from typing import TypeVar
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, Platform, RowError
+from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus, parse_status
 from lanshou.platforms.base import ReadContext, register, require_columns
+from lanshou.platforms.registry import platform_codes
 from lanshou.platforms.values import (
-    MISSING,
+    CellError,
+    cell_reason,
+    check,
+    check_time,
     clean_id,
     is_masked,
     parse_bool,
     parse_money,
     parse_quantity,
-    parse_time,
 )
 
 REQUIRED = ("platform", "shop", "order_id", "created_at", "sku", "quantity")
@@ -121,7 +123,7 @@ class GenericOrders:
                     current_cells = order_cells
                 assert tz is not None
                 _add_line(current, row, c, tz, share)
-            except _CellError as exc:
+            except CellError as exc:
                 yield RowError(table.path.name, line, exc.column, exc.reason, raw)
         if current is not None and current.lines:
             yield current
@@ -136,18 +138,18 @@ Share = Callable[[str, str], str]
 def _order(
     row: list[str], c: _Columns, ctx: ReadContext, line: int, share: Share
 ) -> tuple[OrderRecord, tzinfo]:
-    platform = _check(row[c.platform].strip().lower(), "platform", _platform)
+    platform = check(row[c.platform].strip().lower(), "platform", _platform)
     shop = row[c.shop].strip() or (ctx.shop or "")
     shop = share(shop, shop)
     if not shop:
-        raise _CellError("shop", "missing shop")
-    order_no = _check(row[c.order_id].strip(), "order_id", _required_id)
+        raise CellError("shop", "missing shop")
+    order_no = check(row[c.order_id].strip(), "order_id", _required_id)
     tz = ctx.tz_for(platform, shop)
-    created = _check_time(row[c.created_at].strip(), "created_at", tz)
+    created = check_time(row[c.created_at].strip(), "created_at", tz)
     if created is None:
-        raise _CellError("created_at", "missing created_at")
+        raise CellError("created_at", "missing created_at")
     status_text = row[c.status].strip()
-    status = _check(status_text, "status", parse_status) if status_text else OrderStatus.PAID
+    status = check(status_text, "status", parse_status) if status_text else OrderStatus.PAID
     name, address = row[c.buyer_name].strip(), row[c.address].strip()
     province, city, district = row[c.province].strip(), row[c.city].strip(), row[c.district].strip()
     phone = clean_id(row[c.buyer_phone].strip())
@@ -157,9 +159,9 @@ def _order(
         order_no=order_no,
         created_at=created,
         status=status,
-        paid_at=_check_time(row[c.paid_at].strip(), "paid_at", tz),
-        is_presale=_check(row[c.is_presale], "is_presale", parse_bool),
-        promised_ship_by=_check_time(row[c.promised_ship_by].strip(), "promised_ship_by", tz),
+        paid_at=check_time(row[c.paid_at].strip(), "paid_at", tz),
+        is_presale=check(row[c.is_presale], "is_presale", parse_bool),
+        promised_ship_by=check_time(row[c.promised_ship_by].strip(), "promised_ship_by", tz),
         buyer_id=clean_id(row[c.buyer_id].strip()),
         buyer_name=name,
         buyer_phone=phone,
@@ -168,7 +170,7 @@ def _order(
         district=share(district, district),
         address=address,
         buyer_message=row[c.buyer_message].strip(),
-        order_amount=_check(row[c.order_amount], "order_amount", parse_money),
+        order_amount=check(row[c.order_amount], "order_amount", parse_money),
         buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
         source_line=line,
     )
@@ -185,9 +187,9 @@ def _add_line(record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, shar
         column = "unit_price"
         unit_price = parse_money(row[c.unit_price])
     except ValueError as exc:
-        raise _CellError(column, _reason(column, exc)) from None
+        raise CellError(column, cell_reason(column, exc)) from None
     shipped_text = row[c.shipped_at].strip()
-    shipped = _check_time(shipped_text, "shipped_at", tz) if shipped_text else None
+    shipped = check_time(shipped_text, "shipped_at", tz) if shipped_text else None
     title, category = row[c.title].strip(), row[c.category].strip()
     record.add_line(
         LineRecord(sku, sku, quantity, share(title, title), share(category, category), unit_price)
@@ -196,38 +198,6 @@ def _add_line(record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, shar
     if tracking_no:
         carrier = row[c.carrier].strip()
         record.add_parcel(ParcelRecord(tracking_no, share(carrier, carrier), shipped))
-
-
-class _CellError(ValueError):
-    def __init__(self, column: str, reason: str) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
-
-
-T = TypeVar("T")
-
-
-def _check(text: str, column: str, parse: Callable[[str], T]) -> T:
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise _CellError(column, _reason(column, exc)) from None
-
-
-def _reason(column: str, exc: ValueError) -> str:
-    return f"missing {column}" if str(exc) == "missing value" else str(exc)
-
-
-def _check_time(text: str, column: str, tz: tzinfo) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return parse_time(text, tz)
-    except ValueError as exc:
-        if text.lower() in MISSING:  # checked only after a failure: "-", "null"… are rare
-            return None
-        raise _CellError(column, str(exc)) from None
 
 
 def _required(text: str) -> str:
@@ -240,14 +210,11 @@ def _required_id(text: str) -> str:
     return _required(clean_id(text))
 
 
-_PLATFORMS = {name: name for name in Platform.ALL}
-
-
 def _platform(text: str) -> str:
-    platform = _PLATFORMS.get(text)
-    if platform is None:
-        raise ValueError(f"unknown platform {text!r} (expected one of {', '.join(Platform.ALL)})")
-    return platform
+    known = platform_codes()
+    if text not in known:
+        raise ValueError(f"unknown platform {text!r} (expected one of {', '.join(known)})")
+    return text
 
 
 register("generic")(GenericOrders)

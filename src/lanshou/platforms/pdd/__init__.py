@@ -1,0 +1,5 @@
+"""Pinduoduo 拼多多: its rule pack (orders come in the generic format until its export reader is added)."""
+
+from lanshou.platforms.registry import marketplace
+
+MARKETPLACE = marketplace("pdd", "拼多多")

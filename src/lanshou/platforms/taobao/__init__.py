@@ -1,0 +1,7 @@
+"""Taobao 淘宝: the 订单报表 and 宝贝报表 readers (`reader.py`), header map, rule pack."""
+
+from lanshou.platforms.registry import marketplace
+
+MARKETPLACE = marketplace("taobao", "淘宝")
+
+from lanshou.platforms.taobao import reader  # noqa: E402,F401  (registers the file formats)

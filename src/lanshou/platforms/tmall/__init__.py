@@ -1,0 +1,21 @@
+"""Tmall 天猫: the same 订单报表 / 宝贝报表 exports as Taobao, its own rule pack."""
+
+from lanshou.platforms.base import register
+from lanshou.platforms.registry import marketplace
+from lanshou.platforms.taobao.reader import TaobaoItems, TaobaoOrders
+
+MARKETPLACE = marketplace("tmall", "天猫")
+
+
+class TmallOrders(TaobaoOrders):
+    name = "tmall"
+    platform = "tmall"
+
+
+class TmallItems(TaobaoItems):
+    name = "tmall-items"
+    platform = "tmall"
+
+
+register("tmall")(TmallOrders)
+register("tmall-items")(TmallItems)
