@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from lanshou.db.engine import make_engine, upgrade
-from lanshou.db.schema import metadata
+from lanshou.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("LANSHOU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

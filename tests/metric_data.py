@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlalchemy import Connection, select
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 
 BASE = datetime(2026, 3, 1)  # UTC; windows around the 2026-03-08 US and 2026-03-29 EU DST changes
 SHOPS = (

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.bulk import insert_new, insert_rows, upsert
 
 COLUMNS = ("shop_id", "order_no", "line_key", "sku", "title", "category", "quantity", "unit_price")

@@ -152,7 +152,7 @@ def test_shop_filter(imported: Path) -> None:
 
 
 def test_workbook_cells_cannot_run_formulas(tmp_path: Path) -> None:
-    from lanshou.files.workbook import Sheet, write_workbook
+    from lanshou.metrics.workbook import Sheet, write_workbook
 
     path = tmp_path / "w.xlsx"
     write_workbook(path, [Sheet("s", ("=head",), [["=1+1", "\x01@x", 3, None, True]])])

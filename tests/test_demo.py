@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
+from lanshou import schema as s
 from lanshou.cli.app import app
-from lanshou.db import schema as s
 from lanshou.demo.catalog import DOUYIN_48H, SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches, to_utc
 from lanshou.demo.writer import DemoDataPresent, write_demo

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lanshou.forked import can_fork, produced_in_child
+from lanshou.intake.forked import can_fork, produced_in_child
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.engine import open_database
 from lanshou.files.tabular import FileRefused
-from lanshou.imports import orders as orders_import
-from lanshou.imports.orders import import_orders
+from lanshou.intake import orders as orders_import
+from lanshou.intake.orders import import_orders
 
 HEADER = (
     "platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"
@@ -168,8 +168,8 @@ def test_timezone_option_reads_naive_times(sqlite_engine: Engine, tmp_path: Path
 def test_a_crash_mid_file_leaves_whole_orders_and_a_rerun_finishes(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lanshou.db.order_store import OrderStore
-    from lanshou.imports import orders as orders_import
+    from lanshou.intake import orders as orders_import
+    from lanshou.orders.store import OrderStore
 
     rows = []
     for n in range(6):  # six orders of three lines each

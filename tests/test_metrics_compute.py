@@ -29,8 +29,9 @@ from lanshou.metrics.compute import (
     points,
     window,
 )
-from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact, ShopInfo
+from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.metrics.packs import load_pack, pack_for
+from lanshou.shops.model import ShopInfo
 
 AS_OF = date(2026, 11, 10)
 EVAL = datetime(2026, 11, 9, 16, 0)

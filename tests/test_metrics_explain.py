@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lanshou.metrics.explain import Context, misses, order_misses, reason_for, rollup_misses
-from lanshou.metrics.facts import OrderFact, ShopInfo
+from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import load_pack, pack_for
-from lanshou.metrics.queue import at_risk_queue, queue_entry, stalled_parcels
+from lanshou.shops.model import ShopInfo
+from lanshou.sla.queue import at_risk_queue, queue_entry, stalled_parcels
 from tests.test_metrics_compute import AS_OF, EVAL, START, TMALL, H, fb, order, parcel, scanned
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -6,9 +6,9 @@ from datetime import time
 
 import pytest
 
-from lanshou.metrics.facts import ShopInfo
 from lanshou.metrics.packs import SCORE_PARTS, PackError, derive_rules_for, load_pack, pack_for
 from lanshou.platforms.registry import platform_codes
+from lanshou.shops.model import ShopInfo
 
 DOUYIN_48H = {
     "配饰",

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lanshou.metrics.compute import Accumulator, Window, compute_report, window
-from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact, ShopInfo
+from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.metrics.packs import load_pack
+from lanshou.shops.model import ShopInfo
 
 AS_OF = date(2026, 11, 10)
 WIN = Window(*window(AS_OF, 30, "Asia/Shanghai"))

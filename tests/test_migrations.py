@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from lanshou.db.engine import _alembic_config, make_engine, open_database, schema_revisions
-from lanshou.db.schema import metadata
+from lanshou.schema import metadata
 
 
 def test_migrations_match_the_declared_tables(engine: Engine) -> None:
@@ -49,13 +49,13 @@ def test_scorecard_rollups_survive_a_downgrade_and_upgrade(tmp_path: Path) -> No
 
     from sqlalchemy import select
 
-    from lanshou.db import schema as s
-    from lanshou.db.rollups import refresh
+    from lanshou import schema as s
     from lanshou.demo.generator import DemoConfig
     from lanshou.demo.writer import write_demo
+    from lanshou.metrics.compare import report_differences
     from lanshou.metrics.packs import derive_rules_for
-    from lanshou.reports.compare import report_differences
-    from lanshou.reports.metrics_report import metrics_report
+    from lanshou.metrics.report import metrics_report
+    from lanshou.metrics.rollups import refresh
 
     engine = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
     config = DemoConfig(orders=1500)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, update
 
-from lanshou.db import schema as s
-from lanshou.imports.orders import import_orders
-from lanshou.orders.query import EXPORT_HEADERS, OrderFilter, export_cells, local_day_bounds, query_orders
+from lanshou import schema as s
+from lanshou.intake.orders import import_orders
+from lanshou.orders.queries import EXPORT_HEADERS, OrderFilter, export_cells, local_day_bounds, query_orders
 
 HEADER = (
     "platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"

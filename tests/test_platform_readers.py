@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.files.tabular import FileRefused, open_table
-from lanshou.imports.orders import import_orders
-from lanshou.imports.report import ImportReport
+from lanshou.intake.orders import import_orders
+from lanshou.intake.report import ImportReport
 from lanshou.platforms.aliexpress.reader import parse_amount, parse_parcels, parse_products, product_line
 from lanshou.platforms.douyin.reader import parse_parcels as douyin_parcels
 from lanshou.platforms.taobao.reader import split_address

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from lanshou.imports.orders import import_orders
-from lanshou.imports.tracking import import_tracking
-from lanshou.reports.misses import find_misses, miss_report
-from lanshou.reports.queue import queue_report
+from lanshou.intake.orders import import_orders
+from lanshou.intake.tracking import import_tracking
+from lanshou.metrics.misses import find_misses, miss_report
+from lanshou.sla.queue_report import queue_report
 
 HEADER = (
     "platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"

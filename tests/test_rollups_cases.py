@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from lanshou.db import schema as s
-from lanshou.db.rollup_report import window_counts
-from lanshou.db.rollups import mark_dirty, refresh
+from lanshou import schema as s
 from lanshou.metrics.derive import DeriveRules
-from lanshou.reports.metrics_report import metrics_report
+from lanshou.metrics.report import metrics_report
+from lanshou.metrics.rollup_sql import window_counts
+from lanshou.metrics.rollups import mark_dirty, refresh
 
 RULES = DeriveRules(
     limit_hours=24,
@@ -141,7 +141,7 @@ def test_rollups_refuse_a_timezone_they_are_not_kept_in(engine: Engine) -> None:
 
 
 def test_rebuild_gives_the_same_rollups_as_incremental_refresh(engine: Engine) -> None:
-    from lanshou.db.rollups import rebuild, rollup_tables
+    from lanshou.metrics.rollups import rebuild, rollup_tables
 
     test_m1_edges_from_rollups(engine)  # data in, rollups maintained incrementally
 

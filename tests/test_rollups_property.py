@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.engine import make_engine
-from lanshou.db.metrics_source import keys_for_tracking
-from lanshou.db.rollups import mark_dirty, refresh
+from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import derive_rules_for
-from lanshou.reports.compare import report_differences
-from lanshou.reports.metrics_report import metrics_report
+from lanshou.metrics.report import metrics_report
+from lanshou.metrics.rollups import mark_dirty, refresh
+from lanshou.metrics.source import keys_for_tracking
 from tests.metric_data import BASE, Data, shop_data, write, write_shops
 
 

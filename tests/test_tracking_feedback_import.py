@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from lanshou import schema as s
 from lanshou.carriers.codes import normalise_status
-from lanshou.db import schema as s
 from lanshou.files.tabular import FileRefused
-from lanshou.imports.feedback import import_feedback
-from lanshou.imports.tracking import import_tracking
+from lanshou.intake.feedback import import_feedback
+from lanshou.intake.tracking import import_tracking
 
 TRACKING = """carrier,tracking_no,event_time,status,location,description
 zto,ZT1,2026-11-01 12:00:00,102,杭州,已下单

@@ -1,5 +1,5 @@
 """Import benchmark: a generic orders CSV of --lines lines (demo generator, ~2.5 lines per order) imported
-end to end into a fresh SQLite file through lanshou.imports.orders.import_orders, against a bare csv.reader +
+end to end into a fresh SQLite file through lanshou.intake.orders.import_orders, against a bare csv.reader +
 sqlite3.executemany of the same rows into an equivalent plain table.
 
     .venv/bin/python bench/import/run.py [--lines 1000000] [--seed 7] [--dir DIR] [--profile out.prof]
@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from lanshou.db.engine import _sqlite_pragmas, open_database
 from lanshou.demo.generator import DemoConfig, DemoOrder, demo_orders
-from lanshou.imports.orders import import_orders
+from lanshou.intake.orders import import_orders
 
 HEADER = (
     "platform", "shop", "order_id", "status", "created_at", "paid_at", "is_presale", "promised_ship_by",
@@ -162,12 +162,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.one_process:
-        import lanshou.imports.orders as orders_import
+        import lanshou.intake.orders as orders_import
 
         orders_import.PARSE_IN_CHILD = False
         print("experiment: parsing in the writing process")
     if args.batch_orders:
-        import lanshou.imports.orders as orders_import
+        import lanshou.intake.orders as orders_import
 
         orders_import.BATCH_ORDERS = args.batch_orders
         print(f"experiment: {args.batch_orders} orders per batch")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/metrics/derive_parallel.py bench/out/metrics.db --processes 2
 
-The first build of the rollups (`lanshou.db.rollups.refresh`) runs in one process at 3.6k orders/s, about
+The first build of the rollups (`lanshou.metrics.rollups.refresh`) runs in one process at 3.6k orders/s, about
 45 minutes for 10M orders. Here each process takes the dirty orders whose row number falls in its share,
 reads and derives them in a read transaction (that is most of the work, and it runs in parallel), then writes
 the derived rows and rollup deltas in a short BEGIN IMMEDIATE transaction (the deltas add up, in any order).
@@ -23,10 +23,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, select, text
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.engine import _sqlite_pragmas, checkpoint, open_database
-from lanshou.db.rollups import BATCH, clear_dirty, derive_orders, write_derived
 from lanshou.metrics.packs import derive_rules_for
+from lanshou.metrics.rollups import BATCH, clear_dirty, derive_orders, write_derived
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 
 Generates seeded demo data (lanshou.demo) into a SQLite file (kept with --db, so a second run skips the
 generation and the rollup build), derives the rollups, then times in the same run:
-- the report from the rollups (lanshou.reports.metrics_report, source="rollups"), best and median of --repeat;
+- the report from the rollups (lanshou.metrics.report, source="rollups"), best and median of --repeat;
 - the same report recomputed from the raw tables with the pure engine (source="raw"), once;
 and checks that both give the same numbers.
 """
@@ -20,14 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import event, func, select
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.engine import open_database
-from lanshou.db.rollups import refresh
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import write_demo
+from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import derive_rules_for
-from lanshou.reports.compare import report_differences
-from lanshou.reports.metrics_report import metrics_report
+from lanshou.metrics.report import metrics_report
+from lanshou.metrics.rollups import refresh
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from lanshou.cli.common import console, count_lines, database, err_console, progress_bar
 from lanshou.cli.metrics_summary import refresh_metrics
 from lanshou.files.tabular import FileRefused
-from lanshou.imports.orders import Progress
-from lanshou.imports.report import ImportReport
+from lanshou.intake.orders import Progress
+from lanshou.intake.report import ImportReport
 from lanshou.platforms.base import format_names
 
 app = typer.Typer(help="Import platform export files and tracking/feedback files. 导入订单、物流、评价文件")
@@ -38,7 +38,7 @@ def import_orders_cmd(
     rejects: RejectsOpt = None,
 ) -> None:
     """Import an orders file. 导入订单."""
-    from lanshou.imports.orders import import_orders
+    from lanshou.intake.orders import import_orders
 
     _run(lambda engine, progress: import_orders(engine, file, fmt, shop, timezone, rejects, progress), file)
 
@@ -46,7 +46,7 @@ def import_orders_cmd(
 @app.command("tracking")
 def import_tracking_cmd(file: FileArg, timezone: TzOpt = None, rejects: RejectsOpt = None) -> None:
     """Import a tracking events file. 导入物流轨迹."""
-    from lanshou.imports.tracking import import_tracking
+    from lanshou.intake.tracking import import_tracking
 
     _run(lambda engine, progress: import_tracking(engine, file, timezone, rejects, progress), file)
 
@@ -56,7 +56,7 @@ def import_feedback_cmd(
     file: FileArg, shop: ShopOpt = None, timezone: TzOpt = None, rejects: RejectsOpt = None
 ) -> None:
     """Import a buyer feedback file. 导入评价."""
-    from lanshou.imports.feedback import import_feedback
+    from lanshou.intake.feedback import import_feedback
 
     _run(lambda engine, progress: import_feedback(engine, file, shop, timezone, rejects, progress), file)
 

@@ -23,7 +23,7 @@ from lanshou.cli.common import console, database, err_console
 from lanshou.cli.metrics_summary import hours, percent, today
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.metrics.explain import Miss, MissGroup
-from lanshou.metrics.queue import QueueEntry, StalledParcel
+from lanshou.sla.queue import QueueEntry, StalledParcel
 
 metrics_app = typer.Typer(
     help="Logistics metrics as the platforms score them. 物流指标", invoke_without_command=True
@@ -131,7 +131,7 @@ def metrics_cmd(
     """The logistics metrics report (METRICS.md contract). 物流指标报告."""
     if ctx.invoked_subcommand is not None:
         return
-    from lanshou.reports.metrics_report import metrics_report
+    from lanshou.metrics.report import metrics_report
 
     day, zone = _as_of(as_of), _timezone(timezone)
     engine = database()
@@ -162,8 +162,8 @@ def _write_workbook(
     zone: str | None,
     shop: str | None,
 ) -> None:
-    from lanshou.files.workbook import metrics_workbook
-    from lanshou.reports.misses import find_misses
+    from lanshou.metrics.misses import find_misses
+    from lanshou.metrics.workbook import metrics_workbook
 
     found = find_misses(engine, day, window_days, zone, shop)
     metrics_workbook(path, report, found)
@@ -333,7 +333,7 @@ def misses_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Why orders missed, and which fix moves the rate most. 未达标订单及原因."""
-    from lanshou.reports.misses import miss_report
+    from lanshou.metrics.misses import miss_report
 
     day, zone = _as_of(as_of), _timezone(timezone)
     try:
@@ -442,7 +442,7 @@ def queue_cmd(
     """Orders waiting for a carrier scan, most urgent first. 待揽收订单队列（即将超时/已超时）.
 
     Open orders (paid or shipped) paid in the 15 days before --now, and the stalled parcels among them."""
-    from lanshou.reports.queue import queue_report
+    from lanshou.sla.queue_report import queue_report
 
     zone = ZoneInfo(_timezone(timezone) or DEFAULT_TIMEZONE)
     at = _utc(now, zone) if now else datetime.now(UTC).replace(tzinfo=None)
@@ -606,8 +606,8 @@ def stalled_table(parcels: Sequence[StalledParcel], zone: ZoneInfo) -> Table:
 def rebuild_cmd() -> None:
     """Derive every order's metric rollups again (after editing a rule pack or a timezone). 重建指标."""
     from lanshou.cli.common import progress_bar
-    from lanshou.db.rollups import rebuild
     from lanshou.metrics.packs import derive_rules_for
+    from lanshou.metrics.rollups import rebuild
 
     engine = database()
     with progress_bar("rebuilding metric rollups / 重建指标", None) as progress:

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from lanshou.cli.common import progress_bar
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db.rollups import refresh
 from lanshou.metrics.packs import derive_rules_for
-from lanshou.reports.metrics_report import metrics_report
+from lanshou.metrics.report import metrics_report
+from lanshou.metrics.rollups import refresh
 
 
 def refresh_metrics(engine: Engine, total: int | None = None) -> int:

@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from lanshou.cli.common import console, database, err_console
-from lanshou.orders.query import OrderFilter, OrderRow, receiver, to_local
+from lanshou.orders.queries import OrderFilter, OrderRow, receiver, to_local
 from lanshou.orders.status import OrderStatus
 
 app = typer.Typer(help="Query and export orders. 查询、导出订单")
@@ -93,7 +93,7 @@ def _timezone(name: str | None) -> str | None:
 
 def _export(flt: OrderFilter, path: Path, kind: str, limit: int | None, unmask: bool) -> None:
     from lanshou.files.export import write_csv, write_xlsx
-    from lanshou.orders.query import EXPORT_HEADERS, export_cells, query_orders
+    from lanshou.orders.queries import EXPORT_HEADERS, export_cells, query_orders
 
     write = write_csv if kind == "csv" else write_xlsx
     with database().connect() as conn:
@@ -104,7 +104,7 @@ def _export(flt: OrderFilter, path: Path, kind: str, limit: int | None, unmask: 
 
 
 def _show(flt: OrderFilter, limit: int, unmask: bool) -> None:
-    from lanshou.orders.query import query_orders
+    from lanshou.orders.queries import query_orders
 
     with database().connect() as conn:
         rows = list(query_orders(conn, flt, limit + 1))

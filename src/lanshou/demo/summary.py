@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, case, func, select
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.tracking.status import TrackingStatus
 
 CLOSED = ("cancelled", "refunded")

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, text
 
-from lanshou.db import schema as s
+from lanshou import schema as s
 from lanshou.db.bulk import insert_rows, upsert
-from lanshou.db.order_store import ShopDirectory
 from lanshou.demo.catalog import SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches
-from lanshou.forked import can_fork, produced_in_child
+from lanshou.intake.forked import can_fork, produced_in_child
+from lanshou.shops.store import ShopDirectory
 
 CHUNK = 5_000  # rows per executemany
 

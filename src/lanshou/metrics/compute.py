@@ -20,9 +20,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.metrics.facts import FeedbackFact, OrderFact, ParcelFact, ShopInfo
+from lanshou.metrics.facts import FeedbackFact, OrderFact, ParcelFact
 from lanshou.metrics.packs import SCORE_PARTS, RulePack, pack_for
 from lanshou.orders.status import CLOSED_BEFORE_FULFILMENT
+from lanshou.shops.model import ShopInfo
 from lanshou.tracking.status import TrackingStatus
 
 Outcome = Literal["on_time", "late", "undecided"]

@@ -44,8 +44,9 @@ from lanshou.metrics.compute import (
     rate,
     tracked_times,
 )
-from lanshou.metrics.facts import OrderFact, ParcelFact, ShopInfo
+from lanshou.metrics.facts import OrderFact, ParcelFact
 from lanshou.metrics.packs import RulePack
+from lanshou.shops.model import ShopInfo
 
 REASONS = (
     "held_for_review",

@@ -49,11 +49,3 @@ class OrderFact:
     feedback: tuple[FeedbackFact, ...] = ()
     # kinds of entries in the order's timeline that explain delays, e.g. "held_for_review", "out_of_stock"
     timeline_kinds: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True, slots=True)
-class ShopInfo:
-    platform: str
-    shop: str
-    timezone: str = "Asia/Shanghai"
-    settings: dict[str, object] = field(default_factory=dict)  # per-shop rule-pack overrides

@@ -17,8 +17,8 @@ from functools import cache, cached_property
 from typing import Any
 
 from lanshou.metrics.derive import DeriveRules
-from lanshou.metrics.facts import ShopInfo
 from lanshou.platforms.registry import resource_text
+from lanshou.shops.model import ShopInfo
 
 SCORE_PARTS = ("pay_to_pickup", "delivery_hours", "tracking_freshness", "shipping_negative_feedback")
 

@@ -5,7 +5,7 @@ bool, with times as text (naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff", what SQLAlche
 PostgreSQL reads as a timestamp) and money as decimal text ("12.50"). A tuple per row is what the
 database driver takes, and tuples of text pickle at a fraction of the cost of parsing them (datetime and
 Decimal objects do not), so a big import parses in one process while another writes
-(lanshou.imports.orders).
+(lanshou.intake.orders).
 """
 
 from __future__ import annotations

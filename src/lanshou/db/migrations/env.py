@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from lanshou.db.schema import metadata
+from lanshou.db.metadata import metadata
+
+# The revisions are written by hand: each states its own operations. target_metadata serves only tools
+# that compare (autogenerate); they must `import lanshou.schema` first so every area's tables are on it.
 
 config = context.config
 engine = config.attributes["engine"]

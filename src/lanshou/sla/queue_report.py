@@ -1,5 +1,5 @@
 """The at-risk queue (METRICS.md), DB side: select the candidate orders, load their facts, call the pure
-queue functions (lanshou.metrics.queue).
+queue functions (lanshou.sla.queue).
 
 Candidates are selected in SQL so the queue stays quick on a large database: orders still `paid` or
 `shipped` (not cancelled, refunded, delivered or completed) and paid in the last `lookback_days` before
@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 
-from lanshou.db import schema as s
-from lanshou.db.keys import OrderKey
-from lanshou.db.metrics_source import iter_facts, load_shops
-from lanshou.metrics.facts import OrderFact, ShopInfo
-from lanshou.metrics.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
+from lanshou.metrics.facts import OrderFact
+from lanshou.metrics.source import iter_facts
+from lanshou.orders import tables as ot
+from lanshou.orders.keys import OrderKey
 from lanshou.orders.status import OrderStatus
-from lanshou.reports.metrics_report import select_shops
+from lanshou.shops.model import ShopInfo, select_shops
+from lanshou.shops.store import load_shops
+from lanshou.sla.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
 
 OPEN_STATUSES = (OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
 LOOKBACK_DAYS = 15
@@ -47,7 +48,7 @@ def candidate_keys(
     conn: Connection, shop_ids: list[int], now: datetime, lookback_days: int = LOOKBACK_DAYS
 ) -> list[OrderKey]:
     """Open orders (paid or shipped) of the shops paid in the `lookback_days` before `now`."""
-    o = s.orders
+    o = ot.orders
     query = (
         select(o.c.shop_id, o.c.order_no)
         .where(

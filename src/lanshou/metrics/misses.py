@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lanshou.db.metrics_source import load_shops
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
-from lanshou.reports.metrics_report import metrics_report, select_shops, window_facts
+from lanshou.metrics.report import metrics_report, window_facts
+from lanshou.shops.model import select_shops
+from lanshou.shops.store import load_shops
 
 METRICS = ("pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback")
 ALL = "all"

@@ -8,15 +8,16 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lanshou.db.engine import checkpoint
-from lanshou.db.order_store import OrderStore, ShopDirectory
-from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import FileRefused, open_table
-from lanshou.forked import can_fork, produced_in_child
-from lanshou.imports.report import ImportReport, RejectWriter
+from lanshou.intake.forked import can_fork, produced_in_child
+from lanshou.intake.report import ImportReport, RejectWriter
+from lanshou.metrics.rollups import mark_dirty
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.rows import OrderRows, to_rows
+from lanshou.orders.store import OrderStore
 from lanshou.platforms.base import FORMATS, ReadContext
 from lanshou.platforms.registry import load_platforms
+from lanshou.shops.store import ShopDirectory
 
 BATCH_ORDERS = 5000  # fewer commits: each costs a WAL append and sometimes a checkpoint
 

@@ -29,8 +29,10 @@ from sqlalchemy import (
 )
 
 from lanshou.customers.masking import mask_address, mask_name, mask_phone
-from lanshou.db import schema as s
+from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
+from lanshou.shops import tables as st
+from lanshou.tracking import tables as tt
 
 STREAM_BATCH = 1000
 
@@ -109,7 +111,7 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
     picked = _picked(conn, flt, limit, offset)
     lines = _line_summary(picked)
     first_parcel = _first_parcel(picked)
-    o, p = picked.c, s.parcels.c
+    o, p = picked.c, tt.parcels.c
     return (
         select(
             o.order_no,
@@ -129,13 +131,13 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
         .outerjoin(
             first_parcel, and_(first_parcel.c.shop_id == o.shop_id, first_parcel.c.order_no == o.order_no)
         )
-        .outerjoin(s.parcels, s.parcels.c.id == first_parcel.c.parcel_id)
+        .outerjoin(tt.parcels, tt.parcels.c.id == first_parcel.c.parcel_id)
         .order_by(o.id.desc())
     )
 
 
 def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) -> CTE:
-    o, sh = s.orders.c, s.shops.c
+    o, sh = ot.orders.c, st.shops.c
     stmt = (
         select(
             o.id,
@@ -146,7 +148,7 @@ def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) 
             sh.timezone.label("shop_timezone"),
             *(o[name] for name in DETAIL_COLUMNS),
         )
-        .join(s.shops, sh.id == o.shop_id)
+        .join(st.shops, sh.id == o.shop_id)
         .where(*_conditions(conn, flt))
         .order_by(o.id.desc())
         .offset(offset or None)
@@ -157,7 +159,7 @@ def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) 
 
 
 def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]:
-    o, sh = s.orders.c, s.shops.c
+    o, sh = ot.orders.c, st.shops.c
     found: list[ColumnElement[bool]] = []
     if flt.shop:
         found.append(sh.name == flt.shop)
@@ -167,7 +169,7 @@ def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]
         found.append(o.status.in_(flt.statuses))
     if flt.order_no:
         # the unique index is (shop_id, order_no): naming the shops lets it serve a search by number alone
-        found += [o.order_no == flt.order_no.strip(), o.shop_id.in_(select(s.shops.c.id).scalar_subquery())]
+        found += [o.order_no == flt.order_no.strip(), o.shop_id.in_(select(st.shops.c.id).scalar_subquery())]
     if flt.buyer and flt.buyer.strip():
         text = flt.buyer.strip()
         found.append(
@@ -183,22 +185,22 @@ def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]
 
 def _paid_between(conn: Connection, flt: OrderFilter) -> ColumnElement[bool]:
     """Local days -> UTC ranges: one range, or one per shop timezone (looked up once, not per order)."""
-    paid = s.orders.c.paid_at
+    paid = ot.orders.c.paid_at
     if flt.timezone:
         low, high = local_day_bounds(flt.paid_from, flt.paid_to, flt.timezone)
         return and_(paid >= low, paid < high)
     shops_by_zone: dict[str, list[int]] = {}
-    for shop_id, timezone in conn.execute(select(s.shops.c.id, s.shops.c.timezone)):
+    for shop_id, timezone in conn.execute(select(st.shops.c.id, st.shops.c.timezone)):
         shops_by_zone.setdefault(timezone, []).append(shop_id)
     ranges = []
     for timezone, shop_ids in shops_by_zone.items():
         low, high = local_day_bounds(flt.paid_from, flt.paid_to, timezone)
-        ranges.append(and_(s.orders.c.shop_id.in_(shop_ids), paid >= low, paid < high))
+        ranges.append(and_(ot.orders.c.shop_id.in_(shop_ids), paid >= low, paid < high))
     return or_(false(), *ranges)
 
 
 def _line_summary(picked: CTE) -> Any:
-    ln = s.order_lines.c
+    ln = ot.order_lines.c
     item = ln.sku + "×" + cast(ln.quantity, String)
     return (
         select(
@@ -210,7 +212,7 @@ def _line_summary(picked: CTE) -> Any:
             func.aggregate_strings(ln.title, " | ").label("titles"),
         )
         .select_from(picked)  # driven by the picked orders, each probing the (shop_id, order_no, …) index
-        .join(s.order_lines, and_(ln.shop_id == picked.c.shop_id, ln.order_no == picked.c.order_no))
+        .join(ot.order_lines, and_(ln.shop_id == picked.c.shop_id, ln.order_no == picked.c.order_no))
         .group_by(picked.c.shop_id, picked.c.order_no)
         .subquery("lines")
     )
@@ -218,11 +220,11 @@ def _line_summary(picked: CTE) -> Any:
 
 def _first_parcel(picked: CTE) -> Any:
     """The first parcel recorded for each order (lowest id)."""
-    p = s.parcels.c
+    p = tt.parcels.c
     return (
         select(picked.c.shop_id, picked.c.order_no, func.min(p.id).label("parcel_id"))
         .select_from(picked)
-        .join(s.parcels, and_(p.shop_id == picked.c.shop_id, p.order_no == picked.c.order_no))
+        .join(tt.parcels, and_(p.shop_id == picked.c.shop_id, p.order_no == picked.c.order_no))
         .group_by(picked.c.shop_id, picked.c.order_no)
         .subquery("first_parcel")
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lanshou.db.rollup_report import Counts
 from lanshou.metrics.compute import outcome_block, rate
+from lanshou.metrics.rollup_sql import Counts
 
 
 def delivery_block(count: int, seconds: float, median_s: float | None, p90_s: float | None) -> dict[str, Any]:

@@ -17,14 +17,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new, insert_rows
-from lanshou.db.keys import OrderKey, by_shop
-from lanshou.db.metrics_source import iter_all_keys, load_facts, load_shops
-from lanshou.db.rollup_report import MAIN_RULE
+from lanshou.db.metadata import metadata
+from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
-from lanshou.metrics.facts import ShopInfo
+from lanshou.metrics.rollup_sql import MAIN_RULE
+from lanshou.metrics.source import iter_all_keys, load_facts
+from lanshou.orders.keys import OrderKey, by_shop
 from lanshou.platforms.values import zone
+from lanshou.shops.model import ShopInfo
+from lanshou.shops.store import load_shops
 
 BATCH = 2000
 
@@ -55,22 +57,22 @@ def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:
     rows = list(set(keys))
     columns = ("shop_id", "order_no")
     for start in range(0, len(rows), 5000):
-        insert_new(conn, s.metric_dirty, rows[start : start + 5000], columns, columns)
+        insert_new(conn, mt.metric_dirty, rows[start : start + 5000], columns, columns)
 
 
 def clear_dirty(conn: Connection, keys: Sequence[OrderKey]) -> None:
     for shop_id, numbers in by_shop(keys):
-        conn.execute(delete(s.metric_dirty).where(_keyed(s.metric_dirty, shop_id, numbers)))
+        conn.execute(delete(mt.metric_dirty).where(_keyed(mt.metric_dirty, shop_id, numbers)))
 
 
 def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
     """Re-derive every dirty order; returns how many were processed."""
     done = 0
     with engine.connect() as conn:  # nothing derived yet (a first build): no old rows to look up or delete
-        fresh = conn.execute(select(s.metric_orders.c.shop_id).limit(1)).first() is None
+        fresh = conn.execute(select(mt.metric_orders.c.shop_id).limit(1)).first() is None
     while True:
         with engine.begin() as conn:
-            keys = [(r.shop_id, r.order_no) for r in conn.execute(select(s.metric_dirty).limit(BATCH))]
+            keys = [(r.shop_id, r.order_no) for r in conn.execute(select(mt.metric_dirty).limit(BATCH))]
             if not keys:
                 return done
             apply_orders(conn, keys, rules_for, fresh)
@@ -83,7 +85,7 @@ def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
 def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
     """Drop every derived row and rollup, then derive all orders again (after a rule or timezone change)."""
     with engine.begin() as conn:
-        for table in (s.metric_orders, s.metric_parcels, *rollup_tables().values(), s.metric_dirty):
+        for table in (mt.metric_orders, mt.metric_parcels, *rollup_tables().values(), mt.metric_dirty):
             conn.execute(delete(table))
     done = 0
     with engine.connect() as reader:
@@ -97,7 +99,7 @@ def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
 
 
 def rollup_tables() -> dict[str, Table]:
-    return {name: s.metadata.tables[name] for name in ROLLUP_KEYS}
+    return {name: metadata.tables[name] for name in ROLLUP_KEYS}
 
 
 def apply_orders(
@@ -165,7 +167,7 @@ def _stored(
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
     orders: list[tuple[int, dict[str, Any]]] = []
     parcels: list[dict[str, Any]] = []
-    mo, mp = s.metric_orders, s.metric_parcels
+    mo, mp = mt.metric_orders, mt.metric_parcels
     for shop_id, numbers in by_shop(keys):
         for row in conn.execute(select(mo).where(_keyed(mo, shop_id, numbers))).mappings():
             orders.append((row["shop_id"], {**row, "extra_m1": json.loads(row["extra_m1"])}))
@@ -227,7 +229,7 @@ def _replace_derived(
 ) -> None:
     if not fresh:
         for shop_id, numbers in by_shop(keys):
-            for table in (s.metric_orders, s.metric_parcels):
+            for table in (mt.metric_orders, mt.metric_parcels):
                 conn.execute(delete(table).where(_keyed(table, shop_id, numbers)))
     # a tracking number moved to another order in this batch would appear twice: the last one wins
     unique_parcels = list({p["tracking_no"]: p for p in parcels}.values())
@@ -235,19 +237,19 @@ def _replace_derived(
         numbers = [p["tracking_no"] for p in unique_parcels]
         for start in range(0, len(numbers), 500):
             conn.execute(
-                delete(s.metric_parcels).where(
-                    s.metric_parcels.c.tracking_no.in_(numbers[start : start + 500])
+                delete(mt.metric_parcels).where(
+                    mt.metric_parcels.c.tracking_no.in_(numbers[start : start + 500])
                 )
             )
-    insert_rows(conn, s.metric_parcels, unique_parcels)
-    insert_rows(conn, s.metric_orders, orders)
+    insert_rows(conn, mt.metric_parcels, unique_parcels)
+    insert_rows(conn, mt.metric_orders, orders)
 
 
 def _apply_deltas(
     conn: Connection, deltas: dict[str, Counter[tuple[Any, ...]]], sums: dict[str, Counter[tuple[Any, ...]]]
 ) -> None:
     for name, counter in deltas.items():
-        table = s.metadata.tables[name]
+        table = metadata.tables[name]
         columns = ("shop_id", *ROLLUP_KEYS[name])
         rows = []
         for key, n in counter.items():

@@ -14,13 +14,15 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db.metrics_source import iter_facts, load_shops, window_keys
-from lanshou.db.rollup_report import Counts, delivery_scorecard, delivery_stats, window_counts
-from lanshou.db.rollups import refresh
+from lanshou.metrics.blocks import blocks_from_counts, scorecard_block
 from lanshou.metrics.compute import combined_score, compute_report, experience_score
-from lanshou.metrics.facts import OrderFact, ShopInfo
+from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import derive_rules_for, pack_for
-from lanshou.reports.blocks import blocks_from_counts, scorecard_block
+from lanshou.metrics.rollup_sql import Counts, delivery_scorecard, delivery_stats, window_counts
+from lanshou.metrics.rollups import refresh
+from lanshou.metrics.source import iter_facts, window_keys
+from lanshou.shops.model import ShopInfo, select_shops
+from lanshou.shops.store import load_shops
 
 Source = Literal["auto", "rollups", "raw"]
 # M2 "also by carrier and by destination province", over all shops: parcels and mean hours (the
@@ -52,17 +54,6 @@ def metrics_report(
             report = _from_raw(conn, shops, as_of, window_days, timezone)
     report["source"] = "rollups" if rollups else "raw"
     return report
-
-
-def select_shops(shops: dict[int, ShopInfo], wanted: str | None) -> dict[int, ShopInfo]:
-    """--shop matches a shop name, or platform:name when two platforms share a name."""
-    if wanted is None:
-        return shops
-    chosen = {i: s for i, s in shops.items() if wanted in (s.shop, f"{s.platform}:{s.shop}")}
-    if not chosen:
-        known = ", ".join(sorted(s.shop for s in shops.values())) or "none yet"
-        raise LookupError(f"no shop named {wanted!r} (known: {known})")
-    return chosen
 
 
 def _from_rollups(

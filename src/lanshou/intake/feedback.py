@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lanshou.db import schema as s
+from lanshou.customers import tables as ct
 from lanshou.db.bulk import insert_new
-from lanshou.db.order_store import ShopDirectory
-from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import open_table
-from lanshou.imports.orders import default_rejects_path
-from lanshou.imports.report import ImportReport, RejectWriter
+from lanshou.intake.orders import default_rejects_path
+from lanshou.intake.report import ImportReport, RejectWriter
+from lanshou.metrics.rollups import mark_dirty
 from lanshou.orders.records import RowError
 from lanshou.platforms.base import ReadContext
 from lanshou.platforms.generic.feedback import read_feedback
+from lanshou.shops.store import ShopDirectory
 
 BATCH_FEEDBACK = 2000
 FEEDBACK_KEY = ("shop_id", "order_no", "created_at")
@@ -44,7 +44,7 @@ def import_feedback(
             for row in batch.values():
                 row["shop_id"] = shops.ensure(conn, row.pop("platform"), row.pop("shop"))
             rows = {tuple(r[k] for k in FEEDBACK_KEY): r for r in batch.values()}
-            new = insert_new(conn, s.feedback, list(rows.values()), FEEDBACK_KEY)
+            new = insert_new(conn, ct.feedback, list(rows.values()), FEEDBACK_KEY)
             mark_dirty(conn, ((r["shop_id"], r["order_no"]) for r in rows.values()))
         report.inserted += new
         report.unchanged += len(rows) - new

@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db import schema as s
 from lanshou.db.bulk import insert_new
-from lanshou.db.metrics_source import keys_for_tracking
-from lanshou.db.rollups import mark_dirty
 from lanshou.files.tabular import open_table
-from lanshou.imports.orders import default_rejects_path
-from lanshou.imports.report import ImportReport, RejectWriter
+from lanshou.intake.orders import default_rejects_path
+from lanshou.intake.report import ImportReport, RejectWriter
+from lanshou.metrics.rollups import mark_dirty
+from lanshou.metrics.source import keys_for_tracking
 from lanshou.orders.records import RowError, TrackingEventRecord
 from lanshou.platforms.generic.tracking import read_tracking
 from lanshou.platforms.values import zone
+from lanshou.tracking import tables as tt
 
 BATCH_EVENTS = 5000
 EVENT_KEY = ("tracking_no", "event_time", "raw_status")
@@ -39,7 +39,7 @@ def import_tracking(
     try:
         for batch in _event_batches(items, writer, report, progress):
             with engine.begin() as conn:
-                new = insert_new(conn, s.tracking_events, batch, EVENT_KEY)
+                new = insert_new(conn, tt.tracking_events, batch, EVENT_KEY)
                 # events for parcels not imported yet mark nothing: the order import will
                 mark_dirty(conn, keys_for_tracking(conn, {str(row["tracking_no"]) for row in batch}))
             report.inserted += new

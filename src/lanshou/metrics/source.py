@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -10,17 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select, union
 
-from lanshou.db import schema as s
-from lanshou.db.keys import CHUNK, OrderKey, by_shop
-from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact, ShopInfo
-
-
-def load_shops(conn: Connection) -> dict[int, ShopInfo]:
-    rows = conn.execute(select(s.shops).order_by(s.shops.c.id))
-    return {
-        row.id: ShopInfo(row.platform, row.name, row.timezone, json.loads(row.settings or "{}"))
-        for row in rows
-    }
+from lanshou.customers import tables as ct
+from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
+from lanshou.orders import tables as ot
+from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.shops.model import ShopInfo
+from lanshou.tracking import tables as tt
 
 
 def _select_by_keys(table: Any, shop_id: int, numbers: list[str]) -> Select[Any]:
@@ -33,7 +27,7 @@ def load_facts(
     """Facts for the given orders (those that exist), with lines, parcels, events, feedback, timeline."""
     facts: list[tuple[OrderKey, OrderFact]] = []
     for shop_id, numbers in by_shop(keys):
-        orders = conn.execute(_select_by_keys(s.orders, shop_id, numbers)).all()
+        orders = conn.execute(_select_by_keys(ot.orders, shop_id, numbers)).all()
         facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id]))
     return facts
 
@@ -54,19 +48,21 @@ def _facts_for(
     if not numbers:
         return []
     lines: dict[str, list[Any]] = defaultdict(list)
-    for row in conn.execute(_select_by_keys(s.order_lines, shop_id, numbers).order_by(s.order_lines.c.id)):
+    for row in conn.execute(_select_by_keys(ot.order_lines, shop_id, numbers).order_by(ot.order_lines.c.id)):
         lines[row.order_no].append(row)
     parcels: dict[str, list[Any]] = defaultdict(list)
-    for row in conn.execute(_select_by_keys(s.parcels, shop_id, numbers).order_by(s.parcels.c.id)):
+    for row in conn.execute(_select_by_keys(tt.parcels, shop_id, numbers).order_by(tt.parcels.c.id)):
         parcels[row.order_no].append(row)
     events = _events([p.tracking_no for group in parcels.values() for p in group], conn)
     feedback: dict[str, list[FeedbackFact]] = defaultdict(list)
-    for row in conn.execute(_select_by_keys(s.feedback, shop_id, numbers).order_by(s.feedback.c.created_at)):
+    for row in conn.execute(
+        _select_by_keys(ct.feedback, shop_id, numbers).order_by(ct.feedback.c.created_at)
+    ):
         tags = tuple(t for t in row.tags.split("|") if t)
         feedback[row.order_no].append(FeedbackFact(row.created_at, row.rating, tags))
     kinds: dict[str, set[str]] = defaultdict(set)
-    query = select(s.order_events.c.order_no, s.order_events.c.kind).where(
-        s.order_events.c.shop_id == shop_id, s.order_events.c.order_no.in_(numbers)
+    query = select(ot.order_events.c.order_no, ot.order_events.c.kind).where(
+        ot.order_events.c.shop_id == shop_id, ot.order_events.c.order_no.in_(numbers)
     )
     for order_no, kind in conn.execute(query):
         kinds[order_no].add(kind)
@@ -99,7 +95,7 @@ def _facts_for(
 
 def _events(tracking_numbers: list[str], conn: Connection) -> dict[str, tuple[EventFact, ...]]:
     found: dict[str, list[EventFact]] = defaultdict(list)
-    table = s.tracking_events
+    table = tt.tracking_events
     for start in range(0, len(tracking_numbers), CHUNK):
         chunk = tracking_numbers[start : start + CHUNK]
         query = (
@@ -117,9 +113,9 @@ def iter_all_keys(conn: Connection, batch: int = 2000) -> Iterator[list[OrderKey
     last = 0
     while True:
         rows = conn.execute(
-            select(s.orders.c.id, s.orders.c.shop_id, s.orders.c.order_no)
-            .where(s.orders.c.id > last)
-            .order_by(s.orders.c.id)
+            select(ot.orders.c.id, ot.orders.c.shop_id, ot.orders.c.order_no)
+            .where(ot.orders.c.id > last)
+            .order_by(ot.orders.c.id)
             .limit(batch)
         ).all()
         if not rows:
@@ -136,7 +132,7 @@ def window_keys(
     An order without a platform promise is promised pay + the pack's default, so orders paid up to
     `default_promise` before the range are taken too.
     """
-    o, p, e = s.orders, s.parcels, s.tracking_events
+    o, p, e = ot.orders, tt.parcels, tt.tracking_events
     paid = select(o.c.shop_id, o.c.order_no).where(o.c.paid_at >= start - default_promise, o.c.paid_at < end)
     promised = select(o.c.shop_id, o.c.order_no).where(
         o.c.promised_ship_by >= start, o.c.promised_ship_by < end
@@ -153,8 +149,8 @@ def keys_for_tracking(conn: Connection, tracking_numbers: Iterable[str]) -> list
     numbers = list(tracking_numbers)
     keys: list[OrderKey] = []
     for start in range(0, len(numbers), CHUNK):
-        query = select(s.parcels.c.shop_id, s.parcels.c.order_no).where(
-            s.parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
+        query = select(tt.parcels.c.shop_id, tt.parcels.c.order_no).where(
+            tt.parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
         )
         keys.extend((r.shop_id, r.order_no) for r in conn.execute(query))
     return keys

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from lanshou.db import schema as s
+from lanshou.db.metadata import metadata
+from lanshou.metrics import tables as mt
 
 MAIN_RULE = "pay_to_pickup"  # the rule name of the pack's own M1 rows
 
@@ -48,7 +49,7 @@ def window_counts(
 
 
 def _m1(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
-    t = s.rollup_pickup
+    t = mt.rollup_pickup
     picked = t.c.pickup_eday < d
     waiting = and_(t.c.pickup_eday >= d, t.c.closed.is_(False))
     query = (
@@ -72,7 +73,7 @@ def _m1(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
 
 
 def _m5(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
-    t = s.rollup_promise
+    t = mt.rollup_promise
     picked = t.c.pickup_eday < d
     # the promised time is inside the window, so it has always passed by the evaluation time
     query = (
@@ -90,7 +91,7 @@ def _m5(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
 
 
 def _m4(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
-    t = s.rollup_feedback
+    t = mt.rollup_feedback
     query = (
         select(t.c.shop_id, _sum(t.c.negative_eday < d, t.c.n), func.sum(t.c.n))
         .where(t.c.shop_id.in_(shop_ids), t.c.pay_day >= start, t.c.pay_day < d)
@@ -101,7 +102,7 @@ def _m4(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
 
 
 def _m3(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
-    t = s.rollup_freshness
+    t = mt.rollup_freshness
     query = (
         select(t.c.shop_id, _sum(t.c.stale_day >= d, t.c.n), func.sum(t.c.n))
         .where(t.c.shop_id.in_(shop_ids), t.c.pickup_day >= start, t.c.pickup_day < d)
@@ -112,7 +113,7 @@ def _m3(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
 
 
 def _m2(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
-    t = s.rollup_delivery
+    t = mt.rollup_delivery
     query = (  # every shop's hour histogram in one pass over the window
         select(t.c.shop_id, t.c.bucket, func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(
@@ -181,7 +182,7 @@ def _kth_durations(
     before = 0
     for bucket, count in histogram:
         if k < before + count:
-            p = s.metric_parcels
+            p = mt.metric_parcels
             query = (
                 select(p.c.duration_s)
                 .where(
@@ -204,7 +205,7 @@ def delivery_scorecard(
     conn: Connection, start: date, d: date, shop_ids: Sequence[int], column: str
 ) -> dict[str, tuple[int, float]]:
     """Deliveries and their total seconds by carrier (or destination province): the carrier scorecard."""
-    t = s.metadata.tables[f"rollup_delivery_{column}"]
+    t = metadata.tables[f"rollup_delivery_{column}"]
     query = (
         select(t.c[column], func.sum(t.c.n), func.sum(t.c.sum_s))
         .where(

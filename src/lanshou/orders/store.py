@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db import schema as s
+from lanshou.customers import tables as ct
 from lanshou.db.bulk import insert_rows, upsert
-from lanshou.db.keys import by_shop
+from lanshou.orders import tables as ot
+from lanshou.orders.keys import by_shop
 from lanshou.orders.records import RowError
 from lanshou.orders.rows import (
     BUYER_FIELDS,
@@ -25,6 +25,8 @@ from lanshou.orders.rows import (
     time_text,
 )
 from lanshou.orders.status import OrderStatus, can_transition
+from lanshou.shops.store import ShopDirectory
+from lanshou.tracking import tables as tt
 
 ORDER_COLUMNS = ("shop_id", "order_no", *ORDER_FIELDS, "updated_at")
 LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
@@ -41,31 +43,6 @@ class BatchResult:
     unchanged: int = 0
     lines: int = 0
     rejected: list[RowError] = field(default_factory=list)
-
-
-class ShopDirectory:
-    """Shop ids by (platform, name), created on first sight."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.ids: dict[tuple[str, str], int] = {}
-        self.timezones: dict[tuple[str, str], str] = {}
-        for row in conn.execute(select(s.shops.c.id, s.shops.c.platform, s.shops.c.name, s.shops.c.timezone)):
-            self.ids[(row.platform, row.name)] = row.id
-            self.timezones[(row.platform, row.name)] = row.timezone
-
-    def ensure(self, conn: Connection, platform: str, name: str, timezone: str | None = None) -> int:
-        key = (platform, name)
-        if key not in self.ids:
-            tz = timezone or DEFAULT_TIMEZONE
-            upsert(
-                conn, s.shops, [{"platform": platform, "name": name, "timezone": tz}], ["platform", "name"]
-            )
-            shop_id = conn.execute(
-                select(s.shops.c.id).where(s.shops.c.platform == platform, s.shops.c.name == name)
-            ).scalar_one()
-            self.ids[key] = shop_id
-            self.timezones[key] = tz
-        return self.ids[key]
 
 
 def _keep_stored(stored: Values, fields: Values) -> Values:
@@ -136,22 +113,24 @@ class OrderStore:
         events: list[dict[str, Any]],
     ) -> None:
         conn = self.conn
-        insert_rows(conn, s.orders, new_rows, ORDER_COLUMNS)
-        upsert(conn, s.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
+        insert_rows(conn, ot.orders, new_rows, ORDER_COLUMNS)
+        upsert(conn, ot.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
         # lines are unique already: merge_records gave each order's lines distinct keys
-        upsert(conn, s.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
-        upsert(conn, s.parcels, parcels, ["tracking_no"], ["carrier", "shipped_at"], PARCEL_COLUMNS)
-        upsert(conn, s.buyers, buyers, BUYER_COLUMNS[:2], BUYER_COLUMNS[2:], BUYER_COLUMNS)
-        insert_rows(conn, s.order_events, events)
+        upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
+        upsert(conn, tt.parcels, parcels, ["tracking_no"], ["carrier", "shipped_at"], PARCEL_COLUMNS)
+        upsert(conn, ct.buyers, buyers, BUYER_COLUMNS[:2], BUYER_COLUMNS[2:], BUYER_COLUMNS)
+        insert_rows(conn, ot.order_events, events)
 
     def _existing(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Values]:
         """Stored ORDER_FIELDS of the orders among keys that exist."""
         if not keys:
             return {}
-        cols = [s.orders.c.shop_id, s.orders.c.order_no] + [s.orders.c[name] for name in ORDER_FIELDS]
+        cols = [ot.orders.c.shop_id, ot.orders.c.order_no] + [ot.orders.c[name] for name in ORDER_FIELDS]
         found: dict[tuple[int, str], Values] = {}
         for shop_id, numbers in by_shop(keys):
-            query = select(*cols).where(and_(s.orders.c.shop_id == shop_id, s.orders.c.order_no.in_(numbers)))
+            query = select(*cols).where(
+                and_(ot.orders.c.shop_id == shop_id, ot.orders.c.order_no.in_(numbers))
+            )
             for row in self.conn.execute(query):
                 found[(row.shop_id, row.order_no)] = tuple(map(as_stored, row[2:]))
         return found

@@ -18,8 +18,9 @@ from lanshou.metrics.compute import (
     pickup_time,
     promised_ship_time,
 )
-from lanshou.metrics.facts import OrderFact, ShopInfo
+from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack, pack_for
+from lanshou.shops.model import ShopInfo
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""Orders, their lines and their timeline (order_events)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from lanshou.db.metadata import metadata
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("paid_at", DateTime),
+    Column("is_presale", Boolean, nullable=False, server_default="0"),
+    Column("promised_ship_by", DateTime),
+    Column("buyer_key", String(200), nullable=False, server_default=""),
+    Column("receiver_name", String(200), nullable=False, server_default=""),
+    Column("receiver_phone", String(64), nullable=False, server_default=""),
+    Column("province", String(64), nullable=False, server_default=""),
+    Column("city", String(64), nullable=False, server_default=""),
+    Column("district", String(64), nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("buyer_message", Text, nullable=False, server_default=""),
+    Column("order_amount", Numeric(14, 2)),
+    Column("buyer_data_masked", Boolean, nullable=False, server_default="0"),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("shop_id", "order_no"),
+    CheckConstraint(
+        "status IN ('pending_payment','paid','shipped','delivered','completed','cancelled','refunded')",
+        name="status_known",
+    ),
+)
+Index("ix_orders_paid_at", orders.c.paid_at)
+Index("ix_orders_promised_ship_by", orders.c.promised_ship_by)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("line_key", String(128), nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("category", String(128), nullable=False, server_default=""),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Numeric(14, 2)),
+    UniqueConstraint("shop_id", "order_no", "line_key"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+
+# The order's timeline: every automatic decision and import change, with its reason.
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_order_events_order", order_events.c.shop_id, order_events.c.order_no)
