@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from lanshou import bootstrap
 from lanshou.db.engine import make_engine, upgrade
 from lanshou.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("LANSHOU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """Every area subscribed to the domain events, as in the CLI (imports then keep rollups current)."""
+    bootstrap.start()
 
 
 def _pg_reachable() -> str | None:

@@ -15,6 +15,7 @@ from lanshou import schema as s
 from lanshou.db.engine import open_database
 from lanshou.files.tabular import FileRefused
 from lanshou.intake import orders as orders_import
+from lanshou.intake import pipeline
 from lanshou.intake.orders import import_orders
 
 HEADER = (
@@ -126,7 +127,7 @@ def test_bad_rows_are_reported_and_good_rows_go_in(
 def test_missing_required_column_refuses_the_file(
     sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool
 ) -> None:
-    monkeypatch.setattr(orders_import, "PARSE_IN_CHILD", in_child)
+    monkeypatch.setattr(pipeline, "PARSE_IN_CHILD", in_child)
     header = HEADER.replace("quantity,", "")
     path = write(tmp_path / "orders.csv", ["x"], header=header)
     with pytest.raises(FileRefused, match="quantity"):
@@ -234,7 +235,7 @@ def test_parsing_in_a_second_process_stores_exactly_what_parsing_here_does(
     monkeypatch.setattr(orders_import, "to_rows", to_rows_noting_the_process)
     results = {}
     for in_child in (True, False):
-        monkeypatch.setattr(orders_import, "PARSE_IN_CHILD", in_child)
+        monkeypatch.setattr(pipeline, "PARSE_IN_CHILD", in_child)
         engine = open_database(f"sqlite:///{tmp_path / f'child-{in_child}.db'}")
         report = import_orders(engine, path, rejects=tmp_path / f"rej-{in_child}.csv")
         results[in_child] = (

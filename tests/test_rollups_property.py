@@ -23,7 +23,7 @@ from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import derive_rules_for
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollups import mark_dirty, refresh
-from lanshou.metrics.source import keys_for_tracking
+from lanshou.tracking.queries import orders_of
 from tests.metric_data import BASE, Data, shop_data, write, write_shops
 
 
@@ -41,7 +41,7 @@ def load_in_two_phases(engine: Engine, data: Data, split: int) -> None:
     with engine.begin() as conn:
         write(conn, s.tracking_events, data.events[:split])
         write(conn, s.feedback, data.feedback[:split])
-        mark_dirty(conn, keys_for_tracking(conn, {e["tracking_no"] for e in data.events[:split]}))
+        mark_dirty(conn, orders_of(conn, {e["tracking_no"] for e in data.events[:split]}))
         mark_dirty(conn, [(f["shop_id"], f["order_no"]) for f in data.feedback[:split]])
         # an order changes status after the first refresh (cancelled after the fact)
         if data.orders:
@@ -52,6 +52,7 @@ def load_in_two_phases(engine: Engine, data: Data, split: int) -> None:
                 .values(status="cancelled")
             )
             mark_dirty(conn, [(first["shop_id"], first["order_no"])])
+    refresh(engine, derive_rules_for)
 
 
 def check(engine: Engine, data: Data, split: int, as_of: date, window: int) -> None:

@@ -162,9 +162,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.one_process:
-        import lanshou.intake.orders as orders_import
+        import lanshou.intake.pipeline as pipeline
 
-        orders_import.PARSE_IN_CHILD = False
+        pipeline.PARSE_IN_CHILD = False
         print("experiment: parsing in the writing process")
     if args.batch_orders:
         import lanshou.intake.orders as orders_import

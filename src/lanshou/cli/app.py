@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from lanshou import bootstrap, progress
 from lanshou.cli import demo, imports, metrics, orders
+from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
     help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
@@ -18,4 +20,6 @@ metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou q
 
 
 def main() -> None:
-    app()
+    bootstrap.start()
+    with progress.shown_by(progress_bar):
+        app()

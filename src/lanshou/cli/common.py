@@ -35,8 +35,20 @@ def count_lines(path: Path) -> int | None:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 0)
 
 
+_active: list[Progress] = []  # the live display: a job inside a job adds a line to it, not a second one
+
+
 @contextmanager
 def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A Rich progress line on stderr (also lanshou.progress's reporter for use cases' own jobs)."""
+    if _active:
+        bar = _active[-1]
+        task = bar.add_task(description, total=total)
+        try:
+            yield lambda done: bar.update(task, completed=done)
+        finally:
+            bar.remove_task(task)
+        return
     columns = [
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -45,5 +57,9 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int]
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda done: bar.update(task, completed=done)
+        _active.append(bar)
+        try:
+            task = bar.add_task(description, total=total)
+            yield lambda done: bar.update(task, completed=done)
+        finally:
+            _active.pop()

@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 from sqlalchemy import Engine
 
 from lanshou.cli.common import console, database, err_console, progress_bar
-from lanshou.cli.metrics_summary import metrics_table, refresh_metrics
+from lanshou.cli.metrics_summary import metrics_table
 from lanshou.demo.generator import DemoConfig, default_end
 from lanshou.demo.summary import CarrierCounts, ShopCounts, counts
 from lanshou.demo.writer import DemoDataPresent, WriteStats, order_count, reset_database, write_demo
@@ -93,7 +93,6 @@ def _generate(engine: Engine, config: DemoConfig) -> WriteStats:
         f"demo data: {stats.orders:,} orders, {stats.rows:,} rows in {stats.seconds:.1f} s "
         f"({stats.rows_per_second:,.0f} rows/s), {config.first_day} … {config.end}, seed {config.seed}"
     )
-    refresh_metrics(engine, config.orders)
     return stats
 
 

@@ -12,9 +12,8 @@ from rich.table import Table as RichTable
 from sqlalchemy import Engine
 
 from lanshou.cli.common import console, count_lines, database, err_console, progress_bar
-from lanshou.cli.metrics_summary import refresh_metrics
 from lanshou.files.tabular import FileRefused
-from lanshou.intake.orders import Progress
+from lanshou.intake.pipeline import Progress
 from lanshou.intake.report import ImportReport
 from lanshou.platforms.base import format_names
 
@@ -70,7 +69,6 @@ def _run(job: Callable[[Engine, Progress], ImportReport], file: Path) -> None:
         err_console.print(f"[red]refused / 拒绝导入:[/] {exc}")
         raise typer.Exit(2) from None
     print_report(report)
-    refresh_metrics(engine)  # the rollups follow every import, so reports are current at once
     if not report.ok:
         raise typer.Exit(1)
 

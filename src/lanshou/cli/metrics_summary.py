@@ -1,4 +1,4 @@
-"""The compact metrics table of `lanshou run`, and keeping rollups current after bulk writes."""
+"""The compact metrics table of `lanshou run`."""
 
 from __future__ import annotations
 
@@ -9,17 +9,8 @@ from zoneinfo import ZoneInfo
 from rich.table import Table
 from sqlalchemy import Engine
 
-from lanshou.cli.common import progress_bar
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.metrics.packs import derive_rules_for
 from lanshou.metrics.report import metrics_report
-from lanshou.metrics.rollups import refresh
-
-
-def refresh_metrics(engine: Engine, total: int | None = None) -> int:
-    """Derive the metric rollups of every order marked dirty (after an import or demo generation)."""
-    with progress_bar("updating metric rollups / 更新指标", total) as progress:
-        return refresh(engine, derive_rules_for, progress)
 
 
 def today() -> date:

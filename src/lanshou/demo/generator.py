@@ -38,7 +38,6 @@ TABLES = (
     "tracking_events",
     "feedback",
     "order_events",
-    "metric_dirty",
 )
 
 
@@ -242,7 +241,6 @@ def add_order(batch: Batch, o: DemoOrder, shop_id: int, seen_buyers: set[tuple[s
             {"shop_id": shop_id, "order_no": o.order_no, "at": to_utc(at.replace(microsecond=0), tz),
              "kind": kind, "detail": detail}
         )  # fmt: skip
-    rows["metric_dirty"].append({"shop_id": shop_id, "order_no": o.order_no})
 
 
 def _buyer_row(o: DemoOrder) -> dict[str, Any]:

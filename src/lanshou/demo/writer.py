@@ -16,6 +16,7 @@ from lanshou import schema as s
 from lanshou.db.bulk import insert_rows, upsert
 from lanshou.demo.catalog import SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches
+from lanshou.events import EventBus, OrdersChanged, bus
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.shops.store import ShopDirectory
 
@@ -78,7 +79,10 @@ def reset_database(engine: Engine) -> None:
 
 
 def write_demo(
-    engine: Engine, config: DemoConfig, progress: Callable[[int], None] | None = None
+    engine: Engine,
+    config: DemoConfig,
+    progress: Callable[[int], None] | None = None,
+    events: EventBus = bus,
 ) -> WriteStats:
     """Generate and insert the demo data; refuses when demo orders are already there."""
     if demo_order_count(engine):
@@ -96,11 +100,14 @@ def write_demo(
             for name, rows in batch.rows.items():
                 if name != "buyers":
                     insert(conn, s.metadata.tables[name], rows)
+            keys = tuple((row["shop_id"], row["order_no"]) for row in batch.rows["orders"])
+            events.publish(conn, OrdersChanged(keys))
         stats.orders += batch.orders
         stats.rows += batch.row_count
         if progress is not None:
             progress(stats.orders)
     stats.seconds = time.perf_counter() - started
+    events.settle(engine)  # e.g. the metric rollups of every generated order
     return stats
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from lanshou.db.engine import checkpoint
+from lanshou.events import EventBus, OrdersChanged, bus
 from lanshou.files.tabular import FileRefused, open_table
-from lanshou.intake.forked import can_fork, produced_in_child
-from lanshou.intake.report import ImportReport, RejectWriter
-from lanshou.metrics.rollups import mark_dirty
+from lanshou.intake import pipeline
+from lanshou.intake.pipeline import Batch, Progress, Stored
+from lanshou.intake.report import ImportReport
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.rows import OrderRows, to_rows
 from lanshou.orders.store import OrderStore
@@ -20,8 +21,6 @@ from lanshou.platforms.registry import load_platforms
 from lanshou.shops.store import ShopDirectory
 
 BATCH_ORDERS = 5000  # fewer commits: each costs a WAL append and sometimes a checkpoint
-
-Progress = Callable[[int], None]  # called with the number of rows done so far
 
 
 def import_orders(
@@ -32,6 +31,7 @@ def import_orders(
     timezone: str | None = None,
     rejects: Path | None = None,
     progress: Progress | None = None,
+    events: EventBus = bus,
 ) -> ImportReport:
     """Read, validate and store an orders file, a batch of orders per transaction."""
     load_platforms()
@@ -39,58 +39,20 @@ def import_orders(
         raise FileRefused(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
     path = Path(path)
     report = ImportReport(file=str(path), kind="orders", fmt=fmt)
-    writer = RejectWriter(rejects or default_rejects_path(path), report)
     with engine.connect() as conn:
         shops = ShopDirectory(conn)
-        conn.commit()
     ctx = ReadContext(shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones))
-    try:
-        for rows_read, orders, errors in batches(path, fmt, ctx):
-            report.rows = rows_read
-            if progress is not None:
-                progress(rows_read)
-            for error in errors:
-                writer.add(error)
-            if orders:
-                _save(engine, shops, orders, path.name, report, writer)
-    finally:
-        writer.close()
-    checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
-    return report
+    store = partial(_store, shops=shops, source=path.name, events=events)
+    parsed = pipeline.batches(parse_batches, path, fmt, ctx)
+    return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
-def _save(
-    engine: Engine,
-    shops: ShopDirectory,
-    orders: list[OrderRows],
-    source: str,
-    report: ImportReport,
-    writer: RejectWriter,
-) -> None:
-    with engine.begin() as conn:  # one transaction per batch: a crash loses no finished order
-        result = OrderStore(conn, shops).save(orders, source=source)
-        mark_dirty(conn, ((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders))
-    report.inserted += result.inserted
-    report.updated += result.updated
-    report.unchanged += result.unchanged
-    report.lines += result.lines
-    for error in result.rejected:
-        writer.add(error)
-
-
-Batch = tuple[int, list[OrderRows], list[RowError]]  # (rows of the file read so far, orders, bad rows)
-
-
-def batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
-    """The file's orders in batches of about BATCH_ORDERS, parsed in a second process when there is a
-    second core: parsing and writing then overlap, and the batches travel as plain tuples, which pickle
-    at a fraction of the cost of parsing them (records pickled cost as much as parsing: measured)."""
-    if PARSE_IN_CHILD and can_fork():
-        return produced_in_child(parse_batches, path, fmt, ctx)
-    return parse_batches(path, fmt, ctx)
-
-
-PARSE_IN_CHILD = True  # tests turn it off to run the same import in one process
+def _store(
+    conn: Connection, orders: list[OrderRows], shops: ShopDirectory, source: str, events: EventBus
+) -> Stored:
+    result = OrderStore(conn, shops).save(orders, source=source)
+    events.publish(conn, OrdersChanged(tuple((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders)))
+    return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 
 
 def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
@@ -129,7 +91,3 @@ class _RowCounter:
         for row in self.rows:
             self.count += 1
             yield row
-
-
-def default_rejects_path(path: Path) -> Path:
-    return Path.cwd() / f"{path.stem}.rejected.csv"

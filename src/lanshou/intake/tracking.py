@@ -1,27 +1,26 @@
-"""Import tracking events: batched INSERT … ON CONFLICT DO NOTHING, so re-imports add nothing."""
+"""Import tracking events: re-imports add nothing (events are unique by number, time and raw status)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.db.bulk import insert_new
+from lanshou.events import EventBus, ParcelEventsArrived, bus
 from lanshou.files.tabular import open_table
-from lanshou.intake.orders import default_rejects_path
-from lanshou.intake.report import ImportReport, RejectWriter
-from lanshou.metrics.rollups import mark_dirty
-from lanshou.metrics.source import keys_for_tracking
-from lanshou.orders.records import RowError, TrackingEventRecord
+from lanshou.intake import pipeline
+from lanshou.intake.pipeline import Batch, Progress, Stored
+from lanshou.intake.report import ImportReport
+from lanshou.orders.records import RowError
 from lanshou.platforms.generic.tracking import read_tracking
 from lanshou.platforms.values import zone
-from lanshou.tracking import tables as tt
+from lanshou.tracking.store import EVENT_KEY, store_events
 
 BATCH_EVENTS = 5000
-EVENT_KEY = ("tracking_no", "event_time", "raw_status")
 
 
 def import_tracking(
@@ -29,40 +28,32 @@ def import_tracking(
     path: str | Path,
     timezone: str | None = None,
     rejects: Path | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    events: EventBus = bus,
 ) -> ImportReport:
     """Naive times in a tracking file are read in --timezone, else Asia/Shanghai (carriers' clock)."""
     path = Path(path)
     report = ImportReport(file=str(path), kind="tracking", fmt="generic")
-    writer = RejectWriter(rejects or default_rejects_path(path), report)
-    items = read_tracking(open_table(path), zone(timezone or DEFAULT_TIMEZONE))
-    try:
-        for batch in _event_batches(items, writer, report, progress):
-            with engine.begin() as conn:
-                new = insert_new(conn, tt.tracking_events, batch, EVENT_KEY)
-                # events for parcels not imported yet mark nothing: the order import will
-                mark_dirty(conn, keys_for_tracking(conn, {str(row["tracking_no"]) for row in batch}))
-            report.inserted += new
-            report.unchanged += len(batch) - new
-    finally:
-        writer.close()
-    report.lines = report.inserted
-    return report
+    parsed = pipeline.batches(parse_batches, path, timezone or DEFAULT_TIMEZONE)
+    store = partial(_store, events=events)
+    return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
-def _event_batches(
-    items: Iterator[TrackingEventRecord | RowError],
-    writer: RejectWriter,
-    report: ImportReport,
-    progress: Callable[[int], None] | None,
-) -> Iterator[list[dict[str, Any]]]:
+def _store(conn: Connection, rows: list[dict[str, Any]], events: EventBus) -> Stored:
+    new = store_events(conn, rows)
+    # events for parcels not imported yet are kept: the orders import brings their parcels later
+    events.publish(conn, ParcelEventsArrived(tuple({str(row["tracking_no"]) for row in rows})))
+    return Stored(inserted=new, unchanged=len(rows) - new, lines=new)
+
+
+def parse_batches(path: Path, timezone: str) -> Iterator[Batch]:
     batch: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for item in items:
-        report.rows += 1
-        if progress is not None and report.rows % 5000 == 0:
-            progress(report.rows)
+    errors: list[RowError] = []
+    rows_read = 0
+    for item in read_tracking(open_table(path), zone(timezone)):
+        rows_read += 1
         if isinstance(item, RowError):
-            writer.add(item)
+            errors.append(item)
             continue
         row = {
             "tracking_no": item.tracking_no,
@@ -75,7 +66,6 @@ def _event_batches(
         }
         batch[tuple(row[k] for k in EVENT_KEY)] = row  # a repeated line in one batch is one event
         if len(batch) >= BATCH_EVENTS:
-            yield list(batch.values())
-            batch = {}
-    if batch:
-        yield list(batch.values())
+            yield rows_read, list(batch.values()), errors
+            batch, errors = {}, []
+    yield rows_read, list(batch.values()), errors

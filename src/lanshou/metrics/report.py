@@ -17,9 +17,8 @@ from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.metrics.blocks import blocks_from_counts, scorecard_block
 from lanshou.metrics.compute import combined_score, compute_report, experience_score
 from lanshou.metrics.facts import OrderFact
-from lanshou.metrics.packs import derive_rules_for, pack_for
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollup_sql import Counts, delivery_scorecard, delivery_stats, window_counts
-from lanshou.metrics.rollups import refresh
 from lanshou.metrics.source import iter_facts, window_keys
 from lanshou.shops.model import ShopInfo, select_shops
 from lanshou.shops.store import load_shops
@@ -38,7 +37,6 @@ def metrics_report(
     shop: str | None = None,
     source: Source = "auto",
 ) -> dict[str, Any]:
-    refresh(engine, derive_rules_for)
     with engine.connect() as conn:
         shops = select_shops(load_shops(conn), shop)
         own_zones = {info.timezone for info in shops.values()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,14 +143,3 @@ def window_keys(
         .where(e.c.event_time >= start, e.c.event_time < end)
     )
     return [(r.shop_id, r.order_no) for r in conn.execute(union(paid, promised, scanned))]
-
-
-def keys_for_tracking(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKey]:
-    numbers = list(tracking_numbers)
-    keys: list[OrderKey] = []
-    for start in range(0, len(numbers), CHUNK):
-        query = select(tt.parcels.c.shop_id, tt.parcels.c.order_no).where(
-            tt.parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
-        )
-        keys.extend((r.shop_id, r.order_no) for r in conn.execute(query))
-    return keys

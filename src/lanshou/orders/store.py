@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from lanshou.customers import tables as ct
+from lanshou.customers.store import save_buyers
 from lanshou.db.bulk import insert_rows, upsert
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import by_shop
@@ -26,7 +26,7 @@ from lanshou.orders.rows import (
 )
 from lanshou.orders.status import OrderStatus, can_transition
 from lanshou.shops.store import ShopDirectory
-from lanshou.tracking import tables as tt
+from lanshou.tracking.store import save_parcels
 
 ORDER_COLUMNS = ("shop_id", "order_no", *ORDER_FIELDS, "updated_at")
 LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
@@ -117,8 +117,8 @@ class OrderStore:
         upsert(conn, ot.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
         # lines are unique already: merge_records gave each order's lines distinct keys
         upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
-        upsert(conn, tt.parcels, parcels, ["tracking_no"], ["carrier", "shipped_at"], PARCEL_COLUMNS)
-        upsert(conn, ct.buyers, buyers, BUYER_COLUMNS[:2], BUYER_COLUMNS[2:], BUYER_COLUMNS)
+        save_parcels(conn, parcels, PARCEL_COLUMNS)
+        save_buyers(conn, buyers, BUYER_COLUMNS)
         insert_rows(conn, ot.order_events, events)
 
     def _existing(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Values]:

@@ -1,0 +1,84 @@
+"""Domain events: what one area tells the others, without knowing who listens.
+
+A use case publishes inside its own transaction. Each subscriber has two moments:
+- `during`: runs at once, on the publisher's connection, so what it writes commits or rolls back with the
+  change itself (metrics marks the orders it must re-derive; later, notifications queue their messages);
+- `after`: runs when the use case calls `settle(engine)` after committing, once per handler with every event
+  it subscribed to since the last settle (metrics brings its rollups up to date). After-handlers must be
+  idempotent and tolerate an event of a transaction that rolled back: they act on stored state, not on the
+  event's word.
+Areas subscribe in `lanshou.bootstrap`; a publisher imports nothing of its subscribers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+OrderKey = tuple[int, str]  # (shop id, platform order number)
+
+
+@dataclass(frozen=True)
+class OrdersChanged:
+    """Orders were stored or changed (their lines, parcels, buyer or status)."""
+
+    keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class ParcelEventsArrived:
+    """Carrier tracking events were stored for these tracking numbers."""
+
+    tracking_nos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedbackArrived:
+    """Buyer feedback was stored for these orders."""
+
+    keys: tuple[OrderKey, ...]
+
+
+During = Callable[[Connection, Any], None]
+After = Callable[[Engine, list[Any]], object]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._during: dict[type, list[During]] = defaultdict(list)
+        self._after: list[tuple[tuple[type, ...], After]] = []
+        self._pending: list[Any] = []
+        self.wired = False  # set by lanshou.bootstrap once the areas have subscribed
+
+    def during(self, event_type: type, handler: During) -> None:
+        self._during[event_type].append(handler)
+
+    def after(self, event_types: Iterable[type], handler: After) -> None:
+        self._after.append((tuple(event_types), handler))
+
+    def publish(self, conn: Connection, event: Any) -> None:
+        for handler in self._during.get(type(event), ()):
+            handler(conn, event)
+        self._pending.append(event)
+
+    def settle(self, engine: Engine) -> None:
+        """Run the after-handlers on what was published since the last settle (call after committing)."""
+        pending, self._pending = self._pending, []
+        for types, handler in self._after:
+            mine = [event for event in pending if isinstance(event, types)]
+            if mine:
+                handler(engine, mine)
+
+    def clear(self) -> None:
+        """Forget every subscription and pending event (tests that wire their own)."""
+        self._during.clear()
+        self._after.clear()
+        self._pending.clear()
+        self.wired = False
+
+
+bus = EventBus()  # the process's bus, wired by lanshou.bootstrap.start()
