@@ -121,7 +121,7 @@ def test_no_written_cell_starts_a_formula(value: str) -> None:
     assert text == ("\t" + value if is_digits(value) else neutralise(value))
 
 
-@given(st.lists(st.from_regex(r"[0-9]{1,20}", fullmatch=True), min_size=1, max_size=20))
+@given(st.lists(st.text(alphabet="0123456789", min_size=1, max_size=20), min_size=1, max_size=8))
 def test_digit_ids_survive_the_round_trip(ids: list[str]) -> None:
     data = ship_file_writer("taobao").write([Shipment(i, "sf", i) for i in ids])
     rows = read_back(data, "gb18030")[1:]
