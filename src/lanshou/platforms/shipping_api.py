@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,10 +103,9 @@ class HttpShippedNotifier:
 
     platform: str
     client: httpx.Client  # the only I/O; tests give it an httpx.MockTransport
-    build: Callable[
-        [Shipment, str], httpx.Request
-    ]  # shipment + the platform's carrier code -> signed request
-    parse: Callable[[str, int, bytes], ShipResult]  # order id, HTTP status, body -> result
+    # shipment + the platform's carrier code -> signed request; order id, HTTP status, body -> result
+    build: Callable[[Shipment, str], httpx.Request]
+    parse: Callable[[str, int, bytes], ShipResult]
     codes_from: str  # whose shipping.toml [carrier_codes] to use (Tmall uses Taobao's)
     carrier_codes: Mapping[str, str] | None = None  # the shop's own codes, overriding shipping.toml
 
@@ -116,6 +116,11 @@ class HttpShippedNotifier:
         code = carrier_lookup(self.codes_from, "carrier_codes", shipment.carrier, self.carrier_codes)
         response = self.client.send(self.build(shipment, code))
         return self.parse(shipment.order_id, response.status_code, response.read())
+
+
+def unix_now() -> int:
+    """The clock Douyin and PDD timestamps use (seconds); notifiers take it as a parameter for tests."""
+    return int(time.time())
 
 
 def decode_reply(status_code: int, body: bytes) -> dict[str, Any]:

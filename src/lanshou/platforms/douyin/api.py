@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +37,7 @@ from lanshou.platforms.shipping_api import (
     ShipResult,
     decode_reply,
     is_digits,
+    unix_now,
 )
 
 GATEWAY = "https://openapi-fxg.jinritemai.com"
@@ -201,17 +201,13 @@ def parse_logistics_add(order_id: str, status_code: int, body: bytes) -> ShipRes
     except ShippingRefused as exc:
         return ShipResult.failure(order_id, str(exc))
     code = reply.get("code")
-    if code == SUCCESS_CODE and status_code == 200:
+    if str(code) == str(SUCCESS_CODE) and status_code == 200:
         return ShipResult.success(order_id)
     sub_code = str(reply.get("sub_code") or code or "")
     text = reply.get("sub_msg") or reply.get("msg") or f"HTTP {status_code}"
     return ShipResult.failure(
         order_id, f"抖店拒绝 Douyin refused: {text} ({sub_code or 'no code'})", sub_code
     )
-
-
-def unix_now() -> int:
-    return int(time.time())
 
 
 def doudian_notifier(

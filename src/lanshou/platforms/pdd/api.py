@@ -15,7 +15,6 @@ lywzx/pdd-node-sdk:packages/pdd-origin-api/src/wuLiu/PddLogisticsOnlineSend.ts (
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from lanshou.platforms.shipping_api import (
     ShippingRefused,
     ShipResult,
     decode_reply,
+    unix_now,
 )
 
 GATEWAY = "https://gw-api.pinduoduo.com/api/router"
@@ -104,10 +104,6 @@ def parse_online_send(order_id: str, status_code: int, body: bytes) -> ShipResul
     return ShipResult.failure(
         order_id, f"拼多多未确认发货 PDD did not confirm the shipment (HTTP {status_code})"
     )
-
-
-def unix_now() -> int:
-    return int(time.time())
 
 
 def pdd_notifier(
