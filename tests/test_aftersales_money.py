@@ -164,6 +164,13 @@ def test_before_delivery_the_window_has_not_started() -> None:
     check_return_window(datetime(2026, 3, 1, tzinfo=SH), None)
 
 
+def test_bad_policies_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown timezone 'Mars/Base'"):
+        ReturnPolicy(timezone="Mars/Base")
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        ReturnPolicy(days=-1)
+
+
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="requested_at needs a timezone-aware"):
         check_return_window(datetime(2026, 3, 1), None)

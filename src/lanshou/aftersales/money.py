@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lanshou.aftersales.states import AfterSaleRefused, CaseStatus
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.platforms.values import zone
 
 FEN = Decimal("0.01")
 TOO_LARGE = Decimal(10) ** 12  # yuan; also keeps quantize() inside Decimal's 28-digit precision
@@ -139,6 +139,14 @@ class ReturnPolicy:
     days: int = 7
     timezone: str = DEFAULT_TIMEZONE
 
+    def __post_init__(self) -> None:
+        if self.days < 0:
+            raise ValueError(f"return window of {self.days} days: must be 0 or more")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {self.timezone!r} for the return window") from None
+
 
 def _aware(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None:
@@ -148,7 +156,7 @@ def _aware(moment: datetime, what: str) -> datetime:
 
 def return_deadline(delivered_at: datetime, policy: ReturnPolicy = ReturnPolicy()) -> datetime:
     """The first moment the no-reason return is no longer allowed (exclusive), in the shop's timezone."""
-    tz = zone(policy.timezone)
+    tz = ZoneInfo(policy.timezone)
     signed_day = _aware(delivered_at, "delivered_at").astimezone(tz).date()
     return datetime.combine(signed_day + timedelta(days=policy.days + 1), time(0), tzinfo=tz)
 
@@ -162,7 +170,7 @@ def check_return_window(
         return
     deadline = return_deadline(delivered_at, policy)
     if requested_at >= deadline:
-        tz = zone(policy.timezone)
+        tz = ZoneInfo(policy.timezone)
         fmt = "%Y-%m-%d %H:%M"
         raise AfterSaleRefused(
             f"拒绝 refused: 超出{policy.days}天无理由退货期 / outside the {policy.days}-day return window: "
