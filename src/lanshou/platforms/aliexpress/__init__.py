@@ -4,4 +4,5 @@ from lanshou.platforms.registry import marketplace
 
 MARKETPLACE = marketplace("aliexpress", "速卖通 AliExpress")
 
-from lanshou.platforms.aliexpress import reader  # noqa: E402,F401  (registers the file format)
+# importing these registers the export readers (--format) and the batch-ship upload file
+from lanshou.platforms.aliexpress import reader, ship_file  # noqa: E402,F401

@@ -4,4 +4,5 @@ from lanshou.platforms.registry import marketplace
 
 MARKETPLACE = marketplace("douyin", "抖店")
 
-from lanshou.platforms.douyin import reader  # noqa: E402,F401  (registers the file format)
+# importing these registers the export readers (--format) and the batch-ship upload file
+from lanshou.platforms.douyin import reader, ship_file  # noqa: E402,F401

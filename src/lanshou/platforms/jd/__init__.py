@@ -3,3 +3,5 @@
 from lanshou.platforms.registry import marketplace
 
 MARKETPLACE = marketplace("jd", "京东")
+
+from lanshou.platforms.jd import ship_file  # noqa: E402,F401  (registers the batch-ship upload file)

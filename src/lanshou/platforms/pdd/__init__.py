@@ -3,3 +3,5 @@
 from lanshou.platforms.registry import marketplace
 
 MARKETPLACE = marketplace("pdd", "拼多多")
+
+from lanshou.platforms.pdd import ship_file  # noqa: E402,F401  (registers the batch-ship upload file)

@@ -4,4 +4,5 @@ from lanshou.platforms.registry import marketplace
 
 MARKETPLACE = marketplace("taobao", "淘宝")
 
-from lanshou.platforms.taobao import reader  # noqa: E402,F401  (registers the file formats)
+# importing these registers the export readers (--format) and the batch-ship upload file
+from lanshou.platforms.taobao import reader, ship_file  # noqa: E402,F401

@@ -19,3 +19,5 @@ class TmallItems(TaobaoItems):
 
 register("tmall")(TmallOrders)
 register("tmall-items")(TmallItems)
+
+from lanshou.platforms.tmall import ship_file  # noqa: E402,F401  (registers the batch-ship upload file)

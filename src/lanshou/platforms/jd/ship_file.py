@@ -1,0 +1,10 @@
+"""JD 京东 批量发货 upload file: headers, encoding and carrier names are data in `shipping.toml`."""
+
+from lanshou.platforms.shipping_api import CsvShipFile, ShipFileSpec, register_ship_file
+
+
+def ship_file() -> CsvShipFile:
+    return CsvShipFile(ShipFileSpec.from_data("jd"))
+
+
+register_ship_file("jd", ship_file)
