@@ -16,6 +16,7 @@ from lanshou.carriers.kuaidi100.tracking import (
     SUBSCRIBE_URL,
     Kuaidi100Account,
     kuaidi100_company,
+    parse_time,
     parse_track,
     query_request,
     subscribe_request,
@@ -207,3 +208,16 @@ def test_a_network_failure_is_an_outcome_not_an_exception() -> None:
     outcome = client.query("yto", "YT1")
     assert not outcome.ok and "network error" in outcome.message
     assert not client.subscribe("yto", "YT1", "https://x/cb", "salt").ok
+
+
+def test_times_are_china_local_and_strictly_shaped() -> None:
+    assert parse_time(" 2026-11-01 10:00:00 ") == datetime(2026, 11, 1, 10, 0, tzinfo=CHINA)
+    for bad in (
+        "2026-02-30 10:00:00",
+        "20261101",
+        "2026-11-01T10:00:00",
+        "2026-11-01 10:00",
+        "",
+        "昨天 10:00:00",
+    ):
+        assert parse_time(bad) is None, bad

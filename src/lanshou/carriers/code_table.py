@@ -61,17 +61,18 @@ class CodeTable:
         return state.status if state else None
 
     def event_status(
-        self, raw: str, text: str = "", family: str = DEFAULT_FAMILY, overrides: Sequence[Rule] = ()
+        self, raw: str, text: str = "", family: str = DEFAULT_FAMILY, overrides: tuple[Rule, ...] = ()
     ) -> TrackingStatus | None:
         """An event's status from its code or state name, refined by its text, else from its text alone.
 
         A main state is coarse (Kuaidi100 1 揽收 spans 101 已下单 .. 103 已揽收): when the text names
         one of its sub-states' statuses the text wins, so "已通知快递员揽件" under 1 stays info_received.
         """
-        inferred = infer_status(text, family, overrides)
         state = self.lookup(raw) if raw else None
-        if state is None or state.status is None:
-            return inferred
-        if inferred is not None and inferred in self._refinable.get(state.code, ()):
-            return inferred
-        return state.status
+        if state is not None and state.status is not None:
+            candidates = self._refinable.get(state.code, frozenset())
+            if len(candidates) < 2:  # a sub-state, or a main state with nothing finer: the code decides
+                return state.status
+            inferred = infer_status(text, family, overrides)
+            return inferred if inferred in candidates else state.status
+        return infer_status(text, family, overrides)

@@ -6,12 +6,15 @@ Tracking files write Kuaidi100 codes ("103"), Kuaidi100 state names ("揽收"), 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lanshou.carriers.aftership import aftership_status
 from lanshou.carriers.kuaidi100.states import KUAIDI100
 from lanshou.carriers.registry import text_reading
 from lanshou.tracking.status import NORMALISED, TrackingStatus
 
 
+@lru_cache(maxsize=1 << 16)  # files repeat their codes and words; a cached read keeps imports fast
 def status_of(raw: str, carrier: str = "") -> TrackingStatus | None:
     """The normalised status a raw code, tag, name or event text means, or None when nothing knows it.
 

@@ -81,6 +81,7 @@ class TextReading(NamedTuple):
     overrides: tuple[Rule, ...]
 
 
+@lru_cache(maxsize=1024)  # called per tracking row; carriers are few and their table never changes
 def text_reading(raw_carrier: str) -> TextReading:
     """How a carrier's tracking texts are read: its keyword family and own rules (express if unknown)."""
     carrier = identify(raw_carrier) if raw_carrier else None

@@ -7,10 +7,15 @@ status other than info_received as a carrier scan, so an unknown text must not p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lanshou.tracking.status import TrackingStatus as T
+
+
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(map(re.escape, words))) if words else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +23,18 @@ class Rule:
     status: T
     keywords: tuple[str, ...]  # any one of them
     unless: tuple[str, ...] = ()  # ...but not when one of these appears
+    # one compiled search per rule: tracking files bring tens of thousands of texts a second
+    _keywords: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_keywords", _any_of(self.keywords))
+        object.__setattr__(self, "_unless", _any_of(self.unless))
 
     def matches(self, text: str) -> bool:
-        return any(k in text for k in self.keywords) and not any(u in text for u in self.unless)
+        if self._keywords is None or not self._keywords.search(text):
+            return False
+        return self._unless is None or not self._unless.search(text)
 
 
 def rule(status: T, keywords: str, unless: str = "") -> Rule:
@@ -101,7 +115,8 @@ FAMILIES: dict[str, tuple[Rule, ...]] = {
 DEFAULT_FAMILY = "express"
 
 
-def infer_status(text: str, family: str = DEFAULT_FAMILY, overrides: Sequence[Rule] = ()) -> T | None:
+@lru_cache(maxsize=1 << 16)  # a push re-sends a parcel's whole history: each text is read once
+def infer_status(text: str, family: str = DEFAULT_FAMILY, overrides: tuple[Rule, ...] = ()) -> T | None:
     """The status an event's text describes, or None when no rule of the family knows the text.
 
     `overrides` (a carrier's own rules) are tried first; an unknown family reads as the express family.

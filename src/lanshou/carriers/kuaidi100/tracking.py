@@ -23,7 +23,6 @@ from lanshou.tracking.status import TrackingStatus
 SUBSCRIBE_URL = "https://poll.kuaidi100.com/poll"
 QUERY_URL = "https://poll.kuaidi100.com/poll/query.do"
 CHINA = ZoneInfo("Asia/Shanghai")  # Kuaidi100 times are China local time, without a zone
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +128,12 @@ class Track:
 
 
 def parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text.strip(), TIME_FORMAT).replace(tzinfo=CHINA)
+    """ "2012-08-28 16:33:19" (China time) -> an aware datetime; anything else -> None."""
+    value = text.strip()
+    if len(value) != len("2012-08-28 16:33:19") or value[10] != " ":
+        return None
+    try:  # fromisoformat: ten times faster than strptime, and pushes bring thousands of events a second
+        return datetime.fromisoformat(value).replace(tzinfo=CHINA)
     except ValueError:
         return None
 
