@@ -69,21 +69,20 @@ def _accepted(body: Mapping[str, object]) -> PushOutcome:
     monitoring = text_of(body.get("status"))
     com_old, com_new = text_of(body.get("comOld")), text_of(body.get("comNew"))
     last = body.get("lastResult")
+    problems = [] if isinstance(last, Mapping) else ["缺少 lastResult (no lastResult)"]
     last = last if isinstance(last, Mapping) else {}
     submitted = com_old or text_of(last.get("com"))
     # comNew: Kuaidi100 found the company wrong and re-subscribed the number with the right one
     # itself (autoCheck=1 on its pushes; an abort with comNew for the old subscription).
     track = parse_track(last, company=com_new)
-    corrected = com_new and carrier_code(com_new) != carrier_code(submitted)
+    corrected = bool(com_new) and carrier_code(com_new) != carrier_code(submitted)
     events = list(track.events)
-    problems = list(track.problems)
+    problems += track.problems
     destination = body.get("destResult")  # the destination country's carrier, with interCom=1
     if isinstance(destination, Mapping):
         abroad = parse_track(destination)
         events = sorted([*events, *abroad.events], key=lambda e: e.time, reverse=True)
         problems += abroad.problems
-    if not isinstance(body.get("lastResult"), Mapping):
-        problems.append("缺少 lastResult (no lastResult)")
     return PushOutcome(
         accepted=True,
         body=SUCCESS_BODY,
