@@ -38,6 +38,15 @@ from tests.kuaidi100_wire import (
 
 ACCOUNT = Kuaidi100Account(key="testkey", customer="testcustomer", secret="testsecret")
 CHINA = ZoneInfo("Asia/Shanghai")
+# YTO_RESULT's events, newest first; the last is main state 1 with a pre-pickup text: not the pickup
+YTO_STATUSES = [
+    T.DELIVERED,
+    T.AVAILABLE_FOR_PICKUP,
+    T.OUT_FOR_DELIVERY,
+    T.IN_TRANSIT,
+    T.PICKED_UP,
+    T.INFO_RECEIVED,
+]
 
 
 def test_signatures_match_the_vectors_byte_for_byte() -> None:
@@ -94,14 +103,7 @@ def test_parse_track_reads_codes_and_keeps_text() -> None:
         T.DELIVERED,
         True,
     )
-    assert [e.status for e in track.events] == [
-        T.DELIVERED,
-        T.AVAILABLE_FOR_PICKUP,
-        T.OUT_FOR_DELIVERY,
-        T.IN_TRANSIT,
-        T.PICKED_UP,
-        T.INFO_RECEIVED,  # main state 1 with a pre-pickup text: not the pickup
-    ]
+    assert [e.status for e in track.events] == YTO_STATUSES
     first = track.events[0]
     assert first.time == datetime(2026, 11, 3, 17, 31, 57, tzinfo=CHINA)
     assert (first.raw_status, first.location) == ("304", "济南市")
@@ -112,14 +114,7 @@ def test_parse_track_reads_codes_and_keeps_text() -> None:
 
 def test_parse_track_without_codes_infers_every_status_from_text() -> None:
     track = parse_track(text_only(YTO_RESULT))
-    assert [e.status for e in track.events] == [
-        T.DELIVERED,
-        T.AVAILABLE_FOR_PICKUP,
-        T.OUT_FOR_DELIVERY,
-        T.IN_TRANSIT,
-        T.PICKED_UP,
-        T.INFO_RECEIVED,
-    ]
+    assert [e.status for e in track.events] == YTO_STATUSES
     assert {e.raw_status for e in track.events} == {""}
 
 
