@@ -30,7 +30,7 @@ def read_tracking(table: Table, tz: tzinfo) -> Iterator[TrackingEventRecord | Ro
             event_time = parse_time(when, tz)
             column = "status"
             raw = cell(row, pos["status"])
-            status = normalise_status(raw)
+            status = normalise_status(raw, cell(row, carrier_at))
         except ValueError as exc:
             yield RowError(table.path.name, line, column, str(exc), row)
             continue
