@@ -145,11 +145,13 @@ class NotificationSandbox(ImmutableSandboxedEnvironment):
             raise TemplateLimitExceeded("number too large")
         return self.checked_value(result)
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        is_str_method = isinstance(__obj, types.BuiltinMethodType) and isinstance(__obj.__self__, str)
-        if is_str_method and __obj.__name__ not in SAFE_STR_METHODS:
-            raise SecurityError(f"str.{__obj.__name__}() is not allowed in notification templates")
-        return super().call(__context, __obj, *args, **kwargs)
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and callable(value) and attr not in SAFE_STR_METHODS:
+            return False  # no padding, formatting or joining methods: they can build huge strings
+        return super().is_safe_attribute(obj, attr, value)
+
+    def wrap_str_format(self, value: Any) -> None:
+        return None  # str.format is refused outright (is_safe_attribute), not sandboxed
 
 
 def _big(value: Any, bits: int) -> bool:

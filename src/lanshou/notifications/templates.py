@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError
+from jinja2 import TemplateError as JinjaError
 
 from lanshou.notifications.context import BuyerFacts, build_context, sample_facts
 from lanshou.notifications.model import LANGUAGES, Stage
@@ -70,7 +71,8 @@ class CompiledTemplate:
         try:
             return _render(self, context)
         except Exception as exc:
-            raise TemplateRenderError(_describe("渲染失败 render failed", exc), _template_line(exc)) from exc
+            line = _template_line(exc)
+            raise TemplateRenderError(_describe("渲染失败 render failed", exc, line), line) from exc
 
 
 def compile_template(text: str, fmt: TemplateFormat | str, language: str) -> CompiledTemplate:
@@ -161,5 +163,7 @@ def _template_line(exc: BaseException) -> int | None:
 def _describe(prefix: str, exc: BaseException, line: int | None = None) -> str:
     where = f"第 {line} 行 line {line}: " if line else ""
     kind = "超出限制 limit exceeded: " if isinstance(exc, TemplateLimitExceeded) else ""
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc)
+    if not isinstance(exc, JinjaError | RecursionError):
+        message = f"{type(exc).__name__}: {message}"  # e.g. DivisionByZero from the template's arithmetic
     return f"{prefix}: {where}{kind}{message}"

@@ -66,6 +66,10 @@ class EmailChannel:
             raise ChannelConfigError(f"未知加密方式 unknown SMTP security {settings.security!r}")
         if bool(settings.username) != bool(settings.password):
             raise ChannelConfigError("SMTP username and password go together")
+        if not (settings.username + settings.password).isascii():
+            raise ChannelConfigError(
+                "SMTP 用户名和密码须为 ASCII: username and password must be ASCII (smtplib)"
+            )
         self.settings = settings
 
     def _tls_context(self) -> ssl.SSLContext:
