@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import time
 
-from lanshou.jobs import JobRegistry, run_worker
+from lanshou.jobs import JobRegistry, open_queue, run_worker
 
 SAMPLE = JobRegistry()
 
@@ -36,8 +36,16 @@ def record(key: str, db_path: str) -> None:
     time.sleep(0.005)  # long enough that both workers get a share
 
 
+def main(runs_db: str) -> None:
+    queue = open_queue(registry=SAMPLE)
+
+    @queue.huey.on_startup()
+    def ready() -> None:  # each worker thread, as it starts consuming
+        with connect(runs_db) as conn:
+            conn.execute("insert into runs (key, pid) values (?, ?)", ("ready", os.getpid()))
+
+    run_worker(2, queue=queue, periodic=False)
+
+
 if __name__ == "__main__":
-    runs_db = sys.argv[1]
-    with connect(runs_db) as ready:  # tell the test this worker is about to consume
-        ready.execute("insert into runs (key, pid) values (?, ?)", ("ready", os.getpid()))
-    run_worker(2, registry=SAMPLE, periodic=False)
+    main(sys.argv[1])

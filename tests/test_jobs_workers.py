@@ -90,7 +90,8 @@ def test_two_worker_processes_run_every_job_exactly_once(queue_url: str, tmp_pat
     ]
     queue = JobQueue(queue_from_url(queue_url, name=name), SAMPLE)
     try:
-        wait_for(lambda: count(runs, "select count(*) from runs where key = 'ready'") == 2, 60, "two workers")
+        ready = "select count(*) from runs where key = 'ready'"
+        wait_for(lambda: count(runs, ready) == 4, 60, "two processes × two worker threads")
         for i in range(JOBS):
             queue.enqueue("sample.record", f"job-{i:04d}", runs)
         wait_for(

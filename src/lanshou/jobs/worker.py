@@ -17,7 +17,6 @@ from typing import Any, Literal
 from huey.consumer import Consumer, Scheduler
 
 from lanshou.jobs.queue import JobQueue, open_queue
-from lanshou.jobs.registry import JobRegistry
 
 WorkerType = Literal["thread", "process"]
 CLAIM_PREFIX = "lanshou.periodic-claim."
@@ -63,14 +62,13 @@ def _consumer(cls: type[Consumer], queue: JobQueue, workers: int, periodic: bool
 def run_worker(
     workers: int = 2,
     *,
-    url: str | None = None,
-    registry: JobRegistry | None = None,
+    queue: JobQueue | None = None,
     periodic: bool = True,
     worker_type: WorkerType = "thread",
 ) -> None:
-    """Consume jobs until SIGINT/SIGTERM (graceful: running jobs finish). Blocks."""
-    queue = open_queue(url, registry=registry)
-    _consumer(LanshouConsumer, queue, workers, periodic, worker_type).run()
+    """Consume jobs until SIGINT/SIGTERM (graceful: running jobs finish). Blocks.
+    `queue` defaults to open_queue(): LANSHOU_QUEUE_URL and every area's discovered jobs."""
+    _consumer(LanshouConsumer, queue or open_queue(), workers, periodic, worker_type).run()
 
 
 @contextmanager
