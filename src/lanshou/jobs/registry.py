@@ -72,11 +72,7 @@ class JobRegistry:
         retry_backoff: float = 0.0,
         timeout: float | None = None,
     ) -> Callable[[F], F]:
-        def register(func: F) -> F:
-            self.add(JobSpec(name, func, retries, retry_delay, retry_backoff, None, timeout))
-            return func
-
-        return register
+        return self._declare(name, None, retries, retry_delay, retry_backoff, timeout)
 
     def periodic(
         self,
@@ -87,6 +83,17 @@ class JobRegistry:
         retry_delay: float = 0.0,
         retry_backoff: float = 0.0,
         timeout: float | None = None,
+    ) -> Callable[[F], F]:
+        return self._declare(name, schedule, retries, retry_delay, retry_backoff, timeout)
+
+    def _declare(
+        self,
+        name: str,
+        schedule: Schedule | None,
+        retries: int,
+        retry_delay: float,
+        retry_backoff: float,
+        timeout: float | None,
     ) -> Callable[[F], F]:
         def register(func: F) -> F:
             self.add(JobSpec(name, func, retries, retry_delay, retry_backoff, schedule, timeout))

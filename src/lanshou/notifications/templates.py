@@ -20,7 +20,7 @@ from jinja2 import Template, TemplateSyntaxError
 from jinja2 import TemplateError as JinjaError
 
 from lanshou.notifications.context import BuyerFacts, build_context, sample_facts
-from lanshou.notifications.model import LANGUAGES, Stage
+from lanshou.notifications.model import LANGUAGES
 from lanshou.notifications.sandbox import TEMPLATE_FILENAME, TemplateLimitExceeded, render_limited, sandbox
 
 MAX_SOURCE_CHARS = 10_000
@@ -120,10 +120,6 @@ def sample_contexts() -> list[tuple[str, dict[str, Any]]]:
         exception_reason="",
     )
     return [("rich", build_context(rich)), ("plain", build_context(plain))]
-
-
-def sample_context_for(stage: Stage) -> dict[str, Any]:
-    return build_context(sample_facts(stage))
 
 
 _BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")

@@ -55,3 +55,14 @@ def post(client: httpx.Client, request: httpx.Request) -> httpx.Response | str:
 
 def network_failure(recipients: tuple[str, ...], problem: str) -> list[DeliveryResult]:
     return results_for_all(recipients, Outcome.RETRYABLE, "network", problem)
+
+
+def retryable_status(status_code: int) -> bool:
+    """HTTP answers worth another try: timeouts, throttling and server-side trouble."""
+    return status_code in (408, 425, 429) or status_code >= 500
+
+
+def unreadable_answer(recipients: tuple[str, ...], status_code: int, body: bytes) -> list[DeliveryResult]:
+    """A provider answer that is not the documented JSON (an error page from a gateway, say)."""
+    outcome = Outcome.RETRYABLE if retryable_status(status_code) else Outcome.PERMANENT
+    return results_for_all(recipients, outcome, f"http_{status_code}", body[:200].decode(errors="replace"))

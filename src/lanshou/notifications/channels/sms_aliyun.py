@@ -29,6 +29,7 @@ from lanshou.notifications.channels.base import (
     network_failure,
     post,
     require,
+    unreadable_answer,
 )
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome, results_for_all
 
@@ -135,10 +136,7 @@ def parse_response(recipients: tuple[str, ...], status_code: int, body: bytes) -
     except ValueError:
         data = None
     if not isinstance(data, dict) or "Code" not in data:
-        outcome = Outcome.RETRYABLE if status_code >= 500 or status_code == 429 else Outcome.PERMANENT
-        return results_for_all(
-            recipients, outcome, f"http_{status_code}", body[:200].decode(errors="replace")
-        )
+        return unreadable_answer(recipients, status_code, body)
     code = str(data["Code"])
     detail = str(data.get("Message", ""))
     if code == "OK":

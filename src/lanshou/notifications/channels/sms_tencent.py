@@ -22,7 +22,14 @@ from typing import Any
 
 import httpx
 
-from lanshou.notifications.channels.base import MessageRejected, check_message, network_failure, post, require
+from lanshou.notifications.channels.base import (
+    MessageRejected,
+    check_message,
+    network_failure,
+    post,
+    require,
+    unreadable_answer,
+)
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome, results_for_all
 
 HOST = "sms.tencentcloudapi.com"
@@ -142,10 +149,7 @@ def parse_response(recipients: tuple[str, ...], status_code: int, body: bytes) -
     try:
         response = json.loads(body)["Response"]
     except (ValueError, KeyError, TypeError):
-        outcome = Outcome.RETRYABLE if status_code >= 500 or status_code == 429 else Outcome.PERMANENT
-        return results_for_all(
-            recipients, outcome, f"http_{status_code}", body[:200].decode(errors="replace")
-        )
+        return unreadable_answer(recipients, status_code, body)
     error = response.get("Error")
     if error:
         code = str(error.get("Code", "Error"))

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import httpx
 
-from lanshou.notifications.channels.base import check_message, network_failure, post, require
+from lanshou.notifications.channels.base import (
+    check_message,
+    network_failure,
+    post,
+    require,
+    retryable_status,
+)
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome
 
 TIMESTAMP_HEADER = "X-Lanshou-Timestamp"
@@ -84,8 +90,7 @@ def parse_response(url: str, status_code: int, request_id: str, body: bytes) -> 
     """2xx sent; 408, 425, 429 and 5xx retryable; other answers permanent (the receiver refused it)."""
     if 200 <= status_code < 300:
         return DeliveryResult(url, Outcome.SENT, request_id, str(status_code))
-    retryable = status_code in (408, 425, 429) or status_code >= 500
-    outcome = Outcome.RETRYABLE if retryable else Outcome.PERMANENT
+    outcome = Outcome.RETRYABLE if retryable_status(status_code) else Outcome.PERMANENT
     return DeliveryResult(url, outcome, request_id, str(status_code), body[:200].decode(errors="replace"))
 
 
