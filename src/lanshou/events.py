@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -41,6 +42,34 @@ class FeedbackArrived:
     """Buyer feedback was stored for these orders."""
 
     keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class ParcelStatusChanged:
+    """A parcel reached a new normalised status (picked_up, in_transit, out_for_delivery, delivered,
+    exception …), told once per change, in event-time order; `at` is the carrier's event time (naive UTC)."""
+
+    tracking_no: str
+    carrier: str
+    status: str
+    previous: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrdersAccepted:
+    """Review accepted these orders (automatically or by staff): they may be reserved and shipped."""
+
+    keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class OrderShipped:
+    """The order left with a waybill: its parcel now waits for the carrier's first scan."""
+
+    key: OrderKey
+    tracking_no: str
+    carrier: str
 
 
 During = Callable[[Connection, Any], None]
