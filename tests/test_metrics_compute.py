@@ -14,23 +14,19 @@ from lanshou.metrics.compute import (
     ShopMetrics,
     Window,
     compute_report,
-    counted_tags,
     evaluation_time,
-    experience_score,
-    is_stalled,
-    m1_limit_hours,
     m1_outcome,
     m2_delivery,
     m3_outcome,
     m4_negative,
     m5_outcome,
     percentile_cont,
-    pickup_time,
-    points,
     window,
 )
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.metrics.packs import load_pack, pack_for
+from lanshou.metrics.rules import counted_tags, is_stalled, limit_hours, order_pickup
+from lanshou.metrics.score import experience_score, points
 from lanshou.shops.model import ShopInfo
 
 AS_OF = date(2026, 11, 10)
@@ -181,11 +177,11 @@ def test_douyin_limits_by_category() -> None:
     long_only = order("l", PAY, platform="douyin", categories=("配饰", "潮品鞋服"))
     alias = order("a", PAY, platform="douyin", categories=("手奢侈品",))
     none = order("n", PAY, platform="douyin")
-    assert m1_limit_hours(mixed, DOUYIN) == 24  # one item outside the list: 24 h applies
-    assert m1_limit_hours(long_only, DOUYIN) == 48
-    assert m1_limit_hours(alias, DOUYIN) == 48  # the seed spelling of 手表奢侈品
-    assert m1_limit_hours(none, DOUYIN) == 24
-    assert m1_limit_hours(long_only, TMALL) == 24  # Tmall has no long list
+    assert limit_hours(mixed, DOUYIN) == 24  # one item outside the list: 24 h applies
+    assert limit_hours(long_only, DOUYIN) == 48
+    assert limit_hours(alias, DOUYIN) == 48  # the seed spelling of 手表奢侈品
+    assert limit_hours(none, DOUYIN) == 24
+    assert limit_hours(long_only, TMALL) == 24  # Tmall has no long list
     # picked up 30 h after pay: late against 24 h, on time against 48 h
     late = order("m", PAY, scanned(PAY + 30 * H), platform="douyin", categories=("配饰", "食品"))
     ok = order("l", PAY, scanned(PAY + 30 * H), platform="douyin", categories=("配饰",))
@@ -197,20 +193,20 @@ def test_multi_parcel_pickup_is_first_scan_of_any_parcel_ignoring_info_received(
     a = parcel((PAY + H, "info_received"), (PAY + 30 * H, "picked_up"), no="A")
     b = parcel((PAY + 2 * H, "info_received"), (PAY + 20 * H, "in_transit"), no="B")
     o = order("mp", PAY, a, b)
-    assert pickup_time(o, EVAL) == PAY + 20 * H  # B's first scan; A's info_received at +1 h is no pickup
+    assert order_pickup(o, EVAL) == PAY + 20 * H  # B's first scan; A's info_received at +1 h is no pickup
     assert m1_outcome(o, TMALL, EVAL, START) == "on_time"
 
 
 def test_shipped_with_waybill_but_no_scan_is_not_picked_up() -> None:
     o = order("ns", PAY, parcel((PAY + H, "info_received"), shipped=PAY + H), status="shipped")
-    assert pickup_time(o, EVAL) is None
+    assert order_pickup(o, EVAL) is None
     assert m1_outcome(o, TMALL, EVAL, START) == "late"
 
 
 def test_events_after_eval_are_ignored() -> None:
     # picked up a day after the evaluation time: as of D it was not picked up, deadline passed -> late
     o = order("e", PAY, scanned(EVAL + 24 * H))
-    assert pickup_time(o, EVAL) is None
+    assert order_pickup(o, EVAL) is None
     assert m1_outcome(o, TMALL, EVAL, START) == "late"
     # the same order seen later is late too (picked up after its deadline), and a past as-of agrees
     assert m1_outcome(o, TMALL, EVAL + 48 * H, START) == "late"

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from lanshou.metrics.packs import SCORE_PARTS, PackError, derive_rules_for, load_pack, pack_for
+from lanshou.metrics.packs import SCORE_PARTS, PackError, load_pack, pack_for
 from lanshou.platforms.registry import platform_codes
 from lanshou.shops.model import ShopInfo
 
@@ -59,7 +59,7 @@ def test_shop_settings_merge_on_top_and_ignore_other_keys() -> None:
     assert pack.score_weights["pay_to_pickup"] == 0.4  # the rest of the weights stay
     assert pack.long_categories == {"配饰", "手表奢侈品", "手奢侈品"}  # the alias survives the override
     assert load_pack("douyin").carrier_cutoff == time(16, 0)  # the shipped pack is untouched
-    assert derive_rules_for(shop).long_limit_categories == {"配饰", "手表奢侈品", "手奢侈品"}
+    assert pack_for(shop).long_categories == {"配饰", "手表奢侈品", "手奢侈品"}
 
 
 def test_bad_overrides_and_unknown_platforms_are_errors() -> None:

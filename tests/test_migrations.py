@@ -53,14 +53,14 @@ def test_scorecard_rollups_survive_a_downgrade_and_upgrade(tmp_path: Path) -> No
     from lanshou.demo.generator import DemoConfig
     from lanshou.demo.writer import write_demo
     from lanshou.metrics.compare import report_differences
-    from lanshou.metrics.packs import derive_rules_for
+    from lanshou.metrics.packs import pack_for
     from lanshou.metrics.report import metrics_report
     from lanshou.metrics.rollups import refresh
 
     engine = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
     config = DemoConfig(orders=1500)
     write_demo(engine, config)
-    refresh(engine, derive_rules_for)
+    refresh(engine, pack_for)
     tables = (s.rollup_delivery_carrier, s.rollup_delivery_province)
 
     def scorecards() -> list[list[tuple[object, ...]]]:

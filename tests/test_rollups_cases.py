@@ -8,20 +8,24 @@ import pytest
 from sqlalchemy import Engine
 
 from lanshou import schema as s
-from lanshou.metrics.derive import DeriveRules
+from lanshou.metrics.packs import apply_overrides, load_pack
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollup_sql import window_counts
 from lanshou.metrics.rollups import mark_dirty, refresh
 
-RULES = DeriveRules(
-    limit_hours=24,
-    long_limit_hours=48,
-    long_limit_categories=frozenset({"配饰"}),
-    default_promise_hours=48,
-    presale_slow_grace_hours=48,
-    shipping_tags=frozenset({"发货慢", "包装破损"}),
-    slow_tag="发货慢",
-    freshness_gap_hours=24,
+RULES = apply_overrides(
+    load_pack("douyin"),
+    {
+        "limit_hours": 24,
+        "long_limit_hours": 48,
+        "long_limit_categories": ["配饰"],
+        "default_promise_hours": 48,
+        "presale_slow_grace_hours": 48,
+        "shipping_tags": ["发货慢", "包装破损"],
+        "slow_tag": "发货慢",
+        "freshness_gap_hours": 24,
+        "extra_pickup_limits": {},
+    },
 )
 # Shanghai is UTC+8: local 2026-11-10 00:00 (the evaluation time as of 2026-11-10) is 2026-11-09 16:00 UTC.
 EVAL = datetime(2026, 11, 9, 16, 0)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete
 from lanshou import schema as s
 from lanshou.db.engine import make_engine
 from lanshou.metrics.compare import report_differences
-from lanshou.metrics.packs import derive_rules_for
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollups import mark_dirty, refresh
 from lanshou.tracking.queries import orders_of
@@ -37,7 +37,7 @@ def load_in_two_phases(engine: Engine, data: Data, split: int) -> None:
         write(conn, s.tracking_events, data.events[split:])
         write(conn, s.feedback, data.feedback[split:])
         mark_dirty(conn, [(o["shop_id"], o["order_no"]) for o in data.orders])
-    refresh(engine, derive_rules_for)
+    refresh(engine, pack_for)
     with engine.begin() as conn:
         write(conn, s.tracking_events, data.events[:split])
         write(conn, s.feedback, data.feedback[:split])
@@ -52,7 +52,7 @@ def load_in_two_phases(engine: Engine, data: Data, split: int) -> None:
                 .values(status="cancelled")
             )
             mark_dirty(conn, [(first["shop_id"], first["order_no"])])
-    refresh(engine, derive_rules_for)
+    refresh(engine, pack_for)
 
 
 def check(engine: Engine, data: Data, split: int, as_of: date, window: int) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, event, select, text
 
 from lanshou import schema as s
 from lanshou.db.engine import _sqlite_pragmas, checkpoint, open_database
-from lanshou.metrics.packs import derive_rules_for
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollups import BATCH, clear_dirty, derive_orders, write_derived
 
 
@@ -76,7 +76,7 @@ def derive_share(db: Path, share: int, shares: int) -> None:
             keys = [
                 (r.shop_id, r.order_no) for r in conn.execute(mine, {"n": shares, "k": share, "batch": BATCH})
             ]
-            derived = derive_orders(conn, keys, derive_rules_for, fresh)
+            derived = derive_orders(conn, keys, pack_for, fresh)
         if not keys:
             break
         with writer.begin() as conn:

@@ -25,7 +25,7 @@ from lanshou.db.engine import open_database
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import write_demo
 from lanshou.metrics.compare import report_differences
-from lanshou.metrics.packs import derive_rules_for
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollups import refresh
 
@@ -52,7 +52,7 @@ def main() -> None:
         took = time.perf_counter() - started
         print(f"demo data: {stats.orders:,} orders, {stats.rows:,} rows in {took:.0f} s")
         started = time.perf_counter()
-        done = refresh(engine, derive_rules_for)
+        done = refresh(engine, pack_for)
         took = time.perf_counter() - started
         print(f"rollups derived for {done:,} orders in {took:.0f} s ({done / took:,.0f} orders/s)")
     else:

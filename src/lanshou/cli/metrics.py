@@ -606,10 +606,10 @@ def stalled_table(parcels: Sequence[StalledParcel], zone: ZoneInfo) -> Table:
 def rebuild_cmd() -> None:
     """Derive every order's metric rollups again (after editing a rule pack or a timezone). 重建指标."""
     from lanshou.cli.common import progress_bar
-    from lanshou.metrics.packs import derive_rules_for
+    from lanshou.metrics.packs import pack_for
     from lanshou.metrics.rollups import rebuild
 
     engine = database()
     with progress_bar("rebuilding metric rollups / 重建指标", None) as progress:
-        done = rebuild(engine, derive_rules_for, progress)
+        done = rebuild(engine, pack_for, progress)
     err_console.print(f"rollups rebuilt for {done:,} orders")

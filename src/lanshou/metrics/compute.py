@@ -15,24 +15,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.metrics.facts import FeedbackFact, OrderFact, ParcelFact
-from lanshou.metrics.packs import SCORE_PARTS, RulePack, pack_for
-from lanshou.orders.status import CLOSED_BEFORE_FULFILMENT
+from lanshou.metrics import rules
+from lanshou.metrics.facts import OrderFact, ParcelFact
+from lanshou.metrics.packs import RulePack, pack_for
+from lanshou.metrics.score import combined_score, experience_score
 from lanshou.shops.model import ShopInfo
-from lanshou.tracking.status import TrackingStatus
 
 Outcome = Literal["on_time", "late", "undecided"]
 Freshness = Literal["fresh", "stale"]
-
-CLOSED = frozenset(s.value for s in CLOSED_BEFORE_FULFILMENT)
-NOT_DELIVERIES = frozenset({TrackingStatus.RETURNED.value, TrackingStatus.REJECTED.value})
-DELIVERED = TrackingStatus.DELIVERED.value
-INFO_RECEIVED = TrackingStatus.INFO_RECEIVED.value
 
 
 # ── time ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -62,58 +56,17 @@ class Window:
         return isinstance(t, datetime) and self.start <= t < self.end
 
 
-def _hours(h: float) -> timedelta:
-    return timedelta(hours=h)
-
-
 def _in(t: datetime | None, start: datetime | None, end: datetime) -> bool:
     return t is not None and t < end and (start is None or t >= start)
 
 
 # ── per order / per parcel ──────────────────────────────────────────────────────────────────────────────
-
-
-def parcel_pickup(parcel: ParcelFact, eval_time: datetime) -> datetime | None:
-    """The parcel's first carrier scan (any status but info_received) known by the evaluation time."""
-    scans = [e.time for e in parcel.events if e.status != INFO_RECEIVED and e.time <= eval_time]
-    return min(scans, default=None)
-
-
-def pickup_time(order: OrderFact, eval_time: datetime) -> datetime | None:
-    """An order is picked up when its first parcel is scanned (a 'shipped' mark is not a pickup)."""
-    scans = (parcel_pickup(p, eval_time) for p in order.parcels)
-    return min((t for t in scans if t is not None), default=None)
+# The rules themselves (pickup, deadlines, 发货慢 exclusions, freshness) live in metrics/rules.py; these
+# classify one order or parcel for a window.
 
 
 def is_paid(order: OrderFact) -> bool:
     return order.paid_at is not None
-
-
-def closed_before_pickup(order: OrderFact, eval_time: datetime) -> bool:
-    """Cancelled/refunded and not picked up by the evaluation time: out of M1 and M5."""
-    return order.status in CLOSED and pickup_time(order, eval_time) is None
-
-
-def m1_limit_hours(order: OrderFact, pack: RulePack) -> float:
-    """The long limit only when EVERY item is in a long-limit category; no categories -> the default."""
-    cats = order.categories
-    long = pack.long_categories
-    if cats and all(c in long for c in cats):
-        return pack.long_limit_hours
-    return pack.limit_hours
-
-
-def m1_deadline(order: OrderFact, pack: RulePack, limit_hours: float | None = None) -> datetime | None:
-    if order.paid_at is None or order.is_presale:
-        return None
-    return order.paid_at + _hours(m1_limit_hours(order, pack) if limit_hours is None else limit_hours)
-
-
-def promised_ship_time(order: OrderFact, pack: RulePack) -> datetime | None:
-    """The platform's 承诺发货时间, else pay + the pack's default promise."""
-    if order.promised_ship_by is not None:
-        return order.promised_ship_by
-    return None if order.paid_at is None else order.paid_at + _hours(pack.default_promise_hours)
 
 
 def judge(deadline: datetime, pickup: datetime | None, eval_time: datetime) -> Outcome:
@@ -134,11 +87,11 @@ def m1_outcome(
     [window_start, eval_time), closed before pickup). `limit_hours` overrides L (extra blocks)."""
     if order.is_presale or not _in(order.paid_at, window_start, eval_time):
         return None
-    if closed_before_pickup(order, eval_time):
+    if rules.closed_before_pickup(order, eval_time):
         return None
-    deadline = m1_deadline(order, pack, limit_hours)
+    deadline = rules.pickup_deadline(order, pack, limit_hours)
     assert deadline is not None  # paid and not presale
-    return judge(deadline, pickup_time(order, eval_time), eval_time)
+    return judge(deadline, rules.order_pickup(order, eval_time), eval_time)
 
 
 def m5_outcome(
@@ -146,12 +99,12 @@ def m5_outcome(
 ) -> Outcome | None:
     """M5: orders (presale included) whose promised ship time falls in the window, less closed-before-pickup.
     Without a window start every paid order is judged, so a future promise is `undecided`."""
-    promised = promised_ship_time(order, pack)
-    if not is_paid(order) or promised is None or closed_before_pickup(order, eval_time):
+    promised = rules.promised_ship_time(order, pack)
+    if not is_paid(order) or promised is None or rules.closed_before_pickup(order, eval_time):
         return None
     if window_start is not None and not _in(promised, window_start, eval_time):
         return None
-    return judge(promised, pickup_time(order, eval_time), eval_time)
+    return judge(promised, rules.order_pickup(order, eval_time), eval_time)
 
 
 def m2_delivery(
@@ -159,11 +112,10 @@ def m2_delivery(
 ) -> tuple[datetime, float] | None:
     """(first delivered time, hours since the parcel's pickup), or None: not delivered in the window by
     the evaluation time, or returned/rejected (not a delivery)."""
-    known = [e for e in parcel.events if e.time <= eval_time]
-    if any(e.status in NOT_DELIVERIES for e in known):
+    if rules.returned_at(parcel, eval_time) is not None:
         return None
-    delivered = min((e.time for e in known if e.status == DELIVERED), default=None)
-    pickup = parcel_pickup(parcel, eval_time)
+    delivered = rules.delivered_at(parcel, eval_time)
+    pickup = rules.parcel_pickup(parcel, eval_time)
     if delivered is None or pickup is None or not _in(delivered, window_start, eval_time):
         return None
     return delivered, (delivered - pickup).total_seconds() / 3600
@@ -172,63 +124,18 @@ def m2_delivery(
 def m3_outcome(
     parcel: ParcelFact, pack: RulePack, eval_time: datetime, window_start: datetime | None = None
 ) -> Freshness | None:
-    """M3 for parcels picked up in the window: stale when any gap > G from pickup to delivery (or to the
-    evaluation time when undelivered). A gap of exactly G is still fresh."""
-    pickup = parcel_pickup(parcel, eval_time)
+    """M3 for parcels picked up in the window: stale when, from pickup to delivery (or to the evaluation
+    time when undelivered), more than G hours passed without an event."""
+    pickup = rules.parcel_pickup(parcel, eval_time)
     if pickup is None or not _in(pickup, window_start, eval_time):
         return None
-    return "stale" if largest_gap(parcel, eval_time) > _hours(pack.freshness_gap_hours) else "fresh"
-
-
-def largest_gap(parcel: ParcelFact, eval_time: datetime) -> timedelta:
-    times = tracked_times(parcel, eval_time)
-    return max((b - a for a, b in pairwise(times)), default=timedelta(0))
-
-
-def tracked_times(parcel: ParcelFact, eval_time: datetime) -> list[datetime]:
-    """Event times from pickup to the first delivery; undelivered parcels end at the evaluation time."""
-    pickup = parcel_pickup(parcel, eval_time)
-    if pickup is None:
-        return []
-    known = sorted(e.time for e in parcel.events if pickup <= e.time <= eval_time)
-    delivered = min(
-        (e.time for e in parcel.events if e.status == DELIVERED and e.time <= eval_time), default=None
-    )
-    if delivered is None:
-        return [*known, eval_time]
-    return [t for t in known if t <= delivered]
-
-
-def is_stalled(parcel: ParcelFact, pack: RulePack, eval_time: datetime) -> bool:
-    """轨迹停滞 alert: picked up, not delivered, and silent for more than G hours right now."""
-    times = tracked_times(parcel, eval_time)
-    undelivered = not any(e.status == DELIVERED and e.time <= eval_time for e in parcel.events)
-    return undelivered and len(times) >= 2 and times[-1] - times[-2] > _hours(pack.freshness_gap_hours)
-
-
-def counted_tags(order: OrderFact, feedback: FeedbackFact, pack: RulePack) -> frozenset[str]:
-    """The shipping-problem tags a feedback counts for; empty when it is not negative or fully excused.
-    An exclusion removes only the [发货慢] tag, so [发货慢, 包装破损] still counts."""
-    if feedback.rating is not None and feedback.rating > 2:  # negative: 1–2, or no rating (a complaint)
-        return frozenset()
-    tags = set(feedback.tags) & pack.shipping_tags
-    if pack.slow_tag in tags and slow_tag_excused(order, feedback.created_at, pack):
-        tags.discard(pack.slow_tag)
-    return frozenset(tags)
-
-
-def slow_tag_excused(order: OrderFact, created: datetime, pack: RulePack) -> bool:
-    """[发货慢] before the promise (in stock) or within the presale grace after payment is not a failure."""
-    if order.is_presale:
-        paid = order.paid_at
-        return paid is not None and created - paid <= _hours(pack.presale_slow_grace_hours)
-    promised = promised_ship_time(order, pack)
-    return promised is not None and created < promised
+    stale = rules.stale_at(parcel, pack)
+    return "stale" if stale is not None and stale < eval_time else "fresh"
 
 
 def m4_negative(order: OrderFact, pack: RulePack, eval_time: datetime) -> bool:
     """At least one counting shipping-problem feedback made by the evaluation time (counted once)."""
-    return any(f.created_at <= eval_time and counted_tags(order, f, pack) for f in order.feedback)
+    return any(f.created_at <= eval_time and rules.counted_tags(order, f, pack) for f in order.feedback)
 
 
 def m4_in_population(order: OrderFact, eval_time: datetime, window_start: datetime | None = None) -> bool:
@@ -280,7 +187,9 @@ class Accumulator:
 
     def merge(self, other: Accumulator) -> Accumulator:
         """A new accumulator holding both (neither input changes)."""
-        extra = {k: _sum(self.extra.get(k), other.extra.get(k)) for k in {*self.extra, *other.extra}}
+        extra = {
+            k: _sum(self.extra.get(k), other.extra.get(k)) for k in dict.fromkeys([*self.extra, *other.extra])
+        }
         return Accumulator(
             m1=_sum(self.m1, other.m1),
             m5=_sum(self.m5, other.m5),
@@ -333,7 +242,7 @@ def _count(counter: dict[str, int], outcome: str | None) -> None:
 
 def _sum(a: Mapping[str, int] | None, b: Mapping[str, int] | None) -> dict[str, int]:
     a, b = a or {}, b or {}
-    return {k: a.get(k, 0) + b.get(k, 0) for k in {*a, *b}}
+    return {k: a.get(k, 0) + b.get(k, 0) for k in dict.fromkeys([*a, *b])}  # key order kept: stable JSON
 
 
 @dataclass
@@ -400,76 +309,6 @@ def duration_block(durations: Iterable[float]) -> dict[str, Any]:
     }
 
 
-# ── M6 ──────────────────────────────────────────────────────────────────────────────────────────────────
-
-# the value each sub-metric is scored on
-SCORE_VALUES = {
-    "pay_to_pickup": ("pay_to_pickup", "rate"),
-    "delivery_hours": ("delivery_hours", "mean"),
-    "tracking_freshness": ("tracking_freshness", "rate"),
-    "shipping_negative_feedback": ("shipping_negative_feedback", "rate"),
-}
-
-
-def points(table: Sequence[tuple[float, float]], value: float) -> float:
-    """Piecewise-linear points between the table's knots, clamped to the end knots outside them."""
-    if value <= table[0][0]:
-        return table[0][1]
-    for (x0, y0), (x1, y1) in pairwise(table):
-        if value <= x1:
-            return y0 + (y1 - y0) * (value - x0) / (x1 - x0)
-    return table[-1][1]
-
-
-def experience_score(blocks: Mapping[str, Any], pack: RulePack) -> dict[str, Any]:
-    """M6: the weighted mean of the points of the sub-metrics that have a value; parts without a value
-    (nothing decided) are listed as skipped and left out of both sums. Always an estimate."""
-    parts: dict[str, Any] = {}
-    weighted = total_weight = 0.0
-    for name in SCORE_PARTS:
-        block, key = SCORE_VALUES[name]
-        value = blocks.get(block, {}).get(key)
-        weight = pack.score_weights.get(name, 0.0)
-        table = pack.score_tables.get(name)
-        pts = None if value is None or table is None else points(table, value)
-        parts[name] = {
-            "value": value,
-            "points": pts,
-            "weight": weight,
-            "table": [list(knot) for knot in table or ()],
-            "skipped": pts is None,
-        }
-        if pts is not None and weight > 0:
-            weighted += weight * pts
-            total_weight += weight
-    score = weighted / total_weight if total_weight > 0 else None
-    return {"score": score, "estimate": True, "scale": [0, 5], "parts": parts}
-
-
-def combined_score(
-    entries: Sequence[tuple[RulePack, dict[str, Any]]], merged: dict[str, Any]
-) -> dict[str, Any]:
-    """M6 over several shops: their own pack when all shops share one platform pack; otherwise (packs
-    differ) the paid-order weighted mean of the shops' scores, since no single table applies."""
-    packs = [pack for pack, _ in entries]
-    if packs and all(p == packs[0] for p in packs):  # packs hold dicts: compare, do not hash
-        return experience_score(merged, packs[0])
-    scored = [
-        (b["experience_score"]["score"], b["shipping_negative_feedback"]["paid_orders"])
-        for _, b in entries
-        if b["experience_score"]["score"] is not None
-    ]
-    weight = sum(n for _, n in scored)
-    score = sum(s * n for s, n in scored) / weight if weight else None
-    return {
-        "score": score,
-        "estimate": True,
-        "scale": [0, 5],
-        "parts": {},
-        "method": "paid-order weighted mean of shop scores",
-    }
-
-
 # ── report ──────────────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -511,12 +350,3 @@ def compute_report(
 
 def _common_zone(zones: set[str]) -> str:
     return next(iter(zones)) if len(zones) == 1 else DEFAULT_TIMEZONE
-
-
-def score_for_shops(shops: Sequence[ShopInfo], blocks: dict[str, Any]) -> dict[str, Any]:
-    """M6 for the rollup report service (reports.metrics_report.Rules.score): the shops' pack when they
-    share a platform pack, else the first shop's pack (the rollup path has no per-shop blocks here)."""
-    packs = [pack_for(s) for s in shops]
-    if not packs:
-        return {"score": None, "estimate": True, "scale": [0, 5], "parts": {}}
-    return experience_score(blocks, packs[0])

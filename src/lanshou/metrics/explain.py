@@ -33,19 +33,16 @@ from zoneinfo import ZoneInfo
 
 from lanshou.metrics.compute import (
     ShopMetrics,
-    m1_deadline,
     m1_outcome,
     m3_outcome,
     m4_in_population,
     m4_negative,
     m5_outcome,
-    pickup_time,
-    promised_ship_time,
     rate,
-    tracked_times,
 )
 from lanshou.metrics.facts import OrderFact, ParcelFact
 from lanshou.metrics.packs import RulePack
+from lanshou.metrics.rules import order_pickup, pickup_deadline, promised_ship_time, tracked_times
 from lanshou.shops.model import ShopInfo
 
 REASONS = (
@@ -109,7 +106,7 @@ def reason_for(order: OrderFact, deadline: datetime, ctx: Context) -> tuple[str,
         return "out_of_stock", "marked out of stock"
     if not order.parcels:
         return "no_waybill", "no tracking number issued"
-    pickup = pickup_time(order, ctx.eval_time)
+    pickup = order_pickup(order, ctx.eval_time)
     if pickup is None:
         return "shipped_no_scan", "tracking number issued but no carrier scan"
     printed = [p.shipped_at for p in order.parcels if p.shipped_at is not None]
@@ -181,7 +178,7 @@ def order_misses(order: OrderFact, ctx: Context, window_start: datetime | None =
     pack, end = ctx.pack, ctx.eval_time
     late_reason: tuple[str, str] | None = None
     if m1_outcome(order, pack, end, window_start) == "late":
-        deadline = m1_deadline(order, pack)
+        deadline = pickup_deadline(order, pack)
         assert deadline is not None
         late_reason = reason_for(order, deadline, ctx)
         found.append(_miss(order, "pay_to_pickup", late_reason, ctx))

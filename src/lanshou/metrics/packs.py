@@ -16,7 +16,6 @@ from datetime import date, time
 from functools import cache, cached_property
 from typing import Any
 
-from lanshou.metrics.derive import DeriveRules
 from lanshou.platforms.registry import resource_text
 from lanshou.shops.model import ShopInfo
 
@@ -78,25 +77,6 @@ def apply_overrides(pack: RulePack, settings: Mapping[str, object]) -> RulePack:
         return replace(pack, **{k: _convert(k, v) for k, v in raw.items()})
     except (TypeError, ValueError) as exc:
         raise PackError(f"bad rule-pack override for {pack.platform}: {exc}") from None
-
-
-def derive_rules(pack: RulePack) -> DeriveRules:
-    """The pack as the rollup derivation (lanshou.metrics.derive) wants it."""
-    return DeriveRules(
-        limit_hours=int(pack.limit_hours),
-        long_limit_hours=int(pack.long_limit_hours),
-        long_limit_categories=pack.long_categories,
-        default_promise_hours=pack.default_promise_hours,
-        presale_slow_grace_hours=pack.presale_slow_grace_hours,
-        shipping_tags=pack.shipping_tags,
-        slow_tag=pack.slow_tag,
-        freshness_gap_hours=pack.freshness_gap_hours,
-        extra_pickup_limits=tuple(sorted(pack.extra_pickup_limits.items())),
-    )
-
-
-def derive_rules_for(shop: ShopInfo) -> DeriveRules:
-    return derive_rules(pack_for(shop))
 
 
 @cache

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.metrics.blocks import blocks_from_counts, scorecard_block
-from lanshou.metrics.compute import combined_score, compute_report, experience_score
+from lanshou.metrics.compute import compute_report
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollup_sql import Counts, delivery_scorecard, delivery_stats, window_counts
+from lanshou.metrics.score import combined_score, experience_score
 from lanshou.metrics.source import iter_facts, window_keys
 from lanshou.shops.model import ShopInfo, select_shops
 from lanshou.shops.store import load_shops

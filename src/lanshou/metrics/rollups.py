@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.metadata import metadata
 from lanshou.metrics import tables as mt
-from lanshou.metrics.derive import NEVER, DeriveRules, derive_order, derive_parcel
+from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
+from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rollup_sql import MAIN_RULE
 from lanshou.metrics.source import iter_all_keys, load_facts
 from lanshou.orders.keys import OrderKey, by_shop
@@ -50,7 +51,7 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 # these also sum delivery seconds
 WITH_SECONDS = ("rollup_delivery", "rollup_delivery_carrier", "rollup_delivery_province")
-RulesFor = Callable[[ShopInfo], DeriveRules]
+RulesFor = Callable[[ShopInfo], RulePack]  # the shop's rule pack (lanshou.metrics.packs.pack_for)
 
 
 def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:

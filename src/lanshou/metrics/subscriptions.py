@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived
-from lanshou.metrics.packs import derive_rules_for
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollups import mark_dirty, refresh
 from lanshou.progress import track
 from lanshou.tracking.queries import orders_of
@@ -35,4 +35,4 @@ def _mark_parcel_orders(conn: Connection, event: ParcelEventsArrived) -> None:
 def bring_rollups_up_to_date(engine: Engine, _events: list[Any] | None = None) -> int:
     """Re-derive every order marked dirty; returns how many were."""
     with track("updating metric rollups / 更新指标") as tick:
-        return refresh(engine, derive_rules_for, tick)
+        return refresh(engine, pack_for, tick)

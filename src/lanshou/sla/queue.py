@@ -10,16 +10,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from lanshou.metrics.compute import (
-    CLOSED,
-    is_stalled,
-    m1_deadline,
-    parcel_pickup,
-    pickup_time,
-    promised_ship_time,
-)
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack, pack_for
+from lanshou.metrics.rules import (
+    CLOSED,
+    is_stalled,
+    order_pickup,
+    parcel_pickup,
+    pickup_deadline,
+    promised_ship_time,
+)
 from lanshou.shops.model import ShopInfo
 
 
@@ -52,9 +52,9 @@ def queue_entry(
 ) -> QueueEntry | None:
     """The order's place in the queue, or None when it needs no pickup (unpaid, closed, already scanned)."""
     paid = order.paid_at
-    if paid is None or paid > now or order.status in CLOSED or pickup_time(order, now) is not None:
+    if paid is None or paid > now or order.status in CLOSED or order_pickup(order, now) is not None:
         return None
-    deadline, promised = m1_deadline(order, pack), promised_ship_time(order, pack)
+    deadline, promised = pickup_deadline(order, pack), promised_ship_time(order, pack)
     to_deadline, to_promise = _hours_between(deadline, now), _hours_between(promised, now)
     candidates = [
         (h, k) for h, k in ((to_deadline, "pay_to_pickup"), (to_promise, "late_shipment")) if h is not None
