@@ -89,3 +89,37 @@ def _by_impact(found: list[Miss], groups: list[MissGroup]) -> list[Miss]:
         for order_no in group.order_nos:
             rank.setdefault(order_no, position)
     return sorted(found, key=lambda m: (rank.get(m.order_no, len(groups)), m.metric, m.shop, m.order_no))
+
+
+def miss_json(m: Miss) -> dict[str, Any]:
+    return {
+        "order_no": m.order_no,
+        "platform": m.platform,
+        "shop": m.shop,
+        "metric": m.metric,
+        "reason": m.reason,
+        "carrier": m.carrier,
+        "skus": list(m.skus),
+        "warehouse": m.warehouse,
+        "pay_hour": m.pay_hour,
+        "tracking_no": m.tracking_no,
+        "detail": m.detail,
+    }
+
+
+def group_json(g: MissGroup) -> dict[str, Any]:
+    return {"key": g.key, "count": g.count, "rate_gain": g.rate_gain, "order_nos": list(g.order_nos)}
+
+
+def miss_report_json(result: MissReport, limit: int) -> dict[str, Any]:
+    """The report as `lanshou metrics misses --json` (and the API) return it: the first `limit` misses."""
+    return {
+        "as_of": result.as_of.isoformat(),
+        "window_days": result.window_days,
+        "metric": result.metric,
+        "by": result.by,
+        "decided": result.decided,
+        "total": len(result.misses),
+        "misses": [miss_json(m) for m in result.misses[:limit]],
+        "groups": [group_json(g) for g in result.groups],
+    }

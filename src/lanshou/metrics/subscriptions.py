@@ -6,14 +6,11 @@ after it commits, the dirty orders are re-derived and the rollups move by the di
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, Engine
 
 from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived
-from lanshou.metrics.packs import pack_for
-from lanshou.metrics.rollups import mark_dirty, refresh
-from lanshou.progress import track
+from lanshou.metrics.rollups import mark_dirty
+from lanshou.metrics.upkeep import bring_rollups_up_to_date
 from lanshou.tracking.queries import orders_of
 
 
@@ -21,7 +18,10 @@ def subscribe(bus: EventBus) -> None:
     bus.during(OrdersChanged, _mark_orders)
     bus.during(FeedbackArrived, _mark_orders)
     bus.during(ParcelEventsArrived, _mark_parcel_orders)
-    bus.after((OrdersChanged, FeedbackArrived, ParcelEventsArrived), bring_rollups_up_to_date)
+    bus.after(
+        (OrdersChanged, FeedbackArrived, ParcelEventsArrived),
+        lambda engine, _: bring_rollups_up_to_date(engine),
+    )
 
 
 def _mark_orders(conn: Connection, event: OrdersChanged | FeedbackArrived) -> None:
@@ -32,7 +32,5 @@ def _mark_parcel_orders(conn: Connection, event: ParcelEventsArrived) -> None:
     mark_dirty(conn, orders_of(conn, event.tracking_nos))
 
 
-def bring_rollups_up_to_date(engine: Engine, _events: list[Any] | None = None) -> int:
-    """Re-derive every order marked dirty; returns how many were."""
-    with track("updating metric rollups / 更新指标") as tick:
-        return refresh(engine, pack_for, tick)
+def _catch_up(engine: Engine, _events: list[object]) -> None:
+    bring_rollups_up_to_date(engine)
