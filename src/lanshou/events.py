@@ -16,9 +16,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine
+if TYPE_CHECKING:  # the bus hands handlers a connection or an engine; it needs no database itself
+    from sqlalchemy import Connection, Engine
 
 OrderKey = tuple[int, str]  # (shop id, platform order number)
 
@@ -72,8 +73,8 @@ class OrderShipped:
     carrier: str
 
 
-During = Callable[[Connection, Any], None]
-After = Callable[[Engine, list[Any]], object]
+During = Callable[["Connection", Any], None]
+After = Callable[["Engine", list[Any]], object]
 
 
 class EventBus:

@@ -21,9 +21,12 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from lanshou.orders.rows import time_text
-
 Row = dict[str, Any] | tuple[Any, ...]
+
+
+def time_text(value: datetime | None) -> str | None:
+    """A time as SQLAlchemy's SQLite DateTime column stores it (bulk paths hand the driver this text)."""
+    return None if value is None else value.isoformat(" ", "microseconds")
 
 
 # Process-wide, for the sqlite3 driver only: SQLAlchemy's own binds are already text by then, so these

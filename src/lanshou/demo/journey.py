@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lanshou.demo import catalog as c
+from lanshou.demo import geography as g
 from lanshou.tracking.status import TrackingStatus as T
 
 HOUR = timedelta(hours=1)
@@ -80,16 +81,16 @@ class Journey:
 def zone(origin: Place, dest: Place, abroad: bool) -> int:
     if abroad:
         return 6
-    if dest.province in c.REMOTE_PROVINCES:
+    if dest.province in g.REMOTE_PROVINCES:
         return 5
     if dest.city == origin.city:
         return 0
     if dest.province == origin.province:
         return 1
-    o_region, d_region = c.PROVINCES[origin.province][0], c.PROVINCES[dest.province][0]
+    o_region, d_region = g.PROVINCES[origin.province][0], g.PROVINCES[dest.province][0]
     if o_region == d_region:
         return 2
-    return 3 if d_region in c.NEIGHBOUR_REGIONS[o_region] else 4
+    return 3 if d_region in g.NEIGHBOUR_REGIONS[o_region] else 4
 
 
 def raw_status(carrier: str, status: T) -> str:
@@ -129,14 +130,14 @@ def journey(
 
 
 def _hubs(rng: random.Random, z: int, origin: Place, dest: Place) -> list[str]:
-    o_region = c.PROVINCES[origin.province][0]
-    first = rng.choice(c.REGION_HUBS[o_region])
+    o_region = g.PROVINCES[origin.province][0]
+    first = rng.choice(g.REGION_HUBS[o_region])
     if z == 6:
         return [first, "国际互换局（出口）", "清关中心", f"{dest.city} 分拨中心"]
     if z <= 1:
         return [first, f"{dest.city} 分拨中心"]
-    d_region = c.PROVINCES[dest.province][0]
-    middle = [rng.choice(c.REGION_HUBS[d_region])] if z >= 3 else []
+    d_region = g.PROVINCES[dest.province][0]
+    middle = [rng.choice(g.REGION_HUBS[d_region])] if z >= 3 else []
     return [first, *middle, f"{dest.city} 分拨中心"]
 
 

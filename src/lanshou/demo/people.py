@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from lanshou.demo import catalog as c
+from lanshou.demo import geography as g
 
-_PROVINCES = tuple(c.PROVINCES)
-_PROVINCE_CUM = tuple(accumulate(v[1] for v in c.PROVINCES.values()))
-_ABROAD_CUM = tuple(accumulate(w for _, _, w in c.ABROAD))
+_PROVINCES = tuple(g.PROVINCES)
+_PROVINCE_CUM = tuple(accumulate(v[1] for v in g.PROVINCES.values()))
+_ABROAD_CUM = tuple(accumulate(w for _, _, w in g.ABROAD))
 _KEY_PREFIX = {"taobao": "tb", "tmall": "tb", "douyin": "dy", "pdd": "pdd", "jd": "jd", "aliexpress": "ae"}
 
 
@@ -37,17 +38,17 @@ def buyer(seed: int, platform: str, number: int, abroad: bool = False) -> Buyer:
     name = rng.choice(c.SURNAMES) + "".join(rng.choice(c.GIVEN_CHARS) for _ in range(rng.choice((1, 2, 2))))
     phone = rng.choice(c.PHONE_PREFIXES) + f"{rng.randrange(100_000_000):08d}"
     province = rng.choices(_PROVINCES, cum_weights=_PROVINCE_CUM)[0]
-    city, districts = rng.choice(c.PROVINCES[province][2])
+    city, districts = rng.choice(g.PROVINCES[province][2])
     district = rng.choice(districts)
     address = (
-        f"{rng.choice(c.STREETS)}{rng.randint(1, 999)}号{rng.choice(c.COMMUNITIES)}"
+        f"{rng.choice(g.STREETS)}{rng.randint(1, 999)}号{rng.choice(g.COMMUNITIES)}"
         f"{rng.randint(1, 30)}栋{rng.randint(1, 4)}单元{rng.randint(1, 33)}{rng.randint(1, 4):02d}室"
     )
     return Buyer(key, name, phone, province, city, district, address)
 
 
 def _abroad_buyer(rng: random.Random, key: str) -> Buyer:
-    country, city, _ = rng.choices(c.ABROAD, cum_weights=_ABROAD_CUM)[0]
+    country, city, _ = rng.choices(g.ABROAD, cum_weights=_ABROAD_CUM)[0]
     name = f"{rng.choice(c.LATIN_FIRST)} {rng.choice(c.LATIN_LAST)}"
     phone = f"+{rng.randint(1, 99)} {rng.randrange(10**9):09d}"
     street = rng.choice(("Main St", "Oak Ave", "Lenina ul.", "Calle Mayor", "Rue Verte"))

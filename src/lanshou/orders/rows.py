@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from lanshou.db.bulk import time_text  # the SQLite storage text of a time: rows carry it pickled
 from lanshou.orders.records import OrderRecord
 from lanshou.orders.status import can_transition
 
@@ -123,10 +124,6 @@ def order_rows(r: OrderRecord) -> OrderRows:
         r.lines_only,
         r.source_line,
     )
-
-
-def time_text(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ", "microseconds")
 
 
 @lru_cache(maxsize=8192)  # prices repeat

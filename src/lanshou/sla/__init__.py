@@ -1,0 +1,1 @@
+"""Service levels: the at-risk queue (orders that may miss their pickup or shipping deadline) and alerts."""
