@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
+from lanshou.db import pg_copy
+
 Row = dict[str, Any] | tuple[Any, ...]
 
 
@@ -47,6 +49,9 @@ def upsert(
     """INSERT … ON CONFLICT (keys) DO UPDATE the `update` columns (or DO NOTHING when none)."""
     if not rows:
         return
+    if _copies(conn, rows):
+        pg_copy.merge(conn, table, rows, _columns(rows, columns), keys, update)
+        return
     stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update))
     _execute_many(conn, stmt, rows, columns)
 
@@ -54,8 +59,12 @@ def upsert(
 def insert_rows(
     conn: Connection, table: Table, rows: Sequence[Row], columns: Sequence[str] | None = None
 ) -> None:
-    if rows:
-        _execute_many(conn, _insert_statement(table), rows, columns)
+    if not rows:
+        return
+    if _copies(conn, rows):
+        pg_copy.copy_into(conn, table, rows, _columns(rows, columns))
+        return
+    _execute_many(conn, _insert_statement(table), rows, columns)
 
 
 def insert_new(
@@ -68,11 +77,22 @@ def insert_new(
     """INSERT … ON CONFLICT DO NOTHING; returns how many rows were new."""
     if not rows:
         return 0
+    if _copies(conn, rows):
+        return pg_copy.merge(conn, table, rows, _columns(rows, columns), keys)
     stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), ())
     if conn.dialect.name == "postgresql":
         # psycopg reports -1 for batched inserts, so count the rows RETURNING gives back
         return len(conn.execute(stmt.returning(table.c[keys[0]]), _dicts(rows, columns)).all())
     return _execute_many(conn, stmt, rows, columns)
+
+
+def _copies(conn: Connection, rows: Sequence[Row]) -> bool:
+    """PostgreSQL batches go through COPY (lanshou.db.pg_copy); small ones and SQLite take statements."""
+    return conn.dialect.name == "postgresql" and len(rows) >= pg_copy.COPY_MIN_ROWS
+
+
+def _columns(rows: Sequence[Row], columns: Sequence[str] | None) -> Sequence[str]:
+    return tuple(columns) if columns is not None else tuple(rows[0])
 
 
 @lru_cache(maxsize=64)
