@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -44,15 +44,15 @@ _WAYBILL = re.compile(r"[0-9A-Za-z\-_]{4,40}")
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One parcel's label. items and order_ids accept any iterable and are stored as tuples."""
+    """One parcel's label. items and order_ids accept any sequence and are stored as tuples."""
 
     waybill_no: str
     carrier_code: str
     carrier_name: str
     receiver: Party
     sender: Party
-    items: tuple[LabelItem, ...]
-    order_ids: tuple[str, ...]
+    items: Sequence[LabelItem]  # what is in this parcel
+    order_ids: Sequence[str]
     shop: str
     sorting_code: str = ""  # 三段码 (Douyin sort_code, Cainiao 分拣码)
     package_center: str = ""  # 集包地

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
@@ -41,22 +42,23 @@ def write_labels(
     layout = label_layout(label_size)
     if part_labels < 1:
         raise LabelError(f"分段大小无效 invalid part size {part_labels}: must be ≥ 1")
-    if isinstance(out, Path):
-        return _write_to_path(labels, out, layout, font_name, mask_receiver, part_labels)
-    return _write_stream(labels, out, layout, font_name, mask_receiver, part_labels)
+    with output_stream(out) as stream:
+        return _write_stream(labels, stream, layout, font_name, mask_receiver, part_labels)
 
 
-def _write_to_path(
-    labels: Iterable[Label], path: Path, layout: LabelLayout, font: str, mask: bool, part_labels: int
-) -> int:
-    partial = path.with_name(path.name + ".part")
+@contextmanager
+def output_stream(out: BinaryIO | Path) -> Iterator[BinaryIO]:
+    """out itself, or for a path a temporary file beside it that replaces the path only on success."""
+    if not isinstance(out, Path):
+        yield out
+        return
+    partial = out.with_name(out.name + ".part")
     try:
         with partial.open("wb") as stream:
-            pages = _write_stream(labels, stream, layout, font, mask, part_labels)
-        os.replace(partial, path)
+            yield stream
+        os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
-    return pages
 
 
 def _write_stream(
