@@ -12,6 +12,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 import zxingcpp
+from reportlab.pdfbase import pdfmetrics
 
 from lanshou.shipping.labels import (
     LABEL_76X130,
@@ -21,6 +22,7 @@ from lanshou.shipping.labels import (
     LabelItem,
     LabelSize,
     Party,
+    fonts,
 )
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV, LabelFontError
 from lanshou.shipping.labels.layout import label_layout
@@ -94,8 +96,16 @@ def test_mediabox_is_exactly_the_label_size(size: LabelSize) -> None:
     assert (round(right, 2), round(top, 2)) == expected
 
 
-def test_barcode_scans_at_203_dpi(size: LabelSize) -> None:
-    waybill = "SF1402934871625"
+@pytest.mark.parametrize(
+    "waybill",
+    [
+        "SF1402934871625",
+        "JDVA01234567890123-ABCDEFGHIJ",  # long: 2 dots a module on 100 mm, 1 dot on 76 mm
+        "ab12-CD34_ef56-GH78_ij90-KL12_mn34-OP56",  # the longest the model accepts: 1 dot a module
+        "1234567890123456789012345678901234567890",
+    ],
+)
+def test_barcode_scans_at_203_dpi(size: LabelSize, waybill: str) -> None:
     page = pdfium.PdfDocument(pdf_bytes([label(waybill_no=waybill)], size))[0]
     image = page.render(scale=PRINTER_SCALE).to_pil()
     found = [(b.format, b.text) for b in zxingcpp.read_barcodes(image)]
@@ -234,3 +244,15 @@ def test_joined_file_cross_reference_is_exact() -> None:
     assert re.search(rb"/Size %d /Root 1 0 R" % size, data)
     assert re.search(rb"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>", data)
     assert re.search(rb"2 0 obj\n<< /Type /Pages /Kids \[ \d+ 0 R \d+ 0 R \d+ 0 R \] /Count 5 >>", data)
+
+
+def test_the_font_is_registered_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FONT_ENV, raising=False)
+    name = fonts.cjk_font()
+
+    def second_registration(path: Path) -> str:
+        raise AssertionError(f"registered {path} again")
+
+    monkeypatch.setattr(fonts, "_register", second_registration)
+    assert fonts.cjk_font() == name and fonts.cjk_font(DEFAULT_CJK_FONT) == name
+    assert name in pdfmetrics.getRegisteredFontNames()

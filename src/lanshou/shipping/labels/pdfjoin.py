@@ -4,8 +4,8 @@ reportlab keeps every page of a document in memory and serialises them all at sa
 canvas grow the process by about 13 KB a page. write_labels therefore renders a few hundred labels per
 reportlab document and appends each finished part here: its objects are renumbered and written out at once,
 its page tree becomes a child of the one root page tree, its catalog and info are dropped. Memory is one
-part plus one offset per object. Each part embeds its own subset of the CJK font; the subset tags are made
-unique per part so no viewer or printer mistakes one part's subset for another's.
+part plus eight bytes per object (its offset). Each part embeds its own subset of the CJK font; the subset
+tags are made unique per part so no viewer or printer mistakes one part's subset for another's.
 
 Only what reportlab writes is read: a classic cross-reference table, no object streams, no encryption.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from typing import BinaryIO
 
 from lanshou.shipping.labels.model import LabelError
@@ -37,8 +38,7 @@ class PdfJoiner:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._position = 0
-        self._offsets: dict[int, int] = {}
-        self._next_id = 3
+        self._offsets = array("Q", [0, 0, 0])  # by object number; 1 and 2 are written last
         self._kids: list[int] = []
         self.pages = 0
 
@@ -51,13 +51,13 @@ class PdfJoiner:
         spans, root, info = _objects(pdf)
         pages_id = _ref_in(spans[root], b"/Pages")
         count = int(_match(rb"/Count (\d+)", spans[pages_id], "page count"))
-        numbers = {old: self._next_id + i for i, old in enumerate(n for n in spans if n not in (root, info))}
-        self._next_id += len(numbers)
+        first = len(self._offsets)
+        numbers = {old: first + i for i, old in enumerate(n for n in spans if n not in (root, info))}
         if not self._position:
             self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
         tag_salt = str(len(self._kids)).encode()
-        for old, new in numbers.items():
-            self._offsets[new] = self._position
+        for old, new in numbers.items():  # new numbers ascend in writing order
+            self._offsets.append(self._position)
             self._write(_renumbered(spans[old], numbers, new, old == pages_id, tag_salt))
         self._kids.append(numbers[pages_id])
         self.pages += count
@@ -76,7 +76,7 @@ class PdfJoiner:
         self._offsets[_CATALOG_ID] = self._position
         self._write(b"%d 0 obj\n<< /Type /Catalog /Pages %d 0 R >>\nendobj\n" % (_CATALOG_ID, _ROOT_PAGES_ID))
         xref_at = self._position
-        size = self._next_id
+        size = len(self._offsets)
         entries = b"".join(b"%010d 00000 n \n" % self._offsets[n] for n in range(1, size))
         self._write(b"xref\n0 %d\n0000000000 65535 f \n%s" % (size, entries))
         self._write(
