@@ -153,6 +153,11 @@ def test_long_text_wraps_and_stays_inside_page_and_block(size: LabelSize) -> Non
     assert "等" in text and "件" in text  # the item list was cut short with 等N件
 
 
+def test_a_label_without_items_or_orders_still_prints(size: LabelSize) -> None:
+    text = page_text(pdfium.PdfDocument(pdf_bytes([label(items=[], order_ids=[])], size))[0])
+    assert "共0件" in text and "YT1234567890123" in text
+
+
 def test_short_address_stands_in_for_a_missing_sorting_code(size: LabelSize) -> None:
     page = pdfium.PdfDocument(pdf_bytes([label(short_address="浙江杭州")], size))[0]
     sort_block = label_layout(size).blocks["sort"]

@@ -194,20 +194,23 @@ def _party(pen: Pen, mark: str, name: str, phone: str, address: str, box: Box, s
 
 def _items(pen: Pen, label: Label, box: Box) -> None:
     """Item lines, as many as fit at a readable size; the rest summed up as 等N件."""
-    total = sum(item.quantity for item in label.items)
-    head = f"商品 items（共{total}件 total {total}）"
-    remark = f"备注 remark: {label.remark}" if label.remark else ""
-    for shown_count in range(len(label.items), 0, -1):
-        shown, more = item_summary(label.items, shown_count)
-        lines = [head, *shown]
-        if more:
-            lines.append(f"…等{more}件 +{more} more")
-        if remark:
-            lines.append(remark)
-        fitted = fit("\n".join(lines), pen.width, box.width, box.height, 9, 6, None, pen.em)
-        if not fitted.truncated:
-            break
+    shown = len(label.items)
+    lines = _item_lines(label, shown)
+    while shown > 1 and fit("\n".join(lines), pen.width, box.width, box.height, 9, 6, None, pen.em).truncated:
+        shown -= 1
+        lines = _item_lines(label, shown)
     pen.block("\n".join(lines), box, 9, 6)
+
+
+def _item_lines(label: Label, shown: int) -> list[str]:
+    total = sum(item.quantity for item in label.items)
+    listed, more = item_summary(label.items, shown)
+    lines = [f"商品 items（共{total}件 total {total}）", *listed]
+    if more:
+        lines.append(f"…等{more}件 +{more} more")
+    if label.remark:
+        lines.append(f"备注 remark: {label.remark}")
+    return lines
 
 
 def _orders(pen: Pen, label: Label, box: Box, with_shop: bool) -> None:
