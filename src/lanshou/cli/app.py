@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lanshou.cli import demo, imports, metrics, orders
+from lanshou.cli import demo, imports, metrics, orders, serve, users
 
 app = typer.Typer(
     help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
@@ -13,8 +13,10 @@ app = typer.Typer(
 )
 app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
+app.add_typer(users.app, name="users")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
+serve.register(app)  # `lanshou serve`
 
 
 def main() -> None:

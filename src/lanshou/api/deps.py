@@ -1,0 +1,109 @@
+"""Dependencies every API route uses: the engine, the Bearer-token user, permissions, the shop scope.
+
+Scope rule (the same on every route): a shop the caller is not granted is treated exactly like a shop that
+does not exist — 404 `shop_not_found` for `?shop=`, and never a row of it in any answer. A role that lacks a
+permission gets 403 `forbidden`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from lanshou.accounts.model import ShopRef, User, pick_shops
+from lanshou.accounts.roles import Permission
+from lanshou.accounts.service import shops_for, user_for_token
+from lanshou.api.errors import ApiError, forbidden, unauthorized
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="lsk_…",
+    description="`lanshou users token NAME` prints a token; send it as `Authorization: Bearer lsk_…`.",
+)
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def api_user(
+    engine: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    if credentials is None:
+        raise unauthorized("需要令牌 missing token: send Authorization: Bearer <token>")
+    user = user_for_token(engine, credentials.credentials)
+    if user is None:
+        raise unauthorized("令牌无效 invalid token, or its user is disabled")
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def require(permission: Permission) -> Callable[[User], User]:
+    """A dependency: the caller, if their role has `permission`; else 403."""
+
+    def check(user: ApiUser) -> User:
+        if not user.may(permission):
+            raise forbidden(f"无权限 the {user.role.value} role may not {permission.value}")
+        return user
+
+    return check
+
+
+@dataclass(frozen=True)
+class ShopScope:
+    """The caller and the shops a request may touch: all granted ones, or those `?shop=` names."""
+
+    user: User
+    granted: tuple[ShopRef, ...]
+    selected: tuple[ShopRef, ...]
+
+    @property
+    def shop_ids(self) -> tuple[int, ...]:
+        return tuple(shop.id for shop in self.selected)
+
+
+def shop_scope(
+    user: ApiUser,
+    engine: EngineDep,
+    shop: Annotated[
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="shop name or platform/name; default: all yours"),
+    ] = None,
+) -> ShopScope:
+    granted = tuple(shops_for(engine, user))
+    selected = pick_shops(granted, shop)
+    if not selected and shop and shop.strip():
+        raise ApiError(
+            404, "shop_not_found", f"店铺不存在或无权访问 no such shop among yours: {shop.strip()!r}"
+        )
+    return ShopScope(user, granted, selected)
+
+
+Scope = Annotated[ShopScope, Depends(shop_scope)]
+
+# PostgreSQL refuses NUL in text: a NUL in any text parameter is a 422, never a database error
+NO_NUL = r"^[^\x00]*$"
+
+
+def timezone_param(name: str | None) -> str | None:
+    """A timezone name checked against the tz database; 422 when it is not one."""
+    if name is None:
+        return None
+    from lanshou.platforms.values import zone
+
+    try:
+        zone(name)
+    except (ValueError, OSError):  # OSError: a directory of the tz database, such as "Asia"
+        raise ApiError(422, "invalid_request", f"时区无效 unknown timezone {name!r}") from None
+    return name
