@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -107,3 +108,42 @@ def timezone_param(name: str | None) -> str | None:
     except (ValueError, OSError):  # OSError: a directory of the tz database, such as "Asia"
         raise ApiError(422, "invalid_request", f"时区无效 unknown timezone {name!r}") from None
     return name
+
+
+def known_query_only(request: Request) -> None:
+    """422 for a query parameter the route does not take, or one it takes once given several times: a
+    misspelt filter (`?stauts=paid`) or an ambiguous one (`?shop=A&shop=`) must not silently widen a list."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    single, multiple = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - single - multiple)
+    if unknown:
+        names = ", ".join(repr(name[:40]) for name in unknown[:5])
+        known = ", ".join(sorted(single | multiple)) or "none"
+        raise ApiError(422, "invalid_request", f"未知参数 unknown query parameter {names}; known: {known}")
+    repeated = sorted(name for name in single if len(request.query_params.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(
+            422, "invalid_request", f"参数重复 query parameter given more than once: {repeated[0]}"
+        )
+
+
+def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
+    """(single-valued, list-valued) query parameters of a route and all its dependencies (a short walk)."""
+    single: set[str] = set()
+    multiple: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        for param in current.query_params:
+            (multiple if _is_list(param.field_info.annotation) else single).add(param.alias)
+        stack.extend(current.dependencies)
+    return frozenset(single), frozenset(multiple)
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False

@@ -39,8 +39,8 @@ def login(
         response = render(request, "login.html", {**context, "error": error}, status=429)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except LoginRefused:
-        return render(request, "login.html", {**context, "error": ("login.refused", {})}, status=401)
+    except LoginRefused:  # the form again with the reason (200: a 401 would need a WWW-Authenticate scheme)
+        return render(request, "login.html", {**context, "error": ("login.refused", {})})
     start_session(request, user)
     return RedirectResponse(local_path(next), status_code=303)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
@@ -22,8 +23,12 @@ from lanshou.orders.status import OrderStatus
 
 router = APIRouter(tags=["orders"])
 
-# dates whose local midnight converts to UTC without leaving datetime's range in any timezone
+# Days outside these are clamped to them: no order is older or newer, and converting a local midnight of
+# 0001-01-01 or 9999-12-31 to UTC would leave datetime's range.
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+TIMEZONES: list[JsonValue] = [
+    name for name in sorted(available_timezones())
+]  # published, so clients know the names
 
 
 class OrderItem(BaseModel):
@@ -79,6 +84,10 @@ class OrderItem(BaseModel):
         )
 
 
+def _clamp(day: date | None) -> date | None:
+    return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
@@ -90,8 +99,8 @@ def list_orders(
     order_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="订单号")] = None,
     platform: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     status: Annotated[list[OrderStatus] | None, Query(description="repeat for several")] = None,
-    paid_from: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="first local day")] = None,
-    paid_to: Annotated[date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="last local day")] = None,
+    paid_from: Annotated[date | None, Query(description="first local day")] = None,
+    paid_to: Annotated[date | None, Query(description="last local day, inclusive")] = None,
     buyer: Annotated[
         str | None,
         Query(
@@ -101,7 +110,12 @@ def list_orders(
         ),
     ] = None,
     timezone: Annotated[
-        str | None, Query(max_length=64, pattern=NO_NUL, description="for the paid days; default each shop's")
+        str | None,
+        Query(
+            max_length=64,
+            description="IANA name for the paid days; default each shop's own",
+            json_schema_extra={"enum": TIMEZONES},
+        ),
     ] = None,
     unmask: Annotated[bool, Query(description="full receiver data (roles that may see it only)")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -114,8 +128,8 @@ def list_orders(
     flt = OrderFilter(
         platform=platform,
         statuses=tuple(s.value for s in status or ()),
-        paid_from=paid_from,
-        paid_to=paid_to,
+        paid_from=_clamp(paid_from),
+        paid_to=_clamp(paid_to),
         order_no=order_id,
         buyer=buyer,
         timezone=timezone_param(timezone),
