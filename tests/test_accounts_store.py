@@ -85,7 +85,13 @@ def test_wrong_password_unknown_name_and_disabled_user_are_refused_alike(seeded:
     with seeded.begin() as conn:
         conn.execute(update(users).where(users.c.name == "carol").values(active=False))
     messages = set()
-    for name, password in (("alice", "wrong password"), ("nobody", PASSWORD), ("carol", PASSWORD)):
+    attempts = (
+        ("alice", "wrong password"),
+        ("nobody", PASSWORD),
+        ("carol", PASSWORD),
+        ("al\x00ice", PASSWORD),
+    )
+    for name, password in attempts:
         with pytest.raises(LoginRefused) as refused:
             authenticate(seeded, name, password, "10.0.0.1", LIMITS, NOW)
         messages.add(str(refused.value))

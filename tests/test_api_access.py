@@ -270,3 +270,28 @@ def test_openapi_is_published_with_bearer_auth_and_docs_need_no_cdn(client: Test
     assert "//" not in " ".join(assets)
     for url in assets:
         assert client.get(url).status_code == 200, url
+
+
+def test_require_refuses_roles_without_the_permission(seeded: Seeded) -> None:
+    from fastapi import APIRouter, Depends
+
+    from lanshou.accounts.roles import Permission
+    from lanshou.api.deps import require
+
+    router = APIRouter()
+
+    @router.get("/api/v1/test-users", dependencies=[Depends(require(Permission.USERS_MANAGE))])
+    def users_only() -> dict[str, bool]:
+        return {"ok": True}
+
+    app = create_app(seeded.engine, AppSettings.for_tests())
+    app.include_router(router)
+    with TestClient(app, base_url="https://testserver") as client:
+        refused = as_user(client, seeded, "alice", "/api/v1/test-users")
+        assert refused.status_code == 403
+        assert refused.json()["error"] == {
+            "code": "forbidden",
+            "message": "无权限 the operator role may not users.manage",
+        }
+        assert as_user(client, seeded, "boss", "/api/v1/test-users").json() == {"ok": True}
+        assert client.get("/api/v1/test-users").status_code == 401

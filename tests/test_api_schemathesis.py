@@ -20,7 +20,7 @@ from lanshou.api.app import OPENAPI_URL, create_app
 from lanshou.api.settings import AppSettings
 from tests.accounts_data import seed
 
-EXAMPLES = 60
+EXAMPLES = 40
 
 
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda mode: mode.value)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
 from lanshou.accounts.limits import LoginLimits
-from lanshou.accounts.roles import Role
+from lanshou.accounts.roles import Permission, Role
 from lanshou.accounts.tables import users
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
@@ -132,7 +132,13 @@ def test_a_disabled_user_is_signed_out(browser: TestClient, seeded: Seeded) -> N
 
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(browser: TestClient) -> None:
     assert sign_in(browser, "alice", next="/?tab=1").headers["location"] == "/?tab=1"  # type: ignore[attr-defined]
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+    for target in (
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/x",
+    ):
         assert sign_in(browser, "alice", next=target).headers["location"] == "/"  # type: ignore[attr-defined]
 
 
@@ -220,3 +226,26 @@ def test_bar_chart_scales_to_the_largest_value_and_escapes_labels() -> None:
     assert widths == [150.0, 300.0, 0.0]
     assert "a&lt;b" in svg and "<title>T&amp;T</title>" in svg and "a<b" not in svg
     assert 'viewBox="0 0 510 28"' not in svg and 'viewBox="0 0 510 84"' in svg
+
+
+def test_require_page_shows_a_403_page_to_roles_without_the_permission(seeded: Seeded) -> None:
+    from fastapi import Depends
+    from fastapi.responses import HTMLResponse
+
+    from lanshou.web.security import page_router, require_page
+
+    router = page_router()
+
+    @router.get("/test-users", dependencies=[Depends(require_page(Permission.USERS_MANAGE))])
+    def users_page() -> HTMLResponse:
+        return HTMLResponse("<p>users</p>")
+
+    app = create_app(seeded.engine, AppSettings.for_tests())
+    app.include_router(router)
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/test-users", follow_redirects=False).status_code == 303  # not signed in
+        sign_in(client, "alice")
+        refused = client.get("/test-users")
+        assert refused.status_code == 403 and "无权访问此页面" in refused.text
+        sign_in(client, "boss")
+        assert client.get("/test-users").text == "<p>users</p>"

@@ -109,6 +109,8 @@ def authenticate(
     """
     now = now or utc_now()
     key = name.strip().casefold()[:64]
+    if "\x00" in key + client:  # no name holds NUL, and PostgreSQL refuses it in text: refuse unasked
+        raise LoginRefused()
     with engine.connect() as conn:
         by_name, by_client = store.failure_times(conn, key, client, limits.since(now))
     wait = retry_after(limits, by_name, by_client, now)

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -109,10 +109,16 @@ def public_page_router() -> APIRouter:
 
 
 def local_path(target: str | None, default: str = "/") -> str:
-    """`target` if it is a path on this site, else `default`: no open redirect to another host."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """`target` if it is a path on this site, else `default`: no open redirect to another host.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/<tab>/evil" and
+    "/<backslash>evil" would lead elsewhere: any whitespace, control character or backslash disqualifies."""
+    if not target or not target.startswith("/") or target.startswith("//"):
         return default
-    return target
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
 
 
 def install_security_handlers(app: FastAPI) -> None:

@@ -1,5 +1,6 @@
 """API version 1. To add a resource: write `v1/<name>.py` with `router = APIRouter(tags=[...])`, protect
-each route with `ApiUser`, `require(...)` or `Scope` from `lanshou.api.deps`, and list it in ROUTERS."""
+each route with `ApiUser`, `require(...)` or `Scope` from `lanshou.api.deps`, and list it in ROUTERS.
+Public routes (no token) go in PUBLIC_ROUTERS and in `app.PUBLIC_PATHS`; tests hold the two together."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from lanshou.api.errors import ERROR_RESPONSES
 from lanshou.api.v1 import health, me, orders, shops
 
 PREFIX = "/api/v1"
-ROUTERS = (health.router, me.router, shops.router, orders.router)
+PUBLIC_ROUTERS = (health.router,)
+ROUTERS = (me.router, shops.router, orders.router)
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, dependencies=[Depends(known_query_only)])
+    router = APIRouter(
+        prefix=PREFIX, dependencies=[Depends(known_query_only)], responses={422: ERROR_RESPONSES[422]}
+    )
+    for public in PUBLIC_ROUTERS:
+        router.include_router(public)
     for resource in ROUTERS:
-        router.include_router(resource)
+        router.include_router(resource, responses=ERROR_RESPONSES)
     return router

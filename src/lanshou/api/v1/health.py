@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lanshou.api.deps import EngineDep
-from lanshou.api.errors import ApiError
+from lanshou.api.errors import ApiError, ErrorBody
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +20,12 @@ class Health(BaseModel):
     database: Literal["ok"]
 
 
-@router.get("/health", response_model=Health, summary="Service health 服务状态")
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Service health 服务状态",
+    responses={503: {"model": ErrorBody, "description": "the database does not answer 数据库不可用"}},
+)
 def health(engine: EngineDep) -> Health:
     try:
         with engine.connect() as conn:
