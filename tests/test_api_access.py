@@ -216,6 +216,8 @@ def test_filters_of_the_cli_work_over_the_callers_shops(client: TestClient, seed
         ({"limit": 501}, "query.limit"),
         ({"status": "lost"}, "query.status"),
         ({"paid_from": "not a day"}, "query.paid_from"),
+        ({"paid_to": "0.0"}, "query.paid_to: Value error, a day is written YYYY-MM-DD"),
+        ({"paid_to": "2026-02-30"}, "query.paid_to"),
         ({"timezone": "Mars/Olympus"}, "unknown timezone"),
         ({"timezone": "Asia"}, "unknown timezone"),
         ({"order_id": "x\x00y"}, "query.order_id"),

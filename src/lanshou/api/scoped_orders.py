@@ -42,7 +42,7 @@ def _statement(
     conn: Connection, flt: OrderFilter, shop_ids: Sequence[int], limit: int, before_id: int | None
 ) -> Select[Any]:
     o, sh = s.orders.c, s.shops.c
-    conditions = [o.shop_id.in_(list(shop_ids)), *_conditions(conn, flt)]
+    conditions = [_in_shops(conn, o.shop_id, shop_ids), *_conditions(conn, flt)]
     if before_id is not None:
         conditions.append(o.id < before_id)
     picked = (
@@ -87,3 +87,12 @@ def _statement(
         .outerjoin(s.parcels, q.id == first_parcel.c.parcel_id)
         .order_by(p.id.desc())
     )
+
+
+def _in_shops(conn: Connection, shop_id: Any, shop_ids: Sequence[int]) -> Any:
+    """`shop_id IN (...)`. On SQLite as `shop_id + 0`, which keeps its planner off the (shop_id, order_no)
+    index: that index made it collect and sort every order of the shops before taking a page (3 s on 200k
+    orders) instead of walking the ids newest first and stopping after one page. A search by order number
+    still uses the index through `_conditions`. PostgreSQL chooses by its statistics."""
+    column = shop_id + 0 if conn.dialect.name == "sqlite" else shop_id
+    return column.in_(list(shop_ids))

@@ -28,7 +28,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overview.shop": ("店铺", "Shop"),
     "overview.timezone": ("时区", "Timezone"),
     "overview.orders": ("订单", "Orders"),
-    "overview.to_ship": ("待发货", "To ship"),
     "overview.chart": ("各店铺订单数", "Orders per shop"),
     "role.owner": ("店主", "Owner"),
     "role.operator": ("运营", "Operator"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from lanshou.accounts.service import shops_for
 from lanshou.api.deps import EngineDep
@@ -22,19 +22,19 @@ def overview(request: Request, user: PageUser, engine: EngineDep) -> Response:
     shops = shops_for(engine, user)
     with engine.connect() as conn:
         counts = order_counts(conn, [shop.id for shop in shops])
-    rows = [(shop, *counts.get(shop.id, (0, 0))) for shop in shops]
+    rows = [(shop, counts.get(shop.id, 0)) for shop in shops]
     t = translator(language_of(request))
-    chart = bar_chart([(shop.label, total) for shop, total, _ in rows], t("overview.chart")) if rows else None
+    chart = bar_chart([(shop.label, total) for shop, total in rows], t("overview.chart")) if rows else None
     return render(request, "overview.html", {"rows": rows, "chart": chart})
 
 
-def order_counts(conn: Connection, shop_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """shop id -> (orders, orders paid and not yet shipped). One grouped query over the user's shops only.
+def order_counts(conn: Connection, shop_ids: list[int]) -> dict[int, int]:
+    """shop id -> orders, counted on the (shop_id, order_no) index alone (a count by status would read
+    every order row: 2 s on 200k orders; the dashboard will read rollups for that).
 
     Belongs to the orders area's read side; it moves there with the dashboard."""
     if not shop_ids:
         return {}
     o = orders.c
-    to_ship = func.sum(case((o.status == "paid", 1), else_=0))
-    stmt = select(o.shop_id, func.count(), to_ship).where(o.shop_id.in_(shop_ids)).group_by(o.shop_id)
-    return {shop_id: (int(total), int(paid or 0)) for shop_id, total, paid in conn.execute(stmt)}
+    stmt = select(o.shop_id, func.count()).where(o.shop_id.in_(shop_ids)).group_by(o.shop_id)
+    return {shop_id: int(total) for shop_id, total in conn.execute(stmt)}

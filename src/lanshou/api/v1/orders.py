@@ -6,12 +6,13 @@ filtered out in SQL, so no filter, search or cursor can reach them.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel, BeforeValidator, JsonValue
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
@@ -84,6 +85,16 @@ class OrderItem(BaseModel):
         )
 
 
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also read "0" or "1.5" as a Unix time, silently a day in 1970."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
 def _clamp(day: date | None) -> date | None:
     return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)
 
@@ -99,8 +110,8 @@ def list_orders(
     order_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="订单号")] = None,
     platform: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     status: Annotated[list[OrderStatus] | None, Query(description="repeat for several")] = None,
-    paid_from: Annotated[date | None, Query(description="first local day")] = None,
-    paid_to: Annotated[date | None, Query(description="last local day, inclusive")] = None,
+    paid_from: Annotated[IsoDay | None, Query(description="first local day")] = None,
+    paid_to: Annotated[IsoDay | None, Query(description="last local day, inclusive")] = None,
     buyer: Annotated[
         str | None,
         Query(
