@@ -80,7 +80,7 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 6
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`lanshou serve` on a free loopback port over a seeded SQLite database; yields its base URL."""
+    """`lanshou serve` (two workers) on a free loopback port over a seeded SQLite database; yields its URL."""
     home = tmp_path_factory.mktemp("site")
     url = f"sqlite:///{home / 'lanshou.db'}"
     engine = open_database(url)
@@ -88,7 +88,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "LANSHOU_DATABASE_URL": url, "LANSHOU_DATA_DIR": str(home / "data")}
-    command = [sys.executable, "-c", "from lanshou.cli.app import main; main()", "serve", "--port", str(port)]
+    # two workers: a session signed by one must be honoured by the other (the key is shared through the
+    # data dir), as with any real deployment
+    serve = ["serve", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-c", "from lanshou.cli.app import main; main()", *serve]
     log = (home / "serve.log").open("wb")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

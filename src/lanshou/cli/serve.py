@@ -50,6 +50,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # a worker spends seconds importing before it can answer the supervisor's ping; on a busy 2-core
+        # machine the 5 s default had workers killed and restarted at start-up
+        timeout_worker_healthcheck=30,
     )
 
 
