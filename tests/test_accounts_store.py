@@ -20,6 +20,7 @@ from lanshou.accounts.service import (
     issue_token,
     list_users,
     shops_for,
+    token_holder_and_shops,
     user_by_id,
     user_for_token,
 )
@@ -161,9 +162,12 @@ def test_disabled_users_lose_tokens_and_sessions(seeded: Engine) -> None:
     token = issue_token(seeded, "bob")
     bob = user_for_token(seeded, token)
     assert bob is not None and user_by_id(seeded, bob.id) == bob
+    held = token_holder_and_shops(seeded, token)
+    assert held is not None and held[0] == bob and [shop.label for shop in held[1]] == [SHOP_B]
     with seeded.begin() as conn:
         conn.execute(update(users).where(users.c.id == bob.id).values(active=False))
     assert user_for_token(seeded, token) is None
+    assert token_holder_and_shops(seeded, token) is None
     assert user_by_id(seeded, bob.id) is None
 
 

@@ -139,6 +139,17 @@ def user_for_token(engine: Engine, token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def token_holder_and_shops(engine: Engine, token: str) -> tuple[User, list[ShopRef]] | None:
+    """`user_for_token` and `shops_for` over one connection: what every scoped API request needs first."""
+    if not looks_like_token(token):
+        return None
+    with engine.connect() as conn:
+        user = store.user_by_token_digest(conn, token_digest(token))
+        if user is None or not user.active:
+            return None
+        return user, store.shops_of(conn, user)
+
+
 def user_by_id(engine: Engine, user_id: int) -> User | None:
     """The active user with this id (a browser session's user), else None."""
     with engine.connect() as conn:

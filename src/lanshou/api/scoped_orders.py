@@ -3,14 +3,19 @@
 `OrderFilter` has no shop-id restriction and pages by offset, so this module composes the same pieces
 (`_conditions`, `_line_summary`, `_first_parcel`) with two more conditions on the picked orders. Once the
 orders area's filter grows `shop_ids` and `before_id`, this collapses into a call of `query_orders`.
+
+Finding one order by number is the hot path (an ERP polls it): its statement is built once, with bound
+parameters, because building the CTEs anew took ~10x longer than running them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import CTE, Connection, Select, and_, bindparam, func, select
 
 from lanshou.db import schema as s
 from lanshou.orders.query import (
@@ -30,12 +35,44 @@ def scoped_orders(
     pass the last id as `before_id` for the next page)."""
     if not shop_ids:
         return []
-    rows = conn.execute(_statement(conn, flt, shop_ids, limit, before_id))
+    if flt.order_no and before_id is None and flt == replace(OrderFilter(), order_no=flt.order_no):
+        params = {"shop_ids": list(shop_ids), "order_no": flt.order_no.strip(), "limit": limit}
+        rows = conn.execute(_one_order_statement(), params)
+    else:
+        rows = conn.execute(_statement(conn, flt, shop_ids, limit, before_id))
     found = []
     for row in rows:
         fields = dict(row._mapping)
         found.append((fields.pop("row_id"), OrderRow(**fields)))
     return found
+
+
+def _picked_columns() -> list[Any]:
+    o, sh = s.orders.c, s.shops.c
+    return [
+        o.id,
+        o.shop_id,
+        o.order_no,
+        sh.platform,
+        sh.name.label("shop"),
+        sh.timezone.label("shop_timezone"),
+        *(o[name] for name in DETAIL_COLUMNS),
+    ]
+
+
+@cache
+def _one_order_statement() -> Select[Any]:
+    """The orders numbered :order_no in the shops :shop_ids (one per shop at most): the unique index."""
+    o, sh = s.orders.c, s.shops.c
+    picked = (
+        select(*_picked_columns())
+        .join(s.shops, sh.id == o.shop_id)
+        .where(o.shop_id.in_(bindparam("shop_ids", expanding=True)), o.order_no == bindparam("order_no"))
+        .order_by(o.id.desc())
+        .limit(bindparam("limit"))
+        .cte("picked")
+    )
+    return _with_lines_and_parcel(picked)
 
 
 def _statement(
@@ -46,21 +83,18 @@ def _statement(
     if before_id is not None:
         conditions.append(o.id < before_id)
     picked = (
-        select(
-            o.id,
-            o.shop_id,
-            o.order_no,
-            sh.platform,
-            sh.name.label("shop"),
-            sh.timezone.label("shop_timezone"),
-            *(o[name] for name in DETAIL_COLUMNS),
-        )
+        select(*_picked_columns())
         .join(s.shops, sh.id == o.shop_id)
         .where(*conditions)
         .order_by(o.id.desc())
         .limit(limit)
         .cte("picked")
     )
+    return _with_lines_and_parcel(picked)
+
+
+def _with_lines_and_parcel(picked: CTE) -> Select[Any]:
+    """The picked orders as OrderRow columns (plus row_id): lines summarised, the first parcel joined."""
     lines = _line_summary(picked)
     first_parcel = _first_parcel(picked)
     p, q = picked.c, s.parcels.c
