@@ -297,3 +297,15 @@ def test_require_refuses_roles_without_the_permission(seeded: Seeded) -> None:
         }
         assert as_user(client, seeded, "boss", "/api/v1/test-users").json() == {"ok": True}
         assert client.get("/api/v1/test-users").status_code == 401
+
+
+def test_the_prepared_one_order_lookup_answers_like_the_general_query(
+    client: TestClient, seeded: Seeded
+) -> None:
+    for order_id in ("A-2", "SAME-1", "B-1"):
+        fast = as_user(client, seeded, "boss", "/api/v1/orders", order_id=order_id).json()
+        # adding any other filter takes the general path
+        statuses = ["paid", "shipped", "pending_payment", "delivered", "completed", "cancelled", "refunded"]
+        general = as_user(client, seeded, "boss", "/api/v1/orders", order_id=order_id, status=statuses).json()
+        assert fast == general and fast["items"], order_id
+    assert len(as_user(client, seeded, "boss", "/api/v1/orders", order_id="SAME-1").json()["items"]) == 2
