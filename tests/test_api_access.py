@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from lanshou.accounts.roles import Permission
 from lanshou.accounts.tables import users
 from lanshou.api.app import PUBLIC_PATHS, create_app
+from lanshou.api.deps import ShopScope, require, require_in_scope
 from lanshou.api.pagination import encode_cursor
 from lanshou.api.settings import AppSettings
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded, order_ids, seed
@@ -275,16 +278,15 @@ def test_openapi_is_published_with_bearer_auth_and_docs_need_no_cdn(client: Test
 
 
 def test_require_refuses_roles_without_the_permission(seeded: Seeded) -> None:
-    from fastapi import APIRouter, Depends
-
-    from lanshou.accounts.roles import Permission
-    from lanshou.api.deps import require
-
     router = APIRouter()
 
     @router.get("/api/v1/test-users", dependencies=[Depends(require(Permission.USERS_MANAGE))])
     def users_only() -> dict[str, bool]:
         return {"ok": True}
+
+    @router.get("/api/v1/test-stock")
+    def stock(scope: Annotated[ShopScope, Depends(require_in_scope(Permission.STOCK_MANAGE))]) -> list[int]:
+        return list(scope.shop_ids)
 
     app = create_app(seeded.engine, AppSettings.for_tests())
     app.include_router(router)
@@ -297,6 +299,10 @@ def test_require_refuses_roles_without_the_permission(seeded: Seeded) -> None:
         }
         assert as_user(client, seeded, "boss", "/api/v1/test-users").json() == {"ok": True}
         assert client.get("/api/v1/test-users").status_code == 401
+        assert as_user(client, seeded, "alice", "/api/v1/test-stock").status_code == 403  # operator
+        wang = as_user(client, seeded, "wang", "/api/v1/test-stock", shop="抖音小店")  # warehouse, A and B
+        assert wang.json() == [seeded.shop_ids[SHOP_B]]
+        assert as_user(client, seeded, "wang", "/api/v1/test-stock", shop="douyin/旗舰店").status_code == 404
 
 
 def test_the_prepared_one_order_lookup_answers_like_the_general_query(

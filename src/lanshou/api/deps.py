@@ -115,6 +115,18 @@ def shop_scope(
 Scope = Annotated[ShopScope, Depends(shop_scope)]
 
 
+def require_in_scope(permission: Permission) -> Callable[[ShopScope], Awaitable[ShopScope]]:
+    """`Scope`, if the caller's role has `permission`; else 403. For routes that act on a shop's data
+    (`scope: Annotated[ShopScope, Depends(require_in_scope(Permission.ORDERS_SHIP))]`): one token check."""
+
+    async def check(scope: Scope) -> ShopScope:
+        if not scope.user.may(permission):
+            raise forbidden(f"无权限 the {scope.user.role.value} role may not {permission.value}")
+        return scope
+
+    return check
+
+
 def timezone_param(name: str | None) -> str | None:
     """A timezone name checked against the tz database; 422 when it is not one."""
     if name is None:
