@@ -4,6 +4,7 @@ their queries, never through this."""
 
 from __future__ import annotations
 
+from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.metrics.tables import (
@@ -23,8 +24,10 @@ from lanshou.shops.tables import shops
 from lanshou.tracking.tables import parcels, tracking_events
 
 __all__ = [
+    "api_tokens",
     "buyers",
     "feedback",
+    "login_failures",
     "metadata",
     "metric_dirty",
     "metric_orders",
@@ -42,4 +45,6 @@ __all__ = [
     "rollup_promise",
     "shops",
     "tracking_events",
+    "user_shop_grants",
+    "users",
 ]

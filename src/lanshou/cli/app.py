@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import demo, imports, metrics, orders
+from lanshou.cli import demo, imports, metrics, orders, serve, users
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -15,8 +15,10 @@ app = typer.Typer(
 )
 app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
+app.add_typer(users.app, name="users")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
+serve.register(app)  # `lanshou serve`
 
 
 def main() -> None:

@@ -1,0 +1,163 @@
+"""Account use cases: what the CLI, the API and the pages call. Each is one short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from lanshou.accounts import store
+from lanshou.accounts.errors import AccountError, LoginRefused, LoginThrottled
+from lanshou.accounts.limits import LoginLimits, retry_after
+from lanshou.accounts.model import ShopRef, User, UserListing, normalize_name
+from lanshou.accounts.passwords import (
+    check_policy,
+    hash_password,
+    needs_rehash,
+    spend_verify_time,
+    verify_password,
+)
+from lanshou.accounts.roles import Role
+from lanshou.accounts.tokens import looks_like_token, new_token, token_digest, token_hint
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def add_user(
+    engine: Engine,
+    name: str,
+    password: str,
+    role: Role,
+    shops: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> User:
+    """A new user. `shops` are names ("旗舰店") or platform/name ("tmall/旗舰店") of existing shops.
+
+    An owner given no shops sees every shop, present and future; any other role must be given shops.
+    """
+    name = normalize_name(name)
+    if shops is None and role is not Role.OWNER:
+        raise AccountError(f"请用 --shops 指定店铺 give the {role.value}'s shops with --shops")
+    check_policy(password)
+    password_hash = hash_password(password)
+    with engine.begin() as conn:
+        granted = [] if shops is None else resolve_shops(conn, shops)
+        try:
+            user = store.insert_user(conn, name, password_hash, role, shops is None, now or utc_now())
+        except IntegrityError:
+            raise AccountError(f"用户已存在 user {name!r} already exists") from None
+        store.add_grants(conn, user.id, (shop.id for shop in granted))
+    return user
+
+
+def resolve_shops(conn: Connection, wanted: Sequence[str]) -> list[ShopRef]:
+    """Shops by name, or by platform/name where a name is used on several platforms."""
+    texts = [text.strip() for text in wanted if text.strip()]
+    if not texts:
+        raise AccountError("店铺列表为空 the list of shops is empty")
+    by_name: dict[str, list[ShopRef]] = {}
+    for shop in store.shops_named(conn, texts):
+        by_name.setdefault(shop.name, []).append(shop)
+    found: list[ShopRef] = []
+    for text in texts:
+        matches = by_name.get(text, [])
+        if not matches and "/" in text:
+            platform, _, shop_name = text.partition("/")
+            labelled = store.shop_by_label(conn, platform.strip().lower(), shop_name.strip())
+            matches = [labelled] if labelled else []
+        if not matches:
+            raise AccountError(f"找不到店铺 no shop named {text!r}: import its orders first")
+        if len(matches) > 1:
+            options = ", ".join(shop.label for shop in matches)
+            raise AccountError(f"店铺名有歧义 shop name {text!r} is used on several platforms: {options}")
+        found.append(matches[0])
+    return found
+
+
+def issue_token(engine: Engine, name: str, label: str = "", now: datetime | None = None) -> str:
+    """A new API token for the user; only its digest is kept, so this is the one time it is seen."""
+    key = normalize_name(name)
+    token = new_token()
+    with engine.begin() as conn:
+        found = store.user_and_hash(conn, key)
+        if found is None or not found[0].active:
+            raise AccountError(f"没有此用户 no active user {key!r}")
+        store.insert_token(conn, found[0].id, token_digest(token), token_hint(token), label, now or utc_now())
+    return token
+
+
+def list_users(engine: Engine) -> list[UserListing]:
+    with engine.connect() as conn:
+        return store.listings(conn)
+
+
+def authenticate(
+    engine: Engine,
+    name: str,
+    password: str,
+    client: str,
+    limits: LoginLimits = LoginLimits(),
+    now: datetime | None = None,
+) -> User:
+    """The user with this name and password, or LoginRefused / LoginThrottled.
+
+    Throttling is decided before the password is checked, so a locked-out guesser learns nothing more.
+    """
+    now = now or utc_now()
+    key = name.strip().casefold()[:64]
+    if "\x00" in key + client:  # no name holds NUL, and PostgreSQL refuses it in text: refuse unasked
+        raise LoginRefused()
+    with engine.connect() as conn:
+        by_name, by_client = store.failure_times(conn, key, client, limits.since(now))
+    wait = retry_after(limits, by_name, by_client, now)
+    if wait is not None:
+        raise LoginThrottled(wait)
+    with engine.begin() as conn:
+        found = store.user_and_hash(conn, key)
+        if found is None:
+            spend_verify_time(password)
+        elif found[0].active and verify_password(found[1], password):
+            user = found[0]
+            store.clear_failures(conn, key)
+            if needs_rehash(found[1]):
+                store.set_password_hash(conn, user.id, hash_password(password))
+            return user
+        store.record_failure(conn, key, client, now, forget_before=limits.since(now))
+    raise LoginRefused()
+
+
+def user_for_token(engine: Engine, token: str) -> User | None:
+    """The active user holding this API token, else None."""
+    if not looks_like_token(token):
+        return None
+    with engine.connect() as conn:
+        user = store.user_by_token_digest(conn, token_digest(token))
+    return user if user is not None and user.active else None
+
+
+def token_holder_and_shops(engine: Engine, token: str) -> tuple[User, list[ShopRef]] | None:
+    """`user_for_token` and `shops_for` over one connection: what every scoped API request needs first."""
+    if not looks_like_token(token):
+        return None
+    with engine.connect() as conn:
+        user = store.user_by_token_digest(conn, token_digest(token))
+        if user is None or not user.active:
+            return None
+        return user, store.shops_of(conn, user)
+
+
+def user_by_id(engine: Engine, user_id: int) -> User | None:
+    """The active user with this id (a browser session's user), else None."""
+    with engine.connect() as conn:
+        user = store.user_by_id(conn, user_id)
+    return user if user is not None and user.active else None
+
+
+def shops_for(engine: Engine, user: User) -> list[ShopRef]:
+    """The shops this user may see and act on."""
+    with engine.connect() as conn:
+        return store.shops_of(conn, user)

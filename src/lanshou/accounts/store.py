@@ -1,0 +1,124 @@
+"""SQL for the accounts (SQLAlchemy Core). Functions take a Connection; the use cases own transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from lanshou.accounts.model import ShopRef, User, UserListing
+from lanshou.accounts.roles import Role
+from lanshou.accounts.tables import NAME_LENGTH, api_tokens, login_failures, user_shop_grants, users
+from lanshou.db.schema import shops
+
+_USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.all_shops, users.c.active)
+_SHOP_COLUMNS = (shops.c.id, shops.c.platform, shops.c.name, shops.c.timezone)
+
+
+def _user(row: Any) -> User:
+    return User(row.id, row.name, Role(row.role), bool(row.all_shops), bool(row.active))
+
+
+def _shop(row: Any) -> ShopRef:
+    return ShopRef(row.id, row.platform, row.name, row.timezone)
+
+
+def insert_user(
+    conn: Connection, name: str, password_hash: str, role: Role, all_shops: bool, now: datetime
+) -> User:
+    values = {"name": name, "password_hash": password_hash, "role": role.value, "all_shops": all_shops}
+    user_id = conn.execute(insert(users).values(**values, active=True, created_at=now)).inserted_primary_key
+    assert user_id is not None
+    return User(user_id[0], name, role, all_shops)
+
+
+def user_and_hash(conn: Connection, name: str) -> tuple[User, str] | None:
+    row = conn.execute(select(*_USER_COLUMNS, users.c.password_hash).where(users.c.name == name)).first()
+    return None if row is None else (_user(row), row.password_hash)
+
+
+def user_by_id(conn: Connection, user_id: int) -> User | None:
+    row = conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def user_by_token_digest(conn: Connection, digest: str) -> User | None:
+    row = conn.execute(
+        select(*_USER_COLUMNS)
+        .join(api_tokens, api_tokens.c.user_id == users.c.id)
+        .where(api_tokens.c.token_hash == digest)
+    ).first()
+    return None if row is None else _user(row)
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+def shops_named(conn: Connection, names: Iterable[str]) -> list[ShopRef]:
+    rows = conn.execute(select(*_SHOP_COLUMNS).where(shops.c.name.in_(list(names))).order_by(shops.c.id))
+    return [_shop(row) for row in rows]
+
+
+def shop_by_label(conn: Connection, platform: str, name: str) -> ShopRef | None:
+    row = conn.execute(
+        select(*_SHOP_COLUMNS).where(shops.c.platform == platform, shops.c.name == name)
+    ).first()
+    return None if row is None else _shop(row)
+
+
+def add_grants(conn: Connection, user_id: int, shop_ids: Iterable[int]) -> None:
+    rows = [{"user_id": user_id, "shop_id": shop_id} for shop_id in sorted(set(shop_ids))]
+    if rows:
+        conn.execute(insert(user_shop_grants), rows)
+
+
+def shops_of(conn: Connection, user: User) -> list[ShopRef]:
+    """The user's shops: all of them for an all-shops user, else the granted ones; by platform and name."""
+    stmt = select(*_SHOP_COLUMNS).order_by(shops.c.platform, shops.c.name)
+    if not user.all_shops:
+        granted = select(user_shop_grants.c.shop_id).where(user_shop_grants.c.user_id == user.id)
+        stmt = stmt.where(shops.c.id.in_(granted))
+    return [_shop(row) for row in conn.execute(stmt)]
+
+
+def insert_token(conn: Connection, user_id: int, digest: str, hint: str, label: str, now: datetime) -> None:
+    conn.execute(
+        insert(api_tokens).values(user_id=user_id, token_hash=digest, hint=hint, label=label, created_at=now)
+    )
+
+
+def listings(conn: Connection) -> list[UserListing]:
+    counted = select(api_tokens.c.user_id, func.count()).group_by(api_tokens.c.user_id)
+    token_counts: dict[int, int] = {user_id: n for user_id, n in conn.execute(counted)}
+    grants: dict[int, list[str]] = {}
+    for user_id, platform, name in conn.execute(
+        select(user_shop_grants.c.user_id, shops.c.platform, shops.c.name)
+        .join(shops, shops.c.id == user_shop_grants.c.shop_id)
+        .order_by(shops.c.platform, shops.c.name)
+    ):
+        grants.setdefault(user_id, []).append(f"{platform}/{name}")
+    return [
+        UserListing(_user(row), tuple(grants.get(row.id, ())), token_counts.get(row.id, 0))
+        for row in conn.execute(select(*_USER_COLUMNS).order_by(users.c.name))
+    ]
+
+
+def failure_times(conn: Connection, name: str, client: str, since: datetime) -> tuple[list[datetime], ...]:
+    """Failed logins after `since`, oldest first: (for this name, from this client)."""
+    found = []
+    for column, value in ((login_failures.c.name, name), (login_failures.c.client, client)):
+        stmt = select(login_failures.c.at).where(column == value, login_failures.c.at > since)
+        found.append(list(conn.execute(stmt.order_by(login_failures.c.at)).scalars()))
+    return tuple(found)
+
+
+def record_failure(conn: Connection, name: str, client: str, now: datetime, forget_before: datetime) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.at < forget_before))
+    conn.execute(insert(login_failures).values(at=now, name=name[:NAME_LENGTH], client=client[:64]))
+
+
+def clear_failures(conn: Connection, name: str) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.name == name))

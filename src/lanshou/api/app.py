@@ -1,0 +1,96 @@
+"""The one ASGI app: REST API under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs, pages at /.
+
+Routes anyone may call without signing in are listed in PUBLIC_PATHS; every other route refuses an
+anonymous caller (tests enumerate the routes to hold this).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lanshou import __version__
+from lanshou.api.docs import DOCS_URL, install_docs
+from lanshou.api.errors import install_error_handlers
+from lanshou.api.settings import AppSettings, settings_from_environment
+from lanshou.api.v1 import PREFIX, api_router
+
+OPENAPI_URL = "/api/openapi.json"
+PUBLIC_PATHS = frozenset({f"{PREFIX}/health", OPENAPI_URL, DOCS_URL, "/login", "/lang"})
+
+
+def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
+    from lanshou.web import install_pages
+    from lanshou.web.rendering import render_error
+
+    settings = settings or settings_from_environment()
+    app = FastAPI(
+        title="Lanshou 揽收",
+        version=__version__,
+        description="Orders and fulfilment for marketplace merchants. 订单与履约管理。",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served by install_docs from an installed package, not a CDN
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    install_error_handlers(app, render_error)
+    app.include_router(api_router())
+    install_docs(app)
+    install_pages(app, settings)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` (and `lanshou serve`): the database and settings from the environment.
+
+    The schema must already be current: `lanshou serve` upgrades it once before starting the workers.
+    """
+    from lanshou.db.engine import make_engine, schema_revisions
+
+    engine = make_engine()
+    current, head = schema_revisions(engine)
+    if current != head:
+        raise RuntimeError(
+            f"数据库版本 {current} 需要升级到 {head}: run `lanshou serve` or any lanshou command first"
+        )
+    return create_app(engine, settings_from_environment())
+
+
+# Pages may use only what this site serves; Swagger UI's page needs its inline start-up script.
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_POLICY = PAGE_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+class SecurityHeaders:
+    """Headers on every response (pure ASGI: no per-request task or body buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_POLICY if scope["path"] == DOCS_URL else PAGE_POLICY
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy", policy.encode()),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,179 @@
+"""Dependencies every API route uses: the engine, the Bearer-token user, permissions, the shop scope.
+
+Scope rule (the same on every route): a shop the caller is not granted is treated exactly like a shop that
+does not exist — 404 `shop_not_found` for `?shop=`, and never a row of it in any answer. A role that lacks a
+permission gets 403 `forbidden`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from lanshou.accounts.model import ShopRef, User, pick_shops
+from lanshou.accounts.roles import Permission
+from lanshou.accounts.service import token_holder_and_shops, user_for_token
+from lanshou.api.errors import ApiError, forbidden, unauthorized
+
+# PostgreSQL refuses NUL in text: a NUL in any text parameter is a 422, never a database error
+NO_NUL = r"^[^\x00]*$"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="lsk_…",
+    description="`lanshou users token NAME` prints a token; send it as `Authorization: Bearer lsk_…`.",
+)
+
+
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` in a worker thread, and each such
+# hop cost about a millisecond per request on a busy machine. Those that query the database stay `def`.
+
+
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None:
+        raise unauthorized("需要令牌 missing token: send Authorization: Bearer <token>")
+    return credentials.credentials
+
+
+def _invalid_token() -> ApiError:
+    return unauthorized("令牌无效 invalid token, or its user is disabled")
+
+
+def api_user(engine: EngineDep, credentials: Credentials) -> User:
+    user = user_for_token(engine, _token(credentials))
+    if user is None:
+        raise _invalid_token()
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
+    """A dependency: the caller, if their role has `permission`; else 403."""
+
+    async def check(user: ApiUser) -> User:
+        if not user.may(permission):
+            raise forbidden(f"无权限 the {user.role.value} role may not {permission.value}")
+        return user
+
+    return check
+
+
+@dataclass(frozen=True)
+class ShopScope:
+    """The caller and the shops a request may touch: all granted ones, or those `?shop=` names."""
+
+    user: User
+    granted: tuple[ShopRef, ...]
+    selected: tuple[ShopRef, ...]
+
+    @property
+    def shop_ids(self) -> tuple[int, ...]:
+        return tuple(shop.id for shop in self.selected)
+
+
+def shop_scope(
+    engine: EngineDep,
+    credentials: Credentials,
+    shop: Annotated[
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="shop name or platform/name; default: all yours"),
+    ] = None,
+) -> ShopScope:
+    """The caller and their shops, narrowed by `?shop=`. Authenticates by itself (not through `api_user`):
+    the token and the grants are read over one connection, in one worker-thread hop."""
+    found = token_holder_and_shops(engine, _token(credentials))
+    if found is None:
+        raise _invalid_token()
+    user, shops = found
+    granted = tuple(shops)
+    selected = pick_shops(granted, shop)
+    if not selected and shop and shop.strip():
+        message = f"店铺不存在或无权访问 no such shop among yours: {shop.strip()!r}"
+        raise ApiError(404, "shop_not_found", message)
+    return ShopScope(user, granted, selected)
+
+
+Scope = Annotated[ShopScope, Depends(shop_scope)]
+
+
+def require_in_scope(permission: Permission) -> Callable[[ShopScope], Awaitable[ShopScope]]:
+    """`Scope`, if the caller's role has `permission`; else 403. For routes that act on a shop's data
+    (`scope: Annotated[ShopScope, Depends(require_in_scope(Permission.ORDERS_SHIP))]`): one token check."""
+
+    async def check(scope: Scope) -> ShopScope:
+        if not scope.user.may(permission):
+            raise forbidden(f"无权限 the {scope.user.role.value} role may not {permission.value}")
+        return scope
+
+    return check
+
+
+def timezone_param(name: str | None) -> str | None:
+    """A timezone name checked against the tz database; 422 when it is not one."""
+    if name is None:
+        return None
+    from lanshou.platforms.values import zone
+
+    try:
+        zone(name)
+    except (ValueError, OSError):  # OSError: a directory of the tz database, such as "Asia"
+        raise ApiError(422, "invalid_request", f"时区无效 unknown timezone {name!r}") from None
+    return name
+
+
+async def known_query_only(request: Request) -> None:
+    """422 for a query parameter the route does not take, or one it takes once given several times: a
+    misspelt filter (`?stauts=paid`) or an ambiguous one (`?shop=A&shop=`) must not silently widen a list."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    single, multiple = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - single - multiple)
+    if unknown:
+        names = ", ".join(repr(name[:40]) for name in unknown[:5])
+        known = ", ".join(sorted(single | multiple)) or "none"
+        raise ApiError(422, "invalid_request", f"未知参数 unknown query parameter {names}; known: {known}")
+    repeated = sorted(name for name in single if len(request.query_params.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(
+            422, "invalid_request", f"参数重复 query parameter given more than once: {repeated[0]}"
+        )
+
+
+def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
+    """(single-valued, list-valued) query parameters of a route and all its dependencies (a short walk)."""
+    single: set[str] = set()
+    multiple: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        for param in current.query_params:
+            (multiple if _is_list(param.field_info.annotation) else single).add(param.alias)
+        stack.extend(current.dependencies)
+    return frozenset(single), frozenset(multiple)
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False

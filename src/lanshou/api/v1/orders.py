@@ -1,0 +1,155 @@
+"""GET /api/v1/orders: the CLI's order filters over the caller's shops, masked unless the role may see.
+
+`?shop=…&order_id=…` finds one order. Orders of shops the caller is not granted never appear: they are
+filtered out in SQL, so no filter, search or cursor can reach them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, BeforeValidator, JsonValue
+
+from lanshou.accounts.roles import Permission
+from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
+from lanshou.api.errors import forbidden
+from lanshou.api.pagination import Page, decode_cursor, encode_cursor
+from lanshou.api.scoped_orders import scoped_orders
+from lanshou.orders.query import OrderFilter, OrderRow, receiver
+from lanshou.orders.status import OrderStatus
+
+router = APIRouter(tags=["orders"])
+
+# Days outside these are clamped to them: no order is older or newer, and converting a local midnight of
+# 0001-01-01 or 9999-12-31 to UTC would leave datetime's range.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+TIMEZONES: list[JsonValue] = [
+    name for name in sorted(available_timezones())
+]  # published, so clients know the names
+
+
+class OrderItem(BaseModel):
+    order_id: str
+    shop: str
+    platform: str
+    status: OrderStatus
+    created_at: datetime
+    paid_at: datetime | None
+    shop_timezone: str
+    receiver_name: str
+    receiver_phone: str
+    province: str
+    city: str
+    district: str
+    address: str
+    masked: bool  # receiver name, phone and address are masked (138****5678)
+    buyer_message: str
+    amount: str | None  # decimal yuan, "128.00"
+    line_count: int
+    quantity: int
+    skus: str
+    titles: str
+    carrier: str
+    tracking_no: str
+
+    @classmethod
+    def of(cls, row: OrderRow, unmask: bool) -> OrderItem:
+        name, phone, address = receiver(row, unmask)
+        return cls(
+            order_id=row.order_no,
+            shop=row.shop,
+            platform=row.platform,
+            status=OrderStatus(row.status),
+            created_at=_utc(row.created_at),
+            paid_at=_utc(row.paid_at) if row.paid_at else None,
+            shop_timezone=row.shop_timezone,
+            receiver_name=name,
+            receiver_phone=phone,
+            province=row.province,
+            city=row.city,
+            district=row.district,
+            address=address,
+            masked=not unmask,
+            buyer_message=row.buyer_message,
+            amount=None if row.order_amount is None else f"{row.order_amount:.2f}",
+            line_count=row.line_count,
+            quantity=row.quantity,
+            skus=row.skus,
+            titles=row.titles,
+            carrier=row.carrier,
+            tracking_no=row.tracking_no,
+        )
+
+
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic would also read "0" or "1.5" as a Unix time, silently a day in 1970."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
+def _clamp(day: date | None) -> date | None:
+    return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+@router.get("/orders", response_model=Page[OrderItem], summary="Find orders 查询订单")
+def list_orders(
+    scope: Scope,
+    engine: EngineDep,
+    order_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="订单号")] = None,
+    platform: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
+    status: Annotated[list[OrderStatus] | None, Query(description="repeat for several")] = None,
+    paid_from: Annotated[IsoDay | None, Query(description="first local day")] = None,
+    paid_to: Annotated[IsoDay | None, Query(description="last local day, inclusive")] = None,
+    buyer: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=NO_NUL,
+            description="part of the receiver's name or phone (roles that may see buyer data only)",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="IANA name for the paid days; default each shop's own",
+            json_schema_extra={"enum": TIMEZONES},
+        ),
+    ] = None,
+    unmask: Annotated[bool, Query(description="full receiver data (roles that may see it only)")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+) -> Page[OrderItem]:
+    may_see = scope.user.may(Permission.BUYER_DATA_VIEW)
+    if (unmask or buyer) and not may_see:
+        # a search by phone would reveal the digits the mask hides, one guess at a time
+        raise forbidden(f"无权查看买家信息 the {scope.user.role.value} role may not see or search buyer data")
+    flt = OrderFilter(
+        platform=platform,
+        statuses=tuple(s.value for s in status or ()),
+        paid_from=_clamp(paid_from),
+        paid_to=_clamp(paid_to),
+        order_no=order_id,
+        buyer=buyer,
+        timezone=timezone_param(timezone),
+    )
+    before = decode_cursor(cursor, {"before": int})["before"] if cursor else None
+    with engine.connect() as conn:
+        found = scoped_orders(conn, flt, scope.shop_ids, limit + 1, before)
+    page, more = found[:limit], len(found) > limit
+    return Page[OrderItem](
+        items=[OrderItem.of(row, unmask) for _, row in page],
+        next=encode_cursor({"before": page[-1][0]}) if more else None,
+    )

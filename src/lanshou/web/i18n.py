@@ -1,0 +1,31 @@
+"""Languages: zh-CN by default, English on request; the choice lives in a cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lanshou.web.messages import MESSAGES
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+LANGUAGE_COOKIE = "lang"
+
+Translator = Callable[..., str]
+
+
+def pick_language(cookie: str | None) -> str:
+    return cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translator(language: str) -> Translator:
+    index = LANGUAGES.index(pick_language(language))
+
+    def translate(key: str, **values: Any) -> str:
+        texts = MESSAGES.get(key)
+        if texts is None:  # a missing text shows its key rather than breaking the page (tests catch it)
+            return key
+        return texts[index].format(**values) if values else texts[index]
+
+    return translate

@@ -1,0 +1,54 @@
+"""Rendering templates with what every page needs: language, user, CSRF token, menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from lanshou.web.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, pick_language, translator
+from lanshou.web.messages import MESSAGES
+from lanshou.web.nav import nav_for
+from lanshou.web.security import csrf_token
+
+templates = Environment(
+    loader=PackageLoader("lanshou.web", "templates"),
+    autoescape=True,  # every template, whatever its name: buyer data is untrusted text
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def language_of(request: Request) -> str:
+    return pick_language(request.cookies.get(LANGUAGE_COOKIE))
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    lang = language_of(request)
+    user = getattr(request.state, "user", None)
+    page = {
+        "lang": lang,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "t": translator(lang),
+        "user": user,
+        "nav": nav_for(user),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **(context or {}),
+    }
+    return HTMLResponse(templates.get_template(template).render(page), status_code=status)
+
+
+def render_error(request: Request, status: int, message: str = "") -> HTMLResponse:
+    """An error page in the reader's language: `message` if it is a message key, else the status's text,
+    else `message` as given."""
+    t = translator(language_of(request))
+    key = next((k for k in (message, f"error.{status}") if k in MESSAGES), None)
+    text = t(key) if key else message or t("error.400")
+    return render(request, "error.html", {"status": status, "message": text}, status=status)
