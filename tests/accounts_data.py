@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from lanshou import schema as s
 from lanshou.accounts.roles import Role
 from lanshou.accounts.service import add_user, issue_token
-from lanshou.db import schema as s
-from lanshou.imports.orders import import_orders
+from lanshou.intake.orders import import_orders
 
 PASSWORD = "correct horse 42"
 HEADER = (

@@ -25,7 +25,7 @@ from lanshou.accounts.service import (
     user_for_token,
 )
 from lanshou.accounts.tables import api_tokens, login_failures, users
-from lanshou.db.schema import metadata
+from lanshou.schema import metadata
 from tests.accounts_data import PASSWORD, SHOP_A, SHOP_B, SHOP_C, seed
 
 NOW = datetime(2026, 11, 30, 12, 0)

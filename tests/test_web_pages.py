@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from lanshou import schema as s
 from lanshou.accounts.limits import LoginLimits
 from lanshou.accounts.roles import Permission, Role
 from lanshou.accounts.tables import users
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
-from lanshou.db import schema as s
 from lanshou.web.charts import bar_chart
 from lanshou.web.messages import MESSAGES
 from tests.accounts_data import PASSWORD, SHOP_A, SHOP_B, SHOP_C, Seeded, seed

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from lanshou.accounts.model import ShopRef, User, UserListing
 from lanshou.accounts.roles import Role
 from lanshou.accounts.tables import NAME_LENGTH, api_tokens, login_failures, user_shop_grants, users
-from lanshou.db.schema import shops
+from lanshou.shops.tables import shops
 
 _USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.all_shops, users.c.active)
 _SHOP_COLUMNS = (shops.c.id, shops.c.platform, shops.c.name, shops.c.timezone)

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 
 from lanshou.accounts.roles import Role
-from lanshou.db.schema import metadata
+from lanshou.db.metadata import metadata
 
 NAME_LENGTH = 64
 

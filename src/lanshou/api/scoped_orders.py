@@ -1,4 +1,4 @@
-"""The orders query of `lanshou.orders.query`, limited to a set of shops and paged by keyset.
+"""The orders query of `lanshou.orders.queries`, limited to a set of shops and paged by keyset.
 
 `OrderFilter` has no shop-id restriction and pages by offset, so this module composes the same pieces
 (`_conditions`, `_line_summary`, `_first_parcel`) with two more conditions on the picked orders. Once the
@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import CTE, Connection, Select, and_, bindparam, func, select
 
-from lanshou.db import schema as s
-from lanshou.orders.query import (
+from lanshou import schema as s
+from lanshou.orders.queries import (
     DETAIL_COLUMNS,
     OrderFilter,
     OrderRow,

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, select
 
 from lanshou.accounts.service import shops_for
 from lanshou.api.deps import EngineDep
-from lanshou.db.schema import orders
+from lanshou.orders.tables import orders
 from lanshou.web.charts import bar_chart
 from lanshou.web.i18n import translator
 from lanshou.web.rendering import language_of, render

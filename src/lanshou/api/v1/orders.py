@@ -19,7 +19,7 @@ from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
 from lanshou.api.errors import forbidden
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor
 from lanshou.api.scoped_orders import scoped_orders
-from lanshou.orders.query import OrderFilter, OrderRow, receiver
+from lanshou.orders.queries import OrderFilter, OrderRow, receiver
 from lanshou.orders.status import OrderStatus
 
 router = APIRouter(tags=["orders"])
