@@ -19,6 +19,7 @@ from lanshou.rules import (
     facts,
     summarise_lines,
 )
+from lanshou.rules.context import Binder
 
 NOW = datetime(2024, 11, 11, 12, 0)  # naive = UTC; 20:00 in Shanghai
 LINES = (
@@ -128,6 +129,10 @@ def test_unknown_facts_are_unbound_and_named_when_read() -> None:
 
 def test_only_the_named_facts_are_computed() -> None:
     assert facts(RICH, NOW, ["amount", "buyer.tier"]) == {"amount": 3178.7, "buyer.tier": "vip"}
+    binder = Binder({"paid_at", "hours_since_paid", "skus"})
+    assert binder.values(PLAIN, NOW) == {"skus": []}
+    with pytest.raises(ValueError, match="unknown facts: amout"):
+        Binder({"amout"})
 
 
 def test_summarise_lines() -> None:

@@ -100,6 +100,14 @@ def test_condition_must_be_boolean(source: str, kind: str) -> None:
     assert error.position == Position(1, len(source) - len(source.lstrip()) + 1)
 
 
+def test_a_dynamic_condition_is_checked_for_a_boolean_when_it_runs() -> None:
+    bound = activation(order(amount=Decimal("2")), NOW)
+    with pytest.raises(RuleRuntimeError, match="condition gave double, not bool"):
+        compile_condition("dyn(amount)").check(bound)
+    assert ConditionBatch([compile_condition("dyn(amount)")]).check_all(bound) is None
+    assert compile_condition("dyn(amount) > 1").check(bound) is True  # dyn compares across number types
+
+
 @pytest.mark.parametrize("source", ["", "   ", "\n\t"])
 def test_empty_condition(source: str) -> None:
     assert "empty condition" in refusal(source).reason

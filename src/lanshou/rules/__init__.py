@@ -26,7 +26,8 @@ API for the other areas:
 - Actions: `Accept()`, `Hold(reason)`, `Tag(name)`, `Priority(level 0-9)`, `Carrier(code, service)`,
   `Notify(template)`; `parse_action("hold:大额订单")`, and `str(action)` gives the text back.
 - Facts: fill a `RuleOrder` (with `RuleLine`s and a `RuleBuyer`; `summarise_lines` derives the order-level
-  line facts); `activation(order, now)` binds it once.
+  line facts); `activation(order, now)` binds all facts once; `Binder(names).activation(order, now)` binds
+  only the named ones (a `RuleSet` binds just `ruleset.facts`, what its rules read).
 - Decide: `RuleSet(rules)` once, then `ruleset.evaluate(order, now) -> Decision` per order (or
   `ruleset.decide(activation)` to share one binding between several rule sets); `evaluate(rules, order, now)`
   for one-offs. `Decision.matches` / `.failures` in rule order, `.explain()` lines for the timeline,
@@ -50,6 +51,7 @@ from lanshou.rules.actions import (
 )
 from lanshou.rules.context import (
     FACTS,
+    Binder,
     Fact,
     FactsError,
     RuleBuyer,
@@ -84,6 +86,7 @@ __all__ = [
     "Accept",
     "Action",
     "ActionError",
+    "Binder",
     "Carrier",
     "Condition",
     "Decision",

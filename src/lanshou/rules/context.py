@@ -76,15 +76,11 @@ class RuleOrder:
     tags: tuple[str, ...] = ()
 
     def hours_since_paid(self, now: datetime) -> float | None:
-        if self.paid_at is None:
-            return None
-        return (as_utc(now) - as_utc(self.paid_at)).total_seconds() / 3600
+        return None if self.paid_at is None else _hours_between(self.paid_at, now)
 
     def hours_to_deadline(self, now: datetime) -> float | None:
         """Hours left before the promised ship-by time; negative once it has passed."""
-        if self.promised_ship_by is None:
-            return None
-        return (as_utc(self.promised_ship_by) - as_utc(now)).total_seconds() / 3600
+        return None if self.promised_ship_by is None else _hours_between(now, self.promised_ship_by)
 
 
 class LineFacts(NamedTuple):
@@ -108,6 +104,12 @@ def summarise_lines(lines: Iterable[RuleLine]) -> LineFacts:
 def as_utc(moment: datetime) -> datetime:
     """Aware datetimes keep their instant; naive ones are UTC by the project's convention."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _hours_between(start: datetime, end: datetime) -> float:
+    if (start.tzinfo is None) is not (end.tzinfo is None):  # one naive (UTC), one aware
+        start, end = as_utc(start), as_utc(end)
+    return (end - start).total_seconds() / 3600
 
 
 class FactsError(ValueError):
@@ -252,17 +254,37 @@ ENVIRONMENT = cel.NewEnv(
 
 def facts(order: RuleOrder, now: datetime, names: Iterable[str] | None = None) -> dict[str, Any]:
     """The plain values of the named facts (all when `names` is None) for one order; unknown ones left out."""
-    wanted = FACTS if names is None else [_BY_NAME[name] for name in names]
-    try:
-        values = {fact.name: fact.get(order, now) for fact in wanted}
-    except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-        raise FactsError(f"订单信息无效 invalid order facts for {order.order_id!r}: {exc}") from exc
-    return {name: value for name, value in values.items() if value is not None}
+    return Binder(FACT_NAMES if names is None else names).values(order, now)
 
 
 def activation(order: RuleOrder, now: datetime, names: Iterable[str] | None = None) -> Any:
     """Bind one order once (the `names` a rule set reads, or all facts); check many conditions on it."""
     return ENVIRONMENT.Activation(facts(order, now, names))
+
+
+class Binder:
+    """Binds a fixed set of facts, order after order (a rule set builds one for the facts its rules read)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        unknown = set(names) - FACT_NAMES
+        if unknown:
+            raise ValueError(f"未知的事实 unknown facts: {', '.join(sorted(unknown))}")
+        self.names = frozenset(names)
+        self._getters = tuple((fact.name, fact.get) for fact in FACTS if fact.name in self.names)
+
+    def values(self, order: RuleOrder, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        try:
+            for name, get in self._getters:
+                value = get(order, now)
+                if value is not None:
+                    values[name] = value
+        except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise FactsError(f"订单信息无效 invalid order facts for {order.order_id!r}: {exc}") from exc
+        return values
+
+    def activation(self, order: RuleOrder, now: datetime) -> Any:
+        return ENVIRONMENT.Activation(self.values(order, now))
 
 
 def _line_message(line: RuleLine) -> Any:

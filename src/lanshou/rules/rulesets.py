@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from lanshou.rules.actions import Accept, Action, Carrier, Hold, Notify, Priority, Tag, parse_action
-from lanshou.rules.context import RuleOrder, activation
+from lanshou.rules.context import Binder, RuleOrder
 from lanshou.rules.language import Condition, ConditionBatch, RuleError, RuleRuntimeError, compile_condition
 
 MAX_NAME = 64
@@ -161,10 +161,11 @@ class RuleSet:
             sorted((r for r in rules if r.enabled), key=lambda r: (r.position, r.name))
         )
         self.facts: frozenset[str] = frozenset().union(*(r.condition.facts for r in self.rules))
+        self._binder = Binder(self.facts)
         self._batch = ConditionBatch([rule.condition for rule in self.rules])
 
     def evaluate(self, order: RuleOrder, now: datetime) -> Decision:
-        return self.decide(activation(order, now, self.facts))
+        return self.decide(self._binder.activation(order, now))
 
     def decide(self, bound: Any) -> Decision:
         """The decision for an order bound with `context.activation` (with at least `self.facts`)."""
