@@ -133,7 +133,6 @@ class ConditionBatch:
     """
 
     def __init__(self, conditions: Sequence[Condition]) -> None:
-        self.size = len(conditions)
         source = "[" + ",".join(f"(\n{condition.source}\n)" for condition in conditions) + "]"
         try:
             self._program: Any = ENVIRONMENT.compile(source) if conditions else None
@@ -147,10 +146,10 @@ class ConditionBatch:
             result = self._program.eval(activation)
         except RuntimeError:  # e.g. the shared iteration budget; one by one each rule has its own
             return None
-        if result.type() == cel.Type.ERROR:
+        values = result.plain_value()  # an error comes back as its message, not a list
+        if type(values) is not list or not all(value is True or value is False for value in values):
             return None
-        values = result.plain_value()
-        return values if all(value is True or value is False for value in values) else None
+        return values
 
 
 def _compile_error(text: str) -> RuleError:

@@ -163,6 +163,8 @@ class RuleSet:
         self.facts: frozenset[str] = frozenset().union(*(r.condition.facts for r in self.rules))
         self._binder = Binder(self.facts)
         self._batch = ConditionBatch([rule.condition for rule in self.rules])
+        # a Match depends only on its rule: build each once, not once per order
+        self._matches = tuple(Match(r.name, r.position, r.condition.source, r.action) for r in self.rules)
 
     def evaluate(self, order: RuleOrder, now: datetime) -> Decision:
         return self.decide(self._binder.activation(order, now))
@@ -172,20 +174,17 @@ class RuleSet:
         results = self._batch.check_all(bound)
         if results is None:
             return self._decide_one_by_one(bound)
-        matches = [
-            Match(rule.name, rule.position, rule.condition.source, rule.action)
-            for rule, matched in zip(self.rules, results, strict=True)
-            if matched
-        ]
-        return Decision(tuple(matches))
+        return Decision(
+            tuple(match for match, matched in zip(self._matches, results, strict=True) if matched)
+        )
 
     def _decide_one_by_one(self, bound: Any) -> Decision:
         matches: list[Match] = []
         failures: list[Failure] = []
-        for rule in self.rules:
+        for rule, match in zip(self.rules, self._matches, strict=True):
             try:
                 if rule.condition.check(bound):
-                    matches.append(Match(rule.name, rule.position, rule.condition.source, rule.action))
+                    matches.append(match)
             except RuleRuntimeError as exc:
                 failures.append(
                     Failure(rule.name, rule.position, rule.condition.source, rule.action, exc.reason)
