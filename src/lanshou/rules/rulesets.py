@@ -134,9 +134,9 @@ class Decision:
 
     def explain(self) -> list[str]:
         """One line per matched or failed rule, in rule order, for the order's timeline."""
-        entries = [(m.position, m.explain()) for m in self.matches]
-        entries += [(f.position, f.explain()) for f in self.failures]
-        return [text for _, text in sorted(entries, key=lambda entry: entry[0])]
+        entries = [(m.position, m.rule, m.explain()) for m in self.matches]
+        entries += [(f.position, f.rule, f.explain()) for f in self.failures]
+        return [text for _, _, text in sorted(entries)]  # the rule set's order: position, then name
 
     def _failed(self, kind: type) -> list[Failure]:
         return [f for f in self.failures if isinstance(f.action, kind)]
