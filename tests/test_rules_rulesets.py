@@ -28,6 +28,7 @@ from lanshou.rules import (
     make_rule,
     parse_action,
 )
+from lanshou.rules.language import ConditionBatch
 
 NOW = datetime(2024, 11, 11, 12, 0)
 
@@ -290,3 +291,17 @@ def _python_check(rule: Rule, one: RuleOrder) -> bool:
         "msg": lambda: "发票" in one.message or "急" in one.message,
     }
     return bool(oracle.get(rule.name, lambda: False)())
+
+
+def test_rules_that_share_the_iteration_budget_are_checked_one_by_one() -> None:
+    # 6,000 SKUs: each rule walks them once (within the 10,000-step budget); together they would not fit
+    many = order(skus=tuple(f"SKU-{k}" for k in range(6000)))
+    ruleset = RuleSet(
+        [
+            make_rule("all named", "skus.all(s, s.startsWith('SKU-'))", "tag:named", 1),
+            make_rule("no gift", "!skus.exists(s, s.startsWith('GIFT-'))", "tag:no-gift", 2),
+        ]
+    )
+    assert ConditionBatch([rule.condition for rule in ruleset.rules]).check_all(activation(many, NOW)) is None
+    decision = ruleset.evaluate(many, NOW)
+    assert decision.tags == ("named", "no-gift") and decision.failures == ()
