@@ -305,3 +305,18 @@ def test_rules_that_share_the_iteration_budget_are_checked_one_by_one() -> None:
     assert ConditionBatch([rule.condition for rule in ruleset.rules]).check_all(activation(many, NOW)) is None
     decision = ruleset.evaluate(many, NOW)
     assert decision.tags == ("named", "no-gift") and decision.failures == ()
+
+
+def test_an_order_with_broken_facts_fails_every_rule_without_raising() -> None:
+    ruleset = RuleSet(REVIEW)
+    broken = order(amount="很多")
+    decision = ruleset.evaluate(broken, NOW)
+    assert decision.matches == ()
+    assert [f.rule for f in decision.failures] == [r.name for r in ruleset.rules]
+    assert "invalid order facts for 'T1'" in decision.failures[0].reason
+    assert decision.review == "held"  # its Hold rules could not decide
+
+
+def test_make_rule_refuses_an_object_that_is_not_an_action() -> None:
+    with pytest.raises(ActionError, match="not an action"):
+        make_rule("odd", "true", object())  # type: ignore[arg-type]

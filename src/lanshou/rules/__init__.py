@@ -32,7 +32,8 @@ API for the other areas:
   `ruleset.decide(activation)` to share one binding between several rule sets); `evaluate(rules, order, now)`
   for one-offs. `Decision.matches` / `.failures` in rule order, `.explain()` lines for the timeline,
   `.review` ("held" / "accepted" / "undecided"), `.hold_reasons`, `.tags`, `.priority`, `.carrier`,
-  `.notifications`. A failing rule never breaks the batch: it is listed in `.failures`.
+  `.notifications`. A failing rule never breaks the batch: it is listed in `.failures` (every rule
+  is, when the order's facts cannot be bound).
 - `explain_rule(rule, order, now) -> str` is what `lanshou rules test RULE --order ID` prints.
 
 Limits against hostile rules: see `language` (source length, nesting depth, node count, iteration budget).

@@ -14,10 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from lanshou.rules.actions import Accept, Action, Carrier, Hold, Notify, Priority, Tag, parse_action
-from lanshou.rules.context import Binder, RuleOrder
+from lanshou.rules.actions import (
+    Accept,
+    Action,
+    ActionError,
+    Carrier,
+    Hold,
+    Notify,
+    Priority,
+    Tag,
+    parse_action,
+)
+from lanshou.rules.context import Binder, FactsError, RuleOrder
 from lanshou.rules.language import Condition, ConditionBatch, RuleError, RuleRuntimeError, compile_condition
 
 MAX_NAME = 64
@@ -40,6 +50,10 @@ def make_rule(
     if not name or len(name) > MAX_NAME:
         raise RuleError(f"规则名必须是 1–{MAX_NAME} 个字 a rule name is 1 to {MAX_NAME} characters")
     parsed = parse_action(action) if isinstance(action, str) else action
+    if not isinstance(parsed, get_args(Action)):
+        raise ActionError(
+            repr(action), "不是动作 not an action (Accept, Hold, Tag, Priority, Carrier, Notify)"
+        )
     return Rule(name, compile_condition(condition), parsed, position, enabled)
 
 
@@ -167,7 +181,15 @@ class RuleSet:
         self._matches = tuple(Match(r.name, r.position, r.condition.source, r.action) for r in self.rules)
 
     def evaluate(self, order: RuleOrder, now: datetime) -> Decision:
-        return self.decide(self._binder.activation(order, now))
+        """The decision for one order; if its facts cannot be bound, every rule fails (nothing raises)."""
+        try:
+            bound = self._binder.activation(order, now)
+        except FactsError as exc:
+            reason = str(exc)
+            return Decision(
+                (), tuple(Failure(m.rule, m.position, m.condition, m.action, reason) for m in self._matches)
+            )
+        return self.decide(bound)
 
     def decide(self, bound: Any) -> Decision:
         """The decision for an order bound with `context.activation` (with at least `self.facts`)."""
