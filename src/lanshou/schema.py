@@ -20,11 +20,20 @@ from lanshou.metrics.tables import (
 )
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
-from lanshou.tracking.tables import parcels, tracking_events
+from lanshou.sla.tables import alerts
+from lanshou.tracking.tables import (
+    lane_stats,
+    parcel_state,
+    parcels,
+    tracking_events,
+    tracking_subscriptions,
+)
 
 __all__ = [
+    "alerts",
     "buyers",
     "feedback",
+    "lane_stats",
     "metadata",
     "metric_dirty",
     "metric_orders",
@@ -32,6 +41,7 @@ __all__ = [
     "order_events",
     "order_lines",
     "orders",
+    "parcel_state",
     "parcels",
     "rollup_delivery",
     "rollup_delivery_carrier",
@@ -42,4 +52,5 @@ __all__ = [
     "rollup_promise",
     "shops",
     "tracking_events",
+    "tracking_subscriptions",
 ]
