@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import demo, imports, metrics, orders
+from lanshou.cli import alerts, demo, imports, metrics, orders, tracking, worker
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -17,6 +17,9 @@ app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
+tracking.register(app)  # `lanshou tracking show|eta-accuracy`
+alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
+worker.register(app)  # `lanshou worker`
 
 
 def main() -> None:

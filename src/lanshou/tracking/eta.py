@@ -136,8 +136,13 @@ def accuracy(outcomes: Iterable[EtaOutcome]) -> dict[str, object]:
 
 def _summary(errors: list[float]) -> dict[str, object]:
     if not errors:
-        return {"parcels": 0, "mean_abs_error_hours": None, "median_error_hours": None,
-                "within_24h": None, "by_eta": None}  # fmt: skip
+        return {
+            "parcels": 0,
+            "mean_abs_error_hours": None,
+            "median_error_hours": None,
+            "within_24h": None,
+            "by_eta": None,
+        }
     ordered = sorted(errors)
     count = len(errors)
     return {

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, false, select
 
-from lanshou.orders.keys import CHUNK, OrderKey
-from lanshou.orders.tables import orders
+from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.orders.tables import order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.tracking.provinces import province_of
-from lanshou.tracking.tables import parcels
+from lanshou.tracking.status import TrackingStatus
+from lanshou.tracking.tables import parcel_state, parcels
 
 
 def orders_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKey]:
@@ -72,3 +76,139 @@ def lanes_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tup
         for row in conn.execute(query):
             found.setdefault(row.tracking_no, (_warehouse_province(row.settings), province_of(row.province)))
     return found
+
+
+# ── the alert scan's selections (each one indexed range on parcel_state, joined to the parcel's shop) ──
+
+WATCH_COLUMNS = (
+    "tracking_no",
+    "carrier",
+    "status",
+    "status_at",
+    "pickup_at",
+    "last_event_at",
+    "finished",
+    "late_after",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRow:
+    """A parcel in transit as the alert rules read it; `shop_id` None when no order carries it yet."""
+
+    tracking_no: str
+    carrier: str
+    status: str | None
+    status_at: datetime | None
+    pickup_at: datetime | None
+    last_event_at: datetime | None
+    finished: bool
+    late_after: datetime | None
+    shop_id: int | None
+
+
+def _watch_select() -> Select[Any]:
+    s = parcel_state
+    shop = select(parcels.c.shop_id).where(parcels.c.tracking_no == s.c.tracking_no).limit(1)
+    return select(*(s.c[c] for c in WATCH_COLUMNS), shop.scalar_subquery().label("shop_id"))
+
+
+def _watches(conn: Connection, query: Select[Any]) -> list[WatchRow]:
+    return [
+        WatchRow(r[0], r[1], r[2] or None, r[3], r[4], r[5], bool(r[6]), r[7], r[8])
+        for r in conn.execute(query)
+    ]
+
+
+def parcels_in_trouble(
+    conn: Connection, silent_before: datetime, late_before: datetime, waiting_before: datetime
+) -> list[WatchRow]:
+    """Unfinished parcels silent since before `silent_before`, past their late mark before `late_before`,
+    or waiting at a locker since before `waiting_before` (three indexed ranges; a parcel appears once)."""
+    s = parcel_state
+    base = _watch_select()
+    open_ = s.c.finished == false()
+    queries = (
+        base.where(open_, s.c.last_event_at < silent_before),
+        base.where(open_, s.c.late_after < late_before),
+        base.where(s.c.status == TrackingStatus.AVAILABLE_FOR_PICKUP.value, s.c.status_at < waiting_before),
+    )
+    found: dict[str, WatchRow] = {}
+    for query in queries:
+        for row in _watches(conn, query):
+            found.setdefault(row.tracking_no, row)
+    return list(found.values())
+
+
+def watches_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[WatchRow]:
+    numbers = list(tracking_numbers)
+    rows: list[WatchRow] = []
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        rows.extend(_watches(conn, _watch_select().where(parcel_state.c.tracking_no.in_(chunk))))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class UnscannedParcel:
+    """A parcel of an open paid order with no carrier scan yet, and what its pickup deadline needs."""
+
+    tracking_no: str
+    carrier: str
+    shop_id: int
+    order_no: str
+    paid_at: datetime
+    promised_ship_by: datetime | None
+    is_presale: bool
+    categories: tuple[str, ...]
+
+
+def unscanned_parcels(conn: Connection, paid_since: datetime, paid_until: datetime) -> list[UnscannedParcel]:
+    """Parcels of orders paid in [paid_since, paid_until], still paid/shipped, with no carrier scan."""
+    p, o, s = parcels, orders, parcel_state
+    query = (
+        select(
+            p.c.tracking_no,
+            p.c.carrier,
+            p.c.shop_id,
+            p.c.order_no,
+            o.c.paid_at,
+            o.c.promised_ship_by,
+            o.c.is_presale,
+        )
+        .select_from(
+            p.join(o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)).outerjoin(
+                s, s.c.tracking_no == p.c.tracking_no
+            )
+        )
+        .where(
+            o.c.paid_at >= paid_since,
+            o.c.paid_at <= paid_until,
+            o.c.status.in_(("paid", "shipped")),
+            s.c.pickup_at.is_(None),
+        )
+    )
+    rows = conn.execute(query).all()
+    categories: dict[tuple[int, str], list[str]] = {}
+    keys = sorted({(r.shop_id, r.order_no) for r in rows})
+    for shop_id, numbers in by_shop(keys):
+        lines = order_lines
+        for line in conn.execute(
+            select(lines.c.order_no, lines.c.category).where(
+                lines.c.shop_id == shop_id, lines.c.order_no.in_(numbers), lines.c.category != ""
+            )
+        ):
+            categories.setdefault((shop_id, line.order_no), []).append(line.category)
+    return [
+        UnscannedParcel(
+            r.tracking_no,
+            r.carrier,
+            r.shop_id,
+            r.order_no,
+            r.paid_at,
+            r.promised_ship_by,
+            bool(r.is_presale),
+            tuple(categories.get((r.shop_id, r.order_no), ())),
+        )
+        for r in rows
+    ]

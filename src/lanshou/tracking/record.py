@@ -68,9 +68,14 @@ def record_events(
     for change in changes:
         events.publish(
             conn,
-            ParcelStatusChanged(change.tracking_no, change.carrier, change.status.value,
-                                change.previous.value if change.previous else None, change.at),
-        )  # fmt: skip
+            ParcelStatusChanged(
+                change.tracking_no,
+                change.carrier,
+                change.status.value,
+                change.previous.value if change.previous else None,
+                change.at,
+            ),
+        )
     events.publish(conn, ParcelEventsArrived(tuple(grouped)))
     return Recorded(new, len(rows) - new, tuple(changes))
 

@@ -1,0 +1,169 @@
+"""The alert scan: indexed selections of the parcels that may be in trouble, the pure rules
+(lanshou.sla.alerts), then alerts opened for new problems and closed where the problem is gone.
+
+Runs every few minutes as a job (`sla.scan_alerts`), and at once for the parcels whose status just became
+a failed attempt or a return (subscription on ParcelStatusChanged). Only candidates are read: parcels
+silent longer than the smallest gap of any shop, past their lane's late mark, waiting at a locker, and
+parcels of open paid orders with no scan — never the whole in-transit table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+
+from lanshou.metrics.compute import m1_deadline, promised_ship_time
+from lanshou.metrics.facts import OrderFact
+from lanshou.metrics.packs import pack_for
+from lanshou.shops.model import ShopInfo
+from lanshou.shops.store import load_shops
+from lanshou.sla.alert_store import close_alerts, open_alerts_of, raise_alerts
+from lanshou.sla.alerts import SCANNED, AlertKind, Finding, ParcelWatch, Thresholds, findings
+from lanshou.tracking.queries import (
+    UnscannedParcel,
+    WatchRow,
+    parcels_in_trouble,
+    unscanned_parcels,
+    watches_of,
+)
+
+PICKUP_LOOKBACK_DAYS = 15  # orders paid longer ago than this are the at-risk queue's and metrics' business
+CLEARED = "问题已消失 cleared: the parcel's state no longer shows it"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    candidates: int
+    opened: int
+    closed: int
+    seconds: float
+
+
+def _thresholds(shops: dict[int, ShopInfo]) -> dict[int | None, Thresholds]:
+    found: dict[int | None, Thresholds] = {
+        shop_id: Thresholds.of(pack_for(info)) for shop_id, info in shops.items()
+    }
+    if found:  # a parcel no order carries yet is watched with the strictest numbers of any shop
+        found[None] = Thresholds(*(min(getattr(t, f) for t in found.values()) for f in Thresholds.__slots__))
+    return found
+
+
+def _watch(row: WatchRow) -> ParcelWatch:
+    return ParcelWatch(
+        row.tracking_no,
+        row.carrier,
+        row.status,
+        row.status_at,
+        row.pickup_at,
+        row.last_event_at,
+        row.finished,
+        row.late_after,
+        row.shop_id,
+    )
+
+
+def _pickup_deadline(parcel: UnscannedParcel, shop: ShopInfo) -> datetime | None:
+    """The earlier of the order's M1 deadline (pay + L, by its categories) and its promised ship time."""
+    pack = pack_for(shop)
+    order = OrderFact(
+        shop.platform,
+        shop.shop,
+        parcel.order_no,
+        "paid",
+        parcel.paid_at,
+        parcel.paid_at,
+        parcel.is_presale,
+        parcel.promised_ship_by,
+        categories=parcel.categories,
+    )
+    deadlines = [d for d in (m1_deadline(order, pack), promised_ship_time(order, pack)) if d is not None]
+    return min(deadlines, default=None)
+
+
+def _evaluate(
+    watches: Sequence[WatchRow],
+    unscanned: Sequence[UnscannedParcel],
+    shops: dict[int, ShopInfo],
+    now: datetime,
+) -> tuple[list[Finding], dict[str, str], dict[str, int | None]]:
+    limits = _thresholds(shops)
+    found: list[Finding] = []
+    carriers: dict[str, str] = {}
+    shop_of: dict[str, int | None] = {}
+    for row in watches:
+        t = limits.get(row.shop_id) or limits.get(None)
+        if t is not None:
+            found.extend(findings(_watch(row), t, now))
+            carriers[row.tracking_no], shop_of[row.tracking_no] = row.carrier, row.shop_id
+    deadlines: dict[str, datetime] = {}
+    for parcel in unscanned:  # a parcel on several orders answers to the earliest deadline
+        deadline = _pickup_deadline(parcel, shops[parcel.shop_id])
+        if deadline is not None and (
+            parcel.tracking_no not in deadlines or deadline < deadlines[parcel.tracking_no]
+        ):
+            deadlines[parcel.tracking_no] = deadline
+            carriers[parcel.tracking_no], shop_of[parcel.tracking_no] = parcel.carrier, parcel.shop_id
+    for parcel in unscanned:
+        if parcel.tracking_no in deadlines:
+            watch = ParcelWatch(parcel.tracking_no, parcel.carrier, None, None, None, None, False, None)
+            found.extend(findings(watch, limits[parcel.shop_id], now, deadlines.pop(parcel.tracking_no)))
+    return found, carriers, shop_of
+
+
+def _reconcile(
+    conn: Connection,
+    found: list[Finding],
+    carriers: dict[str, str],
+    shop_of: dict[str, int | None],
+    now: datetime,
+    numbers: Sequence[str] | None,
+) -> tuple[int, int]:
+    """Open what is new; close the open scanned alerts (of `numbers`, or all) the findings no longer show."""
+    current = {(f.tracking_no, f.kind.value): f for f in found}
+    stale = []
+    known = set()
+    for alert in open_alerts_of(conn, [k.value for k in AlertKind], numbers):
+        finding = current.get((alert.tracking_no, alert.kind))
+        if finding is not None and finding.since == alert.since:
+            known.add((alert.tracking_no, alert.kind))
+        elif alert.kind in SCANNED:
+            stale.append(alert.id)  # gone, or a new instance of it (moved, then stalled again)
+    close_alerts(conn, stale, now, CLEARED)
+    fresh = [f for key, f in current.items() if key not in known]
+    return raise_alerts(conn, fresh, carriers, shop_of, now), len(stale)
+
+
+def scan_alerts(engine: Engine, now: datetime) -> ScanResult:
+    """Scan every parcel that may be in trouble at `now` (naive UTC)."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        shops = load_shops(conn)
+        limits = _thresholds(shops)
+        if not limits:
+            return ScanResult(0, 0, 0, time.perf_counter() - started)
+        smallest = {f: min(getattr(t, f) for t in limits.values()) for f in Thresholds.__slots__}
+        watches = parcels_in_trouble(
+            conn,
+            silent_before=now - timedelta(hours=smallest["gap_hours"]),
+            late_before=now - timedelta(hours=smallest["late_grace_hours"]),
+            waiting_before=now - timedelta(hours=smallest["locker_wait_hours"]),
+        )
+        unscanned = unscanned_parcels(conn, now - timedelta(days=PICKUP_LOOKBACK_DAYS), now)
+        found, carriers, shop_of = _evaluate(watches, unscanned, shops, now)
+        opened, closed = _reconcile(conn, found, carriers, shop_of, now, None)
+    return ScanResult(len(watches) + len(unscanned), opened, closed, time.perf_counter() - started)
+
+
+def scan_parcels(engine: Engine, numbers: Sequence[str], now: datetime) -> ScanResult:
+    """Scan these parcels only (their status just changed): same rules, their alerts only."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        shops = load_shops(conn)
+        watches = watches_of(conn, numbers)
+        found, carriers, shop_of = _evaluate(watches, [], shops, now)
+        opened, closed = _reconcile(conn, found, carriers, shop_of, now, list(numbers))
+    return ScanResult(len(watches), opened, closed, time.perf_counter() - started)
