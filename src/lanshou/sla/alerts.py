@@ -114,11 +114,14 @@ def findings(
     parcel: ParcelWatch, t: Thresholds, now: datetime, pickup_deadline: datetime | None = None
 ) -> list[Finding]:
     """The problems the parcel has at `now`. `pickup_deadline`: its order's (earliest) pickup deadline."""
+    on_status = None
+    if parcel.status is not None and parcel.status_at is not None:
+        on_status = status_finding(parcel.tracking_no, parcel.status, parcel.status_at)
+    found = [on_status] if on_status is not None else []
     if parcel.finished:
-        return []
+        return found  # a returned parcel still needs staff; a delivered one needs nobody
     if parcel.pickup_at is None:
-        return _pickup(parcel, t, now, pickup_deadline)
-    found = []
+        return found + _pickup(parcel, t, now, pickup_deadline)
     if parcel.status == T.AVAILABLE_FOR_PICKUP.value and parcel.status_at is not None:
         waited = now - parcel.status_at
         if waited > timedelta(hours=t.locker_wait_hours):
@@ -164,7 +167,7 @@ def _finding(
 
 
 def status_finding(tracking_no: str, status: str, at: datetime) -> Finding | None:
-    """The alert a status raises on arrival (failed attempt, returning/refused/returned), if any."""
+    """The alert a status raises while the parcel is in it (failed attempt, returning/refused/returned)."""
     kind = ON_STATUS.get(status)
     if kind is None:
         return None

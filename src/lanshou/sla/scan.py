@@ -10,7 +10,7 @@ parcels of open paid orders with no scan — never the whole in-transit table.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +22,7 @@ from lanshou.metrics.packs import pack_for
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
 from lanshou.sla.alert_store import close_alerts, open_alerts_of, raise_alerts
-from lanshou.sla.alerts import SCANNED, AlertKind, Finding, ParcelWatch, Thresholds, findings
+from lanshou.sla.alerts import ON_STATUS, SCANNED, AlertKind, Finding, ParcelWatch, Thresholds, findings
 from lanshou.tracking.queries import (
     UnscannedParcel,
     WatchRow,
@@ -121,12 +121,14 @@ def _reconcile(
     shop_of: dict[str, int | None],
     now: datetime,
     numbers: Sequence[str] | None,
+    kinds: Collection[AlertKind] = tuple(AlertKind),
 ) -> tuple[int, int]:
-    """Open what is new; close the open scanned alerts (of `numbers`, or all) the findings no longer show."""
-    current = {(f.tracking_no, f.kind.value): f for f in found}
+    """Open what is new; close the open scanned alerts (of `numbers`, or all) the findings no longer show.
+    Only alerts of `kinds` are looked at."""
+    current = {(f.tracking_no, f.kind.value): f for f in found if f.kind in kinds}
     stale = []
     known = set()
-    for alert in open_alerts_of(conn, [k.value for k in AlertKind], numbers):
+    for alert in open_alerts_of(conn, [k.value for k in kinds], numbers):
         finding = current.get((alert.tracking_no, alert.kind))
         if finding is not None and finding.since == alert.since:
             known.add((alert.tracking_no, alert.kind))
@@ -159,11 +161,13 @@ def scan_alerts(engine: Engine, now: datetime) -> ScanResult:
 
 
 def scan_parcels(engine: Engine, numbers: Sequence[str], now: datetime) -> ScanResult:
-    """Scan these parcels only (their status just changed): same rules, their alerts only."""
+    """Raise the alerts the current status of these parcels is (failed attempt, return); the time-based
+    kinds are the periodic scan's, judged at its own `now`."""
     started = time.perf_counter()
+    kinds = set(ON_STATUS.values())
     with engine.begin() as conn:
         shops = load_shops(conn)
         watches = watches_of(conn, numbers)
         found, carriers, shop_of = _evaluate(watches, [], shops, now)
-        opened, closed = _reconcile(conn, found, carriers, shop_of, now, list(numbers))
+        opened, closed = _reconcile(conn, found, carriers, shop_of, now, list(numbers), kinds)
     return ScanResult(len(watches), opened, closed, time.perf_counter() - started)
