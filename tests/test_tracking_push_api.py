@@ -146,8 +146,8 @@ def generic(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> 
 
 EVENTS = {
     "events": [
-        {"carrier": "中通快递", "tracking_no": "ZT9", "event_time": "2026-11-01T18:30:00+08:00", "status": "103",
-         "location": "杭州", "description": "快件已揽收"},
+        {"carrier": "中通快递", "tracking_no": "ZT9", "event_time": "2026-11-01T18:30:00+08:00",
+         "status": "103", "location": "杭州", "description": "快件已揽收"},
         {"carrier": "zto", "tracking_no": "ZT9", "event_time": "yesterday", "status": "in_transit"},
         {"carrier": "zto", "tracking_no": "ZT9", "event_time": "2026-11-02 08:00:00",
          "description": "快件已到达【上海转运中心】"},
