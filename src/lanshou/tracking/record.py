@@ -21,8 +21,11 @@ from lanshou.tracking.eta import EtaSettings, Lane, estimate, norm_for
 from lanshou.tracking.lanes import lane_book
 from lanshou.tracking.queries import lanes_of
 from lanshou.tracking.state import EventFacts, ParcelState, StatusChange, advance
-from lanshou.tracking.store import load_states, save_states, status_value, store_events
+from lanshou.tracking.status import TrackingStatus
+from lanshou.tracking.store import load_states, save_states, store_events
 
+STATUS_OF = {s.value: s for s in TrackingStatus}  # a row's status value → the enum; anything else: None
+LAST_MILE = frozenset({TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP})
 EVENT_COLUMNS = ("tracking_no", "carrier", "event_time", "status", "raw_status", "location", "description")
 
 
@@ -49,10 +52,9 @@ def record_events(
         return Recorded(0, 0, ())
     new = store_events(conn, rows)
     grouped: dict[str, list[EventFacts]] = defaultdict(list)
+    read = STATUS_OF.get
     for row in rows:
-        grouped[row["tracking_no"]].append(
-            EventFacts(row["event_time"], status_value(row["status"]), row["carrier"])
-        )
+        grouped[row["tracking_no"]].append(EventFacts(row["event_time"], read(row["status"]), row["carrier"]))
     stored = load_states(conn, grouped)
     changed: dict[str, ParcelState] = {}
     changes: list[StatusChange] = []
@@ -83,7 +85,8 @@ def record_events(
 def _estimate(
     conn: Connection, changed: dict[str, ParcelState], stored: dict[str, ParcelState], settings: EtaSettings
 ) -> None:
-    """New ETAs for the parcels whose pickup or status moved; the first one given is kept as pickup_eta."""
+    """New ETAs for the parcels whose pickup moved or that reached or left the last mile (the ETA depends
+    on nothing else); the first one given is kept as pickup_eta. No lane measured yet: no ETA to give."""
     moved = [
         number
         for number, state in changed.items()
@@ -91,12 +94,14 @@ def _estimate(
         and (
             (before := stored.get(number)) is None
             or before.pickup_at != state.pickup_at
-            or before.status != state.status
+            or (before.status != state.status and (before.status in LAST_MILE or state.status in LAST_MILE))
         )
     ]
     if not moved:
         return
     book = lane_book(conn)
+    if not book:
+        return
     lanes = lanes_of(conn, moved)
     for number in moved:
         state = changed[number]

@@ -10,7 +10,7 @@ parcel is alive (`last_event_at`) but is never a carrier scan and never a status
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from lanshou.tracking.status import TrackingStatus as T
@@ -72,42 +72,46 @@ class StatusChange:
     at: datetime
 
 
-def _earliest(current: datetime | None, times: Iterable[datetime]) -> datetime | None:
-    return min((t for t in (current, *times) if t is not None), default=None)
-
-
-def _position(status: T | None, at: datetime | None) -> tuple[datetime, int] | None:
-    return None if status is None or at is None else (at, STAGE[status])
-
-
 def advance(
     tracking_no: str, stored: ParcelState | None, events: Iterable[EventFacts]
 ) -> tuple[ParcelState, list[StatusChange]]:
-    """The state after `events` (new or repeated, in any order), and the status changes they make."""
+    """The state after `events` (new or repeated, in any order), and the status changes they make.
+    Called for every parcel of every batch: plain locals, one state built at the end."""
     state = stored or ParcelState(tracking_no)
-    ordered = sorted(events, key=lambda e: (e.time, STAGE[e.status] if e.status else -1))
+    ordered = sorted(events, key=_order)
     if not ordered:
         return state, []
-    readable = [e for e in ordered if e.status is not None]
-    newest_carrier = next((e.carrier for e in reversed(ordered) if e.carrier), "")
-    state = replace(
-        state,
-        carrier=newest_carrier or state.carrier,
-        pickup_at=_earliest(state.pickup_at, (e.time for e in readable if e.status != T.INFO_RECEIVED)),
-        delivered_at=_earliest(state.delivered_at, (e.time for e in readable if e.status == T.DELIVERED)),
-        returned_at=_earliest(state.returned_at, (e.time for e in readable if e.status in RETURN_STATUSES)),
-        last_event_at=max(t for t in (state.last_event_at, ordered[-1].time) if t is not None),
-    )
+    carrier, status, status_at, seen = state.carrier, state.status, state.status_at, state.status_seen_at
+    pickup, delivered, returned = state.pickup_at, state.delivered_at, state.returned_at
+    last = state.last_event_at
+    current = None if status is None or seen is None else (seen, STAGE[status])
     changes: list[StatusChange] = []
-    current = _position(state.status, state.status_seen_at)
-    for event in readable:
-        assert event.status is not None
-        position = (event.time, STAGE[event.status])
+    for event in ordered:
+        if event.carrier:
+            carrier = event.carrier
+        new = event.status
+        if new is None:
+            continue
+        when = event.time
+        if new is not T.INFO_RECEIVED and (pickup is None or when < pickup):
+            pickup = when
+        if new is T.DELIVERED and (delivered is None or when < delivered):
+            delivered = when
+        elif new in RETURN_STATUSES and (returned is None or when < returned):
+            returned = when
+        position = (when, STAGE[new])
         if current is not None and position <= current:
             continue  # older than what we know (arrived late, or again): history, not news
-        if event.status != state.status:
-            changes.append(StatusChange(tracking_no, state.carrier, event.status, state.status, event.time))
-            state = replace(state, status=event.status, status_at=event.time)
-        state = replace(state, status_seen_at=event.time)
-        current = position
-    return state, changes
+        if new is not status:
+            changes.append(StatusChange(tracking_no, carrier, new, status, when))
+            status, status_at = new, when
+        seen, current = when, position
+    newest = ordered[-1].time
+    last = newest if last is None or newest > last else last
+    after = ParcelState(tracking_no, carrier, status, status_at, seen, pickup, last, delivered, returned,
+                        state.eta, state.pickup_eta, state.late_after)  # fmt: skip
+    return after, changes
+
+
+def _order(event: EventFacts) -> tuple[datetime, int]:
+    return event.time, STAGE[event.status] if event.status is not None else -1
