@@ -1,10 +1,12 @@
-"""The push endpoint alone, as bench/tracking/run.py starts it: python push_server.py PORT
-(LANSHOU_DATABASE_URL and LANSHOU_KUAIDI100_SALT from the environment)."""
+"""The push endpoint alone, as bench/tracking/run.py starts it: python push_server.py PORT [WORKERS]
+(LANSHOU_DATABASE_URL and LANSHOU_KUAIDI100_SALT from the environment; each worker process has its own
+group-committing writer)."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,5 +26,7 @@ def app() -> FastAPI:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    uvicorn.run(app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-                loop="uvloop", http="httptools")  # fmt: skip
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    uvicorn.run("push_server:app", factory=True, app_dir=str(Path(__file__).parent), host="127.0.0.1",
+                port=int(sys.argv[1]), workers=workers, log_level="warning", access_log=False, loop="uvloop",
+                http="httptools")  # fmt: skip

@@ -15,6 +15,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ SALT_ENV = "LANSHOU_KUAIDI100_SALT"
 SECRET_ENV = "LANSHOU_TRACKING_PUSH_SECRET"
 MAX_EVENTS = 1000  # per generic push
 MAX_BATCH = 200  # pushes per transaction
+SETTLE_EVERY = 1.0  # seconds: under a stream of pushes the subscribers catch up once a second, not per batch
 SUBSCRIPTION_COLUMNS = (
     "tracking_no",
     "carrier",
@@ -67,6 +69,8 @@ class PushRejected(ValueError):
 def _clean(value: object, limit: int) -> str:
     """Provider text as a column takes it: a string, no NUL (PostgreSQL refuses it), at most `limit`."""
     text = value if isinstance(value, str) else "" if value is None else str(value)
+    if len(text) <= limit and "\x00" not in text:  # nearly always: nothing to do
+        return text
     return text.replace("\x00", "")[:limit]
 
 
@@ -202,6 +206,7 @@ class PushWriter:
         self.events = events
         self.clock = clock
         self._queue: queue.Queue[Any] = queue.Queue()
+        self._settled = 0.0
         self._thread = threading.Thread(target=self._run, name="lanshou-push-writer", daemon=True)
         self._thread.start()
 
@@ -218,6 +223,7 @@ class PushWriter:
         while True:
             first = self._queue.get()
             if first is _STOP:
+                self._settle()
                 return
             batch = [first]
             while len(batch) < MAX_BATCH:
@@ -246,6 +252,11 @@ class PushWriter:
         else:
             for _, done in batch:
                 done.set_result(None)
+        if self._queue.empty() or time.monotonic() - self._settled >= SETTLE_EVERY:
+            self._settle()
+
+    def _settle(self) -> None:
+        self._settled = time.monotonic()
         try:
             self.events.settle(self.engine)
         except Exception:  # the pushes are stored; subscribers catch up on the next settle
