@@ -164,7 +164,8 @@ class UnscannedParcel:
 
 
 def unscanned_parcels(conn: Connection, paid_since: datetime, paid_until: datetime) -> list[UnscannedParcel]:
-    """Parcels of orders paid in [paid_since, paid_until], still paid/shipped, with no carrier scan."""
+    """Parcels of orders paid in [paid_since, paid_until], still paid/shipped, with no carrier scan: driven
+    by the unscanned parcels (an indexed pickup_at IS NULL), which are few, not by the orders."""
     p, o, s = parcels, orders, parcel_state
     query = (
         select(
@@ -177,15 +178,16 @@ def unscanned_parcels(conn: Connection, paid_since: datetime, paid_until: dateti
             o.c.is_presale,
         )
         .select_from(
-            p.join(o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)).outerjoin(
-                s, s.c.tracking_no == p.c.tracking_no
+            s.join(p, p.c.tracking_no == s.c.tracking_no).join(
+                o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)
             )
         )
         .where(
+            s.c.pickup_at.is_(None),
+            s.c.finished == false(),
             o.c.paid_at >= paid_since,
             o.c.paid_at <= paid_until,
             o.c.status.in_(("paid", "shipped")),
-            s.c.pickup_at.is_(None),
         )
     )
     rows = conn.execute(query).all()

@@ -8,7 +8,7 @@ column is being settled on another branch; it is chosen here only, in `status_co
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -49,8 +49,18 @@ def status_value(column: str | None) -> TrackingStatus | None:
 
 
 def save_parcels(conn: Connection, rows: Sequence[Row], columns: Sequence[str] = PARCEL_COLUMNS) -> None:
-    """Parcels by tracking number: a re-import updates the carrier and the shipped time."""
+    """Parcels by tracking number: a re-import updates the carrier and the shipped time. Each parcel gets
+    a (bare) state at once, so "no carrier scan yet" is one indexed look-up (pickup_at IS NULL)."""
     upsert(conn, parcels, rows, ["tracking_no"], ["carrier", "shipped_at"], columns)
+    if not rows:
+        return
+    number, carrier = columns.index("tracking_no"), columns.index("carrier")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    bare = [
+        (r[number], r[carrier], now) if isinstance(r, tuple) else (r["tracking_no"], r["carrier"], now)
+        for r in rows
+    ]
+    insert_new(conn, parcel_state, bare, ["tracking_no"], ("tracking_no", "carrier", "updated_at"))
 
 
 def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:

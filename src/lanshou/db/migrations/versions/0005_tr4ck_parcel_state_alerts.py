@@ -42,6 +42,7 @@ def upgrade() -> None:
     op.create_index("ix_parcel_state_late", "parcel_state", ["finished", "late_after"])
     op.create_index("ix_parcel_state_status", "parcel_state", ["status", "status_at"])
     op.create_index("ix_parcel_state_delivered", "parcel_state", ["delivered_at"])
+    op.create_index("ix_parcel_state_unscanned", "parcel_state", ["pickup_at"])
     op.create_table(
         "lane_stats",
         sa.Column("carrier", sa.String(length=64), primary_key=True),
@@ -123,6 +124,11 @@ def _fill_parcel_state() -> None:
         """
     )
     op.execute("UPDATE parcel_state SET status_at = status_seen_at")
+    op.execute(  # parcels not scanned yet: a bare state each (what tracking.store.save_parcels keeps)
+        "INSERT INTO parcel_state (tracking_no, carrier, finished, updated_at) "
+        "SELECT tracking_no, carrier, false, CURRENT_TIMESTAMP FROM parcels "
+        "WHERE tracking_no NOT IN (SELECT tracking_no FROM parcel_state)"
+    )
 
 
 def downgrade() -> None:
