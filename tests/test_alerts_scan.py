@@ -139,3 +139,17 @@ def test_alerts_cli(cli_env: Path, tmp_path: Path) -> None:
     assert "ZT4" not in {a["tracking_no"] for a in remaining}
     scanned = runner.invoke(app, ["alerts", "scan", "--json"])
     assert scanned.exit_code == 0 and "opened" in json.loads(scanned.stdout)
+
+
+def test_later_scans_look_at_the_window_since_the_last_one(shipped: Engine) -> None:
+    from datetime import timedelta
+
+    early = scan_alerts(shipped, NOW - timedelta(hours=30))  # ZT1 silent 22 h then: fine
+    assert early.opened == 0 and "ZT1" not in open_kinds(shipped)
+    scan_alerts(shipped, NOW)  # it went past the 24 h gap in between: caught by the window
+    assert open_kinds(shipped)["ZT1"] == "stalled"
+    later = scan_alerts(shipped, NOW + timedelta(hours=100))  # silent 152 h: probably lost now
+    assert open_kinds(shipped)["ZT1"] == "probably_lost"
+    assert later.closed >= 1  # the stall gave way to the loss
+    full = scan_alerts(shipped, NOW + timedelta(hours=100), full=True)
+    assert (full.opened, full.closed) == (0, 0)  # the windows missed nothing a full scan finds

@@ -20,7 +20,7 @@ from lanshou.metrics.tables import (
 )
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
-from lanshou.sla.tables import alerts
+from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
     lane_stats,
     parcel_state,
@@ -30,6 +30,7 @@ from lanshou.tracking.tables import (
 )
 
 __all__ = [
+    "alert_scans",
     "alerts",
     "buyers",
     "feedback",

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lanshou.db.bulk import insert_rows
+from lanshou.db.bulk import insert_rows, upsert
 from lanshou.orders.tables import order_events
 from lanshou.sla.alerts import Finding
-from lanshou.sla.tables import alerts
+from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.queries import orders_by_parcel
+from lanshou.tracking.tables import parcel_state
 
 SYSTEM = "system"
 
@@ -101,6 +102,38 @@ def close_alerts(conn: Connection, ids: Sequence[int], now: datetime, note: str)
             .where(alerts.c.id.in_(ids[start : start + 500]), alerts.c.resolved_at.is_(None))
             .values(resolved_at=now, resolved_by=SYSTEM, note=note)
         )
+
+
+def close_cleared(conn: Connection, now: datetime, note: str) -> int:
+    """Close, set-based, the open alerts whose parcel has moved on: silent ones that heard from it again,
+    locker waits that ended, pickups that happened, and any parcel now delivered or returned. (Used by
+    the windowed scan, which does not look at every open alert one by one.)"""
+    a, s = alerts, parcel_state
+    same = s.c.tracking_no == a.c.tracking_no
+    gone = {
+        ("stalled", "probably_lost"): s.c.last_event_at > a.c.since,
+        ("locker_waiting",): (s.c.status != "available_for_pickup") | (s.c.status_at != a.c.since),
+        ("pickup_overdue",): s.c.pickup_at.is_not(None),
+        ("delivery_late",): s.c.delivered_at.is_not(None),
+    }
+    closed = 0
+    for kinds, condition in gone.items():
+        cleared = select(s.c.tracking_no).where(same, (s.c.finished == true()) | condition).exists()
+        result = conn.execute(
+            update(a)
+            .where(a.c.resolved_at.is_(None), a.c.kind.in_(kinds), cleared)
+            .values(resolved_at=now, resolved_by=SYSTEM, note=note)
+        )
+        closed += max(result.rowcount, 0)
+    return closed
+
+
+def read_mark(conn: Connection, name: str) -> datetime | None:
+    return conn.execute(select(alert_scans.c.scanned_until).where(alert_scans.c.name == name)).scalar()
+
+
+def write_mark(conn: Connection, name: str, until: datetime) -> None:
+    upsert(conn, alert_scans, [{"name": name, "scanned_until": until}], ["name"], ["scanned_until"])
 
 
 def _timeline(conn: Connection, entries: list[tuple[str, str, str]], now: datetime) -> None:

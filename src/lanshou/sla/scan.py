@@ -18,19 +18,28 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.metrics.compute import m1_deadline, promised_ship_time
 from lanshou.metrics.facts import OrderFact
-from lanshou.metrics.packs import pack_for
+from lanshou.metrics.packs import RulePack, pack_for
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
-from lanshou.sla.alert_store import close_alerts, open_alerts_of, raise_alerts
+from lanshou.sla.alert_store import (
+    close_alerts,
+    close_cleared,
+    open_alerts_of,
+    raise_alerts,
+    read_mark,
+    write_mark,
+)
 from lanshou.sla.alerts import ON_STATUS, SCANNED, AlertKind, Finding, ParcelWatch, Thresholds, findings
 from lanshou.tracking.queries import (
     UnscannedParcel,
     WatchRow,
+    Window,
     parcels_in_trouble,
     unscanned_parcels,
     watches_of,
 )
 
+SCAN_MARK = "alerts"
 PICKUP_LOOKBACK_DAYS = 15  # orders paid longer ago than this are the at-risk queue's and metrics' business
 CLEARED = "问题已消失 cleared: the parcel's state no longer shows it"
 
@@ -66,9 +75,8 @@ def _watch(row: WatchRow) -> ParcelWatch:
     )
 
 
-def _pickup_deadline(parcel: UnscannedParcel, shop: ShopInfo) -> datetime | None:
+def _pickup_deadline(parcel: UnscannedParcel, shop: ShopInfo, pack: RulePack) -> datetime | None:
     """The earlier of the order's M1 deadline (pay + L, by its categories) and its promised ship time."""
-    pack = pack_for(shop)
     order = OrderFact(
         shop.platform,
         shop.shop,
@@ -100,8 +108,9 @@ def _evaluate(
             found.extend(findings(_watch(row), t, now))
             carriers[row.tracking_no], shop_of[row.tracking_no] = row.carrier, row.shop_id
     deadlines: dict[str, datetime] = {}
+    packs = {shop_id: pack_for(info) for shop_id, info in shops.items()}
     for parcel in unscanned:  # a parcel on several orders answers to the earliest deadline
-        deadline = _pickup_deadline(parcel, shops[parcel.shop_id])
+        deadline = _pickup_deadline(parcel, shops[parcel.shop_id], packs[parcel.shop_id])
         if deadline is not None and (
             parcel.tracking_no not in deadlines or deadline < deadlines[parcel.tracking_no]
         ):
@@ -139,25 +148,45 @@ def _reconcile(
     return raise_alerts(conn, fresh, carriers, shop_of, now), len(stale)
 
 
-def scan_alerts(engine: Engine, now: datetime) -> ScanResult:
-    """Scan every parcel that may be in trouble at `now` (naive UTC)."""
+def _windows(
+    limits: dict[int | None, Thresholds], since: datetime | None, now: datetime
+) -> tuple[list[Window], Window, Window, Window | None]:
+    """Where a parcel's trouble began in (since, now]: its last event in (since - gap, now - gap] for the
+    stalled and the lost thresholds, its late mark, its arrival at a locker, a problem status. Per-shop
+    thresholds differ, so each window spans the widest and narrowest of them; the rules then judge exactly."""
+
+    def back(field: str) -> Window:
+        values = [getattr(t, field) for t in limits.values()]
+        low = None if since is None else since - timedelta(hours=max(values))
+        return low, now - timedelta(hours=min(values))
+
+    silent = [back("gap_hours"), back("lost_after_hours")]
+    if since is None:
+        silent = silent[:1]  # open at the bottom: the gap window holds the lost ones too
+    return silent, back("late_grace_hours"), back("locker_wait_hours"), (since, now) if since else None
+
+
+def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanResult:
+    """Raise the alerts of `now` (naive UTC) and close those gone. After the first (full) scan each run
+    looks only at parcels whose trouble began since the previous run, plus every parcel still waiting
+    for its first scan; `full=True` looks at every parcel in transit again."""
     started = time.perf_counter()
     with engine.begin() as conn:
         shops = load_shops(conn)
         limits = _thresholds(shops)
         if not limits:
             return ScanResult(0, 0, 0, time.perf_counter() - started)
-        smallest = {f: min(getattr(t, f) for t in limits.values()) for f in Thresholds.__slots__}
-        watches = parcels_in_trouble(
-            conn,
-            silent_before=now - timedelta(hours=smallest["gap_hours"]),
-            late_before=now - timedelta(hours=smallest["late_grace_hours"]),
-            waiting_before=now - timedelta(hours=smallest["locker_wait_hours"]),
-        )
+        since = None if full else read_mark(conn, SCAN_MARK)
+        since = since if since is None or since < now else now
+        silent, late, waiting, statuses = _windows(limits, since, now)
+        watches = parcels_in_trouble(conn, silent, late, waiting, sorted(ON_STATUS), statuses)
         unscanned = unscanned_parcels(conn, now - timedelta(days=PICKUP_LOOKBACK_DAYS), now)
         found, carriers, shop_of = _evaluate(watches, unscanned, shops, now)
-        opened, closed = _reconcile(conn, found, carriers, shop_of, now, None)
-    return ScanResult(len(watches) + len(unscanned), opened, closed, time.perf_counter() - started)
+        closed = 0 if since is None else close_cleared(conn, now, CLEARED)
+        numbers = None if since is None else sorted({*carriers, *(w.tracking_no for w in watches)})
+        opened, stale = _reconcile(conn, found, carriers, shop_of, now, numbers)
+        write_mark(conn, SCAN_MARK, max(now, since or now))
+    return ScanResult(len(watches) + len(unscanned), opened, closed + stale, time.perf_counter() - started)
 
 
 def scan_parcels(engine: Engine, numbers: Sequence[str], now: datetime) -> ScanResult:

@@ -41,3 +41,12 @@ Index(
     postgresql_where=alerts.c.resolved_at.is_(None),
 )
 Index("ix_alerts_resolved_opened", alerts.c.resolved_at, alerts.c.opened_at)
+
+# Where the last scan stopped: the next one looks only at parcels whose trouble began since (a window of
+# minutes, not the whole in-transit table); a database without a mark gets one full scan.
+alert_scans = Table(
+    "alert_scans",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("scanned_until", DateTime, nullable=False),
+)

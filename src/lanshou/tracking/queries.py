@@ -7,7 +7,7 @@ callers get order keys and lane facts, never the link itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -120,19 +120,35 @@ def _watches(conn: Connection, query: Select[Any]) -> list[WatchRow]:
     ]
 
 
+Window = tuple[datetime | None, datetime]  # (after, up to and including); None: since ever
+
+
+def _within(column: Any, window: Window) -> Any:
+    low, high = window
+    return column <= high if low is None else (column > low) & (column <= high)
+
+
 def parcels_in_trouble(
-    conn: Connection, silent_before: datetime, late_before: datetime, waiting_before: datetime
+    conn: Connection,
+    silent: Sequence[Window],
+    late: Window,
+    waiting: Window,
+    problem_statuses: Sequence[str] = (),
+    status_window: Window | None = None,
 ) -> list[WatchRow]:
-    """Unfinished parcels silent since before `silent_before`, past their late mark before `late_before`,
-    or waiting at a locker since before `waiting_before` (three indexed ranges; a parcel appears once)."""
+    """Unfinished parcels whose last event, late mark or arrival at a locker falls in the windows, and
+    parcels that entered one of `problem_statuses` in `status_window`: each an indexed range; a parcel
+    appears once. A full scan passes windows open at the bottom."""
     s = parcel_state
     base = _watch_select()
     open_ = s.c.finished == false()
-    queries = (
-        base.where(open_, s.c.last_event_at < silent_before),
-        base.where(open_, s.c.late_after < late_before),
-        base.where(s.c.status == TrackingStatus.AVAILABLE_FOR_PICKUP.value, s.c.status_at < waiting_before),
-    )
+    queries = [base.where(open_, _within(s.c.last_event_at, window)) for window in silent]
+    queries.append(base.where(open_, _within(s.c.late_after, late)))
+    locker = TrackingStatus.AVAILABLE_FOR_PICKUP.value
+    queries.append(base.where(s.c.status == locker, _within(s.c.status_at, waiting)))
+    if status_window is not None:
+        queries += [base.where(s.c.status == status, _within(s.c.status_at, status_window))
+                    for status in problem_statuses]  # fmt: skip
     found: dict[str, WatchRow] = {}
     for query in queries:
         for row in _watches(conn, query):

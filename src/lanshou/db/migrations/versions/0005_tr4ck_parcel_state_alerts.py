@@ -93,6 +93,11 @@ def upgrade() -> None:
         postgresql_where=open_only,
     )
     op.create_index("ix_alerts_resolved_opened", "alerts", ["resolved_at", "opened_at"])
+    op.create_table(
+        "alert_scans",
+        sa.Column("name", sa.String(length=40), primary_key=True),
+        sa.Column("scanned_until", sa.DateTime(), nullable=False),
+    )
     _fill_parcel_state()
 
 
@@ -132,6 +137,7 @@ def _fill_parcel_state() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("alert_scans")
     op.drop_table("alerts")
     op.drop_table("tracking_subscriptions")
     op.drop_table("lane_stats")
