@@ -166,6 +166,27 @@ def _windows(
     return silent, back("late_grace_hours"), back("locker_wait_hours"), (since, now) if since else None
 
 
+def _unscanned(
+    conn: Connection,
+    shops: dict[int, ShopInfo],
+    limits: dict[int | None, Thresholds],
+    since: datetime | None,
+    now: datetime,
+) -> list[UnscannedParcel]:
+    """Parcels waiting for their first scan whose pickup alert may begin in (since, now]: the warning
+    starts `pickup_warning_hours` before the deadline, pay + a pickup limit or the promise."""
+    lookback = now - timedelta(days=PICKUP_LOOKBACK_DAYS)
+    if since is None:
+        return unscanned_parcels(conn, (lookback, now))
+    packs = [pack_for(info) for info in shops.values()]
+    hours = [h for p in packs for h in (p.limit_hours, p.long_limit_hours, p.default_promise_hours,
+                                        *p.extra_pickup_limits.values())]  # fmt: skip
+    warn = [t.pickup_warning_hours for t in limits.values()]
+    paid = (since - timedelta(hours=max(hours) - min(warn)), now - timedelta(hours=min(hours) - max(warn)))
+    promised = (since + timedelta(hours=min(warn)), now + timedelta(hours=max(warn)))
+    return unscanned_parcels(conn, (max(paid[0], lookback), paid[1]), promised, lookback)
+
+
 def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanResult:
     """Raise the alerts of `now` (naive UTC) and close those gone. After the first (full) scan each run
     looks only at parcels whose trouble began since the previous run, plus every parcel still waiting
@@ -180,7 +201,7 @@ def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanRes
         since = since if since is None or since < now else now
         silent, late, waiting, statuses = _windows(limits, since, now)
         watches = parcels_in_trouble(conn, silent, late, waiting, sorted(ON_STATUS), statuses)
-        unscanned = unscanned_parcels(conn, now - timedelta(days=PICKUP_LOOKBACK_DAYS), now)
+        unscanned = _unscanned(conn, shops, limits, since, now)
         found, carriers, shop_of = _evaluate(watches, unscanned, shops, now)
         closed = 0 if since is None else close_cleared(conn, now, CLEARED)
         numbers = None if since is None else sorted({*carriers, *(w.tracking_no for w in watches)})

@@ -179,11 +179,14 @@ class UnscannedParcel:
     categories: tuple[str, ...]
 
 
-def unscanned_parcels(conn: Connection, paid_since: datetime, paid_until: datetime) -> list[UnscannedParcel]:
-    """Parcels of orders paid in [paid_since, paid_until], still paid/shipped, with no carrier scan: driven
-    by the unscanned parcels (an indexed pickup_at IS NULL), which are few, not by the orders."""
+def unscanned_parcels(
+    conn: Connection, paid: Window, promised: Window | None = None, lookback_from: datetime | None = None
+) -> list[UnscannedParcel]:
+    """Parcels with no carrier scan of open (paid/shipped) orders paid in `paid`, or promised to ship in
+    `promised` (and paid after `lookback_from`). Driven by the unscanned parcels (indexed
+    pickup_at IS NULL) or by the orders' indexed times, whichever the database finds fewer of."""
     p, o, s = parcels, orders, parcel_state
-    query = (
+    base = (
         select(
             p.c.tracking_no,
             p.c.carrier,
@@ -198,14 +201,14 @@ def unscanned_parcels(conn: Connection, paid_since: datetime, paid_until: dateti
                 o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)
             )
         )
-        .where(
-            s.c.pickup_at.is_(None),
-            s.c.finished == false(),
-            o.c.paid_at >= paid_since,
-            o.c.paid_at <= paid_until,
-            o.c.status.in_(("paid", "shipped")),
-        )
+        .where(s.c.pickup_at.is_(None), s.c.finished == false(), o.c.status.in_(("paid", "shipped")))
     )
+    query = base.where(_within(o.c.paid_at, paid))
+    if promised is not None:
+        by_promise = base.where(_within(o.c.promised_ship_by, promised))
+        if lookback_from is not None:
+            by_promise = by_promise.where(o.c.paid_at >= lookback_from)
+        query = query.union(by_promise)  # type: ignore[assignment]
     rows = conn.execute(query).all()
     categories: dict[tuple[int, str], list[str]] = {}
     keys = sorted({(r.shop_id, r.order_no) for r in rows})
