@@ -61,7 +61,7 @@ def _parcel(rng: random.Random, i: int) -> tuple[dict[str, Any], dict[str, Any],
     }
     state = {"tracking_no": number, "carrier": "zto", "status": status, "status_at": last, "status_seen_at": last,
              "pickup_at": pickup, "last_event_at": last, "finished": False, "late_after": late_after,
-             "updated_at": NOW}  # fmt: skip
+             "updated_at": last}  # fmt: skip
     return order, parcel, state
 
 
@@ -71,7 +71,7 @@ def _unscanned(rng: random.Random, i: int) -> tuple[dict[str, Any], dict[str, An
     order.update(created_at=paid, paid_at=paid, updated_at=paid)
     parcel.update(shipped_at=paid)
     state.update(status=None, status_at=None, status_seen_at=None, pickup_at=None, last_event_at=None,
-                 late_after=None)  # fmt: skip
+                 late_after=None, updated_at=paid)  # fmt: skip
     return order, parcel, state
 
 
@@ -99,13 +99,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--db-url", default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="SQLite file to generate once and reuse")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lanshou-bench-alerts-") as tmp:
-        engine = open_database(args.db_url or f"sqlite:///{Path(tmp) / 'alerts.db'}")
+        path = args.keep or Path(tmp) / "alerts.db"
+        reuse = args.db_url is None and path.exists()
+        engine = open_database(args.db_url or f"sqlite:///{path}")
         started = time.perf_counter()
-        generate(engine, args.parcels)
-        print(f"generated {args.parcels:,} parcels in transit (+{args.parcels // 50:,} unscanned) "
-              f"in {time.perf_counter() - started:.0f} s, {engine.dialect.name}")  # fmt: skip
+        if reuse:
+            with engine.begin() as conn:  # a kept database: forget the last run's alerts
+                conn.execute(s.alerts.delete())
+                conn.execute(s.alert_scans.delete())
+                conn.execute(s.order_events.delete())
+        else:
+            generate(engine, args.parcels)
+        print(f"{'reused' if reuse else 'generated'} {args.parcels:,} parcels in transit "
+              f"(+{args.parcels // 50:,} unscanned) in {time.perf_counter() - started:.0f} s, {engine.dialect.name}")  # fmt: skip
         first = scan_alerts(engine, NOW)
         again = scan_alerts(engine, NOW)
         later = scan_alerts(engine, NOW + timedelta(minutes=5))

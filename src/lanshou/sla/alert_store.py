@@ -104,11 +104,12 @@ def close_alerts(conn: Connection, ids: Sequence[int], now: datetime, note: str)
         )
 
 
-def close_cleared(conn: Connection, now: datetime, note: str) -> int:
-    """Close, set-based, the open alerts whose parcel has moved on: silent ones that heard from it again,
-    locker waits that ended, pickups that happened, and any parcel now delivered or returned. (Used by
-    the windowed scan, which does not look at every open alert one by one.)"""
+def close_cleared(conn: Connection, since: datetime, now: datetime, note: str) -> int:
+    """Close, set-based, the open alerts whose parcel has moved on since `since`: silent ones that heard
+    from it again, locker waits that ended, pickups that happened, any parcel now delivered or returned.
+    Only parcels whose state changed since then are looked at (indexed updated_at)."""
     a, s = alerts, parcel_state
+    moved = select(s.c.tracking_no).where(s.c.updated_at >= since)
     same = s.c.tracking_no == a.c.tracking_no
     gone = {
         ("stalled", "probably_lost"): s.c.last_event_at > a.c.since,
@@ -121,7 +122,7 @@ def close_cleared(conn: Connection, now: datetime, note: str) -> int:
         cleared = select(s.c.tracking_no).where(same, (s.c.finished == true()) | condition).exists()
         result = conn.execute(
             update(a)
-            .where(a.c.resolved_at.is_(None), a.c.kind.in_(kinds), cleared)
+            .where(a.c.resolved_at.is_(None), a.c.kind.in_(kinds), a.c.tracking_no.in_(moved), cleared)
             .values(resolved_at=now, resolved_by=SYSTEM, note=note)
         )
         closed += max(result.rowcount, 0)

@@ -177,14 +177,16 @@ def _unscanned(
     starts `pickup_warning_hours` before the deadline, pay + a pickup limit or the promise."""
     lookback = now - timedelta(days=PICKUP_LOOKBACK_DAYS)
     if since is None:
-        return unscanned_parcels(conn, (lookback, now))
+        return unscanned_parcels(conn, [(None, now)], lookback_from=lookback)
     packs = [pack_for(info) for info in shops.values()]
-    hours = [h for p in packs for h in (p.limit_hours, p.long_limit_hours, p.default_promise_hours,
-                                        *p.extra_pickup_limits.values())]  # fmt: skip
-    warn = [t.pickup_warning_hours for t in limits.values()]
-    paid = (since - timedelta(hours=max(hours) - min(warn)), now - timedelta(hours=min(hours) - max(warn)))
-    promised = (since + timedelta(hours=min(warn)), now + timedelta(hours=max(warn)))
-    return unscanned_parcels(conn, (max(paid[0], lookback), paid[1]), promised, lookback)
+    limits_h = {h for p in packs for h in (p.limit_hours, p.long_limit_hours, p.default_promise_hours)}
+    warnings = {t.pickup_warning_hours for t in limits.values()}
+    # pay + L - W in (since, now]  <=>  pay in (since - L + W, now - L + W], for each limit L and warning W
+    paid = [
+        (since - timedelta(hours=h - w), now - timedelta(hours=h - w)) for h in limits_h for w in warnings
+    ]
+    promised = [(since + timedelta(hours=w), now + timedelta(hours=w)) for w in warnings]
+    return unscanned_parcels(conn, paid, promised, lookback)
 
 
 def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanResult:
@@ -203,7 +205,7 @@ def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanRes
         watches = parcels_in_trouble(conn, silent, late, waiting, sorted(ON_STATUS), statuses)
         unscanned = _unscanned(conn, shops, limits, since, now)
         found, carriers, shop_of = _evaluate(watches, unscanned, shops, now)
-        closed = 0 if since is None else close_cleared(conn, now, CLEARED)
+        closed = 0 if since is None else close_cleared(conn, since, now, CLEARED)
         numbers = None if since is None else sorted({*carriers, *(w.tracking_no for w in watches)})
         opened, stale = _reconcile(conn, found, carriers, shop_of, now, numbers)
         write_mark(conn, SCAN_MARK, max(now, since or now))

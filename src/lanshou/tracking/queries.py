@@ -180,11 +180,14 @@ class UnscannedParcel:
 
 
 def unscanned_parcels(
-    conn: Connection, paid: Window, promised: Window | None = None, lookback_from: datetime | None = None
+    conn: Connection,
+    paid: Sequence[Window],
+    promised: Sequence[Window] = (),
+    lookback_from: datetime | None = None,
 ) -> list[UnscannedParcel]:
-    """Parcels with no carrier scan of open (paid/shipped) orders paid in `paid`, or promised to ship in
-    `promised` (and paid after `lookback_from`). Driven by the unscanned parcels (indexed
-    pickup_at IS NULL) or by the orders' indexed times, whichever the database finds fewer of."""
+    """Parcels with no carrier scan of open (paid/shipped) orders paid in one of the `paid` windows or
+    promised to ship in one of the `promised` ones (and paid after `lookback_from`): each an indexed
+    range on the orders' times, or the unscanned parcels (indexed pickup_at IS NULL) when fewer."""
     p, o, s = parcels, orders, parcel_state
     base = (
         select(
@@ -203,13 +206,12 @@ def unscanned_parcels(
         )
         .where(s.c.pickup_at.is_(None), s.c.finished == false(), o.c.status.in_(("paid", "shipped")))
     )
-    query = base.where(_within(o.c.paid_at, paid))
-    if promised is not None:
-        by_promise = base.where(_within(o.c.promised_ship_by, promised))
-        if lookback_from is not None:
-            by_promise = by_promise.where(o.c.paid_at >= lookback_from)
-        query = query.union(by_promise)  # type: ignore[assignment]
-    rows = conn.execute(query).all()
+    if lookback_from is not None:
+        base = base.where(o.c.paid_at >= lookback_from)
+    queries = [base.where(_within(o.c.paid_at, w)) for w in paid]
+    queries += [base.where(_within(o.c.promised_ship_by, w)) for w in promised]
+    unique = {(r.tracking_no, r.shop_id, r.order_no): r for q in queries for r in conn.execute(q)}
+    rows = list(unique.values())
     categories: dict[tuple[int, str], list[str]] = {}
     keys = sorted({(r.shop_id, r.order_no) for r in rows})
     for shop_id, numbers in by_shop(keys):

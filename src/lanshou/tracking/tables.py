@@ -74,7 +74,10 @@ Index("ix_parcel_state_silent", parcel_state.c.finished, parcel_state.c.last_eve
 Index("ix_parcel_state_late", parcel_state.c.finished, parcel_state.c.late_after)
 Index("ix_parcel_state_status", parcel_state.c.status, parcel_state.c.status_at)
 Index("ix_parcel_state_delivered", parcel_state.c.delivered_at)
-Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)  # pickup_at IS NULL: waiting for the carrier
+Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)
+Index(
+    "ix_parcel_state_updated", parcel_state.c.updated_at
+)  # what moved since the last alert scan  # pickup_at IS NULL: waiting for the carrier
 
 # Delivery times per lane (carrier × origin province → destination province), measured from history;
 # "*" stands for any (the wider lanes an ETA falls back to when a lane has few deliveries).

@@ -43,6 +43,7 @@ def upgrade() -> None:
     op.create_index("ix_parcel_state_status", "parcel_state", ["status", "status_at"])
     op.create_index("ix_parcel_state_delivered", "parcel_state", ["delivered_at"])
     op.create_index("ix_parcel_state_unscanned", "parcel_state", ["pickup_at"])
+    op.create_index("ix_parcel_state_updated", "parcel_state", ["updated_at"])
     op.create_table(
         "lane_stats",
         sa.Column("carrier", sa.String(length=64), primary_key=True),
