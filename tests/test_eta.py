@@ -145,6 +145,10 @@ def test_lanes_refresh_then_etas_at_pickup_are_measured(engine: Engine, tmp_path
         states = {r.tracking_no: r for r in conn.execute(select(s.parcel_state))}
     picked = datetime(2026, 10, 10, 0)  # 08:00 Shanghai
     assert states["N2"].eta == picked + timedelta(hours=42)
+    from lanshou.tracking.queries import etas_of
+
+    with engine.connect() as conn:
+        assert etas_of(conn, ["N2", "NOPE"]) == {"N2": picked + timedelta(hours=42)}
     assert states["N1"].pickup_eta == picked + timedelta(hours=42)
     report = eta_accuracy(engine, datetime(2026, 10, 9), datetime(2026, 10, 20))
     assert report["parcels"] == 1

@@ -50,8 +50,8 @@ def _parcel(rng: random.Random, i: int) -> tuple[dict[str, Any], dict[str, Any],
     elif roll < 0.095:
         status = "failed_attempt"
     last = max(pickup, NOW - timedelta(hours=silent))
-    order = {"shop_id": shop_id, "order_no": order_no, "status": "shipped", "created_at": paid, "paid_at": paid,
-             "province": "广东省", "updated_at": paid}  # fmt: skip
+    order = {"shop_id": shop_id, "order_no": order_no, "status": "shipped", "created_at": paid,
+             "paid_at": paid, "province": "广东省", "updated_at": paid}  # fmt: skip
     parcel = {
         "shop_id": shop_id,
         "order_no": order_no,
@@ -59,8 +59,9 @@ def _parcel(rng: random.Random, i: int) -> tuple[dict[str, Any], dict[str, Any],
         "tracking_no": number,
         "shipped_at": paid,
     }
-    state = {"tracking_no": number, "carrier": "zto", "status": status, "status_at": last, "status_seen_at": last,
-             "pickup_at": pickup, "last_event_at": last, "finished": False, "late_after": late_after,
+    state = {"tracking_no": number, "carrier": "zto", "status": status, "status_at": last,
+             "status_seen_at": last, "pickup_at": pickup, "last_event_at": last, "finished": False,
+             "late_after": late_after,
              "updated_at": last}  # fmt: skip
     return order, parcel, state
 
@@ -113,8 +114,9 @@ def main() -> None:
                 conn.execute(s.order_events.delete())
         else:
             generate(engine, args.parcels)
-        print(f"{'reused' if reuse else 'generated'} {args.parcels:,} parcels in transit "
-              f"(+{args.parcels // 50:,} unscanned) in {time.perf_counter() - started:.0f} s, {engine.dialect.name}")  # fmt: skip
+        took = f"in {time.perf_counter() - started:.0f} s, {engine.dialect.name}"
+        verb = "reused" if reuse else "generated"
+        print(f"{verb} {args.parcels:,} parcels in transit (+{args.parcels // 50:,} unscanned) {took}")
         first = scan_alerts(engine, NOW)
         again = scan_alerts(engine, NOW)
         later = scan_alerts(engine, NOW + timedelta(minutes=5))
@@ -127,11 +129,10 @@ def main() -> None:
               f"in {again.seconds:.2f} s")  # fmt: skip
         print(f"  5 min on:   {later.candidates:,} candidates, opened {later.opened}, closed {later.closed} "
               f"in {later.seconds:.2f} s")  # fmt: skip
-        print(
-            f"  alerts stored {open_alerts:,}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-        )
-        print(f"  target: a scan over {args.parcels:,} parcels in transit <= 2 s: "
-              f"{'met' if max(again.seconds, later.seconds) <= 2 else 'NOT met'} (steady state)")  # fmt: skip
+        load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        print(f"  alerts stored {open_alerts:,}; {load}")
+        met = "met" if max(again.seconds, later.seconds) <= 2 else "NOT met"
+        print(f"  target: a scan over {args.parcels:,} parcels in transit <= 2 s: {met} (steady state)")
         engine.dispose()
 
 

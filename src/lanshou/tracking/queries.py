@@ -235,3 +235,15 @@ def unscanned_parcels(
         )
         for r in rows
     ]
+
+
+def etas_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, datetime]:
+    """The current ETA (naive UTC) of each parcel that has one: what notifications show the buyer."""
+    numbers = list(tracking_numbers)
+    found: dict[str, datetime] = {}
+    for start in range(0, len(numbers), CHUNK):
+        query = select(parcel_state.c.tracking_no, parcel_state.c.eta).where(
+            parcel_state.c.tracking_no.in_(numbers[start : start + CHUNK]), parcel_state.c.eta.is_not(None)
+        )
+        found.update((r.tracking_no, r.eta) for r in conn.execute(query))
+    return found
