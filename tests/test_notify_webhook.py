@@ -12,14 +12,9 @@ from typing import ClassVar
 
 import pytest
 
-from lanshou.notifications.channels.webhook import (
-    WebhookChannel,
-    WebhookSettings,
-    WebhookSignatureError,
-    sign_webhook,
-    verify_webhook,
-)
+from lanshou.notifications.channels.webhook import WebhookChannel, WebhookSettings
 from lanshou.notifications.model import ChannelKind, Message, Outcome
+from lanshou.webhook_signing import WebhookSignatureError, sign_webhook, verify_webhook
 
 SECRET = "whsec-测试"
 STATUS_BY_PATH = {"/ok": 200, "/accepted": 202, "/busy": 503, "/throttled": 429, "/gone": 410}

@@ -11,7 +11,9 @@ def start(target: EventBus = bus) -> EventBus:
     if target.wired:
         return target
     from lanshou.metrics import subscriptions as metrics
+    from lanshou.sla import subscriptions as sla
 
     metrics.subscribe(target)
+    sla.subscribe(target)
     target.wired = True
     return target

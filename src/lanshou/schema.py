@@ -21,12 +21,22 @@ from lanshou.metrics.tables import (
 )
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
-from lanshou.tracking.tables import parcels, tracking_events
+from lanshou.sla.tables import alert_scans, alerts
+from lanshou.tracking.tables import (
+    lane_stats,
+    parcel_state,
+    parcels,
+    tracking_events,
+    tracking_subscriptions,
+)
 
 __all__ = [
+    "alert_scans",
+    "alerts",
     "api_tokens",
     "buyers",
     "feedback",
+    "lane_stats",
     "login_failures",
     "metadata",
     "metric_dirty",
@@ -35,6 +45,7 @@ __all__ = [
     "order_events",
     "order_lines",
     "orders",
+    "parcel_state",
     "parcels",
     "rollup_delivery",
     "rollup_delivery_carrier",
@@ -45,6 +56,7 @@ __all__ = [
     "rollup_promise",
     "shops",
     "tracking_events",
+    "tracking_subscriptions",
     "user_shop_grants",
     "users",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import demo, imports, metrics, orders, serve, users
+from lanshou.cli import alerts, demo, imports, metrics, orders, serve, tracking, users, worker
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -19,6 +19,9 @@ app.add_typer(users.app, name="users")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
 serve.register(app)  # `lanshou serve`
+tracking.register(app)  # `lanshou tracking show|eta-accuracy`
+alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
+worker.register(app)  # `lanshou worker`
 
 
 def main() -> None:

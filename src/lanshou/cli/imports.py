@@ -43,11 +43,18 @@ def import_orders_cmd(
 
 
 @app.command("tracking")
-def import_tracking_cmd(file: FileArg, timezone: TzOpt = None, rejects: RejectsOpt = None) -> None:
+def import_tracking_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX (generic) or JSON lines / JSON array (kuaidi100)")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="generic (CSV/XLSX columns) | kuaidi100 (pushes or query replies)")
+    ] = "generic",
+    timezone: TzOpt = None,
+    rejects: RejectsOpt = None,
+) -> None:
     """Import a tracking events file. 导入物流轨迹."""
     from lanshou.intake.tracking import import_tracking
 
-    _run(lambda engine, progress: import_tracking(engine, file, timezone, rejects, progress), file)
+    _run(lambda engine, progress: import_tracking(engine, file, timezone, rejects, progress, fmt=fmt), file)
 
 
 @app.command("feedback")

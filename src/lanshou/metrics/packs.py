@@ -44,6 +44,11 @@ class RulePack:
     extra_pickup_limits: Mapping[str, float]
     # spellings met in the data -> the category they mean (Douyin's seed text reads 手奢侈品 for 手表奢侈品)
     category_aliases: Mapping[str, str]
+    # parcel alerts (物流预警, lanshou.sla.alerts; "stalled" uses freshness_gap_hours)
+    pickup_warning_hours: float  # no scan yet: warn this long before the pickup deadline
+    lost_after_hours: float  # silent this long after the last event: probably lost (疑似遗失)
+    locker_wait_hours: float  # waiting at a locker or station longer than this
+    late_grace_hours: float  # late once past the lane's p90 journey by more than this
 
     @cached_property  # frozen dataclasses still have __dict__, which cached_property writes directly
     def long_categories(self) -> frozenset[str]:
@@ -90,7 +95,7 @@ def _shipped(platform: str) -> RulePack:
 
 def _from_toml(doc: dict[str, Any]) -> RulePack:
     flat: dict[str, Any] = {"platform": doc["platform"], "title": doc.get("title", doc["platform"])}
-    for section in ("pickup", "promise", "feedback", "freshness", "calendar"):
+    for section in ("pickup", "promise", "feedback", "freshness", "calendar", "alerts"):
         flat.update(doc.get(section, {}))
     score = doc.get("score", {})
     flat["score_weights"], flat["score_tables"] = score.get("weights", {}), score.get("tables", {})

@@ -1,1 +1,2 @@
-"""Service levels: the at-risk queue (orders that may miss their pickup or shipping deadline) and alerts."""
+"""Service levels: the at-risk queue (orders that may miss a pickup or ship deadline) and parcel alerts
+(物流预警)."""

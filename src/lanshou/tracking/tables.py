@@ -1,10 +1,13 @@
-"""Parcels (a tracking number on an order) and the carrier events of each tracking number."""
+"""Parcels (a tracking number on an order), the carrier events of each tracking number, each parcel's
+current state (folded from its events), the lanes' measured delivery times and the push subscriptions."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -44,3 +47,63 @@ tracking_events = Table(
 )
 
 Index("ix_tracking_events_time", tracking_events.c.event_time)
+
+# One row per tracking number with events, kept as events are stored (lanshou.tracking.state). Events may
+# come before the order that carries the number: the state is keyed by the number alone.
+parcel_state = Table(
+    "parcel_state",
+    metadata,
+    Column("tracking_no", String(64), primary_key=True),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("status", String(32)),  # newest readable normalised status; NULL while none was readable
+    Column("status_at", DateTime),  # when the parcel entered that status
+    Column("status_seen_at", DateTime),  # newest readable event
+    Column("pickup_at", DateTime),
+    Column("last_event_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("returned_at", DateTime),
+    Column("finished", Boolean, nullable=False, server_default="0"),  # delivered or returned
+    Column("eta", DateTime),
+    Column("pickup_eta", DateTime),
+    Column("late_after", DateTime),
+    Column("polled_at", DateTime),  # last real-time query (carriers without push)
+    Column("updated_at", DateTime, nullable=False),
+)
+# The alert scan's selections: silent parcels, parcels past their lane's norm, parcels waiting at a locker.
+Index("ix_parcel_state_silent", parcel_state.c.finished, parcel_state.c.last_event_at)
+Index("ix_parcel_state_late", parcel_state.c.finished, parcel_state.c.late_after)
+Index("ix_parcel_state_status", parcel_state.c.status, parcel_state.c.status_at)
+Index("ix_parcel_state_delivered", parcel_state.c.delivered_at)
+Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)
+Index(
+    "ix_parcel_state_updated", parcel_state.c.updated_at
+)  # what moved since the last alert scan  # pickup_at IS NULL: waiting for the carrier
+
+# Delivery times per lane (carrier × origin province → destination province), measured from history;
+# "*" stands for any (the wider lanes an ETA falls back to when a lane has few deliveries).
+lane_stats = Table(
+    "lane_stats",
+    metadata,
+    Column("carrier", String(64), primary_key=True),
+    Column("origin", String(16), primary_key=True),
+    Column("destination", String(16), primary_key=True),
+    Column("parcels", Integer, nullable=False),
+    Column("median_hours", Float, nullable=False),
+    Column("p90_hours", Float, nullable=False),
+    Column("refreshed_at", DateTime, nullable=False),
+)
+
+# Kuaidi100 watches a number after a subscription and pushes its track; its word on the watch is kept
+# here (polling / shutdown / abort) with when to subscribe again after an abort.
+tracking_subscriptions = Table(
+    "tracking_subscriptions",
+    metadata,
+    Column("tracking_no", String(64), primary_key=True),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("provider", String(20), nullable=False, server_default="kuaidi100"),
+    Column("state", String(20), nullable=False),  # subscribed | polling | updateall | shutdown | abort
+    Column("message", Text, nullable=False, server_default=""),
+    Column("resubscribe_at", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+)
+Index("ix_tracking_subscriptions_resubscribe", tracking_subscriptions.c.resubscribe_at)

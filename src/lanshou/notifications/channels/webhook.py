@@ -7,8 +7,6 @@ Receivers check with `verify_webhook(...)`, which also refuses stale timestamps 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable
@@ -24,49 +22,15 @@ from lanshou.notifications.channels.base import (
     retryable_status,
 )
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome
+from lanshou.webhook_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
 
-TIMESTAMP_HEADER = "X-Lanshou-Timestamp"
-SIGNATURE_HEADER = "X-Lanshou-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-DEFAULT_TOLERANCE_SECONDS = 300
-
-
-class WebhookSignatureError(ValueError):
-    """A webhook whose signature or timestamp does not check out."""
 
 
 @dataclass(frozen=True)
 class WebhookSettings:
     secret: str
     timeout_seconds: float = 10.0
-
-
-def sign_webhook(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_webhook(
-    secret: str,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    body: bytes,
-    *,
-    now: int | None = None,
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
-) -> None:
-    """Raise WebhookSignatureError unless the body was signed with `secret` within the tolerance."""
-    if not timestamp_header or not signature_header:
-        raise WebhookSignatureError(f"缺少签名 missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER}")
-    try:
-        timestamp = int(timestamp_header)
-    except ValueError:
-        raise WebhookSignatureError(f"时间戳无效 bad timestamp {timestamp_header!r}") from None
-    current = int(time.time()) if now is None else now
-    if abs(current - timestamp) > tolerance_seconds:
-        raise WebhookSignatureError(f"时间戳过期 timestamp outside ±{tolerance_seconds}s")
-    if not hmac.compare_digest(sign_webhook(secret, timestamp, body), signature_header.strip()):
-        raise WebhookSignatureError("签名不符 signature mismatch")
 
 
 def webhook_body(message: Message) -> bytes:

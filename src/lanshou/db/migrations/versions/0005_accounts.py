@@ -1,6 +1,6 @@
 """accounts: users, shop grants, API tokens, failed logins
 
-Revision ID: 0100
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30 11:00:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

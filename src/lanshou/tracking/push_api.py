@@ -1,0 +1,143 @@
+"""Carrier push endpoints (FastAPI). Authenticated by the push's own signature, never by user tokens.
+
+POST /api/v1/tracking/push/kuaidi100 — form fields `param` (JSON) + `sign` = UPPER(MD5(param + salt)),
+  checked in constant time on the raw form value. Answers Kuaidi100's documented bodies: success
+  `{"result":true,"returnCode":"200","message":"成功"}` once stored; otherwise `result:false` with the reason
+  (401 bad signature, 400 unreadable, 503 not stored — Kuaidi100 retries those).
+POST /api/v1/tracking/push/generic — JSON `{"events": [{carrier, tracking_no, event_time, status, location,
+  description}]}`, signed with headers `X-Lanshou-Timestamp` (unix seconds) and `X-Lanshou-Signature`
+  (`sha256=` + hex HMAC-SHA256 of `timestamp + "." + raw body` with LANSHOU_TRACKING_PUSH_SECRET, ±5 min).
+  200 `{"accepted": n, "rejected": [{"index", "error"}]}` (bad events listed, good ones stored);
+  401 bad signature, 400 not JSON or wrong shape, 422 no event readable.
+Nothing is stored from a refused push. Every refusal is logged (logger lanshou.tracking.push).
+The app provides `app.state.engine`; `app.state.push_config` (PushConfig) overrides the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from lanshou.carriers.kuaidi100.push import SUCCESS_BODY, failure_body, handle_push
+from lanshou.tracking.push import (
+    PushConfig,
+    PushJob,
+    PushRejected,
+    PushWriter,
+    kuaidi100_job,
+    log,
+    read_generic_push,
+)
+from lanshou.tracking.record import utc_now
+from lanshou.webhook_signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookSignatureError,
+    verify_webhook,
+)
+
+PREFIX = "/api/v1/tracking/push"
+STORE_TIMEOUT_SECONDS = 15.0  # Kuaidi100 gives up on an answer after 20 s
+_writer_lock = threading.Lock()
+
+
+def _config(request: Request) -> PushConfig:
+    config = getattr(request.app.state, "push_config", None)
+    if config is None:
+        config = PushConfig.from_environment()
+        request.app.state.push_config = config
+    return config
+
+
+def push_writer(request: Request) -> PushWriter:
+    """The app's one writer (started on the first push; `app.state.push_writer.close()` at shutdown)."""
+    writer = getattr(request.app.state, "push_writer", None)
+    if writer is None:
+        with _writer_lock:
+            writer = getattr(request.app.state, "push_writer", None)
+            if writer is None:
+                writer = PushWriter(request.app.state.engine)
+                request.app.state.push_writer = writer
+    return writer
+
+
+async def _store(request: Request, job: PushJob) -> bool:
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(push_writer(request).submit(job)), STORE_TIMEOUT_SECONDS)
+    except Exception:
+        log.exception("push not stored")
+        return False
+    return True
+
+
+def _kuaidi100_answer(body: str, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _refused(request: Request, source: str, reason: str) -> None:
+    client = request.client.host if request.client else "?"
+    log.warning("拒绝推送 refused %s push from %s: %s", source, client, reason)
+
+
+def push_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["tracking push 物流推送"])
+
+    @router.post("/kuaidi100", summary="Kuaidi100 push callback (快递100 推送)")
+    async def kuaidi100_push(request: Request) -> Response:
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            _refused(request, "kuaidi100", "body is not UTF-8")
+            return _kuaidi100_answer(failure_body("请求不是 UTF-8 body is not UTF-8"), 400)
+        form = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        outcome = handle_push(form, _config(request).kuaidi100_salt)
+        if not outcome.accepted:
+            _refused(request, "kuaidi100", outcome.message)
+            bad_sign = "sign" in outcome.message or "salt" in outcome.message
+            return _kuaidi100_answer(outcome.body, 401 if bad_sign else 400)
+        for problem in outcome.problems:
+            log.warning("kuaidi100 push for %s: %s", outcome.tracking_no, problem)
+        if not await _store(request, kuaidi100_job(outcome, utc_now())):
+            return _kuaidi100_answer(failure_body("暂时无法保存 not stored, retry later"), 503)
+        return _kuaidi100_answer(SUCCESS_BODY)
+
+    @router.post("/generic", summary="Generic signed JSON push (通用推送)")
+    async def generic_push(request: Request) -> Response:
+        body = await request.body()
+        secret = _config(request).generic_secret
+        try:
+            if not secret:
+                raise WebhookSignatureError(
+                    "未配置密钥 no secret configured: set LANSHOU_TRACKING_PUSH_SECRET"
+                )
+            verify_webhook(
+                secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
+            )
+        except WebhookSignatureError as exc:
+            _refused(request, "generic", str(exc))
+            return JSONResponse(
+                {"error": "bad_signature", "message": f"拒绝 refused: {exc}"}, status_code=401
+            )
+        try:
+            push = read_generic_push(json.loads(body))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and PushRejected are ValueErrors
+            reason = str(exc) if isinstance(exc, PushRejected) else f"不是 JSON not JSON: {exc}"
+            _refused(request, "generic", reason)
+            return JSONResponse({"error": "bad_request", "message": reason}, status_code=400)
+        answer: dict[str, Any] = {"accepted": len(push.rows), "rejected": push.rejected}
+        if not push.rows:
+            status = 422 if push.rejected else 200
+            return JSONResponse(answer, status_code=status)
+        if not await _store(request, PushJob(push.rows)):
+            return JSONResponse(
+                {"error": "not_stored", "message": "暂时无法保存 not stored, retry"}, status_code=503
+            )
+        return JSONResponse(answer)
+
+    return router
