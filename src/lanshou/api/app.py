@@ -6,6 +6,9 @@ anonymous caller (tests enumerate the routes to hold this).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,9 +18,13 @@ from lanshou.api.docs import DOCS_URL, install_docs
 from lanshou.api.errors import install_error_handlers
 from lanshou.api.settings import AppSettings, settings_from_environment
 from lanshou.api.v1 import PREFIX, api_router
+from lanshou.tracking.push_api import PREFIX as PUSH_PREFIX
+from lanshou.tracking.push_api import push_router
 
 OPENAPI_URL = "/api/openapi.json"
-PUBLIC_PATHS = frozenset({f"{PREFIX}/health", OPENAPI_URL, DOCS_URL, "/login", "/lang"})
+# carriers' pushes prove themselves by their signature (Kuaidi100's sign, our HMAC), not by a user token
+PUSH_PATHS = frozenset({f"{PUSH_PREFIX}/kuaidi100", f"{PUSH_PREFIX}/generic"})
+PUBLIC_PATHS = frozenset({f"{PREFIX}/health", OPENAPI_URL, DOCS_URL, "/login", "/lang"}) | PUSH_PATHS
 
 
 def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
@@ -32,15 +39,25 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
         openapi_url=OPENAPI_URL,
         docs_url=None,  # served by install_docs from an installed package, not a CDN
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
     install_error_handlers(app, render_error)
     app.include_router(api_router())
+    app.include_router(push_router())
     install_docs(app)
     install_pages(app, settings)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    writer = getattr(app.state, "push_writer", None)
+    if writer is not None:  # the pushes it holds are stored before the process ends
+        writer.close()
 
 
 def app_from_environment() -> FastAPI:
