@@ -7,7 +7,8 @@ from __future__ import annotations
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.metrics.tables import (
-    metric_dirty,
+    metric_dirty_orders,
+    metric_dirty_tracking,
     metric_orders,
     metric_parcels,
     rollup_delivery,
@@ -20,18 +21,20 @@ from lanshou.metrics.tables import (
 )
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
-from lanshou.tracking.tables import parcels, tracking_events
+from lanshou.tracking.tables import parcel_orders, parcels, tracking_events
 
 __all__ = [
     "buyers",
     "feedback",
     "metadata",
-    "metric_dirty",
+    "metric_dirty_orders",
+    "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
     "order_events",
     "order_lines",
     "orders",
+    "parcel_orders",
     "parcels",
     "rollup_delivery",
     "rollup_delivery_carrier",

@@ -1,7 +1,8 @@
 """Finding orders: one SQL statement (SQLAlchemy Core) for lists and exports.
 
 The filtered orders are picked first (a CTE using the orders indexes, limited when a limit is given); lines
-and the first parcel are then aggregated only for those orders by grouped subqueries, never per row.
+and parcels are then aggregated only for those orders by grouped subqueries, never per row. An order shows
+every parcel it travels in (拆单), and a parcel carrying several orders (合并发货) shows on each of them.
 Stored times are naive UTC; date filters are local days, in the shop's timezone unless one is given.
 """
 
@@ -32,9 +33,10 @@ from lanshou.customers.masking import mask_address, mask_name, mask_phone
 from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
-from lanshou.tracking import tables as tt
+from lanshou.tracking.queries import order_parcels
 
 STREAM_BATCH = 1000
+FIELD, RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: they never occur in carrier names
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class OrderFilter:
 
 @dataclass(frozen=True, slots=True)
 class OrderRow:
-    """One order as listed: its shop, receiver, a summary of its lines and its first parcel."""
+    """One order as listed: its shop, receiver, a summary of its lines and all its parcels."""
 
     order_no: str
     platform: str
@@ -74,8 +76,9 @@ class OrderRow:
     quantity: int
     skus: str
     titles: str
-    carrier: str
-    tracking_no: str
+    carrier: str  # each parcel's carrier, in the order of `tracking_no`, joined by ", "
+    tracking_no: str  # every tracking number of the order, in the order they were first stored, by ", "
+    parcels: tuple[tuple[str, str], ...] = ()  # (carrier, tracking number) of each parcel, in that order
 
 
 # the order columns every listing and export shows, read from the orders table or from a subquery of it
@@ -104,14 +107,28 @@ def query_orders(
     stmt = build_query(conn, flt, limit, offset)
     result = conn.execution_options(yield_per=STREAM_BATCH).execute(stmt)
     for row in result:
-        yield OrderRow(**row._mapping)
+        values = dict(row._mapping)
+        parcels = _parcels(values.pop("parcels"))
+        yield OrderRow(
+            **values,
+            carrier=", ".join(carrier for carrier, _ in parcels),
+            tracking_no=", ".join(number for _, number in parcels),
+            parcels=parcels,
+        )
+
+
+def _parcels(summary: str | None) -> tuple[tuple[str, str], ...]:
+    """The aggregated "id, carrier, tracking number" records, sorted by id (no SQL aggregate keeps order
+    on every supported SQLite)."""
+    records = [record.split(FIELD) for record in (summary or "").split(RECORD) if record]
+    return tuple((carrier, number) for _, carrier, number in sorted(records, key=lambda r: int(r[0])))
 
 
 def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, offset: int = 0) -> Select[Any]:
     picked = _picked(conn, flt, limit, offset)
     lines = _line_summary(picked)
-    first_parcel = _first_parcel(picked)
-    o, p = picked.c, tt.parcels.c
+    parcels = _parcel_summary(picked)
+    o = picked.c
     return (
         select(
             o.order_no,
@@ -123,15 +140,11 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
             func.coalesce(lines.c.quantity, 0).label("quantity"),
             func.coalesce(lines.c.skus, "").label("skus"),
             func.coalesce(lines.c.titles, "").label("titles"),
-            func.coalesce(p.carrier, "").label("carrier"),
-            func.coalesce(p.tracking_no, "").label("tracking_no"),
+            parcels.c.parcels,
         )
         .select_from(picked)
         .outerjoin(lines, and_(lines.c.shop_id == o.shop_id, lines.c.order_no == o.order_no))
-        .outerjoin(
-            first_parcel, and_(first_parcel.c.shop_id == o.shop_id, first_parcel.c.order_no == o.order_no)
-        )
-        .outerjoin(tt.parcels, tt.parcels.c.id == first_parcel.c.parcel_id)
+        .outerjoin(parcels, and_(parcels.c.shop_id == o.shop_id, parcels.c.order_no == o.order_no))
         .order_by(o.id.desc())
     )
 
@@ -218,15 +231,16 @@ def _line_summary(picked: CTE) -> Any:
     )
 
 
-def _first_parcel(picked: CTE) -> Any:
-    """The first parcel recorded for each order (lowest id)."""
-    p = tt.parcels.c
+def _parcel_summary(picked: CTE) -> Any:
+    """Every parcel of each picked order as one text of "id, carrier, tracking number" records."""
+    p = order_parcels().subquery("order_parcels")
+    record = cast(p.c.parcel_id, String) + FIELD + p.c.carrier + FIELD + p.c.tracking_no
     return (
-        select(picked.c.shop_id, picked.c.order_no, func.min(p.id).label("parcel_id"))
+        select(picked.c.shop_id, picked.c.order_no, func.aggregate_strings(record, RECORD).label("parcels"))
         .select_from(picked)
-        .join(tt.parcels, and_(p.shop_id == picked.c.shop_id, p.order_no == picked.c.order_no))
+        .join(p, and_(p.c.shop_id == picked.c.shop_id, p.c.order_no == picked.c.order_no))
         .group_by(picked.c.shop_id, picked.c.order_no)
-        .subquery("first_parcel")
+        .subquery("parcels")
     )
 
 
