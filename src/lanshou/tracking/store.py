@@ -7,8 +7,9 @@ of an order's tracking numbers on it):
 - a record naming no parcel (an export from before shipping, a lines-only file) leaves the links as they are;
 - a tracking number named by several orders carries them all (合并发货), wherever their records come from:
   one order's record never unlinks another order.
-A parcel no order names any more stays stored (nothing counts it); its row holds the last carrier and
-shipped time an import gave.
+The parcel row holds the carrier and shipped time the last record gave; an empty one never blanks what
+another record of the same parcel gave (two orders' records of one parcel need not both have them). A
+parcel no order names any more stays stored (nothing counts it).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def save_shipments(
     wanted: set[tuple[str, int, str]] = set()
     for shop_id, order_no, order_parcels in shipments:
         for carrier, tracking_no, shipped_at in order_parcels:
-            named[(shop_id, tracking_no)] = (carrier, shipped_at)
+            named[(shop_id, tracking_no)] = _filled((carrier, shipped_at), named.get((shop_id, tracking_no)))
             wanted.add((tracking_no, shop_id, order_no))
     if not named:
         return []
@@ -73,8 +74,9 @@ def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> 
     known = _stored_parcels(conn, named)
     rows: list[Row] = []
     changed: list[ParcelKey] = []
-    for key, (carrier, shipped_at) in named.items():  # in the order the records name them: ids follow it
+    for key, given in named.items():  # in the order the records name them: ids follow it
         before = known.get(key)
+        carrier, shipped_at = _filled(given, before)
         if before == (carrier, _text(shipped_at)):
             continue
         if before is not None:
@@ -82,6 +84,13 @@ def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> 
         rows.append((*key, carrier, shipped_at))
     upsert(conn, parcels, rows, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
     return changed
+
+
+def _filled(given: tuple[str, Any], known: tuple[str, Any] | None) -> tuple[str, Any]:
+    """The given carrier and shipped time, each taken from `known` where the record left it empty."""
+    if known is None:
+        return given
+    return given[0] or known[0], given[1] or known[1]
 
 
 def _stored_parcels(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKey, tuple[str, Any]]:
