@@ -15,10 +15,10 @@ import lanshou.intake.tracking as tracking_import
 import lanshou.metrics.rollups as rollups
 from lanshou.cli.app import main
 
-orders_import.BATCH_ORDERS = 250
-tracking_import.BATCH_EVENTS = 1500
+orders_import.BATCH_ORDERS = 150
+tracking_import.BATCH_EVENTS = 1000
 feedback_import.BATCH_FEEDBACK = 200
-rollups.BATCH = 300
+rollups.BATCH = 200
 rollups.TRACKING_BATCH = 1000
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def import_counts(output: str) -> tuple[int, ...]:
 
 
 def test_imports_a_rebuild_and_reports_at_once_leave_exact_rollups(engine: Engine, tmp_path: Path) -> None:
-    files = write_files(tmp_path, orders=1500)
+    files = write_files(tmp_path, orders=1200)
     env = environment(engine, tmp_path)
     loop = ReportLoop(env, tmp_path)
     loop.start()
