@@ -81,7 +81,12 @@ def shop_data(draw: st.DrawFn) -> Data:
                     "quantity": 1,
                 }
             )
-        for p in range(draw(st.integers(0, 2))):
+        if (
+            data.parcels and draw(st.integers(0, 3)) == 0
+        ):  # 合并发货: a parcel of an earlier order carries it too
+            shared = draw(st.sampled_from(data.parcels))  # of any shop: then counted once in each
+            data.parcels.append({**shared, "shop_id": shop_id, "order_no": order_no})
+        for p in range(draw(st.integers(0, 2))):  # two: split (拆单)
             tracking_no = f"T{n}-{p}"
             data.parcels.append(
                 {
@@ -130,3 +135,19 @@ def write_shops(conn: Connection) -> None:
 def write(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(table.insert(), rows)
+
+
+def write_parcels(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Parcels given per order (shop_id, order_no, carrier, tracking_no, shipped_at): one parcel row per
+    (shop, tracking number), the first one given wins, and a link for each row."""
+    physical: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["shop_id"], row["tracking_no"])
+        physical.setdefault(key, {k: v for k, v in row.items() if k != "order_no"})
+    write(conn, s.parcels, list(physical.values()))
+    links = {(r["tracking_no"], r["shop_id"], r["order_no"]) for r in rows}
+    write(
+        conn,
+        s.parcel_orders,
+        [dict(zip(("tracking_no", "shop_id", "order_no"), k, strict=True)) for k in links],
+    )

@@ -11,6 +11,7 @@ from lanshou import schema as s
 from lanshou.db.bulk import insert_new, insert_rows, upsert
 
 COLUMNS = ("shop_id", "order_no", "line_key", "sku", "title", "category", "quantity", "unit_price")
+KEY = ["shop_id", "tracking_no"]
 
 
 def _line(order_no: str, price: Decimal | None) -> dict[str, object]:
@@ -23,11 +24,11 @@ def test_dicts_tuples_and_core_store_the_same_values(engine: Engine) -> None:
         conn.execute(s.order_lines.insert(), _line("core", Decimal("12.50")))
         insert_rows(conn, s.order_lines, [_line("dict", Decimal("12.50"))])
         insert_rows(conn, s.order_lines, [tuple(_line("tuple", Decimal("12.50")).values())], COLUMNS)
-        parcel = {"shop_id": 1, "order_no": "core", "carrier": "zto", "tracking_no": "T1"}
+        parcel = {"shop_id": 1, "carrier": "zto", "tracking_no": "T1"}
         times = [datetime(2026, 11, 1, 2, 5), datetime(2026, 11, 1, 2, 5, 0, 123456)]
         for n, when in enumerate(times):  # whole seconds too: stored with ".000000", as Core does
             conn.execute(s.parcels.insert(), {**parcel, "tracking_no": f"C{n}", "shipped_at": when})
-            upsert(conn, s.parcels, [{**parcel, "tracking_no": f"B{n}", "shipped_at": when}], ["tracking_no"])
+            upsert(conn, s.parcels, [{**parcel, "tracking_no": f"B{n}", "shipped_at": when}], KEY)
     with engine.connect() as conn:
         prices = conn.execute(select(s.order_lines.c.order_no, s.order_lines.c.unit_price)).all()
         shipped = dict(conn.execute(select(s.parcels.c.tracking_no, s.parcels.c.shipped_at)).all())
@@ -45,11 +46,12 @@ def test_dicts_tuples_and_core_store_the_same_values(engine: Engine) -> None:
 
 
 def test_insert_new_counts_only_new_rows_and_updates_nothing(engine: Engine) -> None:
-    columns = ("shop_id", "order_no")
+    columns = ("tracking_no", "shop_id", "order_no")
     with engine.begin() as conn:
-        assert insert_new(conn, s.metric_dirty, [(1, "a"), (1, "b")], columns, columns) == 2
-        assert insert_new(conn, s.metric_dirty, [(1, "b"), (1, "c")], columns, columns) == 1
-        stored = conn.execute(select(s.metric_dirty.c.order_no).order_by("order_no")).scalars()
+        conn.execute(s.shops.insert(), {"id": 1, "platform": "tmall", "name": "店"})
+        assert insert_new(conn, s.parcel_orders, [("T", 1, "a"), ("T", 1, "b")], columns, columns) == 2
+        assert insert_new(conn, s.parcel_orders, [("T", 1, "b"), ("T", 1, "c")], columns, columns) == 1
+        stored = conn.execute(select(s.parcel_orders.c.order_no).order_by("order_no")).scalars()
         assert list(stored) == ["a", "b", "c"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
@@ -53,7 +53,15 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 def test_written_data_is_the_generated_data(filled: Engine) -> None:
     generated = _rows(CONFIG)
     with filled.connect() as conn:
-        for name in ("orders", "order_lines", "parcels", "tracking_events", "feedback", "order_events"):
+        for name in (
+            "orders",
+            "order_lines",
+            "parcels",
+            "parcel_orders",
+            "tracking_events",
+            "feedback",
+            "order_events",
+        ):
             count = conn.execute(select(func.count()).select_from(s.metadata.tables[name])).scalar_one()
             assert count == len(generated[name]), name
     with pytest.raises(DemoDataPresent):
@@ -62,17 +70,18 @@ def test_written_data_is_the_generated_data(filled: Engine) -> None:
 
 def test_shipping_and_pickup_are_consistent(filled: Engine) -> None:
     orders = {(o.shop_id, o.order_no): o for o in _all(filled, s.orders)}
-    parcels = _all(filled, s.parcels)
+    parcels = {(p.shop_id, p.tracking_no): p for p in _all(filled, s.parcels)}
+    links = _all(filled, s.parcel_orders)
     events: dict[str, list[Any]] = defaultdict(list)
     for e in _all(filled, s.tracking_events):
         events[e.tracking_no].append(e)
-    shipped = {(p.shop_id, p.order_no) for p in parcels}
+    shipped = {(link.shop_id, link.order_no) for link in links}
     for key, order in orders.items():
         if order.status in ("shipped", "delivered", "completed"):
             assert key in shipped, f"{order.order_no} is {order.status} without a parcel"
     no_scan = 0
-    for p in parcels:
-        order = orders[(p.shop_id, p.order_no)]
+    for link in links:
+        order, p = orders[(link.shop_id, link.order_no)], parcels[(link.shop_id, link.tracking_no)]
         assert order.paid_at is not None and p.shipped_at >= order.paid_at
         scans = sorted(e.event_time for e in events[p.tracking_no] if e.status != "info_received")
         if not scans:
@@ -81,6 +90,22 @@ def test_shipping_and_pickup_are_consistent(filled: Engine) -> None:
         assert scans[0] > order.paid_at, f"{p.tracking_no} scanned before payment"
     assert no_scan > 0, "some parcels must be shipped without any carrier scan (虚假发货)"
     assert any(order.paid_at is not None and key not in shipped for key, order in orders.items())
+    assert {(link.shop_id, link.tracking_no) for link in links} == set(parcels)  # every parcel carries one
+
+
+def test_some_parcels_carry_two_orders_and_some_orders_travel_in_two(filled: Engine) -> None:
+    links = _all(filled, s.parcel_orders)
+    per_parcel = Counter((link.shop_id, link.tracking_no) for link in links)
+    per_order = Counter((link.shop_id, link.order_no) for link in links)
+    merged = [key for key, n in per_parcel.items() if n > 1]
+    assert 10 <= len(merged) <= 100, "合并发货: a few percent of parcels carry two orders"
+    assert any(n > 1 for n in per_order.values()), "拆单: some orders travel in two parcels"
+    orders = {(o.shop_id, o.order_no): o for o in _all(filled, s.orders)}
+    for shop_id, tracking_no in merged:  # one buyer, one address: that is why they share a box
+        riders = [orders[(link.shop_id, link.order_no)] for link in links if link.tracking_no == tracking_no]
+        assert len({(o.buyer_key, o.address) for o in riders}) == 1 and all(
+            o.shop_id == shop_id for o in riders
+        )
 
 
 def test_categories_presale_and_statuses(filled: Engine) -> None:

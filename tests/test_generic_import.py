@@ -210,7 +210,15 @@ def _contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     skip = {"id", "updated_at"}
     out = {}
     with engine.connect() as conn:
-        for table in (s.shops, s.orders, s.order_lines, s.parcels, s.buyers, s.metric_dirty):
+        for table in (
+            s.shops,
+            s.orders,
+            s.order_lines,
+            s.parcels,
+            s.parcel_orders,
+            s.buyers,
+            s.metric_orders,
+        ):
             cols = [c for c in table.c if c.name not in skip]
             out[table.name] = sorted((tuple(row) for row in conn.execute(select(*cols))), key=repr)
     return out

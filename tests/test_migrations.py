@@ -74,6 +74,9 @@ def test_scorecard_rollups_survive_a_downgrade_and_upgrade(tmp_path: Path) -> No
     assert "rollup_delivery_groups" in inspect(engine).get_table_names()
     command.upgrade(_alembic_config(engine), "head")
     assert scorecards() == before
+    # 0007's downgrade kept one order per merged parcel (the one it counts under) and marked the others
+    refresh(engine, pack_for)
+    assert scorecards() == before
     as_of = config.end + timedelta(days=1)
     fast = metrics_report(engine, as_of, 30, source="rollups")
     slow = metrics_report(engine, as_of, 30, source="raw")

@@ -55,7 +55,9 @@ def test_all_orders_newest_first_with_summaries(loaded: Engine) -> None:
     assert (first.platform, first.shop, first.shop_timezone) == ("tmall", "旗舰店", "Asia/Shanghai")
     assert (first.line_count, first.quantity) == (2, 3)
     assert sorted(first.skus.split(", ")) == ["SKU-1×2", "SKU-2×1"]
-    assert (first.carrier, first.tracking_no) == ("zto", "ZT0001")  # the first parcel only
+    # every parcel (拆单), in the order the file names them
+    assert (first.carrier, first.tracking_no) == ("zto, yto", "ZT0001, YT0002")
+    assert first.parcels == (("zto", "ZT0001"), ("yto", "YT0002"))
     assert first.paid_at == datetime(2026, 11, 1, 15, 30)
     none = rows["1003"]
     assert (none.carrier, none.tracking_no, none.paid_at) == ("", "", None)

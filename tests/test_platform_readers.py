@@ -19,6 +19,7 @@ from lanshou.intake.report import ImportReport
 from lanshou.platforms.aliexpress.reader import parse_amount, parse_parcels, parse_products, product_line
 from lanshou.platforms.douyin.reader import parse_parcels as douyin_parcels
 from lanshou.platforms.taobao.reader import split_address
+from lanshou.tracking.queries import parcels_of
 
 SAMPLES = Path(__file__).parent / "samples"
 TAOBAO_ORDERS = SAMPLES / "taobao_orders.csv"
@@ -178,9 +179,9 @@ def lines(engine: Engine, order_no: str) -> list[Any]:
 
 def parcels(engine: Engine, order_no: str) -> list[tuple[str, str, datetime | None]]:
     with engine.connect() as conn:
-        query = select(s.parcels.c.tracking_no, s.parcels.c.carrier, s.parcels.c.shipped_at)
-        rows = conn.execute(query.where(s.parcels.c.order_no == order_no).order_by(s.parcels.c.tracking_no))
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        shop_id = conn.execute(select(s.orders.c.shop_id).where(s.orders.c.order_no == order_no)).scalar()
+        found = parcels_of(conn, shop_id, [order_no]).get(order_no, []) if shop_id else []
+        return sorted((p.tracking_no, p.carrier, p.shipped_at) for p in found)
 
 
 def count(engine: Engine, table: Any) -> int:

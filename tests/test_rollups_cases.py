@@ -12,6 +12,7 @@ from lanshou.metrics.packs import apply_overrides, load_pack
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollup_sql import window_counts
 from lanshou.metrics.rollups import mark_dirty, refresh
+from tests.metric_data import write_parcels
 
 RULES = apply_overrides(
     load_pack("douyin"),
@@ -61,9 +62,7 @@ def add_order(
         [{"shop_id": 1, "order_no": no, "line_key": "1", "sku": "S", "category": category, "quantity": 1}],
     )
     if scans:
-        conn.execute(
-            s.parcels.insert(), [{"shop_id": 1, "order_no": no, "carrier": "zto", "tracking_no": "T" + no}]
-        )
+        write_parcels(conn, [{"shop_id": 1, "order_no": no, "carrier": "zto", "tracking_no": "T" + no}])
         conn.execute(
             s.tracking_events.insert(),
             [

@@ -5,9 +5,10 @@
 The first build of the rollups (`lanshou.metrics.rollups.refresh`) runs in one process at 3.6k orders/s, about
 45 minutes for 10M orders. Here each process takes the dirty orders whose row number falls in its share,
 reads and derives them in a read transaction (that is most of the work, and it runs in parallel), then writes
-the derived rows and rollup deltas in a short BEGIN IMMEDIATE transaction (the deltas add up, in any order).
-That split is safe only while nothing else writes orders or derives: use it on a demo database after
-generation, not on a live one.
+the derived rows and rollup deltas in a short BEGIN IMMEDIATE transaction, which reads the old derived rows
+it replaces (the deltas add up, in any order). The derived rows are only as new as the read transaction:
+use it on a demo database after generation, not on a live one (there `lanshou.metrics.rollups.refresh`
+reads and writes under one lock).
 
 Tried and dropped: deriving alongside the generator. A reader always on the write-ahead log keeps SQLite from
 resetting it; the log grew past 1.7 GB and generation slowed from 2.5k to 1.6k orders/s.
@@ -21,12 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, delete, event, text
 
 from lanshou import schema as s
 from lanshou.db.engine import _sqlite_pragmas, checkpoint, open_database
 from lanshou.metrics.packs import pack_for
-from lanshou.metrics.rollups import BATCH, clear_dirty, derive_orders, write_derived
+from lanshou.metrics.rollups import BATCH, derive_orders, write_derived
 
 
 def main() -> None:
@@ -68,20 +69,21 @@ def derive_share(db: Path, share: int, shares: int) -> None:
     def _immediate(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    mine = text("SELECT shop_id, order_no FROM metric_dirty WHERE rowid % :n = :k LIMIT :batch")
-    total, started, fresh = 0, time.perf_counter(), True
+    mine = text(
+        "SELECT id, shop_id, order_no FROM metric_dirty_orders WHERE id % :n = :k ORDER BY id LIMIT :batch"
+    )
+    marks = s.metric_dirty_orders
+    total, started = 0, time.perf_counter()
     while True:
         with reader.begin() as conn:  # the reading and deriving run in parallel with the other processes
-            fresh = fresh and conn.execute(select(s.metric_orders.c.shop_id).limit(1)).first() is None
-            keys = [
-                (r.shop_id, r.order_no) for r in conn.execute(mine, {"n": shares, "k": share, "batch": BATCH})
-            ]
-            derived = derive_orders(conn, keys, pack_for, fresh)
+            rows = conn.execute(mine, {"n": shares, "k": share, "batch": BATCH}).all()
+            keys = sorted({(r.shop_id, r.order_no) for r in rows})
+            derived = derive_orders(conn, keys, pack_for)
         if not keys:
             break
         with writer.begin() as conn:
-            write_derived(conn, derived)
-            clear_dirty(conn, keys)
+            write_derived(conn, derived, pack_for)
+            conn.execute(delete(marks).where(marks.c.id.in_([r.id for r in rows])))
         total += len(keys)
         if total % 200_000 < BATCH:
             took = time.perf_counter() - started

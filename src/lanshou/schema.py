@@ -8,7 +8,8 @@ from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.metrics.tables import (
-    metric_dirty,
+    metric_dirty_orders,
+    metric_dirty_tracking,
     metric_orders,
     metric_parcels,
     rollup_delivery,
@@ -24,6 +25,7 @@ from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
     lane_stats,
+    parcel_orders,
     parcel_state,
     parcels,
     tracking_events,
@@ -39,12 +41,14 @@ __all__ = [
     "lane_stats",
     "login_failures",
     "metadata",
-    "metric_dirty",
+    "metric_dirty_orders",
+    "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
     "order_events",
     "order_lines",
     "orders",
+    "parcel_orders",
     "parcel_state",
     "parcels",
     "rollup_delivery",

@@ -1,20 +1,50 @@
-"""Engine creation and schema upgrades (Alembic), for SQLite and PostgreSQL alike."""
+"""Engine creation, schema upgrades (Alembic) and transactions that stay right beside other processes, for
+SQLite and PostgreSQL alike.
+
+Several processes may write at once (imports, the rollup refresh, a rebuild, the demo writer), so:
+- `write_transaction`: on SQLite the write lock is taken at BEGIN (BEGIN IMMEDIATE). pysqlite otherwise
+  runs a transaction's reads before its first write outside any transaction, so what it read may have
+  changed by the time it writes; and a deferred transaction that read first cannot take the lock later
+  (it fails at once with "database is locked" instead of waiting).
+- `run_transaction`: the same, retried when the database says another transaction was in the way
+  (PostgreSQL: a deadlock, a serialization failure, a concurrent insert of the same key; SQLite: still busy
+  after the busy timeout). The work must be safe to run again: it starts from what is stored.
+- `lock_exclusively`: a named lock held to the end of the transaction (PostgreSQL advisory lock; SQLite's
+  write transaction is exclusive already).
+- `read_snapshot`: reads that all see one committed state, so a report never mixes two batches.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from lanshou.config import database_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# A writer waits this long for SQLite's write lock. Writers queue behind each other's batches (an import's
+# batch, a refresh batch), each well under a second, but the busy handler is no fair queue: one writer may
+# lose many turns in a row. tests/test_concurrency.py (three order imports, two tracking imports, a feedback
+# import, a rebuild and a report loop on two loaded cores) measured waits up to 11 s: over the 10 s before.
+BUSY_TIMEOUT_MS = 60_000
+CHECKPOINT_WAIT_MS = 1_000  # the checkpoint after an import only helps: it does not wait out other work
+ATTEMPTS = 6  # run_transaction: tries before the error is the caller's
+# PostgreSQL: serialization failure, deadlock detected, unique violation (another transaction inserted the
+# same key first; the retry reads it), lock not available
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
+T = TypeVar("T")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -36,7 +66,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # each checkpoint syncs the database file, so frequent ones cost ~10% of an import (bench/import)
     cur.execute("PRAGMA wal_autocheckpoint=50000")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -75,7 +105,71 @@ def open_database(url: str | None = None, say: Callable[[str], None] | None = No
 
 
 def checkpoint(engine: Engine) -> None:
-    """Move SQLite's write-ahead log into the database file (after a bulk write); no-op elsewhere."""
+    """Move SQLite's write-ahead log into the database file (after a bulk write); no-op elsewhere. While
+    others read or write it does what it can at once (measured: a TRUNCATE checkpoint waited 8.6 s for a
+    report loop's readers): SQLite checkpoints again on its own later."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds SQLite's write lock from its first statement (BEGIN IMMEDIATE), so nothing
+    it reads can change before it writes; a plain transaction on PostgreSQL (lock what you compare)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
+
+
+def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: int = ATTEMPTS) -> T:
+    """work(conn) in a write_transaction, run again (after a short random pause) when the database reports
+    a transient conflict with another transaction. Raises the last error after `attempts` tries."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with write_transaction(engine) as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_transient(exc):
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database refused because of another transaction: the same work may succeed when run again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    state = getattr(original, "sqlstate", None)
+    if state is not None:
+        return state in TRANSIENT_SQLSTATES
+    name = str(getattr(original, "sqlite_errorname", ""))
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def lock_exclusively(conn: Connection, name: str) -> None:
+    """Hold the lock called `name` until the transaction ends: one holder at a time across processes.
+    PostgreSQL: an advisory transaction lock. SQLite: a write_transaction is exclusive already."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one committed state (a transaction that writes nothing)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+            return
+        with conn.begin():
+            conn.exec_driver_sql("BEGIN")  # pysqlite would run each SELECT outside a transaction
+            yield conn

@@ -2,8 +2,10 @@
 
 `demo_orders(config)` yields one `DemoOrder` at a time in time order, drawing everything from one
 `random.Random(seed)`, so the same config always gives the same data and memory stays flat whatever the
-order count (only one day's order times are held at once). `table_batches` turns them into row dicts per
-table, in batches, for the writer (lanshou.demo.writer) or anything else (the import benchmark).
+order count (only one day's order times are held at once). Now and then an order is its predecessor's
+buyer ordering again before that parcel left, and rides in it (合并发货: one tracking number on two
+orders); a few orders of several products ship in two parcels (拆单). `table_batches` turns them into row
+dicts per table, in batches, for the writer (lanshou.demo.writer) or anything else (the import benchmark).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.demo import catalog as c
 from lanshou.demo.catalog import DemoShop, Product
 from lanshou.demo.journey import Place, raw_status
-from lanshou.demo.lifecycle import Fate, OrderSeed, plan_order
+from lanshou.demo.lifecycle import Fate, OrderSeed, plan_companion, plan_order
 from lanshou.demo.people import Buyer, buyer
 from lanshou.platforms.values import zone
 
@@ -30,11 +32,13 @@ HOUR_WEIGHTS = (1.2, 0.6, 0.3, 0.2, 0.15, 0.2, 0.5, 1.2, 2.5, 4.0, 6.0, 6.0,
 HOUR_CUM = tuple(accumulate(HOUR_WEIGHTS))
 WEEKDAY_WEIGHTS = (0.95, 0.95, 1.0, 1.0, 1.05, 1.3, 1.25)  # Monday … Sunday: weekends are busier
 PROMO_DAYS = {(11, 11): 3.5, (11, 10): 1.5, (12, 12): 2.0, (6, 18): 2.5}
+MERGE_SHARE = 0.04  # chance that an order is its predecessor's buyer again, packed into the same parcel
 TABLES = (
     "buyers",
     "orders",
     "order_lines",
     "parcels",
+    "parcel_orders",
     "tracking_events",
     "feedback",
     "order_events",
@@ -165,6 +169,28 @@ class _World:
             fate=plan_order(rng, seed),
         )
 
+    def companion(self, first: DemoOrder, day: date, seconds: float) -> DemoOrder | None:
+        """The first order's buyer orders again in the same shop; None when it cannot share the parcel."""
+        rng, shop = self.rng, first.shop
+        created = datetime.combine(day, datetime.min.time()) + timedelta(seconds=int(seconds))
+        lines = _lines(rng, shop, self.config.mean_lines)
+        person = first.buyer
+        seed = OrderSeed(
+            shop=shop,
+            created=created,
+            products=[p for p, _ in lines],
+            dest=Place(person.province, person.city, person.district),
+            parcel_seq=self.seq + 1,
+            now=self.now[shop.timezone],
+        )
+        fate = plan_companion(rng, seed, first.fate)
+        if fate is None:
+            return None
+        self.seq += 1
+        order_no = _order_no(shop.platform, self.seq, day, rng)
+        message = rng.choice(c.BUYER_MESSAGES)
+        return DemoOrder(first.shop_index, shop, order_no, created, person, message, lines, fate)
+
 
 def _local_end(config: DemoConfig, timezone: str) -> datetime:
     return datetime.combine(config.end + timedelta(days=1), datetime.min.time())
@@ -175,8 +201,14 @@ def demo_orders(config: DemoConfig) -> Iterator[DemoOrder]:
     for day, count in _day_counts(config):
         hours = world.rng.choices(range(24), cum_weights=HOUR_CUM, k=count)
         times = sorted(h * 3600 + world.rng.random() * 3600 for h in hours)
+        previous: DemoOrder | None = None
         for seconds in times:
-            yield world.order(day, seconds)
+            order = None
+            if previous is not None and world.rng.random() < MERGE_SHARE:
+                order = world.companion(previous, day, seconds)
+            order = order or world.order(day, seconds)
+            yield order
+            previous = order
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -197,8 +229,9 @@ def table_batches(config: DemoConfig, shop_ids: Sequence[int]) -> Iterator[Batch
     """Batches of about `config.batch_orders` orders as row dicts; `shop_ids[i]` is the id of SHOPS[i]."""
     batch = Batch()
     seen_buyers: set[tuple[str, str]] = set()
+    previous: set[str] = set()  # the tracking numbers of the order before: a merged parcel is written once
     for order in demo_orders(config):
-        add_order(batch, order, shop_ids[order.shop_index], seen_buyers)
+        previous = add_order(batch, order, shop_ids[order.shop_index], seen_buyers, previous)
         if batch.orders >= config.batch_orders:
             yield batch
             batch, seen_buyers = Batch(), set()
@@ -206,7 +239,11 @@ def table_batches(config: DemoConfig, shop_ids: Sequence[int]) -> Iterator[Batch
         yield batch
 
 
-def add_order(batch: Batch, o: DemoOrder, shop_id: int, seen_buyers: set[tuple[str, str]]) -> None:
+def add_order(
+    batch: Batch, o: DemoOrder, shop_id: int, seen_buyers: set[tuple[str, str]], written: set[str]
+) -> set[str]:
+    """Add the order's rows; parcels in `written` (and their events) are linked only. Returns the order's
+    tracking numbers."""
     tz, f, rows = o.shop.timezone, o.fate, batch.rows
     batch.orders += 1
     key = (o.shop.platform, o.buyer.key)
@@ -221,8 +258,13 @@ def add_order(batch: Batch, o: DemoOrder, shop_id: int, seen_buyers: set[tuple[s
              "unit_price": product.price}
         )  # fmt: skip
     for p in f.parcels:
+        rows["parcel_orders"].append(
+            {"tracking_no": p.tracking_no, "shop_id": shop_id, "order_no": o.order_no}
+        )
+        if p.tracking_no in written:
+            continue
         rows["parcels"].append(
-            {"shop_id": shop_id, "order_no": o.order_no, "carrier": p.carrier, "tracking_no": p.tracking_no,
+            {"shop_id": shop_id, "tracking_no": p.tracking_no, "carrier": p.carrier,
              "shipped_at": to_utc(p.waybill, tz)}
         )  # fmt: skip
         for e in p.journey.events:
@@ -241,6 +283,7 @@ def add_order(batch: Batch, o: DemoOrder, shop_id: int, seen_buyers: set[tuple[s
             {"shop_id": shop_id, "order_no": o.order_no, "at": to_utc(at.replace(microsecond=0), tz),
              "kind": kind, "detail": detail}
         )  # fmt: skip
+    return {p.tracking_no for p in f.parcels}
 
 
 def _buyer_row(o: DemoOrder) -> dict[str, Any]:

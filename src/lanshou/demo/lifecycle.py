@@ -208,6 +208,24 @@ def plan_order(rng: random.Random, o: OrderSeed) -> Fate:
     return fate
 
 
+def plan_companion(rng: random.Random, o: OrderSeed, first: Fate) -> Fate | None:
+    """A second order of the first one's buyer, paid before the first one's parcel was packed: it rides in
+    that parcel (合并发货, the same tracking number on both). None when the first has no such parcel."""
+    if first.presale or first.closed_at is not None or not first.parcels:
+        return None
+    parcel = first.parcels[0]
+    paid = (o.created + timedelta(seconds=rng.uniform(10, 120))).replace(microsecond=0)
+    if paid >= parcel.waybill or paid > o.now:
+        return None
+    fate = Fate(paid_at=paid, parcels=[parcel])
+    if o.shop.promise_hours is not None:
+        fate.promised = paid + timedelta(hours=o.shop.promise_hours)
+    _final_status(rng, o, fate)
+    _late(o, fate, paid)
+    fate.feedback = [f for f in feedback_for(rng, o, fate) if f[0] <= o.now]
+    return fate
+
+
 def _late(o: OrderSeed, fate: Fate, paid: datetime) -> None:
     limit = fate.promised or paid + 2 * DAY
     first = min((p.pickup for p in fate.parcels if p.pickup is not None), default=None)

@@ -38,34 +38,35 @@ class CarrierCounts:
 
 def _parcel_flags() -> Select[Any]:
     """One row per parcel: was it scanned, delivered, failed?"""
-    ev = s.tracking_events
+    ev, p = s.tracking_events, s.parcels
     scanned = func.max(case((ev.c.status != TrackingStatus.INFO_RECEIVED.value, 1), else_=0))
     delivered = func.max(case((ev.c.status == TrackingStatus.DELIVERED.value, 1), else_=0))
     failed = func.max(case((ev.c.status.in_(FAILED), 1), else_=0))
     return (
         select(
-            s.parcels.c.shop_id,
-            s.parcels.c.order_no,
-            s.parcels.c.carrier,
+            p.c.shop_id,
+            p.c.tracking_no,
+            p.c.carrier,
             func.coalesce(scanned, 0).label("scanned"),
             func.coalesce(delivered, 0).label("delivered"),
             func.coalesce(failed, 0).label("failed"),
         )
-        .select_from(s.parcels.outerjoin(ev, ev.c.tracking_no == s.parcels.c.tracking_no))
-        .group_by(s.parcels.c.id, s.parcels.c.shop_id, s.parcels.c.order_no, s.parcels.c.carrier)
+        .select_from(p.outerjoin(ev, ev.c.tracking_no == p.c.tracking_no))
+        .group_by(p.c.id, p.c.shop_id, p.c.tracking_no, p.c.carrier)
     )
 
 
 def shop_counts(conn: Connection) -> list[ShopCounts]:
-    p = _parcel_flags().subquery()
-    per_order = (
+    p, link = _parcel_flags().subquery(), s.parcel_orders
+    per_order = (  # an order is scanned when any parcel it rides in is (a merged parcel counts for each)
         select(
-            p.c.shop_id,
-            p.c.order_no,
+            link.c.shop_id,
+            link.c.order_no,
             func.max(p.c.scanned).label("scanned"),
             func.max(p.c.delivered).label("delivered"),
         )
-        .group_by(p.c.shop_id, p.c.order_no)
+        .select_from(link.join(p, (p.c.shop_id == link.c.shop_id) & (p.c.tracking_no == link.c.tracking_no)))
+        .group_by(link.c.shop_id, link.c.order_no)
         .subquery()
     )
     o = s.orders

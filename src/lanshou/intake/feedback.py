@@ -43,9 +43,11 @@ def import_feedback(
 
 
 def _store(conn: Connection, batch: list[dict[str, Any]], shops: ShopDirectory, events: EventBus) -> Stored:
+    keyed = []  # new dicts: the batch itself stays as parsed, so a retried transaction can store it again
     for row in batch:
-        row["shop_id"] = shops.ensure(conn, row.pop("platform"), row.pop("shop"))
-    rows = list({tuple(r[k] for k in FEEDBACK_KEY): r for r in batch}.values())
+        shop_id = shops.ensure(conn, row["platform"], row["shop"])
+        keyed.append({"shop_id": shop_id, **{k: v for k, v in row.items() if k not in ("platform", "shop")}})
+    rows = list({tuple(r[k] for k in FEEDBACK_KEY): r for r in keyed}.values())
     new = store_feedback(conn, rows)
     events.publish(conn, FeedbackArrived(tuple((r["shop_id"], r["order_no"]) for r in rows)))
     return Stored(inserted=new, unchanged=len(rows) - new, lines=new)

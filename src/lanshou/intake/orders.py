@@ -51,7 +51,8 @@ def _store(
     conn: Connection, orders: list[OrderRows], shops: ShopDirectory, source: str, events: EventBus
 ) -> Stored:
     result = OrderStore(conn, shops).save(orders, source=source)
-    events.publish(conn, OrdersChanged(tuple((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders)))
+    keys = [(shops.ids[(o.platform, o.shop)], o.order_no) for o in orders]
+    events.publish(conn, OrdersChanged(tuple(keys + result.riders)))  # riders: in a parcel it changed
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 
 

@@ -5,18 +5,24 @@ when there is a second core, so parsing and writing overlap), and `store`, which
 transaction the pipeline opens and publishes what changed. The pipeline owns the rest: a transaction per
 batch (a crash never leaves half a batch), bad rows to the rejects file, the counts, and, once everything is
 committed, letting the subscribers catch up (`bus.settle`: e.g. the metric rollups).
+
+Other processes may import at the same time: each batch is a write transaction (on SQLite it holds the
+write lock from its first read), run again when the database reports a conflict with another transaction
+(lanshou.db.engine.run_transaction). So `store` must leave its batch as it found it: a second run starts
+from the same rows and from what is stored then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from lanshou.db.engine import checkpoint
+from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
@@ -68,14 +74,17 @@ def run(
             for error in errors:
                 writer.add(error)
             if items:
-                with engine.begin() as conn:  # one transaction per batch
-                    stored = store(conn, items)
+                stored = run_transaction(engine, partial(_store_batch, store, items))  # one per batch
                 _count(report, stored, writer)
     finally:
         writer.close()
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
     events.settle(engine)
     return report
+
+
+def _store_batch(store: Store, items: list[Any], conn: Connection) -> Stored:
+    return store(conn, items)
 
 
 def _count(report: ImportReport, stored: Stored, writer: RejectWriter) -> None:

@@ -161,6 +161,8 @@ class Accumulator:
     # M2: (hours, carrier, destination province) per delivered parcel, kept raw so medians merge exactly
     deliveries: list[tuple[float, str, str]] = field(default_factory=list)
     extra: dict[str, dict[str, int]] = field(default_factory=dict)  # extra M1 blocks by name
+    # tracking numbers counted: a parcel carrying several orders (合并发货) counts once (M2, M3)
+    parcels_seen: set[str] = field(default_factory=set)
 
     def add_order(self, order: OrderFact, pack: RulePack, win: Window) -> None:
         if not is_paid(order):
@@ -174,7 +176,9 @@ class Accumulator:
             self.m4["paid_orders"] += 1
             self.m4["negative_orders"] += m4_negative(order, pack, end)
         for parcel in order.parcels:
-            self._add_parcel(parcel, pack, win, order.province)
+            if parcel.tracking_no not in self.parcels_seen:
+                self.parcels_seen.add(parcel.tracking_no)
+                self._add_parcel(parcel, pack, win, order.province)
 
     def _add_parcel(self, parcel: ParcelFact, pack: RulePack, win: Window, province: str) -> None:
         delivery = m2_delivery(parcel, win.end, win.start)
@@ -197,6 +201,7 @@ class Accumulator:
             m4=_sum(self.m4, other.m4),
             deliveries=[*self.deliveries, *other.deliveries],
             extra=extra,
+            parcels_seen=self.parcels_seen | other.parcels_seen,
         )
 
     def __eq__(self, other: object) -> bool:

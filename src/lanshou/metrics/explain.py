@@ -209,13 +209,20 @@ def misses(
         (s.platform, s.shop): ShopMetrics.for_shop(s, as_of, window_days, timezone) for s in shops
     }
     found: list[Miss] = []
+    stale_seen: set[tuple[str, str, str]] = set()  # a parcel carrying several orders is one M3 miss
     for order in orders:
         shop = shop_metrics.get((order.platform, order.shop))
         if shop is None:
             continue
         warehouse = str(shop.info.settings.get("warehouse", ""))
         ctx = Context(shop.pack, shop.win.end, ZoneInfo(timezone or shop.info.timezone), warehouse)
-        found.extend(order_misses(order, ctx, shop.win.start))
+        for miss in order_misses(order, ctx, shop.win.start):
+            if miss.metric == "tracking_freshness":
+                parcel = (miss.platform, miss.shop, miss.tracking_no)
+                if order.paid_at is None or parcel in stale_seen:
+                    continue  # as M3 counts them: parcels of paid orders, each once per shop
+                stale_seen.add(parcel)
+            found.append(miss)
     return found
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine
 
 from lanshou.config import DEFAULT_TIMEZONE
+from lanshou.db.engine import read_snapshot
 from lanshou.metrics.blocks import blocks_from_counts, scorecard_block
 from lanshou.metrics.compute import compute_report
 from lanshou.metrics.facts import OrderFact
@@ -38,7 +39,7 @@ def metrics_report(
     shop: str | None = None,
     source: Source = "auto",
 ) -> dict[str, Any]:
-    with engine.connect() as conn:
+    with read_snapshot(engine) as conn:  # every query sees the same committed batches of a refresh
         shops = select_shops(load_shops(conn), shop)
         own_zones = {info.timezone for info in shops.values()}
         answerable = timezone is None or own_zones <= {timezone}

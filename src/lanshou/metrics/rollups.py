@@ -1,8 +1,21 @@
 """Keep the metric rollups current: re-derive changed orders and apply the difference as count deltas.
 
-Importers mark orders dirty (cheap, batched); `refresh` re-derives them in batches. For each order the old
-derived keys count -1 and the new ones +1, so the rollups always equal a GROUP BY over the derived rows —
-and those equal a recompute from the raw tables (tests/test_rollups.py proves it with hypothesis).
+Writers of raw data mark what changed (cheap, batched, in their own transaction); `refresh` re-derives the
+marked orders a batch at a time. For each order the old derived keys count -1 and the new ones +1, so the
+rollups always equal a GROUP BY over the derived rows, and those equal a recompute from the raw tables
+(tests/test_rollups_property.py proves it with hypothesis, tests/test_concurrency.py with real processes).
+
+Several processes refresh at once (each import's settle, a rebuild, the demo writer), so:
+- a batch is one transaction holding the rollup lock (lanshou.db.engine.lock_exclusively; on SQLite the
+  write transaction itself): only one process applies deltas at a time, and it reads the old derived rows
+  under the same lock it writes under, so no two processes subtract the same old rows;
+- marks are append-only rows with an id (metrics/tables.py); a batch deletes exactly the marks it read, so
+  an import that marks an order again while the batch works leaves it marked for the next one;
+- carrier events mark their tracking numbers; a batch resolves them to the orders the parcels carry under
+  the lock, so a parcel linked to an order by an import running meanwhile is never missed (either the
+  resolution sees the link, or that import's own mark of the order comes after the events);
+- whether there are old rows at all (`fresh`: the first build) is decided inside the lock, per batch;
+- readers see whole batches only: each is one transaction.
 """
 
 from __future__ import annotations
@@ -12,24 +25,30 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, delete, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lanshou.db.bulk import insert_new, insert_rows
+from lanshou.db.bulk import insert_rows
+from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.metadata import metadata
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rollup_sql import MAIN_RULE
-from lanshou.metrics.source import iter_all_keys, load_facts
-from lanshou.orders.keys import OrderKey, by_shop
+from lanshou.metrics.source import CountedParcel, ParcelKey, load_batch, load_parcels
+from lanshou.orders import tables as ot
+from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.platforms.values import zone
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
+from lanshou.tracking.queries import orders_of
 
-BATCH = 2000
+BATCH = 2000  # orders per refresh transaction
+TRACKING_BATCH = 5000  # tracking-number marks resolved per transaction
+LOCK = "lanshou.metrics.rollups"
 
 ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     "rollup_pickup": (
@@ -52,133 +71,246 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
 # these also sum delivery seconds
 WITH_SECONDS = ("rollup_delivery", "rollup_delivery_carrier", "rollup_delivery_province")
 RulesFor = Callable[[ShopInfo], RulePack]  # the shop's rule pack (lanshou.metrics.packs.pack_for)
+Deltas = dict[str, Counter[tuple[Any, ...]]]
+
+
+# ── marks ───────────────────────────────────────────────────────────────────────────────────────────────
 
 
 def mark_dirty(conn: Connection, keys: Iterable[OrderKey]) -> None:
-    rows = list(set(keys))
-    columns = ("shop_id", "order_no")
+    """These orders must be re-derived (in the writer's transaction: a crash never loses the mark)."""
+    rows = sorted(set(keys))
     for start in range(0, len(rows), 5000):
-        insert_new(conn, mt.metric_dirty, rows[start : start + 5000], columns, columns)
+        insert_rows(conn, mt.metric_dirty_orders, rows[start : start + 5000], ("shop_id", "order_no"))
 
 
-def clear_dirty(conn: Connection, keys: Sequence[OrderKey]) -> None:
-    for shop_id, numbers in by_shop(keys):
-        conn.execute(delete(mt.metric_dirty).where(_keyed(mt.metric_dirty, shop_id, numbers)))
+def mark_tracking_dirty(conn: Connection, tracking_numbers: Iterable[str]) -> None:
+    """Carrier events arrived for these tracking numbers: every order their parcels carry is re-derived."""
+    rows = [(number,) for number in sorted(set(tracking_numbers))]
+    for start in range(0, len(rows), 5000):
+        insert_rows(conn, mt.metric_dirty_tracking, rows[start : start + 5000], ("tracking_no",))
+
+
+# ── refresh and rebuild ─────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class _Round:
+    done: int  # orders re-derived
+    order_marks_upto: int  # marks of orders up to this id are this refresh's to process
 
 
 def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
-    """Re-derive every dirty order; returns how many were processed."""
+    """Re-derive every order marked when it starts (and what its tracking marks resolve to); returns how
+    many were processed. Marks added later are left to the writer that added them (it refreshes after
+    committing), so an import never waits on another one's work."""
+    with engine.connect() as conn:
+        upto = _max_id(conn, mt.metric_dirty_orders)
+        tracking_upto = _max_id(conn, mt.metric_dirty_tracking)
     done = 0
-    with engine.connect() as conn:  # nothing derived yet (a first build): no old rows to look up or delete
-        fresh = conn.execute(select(mt.metric_orders.c.shop_id).limit(1)).first() is None
     while True:
-        with engine.begin() as conn:
-            keys = [(r.shop_id, r.order_no) for r in conn.execute(select(mt.metric_dirty).limit(BATCH))]
-            if not keys:
-                return done
-            apply_orders(conn, keys, rules_for, fresh)
-            clear_dirty(conn, keys)
-        done += len(keys)
-        if progress is not None:
+        step = run_transaction(engine, partial(_refresh_round, rules_for, upto, tracking_upto))
+        if step is None:
+            return done
+        done += step.done
+        upto = max(upto, step.order_marks_upto)
+        if progress is not None and step.done:
             progress(done)
 
 
+def _refresh_round(rules_for: RulesFor, upto: int, tracking_upto: int, conn: Connection) -> _Round | None:
+    """One transaction: resolve a batch of tracking marks, else re-derive a batch of orders; None: done."""
+    lock_exclusively(conn, LOCK)
+    if _resolve_tracking_marks(conn, tracking_upto):
+        return _Round(0, _max_id(conn, mt.metric_dirty_orders))
+    d = mt.metric_dirty_orders
+    first = conn.execute(
+        select(d.c.shop_id, d.c.order_no).where(d.c.id <= upto).order_by(d.c.id).limit(BATCH)
+    ).all()
+    if not first:
+        return None
+    keys = sorted({(r.shop_id, r.order_no) for r in first})
+    ids = _mark_ids(conn, keys)  # every mark of these orders committed by now: the facts read next are newer
+    write_derived(conn, derive_orders(conn, keys, rules_for), rules_for)
+    _delete_ids(conn, d, ids)
+    return _Round(len(keys), upto)
+
+
+def _resolve_tracking_marks(conn: Connection, upto: int) -> bool:
+    t = mt.metric_dirty_tracking
+    rows = conn.execute(select(t.c.tracking_no).where(t.c.id <= upto).order_by(t.c.id).limit(TRACKING_BATCH))
+    numbers = sorted(set(rows.scalars()))
+    if not numbers:
+        return False
+    ids: list[int] = []
+    for start in range(0, len(numbers), CHUNK):
+        query = select(t.c.id).where(t.c.tracking_no.in_(numbers[start : start + CHUNK]))
+        ids.extend(conn.execute(query).scalars())
+    mark_dirty(conn, orders_of(conn, numbers))  # events of a parcel no order carries yet: nothing to mark
+    _delete_ids(conn, t, ids)
+    return True
+
+
+def _mark_ids(conn: Connection, keys: Sequence[OrderKey]) -> list[int]:
+    d = mt.metric_dirty_orders
+    ids: list[int] = []
+    for shop_id, numbers in by_shop(keys):
+        ids.extend(conn.execute(select(d.c.id).where(_keyed(d, shop_id, numbers))).scalars())
+    return ids
+
+
+def _delete_ids(conn: Connection, table: Table, ids: list[int]) -> None:
+    for start in range(0, len(ids), CHUNK):
+        conn.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
+
+
+def _max_id(conn: Connection, table: Table) -> int:
+    return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+
+
 def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
-    """Drop every derived row and rollup, then derive all orders again (after a rule or timezone change)."""
-    with engine.begin() as conn:
-        for table in (mt.metric_orders, mt.metric_parcels, *rollup_tables().values(), mt.metric_dirty):
-            conn.execute(delete(table))
-    done = 0
-    with engine.connect() as reader:
-        for keys in iter_all_keys(reader, batch=BATCH):
-            with engine.begin() as conn:
-                apply_orders(conn, keys, rules_for, fresh=True)
-            done += len(keys)
-            if progress is not None:
-                progress(done)
-    return done
+    """Derive every order again (after a rule or timezone change): one transaction drops every derived row
+    and rollup and marks every order, then the refresh runs. Safe beside imports: their marks stay."""
+    run_transaction(engine, _clear_and_mark_all)
+    return refresh(engine, rules_for, progress)
+
+
+def _clear_and_mark_all(conn: Connection) -> None:
+    lock_exclusively(conn, LOCK)
+    for table in (mt.metric_orders, mt.metric_parcels, *rollup_tables().values()):
+        conn.execute(delete(table))
+    conn.execute(delete(mt.metric_dirty_tracking))  # every order is marked below
+    conn.execute(delete(mt.metric_dirty_orders))
+    every = select(ot.orders.c.shop_id, ot.orders.c.order_no).order_by(ot.orders.c.id)
+    conn.execute(insert(mt.metric_dirty_orders).from_select(["shop_id", "order_no"], every))
 
 
 def rollup_tables() -> dict[str, Table]:
     return {name: metadata.tables[name] for name in ROLLUP_KEYS}
 
 
-def apply_orders(
-    conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor, fresh: bool = False
-) -> None:
-    """Re-derive these orders and move the rollups by the difference (fresh: nothing stored for them yet)."""
-    write_derived(conn, derive_orders(conn, keys, rules_for, fresh))
+# ── deriving and writing ────────────────────────────────────────────────────────────────────────────────
 
 
 @dataclass
 class Derived:
-    """A batch's derived rows and the rollup deltas they make: computed by reading, then written."""
+    """A batch's new derived rows: orders by key, and every parcel they carry (None: counts nowhere)."""
 
     keys: Sequence[OrderKey]
-    fresh: bool
-    orders: list[dict[str, Any]] = field(default_factory=list)
-    parcels: list[dict[str, Any]] = field(default_factory=list)
-    deltas: dict[str, Counter[tuple[Any, ...]]] = field(default_factory=dict)
-    sums: dict[str, Counter[tuple[Any, ...]]] = field(default_factory=dict)
+    orders: dict[OrderKey, dict[str, Any]] = field(default_factory=dict)
+    parcels: dict[ParcelKey, dict[str, Any] | None] = field(default_factory=dict)
 
 
-def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor, fresh: bool) -> Derived:
-    """Only reads: a bulk job may derive in a read transaction and write in a short one after."""
+def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> Derived:
+    """Only reads the raw tables (a bulk job may derive in a read transaction, then write under the lock)."""
     shops = load_shops(conn)
-    out = Derived(keys, fresh)
-    deltas = out.deltas = {name: Counter() for name in ROLLUP_KEYS}
-    sums = out.sums = {name: Counter() for name in WITH_SECONDS}
-    old_orders, old_parcels = ([], []) if fresh else _stored(conn, keys)
-    for shop_id, row in old_orders:
-        _count(deltas, sums, shop_id, row, None, -1)
-    for row in old_parcels:
-        _count(deltas, sums, row["shop_id"], None, row, -1)
-    shop_rules = {shop_id: (rules_for(shop), zone(shop.timezone)) for shop_id, shop in shops.items()}
-    for (shop_id, order_no), fact in load_facts(conn, keys, shops):
-        rules, tz = shop_rules[shop_id]
-        order_row = derive_order(fact, rules, tz)
-        out.orders.append(
-            {
-                "shop_id": shop_id,
-                "order_no": order_no,
-                **order_row,
-                "extra_m1": json.dumps(order_row["extra_m1"]),
-            }
-        )
-        _count(deltas, sums, shop_id, order_row, None, +1)
-        for parcel in fact.parcels if fact.paid_at is not None else ():  # unpaid: counts nowhere
-            parcel_row = {
-                "tracking_no": parcel.tracking_no,
-                "shop_id": shop_id,
-                "order_no": order_no,
-                **derive_parcel(parcel, rules, tz),
-            }
-            out.parcels.append(parcel_row)
-            _count(deltas, sums, shop_id, None, parcel_row, +1)
+    loaded = load_batch(conn, keys, shops)
+    rules = _shop_rules(shops, rules_for)
+    out = Derived(keys)
+    for (shop_id, order_no), fact in loaded.facts:
+        shop_rules, tz = rules[shop_id]
+        out.orders[(shop_id, order_no)] = {
+            "shop_id": shop_id,
+            "order_no": order_no,
+            **derive_order(fact, shop_rules, tz),
+        }
+    for key, counted in loaded.parcels.items():
+        out.parcels[key] = _parcel_row(key, counted, rules[key[0]])
     return out
 
 
-def write_derived(conn: Connection, derived: Derived) -> None:
-    _replace_derived(conn, derived.keys, derived.orders, derived.parcels, derived.fresh)
-    _apply_deltas(conn, derived.deltas, derived.sums)
+def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor) -> None:
+    """Replace the batch's derived rows and move the rollups by the difference. Under the rollup lock: the
+    old rows read here are the ones the rollups count."""
+    fresh = _nothing_derived(conn)
+    old_orders: dict[OrderKey, dict[str, Any]] = {}
+    old_parcels: dict[ParcelKey, dict[str, Any]] = {}
+    if not fresh:
+        old_orders, old_parcels = _stored(conn, derived.keys, derived.parcels)
+        # a parcel counted under one of these orders that no longer carries it: counted anew, elsewhere
+        _derive_more_parcels(conn, derived, [k for k in old_parcels if k not in derived.parcels], rules_for)
+    deltas: Deltas = {name: Counter() for name in ROLLUP_KEYS}
+    sums: Deltas = {name: Counter() for name in WITH_SECONDS}
+    for row in old_orders.values():
+        _count_order(deltas, row, -1)
+    for row in old_parcels.values():
+        _count_parcel(deltas, sums, row, -1)
+    for row in derived.orders.values():
+        _count_order(deltas, row, +1)
+    new_parcels = [row for row in derived.parcels.values() if row is not None]
+    for row in new_parcels:
+        _count_parcel(deltas, sums, row, +1)
+    _delete_keyed(conn, mt.metric_orders, "order_no", list(old_orders))
+    _delete_keyed(conn, mt.metric_parcels, "tracking_no", list(old_parcels))
+    insert_rows(conn, mt.metric_orders, [_stored_form(row) for row in derived.orders.values()])
+    insert_rows(conn, mt.metric_parcels, new_parcels)
+    _apply_deltas(conn, deltas, sums)
+
+
+def _shop_rules(shops: dict[int, ShopInfo], rules_for: RulesFor) -> dict[int, tuple[RulePack, Any]]:
+    return {shop_id: (rules_for(shop), zone(shop.timezone)) for shop_id, shop in shops.items()}
+
+
+def _parcel_row(key: ParcelKey, counted: CountedParcel, rules: tuple[RulePack, Any]) -> dict[str, Any] | None:
+    if counted.order_no is None:
+        return None  # no paid order carries it: counts nowhere
+    shop_id, tracking_no = key
+    row = derive_parcel(counted.fact, *rules)
+    return {"shop_id": shop_id, "tracking_no": tracking_no, "order_no": counted.order_no, **row}
+
+
+def _derive_more_parcels(
+    conn: Connection, derived: Derived, keys: list[ParcelKey], rules_for: RulesFor
+) -> None:
+    if not keys:
+        return
+    rules = _shop_rules(load_shops(conn), rules_for)
+    for shop_id, numbers in by_shop(keys):
+        counted = load_parcels(conn, shop_id, numbers)
+        for number in numbers:
+            found = counted.get(number)
+            row = None if found is None else _parcel_row((shop_id, number), found, rules[shop_id])
+            derived.parcels[(shop_id, number)] = row
+
+
+def _nothing_derived(conn: Connection) -> bool:
+    """No derived row at all (the first build): nothing old to read or delete."""
+    return all(
+        conn.execute(select(table.c.shop_id).limit(1)).first() is None
+        for table in (mt.metric_orders, mt.metric_parcels)
+    )
 
 
 def _stored(
-    conn: Connection, keys: Sequence[OrderKey]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
-    orders: list[tuple[int, dict[str, Any]]] = []
-    parcels: list[dict[str, Any]] = []
+    conn: Connection, keys: Sequence[OrderKey], parcels: Iterable[ParcelKey]
+) -> tuple[dict[OrderKey, dict[str, Any]], dict[ParcelKey, dict[str, Any]]]:
+    """The derived rows of these orders, of these parcels, and of the parcels counted under these orders."""
+    orders: dict[OrderKey, dict[str, Any]] = {}
+    found: dict[ParcelKey, dict[str, Any]] = {}
     mo, mp = mt.metric_orders, mt.metric_parcels
     for shop_id, numbers in by_shop(keys):
         for row in conn.execute(select(mo).where(_keyed(mo, shop_id, numbers))).mappings():
-            orders.append((row["shop_id"], {**row, "extra_m1": json.loads(row["extra_m1"])}))
+            orders[(shop_id, row["order_no"])] = {**row, "extra_m1": json.loads(row["extra_m1"])}
         for row in conn.execute(select(mp).where(_keyed(mp, shop_id, numbers))).mappings():
-            parcels.append(dict(row))
-    return orders, parcels
+            found[(shop_id, row["tracking_no"])] = dict(row)
+    for shop_id, tracking_nos in by_shop(list(parcels)):
+        query = select(mp).where(mp.c.shop_id == shop_id, mp.c.tracking_no.in_(tracking_nos))
+        for row in conn.execute(query).mappings():
+            found[(shop_id, row["tracking_no"])] = dict(row)
+    return orders, found
 
 
-def _keyed(table: Table, shop_id: int, numbers: list[str]) -> ColumnElement[bool]:
-    return and_(table.c.shop_id == shop_id, table.c.order_no.in_(numbers))
+def _keyed(table: Table, shop_id: int, numbers: list[str], column: str = "order_no") -> ColumnElement[bool]:
+    return (table.c.shop_id == shop_id) & table.c[column].in_(numbers)
+
+
+def _delete_keyed(conn: Connection, table: Table, column: str, keys: list[tuple[int, str]]) -> None:
+    for shop_id, numbers in by_shop(keys):
+        conn.execute(delete(table).where(_keyed(table, shop_id, numbers, column)))
+
+
+def _stored_form(order: dict[str, Any]) -> dict[str, Any]:
+    return {**order, "extra_m1": json.dumps(order["extra_m1"])}
 
 
 def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,58 +329,31 @@ def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
-def _count(
-    deltas: dict[str, Counter[tuple[Any, ...]]],
-    sums: dict[str, Counter[tuple[Any, ...]]],
-    shop_id: int,
-    order: dict[str, Any] | None,
-    parcel: dict[str, Any] | None,
-    sign: int,
-) -> None:
-    if order is not None and order["pay_day"] is not None:
-        deltas["rollup_feedback"][(shop_id, order["pay_day"], order["negative_eday"] or NEVER)] += sign
-        if order["limit_hours"] is not None:
-            for rule in _pickup_rules(order):
-                deltas["rollup_pickup"][(shop_id, *(rule[k] for k in ROLLUP_KEYS["rollup_pickup"]))] += sign
-        if order["promise_day"] is not None:
-            deltas["rollup_promise"][(shop_id, *(order[k] for k in ROLLUP_KEYS["rollup_promise"]))] += sign
-    if parcel is not None and parcel["pickup_day"] is not None:
-        deltas["rollup_freshness"][(shop_id, *(parcel[k] for k in ROLLUP_KEYS["rollup_freshness"]))] += sign
-        if parcel["delivered_day"] is not None:
-            for name in WITH_SECONDS:
-                key = (shop_id, *(parcel[k] for k in ROLLUP_KEYS[name]))
-                deltas[name][key] += sign
-                sums[name][key] += sign * parcel["duration_s"]
+def _count_order(deltas: Deltas, order: dict[str, Any], sign: int) -> None:
+    if order["pay_day"] is None:
+        return
+    shop_id = order["shop_id"]
+    deltas["rollup_feedback"][(shop_id, order["pay_day"], order["negative_eday"] or NEVER)] += sign
+    if order["limit_hours"] is not None:
+        for rule in _pickup_rules(order):
+            deltas["rollup_pickup"][(shop_id, *(rule[k] for k in ROLLUP_KEYS["rollup_pickup"]))] += sign
+    if order["promise_day"] is not None:
+        deltas["rollup_promise"][(shop_id, *(order[k] for k in ROLLUP_KEYS["rollup_promise"]))] += sign
 
 
-def _replace_derived(
-    conn: Connection,
-    keys: Sequence[OrderKey],
-    orders: list[dict[str, Any]],
-    parcels: list[dict[str, Any]],
-    fresh: bool,
-) -> None:
-    if not fresh:
-        for shop_id, numbers in by_shop(keys):
-            for table in (mt.metric_orders, mt.metric_parcels):
-                conn.execute(delete(table).where(_keyed(table, shop_id, numbers)))
-    # a tracking number moved to another order in this batch would appear twice: the last one wins
-    unique_parcels = list({p["tracking_no"]: p for p in parcels}.values())
-    if unique_parcels and not fresh:
-        numbers = [p["tracking_no"] for p in unique_parcels]
-        for start in range(0, len(numbers), 500):
-            conn.execute(
-                delete(mt.metric_parcels).where(
-                    mt.metric_parcels.c.tracking_no.in_(numbers[start : start + 500])
-                )
-            )
-    insert_rows(conn, mt.metric_parcels, unique_parcels)
-    insert_rows(conn, mt.metric_orders, orders)
+def _count_parcel(deltas: Deltas, sums: Deltas, parcel: dict[str, Any], sign: int) -> None:
+    if parcel["pickup_day"] is None:
+        return
+    shop_id = parcel["shop_id"]
+    deltas["rollup_freshness"][(shop_id, *(parcel[k] for k in ROLLUP_KEYS["rollup_freshness"]))] += sign
+    if parcel["delivered_day"] is not None:
+        for name in WITH_SECONDS:
+            key = (shop_id, *(parcel[k] for k in ROLLUP_KEYS[name]))
+            deltas[name][key] += sign
+            sums[name][key] += sign * parcel["duration_s"]
 
 
-def _apply_deltas(
-    conn: Connection, deltas: dict[str, Counter[tuple[Any, ...]]], sums: dict[str, Counter[tuple[Any, ...]]]
-) -> None:
+def _apply_deltas(conn: Connection, deltas: Deltas, sums: Deltas) -> None:
     for name, counter in deltas.items():
         table = metadata.tables[name]
         columns = ("shop_id", *ROLLUP_KEYS[name])
@@ -264,8 +369,9 @@ def _apply_deltas(
             rows.append(row)
         if not rows:
             continue
-        insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-        update = {"n": table.c.n + insert.excluded.n}
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        update = {"n": table.c.n + statement.excluded.n}
         if name in WITH_SECONDS:
-            update["sum_s"] = table.c.sum_s + insert.excluded.sum_s
-        conn.execute(insert.on_conflict_do_update(index_elements=list(columns), set_=update), rows)
+            update["sum_s"] = table.c.sum_s + statement.excluded.sum_s
+        conn.execute(statement.on_conflict_do_update(index_elements=list(columns), set_=update), rows)

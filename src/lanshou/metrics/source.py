@@ -1,9 +1,16 @@
-"""Build metric facts (lanshou.metrics.facts) from the tables, in batches of orders."""
+"""Build metric facts (lanshou.metrics.facts) from the tables, in batches of orders.
+
+An order's facts carry every parcel it travels in (拆单), and a parcel carrying several orders (合并发货) is
+the same ParcelFact in each of them: the metrics count it once per shop, under the paid order with the
+smallest number it carries (`CountedParcel`), whose province is the parcel's destination. So the raw
+engine and the rollups agree whichever of its orders they meet first.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +22,30 @@ from lanshou.orders import tables as ot
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.model import ShopInfo
 from lanshou.tracking import tables as tt
+from lanshou.tracking.queries import (
+    StoredParcel,
+    orders_carried,
+    orders_scanned_between,
+    parcels_by_number,
+    parcels_of,
+)
+
+ParcelKey = tuple[int, str]  # (shop id, tracking number)
+
+
+@dataclass(frozen=True, slots=True)
+class CountedParcel:
+    """A parcel as the metrics count it: once in its shop, under `order_no`, the paid order with the smallest
+    number it carries (None: no paid order carries it, so it counts nowhere)."""
+
+    fact: ParcelFact
+    order_no: str | None
+
+
+@dataclass
+class Loaded:
+    facts: list[tuple[OrderKey, OrderFact]] = field(default_factory=list)
+    parcels: dict[ParcelKey, CountedParcel] = field(default_factory=dict)  # every parcel of those orders
 
 
 def _select_by_keys(table: Any, shop_id: int, numbers: list[str]) -> Select[Any]:
@@ -25,11 +56,21 @@ def load_facts(
     conn: Connection, keys: Sequence[OrderKey], shops: dict[int, ShopInfo]
 ) -> list[tuple[OrderKey, OrderFact]]:
     """Facts for the given orders (those that exist), with lines, parcels, events, feedback, timeline."""
-    facts: list[tuple[OrderKey, OrderFact]] = []
+    return load_batch(conn, keys, shops).facts
+
+
+def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, ShopInfo]) -> Loaded:
+    """The facts of these orders and how each of their parcels is counted."""
+    loaded = Loaded()
     for shop_id, numbers in by_shop(keys):
         orders = conn.execute(_select_by_keys(ot.orders, shop_id, numbers)).all()
-        facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id]))
-    return facts
+        loaded.facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id], loaded.parcels))
+    return loaded
+
+
+def load_parcels(conn: Connection, shop_id: int, tracking_numbers: Sequence[str]) -> dict[str, CountedParcel]:
+    """How these parcels of a shop are counted (those stored), whatever orders they carry."""
+    return _counted(conn, shop_id, parcels_by_number(conn, shop_id, tracking_numbers), {})
 
 
 def iter_facts(
@@ -42,7 +83,11 @@ def iter_facts(
 
 
 def _facts_for(
-    conn: Connection, shop_id: int, orders: Sequence[Any], shop: ShopInfo
+    conn: Connection,
+    shop_id: int,
+    orders: Sequence[Any],
+    shop: ShopInfo,
+    counted_out: dict[ParcelKey, CountedParcel],
 ) -> list[tuple[OrderKey, OrderFact]]:
     numbers = [o.order_no for o in orders]
     if not numbers:
@@ -50,10 +95,10 @@ def _facts_for(
     lines: dict[str, list[Any]] = defaultdict(list)
     for row in conn.execute(_select_by_keys(ot.order_lines, shop_id, numbers).order_by(ot.order_lines.c.id)):
         lines[row.order_no].append(row)
-    parcels: dict[str, list[Any]] = defaultdict(list)
-    for row in conn.execute(_select_by_keys(tt.parcels, shop_id, numbers).order_by(tt.parcels.c.id)):
-        parcels[row.order_no].append(row)
-    events = _events([p.tracking_no for group in parcels.values() for p in group], conn)
+    parcels = parcels_of(conn, shop_id, numbers)
+    stored = {p.tracking_no: p for group in parcels.values() for p in group}
+    counted = _counted(conn, shop_id, stored, {o.order_no: (o.paid_at, o.province) for o in orders})
+    counted_out.update(((shop_id, number), parcel) for number, parcel in counted.items())
     feedback: dict[str, list[FeedbackFact]] = defaultdict(list)
     for row in conn.execute(
         _select_by_keys(ct.feedback, shop_id, numbers).order_by(ct.feedback.c.created_at)
@@ -69,10 +114,6 @@ def _facts_for(
     result = []
     for o in orders:
         order_lines = lines.get(o.order_no, [])
-        order_parcels = tuple(
-            ParcelFact(p.tracking_no, p.carrier, p.shipped_at, events.get(p.tracking_no, ()), o.province)
-            for p in parcels.get(o.order_no, [])
-        )
         fact = OrderFact(
             platform=shop.platform,
             shop=shop.shop,
@@ -85,12 +126,50 @@ def _facts_for(
             province=o.province,
             categories=tuple(line.category for line in order_lines if line.category),
             skus=tuple(line.sku for line in order_lines),
-            parcels=order_parcels,
+            parcels=tuple(counted[p.tracking_no].fact for p in parcels.get(o.order_no, [])),
             feedback=tuple(feedback.get(o.order_no, ())),
             timeline_kinds=frozenset(kinds.get(o.order_no, ())),
         )
         result.append(((shop_id, o.order_no), fact))
     return result
+
+
+def _counted(
+    conn: Connection,
+    shop_id: int,
+    stored: dict[str, StoredParcel],
+    known: dict[str, tuple[datetime | None, str]],
+) -> dict[str, CountedParcel]:
+    """Each parcel with its events, counted under the smallest paid order it carries; `known` holds (paid
+    at, province) of orders read already, the other orders the parcels carry are read here."""
+    carried = orders_carried(conn, shop_id, stored)
+    missing = sorted({o for group in carried.values() for o in group if o not in known})
+    known = {**known, **_paid_and_province(conn, shop_id, missing)}
+    events = _events(list(stored), conn)
+    counted = {}
+    for number, parcel in stored.items():
+        orders = [o for o in carried.get(number, ()) if o in known]  # smallest first
+        paid = [o for o in orders if known[o][0] is not None]
+        order_no = paid[0] if paid else None
+        # the destination: the first paid order's that has one (the raw engine falls back on the order's
+        # own province only when none has, and then every paid order it carries has none either)
+        province = next((known[o][1] for o in paid if known[o][1]), "")
+        fact = ParcelFact(number, parcel.carrier, parcel.shipped_at, events.get(number, ()), province)
+        counted[number] = CountedParcel(fact, order_no)
+    return counted
+
+
+def _paid_and_province(
+    conn: Connection, shop_id: int, numbers: list[str]
+) -> dict[str, tuple[datetime | None, str]]:
+    found: dict[str, tuple[datetime | None, str]] = {}
+    o = ot.orders.c
+    for start in range(0, len(numbers), CHUNK):
+        query = select(o.order_no, o.paid_at, o.province).where(
+            o.shop_id == shop_id, o.order_no.in_(numbers[start : start + CHUNK])
+        )
+        found.update((row.order_no, (row.paid_at, row.province)) for row in conn.execute(query))
+    return found
 
 
 def _events(tracking_numbers: list[str], conn: Connection) -> dict[str, tuple[EventFact, ...]]:
@@ -132,14 +211,11 @@ def window_keys(
     An order without a platform promise is promised pay + the pack's default, so orders paid up to
     `default_promise` before the range are taken too.
     """
-    o, p, e = ot.orders, tt.parcels, tt.tracking_events
+    o = ot.orders
     paid = select(o.c.shop_id, o.c.order_no).where(o.c.paid_at >= start - default_promise, o.c.paid_at < end)
     promised = select(o.c.shop_id, o.c.order_no).where(
         o.c.promised_ship_by >= start, o.c.promised_ship_by < end
     )
-    scanned = (
-        select(p.c.shop_id, p.c.order_no)
-        .select_from(p.join(e, e.c.tracking_no == p.c.tracking_no))
-        .where(e.c.event_time >= start, e.c.event_time < end)
-    )
-    return [(r.shop_id, r.order_no) for r in conn.execute(union(paid, promised, scanned))]
+    scanned = orders_scanned_between(start, end)
+    rows: Iterable[Any] = conn.execute(union(paid, promised, scanned))
+    return [(r.shop_id, r.order_no) for r in rows]

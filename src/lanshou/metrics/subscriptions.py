@@ -1,7 +1,8 @@
 """How the metrics keep their rollups current: they listen to what intake publishes.
 
-During the writer's transaction the changed orders are marked dirty (so a crash never loses the mark);
-after it commits, the dirty orders are re-derived and the rollups move by the difference.
+During the writer's transaction the changed orders (or, for carrier events, the tracking numbers) are marked
+dirty, so a crash never loses the mark; after it commits, the marked orders are re-derived and the rollups
+move by the difference (lanshou.metrics.rollups.refresh, safe beside other processes doing the same).
 """
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 
 from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived
-from lanshou.metrics.rollups import mark_dirty
+from lanshou.metrics.rollups import mark_dirty, mark_tracking_dirty
 from lanshou.metrics.upkeep import bring_rollups_up_to_date
-from lanshou.tracking.queries import orders_of
 
 
 def subscribe(bus: EventBus) -> None:
@@ -29,7 +29,7 @@ def _mark_orders(conn: Connection, event: OrdersChanged | FeedbackArrived) -> No
 
 
 def _mark_parcel_orders(conn: Connection, event: ParcelEventsArrived) -> None:
-    mark_dirty(conn, orders_of(conn, event.tracking_nos))
+    mark_tracking_dirty(conn, event.tracking_nos)  # the refresh finds the orders they carry, under its lock
 
 
 def _catch_up(engine: Engine, _events: list[object]) -> None:

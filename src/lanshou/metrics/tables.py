@@ -25,12 +25,26 @@ from lanshou.db.metadata import metadata
 # Days are local dates in the shop's timezone; NEVER (9999-12-31) stands for "has not happened".
 # An "eday" is the local date of (time - 1 µs): something happened by D 00:00 exactly when eday < D.
 
-metric_dirty = Table(
-    "metric_dirty",
+# Dirty marks (revision 0005): what must be re-derived. Writers only append (no row is ever updated, so an
+# import never waits on a refresh nor a refresh on an import); a refresh deletes exactly the marks it read,
+# by id, so a mark added while it worked stays. An order may hold several marks: one re-derivation clears
+# all it read. Carrier events mark their tracking number; the refresh finds the orders under its lock.
+metric_dirty_orders = Table(
+    "metric_dirty_orders",
     metadata,
-    Column("shop_id", Integer, primary_key=True),
-    Column("order_no", String(64), primary_key=True),
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, nullable=False),
+    Column("order_no", String(64), nullable=False),
 )
+Index("ix_metric_dirty_orders_order", metric_dirty_orders.c.shop_id, metric_dirty_orders.c.order_no)
+
+metric_dirty_tracking = Table(
+    "metric_dirty_tracking",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tracking_no", String(64), nullable=False),
+)
+Index("ix_metric_dirty_tracking_number", metric_dirty_tracking.c.tracking_no)
 
 metric_orders = Table(
     "metric_orders",
@@ -52,11 +66,14 @@ metric_orders = Table(
     Column("extra_m1", Text, nullable=False, server_default="{}"),
 )
 
+# One row per parcel of a shop (revision 0005: keyed by shop and tracking number). A parcel carrying several
+# orders counts once, under the paid order with the smallest number (its province is the destination);
+# a parcel no paid order carries has no row.
 metric_parcels = Table(
     "metric_parcels",
     metadata,
+    Column("shop_id", Integer, primary_key=True),
     Column("tracking_no", String(64), primary_key=True),
-    Column("shop_id", Integer, nullable=False),
     Column("order_no", String(64), nullable=False),
     Column("carrier", String(64), nullable=False, server_default=""),
     Column("province", String(64), nullable=False, server_default=""),

@@ -1,16 +1,18 @@
 """Finding orders: one SQL statement (SQLAlchemy Core) for lists and exports.
 
 The filtered orders are picked first (a CTE using the orders indexes, limited when a limit is given); lines
-and the first parcel are then aggregated only for those orders by grouped subqueries, never per row.
+and parcels are then aggregated only for those orders by grouped subqueries, never per row. An order shows
+every parcel it travels in (拆单), and a parcel carrying several orders (合并发货) shows on each of them.
 Stored times are naive UTC; date filters are local days, in the shop's timezone unless one is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     false,
     func,
@@ -32,9 +35,10 @@ from lanshou.customers.masking import mask_address, mask_name, mask_phone
 from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
-from lanshou.tracking import tables as tt
+from lanshou.tracking.queries import order_parcels
 
 STREAM_BATCH = 1000
+FIELD, RECORD = "\x1f", "\x1e"  # ASCII unit and record separators: they never occur in carrier names
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,13 @@ class OrderFilter:
     order_no: str | None = None
     buyer: str | None = None  # substring of the receiver's name or phone
     timezone: str | None = None
+    shop_ids: tuple[int, ...] | None = None  # only these shops (a user's grants); None: every shop
+    before_id: int | None = None  # keyset paging: orders stored before this row id (newest first)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderRow:
-    """One order as listed: its shop, receiver, a summary of its lines and its first parcel."""
+    """One order as listed: its shop, receiver, a summary of its lines and all its parcels."""
 
     order_no: str
     platform: str
@@ -74,8 +80,10 @@ class OrderRow:
     quantity: int
     skus: str
     titles: str
-    carrier: str
-    tracking_no: str
+    carrier: str  # each parcel's carrier, in the order of `tracking_no`, joined by ", "
+    tracking_no: str  # every tracking number of the order, in the order they were first stored, by ", "
+    parcels: tuple[tuple[str, str], ...] = ()  # (carrier, tracking number) of each parcel, in that order
+    row_id: int = 0  # the stored row's id: newest first, the key to page by (OrderFilter.before_id)
 
 
 # the order columns every listing and export shows, read from the orders table or from a subquery of it
@@ -103,17 +111,57 @@ def query_orders(
     """Matching orders, newest imported first, streamed in batches."""
     stmt = build_query(conn, flt, limit, offset)
     result = conn.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+    yield from _rows(result)
+
+
+def find_order(conn: Connection, order_no: str, shop_ids: Sequence[int], limit: int = 10) -> list[OrderRow]:
+    """The orders numbered `order_no` in these shops (one per shop at most): the hot path of an ERP polling
+    one order, so its statement is built once, with bound parameters (building the CTEs anew costs ~10x
+    running them)."""
+    if not shop_ids:
+        return []
+    params = {"shop_ids": list(shop_ids), "order_no": order_no.strip(), "limit": limit}
+    return list(_rows(conn.execute(_one_order_statement(), params)))
+
+
+def _rows(result: Iterable[Any]) -> Iterator[OrderRow]:
     for row in result:
-        yield OrderRow(**row._mapping)
+        values = dict(row._mapping)
+        parcels = _parcels(values.pop("parcels"))
+        yield OrderRow(
+            **values,
+            carrier=", ".join(carrier for carrier, _ in parcels),
+            tracking_no=", ".join(number for _, number in parcels),
+            parcels=parcels,
+        )
+
+
+def _parcels(summary: str | None) -> tuple[tuple[str, str], ...]:
+    """The aggregated "id, carrier, tracking number" records, sorted by id (no SQL aggregate keeps order
+    on every supported SQLite)."""
+    records = [record.split(FIELD) for record in (summary or "").split(RECORD) if record]
+    return tuple((carrier, number) for _, carrier, number in sorted(records, key=lambda r: int(r[0])))
 
 
 def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, offset: int = 0) -> Select[Any]:
-    picked = _picked(conn, flt, limit, offset)
+    return _detailed(_picked(conn, flt, limit, offset))
+
+
+@cache
+def _one_order_statement() -> Select[Any]:
+    o = ot.orders.c
+    wanted = [o.shop_id.in_(bindparam("shop_ids", expanding=True)), o.order_no == bindparam("order_no")]
+    return _detailed(_picked_where(wanted).limit(bindparam("limit")).cte("picked"))
+
+
+def _detailed(picked: CTE) -> Select[Any]:
+    """The picked orders as OrderRow columns: their lines summarised, their parcels listed."""
     lines = _line_summary(picked)
-    first_parcel = _first_parcel(picked)
-    o, p = picked.c, tt.parcels.c
+    parcels = _parcel_summary(picked)
+    o = picked.c
     return (
         select(
+            o.id.label("row_id"),
             o.order_no,
             o.platform,
             o.shop,
@@ -123,22 +171,25 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
             func.coalesce(lines.c.quantity, 0).label("quantity"),
             func.coalesce(lines.c.skus, "").label("skus"),
             func.coalesce(lines.c.titles, "").label("titles"),
-            func.coalesce(p.carrier, "").label("carrier"),
-            func.coalesce(p.tracking_no, "").label("tracking_no"),
+            parcels.c.parcels,
         )
         .select_from(picked)
         .outerjoin(lines, and_(lines.c.shop_id == o.shop_id, lines.c.order_no == o.order_no))
-        .outerjoin(
-            first_parcel, and_(first_parcel.c.shop_id == o.shop_id, first_parcel.c.order_no == o.order_no)
-        )
-        .outerjoin(tt.parcels, tt.parcels.c.id == first_parcel.c.parcel_id)
+        .outerjoin(parcels, and_(parcels.c.shop_id == o.shop_id, parcels.c.order_no == o.order_no))
         .order_by(o.id.desc())
     )
 
 
 def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) -> CTE:
+    stmt = _picked_where(_conditions(conn, flt)).offset(offset or None)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt.cte("picked")
+
+
+def _picked_where(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
     o, sh = ot.orders.c, st.shops.c
-    stmt = (
+    return (
         select(
             o.id,
             o.shop_id,
@@ -149,18 +200,18 @@ def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) 
             *(o[name] for name in DETAIL_COLUMNS),
         )
         .join(st.shops, sh.id == o.shop_id)
-        .where(*_conditions(conn, flt))
+        .where(*conditions)
         .order_by(o.id.desc())
-        .offset(offset or None)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return stmt.cte("picked")
 
 
 def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]:
     o, sh = ot.orders.c, st.shops.c
     found: list[ColumnElement[bool]] = []
+    if flt.shop_ids is not None:
+        found.append(_in_shops(conn, o.shop_id, flt.shop_ids))
+    if flt.before_id is not None:
+        found.append(o.id < flt.before_id)
     if flt.shop:
         found.append(sh.name == flt.shop)
     if flt.platform:
@@ -181,6 +232,15 @@ def _conditions(conn: Connection, flt: OrderFilter) -> list[ColumnElement[bool]]
     if flt.paid_from or flt.paid_to:
         found.append(_paid_between(conn, flt))
     return found
+
+
+def _in_shops(conn: Connection, shop_id: Any, shop_ids: Sequence[int]) -> ColumnElement[bool]:
+    """`shop_id IN (...)`; on SQLite as `shop_id + 0`, which keeps its planner off the (shop_id, order_no)
+    index: that index made it collect and sort every order of the shops before taking a page (3 s on 200k
+    orders) instead of walking the ids newest first and stopping after one page. A search by order number
+    still uses the index (see `order_no` above). PostgreSQL chooses by its statistics."""
+    column = shop_id + 0 if conn.dialect.name == "sqlite" else shop_id
+    return column.in_(list(shop_ids))
 
 
 def _paid_between(conn: Connection, flt: OrderFilter) -> ColumnElement[bool]:
@@ -218,15 +278,16 @@ def _line_summary(picked: CTE) -> Any:
     )
 
 
-def _first_parcel(picked: CTE) -> Any:
-    """The first parcel recorded for each order (lowest id)."""
-    p = tt.parcels.c
+def _parcel_summary(picked: CTE) -> Any:
+    """Every parcel of each picked order as one text of "id, carrier, tracking number" records."""
+    p = order_parcels().subquery("order_parcels")
+    record = cast(p.c.parcel_id, String) + FIELD + p.c.carrier + FIELD + p.c.tracking_no
     return (
-        select(picked.c.shop_id, picked.c.order_no, func.min(p.id).label("parcel_id"))
+        select(picked.c.shop_id, picked.c.order_no, func.aggregate_strings(record, RECORD).label("parcels"))
         .select_from(picked)
-        .join(tt.parcels, and_(p.shop_id == picked.c.shop_id, p.order_no == picked.c.order_no))
+        .join(p, and_(p.c.shop_id == picked.c.shop_id, p.c.order_no == picked.c.order_no))
         .group_by(picked.c.shop_id, picked.c.order_no)
-        .subquery("first_parcel")
+        .subquery("parcels")
     )
 
 

@@ -12,13 +12,12 @@ from sqlalchemy import Connection, and_, select
 from lanshou.customers.store import save_buyers
 from lanshou.db.bulk import insert_rows, upsert
 from lanshou.orders import tables as ot
-from lanshou.orders.keys import by_shop
+from lanshou.orders.keys import OrderKey, by_shop
 from lanshou.orders.records import RowError
 from lanshou.orders.rows import (
     BUYER_FIELDS,
     LINE_FIELDS,
     ORDER_FIELDS,
-    PARCEL_FIELDS,
     OrderRows,
     Values,
     as_stored,
@@ -26,14 +25,12 @@ from lanshou.orders.rows import (
 )
 from lanshou.orders.status import OrderStatus, can_transition
 from lanshou.shops.store import ShopDirectory
-from lanshou.tracking.store import save_parcels
+from lanshou.tracking.store import Shipment, save_shipments
 
 ORDER_COLUMNS = ("shop_id", "order_no", *ORDER_FIELDS, "updated_at")
 LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
-PARCEL_COLUMNS = ("shop_id", "order_no", *PARCEL_FIELDS)
 BUYER_COLUMNS = ("platform", "buyer_key", *BUYER_FIELDS)
 STATUS, PAID_AT = ORDER_FIELDS.index("status"), ORDER_FIELDS.index("paid_at")
-TRACKING_NO = PARCEL_FIELDS.index("tracking_no")
 
 
 @dataclass
@@ -43,6 +40,8 @@ class BatchResult:
     unchanged: int = 0
     lines: int = 0
     rejected: list[RowError] = field(default_factory=list)
+    # orders outside the batch whose facts changed with it (they ride in a parcel it updated)
+    riders: list[OrderKey] = field(default_factory=list)
 
 
 def _keep_stored(stored: Values, fields: Values) -> Values:
@@ -71,7 +70,7 @@ class OrderStore:
         new_rows: list[Values] = []
         changed_rows: list[Values] = []
         lines: list[Values] = []
-        parcels: dict[str, Values] = {}  # by tracking number: the last one wins
+        shipments: list[Shipment] = []
         buyers: dict[tuple[str, str], Values] = {}
         events: list[dict[str, Any]] = []
         for shop_id, order in keyed:
@@ -95,11 +94,11 @@ class OrderStore:
                     result.unchanged += 1
                     unchanged = True
             lines.extend([(shop_id, order_no, *line) for line in order.lines])
-            for parcel in order.parcels:
-                parcels[parcel[TRACKING_NO]] = (shop_id, order_no, *parcel)
+            shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
-        self._write(new_rows, changed_rows, lines, list(parcels.values()), list(buyers.values()), events)
+        self._write(new_rows, changed_rows, lines, list(buyers.values()), events)
+        result.riders = save_shipments(self.conn, shipments, existing.keys())
         result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
         return result
 
@@ -108,7 +107,6 @@ class OrderStore:
         new_rows: list[Values],
         changed_rows: list[Values],
         lines: list[Values],
-        parcels: list[Values],
         buyers: list[Values],
         events: list[dict[str, Any]],
     ) -> None:
@@ -117,20 +115,24 @@ class OrderStore:
         upsert(conn, ot.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
         # lines are unique already: merge_records gave each order's lines distinct keys
         upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
-        save_parcels(conn, parcels, PARCEL_COLUMNS)
         save_buyers(conn, buyers, BUYER_COLUMNS)
         insert_rows(conn, ot.order_events, events)
 
     def _existing(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Values]:
-        """Stored ORDER_FIELDS of the orders among keys that exist."""
+        """Stored ORDER_FIELDS of the orders among keys that exist. On PostgreSQL the rows stay locked until
+        the batch commits, so a concurrent import of the same orders compares with what this one wrote
+        (SQLite's write transaction holds the whole database already)."""
         if not keys:
             return {}
+        lock = self.conn.dialect.name == "postgresql"
         cols = [ot.orders.c.shop_id, ot.orders.c.order_no] + [ot.orders.c[name] for name in ORDER_FIELDS]
         found: dict[tuple[int, str], Values] = {}
-        for shop_id, numbers in by_shop(keys):
+        for shop_id, numbers in by_shop(sorted(keys)):
             query = select(*cols).where(
                 and_(ot.orders.c.shop_id == shop_id, ot.orders.c.order_no.in_(numbers))
             )
+            if lock:  # in key order, as every import locks them: two imports never wait on each other both
+                query = query.order_by(ot.orders.c.order_no).with_for_update()
             for row in self.conn.execute(query):
                 found[(row.shop_id, row.order_no)] = tuple(map(as_stored, row[2:]))
         return found

@@ -114,12 +114,15 @@ def stalled_parcels(
     """Every parcel stalled at `now`, longest silence first."""
     packs = {(s.platform, s.shop): pack_for(s) for s in shops}
     found = []
+    seen: set[tuple[str, str, str]] = set()  # a parcel carrying several orders is listed once
     for order in orders:
         pack = packs.get((order.platform, order.shop))
         for parcel in order.parcels if pack is not None else ():
             pickup = parcel_pickup(parcel, now)
-            if pack is None or pickup is None or not is_stalled(parcel, pack, now):
+            key = (order.platform, order.shop, parcel.tracking_no)
+            if pack is None or pickup is None or key in seen or not is_stalled(parcel, pack, now):
                 continue
+            seen.add(key)
             last = max(e.time for e in parcel.events if pickup <= e.time <= now)
             silent = (now - last).total_seconds() / 3600
             found.append(

@@ -1,38 +1,51 @@
-"""What other areas may ask of tracking, and every parcel → order look-up tracking itself makes.
+"""What other areas may ask of tracking: the parcels of orders, the orders a parcel carries, and selects to
+join on. Other areas never read the link table (parcel_orders) themselves.
 
-Parcels are linked to orders here only (a parcel will soon carry several orders through a link table):
-callers get order keys and lane facts, never the link itself.
+A parcel may carry several orders (合并发货) and an order travel in several parcels (拆单); both directions
+are answered here. An order's parcels come in the order they were first stored (a stable sort key).
+Tracking itself asks here too: the lanes of parcels, and the alert scan's indexed selections.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, false, select
+from sqlalchemy import Connection, Select, and_, false, select
 
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.orders.tables import order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.tracking.provinces import province_of
 from lanshou.tracking.status import TrackingStatus
-from lanshou.tracking.tables import parcel_state, parcels
+from lanshou.tracking.tables import parcel_orders, parcel_state, parcels, tracking_events
+
+_CARRIES = and_(
+    parcels.c.shop_id == parcel_orders.c.shop_id, parcels.c.tracking_no == parcel_orders.c.tracking_no
+)
+
+
+class StoredParcel(NamedTuple):
+    tracking_no: str
+    carrier: str
+    shipped_at: datetime | None  # naive UTC
 
 
 def orders_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKey]:
-    """The orders that carry these tracking numbers (a merged parcel carries several)."""
-    numbers = list(tracking_numbers)
-    keys: list[OrderKey] = []
+    """The orders these tracking numbers carry (a merged parcel carries several), each once."""
+    numbers = sorted(set(tracking_numbers))
+    keys: set[OrderKey] = set()
     for start in range(0, len(numbers), CHUNK):
-        query = select(parcels.c.shop_id, parcels.c.order_no).where(
-            parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
+        query = select(parcel_orders.c.shop_id, parcel_orders.c.order_no).where(
+            parcel_orders.c.tracking_no.in_(numbers[start : start + CHUNK])
         )
-        keys.extend((r.shop_id, r.order_no) for r in conn.execute(query))
-    return keys
+        keys.update((r.shop_id, r.order_no) for r in conn.execute(query))
+    return sorted(keys)
 
 
 def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[OrderKey]]:
@@ -40,8 +53,9 @@ def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[
     numbers = list(tracking_numbers)
     found: dict[str, list[OrderKey]] = {}
     for start in range(0, len(numbers), CHUNK):
-        query = select(parcels.c.tracking_no, parcels.c.shop_id, parcels.c.order_no).where(
-            parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
+        link = parcel_orders
+        query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).where(
+            link.c.tracking_no.in_(numbers[start : start + CHUNK])
         )
         for row in conn.execute(query):
             found.setdefault(row.tracking_no, []).append((row.shop_id, row.order_no))
@@ -61,17 +75,18 @@ def lanes_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tup
     """(origin, destination) province of each parcel with an order: the shop's warehouse (settings
     `warehouse`) and the buyer's province, short names, "" when unknown."""
     numbers = list(tracking_numbers)
-    p, o, s = parcels, orders, shops
+    link, o, s = parcel_orders, orders, shops
     found: dict[str, tuple[str, str]] = {}
     for start in range(0, len(numbers), CHUNK):
         query = (
-            select(p.c.tracking_no, o.c.province, s.c.settings)
+            select(link.c.tracking_no, o.c.province, s.c.settings)
             .select_from(
-                p.join(o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)).join(
-                    s, s.c.id == p.c.shop_id
+                link.join(o, (o.c.shop_id == link.c.shop_id) & (o.c.order_no == link.c.order_no)).join(
+                    s, s.c.id == link.c.shop_id
                 )
             )
-            .where(p.c.tracking_no.in_(numbers[start : start + CHUNK]))
+            .where(link.c.tracking_no.in_(numbers[start : start + CHUNK]))
+            .order_by(link.c.tracking_no, link.c.order_no)
         )
         for row in conn.execute(query):
             found.setdefault(row.tracking_no, (_warehouse_province(row.settings), province_of(row.province)))
@@ -188,21 +203,21 @@ def unscanned_parcels(
     """Parcels with no carrier scan of open (paid/shipped) orders paid in one of the `paid` windows or
     promised to ship in one of the `promised` ones (and paid after `lookback_from`): each an indexed
     range on the orders' times, or the unscanned parcels (indexed pickup_at IS NULL) when fewer."""
-    p, o, s = parcels, orders, parcel_state
+    p, link, o, s = parcels, parcel_orders, orders, parcel_state
     base = (
         select(
             p.c.tracking_no,
             p.c.carrier,
-            p.c.shop_id,
-            p.c.order_no,
+            link.c.shop_id,
+            link.c.order_no,
             o.c.paid_at,
             o.c.promised_ship_by,
             o.c.is_presale,
         )
         .select_from(
-            s.join(p, p.c.tracking_no == s.c.tracking_no).join(
-                o, (o.c.shop_id == p.c.shop_id) & (o.c.order_no == p.c.order_no)
-            )
+            s.join(p, p.c.tracking_no == s.c.tracking_no)
+            .join(link, _CARRIES)
+            .join(o, (o.c.shop_id == link.c.shop_id) & (o.c.order_no == link.c.order_no))
         )
         .where(s.c.pickup_at.is_(None), s.c.finished == false(), o.c.status.in_(("paid", "shipped")))
     )
@@ -247,3 +262,75 @@ def etas_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, date
         )
         found.update((r.tracking_no, r.eta) for r in conn.execute(query))
     return found
+
+
+def parcels_of(conn: Connection, shop_id: int, order_nos: list[str]) -> dict[str, list[StoredParcel]]:
+    """Every parcel of each of these orders (of one shop), in the order the parcels were first stored."""
+    found: dict[str, list[StoredParcel]] = defaultdict(list)
+    for start in range(0, len(order_nos), CHUNK):
+        query = (
+            select(parcel_orders.c.order_no, parcels.c.tracking_no, parcels.c.carrier, parcels.c.shipped_at)
+            .select_from(parcel_orders.join(parcels, _CARRIES))
+            .where(
+                parcel_orders.c.shop_id == shop_id,
+                parcel_orders.c.order_no.in_(order_nos[start : start + CHUNK]),
+            )
+            .order_by(parcels.c.id)
+        )
+        for order_no, *parcel in conn.execute(query):
+            found[order_no].append(StoredParcel(*parcel))
+    return dict(found)
+
+
+def orders_carried(conn: Connection, shop_id: int, tracking_numbers: Iterable[str]) -> dict[str, list[str]]:
+    """The numbers of the orders (of this shop) each of these parcels carries, smallest first."""
+    numbers = sorted(set(tracking_numbers))
+    found: dict[str, list[str]] = defaultdict(list)
+    for start in range(0, len(numbers), CHUNK):
+        query = (
+            select(parcel_orders.c.tracking_no, parcel_orders.c.order_no)
+            .where(
+                parcel_orders.c.shop_id == shop_id,
+                parcel_orders.c.tracking_no.in_(numbers[start : start + CHUNK]),
+            )
+            .order_by(parcel_orders.c.tracking_no, parcel_orders.c.order_no)
+        )
+        for tracking_no, order_no in conn.execute(query):
+            found[tracking_no].append(order_no)
+    return dict(found)
+
+
+def parcels_by_number(
+    conn: Connection, shop_id: int, tracking_numbers: Iterable[str]
+) -> dict[str, StoredParcel]:
+    """These parcels of a shop, by tracking number (those stored)."""
+    numbers = sorted(set(tracking_numbers))
+    found: dict[str, StoredParcel] = {}
+    for start in range(0, len(numbers), CHUNK):
+        query = select(parcels.c.tracking_no, parcels.c.carrier, parcels.c.shipped_at).where(
+            parcels.c.shop_id == shop_id, parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
+        )
+        found.update((row.tracking_no, StoredParcel(*row)) for row in conn.execute(query))
+    return found
+
+
+def orders_scanned_between(start: datetime, end: datetime) -> Select[tuple[int, str]]:
+    """A select of (shop_id, order_no): orders a parcel of which has a carrier event in [start, end)."""
+    e = tracking_events
+    return (
+        select(parcel_orders.c.shop_id, parcel_orders.c.order_no)
+        .select_from(parcel_orders.join(e, e.c.tracking_no == parcel_orders.c.tracking_no))
+        .where(e.c.event_time >= start, e.c.event_time < end)
+    )
+
+
+def order_parcels() -> Select[Any]:
+    """A select of (shop_id, order_no, parcel_id, carrier, tracking_no): one row per parcel of each order,
+    to join on (parcel_id orders an order's parcels as parcels_of does)."""
+    return select(
+        parcel_orders.c.shop_id,
+        parcel_orders.c.order_no,
+        parcels.c.id.label("parcel_id"),
+        parcels.c.carrier,
+        parcels.c.tracking_no,
+    ).select_from(parcel_orders.join(parcels, _CARRIES))

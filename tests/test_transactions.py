@@ -1,0 +1,101 @@
+"""Transactions beside other processes (lanshou.db.engine), on SQLite and PostgreSQL: a snapshot for readers,
+the write lock from BEGIN on SQLite, the rollup lock, retries of transient conflicts, shops made once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from lanshou import schema as s
+from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction, write_transaction
+from lanshou.shops.store import ShopDirectory
+
+
+def shop_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(s.shops)).scalar_one())
+
+
+def add_shop(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(s.shops.insert(), {"platform": "tmall", "name": name})
+
+
+def test_a_snapshot_reads_one_committed_state(engine: Engine) -> None:
+    add_shop(engine, "a")
+    with read_snapshot(engine) as conn:
+        assert shop_count(conn) == 1
+        add_shop(engine, "b")  # another transaction commits meanwhile
+        assert shop_count(conn) == 1  # still the state the snapshot began with
+    with engine.connect() as conn:
+        assert shop_count(conn) == 2
+
+
+def test_sqlite_write_transaction_holds_the_lock_before_it_writes(sqlite_engine: Engine) -> None:
+    impatient = make_engine(str(sqlite_engine.url))
+    try:
+        with write_transaction(sqlite_engine) as conn:
+            shop_count(conn)  # only read so far, yet no other writer may begin
+            with impatient.connect() as other:
+                other.exec_driver_sql("PRAGMA busy_timeout=50")
+                with pytest.raises(OperationalError, match="locked"):
+                    other.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        impatient.dispose()
+
+
+def test_the_named_lock_lets_one_transaction_through_at_a_time(engine: Engine) -> None:
+    order: list[str] = []
+    held = threading.Event()
+
+    def first() -> None:
+        with write_transaction(engine) as conn:
+            lock_exclusively(conn, "test-lock")
+            held.set()
+            time.sleep(0.3)
+            order.append("first done")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    held.wait(5)
+    with write_transaction(engine) as conn:  # SQLite: BEGIN IMMEDIATE waits; PostgreSQL: the advisory lock
+        lock_exclusively(conn, "test-lock")
+        order.append("second in")
+    thread.join()
+    assert order == ["first done", "second in"]
+
+
+def test_a_transient_conflict_is_tried_again_a_real_error_is_raised(engine: Engine) -> None:
+    add_shop(engine, "taken")
+    attempts: list[int] = []
+
+    def work(conn: Connection) -> int:
+        attempts.append(1)
+        name = "taken" if len(attempts) == 1 else "free"  # the first try collides with a stored key
+        conn.execute(s.shops.insert(), {"platform": "tmall", "name": name})
+        return len(attempts)
+
+    if (
+        engine.dialect.name == "postgresql"
+    ):  # a unique violation: another transaction was first; read it again
+        assert run_transaction(engine, work) == 2
+    else:  # SQLite's write transaction holds the database: a unique violation is no race, but an error
+        with pytest.raises(IntegrityError):
+            run_transaction(engine, work)
+        assert len(attempts) == 1
+
+
+def test_a_shop_made_in_a_transaction_that_rolled_back_is_made_again(engine: Engine) -> None:
+    with engine.connect() as conn:
+        shops = ShopDirectory(conn)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        shops.ensure(conn, "douyin", "新店")
+        raise RuntimeError("the batch failed")
+    with engine.begin() as conn:
+        shop_id = shops.ensure(conn, "douyin", "新店")
+        assert conn.execute(select(s.shops.c.name).where(s.shops.c.id == shop_id)).scalar_one() == "新店"
+    with engine.begin() as conn:  # known to be committed now: no more look-ups
+        assert shops.ensure(conn, "douyin", "新店") == shop_id
