@@ -85,10 +85,37 @@ def _refused(request: Request, source: str, reason: str) -> None:
     log.warning("拒绝推送 refused %s push from %s: %s", source, client, reason)
 
 
+_KUAIDI100_ANSWER = {
+    "description": "Kuaidi100's own answer body: {result, returnCode, message}",
+    "content": {"application/json": {"example": {"result": False, "returnCode": "500", "message": "…"}}},
+}
+_ERROR = {
+    "description": "Refused: {error: {code, message}}",
+    "content": {"application/json": {"example": {"error": {"code": "bad_signature", "message": "…"}}}},
+}
+KUAIDI100_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**_KUAIDI100_ANSWER, "description": "malformed push (Kuaidi100's answer body)"},
+    401: {**_KUAIDI100_ANSWER, "description": "bad or missing signature (Kuaidi100's answer body)"},
+    503: {**_KUAIDI100_ANSWER, "description": "not stored in time: Kuaidi100 retries later"},
+}
+GENERIC_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": "not JSON, or not a push"},
+    401: {**_ERROR, "description": "bad or missing signature"},
+    422: {"description": "every event was rejected: {accepted, rejected}"},
+    503: {**_ERROR, "description": "not stored in time: retry later"},
+}
+
+
+def _error(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
 def push_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["tracking push 物流推送"])
 
-    @router.post("/kuaidi100", summary="Kuaidi100 push callback (快递100 推送)")
+    @router.post(
+        "/kuaidi100", summary="Kuaidi100 push callback (快递100 推送)", responses=KUAIDI100_RESPONSES
+    )
     async def kuaidi100_push(request: Request) -> Response:
         try:
             text = (await request.body()).decode("utf-8")
@@ -107,7 +134,7 @@ def push_router() -> APIRouter:
             return _kuaidi100_answer(failure_body("暂时无法保存 not stored, retry later"), 503)
         return _kuaidi100_answer(SUCCESS_BODY)
 
-    @router.post("/generic", summary="Generic signed JSON push (通用推送)")
+    @router.post("/generic", summary="Generic signed JSON push (通用推送)", responses=GENERIC_RESPONSES)
     async def generic_push(request: Request) -> Response:
         body = await request.body()
         secret = _config(request).generic_secret
@@ -121,23 +148,19 @@ def push_router() -> APIRouter:
             )
         except WebhookSignatureError as exc:
             _refused(request, "generic", str(exc))
-            return JSONResponse(
-                {"error": "bad_signature", "message": f"拒绝 refused: {exc}"}, status_code=401
-            )
+            return _error("bad_signature", f"拒绝 refused: {exc}", 401)
         try:
             push = read_generic_push(json.loads(body))
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and PushRejected are ValueErrors
             reason = str(exc) if isinstance(exc, PushRejected) else f"不是 JSON not JSON: {exc}"
             _refused(request, "generic", reason)
-            return JSONResponse({"error": "bad_request", "message": reason}, status_code=400)
+            return _error("bad_request", reason, 400)
         answer: dict[str, Any] = {"accepted": len(push.rows), "rejected": push.rejected}
         if not push.rows:
             status = 422 if push.rejected else 200
             return JSONResponse(answer, status_code=status)
         if not await _store(request, PushJob(push.rows)):
-            return JSONResponse(
-                {"error": "not_stored", "message": "暂时无法保存 not stored, retry"}, status_code=503
-            )
+            return _error("not_stored", "暂时无法保存 not stored, retry", 503)
         return JSONResponse(answer)
 
     return router
