@@ -60,7 +60,6 @@ def _parcels(prefix: str, n: int, carrier: str) -> list[dict[str, object]]:
     return [
         {
             "shop_id": 1,
-            "order_no": f"o{i}",
             "carrier": carrier,
             "tracking_no": f"{prefix}{i}",
             "shipped_at": shipped,
@@ -79,17 +78,18 @@ def test_large_batches_take_the_copy_path_with_the_same_meaning(engine: Engine) 
             conn,
             s.parcels,
             [*_parcels("A", 60, "yto"), *_parcels("A", 60, "sf")],
-            ["tracking_no"],
+            KEY,
             ["carrier"],
         )
-        upsert(conn, s.parcels, [*_parcels("B", 60, "jd"), *_parcels("B", 60, "ems")], ["tracking_no"])
-        keys = ("shop_id", "order_no")
-        assert insert_new(conn, s.metric_dirty, [(1, f"o{i % 70}") for i in range(140)], keys, keys) == 70
-        assert insert_new(conn, s.metric_dirty, [(1, f"o{i}") for i in range(60, 130)], keys, keys) == 60
+        upsert(conn, s.parcels, [*_parcels("B", 60, "jd"), *_parcels("B", 60, "ems")], KEY)
+        keys = ("tracking_no", "shop_id", "order_no")
+        links = s.parcel_orders
+        assert insert_new(conn, links, [("T", 1, f"o{i % 70}") for i in range(140)], keys, keys) == 70
+        assert insert_new(conn, links, [("T", 1, f"o{i}") for i in range(60, 130)], keys, keys) == 60
     with engine.connect() as conn:
         carriers = dict(conn.execute(select(s.parcels.c.tracking_no, s.parcels.c.carrier)).all())
         shipped = set(conn.execute(select(s.parcels.c.shipped_at)).scalars())
-        dirty = conn.execute(select(s.metric_dirty.c.order_no)).scalars().all()
+        dirty = conn.execute(select(s.parcel_orders.c.order_no)).scalars().all()
     assert {carriers[f"A{i}"] for i in range(60)} == {"sf"}
     assert {carriers[f"B{i}"] for i in range(60)} == {"jd"}
     assert shipped == {datetime(2026, 11, 1, 2, 5, 0, 123456)}
@@ -101,11 +101,11 @@ def test_a_rolled_back_batch_leaves_the_next_one_working(engine: Engine) -> None
         conn.execute(s.shops.insert(), {"id": 1, "platform": "tmall", "name": "店"})
     try:
         with engine.begin() as conn:
-            upsert(conn, s.parcels, _parcels("A", 60, "zto"), ["tracking_no"], ["carrier"])
+            upsert(conn, s.parcels, _parcels("A", 60, "zto"), KEY, ["carrier"])
             raise RuntimeError("crash mid-batch")
     except RuntimeError:
         pass
     with engine.begin() as conn:
-        upsert(conn, s.parcels, _parcels("A", 60, "yto"), ["tracking_no"], ["carrier"])
+        upsert(conn, s.parcels, _parcels("A", 60, "yto"), KEY, ["carrier"])
     with engine.connect() as conn:
         assert set(conn.execute(select(s.parcels.c.carrier)).scalars()) == {"yto"}
