@@ -77,5 +77,6 @@ order_events = Table(
     Column("at", DateTime, nullable=False),
     Column("kind", String(40), nullable=False),
     Column("detail", Text, nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False, server_default="system"),  # a user name, or "system"
 )
 Index("ix_order_events_order", order_events.c.shop_id, order_events.c.order_no)
