@@ -222,7 +222,7 @@ def test_taobao_orders_import(engine: Engine, tmp_path: Path) -> None:
     assert done.order_amount == Decimal("128.00")
     assert (done.receiver_name, done.receiver_phone, done.buyer_key) == ("张三", "13800000001", "tb_zhang")
     assert done.buyer_message == "请尽快发货" and done.is_presale is False
-    assert parcels(engine, "3000000000000001") == [("YT1000000001", "圆通速递", None)]
+    assert parcels(engine, "3000000000000001") == [("YT1000000001", "yto", None)]  # 圆通速递: one code
     assert order(engine, "3000000000000002").is_presale is True  # 分阶段订单信息
     assert order(engine, "3000000000000003").status == "cancelled"  # 交易关闭, never paid
     assert order(engine, "3000000000000004").status == "refunded"  # 交易关闭 after payment
@@ -295,7 +295,7 @@ def test_taobao_orders_then_items_keeps_order_fields(engine: Engine, tmp_path: P
     )
     assert (done.receiver_name, done.buyer_key, done.status) == ("张三", "tb_zhang", "completed")
     assert order(engine, "3000000000000002").is_presale is True
-    assert parcels(engine, "3000000000000001") == [("YT1000000001", "圆通速递", None)]
+    assert parcels(engine, "3000000000000001") == [("YT1000000001", "yto", None)]  # 圆通速递: one code
     got = [(x.line_key, x.sku, x.title, x.quantity, x.unit_price) for x in lines(engine, "3000000000000001")]
     assert got == [
         ("3000000000000101", "CUP-500-BLUE", "不锈钢保温杯 500ml", 2, Decimal("59.00")),
@@ -346,7 +346,9 @@ def test_douyin_import(engine: Engine, tmp_path: Path) -> None:
     assert (masked.receiver_name, masked.receiver_phone) == ("##Qk1uYW1lMQ==##", "$$MTM4KioqKjAwMDE=$$")
     assert masked.status == "shipped" and masked.order_amount == Decimal("41.00")
     assert masked.created_at == masked.paid_at == datetime(2026, 11, 6, 4, 0)  # paid when submitted
-    assert parcels(engine, "6920000000000001") == [("JT0001234567", "极兔速递", datetime(2026, 11, 7, 1, 30))]
+    assert parcels(engine, "6920000000000001") == [
+        ("JT0001234567", "jtexpress", datetime(2026, 11, 7, 1, 30))
+    ]
     got = [(x.line_key, x.sku, x.title, x.quantity) for x in lines(engine, "6920000000000001")]
     assert got == [
         ("6920000000000011", "CLIP-1", "珍珠发夹 颜色:白色", 2),
@@ -538,7 +540,11 @@ def test_bad_row_is_reported_and_others_go_in(
     good = run(engine, sample, fmt, tmp_path / "again", shop=TAOBAO_SHOP)
     assert good.inserted == 1  # only the spoiled row's order was missing
     with rejects.open(encoding="utf-8-sig") as f:
-        assert list(csv.reader(f))[1][:3] == ["bad.csv", str(line), column]
+        written = list(csv.reader(f))
+    with path.open(encoding="utf-8-sig") as f:
+        original = list(csv.reader(f))
+    assert written[0] == [*original[0], "reason"]  # the input's header, then why
+    assert written[1] == [*original[line - 1], f"line {line} [{column}]: {error.reason}"]
 
 
 def test_cli_imports_a_platform_export(cli_env: Path, tmp_path: Path) -> None:
