@@ -99,7 +99,7 @@ def _run(job: Callable[[Engine, Progress], ImportReport], file: Path) -> None:
         with progress_bar(f"importing {file.name}", count_lines(file)) as progress:
             report = job(engine, progress)
     except FileRefused as exc:
-        err_console.print(f"[red]refused / 拒绝导入:[/] {exc}")
+        err_console.print(f"[red]refused / 拒绝导入:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     print_report(report)
     if not report.ok:

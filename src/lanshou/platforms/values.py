@@ -16,6 +16,8 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "否", "f", ""})
 MISSING = frozenset({"", "-", "--", "null", "none", "nan"})
 CENT = Decimal("0.01")
+# no order, scan or feedback is older or newer: a time beyond would overflow the windows the metrics add
+FIRST_YEAR, LAST_YEAR = 1970, 2199
 
 
 def _short(text: str) -> str:
@@ -55,14 +57,13 @@ def parse_time(text: str, tz: tzinfo) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = _parse_loose_time(text)
-    try:
-        if parsed.tzinfo is None:
-            # zoneinfo reads a naive local time with fold=0, also inside DST gaps and overlaps
-            offset = tz.utcoffset(parsed)
-            return parsed - offset if offset else parsed
-        return parsed.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:  # 0001-01-01 00:00 east of UTC
-        raise ValueError(f"date/time out of range: {text!r}") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # 0001-01-01 east of UTC cannot even be converted
+        raise ValueError(f"date/time out of range: {text!r} (years {FIRST_YEAR}-{LAST_YEAR})")
+    if parsed.tzinfo is None:
+        # zoneinfo reads a naive local time with fold=0, also inside DST gaps and overlaps
+        offset = tz.utcoffset(parsed)
+        return parsed - offset if offset else parsed
+    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def _parse_loose_time(text: str) -> datetime:
