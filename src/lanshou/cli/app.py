@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import alerts, demo, imports, metrics, orders, serve, tracking, users, worker
+from lanshou.cli import alerts, demo, imports, metrics, orders, serve, shops, tracking, users, worker
 from lanshou.cli.common import progress_bar
 from lanshou.cli.errors import run_reporting_errors, take_debug_flag
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
 app.add_typer(users.app, name="users")
+app.add_typer(shops.app, name="shops")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
 serve.register(app)  # `lanshou serve`

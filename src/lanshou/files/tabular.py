@@ -101,17 +101,32 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
+def _undecodable(path: Path, encoding: str) -> int:
+    """How many runs of bytes of the file are not text in this encoding."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    found = 0
+    with path.open("rb") as raw:
+        for chunk in iter(lambda: raw.read(CHECK_BYTES), b""):
+            found += decoder.decode(chunk).count("\ufffd")
+        found += decoder.decode(b"", final=True).count("\ufffd")
+    return found
+
+
 def file_encoding(path: Path) -> tuple[str, bool]:
     """(encoding, whether every byte decodes in it), decided on the whole file before any row is read:
-    a GB18030 file whose first Chinese character comes after the first megabyte is still GB18030."""
+    a GB18030 file whose first Chinese character comes after the first megabyte is still GB18030. When
+    neither UTF-8 nor GB18030 reads every byte, the one that reads more of the file is used and the rows
+    with bytes it cannot read are rejected, each naming its line."""
     with path.open("rb") as raw:
-        head = raw.read(SNIFF_BYTES)
-    guess = detect_encoding(head)
-    if _decodes(path, guess):
-        return guess, True
-    if guess != "gb18030" and _decodes(path, "gb18030"):
+        head = raw.read(len(codecs.BOM_UTF8))
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _decodes(path, "utf-8-sig")
+    if _decodes(path, "utf-8"):  # a valid UTF-8 file (the common case) is read once here
+        return "utf-8", True
+    if _decodes(path, "gb18030"):
         return "gb18030", True
-    return guess, False  # rows with bytes that are not text in it are rejected, each naming its line
+    utf8, gb = _undecodable(path, "utf-8"), _undecodable(path, "gb18030")
+    return ("utf-8", False) if utf8 <= gb else ("gb18030", False)
 
 
 def _open_csv(path: Path) -> Table:
