@@ -557,3 +557,29 @@ def test_cli_imports_a_platform_export(cli_env: Path, tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     unknown = CliRunner().invoke(app, ["import", "orders", str(DOUYIN), "--format", "ebay"])
     assert unknown.exit_code == 2
+
+
+def test_taobao_header_variants_read_the_same_fields_and_never_erase(engine: Engine, tmp_path: Path) -> None:
+    """The 订单报表's other variant (支付金额 for 买家实际支付金额, 收货人 for 收货人姓名) is the same orders;
+    a column a file lacks (here 买家留言) keeps what is stored."""
+    first = run(engine, TAOBAO_ORDERS, "taobao", tmp_path)
+    before = order(engine, "3000000000000001")
+    assert before.order_amount is not None and before.receiver_name and before.buyer_message
+
+    def variant(rows: list[list[str]]) -> None:
+        header = rows[0]
+        header[header.index("买家实际支付金额")] = "支付金额"
+        header[header.index("收货人姓名")] = "收货人"
+        gone = header.index("买家留言")
+        for r in rows:
+            del r[gone]
+
+    path = rewrite_csv(TAOBAO_ORDERS, tmp_path / "variant.csv", variant)
+    again = run(engine, path, "taobao", tmp_path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.inserted)
+    after = order(engine, "3000000000000001")
+    assert (after.order_amount, after.receiver_name, after.buyer_message) == (
+        before.order_amount,
+        before.receiver_name,
+        before.buyer_message,
+    )

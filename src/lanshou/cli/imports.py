@@ -113,15 +113,15 @@ def print_report(report: ImportReport) -> None:
     table.add_column("new 新增")
     table.add_column("updated 更新")
     table.add_column("unchanged 未变")
-    table.add_column("duplicates 重复行")
     table.add_column("rejected 拒绝")
+    table.add_column("duplicates 重复行")
     table.add_row(
         str(report.rows),
         str(report.inserted),
         str(report.updated),
         str(report.unchanged),
-        str(report.duplicates),
         f"[red]{report.rejected_count}[/]" if report.rejected_count else "0",
+        str(report.duplicates),
     )
     console.print(table)
     if report.kind == "orders":  # new/updated/unchanged count orders; a row is one order line

@@ -18,7 +18,7 @@ from lanshou.intake.limits import from_tables
 from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stored
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import OrderRecord, RowError
-from lanshou.orders.rows import OrderRows, to_rows
+from lanshou.orders.rows import OrderRows, kept_fields, to_rows
 from lanshou.orders.store import OrderStore
 from lanshou.platforms.base import FORMATS, ReadContext
 from lanshou.platforms.registry import load_platforms
@@ -51,9 +51,17 @@ def import_orders(
     ctx = ReadContext(
         shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones), limits=from_tables()
     )
-    store = partial(_store, shops=shops, source=path.name, events=events, timezone=timezone)
-    parsed = pipeline.batches(parse_batches, path, fmt, ctx, sheet)
+    absent: set[str] = set()  # filled from the parse's Opened before the first batch is stored
+    store = partial(_store, shops=shops, source=path.name, events=events, timezone=timezone, absent=absent)
+    parsed = _watch(pipeline.batches(parse_batches, path, fmt, ctx, sheet), absent)
     return pipeline.run(engine, report, parsed, store, rejects, progress, events)
+
+
+def _watch(parsed: Parsed, absent: set[str]) -> Parsed:
+    for message in parsed:
+        if isinstance(message, Opened):
+            absent.update(message.absent)
+        yield message
 
 
 def _store(
@@ -63,10 +71,12 @@ def _store(
     source: str,
     events: EventBus,
     timezone: str | None = None,
+    absent: set[str] | None = None,
 ) -> Stored:
     for key in dict.fromkeys((o.platform, o.shop) for o in orders):  # a new shop keeps --timezone
         shops.ensure(conn, *key, timezone=timezone or DEFAULT_TIMEZONE)
-    result = OrderStore(conn, shops).save(orders, source=source)
+    keep = kept_fields(frozenset(absent or ()))
+    result = OrderStore(conn, shops).save(orders, source=source, keep=keep)
     keys = [(shops.ids[(o.platform, o.shop)], o.order_no) for o in orders]
     events.publish(conn, OrdersChanged(tuple(keys + result.riders)))  # riders: in a parcel it changed
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
@@ -110,7 +120,7 @@ def parse_chunks(
     rows = pipeline.open_rows(table)
     items = iter(FORMATS[fmt]().read(table, ctx))
     first = next(items, None)  # the reader checks the header before its first item
-    yield Opened(table.header, table.sheet)
+    yield Opened(table.header, table.sheet, sorted(ctx.absent))
     chunk: list[OrderRecord | RowError] = []
     keys: set[tuple[str, str, str]] = set()
     for item in ([first] if first is not None else []), items:

@@ -45,6 +45,7 @@ class Opened:
 
     header: list[str]
     sheet: str = ""
+    absent: list[str] = field(default_factory=list)  # orders: the record fields the file has no column for
 
 
 @dataclass

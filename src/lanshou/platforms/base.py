@@ -23,6 +23,9 @@ class ReadContext:
     shop_timezones: dict[tuple[str, str], str] = field(default_factory=dict)
     limits: Limits = DEFAULT  # what the columns hold (the import passes lanshou.intake.limits.from_tables())
     known_shops_only: bool = False  # feedback: a shop not in shop_timezones rejects its row
+    # set by an orders reader once it has seen the header: the OrderRecord fields the file has no column
+    # for, which an update must keep as stored (lanshou.orders.rows.kept_fields)
+    absent: frozenset[str] = frozenset()
 
     def known_shop(self, platform: str, shop: str) -> None:
         """ValueError for a shop this import may not create (feedback never creates one)."""

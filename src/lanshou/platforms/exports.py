@@ -91,7 +91,27 @@ class HeaderMap:
         found = require_columns(table, [self.fields[f][0] for f in required], aliases)
         positions = {f: found.get(names[0]) for f, names in self.fields.items()}
         headers = {f: _header(table, positions[f], names[0]) for f, names in self.fields.items()}
-        return Columns(table.path.name, positions, headers)
+        columns = Columns(table.path.name, positions, headers)
+        ctx.absent = frozenset(f for f, sources in SOURCES.items() if not any(map(columns.has, sources)))
+        return columns
+
+
+# OrderRecord field -> the layout fields it is read from (any one present: the file carries it)
+SOURCES: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "paid_at": ("paid_at",),
+    "is_presale": ("presale",),
+    "promised_ship_by": ("promised_ship_by",),
+    "buyer_id": ("buyer_id",),
+    "buyer_name": ("receiver_name",),
+    "buyer_phone": ("mobile", "phone"),
+    "province": ("province", "address", "full_address"),
+    "city": ("city", "address", "full_address"),
+    "district": ("district", "address", "full_address"),
+    "address": ("address", "full_address"),
+    "buyer_message": ("buyer_message",),
+    "order_amount": ("order_amount",),
+}
 
 
 def _header(table: Table, pos: int | None, canonical: str) -> str:

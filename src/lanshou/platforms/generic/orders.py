@@ -100,6 +100,7 @@ class GenericOrders:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
         c = _Columns.of(pos)
+        ctx.absent = frozenset(name for name in ORDER_RECORD_FIELDS if getattr(c, name) == ABSENT)
         # at least two order columns (platform, order_id…), so itemgetter returns tuples
         pick_order = itemgetter(*(i for name, i in pos.items() if name in ORDER_COLUMNS))
         width = max(pos.values()) + 1
@@ -131,6 +132,8 @@ class GenericOrders:
 
 
 ORDER_COLUMNS = frozenset((*REQUIRED, *OPTIONAL)) - LINE_COLUMNS
+# optional order columns named as the OrderRecord fields they fill
+ORDER_RECORD_FIELDS = tuple(name for name in OPTIONAL if name not in LINE_COLUMNS)
 
 
 Share = Callable[[str, str], str]
