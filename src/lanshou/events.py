@@ -32,6 +32,13 @@ class OrdersChanged:
 
 
 @dataclass(frozen=True)
+class ShopChanged:
+    """A shop's timezone or settings changed: everything derived from its orders must be derived again."""
+
+    shop_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ParcelEventsArrived:
     """Carrier tracking events were stored for these tracking numbers."""
 

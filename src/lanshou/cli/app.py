@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import alerts, demo, imports, metrics, orders, serve, tracking, users, worker
+from lanshou.cli import alerts, demo, imports, metrics, orders, serve, shops, tracking, users, worker
 from lanshou.cli.common import progress_bar
+from lanshou.cli.errors import run_reporting_errors, take_debug_flag
 
 app = typer.Typer(
     help="Lanshou 揽收 — orders, fulfilment and logistics metrics for marketplace merchants.",
@@ -16,6 +20,7 @@ app = typer.Typer(
 app.add_typer(imports.app, name="import")
 app.add_typer(orders.app, name="orders")
 app.add_typer(users.app, name="users")
+app.add_typer(shops.app, name="shops")
 demo.register(app)  # `lanshou demo`, `lanshou run`
 metrics.register(app)  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
 serve.register(app)  # `lanshou serve`
@@ -24,7 +29,21 @@ alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
 
 
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the traceback of an error / 显示错误详情")
+    ] = False,
+) -> None:
+    """(--debug is taken off the command line by main(), in any position.)"""
+
+
 def main() -> None:
-    bootstrap.start()
-    with progress.shown_by(progress_bar):
-        app()
+    debug = take_debug_flag(sys.argv)
+
+    def command() -> None:
+        bootstrap.start()
+        with progress.shown_by(progress_bar):
+            app()
+
+    sys.exit(run_reporting_errors(command, debug))
