@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -134,7 +135,7 @@ def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: i
         try:
             with write_transaction(engine) as conn:
                 return work(conn)
-        except DBAPIError as exc:
+        except Exception as exc:  # DBAPIError, or the driver's own error from a COPY (lanshou.db.pg_copy)
             if attempt == attempts or not is_transient(exc):
                 raise
             time.sleep(random.uniform(0.02, 0.1) * 2**attempt)
@@ -142,10 +143,14 @@ def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: i
 
 
 def is_transient(exc: BaseException) -> bool:
-    """The database refused because of another transaction: the same work may succeed when run again."""
-    if not isinstance(exc, DBAPIError):
+    """The database refused because of another transaction: the same work may succeed when run again.
+    COPY runs on the driver's cursor (lanshou.db.pg_copy), so psycopg's errors arrive unwrapped too."""
+    if isinstance(exc, DBAPIError):
+        original: Any = exc.orig
+    elif isinstance(exc, psycopg.Error):
+        original = exc
+    else:
         return False
-    original = exc.orig
     state = getattr(original, "sqlstate", None)
     if state is not None:
         return state in TRANSIENT_SQLSTATES

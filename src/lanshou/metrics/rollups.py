@@ -29,9 +29,8 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from lanshou.db.bulk import insert_rows
+from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
@@ -287,12 +286,12 @@ def _stored(
     found: dict[ParcelKey, dict[str, Any]] = {}
     mo, mp = mt.metric_orders, mt.metric_parcels
     k = keyset(conn, keys, ORDER_KEY)
-    for row in conn.execute(select(mo).select_from(_joined(mo, k, "order_no"))).mappings():
+    for row in conn.execute(select(mo).select_from(_joined(mo, k, "order_no"))).mappings().all():
         orders[(row["shop_id"], row["order_no"])] = {**row, "extra_m1": json.loads(row["extra_m1"])}
-    for row in conn.execute(select(mp).select_from(_joined(mp, k, "order_no"))).mappings():
+    for row in conn.execute(select(mp).select_from(_joined(mp, k, "order_no"))).mappings().all():
         found[(row["shop_id"], row["tracking_no"])] = dict(row)
     kp = keyset(conn, parcels, PARCEL_KEY, "kp")
-    for row in conn.execute(select(mp).select_from(_joined(mp, kp, "tracking_no"))).mappings():
+    for row in conn.execute(select(mp).select_from(_joined(mp, kp, "tracking_no"))).mappings().all():
         found[(row["shop_id"], row["tracking_no"])] = dict(row)
     return orders, found
 
@@ -364,21 +363,12 @@ def _apply_deltas(conn: Connection, deltas: Deltas, sums: Deltas) -> None:
     for name, counter in deltas.items():
         table = metadata.tables[name]
         columns = ("shop_id", *ROLLUP_KEYS[name])
-        rows = []
+        seconds = sums.get(name)
+        rows: list[tuple[Any, ...]] = []
         for key, n in counter.items():
-            total = sums[name].get(key, 0.0) if name in WITH_SECONDS else None
+            total = seconds.get(key, 0.0) if seconds is not None else None
             if n == 0 and not total:
                 continue
-            row = dict(zip(columns, key, strict=True))
-            row["n"] = n
-            if name in WITH_SECONDS:
-                row["sum_s"] = total
-            rows.append(row)
-        if not rows:
-            continue
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        update = {"n": table.c.n + statement.excluded.n}
-        if name in WITH_SECONDS:
-            update["sum_s"] = table.c.sum_s + statement.excluded.sum_s
-        conn.execute(statement.on_conflict_do_update(index_elements=list(columns), set_=update), rows)
+            rows.append((*key, n, total) if seconds is not None else (*key, n))
+        added = ("n", "sum_s") if seconds is not None else ("n",)
+        upsert(conn, table, rows, columns, columns=(*columns, *added), add=added)

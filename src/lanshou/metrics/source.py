@@ -75,7 +75,7 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     lines: dict[OrderKey, list[Any]] = defaultdict(list)
     li = ot.order_lines
     query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
-    for line in conn.execute(query.order_by(li.c.id)):
+    for line in conn.execute(query.order_by(li.c.id)).all():
         lines[(line.shop_id, line.order_no)].append(line)
     parcels = parcels_of_orders(conn, [(r.shop_id, r.order_no) for r in orders])
     stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
@@ -86,7 +86,7 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     given = select(fb.c.shop_id, fb.c.order_no, fb.c.created_at, fb.c.rating, fb.c.tags).select_from(
         _joined(fb, k)
     )
-    for given_row in conn.execute(given.order_by(fb.c.created_at)):
+    for given_row in conn.execute(given.order_by(fb.c.created_at)).all():
         tags = tuple(t for t in given_row.tags.split("|") if t)
         feedback[(given_row.shop_id, given_row.order_no)].append(
             FeedbackFact(given_row.created_at, given_row.rating, tags)
@@ -94,7 +94,7 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     kinds: dict[OrderKey, set[str]] = defaultdict(set)
     ev = ot.order_events
     timeline = select(ev.c.shop_id, ev.c.order_no, ev.c.kind).select_from(_joined(ev, k)).distinct()
-    for entry in conn.execute(timeline):
+    for entry in conn.execute(timeline).all():
         kinds[(entry.shop_id, entry.order_no)].add(entry.kind)
     for o_row in orders:
         key = (o_row.shop_id, o_row.order_no)
@@ -171,7 +171,7 @@ def _paid_and_province(
     k = keyset(conn, keys, ORDER_KEY)
     o = ot.orders
     query = select(o.c.shop_id, o.c.order_no, o.c.paid_at, o.c.province).select_from(_joined(o, k))
-    return {(row.shop_id, row.order_no): (row.paid_at, row.province) for row in conn.execute(query)}
+    return {(row.shop_id, row.order_no): (row.paid_at, row.province) for row in conn.execute(query).all()}
 
 
 def _events(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tuple[EventFact, ...]]:
@@ -183,7 +183,7 @@ def _events(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tupl
         .select_from(table.join(k, table.c.tracking_no == k.c.tracking_no))
         .order_by(table.c.tracking_no, table.c.event_time, table.c.id)
     )
-    for tracking_no, when, status in conn.execute(query):
+    for tracking_no, when, status in conn.execute(query).all():
         found[tracking_no].append(EventFact(when, status))
     return {number: tuple(events) for number, events in found.items()}
 

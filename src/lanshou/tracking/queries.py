@@ -49,7 +49,7 @@ def orders_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKe
         .select_from(link.join(k, link.c.tracking_no == k.c.tracking_no))
         .distinct()
     )
-    return sorted((r.shop_id, r.order_no) for r in conn.execute(query))
+    return sorted((r.shop_id, r.order_no) for r in conn.execute(query).all())
 
 
 def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[OrderKey]]:
@@ -60,7 +60,7 @@ def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[
         link.join(k, link.c.tracking_no == k.c.tracking_no)
     )
     found: dict[str, list[OrderKey]] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(query).all():
         found.setdefault(row.tracking_no, []).append((row.shop_id, row.order_no))
     return found
 
@@ -89,7 +89,7 @@ def lanes_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tup
         .order_by(link.c.tracking_no, link.c.order_no)
     )
     found: dict[str, tuple[str, str]] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(query).all():
         found.setdefault(row.tracking_no, (_warehouse_province(row.settings), province_of(row.province)))
     return found
 
@@ -132,7 +132,7 @@ def _watch_select() -> Select[Any]:
 def _watches(conn: Connection, query: Select[Any]) -> list[WatchRow]:
     return [
         WatchRow(r[0], r[1], r[2] or None, r[3], r[4], r[5], bool(r[6]), r[7], r[8])
-        for r in conn.execute(query)
+        for r in conn.execute(query).all()
     ]
 
 
@@ -233,7 +233,7 @@ def unscanned_parcels(
         .select_from(lines.join(k, (lines.c.shop_id == k.c.shop_id) & (lines.c.order_no == k.c.order_no)))
         .where(lines.c.category != "")
     )
-    for line in conn.execute(query):
+    for line in conn.execute(query).all():
         categories.setdefault((line.shop_id, line.order_no), []).append(line.category)
     return [
         UnscannedParcel(
@@ -258,7 +258,7 @@ def etas_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, date
         .select_from(parcel_state.join(k, parcel_state.c.tracking_no == k.c.tracking_no))
         .where(parcel_state.c.eta.is_not(None))
     )
-    return {r.tracking_no: r.eta for r in conn.execute(query)}
+    return {r.tracking_no: r.eta for r in conn.execute(query).all()}
 
 
 def parcels_of(conn: Connection, shop_id: int, order_nos: Iterable[str]) -> dict[str, list[StoredParcel]]:
@@ -281,7 +281,7 @@ def parcels_of_orders(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderK
         .order_by(parcels.c.id)
     )
     found: dict[OrderKey, list[StoredParcel]] = defaultdict(list)
-    for shop_id, order_no, *parcel in conn.execute(query):
+    for shop_id, order_no, *parcel in conn.execute(query).all():
         found[(shop_id, order_no)].append(StoredParcel(*parcel))
     return dict(found)
 
@@ -296,7 +296,7 @@ def orders_carried(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKe
         .order_by(link.c.shop_id, link.c.tracking_no, link.c.order_no)
     )
     found: dict[ParcelKey, list[str]] = defaultdict(list)
-    for shop_id, tracking_no, order_no in conn.execute(query):
+    for shop_id, tracking_no, order_no in conn.execute(query).all():
         found[(shop_id, tracking_no)].append(order_no)
     return dict(found)
 
@@ -308,7 +308,7 @@ def parcels_by_key(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKe
     query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
         p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
     )
-    return {(row.shop_id, row.tracking_no): StoredParcel(*row[1:]) for row in conn.execute(query)}
+    return {(row.shop_id, row.tracking_no): StoredParcel(*row[1:]) for row in conn.execute(query).all()}
 
 
 def orders_scanned_between(start: datetime, end: datetime) -> Select[tuple[int, str]]:
