@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scratch import ceiling, is_postgres, scratch_database
+from scratch import CpuMeter, ceiling, is_postgres, scratch_database
 
 from lanshou import bootstrap
 from lanshou import schema as s
@@ -200,20 +200,27 @@ def main() -> None:
             run(work, db_url, args)
 
 
-SETTLED: list[float] = []  # seconds of each settle (the rollup refresh the import ends with)
+Spent = tuple[float, float]  # (wall seconds, CPU seconds: client + server)
+SETTLED: list[Spent] = []  # each settle (the rollup refresh the import ends with)
 
 
-def _time_settles() -> None:
+def _time_settles(meter: CpuMeter) -> None:
     """The CLI's wiring (bootstrap), with each settle timed: the import's own work is the rest."""
     bootstrap.start()
     settle = bus.settle
 
     def timed(engine: Engine) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), sum(meter.seconds())
         settle(engine)
-        SETTLED.append(time.perf_counter() - started)
+        SETTLED.append((time.perf_counter() - started, sum(meter.seconds()) - cpu))
 
     bus.settle = timed  # type: ignore[method-assign]
+
+
+def _settled() -> Spent:
+    spent = (sum(w for w, _ in SETTLED), sum(c for _, c in SETTLED))
+    SETTLED.clear()
+    return spent
 
 
 def _files(work: Path, lines: int, seed: int) -> tuple[Path, Path, int, int]:
@@ -262,10 +269,12 @@ def _print_statements(sql_times: dict[str, float] | None) -> None:
     COMMITS.clear()
 
 
-def _line(what: str, seconds: float, count: int, unit: str) -> float:
-    rate = count / seconds if seconds else float("inf")
-    print(f"{what:<62} {seconds:>7.1f} s {rate:>9,.0f} {unit}")
-    return rate
+def _line(what: str, spent: Spent, count: int, unit: str) -> tuple[float, float]:
+    """Prints and returns (rate per wall second, rate per CPU second)."""
+    seconds, cpu = spent
+    rate, per_cpu = count / max(seconds, 1e-9), count / max(cpu, 1e-9)
+    print(f"{what:<58} {seconds:>6.1f} s {rate:>8,.0f} {unit:<9} | cpu {cpu:>6.1f} s {per_cpu:>8,.0f}/cpu-s")
+    return rate, per_cpu
 
 
 def run(work: Path, db_url: str, args: Any) -> None:
@@ -273,14 +282,15 @@ def run(work: Path, db_url: str, args: Any) -> None:
     sqlite_db = not is_postgres(db_url)
     print(f"database: {'SQLite file' if sqlite_db else 'PostgreSQL'} ({db_url.split('@')[-1]})")
     engine, sql_times = _engine(db_url, args.pragma, args.statements)
-    _time_settles()
+    meter = CpuMeter(engine)
+    _time_settles(meter)
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
 
     # what `lanshou import orders FILE` does
     marks: list[tuple[int, float]] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), sum(meter.seconds())
     report = import_orders(
         engine,
         csv_path,
@@ -288,9 +298,8 @@ def run(work: Path, db_url: str, args: Any) -> None:
         rejects=work / "rejected.csv",
         progress=lambda done: marks.append((done, time.perf_counter())),
     )
-    total = time.perf_counter() - started
-    refresh = sum(SETTLED)
-    SETTLED.clear()
+    total = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+    refresh = _settled()
     print(f"import orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
     print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, started)}")
@@ -301,10 +310,10 @@ def run(work: Path, db_url: str, args: Any) -> None:
     # what `lanshou import tracking FILE` does
     tracking_figures = None
     if not args.no_tracking:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), sum(meter.seconds())
         treport = import_tracking(engine, tracking_path, rejects=work / "rejected-tracking.csv")
-        tracking_figures = (time.perf_counter() - started, sum(SETTLED))
-        SETTLED.clear()
+        ttotal = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+        tracking_figures = (ttotal, _settled())
         print(f"import tracking: {treport.rows:,} rows, {treport.inserted:,} new events, "
               f"{treport.rejected_count:,} rejected")  # fmt: skip
         _print_statements(sql_times)
@@ -318,19 +327,30 @@ def run(work: Path, db_url: str, args: Any) -> None:
 
     bare = "bare csv.reader + " + ("sqlite3.executemany" if sqlite_db else "COPY")
     print()
+    print("CPU: this process, its forked parser" + ("" if sqlite_db else " and the PostgreSQL backends"))
     rate = _line("lanshou import orders, END TO END (import + rollups)", total, written, "lines/s")
-    _line("  the import (parse, store, dirty marks)", total - refresh, written, "lines/s")
+    _line("  the import (parse, store, dirty marks)", _minus(total, refresh), written, "lines/s")
     _line(f"  the rollup refresh ({derived:,} orders derived)", refresh, derived, "orders/s")
     bare_rate = _line(f"{bare}, same rows (ceiling)", ceiling(db_url, csv_path, HEADER), written, "lines/s")
-    print(f"ratio end to end / ceiling: {rate / bare_rate:.2f}")
+    _ratios(rate, bare_rate)
     if tracking_figures is not None:
         ttotal, trefresh = tracking_figures
         trate = _line("lanshou import tracking, END TO END (import + rollups)", ttotal, events, "events/s")
-        _line("  the import (events, parcel states, dirty marks)", ttotal - trefresh, events, "events/s")
+        _line(
+            "  the import (events, parcel states, dirty marks)", _minus(ttotal, trefresh), events, "events/s"
+        )
         _line("  the rollup refresh", trefresh, events, "events/s")
-        seconds = ceiling(db_url, tracking_path, TRACKING_HEADER, EVENT_KEY)
-        tbare = _line(f"{bare}, same rows, unique key (ceiling)", seconds, events, "events/s")
-        print(f"ratio end to end / ceiling: {trate / tbare:.2f}")
+        spent = ceiling(db_url, tracking_path, TRACKING_HEADER, EVENT_KEY)
+        _ratios(trate, _line(f"{bare}, unique key (ceiling)", spent, events, "events/s"))
+
+
+def _minus(a: Spent, b: Spent) -> Spent:
+    return a[0] - b[0], a[1] - b[1]
+
+
+def _ratios(rate: tuple[float, float], bare: tuple[float, float]) -> None:
+    wall, cpu = rate[0] / bare[0], rate[1] / bare[1]
+    print(f"ratio end to end / ceiling: {wall:.2f} by the wall clock, {cpu:.2f} by CPU")
 
 
 if __name__ == "__main__":
