@@ -10,9 +10,11 @@ def start(target: EventBus = bus) -> EventBus:
     """Wire every area's subscriptions (once per bus)."""
     if target.wired:
         return target
+    from lanshou.inventory import subscriptions as inventory
     from lanshou.metrics import subscriptions as metrics
     from lanshou.sla import subscriptions as sla
 
+    inventory.subscribe(target)
     metrics.subscribe(target)
     sla.subscribe(target)
     target.wired = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
+from lanshou.inventory.tables import reservations, sku_mappings, stock, stock_ledger, warehouses
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
@@ -51,6 +52,7 @@ __all__ = [
     "parcel_orders",
     "parcel_state",
     "parcels",
+    "reservations",
     "rollup_delivery",
     "rollup_delivery_carrier",
     "rollup_delivery_province",
@@ -59,8 +61,12 @@ __all__ = [
     "rollup_pickup",
     "rollup_promise",
     "shops",
+    "sku_mappings",
+    "stock",
+    "stock_ledger",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
+    "warehouses",
 ]
