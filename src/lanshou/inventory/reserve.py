@@ -2,8 +2,10 @@
 
 Reserving is one conditional UPDATE per stock SKU (`... SET reserved = reserved + q WHERE ... AND on_hand
 - reserved >= q`): the database decides, so nothing is read and then written. An order reserves all its
-lines in one warehouse or nothing: its UPDATEs run inside a savepoint that is rolled back when one line is
-short, and the next warehouse (by rank) is tried. The CHECK constraints of `stock` are the last guard.
+lines in one warehouse or nothing: when one line is short, the lines it already took in that warehouse are
+given back in the same transaction (cheaper than a savepoint per order: two statements fewer, measured in
+bench/reserve; equally exact, because the rows stay locked by this transaction), and the next warehouse (by
+rank) is tried. The CHECK constraints of `stock` are the last guard.
 
 Several orders in one transaction would take row locks in different orders and could deadlock against
 another process doing the same; so on PostgreSQL a batch first locks every stock row it may touch in id
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, text
 
@@ -26,10 +29,15 @@ from lanshou.orders.timeline import SYSTEM
 OrderKey = tuple[int, str]
 Needs = tuple[tuple[str, int], ...]  # (stock SKU, quantity), sorted by SKU
 
-_RESERVE = text(
-    "UPDATE stock SET reserved = reserved + :q, updated_at = :now "
-    "WHERE sku = :sku AND warehouse_id = :w AND on_hand - reserved >= :q"
+# q < 0 gives back what this transaction took a moment ago (always allowed: it only lowers reserved)
+_RESERVE = (
+    "UPDATE stock SET reserved = reserved + {q}, updated_at = {now} "
+    "WHERE sku = {sku} AND warehouse_id = {w} AND on_hand - reserved >= {q}"
 )
+_RESERVE_SQL = {
+    "postgresql": _RESERVE.format(q="%(q)s", now="%(now)s", sku="%(sku)s", w="%(w)s"),
+    "sqlite": _RESERVE.format(q=":q", now=":now", sku=":sku", w=":w"),
+}
 _UNRESERVE = text(
     "UPDATE stock SET reserved = reserved - :q, updated_at = :now WHERE sku = :sku AND warehouse_id = :w"
 )
@@ -73,6 +81,10 @@ def reserve_orders(
     if conn.dialect.name == "postgresql":
         _lock_rows(conn, {sku for _, needs in orders for sku, _ in needs})
     results: dict[OrderKey, Reserved] = {}
+    # the driver's own cursor: a line costs one statement and nothing else (SQLAlchemy's per-statement work
+    # was three times the UPDATE itself, bench/reserve); the UPDATE runs in the caller's transaction
+    cursor = conn.connection.cursor()
+    sql = _RESERVE_SQL[conn.dialect.name]
     taken: list[tuple[OrderKey, int, str, int]] = []
     for key, needs in orders:
         if key in held:
@@ -81,7 +93,7 @@ def reserve_orders(
         if not needs:
             results[key] = Reserved(True)
             continue
-        results[key] = _reserve_one(conn, needs, sites, now)
+        results[key] = _reserve_one(cursor, sql, needs, sites, now)
         if results[key].ok:
             site = next(i for i, code in sites if code == results[key].warehouse)
             taken += [(key, site, sku, quantity) for sku, quantity in needs]
@@ -100,25 +112,25 @@ def reserve_orders(
     return results
 
 
-def _reserve_one(conn: Connection, needs: Needs, sites: list[tuple[int, str]], now: datetime) -> Reserved:
+def _reserve_one(
+    cursor: Any, sql: str, needs: Needs, sites: list[tuple[int, str]], now: datetime
+) -> Reserved:
     short: set[str] = set()
     for site, code in sites:
-        # one line: a failed UPDATE changed nothing, so no savepoint is needed
-        savepoint = conn.begin_nested() if len(needs) > 1 else None
-        missing = None
+        done: list[tuple[str, int]] = []
         for sku, quantity in needs:
-            done = conn.execute(_RESERVE, {"q": quantity, "now": now, "sku": sku, "w": site}).rowcount
-            if done != 1:
-                missing = sku
+            cursor.execute(sql, {"q": quantity, "now": now, "sku": sku, "w": site})
+            if cursor.rowcount != 1:
+                short.add(sku)
                 break
-        if missing is None:
-            if savepoint is not None:
-                savepoint.commit()
+            done.append((sku, quantity))
+        else:
             return Reserved(True, code)
-        if savepoint is not None:
-            savepoint.rollback()
-        short.add(missing)
-    return Reserved(False, short=tuple(sorted(short)) or tuple(sku for sku, _ in needs))
+        # all or none: give back what this order took in this warehouse, in the same transaction (the
+        # rows stay locked by it, so this restores exactly the values before)
+        for sku, quantity in done:
+            cursor.execute(sql, {"q": -quantity, "now": now, "sku": sku, "w": site})
+    return Reserved(False, short=tuple(sorted(short)))
 
 
 def _lock_rows(conn: Connection, skus: set[str]) -> None:
