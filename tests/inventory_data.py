@@ -28,3 +28,48 @@ def stock_of(conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
     s, w = stock.c, warehouses.c
     query = select(s.sku, w.code, s.on_hand, s.reserved).join(warehouses, w.id == s.warehouse_id)
     return {(row.sku, row.code): (row.on_hand, row.reserved) for row in conn.execute(query)}
+
+
+def add_order(
+    conn: Connection,
+    shop_id: int,
+    order_no: str,
+    lines: list[tuple[str, int]],
+    **fields: object,
+) -> tuple[int, str]:
+    """A paid order with a complete address (fields override), and its lines (SKU, quantity)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from lanshou.schema import order_lines, orders
+
+    values: dict[str, object] = {
+        "shop_id": shop_id,
+        "order_no": order_no,
+        "status": "paid",
+        "created_at": NOW - timedelta(hours=2),
+        "paid_at": NOW - timedelta(hours=2),
+        "buyer_key": f"buyer-{order_no}",
+        "receiver_name": "张三",
+        "receiver_phone": "13800138000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "address": f"文三路{order_no}号",
+        "order_amount": Decimal("99.00"),
+        "updated_at": NOW,
+    }
+    values.update(fields)
+    conn.execute(orders.insert().values(**values))
+    for number, (sku, quantity) in enumerate(lines):
+        conn.execute(
+            order_lines.insert().values(
+                shop_id=shop_id,
+                order_no=order_no,
+                line_key=str(number),
+                sku=sku,
+                title=f"商品 {sku}",
+                quantity=quantity,
+            )
+        )
+    return (shop_id, order_no)

@@ -22,6 +22,8 @@ from lanshou.metrics.tables import (
     rollup_promise,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
+from lanshou.review.tables import review_blacklist, review_state
+from lanshou.rules.tables import rules
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
@@ -53,6 +55,8 @@ __all__ = [
     "parcel_state",
     "parcels",
     "reservations",
+    "review_blacklist",
+    "review_state",
     "rollup_delivery",
     "rollup_delivery_carrier",
     "rollup_delivery_province",
@@ -60,6 +64,7 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "rules",
     "shops",
     "sku_mappings",
     "stock",

@@ -5,7 +5,21 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import alerts, demo, imports, metrics, orders, serve, stock, tracking, users, worker
+from lanshou.cli import (
+    alerts,
+    demo,
+    imports,
+    metrics,
+    order_actions,
+    orders,
+    review,
+    rules,
+    serve,
+    stock,
+    tracking,
+    users,
+    worker,
+)
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -23,6 +37,9 @@ tracking.register(app)  # `lanshou tracking show|eta-accuracy`
 alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
 stock.register(app)  # `lanshou stock import|adjust|list|map`
+rules.register(app)  # `lanshou rules add|list|remove|enable|disable|test`
+review.register(app)  # `lanshou review run|list|auto|blacklist`
+order_actions.register(orders.app)  # `lanshou orders accept|hold|cancel|merge|split`
 
 
 def main() -> None:

@@ -19,6 +19,36 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "review_blacklist",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=300), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('buyer','phone','address')", name=op.f("ck_review_blacklist_blacklist_kind_known")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_blacklist")),
+        sa.UniqueConstraint("kind", "value", name=op.f("uq_review_blacklist_kind")),
+    )
+    op.create_table(
+        "rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("condition", sa.Text(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("enabled", sa.Boolean(), server_default="1", nullable=False),
+        sa.Column("shop_id", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "scope IN ('review','priority','carrier','notify')", name=op.f("ck_rules_scope_known")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rules")),
+        sa.UniqueConstraint("name", name=op.f("uq_rules_name")),
+    )
+    op.create_table(
         "sku_mappings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("shop_id", sa.Integer(), server_default="0", nullable=False),
@@ -61,6 +91,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reservations")),
     )
     op.create_index("ix_reservations_order", "reservations", ["shop_id", "order_no"], unique=False)
+    op.create_table(
+        "review_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("reasons", sa.Text(), server_default="", nullable=False),
+        sa.Column("stock_only", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("priority", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("tags", sa.Text(), server_default="", nullable=False),
+        sa.Column("warehouse", sa.String(length=32), server_default="", nullable=False),
+        sa.Column("pickup_deadline", sa.DateTime(), nullable=True),
+        sa.Column("ship_by", sa.DateTime(), nullable=True),
+        sa.Column("merge_group", sa.String(length=100), server_default="", nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(), nullable=False),
+        sa.Column("actor", sa.String(length=64), server_default="system", nullable=False),
+        sa.CheckConstraint(
+            "state IN ('accepted','held','cancelled')", name=op.f("ck_review_state_review_state_known")
+        ),
+        sa.CheckConstraint("priority BETWEEN 0 AND 9", name=op.f("ck_review_state_priority_range")),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_review_state_shop_id_shops")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_state")),
+        sa.UniqueConstraint("shop_id", "order_no", name=op.f("uq_review_state_shop_id")),
+    )
+    op.create_index("ix_review_state_state", "review_state", ["state", "priority"], unique=False)
     op.create_table(
         "stock",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,7 +161,11 @@ def downgrade() -> None:
     op.drop_index("ix_stock_ledger_sku", table_name="stock_ledger")
     op.drop_table("stock_ledger")
     op.drop_table("stock")
+    op.drop_index("ix_review_state_state", table_name="review_state")
+    op.drop_table("review_state")
     op.drop_index("ix_reservations_order", table_name="reservations")
     op.drop_table("reservations")
     op.drop_table("warehouses")
     op.drop_table("sku_mappings")
+    op.drop_table("rules")
+    op.drop_table("review_blacklist")
