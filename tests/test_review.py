@@ -1,4 +1,4 @@
-"""Review (审单) on SQLite and PostgreSQL: built-in holds, merchant rules, stock, staff actions, handing on."""
+"""Review (审单) on SQLite and PostgreSQL: built-in holds, merchant rules, stock, staff actions, hand-on."""
 
 from __future__ import annotations
 
