@@ -115,12 +115,13 @@ def review_orders(
     recheck_stock: bool = False,
     now: datetime | None = None,
     actor: str = SYSTEM,
-    batch: int = BATCH,
+    batch: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ReviewReport:
     """Review unreviewed paid orders (of `shop_ids`, or just `keys`); with `recheck_stock`, the orders held
     only for stock instead. Each batch is one transaction, retried when another process was in the way."""
     moment = now or utc_now()
+    batch = batch or BATCH
     report = ReviewReport()
     pending = list(keys) if keys is not None else None
     while True:
