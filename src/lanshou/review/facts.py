@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, case, func, or_, select
 
 from lanshou.orders.tables import order_lines, orders
 from lanshou.review.model import Line, OrderData, OrderKey
@@ -86,19 +86,24 @@ def with_lines(conn: Connection, rows: Sequence[Any]) -> list[OrderData]:
     return [make(*row, tuple(lines[(row[0], row[1])])) for row in rows]
 
 
-def buyer_history(conn: Connection, batch: Sequence[OrderData]) -> dict[tuple[int, str], tuple[int, Decimal]]:
-    """(shop id, buyer key) -> (orders, spend) over the buyer's orders in the shop, this one included."""
+History = dict[tuple[int, str], tuple[int, Decimal, int]]
+
+
+def buyer_history(conn: Connection, batch: Sequence[OrderData]) -> History:
+    """(shop id, buyer key) -> (orders, spend, open orders) over the buyer's orders in the shop, this one
+    included; open = still paid, not shipped (merge candidates are looked for only when there are two)."""
     o = orders.c
     wanted = sorted({order.buyer_key for order in batch if order.buyer_key})
-    found: dict[tuple[int, str], tuple[int, Decimal]] = {}
+    found: History = {}
+    still_paid = func.sum(case((o.status == "paid", 1), else_=0))
     for chunk in _chunks(wanted):
         query = (
-            select(o.shop_id, o.buyer_key, func.count(), func.sum(o.order_amount))
+            select(o.shop_id, o.buyer_key, func.count(), func.sum(o.order_amount), still_paid)
             .where(o.buyer_key.in_(chunk))
             .group_by(o.shop_id, o.buyer_key)
         )
-        for shop_id, buyer, count, spend in conn.execute(query):
-            found[(shop_id, buyer)] = (int(count), Decimal(spend or 0))
+        for shop_id, buyer, count, spend, paid in conn.execute(query):
+            found[(shop_id, buyer)] = (int(count), Decimal(spend or 0), int(paid or 0))
     return found
 
 
@@ -129,11 +134,14 @@ def blacklist_hits(conn: Connection, batch: Sequence[OrderData]) -> dict[OrderKe
     return hits
 
 
-def merge_candidates(conn: Connection, batch: Sequence[OrderData]) -> dict[OrderKey, tuple[str, ...]]:
+def merge_candidates(
+    conn: Connection, batch: Sequence[OrderData], history: History
+) -> dict[OrderKey, tuple[str, ...]]:
     """Per order, the other open orders (paid, not cancelled in review, not yet merged with it) of the same
     shop, buyer and address: 合单 candidates."""
     o, r = orders.c, review_state.c
-    buyers = sorted({order.buyer_key for order in batch if order.buyer_key})
+    several = {key for key, (_, _, paid) in history.items() if paid > 1}
+    buyers = sorted({order.buyer_key for order in batch if (order.shop_id, order.buyer_key) in several})
     groups: dict[tuple[int, str, str], list[tuple[str, str]]] = defaultdict(list)
     for chunk in _chunks(buyers):
         query = (
@@ -165,14 +173,14 @@ def merge_candidates(conn: Connection, batch: Sequence[OrderData]) -> dict[Order
 
 
 def rule_order(
-    order: OrderData, history: tuple[int, Decimal] | None, blacklisted: bool, tags: Iterable[str] = ()
+    order: OrderData, history: tuple[int, Decimal, int] | None, blacklisted: bool, tags: Iterable[str] = ()
 ) -> RuleOrder:
     """The facts the rules read about one order (buyer history: the buyer's other orders in the shop)."""
     rule_lines = tuple(
         RuleLine(line.sku, line.category, line.quantity, line.unit_price or 0) for line in order.lines
     )
     summary = summarise_lines(rule_lines)
-    count, spend = history or (1, order.amount or Decimal(0))
+    count, spend, _ = history or (1, order.amount or Decimal(0), 1)
     earlier = max(count - 1, 0)
     return RuleOrder(
         platform=order.platform,

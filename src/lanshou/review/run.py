@@ -124,6 +124,7 @@ def review_orders(
     batch = batch or BATCH
     report = ReviewReport()
     pending = list(keys) if keys is not None else None
+    after = 0
     while True:
         chunk: Sequence[OrderKey] | None = None
         if pending is not None:
@@ -131,12 +132,14 @@ def review_orders(
                 break
             chunk, pending = pending[:batch], pending[batch:]
         work = partial(_review_batch, shop_ids=shop_ids, keys=chunk, recheck=recheck_stock, now=moment)
-        done = run_transaction(engine, partial(work, actor=actor, limit=batch))
+        done, last = run_transaction(engine, partial(work, actor=actor, limit=batch, after=after))
         report.results += done
         if progress is not None:
             progress(len(report.results))
-        if pending is None and len(done) < batch:
-            break
+        if pending is None:
+            if last == after:
+                break
+            after = last
     bus.settle(engine)
     return report
 
@@ -147,10 +150,15 @@ def _select(
     keys: Sequence[OrderKey] | None,
     recheck: bool,
     limit: int,
-) -> list[OrderData]:
+    after: int,
+) -> tuple[list[OrderData], int]:
+    """The next orders to review after order id `after` (a keyset: no batch scans what earlier ones took),
+    and the last id taken."""
     o, r = orders.c, review_state.c
-    query = facts.orders_query().outerjoin(
-        review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no)
+    query = (
+        facts.orders_query()
+        .add_columns(o.id)
+        .outerjoin(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
     )
     query = query.where(o.status == "paid")
     # recheck: the orders held for stock alone; else those never reviewed
@@ -160,10 +168,11 @@ def _select(
         query = query.where(o.shop_id.in_(list(shop_ids)))
     if keys is not None:
         query = query.where(facts.key_filter(orders, keys))
-    query = query.order_by(o.id).limit(limit)
+    query = query.where(o.id > after).order_by(o.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=orders, skip_locked=True)
-    return facts.with_lines(conn, conn.execute(query).all())
+    rows = conn.execute(query).all()
+    return facts.with_lines(conn, [row[:-1] for row in rows]), (rows[-1][-1] if rows else after)
 
 
 def _review_batch(
@@ -175,11 +184,12 @@ def _review_batch(
     now: datetime,
     actor: str,
     limit: int,
-) -> list[Reviewed]:
-    batch = _select(conn, shop_ids, keys, recheck, limit)
+    after: int,
+) -> tuple[list[Reviewed], int]:
+    batch, last = _select(conn, shop_ids, keys, recheck, limit, after)
     if not batch:
-        return []
-    return decide(conn, batch, now, actor)
+        return [], last
+    return decide(conn, batch, now, actor), last
 
 
 def decide(
@@ -192,7 +202,7 @@ def decide(
     rulesets = ShopRuleSets(conn, "review")
     history = facts.buyer_history(conn, batch)
     listed = facts.blacklist_hits(conn, batch)
-    merges = facts.merge_candidates(conn, batch)
+    merges = facts.merge_candidates(conn, batch, history)
     decided: list[tuple[OrderData, list[str], int, tuple[str, ...], tuple[str, ...], tuple[Any, Any]]] = []
     for order in batch:
         key = order.key

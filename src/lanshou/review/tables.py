@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from lanshou.db.metadata import metadata
+from lanshou.orders.tables import orders
 
 # One row per reviewed order; an order without a row has not been reviewed yet.
 review_state = Table(
@@ -54,3 +55,7 @@ review_blacklist = Table(
     UniqueConstraint("kind", "value"),
     CheckConstraint("kind IN ('buyer','phone','address')", name="blacklist_kind_known"),
 )
+
+# Review reads orders by buyer (history, merge candidates, 合单) and picks the paid ones: indexes it needs.
+Index("ix_orders_buyer_key", orders.c.buyer_key)
+Index("ix_orders_status", orders.c.status, orders.c.id)

@@ -155,9 +155,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_ledger")),
     )
     op.create_index("ix_stock_ledger_sku", "stock_ledger", ["sku", "warehouse_id"], unique=False)
+    op.create_index("ix_orders_buyer_key", "orders", ["buyer_key"], unique=False)
+    op.create_index("ix_orders_status", "orders", ["status", "id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_status", table_name="orders")
+    op.drop_index("ix_orders_buyer_key", table_name="orders")
     op.drop_index("ix_stock_ledger_sku", table_name="stock_ledger")
     op.drop_table("stock_ledger")
     op.drop_table("stock")
