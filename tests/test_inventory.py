@@ -11,9 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from lanshou.events import OrderShipped, bus
 from lanshou.inventory.counts import StockError, adjust, import_counts
 from lanshou.inventory.mapping import ALL_SHOPS, load_map, save_mappings
-from lanshou.inventory.queries import ledger_mismatches, list_stock, listable, listable_quantities
+from lanshou.inventory.queries import (
+    ledger_mismatches,
+    list_stock,
+    listable,
+    listable_quantities,
+    order_reservations,
+)
 from lanshou.inventory.reserve import release_orders, reserve_orders
-from lanshou.schema import reservations, stock_ledger
+from lanshou.schema import stock_ledger
 from tests.inventory_data import NOW, make_shop, put_stock, stock_of
 
 
@@ -114,8 +120,10 @@ def test_shipping_deducts_what_the_order_reserved(engine: Engine) -> None:
     bus.settle(engine)
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (2, 0)
-        states = conn.execute(select(reservations.c.state)).scalars().all()
-        assert states == ["deducted"]
+        held = order_reservations(conn, shop, "1")
+        assert [(r["sku"], r["warehouse"], r["quantity"], r["state"]) for r in held] == [
+            ("A", "main", 3, "deducted")
+        ]
         assert ledger_mismatches(conn) == []
 
 

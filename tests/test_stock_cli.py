@@ -38,3 +38,19 @@ def test_import_list_adjust_and_refusals(cli_env: Path, tmp_path: Path) -> None:
     assert [row["on_hand"] for row in unchanged] == [6, 1]
     assert runner.invoke(app, ["stock", "map", "BOX", "A*2", "B"]).exit_code == 0
     assert runner.invoke(app, ["stock", "map", "BOX", "A*x"]).exit_code == 2
+
+
+def test_listable_per_shop_keeps_its_buffer(cli_env: Path, tmp_path: Path) -> None:
+    from lanshou.cli.common import database
+    from tests.inventory_data import make_shop
+
+    engine = database()
+    with engine.begin() as conn:
+        make_shop(conn, "店A", settings='{"stock_buffer": 3}')
+    engine.dispose()
+    count = tmp_path / "count.csv"
+    count.write_text("sku,warehouse,on_hand\nA,main,10\nA,east,2\nB,main,2\n", encoding="utf-8")
+    assert runner.invoke(app, ["stock", "import", str(count)]).exit_code == 0
+    shown = runner.invoke(app, ["stock", "listable", "--shop", "店A", "--json"])
+    assert json.loads(shown.stdout) == [{"sku": "A", "listable": 9}, {"sku": "B", "listable": 0}]
+    assert runner.invoke(app, ["stock", "listable", "--shop", "nope"]).exit_code == 2

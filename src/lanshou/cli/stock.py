@@ -125,3 +125,33 @@ def map_cmd(
                 raise _refuse(str(exc)) from None
         save_mappings(conn, shop_id, platform_sku.strip(), components)
     console.print(f"{platform_sku} → " + " + ".join(f"{s}×{q}" for s, q in components))
+
+
+@app.command("listable")
+def listable_cmd(
+    shop: Annotated[str, typer.Option("--shop", help="shop name, or platform:name / 店铺")],
+    as_json: Annotated[bool, typer.Option("--json", help="print only JSON")] = False,
+) -> None:
+    """What a shop may list per stock SKU: available minus its `stock_buffer` setting. 可售数量."""
+    from lanshou.inventory.queries import listable_quantities
+    from lanshou.shops.model import select_shops
+    from lanshou.shops.store import load_shops
+
+    with database().connect() as conn:
+        try:
+            chosen = select_shops(load_shops(conn), shop)
+        except LookupError as exc:
+            raise _refuse(str(exc.args[0])) from None
+        info = next(iter(chosen.values()))
+        quantities = listable_quantities(conn, info.settings)
+    if as_json:
+        print(
+            json.dumps([{"sku": k, "listable": v} for k, v in sorted(quantities.items())], ensure_ascii=False)
+        )
+        return
+    table = Table(title=f"可售 listable: {escape(info.platform)}:{escape(info.shop)}")
+    table.add_column("SKU")
+    table.add_column("可售 listable")
+    for sku, quantity in sorted(quantities.items()):
+        table.add_row(escape(sku), str(quantity))
+    console.print(table)

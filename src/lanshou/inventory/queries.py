@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from lanshou.inventory.tables import stock, stock_ledger, warehouses
+from lanshou.inventory.tables import reservations, stock, stock_ledger, warehouses
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +101,26 @@ def ledger_mismatches(conn: Connection) -> list[tuple[str, int, int, int, int, i
         func.coalesce(sums.c.reserved, 0),
     ).outerjoin(sums, (sums.c.sku == s.sku) & (sums.c.warehouse_id == s.warehouse_id))
     return [tuple(row) for row in conn.execute(query) if row[2] != row[3] or row[4] != row[5]]
+
+
+def order_reservations(conn: Connection, shop_id: int, order_no: str) -> list[dict[str, Any]]:
+    """What one order holds or held, oldest first (for `lanshou orders show`): stock SKU, warehouse,
+    quantity, state (reserved, released, deducted) and times (naive UTC)."""
+    r, w = reservations.c, warehouses.c
+    query = (
+        select(r.sku, w.code, r.quantity, r.state, r.created_at, r.closed_at)
+        .join(warehouses, w.id == r.warehouse_id)
+        .where(r.shop_id == shop_id, r.order_no == order_no)
+        .order_by(r.id)
+    )
+    return [
+        {
+            "sku": row.sku,
+            "warehouse": row.code,
+            "quantity": row.quantity,
+            "state": row.state,
+            "created_at": row.created_at,
+            "closed_at": row.closed_at,
+        }
+        for row in conn.execute(query)
+    ]
