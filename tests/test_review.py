@@ -95,14 +95,15 @@ def test_merchant_rules_hold_tag_and_set_priority(engine: Engine) -> None:
         add_order(conn, shop, "3", [("A", 1)])
         add_rule(conn, "remote", "review", "province == '新疆'", "hold:偏远地区")
         add_rule(conn, "fresh", "review", "skus.exists(s, s == 'FRESH') && total_quantity >= 3", "tag:生鲜")
-        add_rule(conn, "fresh first", "review", "'FRESH' in skus", "priority:9")
+        add_rule(conn, "fresh first", "priority", "'FRESH' in skus", "priority:9")
+        add_rule(conn, "many", "priority", "total_quantity >= 4", "tag:多件")
         with pytest.raises(RuleError) as bad:
             add_rule(conn, "typo", "review", "amout > 10.0", "hold:x")
         assert bad.value.position == (1, 1) and "amount" in bad.value.hint
     report = review_orders(engine, now=NOW)
     by_no = {r.order_no: r for r in report.results}
     assert by_no["1"].state == "held" and "偏远地区" in by_no["1"].reasons
-    assert by_no["2"].state == "accepted" and by_no["2"].tags == ("生鲜",) and by_no["2"].priority == 9
+    assert by_no["2"].state == "accepted" and by_no["2"].tags == ("生鲜", "多件") and by_no["2"].priority == 9
     assert by_no["3"].priority < 9
     with engine.connect() as conn:
         assert "by rule 'fresh'" in read(conn, shop, "2")[0].detail

@@ -183,28 +183,42 @@ def _close(
     conn: Connection, keys: Sequence[OrderKey], now: datetime, actor: str, note: str, state: str
 ) -> int:
     r = reservations.c
-    ledger: list[tuple[object, ...]] = []
+    live: list[Any] = []
     for shop_id, order_no in keys:
-        rows = conn.execute(
-            select(r.id, r.sku, r.warehouse_id, r.quantity)
+        live += conn.execute(
+            select(r.id, r.sku, r.warehouse_id, r.quantity, r.shop_id, r.order_no)
             .where(r.shop_id == shop_id, r.order_no == order_no, r.state == "reserved")
             .order_by(r.sku)
         ).all()
-        for row in rows:
-            # the state change is conditional too: two processes closing the same order close it once
-            closed = conn.execute(
-                reservations.update()
-                .where(r.id == row.id, r.state == "reserved")
-                .values(state=state, closed_at=now)
-            ).rowcount
-            if closed != 1:
-                continue
-            params = {"q": row.quantity, "now": now, "sku": row.sku, "w": row.warehouse_id}
-            conn.execute(_DEDUCT if state == "deducted" else _UNRESERVE, params)
-            on_hand = -row.quantity if state == "deducted" else 0
-            kind = "deduct" if state == "deducted" else "release"
-            ledger.append(
-                (now, row.sku, row.warehouse_id, kind, on_hand, -row.quantity, shop_id, order_no, actor, note)
+    if live and conn.dialect.name == "postgresql":
+        _lock_rows(conn, {row.sku for row in live})  # the same lock order as reserving: no deadlock
+    ledger: list[tuple[object, ...]] = []
+    kind = "deduct" if state == "deducted" else "release"
+    for row in live:
+        # the state change is conditional too: two processes closing the same order close it once
+        closed = conn.execute(
+            reservations.update()
+            .where(r.id == row.id, r.state == "reserved")
+            .values(state=state, closed_at=now)
+        ).rowcount
+        if closed != 1:
+            continue
+        params = {"q": row.quantity, "now": now, "sku": row.sku, "w": row.warehouse_id}
+        conn.execute(_DEDUCT if state == "deducted" else _UNRESERVE, params)
+        on_hand = -row.quantity if state == "deducted" else 0
+        ledger.append(
+            (
+                now,
+                row.sku,
+                row.warehouse_id,
+                kind,
+                on_hand,
+                -row.quantity,
+                row.shop_id,
+                row.order_no,
+                actor,
+                note,
             )
+        )
     insert_rows(conn, stock_ledger, ledger, _LEDGER_COLUMNS)
     return len(ledger)

@@ -200,6 +200,7 @@ def decide(
     packs: dict[int, RulePack] = {}
     limits = {shop_id: Limits.from_settings(info.settings) for shop_id, info in shops.items()}
     rulesets = ShopRuleSets(conn, "review")
+    priority_sets = ShopRuleSets(conn, "priority")  # priority and tags only: they never hold
     history = facts.buyer_history(conn, batch)
     listed = facts.blacklist_hits(conn, batch)
     merges = facts.merge_candidates(conn, batch, history)
@@ -207,13 +208,17 @@ def decide(
     for order in batch:
         key = order.key
         reasons = builtin_holds(order, now, limits[order.shop_id], listed.get(key, ()), merges.get(key, ()))
-        ruleset = rulesets(order.shop_id)
         level, tags, explained = 0, tuple[str, ...](), tuple[str, ...]()
-        if ruleset.rules:
+        applicable = [s for s in (rulesets(order.shop_id), priority_sets(order.shop_id)) if s.rules]
+        if applicable:
             history_of = history.get((order.shop_id, order.buyer_key))
-            decision = ruleset.evaluate(facts.rule_order(order, history_of, key in listed), now)
-            reasons += decision.hold_reasons
-            level, tags, explained = decision.priority or 0, decision.tags, tuple(decision.explain())
+            facts_of = facts.rule_order(order, history_of, key in listed)
+            for ruleset in applicable:
+                decision = ruleset.evaluate(facts_of, now)
+                reasons += decision.hold_reasons
+                level = max(level, decision.priority or 0)
+                tags += tuple(t for t in decision.tags if t not in tags)
+                explained += tuple(decision.explain())
         pack = packs.get(order.shop_id) or packs.setdefault(order.shop_id, pack_for(shops[order.shop_id]))
         deadlines = _deadlines(order, pack)
         left = [(d - now).total_seconds() / 3600 for d in deadlines if d is not None]
