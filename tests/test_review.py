@@ -183,3 +183,25 @@ def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (10, 0)
         assert ready_shipments(conn) == []
+
+
+def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine) -> None:
+    from lanshou.review.model import deadline_priority
+    from lanshou.review.queries import not_shippable
+
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        fresh = add_order(conn, shop, "fresh", [("A", 1)])
+        late = add_order(conn, shop, "late", [("A", 1)], paid_at=NOW - timedelta(hours=80))
+        gone = add_order(conn, shop, "gone", [("A", 1)])
+        held = add_order(conn, shop, "held", [("A", 1)], buyer_message="?")
+    review_orders(engine, now=NOW)
+    act(engine, "cancel", [gone], NOW, "lily")
+    with engine.connect() as conn:
+        assert [s.order_nos for s in ready_shipments(conn)] == [("late",), ("fresh",)]
+        assert ready_shipments(conn)[0].priority == 9  # past its M1/M5 deadline
+        reasons = not_shippable(conn, [fresh, late, gone, held, (shop, "nope")])
+    assert set(reasons) == {gone, held, (shop, "nope")}
+    assert "cancelled" in reasons[gone] and "not accepted" in reasons[held]
+    assert [deadline_priority(h) for h in (-1, 2, 10, 20, 40, 100, None)] == [9, 8, 7, 6, 5, 4, 2]

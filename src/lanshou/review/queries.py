@@ -131,3 +131,32 @@ def review_states(conn: Connection, state: str | None = None, limit: int = 500) 
         }
         for row in conn.execute(query)
     ]
+
+
+def not_shippable(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """Why each of these orders must not ship now (absent: it may): a guard for shipping to check in its own
+    transaction, so an order cancelled after it was picked never gets a waybill."""
+    from lanshou.review.facts import key_filter
+
+    o, r = orders.c, review_state.c
+    query = (
+        select(o.shop_id, o.order_no, o.status, r.state)
+        .outerjoin(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
+        .where(key_filter(orders, list(keys)))
+    )
+    found = {(row.shop_id, row.order_no): (row.status, row.state) for row in conn.execute(query)}
+    reasons: dict[tuple[int, str], str] = {}
+    for key in keys:
+        if key not in found:
+            reasons[key] = "订单不存在 no such order"
+            continue
+        status, state = found[key]
+        if status in ("cancelled", "refunded"):
+            reasons[key] = f"订单已{'取消' if status == 'cancelled' else '退款'} the order is {status}"
+        elif state == "cancelled":
+            reasons[key] = "审单已取消 cancelled in review"
+        elif status != "paid":
+            reasons[key] = f"订单状态 the order is {status}, not waiting to ship"
+        elif state != "accepted":
+            reasons[key] = "未审核通过 not accepted in review" + (f" ({state})" if state else "")
+    return reasons
