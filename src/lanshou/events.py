@@ -80,6 +80,13 @@ class OrderShipped:
     carrier: str
 
 
+@dataclass(frozen=True)
+class StockArrived:
+    """On-hand grew for these stock SKUs (a count or an adjustment): orders held for stock may pass now."""
+
+    skus: tuple[str, ...]
+
+
 During = Callable[["Connection", Any], None]
 After = Callable[["Engine", list[Any]], object]
 

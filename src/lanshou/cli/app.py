@@ -8,7 +8,22 @@ from typing import Annotated
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import alerts, demo, imports, metrics, orders, serve, shops, tracking, users, worker
+from lanshou.cli import (
+    alerts,
+    demo,
+    imports,
+    metrics,
+    order_actions,
+    orders,
+    review,
+    rules,
+    serve,
+    shops,
+    stock,
+    tracking,
+    users,
+    worker,
+)
 from lanshou.cli.common import progress_bar
 from lanshou.cli.errors import run_reporting_errors, take_debug_flag
 
@@ -27,6 +42,10 @@ serve.register(app)  # `lanshou serve`
 tracking.register(app)  # `lanshou tracking show|eta-accuracy`
 alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
+stock.register(app)  # `lanshou stock import|adjust|list|map`
+rules.register(app)  # `lanshou rules add|list|remove|enable|disable|test`
+review.register(app)  # `lanshou review run|list|auto|blacklist`
+order_actions.register(orders.app)  # `lanshou orders accept|hold|cancel|merge|split`
 
 
 @app.callback()
