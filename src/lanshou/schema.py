@@ -21,6 +21,7 @@ from lanshou.metrics.tables import (
     rollup_promise,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
+from lanshou.shipping.tables import carrier_configs, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
@@ -37,6 +38,7 @@ __all__ = [
     "alerts",
     "api_tokens",
     "buyers",
+    "carrier_configs",
     "feedback",
     "lane_stats",
     "login_failures",
@@ -58,9 +60,11 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "shipment_waybills",
     "shops",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
+    "waybill_numbers",
 ]
