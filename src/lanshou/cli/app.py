@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import alerts, demo, imports, metrics, orders, serve, tracking, users, waybills, worker
+from lanshou.cli import (
+    alerts,
+    demo,
+    imports,
+    metrics,
+    orders,
+    serve,
+    shipping,
+    tracking,
+    users,
+    waybills,
+    worker,
+)
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -23,6 +35,7 @@ tracking.register(app)  # `lanshou tracking show|eta-accuracy`
 alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
 waybills.register(app)  # `lanshou waybills import|list|cancel|reprint`
+shipping.register(app)  # `lanshou ship`, `lanshou carriers load|scorecard`
 
 
 def main() -> None:

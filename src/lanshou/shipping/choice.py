@@ -52,7 +52,7 @@ class Price:
         return self.first + self.extra * steps
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity (its prices are a dict)
 class Service:
     carrier: str  # internal carrier code
     service: str = ""  # the carrier's product, e.g. 标准快递

@@ -1,0 +1,99 @@
+"""Shops, paid orders, a pool and a carrier file for the batch-ship tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, Engine
+
+from lanshou import schema as s
+from lanshou.db.engine import write_transaction
+from lanshou.shipping.config import ShippingConfig, parse_config
+from lanshou.shipping.pool_store import DbNumberPool
+
+CARRIERS = """
+strategy = "cheapest"
+
+[sender]
+name = "李四"
+phone = "15999566666"
+province = "浙江省"
+city = "杭州市"
+district = "余杭区"
+address = "文一西路969号"
+
+[[carriers]]
+code = "zto"
+service = "标准快递"
+exclude = ["西藏"]
+prices."*" = { first_g = 1000, first = 4.5, extra_g = 1000, extra = 1.5 }
+
+[[carriers]]
+code = "ems"
+prices."*" = { first_g = 1000, first = 10.0, extra_g = 1000, extra = 4.0 }
+
+[[rules]]
+name = "偏远地区走邮政"
+when = "province in ['新疆', '西藏']"
+carrier = "ems"
+"""
+
+PAID_AT = datetime(2026, 11, 30, 2, 0)
+
+
+def config() -> ShippingConfig:
+    return parse_config(CARRIERS)
+
+
+def add_shop(conn: Connection, shop_id: int = 1, platform: str = "taobao", name: str = "旗舰店") -> None:
+    conn.execute(s.shops.insert(), {"id": shop_id, "platform": platform, "name": name})
+
+
+def add_order(
+    conn: Connection,
+    order_no: str,
+    *,
+    shop_id: int = 1,
+    status: str = "paid",
+    province: str = "广东省",
+    address: str = "科技南十二路2号",
+    minutes: int = 0,
+) -> None:
+    paid = PAID_AT + timedelta(minutes=minutes)
+    conn.execute(
+        s.orders.insert(),
+        {
+            "shop_id": shop_id,
+            "order_no": order_no,
+            "status": status,
+            "created_at": paid,
+            "paid_at": paid,
+            "receiver_name": "张三",
+            "receiver_phone": "13800001234",
+            "province": province,
+            "city": "深圳市",
+            "district": "南山区",
+            "address": address,
+            "order_amount": Decimal("88.00"),
+            "updated_at": paid,
+        },
+    )
+    conn.execute(
+        s.order_lines.insert(),
+        {
+            "shop_id": shop_id,
+            "order_no": order_no,
+            "line_key": "1",
+            "sku": f"SKU-{order_no[-2:]}",
+            "title": "保温杯 500ml",
+            "quantity": 2,
+        },
+    )
+
+
+def load_pool(engine: Engine, carrier: str, count: int, start: int = 0) -> list[str]:
+    numbers = [f"7{carrier[:1].upper()}{i:012d}" for i in range(start, start + count)]
+    with write_transaction(engine) as conn:
+        DbNumberPool(conn).add(carrier, numbers)
+    return numbers
