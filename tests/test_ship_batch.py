@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from lanshou.orders import timeline
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
 from lanshou.review.queries import ready_shipments
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
+from lanshou.shipping.pool_import import WaybillActionRefused, cancel_number
+from lanshou.shipping.reprint import ReprintRefused, reprint_labels
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
 from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
@@ -231,3 +234,30 @@ def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)[0]["carrier"] == "zto"
     with engine.connect() as conn:
         assert _count_rows(conn) == 3
+
+
+def test_cancel_and_reprint_waybills(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with engine.begin() as conn:
+        add_shop(conn)
+        add_order(conn, "7000")
+        add_order(conn, "7001")
+        conn.execute(s.carrier_configs.insert(), {"source": CARRIERS, "loaded_at": datetime(2026, 11, 30)})
+    numbers = load_pool(engine, "zto", 5)
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "no-such-font.ttf"))
+    with pytest.raises(ShipRefused):
+        run(engine, tmp_path)
+    monkeypatch.undo()
+    # the first order's waybill is withdrawn before it shipped: it takes a fresh number next time
+    cancelled = cancel_number(engine, "zto", numbers[0], "王芳")
+    assert cancelled.orders == ("7000",) and kinds(engine, "7000")[-1] == "waybill_cancelled"
+    report = run(engine, tmp_path)
+    by_order = {o.shipment.order_nos[0]: o for o in report.shipped}
+    assert by_order["7000"].tracking_no == numbers[2] and not by_order["7000"].reused
+    assert by_order["7001"].tracking_no == numbers[1] and by_order["7001"].reused
+    with pytest.raises(WaybillActionRefused, match="shipped parcel"):
+        cancel_number(engine, "zto", numbers[1])
+    done = reprint_labels(engine, "zto", [numbers[1], numbers[2], "79999999999"], tmp_path / "again.pdf")
+    assert (done.pages, done.missing) == (2, ("79999999999",))
+    assert pages(tmp_path / "again.pdf") == 2
+    with pytest.raises(ReprintRefused, match="no shipment holds"):
+        reprint_labels(engine, "zto", [numbers[0]], tmp_path / "none.pdf")

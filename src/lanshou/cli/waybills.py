@@ -137,3 +137,26 @@ def cancel_cmd(
         console.print(f"[green]✓[/] {number} 已作废 cancelled (was {done.was}){escape(held)}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("reprint")
+def reprint_cmd(
+    numbers: Annotated[list[str], typer.Argument(help="tracking numbers to print again / 补打的单号")],
+    carrier: CarrierOpt,
+    labels: Annotated[Path, typer.Option("--labels", help="the PDF to write")] = Path("reprint.pdf"),
+    size: Annotated[str, typer.Option("--size", help="100x180 | 76x130")] = "100x180",
+) -> None:
+    """Print the labels of waybills already taken again, same numbers. 补打面单."""
+    from lanshou.shipping.labels import LabelError, LabelFontError
+    from lanshou.shipping.pool_import import UnknownCarrier, carrier_of
+    from lanshou.shipping.reprint import ReprintRefused, reprint_labels
+
+    try:
+        done = reprint_labels(database(), carrier_of(carrier), numbers, labels, size)
+    except (UnknownCarrier, ReprintRefused, LabelError, LabelFontError) as exc:
+        raise _refused(exc) from None
+    console.print(f"面单 labels: {labels} ({done.pages} 页 pages)")
+    for number in done.missing:
+        err_console.print(f"[red]✗[/] {escape(number)}: 没有发货记录 no shipment holds this number")
+    if done.missing:
+        raise typer.Exit(1)
