@@ -45,9 +45,9 @@ from lanshou.shipping.store import (
     HeldWaybill,
     held_waybills,
     mark_info_received,
-    mark_waybill_shipped,
+    mark_waybills_shipped,
     order_statuses,
-    record_waybill,
+    record_waybills,
     set_shipped,
 )
 from lanshou.shipping.tell import ShippedRow, notify_platforms, write_upload_files
@@ -245,36 +245,38 @@ def _take_in(
             results = provider.issue([request for request, _, _ in items])
         except ShippingRefused as exc:
             results = [WaybillResult.failed(request.object_id, str(exc)) for request, _, _ in items]
+        taken: list[tuple[HeldWaybill, str]] = []
         for (request, service, why), result in zip(items, results, strict=True):
             outcome = outcomes[request.object_id]
             if not result.ok:
                 outcome.reason = result.error
                 continue
             s = outcome.shipment
-            mine = HeldWaybill(
+            held_here = HeldWaybill(
                 s.shop_id, s.keys[0][1], s.order_nos, carrier, service, provider_name,
                 result.waybill_no, result.sorting_code, why, None,
             )  # fmt: skip
-            if not record_waybill(conn, mine, result.provider_ref):
-                # another run stored a waybill for this shipment first: give ours back, use theirs
+            taken.append((held_here, result.provider_ref))
+        ours = record_waybills(conn, taken)
+        theirs = held_waybills(
+            conn, [(h.shop_id, h.order_no) for h, _ in taken if (h.shop_id, h.order_no) not in ours]
+        )
+        for mine, _ in taken:
+            outcome = outcomes[f"{mine.shop_id}:{mine.order_no}"]
+            key = (mine.shop_id, mine.order_no)
+            if key not in ours:  # another run stored a waybill for it first: give ours back, use theirs
                 if provider_name == "pool":
-                    DbNumberPool(conn).release(carrier, result.waybill_no)
-                _reuse(outcome, held_waybills(conn, [s.keys[0]])[s.keys[0]])
+                    DbNumberPool(conn).release(carrier, mine.tracking_no)
+                _reuse(outcome, theirs[key])
                 continue
-            outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, result.waybill_no
-            outcome.sorting_code, outcome.reason = result.sorting_code, why
-            for shop_id, order_no in s.keys:
-                entries.append(TimelineEntry(shop_id, order_no, now, "carrier_chosen", why, options.actor))
+            outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, mine.tracking_no
+            outcome.sorting_code, outcome.reason = mine.sorting_code, mine.reason
+            for shop_id, order_no in outcome.shipment.keys:
                 entries.append(
-                    TimelineEntry(
-                        shop_id,
-                        order_no,
-                        now,
-                        "waybill_taken",
-                        f"{carrier} {result.waybill_no}",
-                        options.actor,
-                    )
+                    TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, options.actor)
                 )
+                detail = f"{carrier} {mine.tracking_no}"
+                entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, options.actor))
     record(conn, entries)
     return [outcomes[object_id(s)] for s in batch]
 
@@ -358,9 +360,9 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str) -> Non
     ]
     save_shipments(conn, parcels, ())
     mark_info_received(conn, [o.tracking_no for o in go], now)
+    mark_waybills_shipped(conn, [o.shipment.keys[0] for o in go], now)
     entries = []
     for o in go:
-        mark_waybill_shipped(conn, o.shipment.keys[0], now)
         for key in o.shipment.keys:
             detail = f"已发货 shipped: {o.carrier} {o.tracking_no}"
             entries.append(TimelineEntry(key[0], key[1], now, "shipped", detail, actor))

@@ -105,29 +105,47 @@ def held_by_tracking(conn: Connection, carrier: str, tracking_nos: Sequence[str]
     return list(held_waybills(conn, keys).values())
 
 
-def record_waybill(conn: Connection, held: HeldWaybill, provider_ref: str = "") -> bool:
-    """Store the shipment's waybill; False when another process stored one for it first (keep theirs)."""
-    row = {
-        "shop_id": held.shop_id,
-        "order_no": held.order_no,
-        "order_nos": ",".join(held.order_nos),
-        "carrier": held.carrier,
-        "service": held.service,
-        "provider": held.provider,
-        "tracking_no": held.tracking_no,
-        "sorting_code": held.sorting_code,
-        "provider_ref": provider_ref,
-        "reason": held.reason,
-        "taken_at": utc_now(),
+def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) -> set[OrderKey]:
+    """Store each shipment's waybill (with the provider's reference); returns the shipments whose waybill
+    is ours. The others already held one (another run stored it first): keep theirs."""
+    now = utc_now()
+    rows = [
+        {
+            "shop_id": held.shop_id,
+            "order_no": held.order_no,
+            "order_nos": ",".join(held.order_nos),
+            "carrier": held.carrier,
+            "service": held.service,
+            "provider": held.provider,
+            "tracking_no": held.tracking_no,
+            "sorting_code": held.sorting_code,
+            "provider_ref": provider_ref,
+            "reason": held.reason,
+            "taken_at": now,
+        }
+        for held, provider_ref in taken
+    ]
+    insert_new(conn, shipment_waybills, rows, ["shop_id", "order_no"])
+    keys = [(held.shop_id, held.order_no) for held, _ in taken]
+    stored = held_waybills(conn, keys)
+    return {
+        key
+        for key, (held, _) in zip(keys, taken, strict=True)
+        if key in stored
+        and stored[key].tracking_no == held.tracking_no
+        and stored[key].carrier == held.carrier
     }
-    return insert_new(conn, shipment_waybills, [row], ["shop_id", "order_no"]) == 1
 
 
-def mark_waybill_shipped(conn: Connection, key: OrderKey, at: datetime) -> None:
+def mark_waybills_shipped(conn: Connection, keys: Sequence[OrderKey], at: datetime) -> None:
     w = shipment_waybills.c
-    conn.execute(
-        update(shipment_waybills).where(w.shop_id == key[0], w.order_no == key[1]).values(shipped_at=at)
-    )
+    for shop_id, numbers in by_shop(keys):
+        for start in range(0, len(numbers), CHUNK):
+            conn.execute(
+                update(shipment_waybills)
+                .where(w.shop_id == shop_id, w.order_no.in_(numbers[start : start + CHUNK]))
+                .values(shipped_at=at)
+            )
 
 
 def order_statuses(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) -> dict[OrderKey, str]:
@@ -149,14 +167,17 @@ def set_shipped(conn: Connection, keys: Sequence[OrderKey], at: datetime) -> lis
     """paid → shipped, conditionally (never read-then-write); returns the keys that were still paid."""
     o = orders.c
     done: list[OrderKey] = []
-    for shop_id, order_no in keys:
-        result = conn.execute(
-            update(orders)
-            .where(o.shop_id == shop_id, o.order_no == order_no, o.status == "paid")
-            .values(status="shipped", updated_at=at)
-        )
-        if result.rowcount == 1:
-            done.append((shop_id, order_no))
+    for shop_id, numbers in by_shop(keys):
+        for start in range(0, len(numbers), CHUNK):
+            result = conn.execute(
+                update(orders)
+                .where(
+                    o.shop_id == shop_id, o.order_no.in_(numbers[start : start + CHUNK]), o.status == "paid"
+                )
+                .values(status="shipped", updated_at=at)
+                .returning(o.order_no)
+            )
+            done.extend((shop_id, order_no) for order_no in result.scalars())
     return done
 
 
