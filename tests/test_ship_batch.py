@@ -28,6 +28,7 @@ from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
 from lanshou.shipping.pool_import import WaybillActionRefused, cancel_number
 from lanshou.shipping.reprint import ReprintRefused, reprint_labels
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
+from lanshou.shipping.tell import notifier_from_settings
 from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
 from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool
@@ -191,7 +192,7 @@ def test_the_platform_is_told_through_its_notifier(engine: Engine, tmp_path: Pat
 
     client = httpx.Client(transport=httpx.MockTransport(answer))
     notifier = top_notifier(TopCredentials("12345678", "helloworld", "sess", "hmac-sha256"), client)
-    report = run(engine, tmp_path, notifiers={"taobao": notifier})
+    report = run(engine, tmp_path, notifiers={1: notifier})  # by shop id (or by platform)
     assert len(report.shipped) == 2
     assert kinds(engine, "5000")[-1] == "platform_notified"
     assert kinds(engine, "5001")[-1] == "platform_notify_failed"
@@ -261,3 +262,13 @@ def test_cancel_and_reprint_waybills(engine: Engine, tmp_path: Path, monkeypatch
     assert pages(tmp_path / "again.pdf") == 2
     with pytest.raises(ReprintRefused, match="no shipment holds"):
         reprint_labels(engine, "zto", [numbers[0]], tmp_path / "none.pdf")
+
+
+def test_notifiers_come_from_the_shops_api_settings() -> None:
+    api = {"app_key": "12345678", "app_secret": "helloworld", "session": "s", "access_token": "t"}
+    taobao = notifier_from_settings("tmall", {"api": api})
+    douyin = notifier_from_settings("douyin", {"api": api})
+    assert taobao is not None and taobao.platform == "tmall"
+    assert douyin is not None and douyin.platform == "douyin"
+    assert notifier_from_settings("taobao", {}) is None
+    assert notifier_from_settings("aliexpress", {"api": api}) is None  # no "shipped" adapter: upload the file

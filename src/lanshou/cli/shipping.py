@@ -15,8 +15,10 @@ from lanshou.cli.render import compact_table, print_json, unknown_shop
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from lanshou.platforms.shipping_api import ShippedNotifier
     from lanshou.review.ready import ReadyShipment
     from lanshou.shipping.ship import ShipReport
+    from lanshou.shops.model import ShopInfo
 
 carriers_app = typer.Typer(help="Carriers, prices and lanes. 快递: load the carrier file, lane scorecard")
 
@@ -106,6 +108,9 @@ def ship_cmd(
     upload_dir: Annotated[
         Path | None, typer.Option("--upload-dir", help="write each platform's batch-ship upload file here")
     ] = None,
+    notify: Annotated[
+        bool, typer.Option("--notify", help='tell the platforms by API (shop settings "api" credentials)')
+    ] = False,
     by: Annotated[str, typer.Option("--by", help="who ships (timeline actor)")] = "system",
     as_json: JsonOpt = False,
 ) -> None:
@@ -141,8 +146,9 @@ def ship_cmd(
     options = ShipOptions(
         labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf"), label_size.name, forced, upload_dir, by
     )
+    notifiers = _notifiers({i: shops[i] for i in chosen}) if notify else {}
     try:
-        report = ship(engine, shipments, config, shops, options, lanes)
+        report = ship(engine, shipments, config, shops, options, lanes, notifiers)
     except ShipRefused as exc:
         raise _refused(str(exc)) from None
     if as_json:
@@ -151,6 +157,21 @@ def ship_cmd(
         _print_report(report)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _notifiers(shops: dict[int, ShopInfo]) -> dict[int | str, ShippedNotifier]:
+    from lanshou.shipping.tell import notifier_from_settings
+
+    found: dict[int | str, ShippedNotifier] = {}
+    for shop_id, info in shops.items():
+        notifier = notifier_from_settings(info.platform, info.settings)
+        if notifier is None:
+            err_console.print(
+                f"[yellow]![/] {escape(info.shop)}: 无接口凭证 no API credentials, use --upload-dir"
+            )
+        else:
+            found[shop_id] = notifier
+    return found
 
 
 def _ready(conn: Connection, shop_ids: list[int] | None, limit: int | None) -> list[ReadyShipment]:

@@ -25,7 +25,7 @@ from lanshou.db.engine import run_transaction
 from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
-from lanshou.platforms.shipping_api import ShippedNotifier, ShippingRefused
+from lanshou.platforms.shipping_api import ShippingRefused
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping import labels as lb
 from lanshou.shipping.choice import ChoiceRefused, Lanes, choose
@@ -50,7 +50,7 @@ from lanshou.shipping.store import (
     record_waybills,
     set_shipped,
 )
-from lanshou.shipping.tell import ShippedRow, notify_platforms, write_upload_files
+from lanshou.shipping.tell import Notifiers, ShippedRow, notify_platforms, write_upload_files
 from lanshou.shipping.waybills import (
     Party,
     PoolWaybillProvider,
@@ -141,7 +141,7 @@ def ship(
     shops: Mapping[int, ShopInfo],
     options: ShipOptions,
     lanes: Lanes,
-    notifiers: Mapping[str, ShippedNotifier] | None = None,
+    notifiers: Notifiers | None = None,
     providers: ProviderFactory = pool_providers,
 ) -> ShipReport:
     report = ShipReport()
