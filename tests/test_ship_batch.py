@@ -19,18 +19,22 @@ from sqlalchemy import Connection, Engine, func, select
 from typer.testing import CliRunner
 
 from lanshou import schema as s
+from lanshou.carriers.kuaidi100.tracking import Kuaidi100Account
 from lanshou.cli.app import app
 from lanshou.events import OrderShipped, bus
 from lanshou.orders import timeline
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
 from lanshou.review.queries import ready_shipments
+from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
 from lanshou.shipping.pool_import import WaybillActionRefused, cancel_number
+from lanshou.shipping.providers import providers_for
 from lanshou.shipping.reprint import ReprintRefused, reprint_labels
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
 from lanshou.shipping.tell import notifier_from_settings
 from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
+from tests.kuaidi100_wire import MockKuaidi100, json_reply
 from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool
 
 pytestmark = pytest.mark.skipif(
@@ -272,3 +276,47 @@ def test_notifiers_come_from_the_shops_api_settings() -> None:
     assert douyin is not None and douyin.platform == "douyin"
     assert notifier_from_settings("taobao", {}) is None
     assert notifier_from_settings("aliexpress", {"api": api}) is None  # no "shipped" adapter: upload the file
+
+
+def test_waybills_through_kuaidi100(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        add_shop(conn)
+        add_order(conn, "9000")
+        add_order(conn, "9001", province="北京市")
+    numbers = iter(("YT9000000000001", "YT9000000000002"))
+
+    def answer(form: dict[str, str]) -> httpx.Response:
+        param = json.loads(form["param"])
+        assert (param["kuaidicom"], param["partnerId"]) == ("yuantong", "P123")
+        if param["recMan"]["printAddr"].startswith("北京"):
+            return json_reply({"code": 30001, "message": "超出服务范围", "data": None})
+        number = next(numbers)
+        data = {"kuaidinum": number, "taskId": f"task-{number}", "destSortingCode": "300-A1"}
+        return json_reply({"code": 200, "message": "", "data": data})
+
+    server = MockKuaidi100(answer)
+    kd_config = parse_config(
+        CARRIERS.replace(
+            'code = "zto"', 'code = "yto"\nprovider = "kuaidi100"\nkuaidi100 = { partner_id = "P123" }'
+        )
+    )
+    account = Kuaidi100Account("testkey", secret="testsecret")
+    providers = providers_for(kd_config.plan, account, server.transport())
+    with engine.connect() as conn:
+        shipments, shops = ready_shipments(conn), load_shops(conn)
+    report = ship(
+        engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers
+    )
+    assert len(report.shipped) == 1, [o.reason for o in report.failed]
+    assert [(o.carrier, o.tracking_no, o.sorting_code) for o in report.shipped] == [
+        ("yto", "YT9000000000001", "300-A1")
+    ]
+    assert "超出服务范围" in report.failed[0].reason
+    with engine.connect() as conn:
+        ref = conn.execute(select(s.shipment_waybills.c.provider_ref)).scalar_one()
+    assert json.loads(ref)["taskId"] == "task-YT9000000000001"  # what reprint and cancel need later
+    # without an account the kuaidi100 services refuse, one clear line per shipment, nothing half-done
+    no_account = providers_for(kd_config.plan, None, None)
+    options = ShipOptions(tmp_path / "none.pdf")
+    again = ship(engine, [report.failed[0].shipment], kd_config, shops, options, {}, providers=no_account)
+    assert "no Kuaidi100 API account" in again.failed[0].reason

@@ -117,6 +117,7 @@ def ship_cmd(
     """Ship the ready orders: carrier → waybill → labels → shipped. 批量发货."""
     from lanshou.shipping.labels import LabelError, LabelSize
     from lanshou.shipping.pool_import import UnknownCarrier, carrier_of
+    from lanshou.shipping.providers import providers_from_environment
     from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
     from lanshou.shipping.store import config_in_force, lane_table, measured_lanes
     from lanshou.shops.model import select_shops
@@ -148,7 +149,8 @@ def ship_cmd(
     )
     notifiers = _notifiers({i: shops[i] for i in chosen}) if notify else {}
     try:
-        report = ship(engine, shipments, config, shops, options, lanes, notifiers)
+        providers = providers_from_environment(config.plan)
+        report = ship(engine, shipments, config, shops, options, lanes, notifiers, providers)
     except ShipRefused as exc:
         raise _refused(str(exc)) from None
     if as_json:

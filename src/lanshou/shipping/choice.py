@@ -61,6 +61,7 @@ class Service:
     cutoff: time | None = None  # daily pickup cutoff, shop-local; None: picked up as soon as printed
     prices: Mapping[str, Price] = field(default_factory=dict)  # destination → price; "*" anywhere else
     exclude: frozenset[str] = frozenset()  # destinations it does not serve
+    account: Mapping[str, str] = field(default_factory=dict)  # the provider's account fields (kuaidi100)
 
     @property
     def label(self) -> str:

@@ -19,6 +19,22 @@ from lanshou.shipping.waybills import Address, Party
 from lanshou.tracking.provinces import province_of
 
 PROVIDERS = ("pool", "kuaidi100")
+# [carriers.kuaidi100]: the carrier account's fields as Kuaidi100's label/order takes them (LabelSettings)
+KUAIDI100_FIELDS = (
+    "partner_id",
+    "partner_key",
+    "partner_secret",
+    "partner_name",
+    "net",
+    "code",
+    "tb_net",
+    "print_type",
+    "siid",
+    "temp_id",
+    "child_temp_id",
+    "pay_type",
+    "exp_type",
+)
 
 
 class ConfigError(ValueError):
@@ -77,6 +93,12 @@ def _service(index: int, raw: Any) -> Service:
         _place(key): _price(f"{where} prices.{key}", value) for key, value in raw.get("prices", {}).items()
     }
     exclude = frozenset(_place(str(p)) for p in raw.get("exclude", []))
+    account = raw.get("kuaidi100", {})
+    unknown = sorted(set(account) - set(KUAIDI100_FIELDS)) if isinstance(account, Mapping) else ["?"]
+    if unknown:
+        raise ConfigError(
+            f"{where} kuaidi100: 未知字段 unknown fields {unknown}; known: {', '.join(KUAIDI100_FIELDS)}"
+        )
     return Service(
         known.code,
         str(raw.get("service", "")),
@@ -85,6 +107,7 @@ def _service(index: int, raw: Any) -> Service:
         cutoff,
         prices,
         exclude,
+        {k: str(v) for k, v in account.items()},
     )
 
 

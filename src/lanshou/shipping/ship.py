@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from lanshou.shipping.parcels import (
     waybill_request,
 )
 from lanshou.shipping.pool_store import DbNumberPool, utc_now
+from lanshou.shipping.providers import ProviderFactory, pool_providers
 from lanshou.shipping.store import (
     HeldWaybill,
     held_waybills,
@@ -53,8 +54,6 @@ from lanshou.shipping.store import (
 from lanshou.shipping.tell import Notifiers, ShippedRow, notify_platforms, write_upload_files
 from lanshou.shipping.waybills import (
     Party,
-    PoolWaybillProvider,
-    WaybillProvider,
     WaybillRequest,
     WaybillResult,
 )
@@ -62,17 +61,10 @@ from lanshou.shops.model import ShopInfo
 from lanshou.tracking.store import save_shipments
 
 BATCH = 200
-ProviderFactory = Callable[[Connection, str, str], WaybillProvider]  # (conn, provider, carrier)
 
 
 class ShipRefused(ValueError):
     """The whole run cannot go on (no sender, the labels cannot be written); nothing was marked shipped."""
-
-
-def pool_providers(conn: Connection, provider: str, carrier: str) -> WaybillProvider:
-    if provider != "pool":
-        raise ShippingRefused(f"{provider} 未配置账号 no {provider} account configured for {carrier}")
-    return PoolWaybillProvider(carrier, DbNumberPool(conn))
 
 
 @dataclass(frozen=True, slots=True)
