@@ -228,10 +228,14 @@ def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     load_pool(engine, "zto", 5)
     result = runner.invoke(app, ["ship", "--size", "80x80"])
     assert result.exit_code == 2 and "unsupported label size" in result.output
-    result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "l.pdf"), "--size", "76x130", "--json"])
+    lists = ["--pick-list", str(tmp_path / "pick.pdf"), "--packing-list", str(tmp_path / "pack.pdf")]
+    result = runner.invoke(
+        app, ["ship", "--labels", str(tmp_path / "l.pdf"), "--size", "76x130", "--json", *lists]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["shipped"] == 3 and body["pages"] == 3
+    assert pages(tmp_path / "pick.pdf") >= 1 and pages(tmp_path / "pack.pdf") >= 1
     page = pdfium.PdfDocument(str(tmp_path / "l.pdf"))[0]
     assert [round(v / 72 * 25.4) for v in page.get_size()] == [76, 130]
     result = runner.invoke(app, ["carriers", "scorecard", "--json"])

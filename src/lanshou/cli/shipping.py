@@ -108,6 +108,12 @@ def ship_cmd(
     upload_dir: Annotated[
         Path | None, typer.Option("--upload-dir", help="write each platform's batch-ship upload file here")
     ] = None,
+    pick_list: Annotated[
+        Path | None, typer.Option("--pick-list", help="also write the pick list PDF")
+    ] = None,
+    packing_list: Annotated[
+        Path | None, typer.Option("--packing-list", help="also write the packing list PDF")
+    ] = None,
     notify: Annotated[
         bool, typer.Option("--notify", help='tell the platforms by API (shop settings "api" credentials)')
     ] = False,
@@ -145,7 +151,13 @@ def ship_cmd(
         console.print("没有待发货订单 nothing ready to ship")
         return
     options = ShipOptions(
-        labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf"), label_size.name, forced, upload_dir, by
+        labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf"),
+        label_size.name,
+        forced,
+        upload_dir,
+        by,
+        pick_list,
+        packing_list,
     )
     notifiers = _notifiers({i: shops[i] for i in chosen}) if notify else {}
     try:

@@ -74,6 +74,8 @@ class ShipOptions:
     carrier: str | None = None  # None: choose per shipment (auto)
     upload_dir: Path | None = None
     actor: str = "system"
+    pick_list: Path | None = None  # the batch's pick list (by warehouse location), beside the labels
+    packing_list: Path | None = None
 
 
 @dataclass
@@ -153,6 +155,7 @@ def ship(
         mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in shops.items()}
         try:
             report.pages = _write_labels(printable, options, mask)
+            _write_lists(printable, options, config.mask_receiver)
         except (lb.LabelError, lb.LabelFontError, OSError) as exc:
             raise ShipRefused(f"面单未生成 labels not written, nothing marked shipped: {exc}") from exc
         report.labels = options.labels
@@ -329,6 +332,18 @@ def _write_labels(
         for o, label in printable
     )
     return lb.write_labels(shown, options.labels, options.size, mask_receiver=False)
+
+
+def _write_lists(printable: Sequence[tuple[Outcome, lb.Label]], options: ShipOptions, mask: bool) -> None:
+    if options.pick_list is not None:
+        lines = [
+            lb.PickLine(line.location, line.sku, line.title, line.quantity, line.order_no)
+            for o, _ in printable
+            for line in o.shipment.lines
+        ]
+        lb.write_pick_list(lines, options.pick_list, batch=options.labels.stem)
+    if options.packing_list is not None:
+        lb.write_packing_list((label for _, label in printable), options.packing_list, mask)
 
 
 def _with_receiver(label: lb.Label, receiver: lb.Party) -> lb.Label:
