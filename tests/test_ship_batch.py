@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from lanshou.events import OrderShipped, bus
 from lanshou.orders import timeline
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
 from lanshou.review.queries import ready_shipments
+from lanshou.shipping import leases
 from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
 from lanshou.shipping.pool_import import WaybillActionRefused, cancel_number
@@ -324,3 +325,23 @@ def test_waybills_through_kuaidi100(engine: Engine, tmp_path: Path) -> None:
     options = ShipOptions(tmp_path / "none.pdf")
     again = ship(engine, [report.failed[0].shipment], kd_config, shops, options, {}, providers=no_account)
     assert "no Kuaidi100 API account" in again.failed[0].reason
+
+
+def test_one_ship_run_per_shop_at_a_time(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        add_shop(conn)
+        add_shop(conn, 2, "douyin", "抖店")
+        add_order(conn, "9100")
+        add_order(conn, "9101", shop_id=2)
+    load_pool(engine, "zto", 5)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:  # another run is shipping shop 1
+        assert leases.acquire(conn, [1], "other-run", now) == {1}
+    report = run(engine, tmp_path)
+    assert [o.shipment.shop for o in report.shipped] == ["抖店"]
+    assert "another lanshou ship run is shipping 旗舰店" in report.failed[0].reason
+    with engine.begin() as conn:
+        assert leases.acquire(conn, [1, 2], "third-run", now) == {2}  # ours was released at the end
+        assert leases.acquire(conn, [1], "third-run", now + leases.LEASE * 3) == {1}  # a dead run's lapses
+        leases.release(conn, "third-run")
+    assert len(run(engine, tmp_path, "again.pdf").shipped) == 1

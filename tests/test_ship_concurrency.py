@@ -1,5 +1,6 @@
-"""Two `lanshou ship` processes on the same orders at once, on SQLite and PostgreSQL: every order ships once
-with one waybill, and no number goes to two shipments."""
+"""Two `lanshou ship` processes on the same orders at once, on SQLite and PostgreSQL: one run ships the shop
+(the other is told another run is shipping it, or finds nothing left); every order ships once with one
+waybill and one label, and no number goes to two shipments."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def test_two_ship_runs_at_once(engine: Engine, tmp_path: Path) -> None:
     shipped = Counter(o for r in reports for item in r["shipments"] if item["ok"] for o in item["orders"])
     assert sorted(shipped) == [f"8{i:05d}" for i in range(ORDERS)]
     assert set(shipped.values()) == {1}  # the other run is told it is already shipped
+    assert sum(r["pages"] for r in reports) == ORDERS  # and no label is printed twice
     with engine.connect() as conn:
         assert set(conn.execute(select(s.orders.c.status)).scalars()) == {"shipped"}
         held = conn.execute(select(s.shipment_waybills.c.order_no, s.shipment_waybills.c.tracking_no)).all()

@@ -21,7 +21,7 @@ from lanshou.metrics.tables import (
     rollup_promise,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
-from lanshou.shipping.tables import carrier_configs, shipment_waybills, waybill_numbers
+from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
@@ -60,6 +60,7 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "ship_leases",
     "shipment_waybills",
     "shops",
     "tracking_events",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -28,9 +28,9 @@ from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping import labels as lb
+from lanshou.shipping import leases
 from lanshou.shipping.choice import ChoiceRefused, Lanes, choose
 from lanshou.shipping.config import ShippingConfig
-from lanshou.shipping.labels.model import printed_receiver
 from lanshou.shipping.parcels import (
     Waybill,
     label_for,
@@ -41,6 +41,7 @@ from lanshou.shipping.parcels import (
     waybill_request,
 )
 from lanshou.shipping.pool_store import DbNumberPool, utc_now
+from lanshou.shipping.printing import write_labels_pdf, write_lists
 from lanshou.shipping.providers import ProviderFactory, pool_providers
 from lanshou.shipping.store import (
     HeldWaybill,
@@ -139,33 +140,30 @@ def ship(
     providers: ProviderFactory = pool_providers,
 ) -> ShipReport:
     report = ShipReport()
-    senders = {i: shop_sender(s.settings, config.sender) for i, s in shops.items()}
-    batches = [shipments[i : i + BATCH] for i in range(0, len(shipments), BATCH)]
-    with progress.track("取单号 waybills", len(shipments)) as tick:
-        for batch in batches:
-            report.outcomes += _take_waybills(
-                engine, batch, config, shops, senders, options, lanes, providers
-            )
-            tick(len(report.outcomes))
-    ready = [o for o in report.outcomes if o.ok]
-    labels = _labels(ready, senders)
-    printable = [(o, label) for o, label in labels if label is not None]
-    if printable:
-        printable.sort(key=lambda pair: pick_order(pair[0].shipment))
-        mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in shops.items()}
-        try:
-            report.pages = _write_labels(printable, options, mask)
-            _write_lists(printable, options, config.mask_receiver)
-        except (lb.LabelError, lb.LabelFontError, OSError) as exc:
-            raise ShipRefused(f"面单未生成 labels not written, nothing marked shipped: {exc}") from exc
-        report.labels = options.labels
-    with progress.track("发货 marking shipped", len(printable)) as tick:
-        done = 0
-        for start in range(0, len(printable), BATCH):
-            chunk = [o for o, _ in printable[start : start + BATCH]]
-            run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor))  # type: ignore[misc]
-            done += len(chunk)
-            tick(done)
+    holder = leases.new_holder()
+    mine = run_transaction(
+        engine, lambda conn: leases.acquire(conn, {s.shop_id for s in shipments}, holder, utc_now())
+    )
+    try:
+        for s in shipments:
+            if s.shop_id not in mine:
+                reason = (
+                    f"另一发货任务正在处理 another lanshou ship run is shipping {s.shop}: try when it ends"
+                )
+                report.outcomes.append(Outcome(s, reason=reason))
+        _ship(
+            engine,
+            [s for s in shipments if s.shop_id in mine],
+            config,
+            shops,
+            options,
+            lanes,
+            providers,
+            holder,
+            report,
+        )
+    finally:
+        run_transaction(engine, lambda conn: leases.release(conn, holder))
     bus.settle(engine)
     shipped = [o for o in report.outcomes if o.ok]
     if options.upload_dir is not None and shipped:
@@ -177,6 +175,49 @@ def ship(
     return report
 
 
+def _ship(
+    engine: Engine,
+    shipments: Sequence[ReadyShipment],
+    config: ShippingConfig,
+    shops: Mapping[int, ShopInfo],
+    options: ShipOptions,
+    lanes: Lanes,
+    providers: ProviderFactory,
+    holder: str,
+    report: ShipReport,
+) -> None:
+    senders = {i: shop_sender(s.settings, config.sender) for i, s in shops.items()}
+    batches = [shipments[i : i + BATCH] for i in range(0, len(shipments), BATCH)]
+    with progress.track("取单号 waybills", len(shipments)) as tick:
+        for batch in batches:
+            report.outcomes += _take_waybills(
+                engine, batch, config, shops, senders, options, lanes, providers, holder
+            )
+            tick(len(report.outcomes))
+    ready = [o for o in report.outcomes if o.ok]
+    labels = _labels(ready, senders)
+    printable = [(o, label) for o, label in labels if label is not None]
+    if printable:
+        printable.sort(key=lambda pair: pick_order(pair[0].shipment))
+        mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in shops.items()}
+        to_print = [(o.shipment, label) for o, label in printable]
+        try:
+            report.pages = write_labels_pdf(to_print, options.labels, options.size, mask)
+            write_lists(
+                to_print, options.pick_list, options.packing_list, options.labels.stem, config.mask_receiver
+            )
+        except (lb.LabelError, lb.LabelFontError, OSError) as exc:
+            raise ShipRefused(f"面单未生成 labels not written, nothing marked shipped: {exc}") from exc
+        report.labels = options.labels
+    with progress.track("发货 marking shipped", len(printable)) as tick:
+        done = 0
+        for start in range(0, len(printable), BATCH):
+            chunk = [o for o, _ in printable[start : start + BATCH]]
+            run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            done += len(chunk)
+            tick(done)
+
+
 def _take_waybills(
     engine: Engine,
     batch: Sequence[ReadyShipment],
@@ -186,8 +227,10 @@ def _take_waybills(
     options: ShipOptions,
     lanes: Lanes,
     providers: ProviderFactory,
+    holder: str,
 ) -> list[Outcome]:
     def work(conn: Connection) -> list[Outcome]:
+        leases.renew(conn, holder, utc_now())
         return _take_in(conn, batch, config, shops, senders, options, lanes, providers)
 
     try:
@@ -297,6 +340,7 @@ def _not_shippable(shipment: ReadyShipment, statuses: Mapping[OrderKey, str]) ->
 
 
 def _reuse(outcome: Outcome, stored: HeldWaybill) -> None:
+    """Print and ship the waybill an earlier run took (and did not finish with)."""
     outcome.ok, outcome.reused = True, True
     outcome.carrier, outcome.tracking_no = stored.carrier, stored.tracking_no
     outcome.sorting_code, outcome.reason = stored.sorting_code, stored.reason
@@ -320,38 +364,9 @@ def _labels(
     return made
 
 
-def _write_labels(
-    printable: Sequence[tuple[Outcome, lb.Label]], options: ShipOptions, mask: Mapping[int, bool]
-) -> int:
-    masks = {mask.get(o.shipment.shop_id, True) for o, _ in printable}
-    if len(masks) == 1:
-        return lb.write_labels((label for _, label in printable), options.labels, options.size, masks.pop())
-    # shops differ on 隐私面单: mask per label before drawing, and draw the result as given
-    shown = (
-        _with_receiver(label, printed_receiver(label.receiver, mask.get(o.shipment.shop_id, True)))
-        for o, label in printable
-    )
-    return lb.write_labels(shown, options.labels, options.size, mask_receiver=False)
-
-
-def _write_lists(printable: Sequence[tuple[Outcome, lb.Label]], options: ShipOptions, mask: bool) -> None:
-    if options.pick_list is not None:
-        lines = [
-            lb.PickLine(line.location, line.sku, line.title, line.quantity, line.order_no)
-            for o, _ in printable
-            for line in o.shipment.lines
-        ]
-        lb.write_pick_list(lines, options.pick_list, batch=options.labels.stem)
-    if options.packing_list is not None:
-        lb.write_packing_list((label for _, label in printable), options.packing_list, mask)
-
-
-def _with_receiver(label: lb.Label, receiver: lb.Party) -> lb.Label:
-    return replace(label, receiver=receiver)
-
-
-def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str) -> None:
+def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder: str) -> None:
     now = utc_now()
+    leases.renew(conn, holder, now)
     keys = [key for o in chunk for key in o.shipment.keys]
     statuses = order_statuses(conn, keys, lock=True)  # a cancel waits for us, or we see it
     go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]

@@ -74,6 +74,7 @@ class HeldWaybill:
     sorting_code: str
     reason: str
     shipped_at: datetime | None
+    taken_at: datetime | None = None
 
 
 def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, HeldWaybill]:
@@ -94,6 +95,7 @@ def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, 
                 r.sorting_code,
                 r.reason,
                 r.shipped_at,
+                r.taken_at,
             )
     return found
 

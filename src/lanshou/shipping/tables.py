@@ -69,3 +69,14 @@ carrier_configs = Table(
     Column("loaded_from", String(255), nullable=False, server_default=""),
     Column("loaded_at", DateTime, nullable=False),
 )
+
+# One `lanshou ship` run at a time per shop: two operators printing the same orders would print every label
+# twice. A run holds its shops' leases while it works (renewed by each batch); a run that died leaves a lease
+# that expires by itself.
+ship_leases = Table(
+    "ship_leases",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("holder", String(128), nullable=False),  # host:pid:random of the run
+    Column("expires_at", DateTime, nullable=False),
+)

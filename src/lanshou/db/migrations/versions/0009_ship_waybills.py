@@ -5,6 +5,7 @@
 - `shipment_waybills`: the waybill a shipment took, written before its label is printed, so a run that
   stops is finished by the next without a second number.
 - `carrier_configs`: the carrier configuration (TOML) as loaded; the newest row is in force.
+- `ship_leases`: one `lanshou ship` run at a time per shop (a lease that expires if its run dies).
 
 Revision ID: 0009_ship
 Revises: 0008
@@ -69,9 +70,18 @@ def upgrade() -> None:
         sa.Column("loaded_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_carrier_configs")),
     )
+    op.create_table(
+        "ship_leases",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_ship_leases_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", name=op.f("pk_ship_leases")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ship_leases")
     op.drop_table("carrier_configs")
     op.drop_index("ix_shipment_waybills_tracking", table_name="shipment_waybills")
     op.drop_table("shipment_waybills")
