@@ -24,7 +24,7 @@ from lanshou.cli.app import app
 from lanshou.events import OrderShipped, bus
 from lanshou.orders import timeline
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
-from lanshou.review.queries import ready_shipments
+from lanshou.review import queries as review_queries
 from lanshou.shipping import leases
 from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
@@ -36,7 +36,7 @@ from lanshou.shipping.tell import notifier_from_settings
 from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
 from tests.kuaidi100_wire import MockKuaidi100, json_reply
-from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool
+from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool, paid_shipments
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_CJK_FONT.is_file() and not os.environ.get(FONT_ENV) and not IN_CI,
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.skipif(
 
 def run(engine: Engine, tmp_path: Path, name: str = "labels.pdf", **kw: Any) -> Any:
     with engine.connect() as conn:
-        shipments = kw.pop("shipments", None) or ready_shipments(conn)
+        shipments = kw.pop("shipments", None) or paid_shipments(conn)
         shops = load_shops(conn)
     options = ShipOptions(tmp_path / name, upload_dir=tmp_path / "upload", **kw.pop("options", {}))
     return ship(engine, shipments, config(), shops, options, {}, **kw)
@@ -114,7 +114,7 @@ def test_ship_end_to_end(engine: Engine, tmp_path: Path) -> None:
     assert len(rows) == 7 and rows[1][0].strip() == "1000"
     # nothing is left: a second run ships nothing and takes no number
     with engine.connect() as conn:
-        assert ready_shipments(conn) == []
+        assert paid_shipments(conn) == []
 
 
 def test_a_rerun_after_a_failed_print_reuses_the_waybills(
@@ -167,7 +167,7 @@ def test_a_cancelled_order_is_refused_and_takes_no_waybill(engine: Engine, tmp_p
         add_order(conn, "4001")
     load_pool(engine, "zto", 5)
     with engine.connect() as conn:
-        shipments = ready_shipments(conn)
+        shipments = paid_shipments(conn)
     with engine.begin() as conn:  # the buyer cancels after the list was read
         conn.execute(s.orders.update().where(s.orders.c.order_no == "4001").values(status="cancelled"))
     report = run(engine, tmp_path, shipments=shipments)
@@ -208,7 +208,8 @@ def _count_rows(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(s.shipment_waybills)).scalar_one())
 
 
-def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
+def test_cli_ship(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review_queries, "ready_shipments", paid_shipments)  # whichever review is merged
     runner = CliRunner()
     result = runner.invoke(app, ["ship"])
     assert result.exit_code == 2 and "carriers load" in result.output
@@ -308,7 +309,7 @@ def test_waybills_through_kuaidi100(engine: Engine, tmp_path: Path) -> None:
     account = Kuaidi100Account("testkey", secret="testsecret")
     providers = providers_for(kd_config.plan, account, server.transport())
     with engine.connect() as conn:
-        shipments, shops = ready_shipments(conn), load_shops(conn)
+        shipments, shops = paid_shipments(conn), load_shops(conn)
     report = ship(
         engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers
     )

@@ -23,7 +23,7 @@ from lanshou import bootstrap
 from lanshou import schema as s
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import make_engine, upgrade, write_transaction
-from lanshou.review.queries import ready_shipments
+from lanshou.review.ready import ReadyLine, ReadyShipment
 from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels import write_labels
 from lanshou.shipping.labels.fonts import cjk_font
@@ -34,6 +34,35 @@ from lanshou.shops.store import load_shops
 
 CONFIG = Path(__file__).parent.parent.parent / "examples" / "carriers.toml"
 PROVINCES = ("广东省", "浙江省", "江苏省", "北京市", "四川省", "新疆维吾尔自治区", "湖北省", "上海市")
+
+
+def shipments_of(orders: int) -> list[ReadyShipment]:
+    """The seeded orders as review would hand them on (built here: the bench ships, it does not review)."""
+    paid = datetime(2026, 11, 30, 1, 0)
+    return [
+        ReadyShipment(
+            keys=((1, f"{9_000_000 + i}"),),
+            platform="taobao",
+            shop="旗舰店",
+            shop_id=1,
+            warehouse="",
+            priority=0,
+            pickup_deadline=paid + timedelta(hours=24),
+            promised_ship_by=None,
+            receiver_name="张三",
+            receiver_phone="13800001234",
+            country="CN",
+            province=PROVINCES[i % len(PROVINCES)],
+            city="某市",
+            district="某区",
+            address=f"幸福路{i}号{i % 30}栋{i % 7 + 1}单元",
+            buyer_data_masked=False,
+            shipping_method="",
+            amount=Decimal("88.00"),
+            lines=(ReadyLine(f"{9_000_000 + i}", f"SKU-{i % 40}", "保温杯 500ml 不锈钢", 1 + i % 3),),
+        )
+        for i in range(orders)
+    ]
 
 
 def seed(url: str, orders: int) -> None:
@@ -87,8 +116,8 @@ def bench(url: str, orders: int, workdir: Path) -> None:
     config = parse_config(CONFIG.read_text("utf-8"))
     cjk_font()  # register the font first, as a long-running process would have
     with engine.connect() as conn:
-        shipments = ready_shipments(conn)
         shops = load_shops(conn)
+    shipments = shipments_of(orders)
     assert config.sender is not None
     labels = [label_for(sh, Waybill("zto", f"75{i:012d}"), config.sender) for i, sh in enumerate(shipments)]
     start = time.perf_counter()
