@@ -91,11 +91,15 @@ def test_otherwise_the_cheapest_that_meets_the_deadline() -> None:
     assert choose(plan(), tonight, late, TZ, {}).carrier == "zto"
 
 
-def test_when_none_meets_the_deadline_the_earliest_pickup() -> None:
+def test_when_none_meets_the_deadline_the_cheapest_picking_up_first() -> None:
     late = NOW + timedelta(hours=3, minutes=30)  # 17:30 Shanghai: only sf (19:00) picks up today
     overdue = shipment(pickup_deadline=late + timedelta(minutes=10))
     choice = choose(plan(), overdue, late, TZ, {})
     assert choice.carrier == "sf" and "no carrier meets the pickup deadline" in choice.reason
+    # 22:00: every carrier picks up tomorrow, so the cheapest of them (not the earliest cutoff, ems 15:00)
+    night = NOW + timedelta(hours=8)
+    tomorrow = choose(plan(), shipment(pickup_deadline=night - timedelta(hours=1)), night, TZ, {})
+    assert tomorrow.carrier == "yto" and "on 2026-12-01" in tomorrow.reason  # ¥4.80 to 广东
 
 
 def test_next_pickup_is_todays_cutoff_or_tomorrows() -> None:

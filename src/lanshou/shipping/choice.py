@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -216,14 +216,21 @@ def choose(
         if others:
             reason += f" (others 其他: {others})"
         return _choice(cheapest, destination, weight, [*notes, reason])
-    earliest = min(covering, key=lambda s: (pickups[s], _sort_price(s, destination, weight), s.label))
+    # Late whatever is chosen: the first day any carrier picks up, and the cheapest that picks up that day
+    # (between two cutoffs of one afternoon the parcel is not less late by a few hours).
+    zone = ZoneInfo(timezone)
+    day = min(_local_day(pickups[s], zone) for s in covering)
+    same_day = [s for s in covering if _local_day(pickups[s], zone) == day]
+    earliest = min(same_day, key=lambda s: (_sort_price(s, destination, weight), pickups[s], s.label))
     reason = (
         f"都赶不上揽收时限 no carrier meets the pickup deadline {deadline:%Y-%m-%d %H:%M} UTC: "
-        f"earliest pickup {pickups[earliest]:%Y-%m-%d %H:%M} UTC"
-        if deadline
-        else "earliest pickup"
+        f"cheapest picking up first, on {day:%Y-%m-%d}"
     )
     return _choice(earliest, destination, weight, [*notes, reason])
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
 
 
 def _sort_price(service: Service, destination: str, weight: int) -> Decimal:
