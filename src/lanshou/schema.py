@@ -24,6 +24,7 @@ from lanshou.metrics.tables import (
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.review.tables import review_blacklist, review_state
 from lanshou.rules.tables import rules
+from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.tracking.tables import (
@@ -40,6 +41,7 @@ __all__ = [
     "alerts",
     "api_tokens",
     "buyers",
+    "carrier_configs",
     "feedback",
     "lane_stats",
     "login_failures",
@@ -65,6 +67,8 @@ __all__ = [
     "rollup_pickup",
     "rollup_promise",
     "rules",
+    "ship_leases",
+    "shipment_waybills",
     "shops",
     "sku_mappings",
     "stock",
@@ -74,4 +78,5 @@ __all__ = [
     "user_shop_grants",
     "users",
     "warehouses",
+    "waybill_numbers",
 ]

@@ -18,10 +18,12 @@ from lanshou.cli import (
     review,
     rules,
     serve,
+    shipping,
     shops,
     stock,
     tracking,
     users,
+    waybills,
     worker,
 )
 from lanshou.cli.common import progress_bar
@@ -46,6 +48,8 @@ stock.register(app)  # `lanshou stock import|adjust|list|map`
 rules.register(app)  # `lanshou rules add|list|remove|enable|disable|test`
 review.register(app)  # `lanshou review run|list|auto|blacklist`
 order_actions.register(orders.app)  # `lanshou orders accept|hold|cancel|merge|split`
+waybills.register(app)  # `lanshou waybills import|list|cancel|reprint`
+shipping.register(app)  # `lanshou ship`, `lanshou carriers load|scorecard`
 
 
 @app.callback()
