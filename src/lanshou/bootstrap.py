@@ -11,9 +11,11 @@ def start(target: EventBus = bus) -> EventBus:
     if target.wired:
         return target
     from lanshou.metrics import subscriptions as metrics
+    from lanshou.notifications import subscriptions as notifications
     from lanshou.sla import subscriptions as sla
 
     metrics.subscribe(target)
     sla.subscribe(target)
+    notifications.subscribe(target)
     target.wired = True
     return target

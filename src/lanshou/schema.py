@@ -20,6 +20,13 @@ from lanshou.metrics.tables import (
     rollup_pickup,
     rollup_promise,
 )
+from lanshou.notifications.tables import (
+    notify_optouts,
+    notify_outbox,
+    notify_rules,
+    notify_settings,
+    notify_templates,
+)
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
@@ -45,6 +52,11 @@ __all__ = [
     "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
+    "notify_optouts",
+    "notify_outbox",
+    "notify_rules",
+    "notify_settings",
+    "notify_templates",
     "order_events",
     "order_lines",
     "orders",

@@ -1,0 +1,193 @@
+"""Notifications end to end on SQLite and PostgreSQL: events → rules → outbox → a REAL local SMTP server
+and a REAL local webhook receiver; one message per stage per parcel under replayed events; quiet hours,
+retries with backoff, opt-out, rate limit; each outcome in the order's timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from lanshou.events import OrderShipped, bus
+from lanshou.notifications import subscriptions
+from lanshou.notifications.policy import RetryPolicy
+from lanshou.notifications.sending import send_due
+from lanshou.notifications.store import add_optout, save_template
+from lanshou.notifications.tables import notify_outbox, notify_templates
+from lanshou.notifications.templates import TemplateRefused
+from lanshou.orders.timeline import read
+from lanshou.tracking.record import record_events
+from tests.notify_data import (
+    configure_shop,
+    import_orders_file,
+    order_line,
+    rule,
+    smtp_server,
+    webhook_receiver,
+)
+
+LATER = datetime(2027, 1, 5, 3, 0)  # 11:00 in Shanghai: outside the quiet hours used below
+
+
+@pytest.fixture
+def nudges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    seen: list[int] = []
+    monkeypatch.setattr(subscriptions, "enqueue_send", lambda: seen.append(1))
+    return seen
+
+
+def publish(engine: Engine, *events: Any) -> None:
+    with engine.begin() as conn:
+        for event in events:
+            bus.publish(conn, event)
+    bus.settle(engine)
+
+
+def outbox(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(notify_outbox).order_by(notify_outbox.c.id)))
+
+
+def track(engine: Engine, number: str, status: str, when: datetime, text: str = "") -> None:
+    row = {
+        "tracking_no": number,
+        "carrier": "zto",
+        "event_time": when,
+        "status": status,
+        "raw_status": status,
+        "location": "深圳市",
+        "description": text or status,
+    }
+    with engine.begin() as conn:
+        record_events(conn, [row])
+    bus.settle(engine)
+
+
+def test_shipped_order_one_email_through_real_smtp_even_when_the_event_repeats(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    shop = import_orders_file(engine, tmp_path, [order_line("A1", "ZT1", "amy@example.com")])
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "shipped-mail", "order_shipped", "email")
+        for _ in range(3):  # at-least-once delivery of the same event
+            publish(engine, OrderShipped((shop, "A1"), "ZT1", "zto"))
+        rows = outbox(engine)
+        assert len(rows) == 1 and rows[0].state == "pending" and rows[0].recipient == "amy@example.com"
+        assert nudges  # a send job was queued after the commit
+        report = send_due(engine, LATER)
+        again = send_due(engine, LATER + timedelta(hours=1))
+    assert report.sent == 1 and again.sent == 0
+    assert len(box.messages) == 1
+    mail = box.messages[0]
+    assert "A1" in str(mail["Subject"]) and str(mail["To"]) == "amy@example.com"
+    assert "ZT1" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    row = outbox(engine)[0]
+    assert (row.state, row.attempts, row.sent_at) == ("sent", 1, LATER)
+    with engine.connect() as conn:
+        kinds = [(e.kind, e.detail) for e in read(conn, shop, "A1") if e.kind.startswith("notification")]
+    assert len(kinds) == 1 and kinds[0][0] == "notification_sent"
+    assert (
+        "via email" in kinds[0][1] and "template default" in kinds[0][1] and "a***@example.com" in kinds[0][1]
+    )
+
+
+def test_parcel_stage_signed_webhook_retried_with_backoff_once_per_parcel(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    rows = [order_line("B1", "ZT2", "bob"), order_line("B2", "ZT2", "bob")]  # one parcel, two orders
+    shop = import_orders_file(engine, tmp_path, rows)
+    with webhook_receiver(fail_first=1) as (got, url):
+        configure_shop(engine, shop, LATER, hook_url=url)
+        rule(engine, shop, "delivered-hook", "delivered", "webhook")
+        track(engine, "ZT2", "picked_up", datetime(2026, 11, 1, 14, 0))  # no rule for this stage
+        track(engine, "ZT2", "delivered", datetime(2026, 11, 2, 9, 0), "已签收")
+        track(engine, "ZT2", "delivered", datetime(2026, 11, 2, 9, 0), "已签收")  # a duplicate push
+        assert len(outbox(engine)) == 1  # one parcel, two orders: one message
+        policy = RetryPolicy(base=timedelta(seconds=30), jitter=0.0)
+        first = send_due(engine, LATER, retry=policy)
+        row = outbox(engine)[0]
+        assert first.retrying == 1 and row.state == "pending" and row.attempts == 1
+        assert row.next_attempt_at == LATER + timedelta(seconds=30) and "503" in row.last_error
+        assert send_due(engine, LATER + timedelta(seconds=29), retry=policy).sent == 0  # backoff holds it
+        second = send_due(engine, LATER + timedelta(seconds=30), retry=policy)
+    assert second.sent == 1 and len(got.bodies) == 1
+    assert got.bodies[0]["data"]["stage"] == "delivered" and got.keys[0].endswith(":ZT2:delivered:webhook")
+    assert outbox(engine)[0].state == "sent"
+    with engine.connect() as conn:
+        kinds = [e.kind for e in read(conn, shop, "B1") if e.kind.startswith("notification")]
+    assert kinds == ["notification_failed", "notification_sent"]
+
+
+def test_quiet_hours_hold_then_send_when_the_window_opens(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    shop = import_orders_file(engine, tmp_path, [order_line("C1", "ZT3", "cat@example.com")])
+    night = datetime(2027, 1, 5, 16, 0)  # 00:00 in Shanghai
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, night, smtp_port=port, quiet=("22:00", "08:00"))
+        rule(engine, shop, "shipped-mail", "order_shipped", "email")
+        publish(engine, OrderShipped((shop, "C1"), "ZT3", "zto"))
+        assert send_due(engine, night).held == 1
+        row = outbox(engine)[0]
+        assert row.state == "held_quiet" and row.next_attempt_at == datetime(2027, 1, 6, 0, 0)  # 08:00 local
+        assert send_due(engine, datetime(2027, 1, 5, 23, 59)).sent == 0 and not box.messages
+        assert send_due(engine, datetime(2027, 1, 6, 0, 0)).sent == 1
+    assert len(box.messages) == 1 and outbox(engine)[0].state == "sent"
+
+
+def test_opt_out_and_rate_limit(engine: Engine, tmp_path: Path, nudges: list[int]) -> None:
+    rows = [order_line("D1", "ZT4", "dan@example.com"), order_line("D2", "ZT5", "eve@example.com")]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port, rate=(1, 86400))
+        rule(engine, shop, "accepted-mail", "order_accepted", "email")
+        rule(engine, shop, "shipped-mail", "order_shipped", "email")
+        with engine.begin() as conn:
+            add_optout(conn, "dan@example.com", "email", LATER)
+        publish(engine, OrderShipped((shop, "D1"), "ZT4", "zto"), OrderShipped((shop, "D2"), "ZT5", "zto"))
+        assert send_due(engine, LATER).sent == 1
+        from lanshou.events import OrdersAccepted
+
+        publish(engine, OrdersAccepted(((shop, "D2"),)))
+        report = send_due(engine, LATER + timedelta(hours=1))
+    states = {(r.order_no, r.stage): (r.state, r.next_attempt_at) for r in outbox(engine)}
+    assert states[("D1", "order_shipped")][0] == "opted_out"
+    assert states[("D2", "order_shipped")][0] == "sent"
+    assert report.held == 1 and states[("D2", "order_accepted")] == (
+        "rate_limited",
+        LATER + timedelta(days=1),
+    )
+    assert [str(m["To"]) for m in box.messages] == ["eve@example.com"]
+
+
+def test_conditions_choose_the_merchant_template(engine: Engine, tmp_path: Path, nudges: list[int]) -> None:
+    rows = [
+        order_line("E1", "ZT6", "big@example.com", amount="900.00"),
+        order_line("E2", "ZT7", "small@example.com"),
+    ]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with engine.begin() as conn:
+        save_template(
+            conn, shop, "vip", "zh-CN", "email_subject", "尊贵的客户，订单 {{ order.order_no }} 已发货", LATER
+        )
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "vip", "order_shipped", "email", when="amount > 500.0", template="vip", position=0)
+        rule(engine, shop, "everyone", "order_shipped", "email", position=1)
+        publish(engine, OrderShipped((shop, "E1"), "ZT6", "zto"), OrderShipped((shop, "E2"), "ZT7", "zto"))
+        assert send_due(engine, LATER).sent == 2
+    subjects = {str(m["To"]): str(m["Subject"]) for m in box.messages}
+    assert subjects["big@example.com"] == "尊贵的客户，订单 E1 已发货"
+    assert "尊贵" not in subjects["small@example.com"]
+
+
+def test_a_template_that_does_not_render_is_refused_when_saved(engine: Engine, tmp_path: Path) -> None:
+    shop = import_orders_file(engine, tmp_path, [order_line("F1", "ZT8", "f@example.com")])
+    with pytest.raises(TemplateRefused), engine.begin() as conn:
+        save_template(conn, shop, "broken", "zh-CN", "sms", "{{ order.total / 0 }}", LATER)
+    with engine.connect() as conn:
+        assert conn.execute(select(notify_templates)).first() is None
