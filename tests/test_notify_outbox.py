@@ -191,3 +191,21 @@ def test_a_template_that_does_not_render_is_refused_when_saved(engine: Engine, t
         save_template(conn, shop, "broken", "zh-CN", "sms", "{{ order.total / 0 }}", LATER)
     with engine.connect() as conn:
         assert conn.execute(select(notify_templates)).first() is None
+
+
+def test_a_row_is_claimed_by_one_worker_and_reclaimed_only_when_its_worker_died(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lanshou.notifications.sending import STALE_SENDING, claim
+
+    shop = import_orders_file(engine, tmp_path, [order_line("G1", "ZT9", "g@example.com")])
+    rule(engine, shop, "shipped-mail", "order_shipped", "email")
+    publish(engine, OrderShipped((shop, "G1"), "ZT9", "zto"))
+    row_id = outbox(engine)[0].id
+    with ThreadPoolExecutor(8) as pool:
+        wins = list(pool.map(lambda _: claim(engine, row_id, LATER), range(8)))
+    assert wins.count(True) == 1 and outbox(engine)[0].state == "sending"
+    assert not claim(engine, row_id, LATER + STALE_SENDING)  # still within its worker's time
+    assert claim(engine, row_id, LATER + STALE_SENDING + timedelta(seconds=1))  # that worker died
