@@ -209,3 +209,46 @@ def test_a_row_is_claimed_by_one_worker_and_reclaimed_only_when_its_worker_died(
     assert wins.count(True) == 1 and outbox(engine)[0].state == "sending"
     assert not claim(engine, row_id, LATER + STALE_SENDING)  # still within its worker's time
     assert claim(engine, row_id, LATER + STALE_SENDING + timedelta(seconds=1))  # that worker died
+
+
+def test_rate_limit_holds_under_concurrent_senders(engine: Engine, tmp_path: Path, nudges: list[int]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = [order_line(f"H{i}", f"ZTH{i}", "same@example.com") for i in range(6)]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port, rate=(2, 86400))
+        rule(engine, shop, "shipped-mail", "order_shipped", "email")
+        publish(engine, *[OrderShipped((shop, f"H{i}"), f"ZTH{i}", "zto") for i in range(6)])
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: send_due(engine, LATER, limit=2), range(4)))
+        send_due(engine, LATER)  # whatever the threads left (a lost claim is not retried by its thread)
+    states = sorted(r.state for r in outbox(engine))
+    assert states == ["rate_limited"] * 4 + ["sent"] * 2 and len(box.messages) == 2
+
+
+def test_retries_end_in_failed_with_the_reason_in_the_timeline(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    shop = import_orders_file(engine, tmp_path, [order_line("J1", "ZTJ1", "j")])
+    with webhook_receiver(fail_first=10) as (got, url):
+        configure_shop(engine, shop, LATER, hook_url=url)
+        rule(engine, shop, "shipped-hook", "order_shipped", "webhook")
+        publish(engine, OrderShipped((shop, "J1"), "ZTJ1", "zto"))
+        policy = RetryPolicy(base=timedelta(seconds=10), factor=2, max_attempts=3, jitter=0.0)
+        at = LATER
+        for expected in (timedelta(seconds=10), timedelta(seconds=20)):
+            send_due(engine, at, retry=policy)
+            row = outbox(engine)[0]
+            assert row.state == "pending" and row.next_attempt_at == at + expected  # exponential backoff
+            at = row.next_attempt_at
+        assert send_due(engine, at, retry=policy).failed == 1
+    row = outbox(engine)[0]
+    assert (row.state, row.attempts, got.refused) == (
+        "failed",
+        3,
+        3,
+    ) and "retries_exhausted" in row.last_error
+    with engine.connect() as conn:
+        kinds = [e.kind for e in read(conn, shop, "J1") if e.kind.startswith("notification")]
+    assert kinds == ["notification_failed"] * 3

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 
+from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.notifications.channel_setup import ChannelFactory, build_channel, sms_template_id
 from lanshou.notifications.channels.base import ChannelConfigError, MessageRejected
 from lanshou.notifications.compose import compose_message, default_template_set, template_set
@@ -29,6 +30,7 @@ from lanshou.notifications.policy import (
     Reason,
     RetryPolicy,
     SendChecks,
+    Transition,
     after_delivery,
     is_opted_out,
     plan_send,
@@ -143,13 +145,8 @@ def _process(
         row = conn.execute(select(notify_outbox).where(o.id == outbox_id)).one()
         timezone = conn.execute(select(shops.c.timezone).where(shops.c.id == row.shop_id)).scalar_one()
         settings = load_settings(conn, row.shop_id, timezone)
-        plan = plan_send(
-            MessageState.PENDING,
-            _aware(now),
-            _checks(conn, row, settings, now),
-            settings.quiet,
-            settings.rate,
-        )
+    plan = run_transaction(engine, lambda conn: _plan(conn, row, settings, now))
+    with engine.connect() as conn:
         message: Message | str = ""
         if plan.after is MessageState.SENDING:
             message = _compose(conn, row, settings)
@@ -188,6 +185,20 @@ def _process(
     return _finish(engine, row, now, "failed", "notification_failed", detail, attempts=attempt)
 
 
+def _plan(conn: Connection, row: Any, settings: ShopNotifySettings, now: datetime) -> Transition:
+    """Skip, hold or send. With a rate limit the buyer's recent sends are counted and this one reserved
+    (sent_at set while sending) under a per-buyer lock, so workers sending to one buyer at once cannot
+    both pass the limit."""
+    limited = settings.rate is not None and bool(row.buyer_key)
+    if limited:
+        lock_exclusively(conn, f"notify-buyer:{row.buyer_key}")
+    checks = _checks(conn, row, settings, now)
+    plan = plan_send(MessageState.PENDING, _aware(now), checks, settings.quiet, settings.rate)
+    if limited and plan.after is MessageState.SENDING:
+        conn.execute(update(notify_outbox).where(o.id == row.id).values(sent_at=now))
+    return plan
+
+
 def _checks(conn: Connection, row: Any, settings: ShopNotifySettings, now: datetime) -> SendChecks:
     opted_out = bool(row.buyer_key) and is_opted_out(
         row.buyer_key, row.channel, Stage(row.stage), optouts_of(conn, row.buyer_key)
@@ -195,7 +206,10 @@ def _checks(conn: Connection, row: Any, settings: ShopNotifySettings, now: datet
     recent: list[datetime] = []
     if settings.rate is not None and row.buyer_key:
         query = select(o.sent_at).where(
-            o.buyer_key == row.buyer_key, o.state == "sent", o.sent_at > now - settings.rate.per
+            o.buyer_key == row.buyer_key,
+            o.state.in_(("sent", "sending")),  # sending: reserved by a worker sending right now
+            o.sent_at > now - settings.rate.per,
+            o.id != row.id,
         )
         recent = [_aware(r.sent_at) for r in conn.execute(query)]
     return SendChecks(False, opted_out, bool(row.recipient), recent)
@@ -270,6 +284,7 @@ def _finish(
         "claimed_at": None,
         "updated_at": now,
         "last_error": "" if state == "sent" else detail[:2000],
+        "sent_at": None,  # a reservation (rate limit) ends with the attempt
     }
     if attempts is not None:
         values["attempts"] = attempts
