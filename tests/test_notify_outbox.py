@@ -252,3 +252,40 @@ def test_retries_end_in_failed_with_the_reason_in_the_timeline(
     with engine.connect() as conn:
         kinds = [e.kind for e in read(conn, shop, "J1") if e.kind.startswith("notification")]
     assert kinds == ["notification_failed"] * 3
+
+
+def test_in_transit_long_once_per_parcel_after_the_shops_threshold(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    from lanshou.notifications.long_transit import queue_long_transit
+
+    shop = import_orders_file(engine, tmp_path, [order_line("L1", "ZTL1", "l@example.com")])
+    configure_shop(engine, shop, LATER, long_transit_hours=48)
+    rule(engine, shop, "slow", "in_transit_long", "email")
+    track(engine, "ZTL1", "picked_up", datetime(2026, 11, 1, 14, 0))
+    track(engine, "ZTL1", "in_transit", datetime(2026, 11, 1, 20, 0))
+    track(engine, "ZTL1", "in_transit", datetime(2026, 11, 2, 20, 0))  # still in transit: the spell goes on
+    assert queue_long_transit(engine, datetime(2026, 11, 3, 19, 59)).new == 0  # 47:59 in transit
+    assert queue_long_transit(engine, datetime(2026, 11, 3, 20, 0)).new == 1
+    assert queue_long_transit(engine, datetime(2026, 11, 4, 8, 0)).new == 0  # once per parcel
+    rows = outbox(engine)
+    assert [(r.stage, r.tracking_no) for r in rows] == [("in_transit_long", "ZTL1")]
+
+
+def test_the_merchant_sets_what_counts_as_high_value(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    rows = [order_line("K1", "ZTK1", "k1@example.com"), order_line("K2", "ZTK2", "k2@example.com")]
+    shop = import_orders_file(engine, tmp_path, rows)  # 88.00 each
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "shipped-mail", "order_shipped", "email")
+        publish(engine, OrderShipped((shop, "K1"), "ZTK1", "zto"))
+        send_due(engine, LATER)
+        from decimal import Decimal
+
+        configure_shop(engine, shop, LATER, high_value=Decimal("80"))
+        publish(engine, OrderShipped((shop, "K2"), "ZTK2", "zto"))
+        send_due(engine, LATER)
+    bodies = {str(m["To"]): m.get_body(("plain",)).get_content() for m in box.messages}  # type: ignore[union-attr]
+    assert "优先处理" not in bodies["k1@example.com"] and "优先处理" in bodies["k2@example.com"]

@@ -3,6 +3,7 @@ With --json only JSON goes to stdout; recipients are masked unless --unmask."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -155,6 +156,15 @@ def settings_cmd(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="channel setting: email.host=smtp.x.com")
     ] = None,
+    high_value: Annotated[
+        float | None, typer.Option("--high-value", min=0, help="orders from this amount are high-value")
+    ] = None,
+    repeat_after: Annotated[
+        int | None, typer.Option("--repeat-after", min=0, help="previous orders that make a repeat buyer")
+    ] = None,
+    long_transit: Annotated[
+        int | None, typer.Option("--long-transit-hours", min=1, help="in transit this long: in_transit_long")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Quiet hours, rate limit and channel settings of a shop. 通知设置."""
@@ -182,7 +192,17 @@ def settings_cmd(
         quiet_value = None if no_quiet else parse_quiet(quiet) if quiet else False
         rate_value = None if no_rate else parse_rate(rate) if rate else False
         with database().begin() as conn:
-            save_settings(conn, shop_id, utc_now(), quiet=quiet_value, rate=rate_value, channels=channels)
+            save_settings(
+                conn,
+                shop_id,
+                utc_now(),
+                quiet=quiet_value,
+                rate=rate_value,
+                channels=channels,
+                high_value=Decimal(str(high_value)) if high_value is not None else None,
+                repeat_after=repeat_after,
+                long_transit_hours=long_transit,
+            )
             current = load_settings(conn, shop_id, "UTC")
     except NotifyInputError as exc:
         raise _refuse(exc) from None
@@ -193,6 +213,9 @@ def settings_cmd(
         if current.rate
         else None,
         "channels": redacted(current.channels),
+        "high_value": str(current.personal.high_value_threshold),
+        "repeat_after": current.personal.repeat_buyer_min_previous_orders,
+        "long_transit_hours": int(current.long_transit.total_seconds() // 3600),
     }
     if as_json:
         print_json(data)

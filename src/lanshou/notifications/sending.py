@@ -243,7 +243,7 @@ def _compose(conn: Connection, row: Any, settings: ShopNotifySettings) -> Messag
         return compose_message(
             templates,
             channel,
-            build_context(facts),
+            build_context(facts, settings.personal),
             key=row.idempotency_key,
             recipients=(row.recipient,),
             sms_template_id=sms_template_id(settings.channel("sms"), row.stage),

@@ -12,11 +12,13 @@ import time as clock
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, select, update
 
 from lanshou.db.bulk import insert_new, upsert
+from lanshou.notifications.context import Personalisation
 from lanshou.notifications.model import LANGUAGES, ChannelKind, Stage
 from lanshou.notifications.policy import OptOut, PolicyError, QuietHours, RateLimit
 from lanshou.notifications.tables import (
@@ -50,11 +52,16 @@ class NotifyRule:
     enabled: bool
 
 
+DEFAULT_LONG_TRANSIT_HOURS = 72
+
+
 @dataclass(frozen=True)
 class ShopNotifySettings:
     quiet: QuietHours | None = None
     rate: RateLimit | None = None
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    personal: Personalisation = field(default_factory=Personalisation)
+    long_transit: timedelta = timedelta(hours=DEFAULT_LONG_TRANSIT_HOURS)
 
     def channel(self, kind: str) -> Mapping[str, Any]:
         return self.channels.get(kind, {})
@@ -305,6 +312,9 @@ def save_settings(
     quiet: tuple[str, str] | bool | None = False,  # False: leave as is; None: remove
     rate: tuple[int, int] | bool | None = False,
     channels: Mapping[str, Mapping[str, Any]] | None = None,  # merged into the stored channels
+    high_value: Decimal | None = None,
+    repeat_after: int | None = None,
+    long_transit_hours: int | None = None,
 ) -> None:
     current = conn.execute(select(notify_settings).where(notify_settings.c.shop_id == shop_id)).first()
     row: dict[str, Any] = {
@@ -314,8 +324,20 @@ def save_settings(
         "rate_max": current.rate_max if current else None,
         "rate_window_s": current.rate_window_s if current else None,
         "channels": current.channels if current else "{}",
+        "high_value": current.high_value if current else None,
+        "repeat_after": current.repeat_after if current else None,
+        "long_transit_h": current.long_transit_h if current else None,
         "updated_at": now,
     }
+    for name, value in (
+        ("high_value", high_value),
+        ("repeat_after", repeat_after),
+        ("long_transit_h", long_transit_hours),
+    ):
+        if value is not None:
+            if value < 0:
+                raise NotifyInputError(f"{name} 不能为负 cannot be negative")
+            row[name] = value
     if quiet is not False:
         row["quiet_start"], row["quiet_end"] = quiet if isinstance(quiet, tuple) else (None, None)
     if rate is not False:
@@ -340,7 +362,13 @@ def load_settings(conn: Connection, shop_id: int, timezone: str) -> ShopNotifySe
     rate = None
     if row.rate_max and row.rate_window_s:
         rate = RateLimit(row.rate_max, timedelta(seconds=row.rate_window_s))
-    return ShopNotifySettings(quiet, rate, json.loads(row.channels or "{}"))
+    defaults = Personalisation()
+    personal = Personalisation(
+        row.high_value if row.high_value is not None else defaults.high_value_threshold,
+        row.repeat_after if row.repeat_after is not None else defaults.repeat_buyer_min_previous_orders,
+    )
+    long_transit = timedelta(hours=row.long_transit_h or DEFAULT_LONG_TRANSIT_HOURS)
+    return ShopNotifySettings(quiet, rate, json.loads(row.channels or "{}"), personal, long_transit)
 
 
 # --- opt-outs --------------------------------------------------------------------------------------------

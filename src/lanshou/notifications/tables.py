@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -69,6 +70,10 @@ notify_settings = Table(
     Column("rate_max", Integer),  # at most rate_max messages per buyer per rate_window_s; NULL = no limit
     Column("rate_window_s", Integer),
     Column("channels", Text, nullable=False, server_default="{}"),
+    # personalisation the templates see (is_high_value, is_repeat_buyer); NULL = the built-in defaults
+    Column("high_value", Numeric(14, 2)),
+    Column("repeat_after", Integer),  # previous paid orders that make a buyer a repeat buyer
+    Column("long_transit_h", Integer),  # in transit this long → the in_transit_long stage (default 72)
     Column("updated_at", DateTime, nullable=False),
 )
 

@@ -52,6 +52,9 @@ def upgrade() -> None:
         sa.Column("rate_max", sa.Integer()),
         sa.Column("rate_window_s", sa.Integer()),
         sa.Column("channels", sa.Text(), server_default="{}", nullable=False),
+        sa.Column("high_value", sa.Numeric(precision=14, scale=2)),
+        sa.Column("repeat_after", sa.Integer()),
+        sa.Column("long_transit_h", sa.Integer()),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
     )
     op.create_table(
