@@ -4,7 +4,9 @@ LANSHOU_QUEUE_NAME pick the database and the queue):
 python -m tests.notify_worker work <marker dir>          a huey consumer, two threads, every area's jobs
 python -m tests.notify_worker publish <shop id> <parcels> <rounds>
     delivers OrderShipped and ParcelStatusChanged(delivered) for every parcel, `rounds` times over
-    (at-least-once delivery), each in its own transaction, settling after each (a send job per nudge)
+    (at-least-once delivery), each in its own transaction, settling after each (a send job per nudge);
+    even rounds close with ParcelEventsArrived (queued in the transaction), odd ones without (queued by
+    the after-handler)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from lanshou import bootstrap
 from lanshou.db.engine import open_database, write_transaction
-from lanshou.events import OrderShipped, ParcelStatusChanged, bus
+from lanshou.events import OrderShipped, ParcelEventsArrived, ParcelStatusChanged, bus
 from lanshou.jobs import open_queue, run_worker
 
 
@@ -42,7 +44,7 @@ def work(marker_dir: str) -> None:
 def publish(shop_id: int, parcels: int, rounds: int) -> None:
     bootstrap.start()
     engine = open_database()
-    for _ in range(rounds):
+    for round_no in range(rounds):
         for i in range(parcels):
             with write_transaction(engine) as conn:
                 bus.publish(conn, OrderShipped((shop_id, order_no(i)), tracking_no(i), "zto"))
@@ -50,6 +52,10 @@ def publish(shop_id: int, parcels: int, rounds: int) -> None:
                     tracking_no(i), "zto", "delivered", "in_transit", datetime(2026, 11, 3, 9, 0)
                 )
                 bus.publish(conn, delivered)
+                if (
+                    round_no % 2 == 0
+                ):  # as lanshou.tracking.record does; odd rounds leave it to the after-handler
+                    bus.publish(conn, ParcelEventsArrived((tracking_no(i),)))
             bus.settle(engine)
     engine.dispose()
 

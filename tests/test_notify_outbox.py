@@ -289,3 +289,24 @@ def test_the_merchant_sets_what_counts_as_high_value(
         send_due(engine, LATER)
     bodies = {str(m["To"]): m.get_body(("plain",)).get_content() for m in box.messages}  # type: ignore[union-attr]
     assert "优先处理" not in bodies["k1@example.com"] and "优先处理" in bodies["k2@example.com"]
+
+
+def test_a_rolled_back_change_queues_nothing(engine: Engine, tmp_path: Path, nudges: list[int]) -> None:
+    shop = import_orders_file(engine, tmp_path, [order_line("Q1", "ZTQ1", "q@example.com")])
+    rule(engine, shop, "delivered-mail", "delivered", "email")
+    row = {
+        "tracking_no": "ZTQ1",
+        "carrier": "zto",
+        "event_time": datetime(2026, 11, 2, 9, 0),
+        "status": "delivered",
+        "raw_status": "delivered",
+        "location": "",
+        "description": "已签收",
+    }
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        record_events(conn, [row])
+        raise RuntimeError("the import fails after recording")
+    bus.settle(engine)
+    assert outbox(engine) == [] and nudges == []
+    track(engine, "ZTQ1", "delivered", datetime(2026, 11, 2, 9, 0), "已签收")  # recorded again, for real
+    assert [r.stage for r in outbox(engine)] == ["delivered"] and nudges == [1]

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
 from lanshou.events import OrderKey
 from lanshou.notifications.context import BuyerFacts, ItemFacts, NotificationFacts
@@ -92,37 +92,51 @@ def load_order_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKe
                     ItemFacts(r.title or r.sku, r.quantity, r.sku, price),
                 )
             )
+    history = _paid_history(conn, rows)
+    by_shop: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        by_shop[row.shop_id].append(row.order_no)
+    first_parcel: dict[OrderKey, tuple[str, str]] = {}
+    for shop_id, order_nos in by_shop.items():
+        for order_no, found_parcels in parcels_of(conn, shop_id, order_nos).items():
+            if found_parcels:
+                first_parcel[(shop_id, order_no)] = (found_parcels[0].tracking_no, found_parcels[0].carrier)
     found: dict[OrderKey, OrderFacts] = {}
     for row in rows:
         key = (row.shop_id, row.order_no)
-        previous, spend = _previous_orders(conn, row)
-        found[key] = _facts(conn, row, lines.get(key, []), previous, spend)
+        previous, spend = _previous_orders(row, history.get((row.shop_id, row.buyer_key), []))
+        found[key] = _facts(row, lines.get(key, []), previous, spend, first_parcel.get(key, ("", "")))
     return found
 
 
-def _previous_orders(conn: Connection, row: Any) -> tuple[int, Decimal]:
-    """Paid orders of the same buyer in the same shop before this one (a repeat buyer has some)."""
-    buyer_key = row.buyer_key
-    if not buyer_key:
-        return 0, Decimal("0")
+def _paid_history(conn: Connection, rows: list[Any]) -> dict[tuple[int, str], list[tuple[Any, str, Decimal]]]:
+    """Every paid order of the buyers in `rows`, per (shop, buyer): one query per chunk of buyers."""
+    pairs = sorted({(r.shop_id, r.buyer_key) for r in rows if r.buyer_key})
+    history: dict[tuple[int, str], list[tuple[Any, str, Decimal]]] = defaultdict(list)
     o = orders.c
-    moment = row.paid_at or row.created_at
-    count, spend = conn.execute(
-        select(func.count(), func.coalesce(func.sum(o.order_amount), 0)).where(
-            and_(
-                o.shop_id == row.shop_id,
-                o.buyer_key == buyer_key,
-                o.paid_at.is_not(None),
-                o.paid_at < moment,
-                o.order_no != row.order_no,
-            )
+    for start in range(0, len(pairs), CHUNK):
+        query = select(o.shop_id, o.buyer_key, o.paid_at, o.order_no, o.order_amount).where(
+            tuple_(o.shop_id, o.buyer_key).in_(pairs[start : start + CHUNK]), o.paid_at.is_not(None)
         )
-    ).one()
-    return int(count), Decimal(str(spend))
+        for r in conn.execute(query):
+            amount = r.order_amount if r.order_amount is not None else Decimal("0")
+            history[(r.shop_id, r.buyer_key)].append((r.paid_at, r.order_no, amount))
+    return history
+
+
+def _previous_orders(row: Any, paid: list[tuple[Any, str, Decimal]]) -> tuple[int, Decimal]:
+    """Paid orders of the same buyer in the same shop before this one (a repeat buyer has some)."""
+    moment = row.paid_at or row.created_at
+    earlier = [amount for paid_at, order_no, amount in paid if paid_at < moment and order_no != row.order_no]
+    return len(earlier), sum(earlier, Decimal("0"))
 
 
 def _facts(
-    conn: Connection, row: Any, lines: list[tuple[RuleLine, ItemFacts]], previous: int, spend: Decimal
+    row: Any,
+    lines: list[tuple[RuleLine, ItemFacts]],
+    previous: int,
+    spend: Decimal,
+    parcel: tuple[str, str],
 ) -> OrderFacts:
     r = row
     rule_lines = tuple(line for line, _ in lines)
@@ -150,8 +164,7 @@ def _facts(
         paid_at=r.paid_at,
         promised_ship_by=r.promised_ship_by,
     )
-    parcel = parcels_of(conn, r.shop_id, [r.order_no]).get(r.order_no, [])
-    tracking_no, carrier = (parcel[0].tracking_no, parcel[0].carrier) if parcel else ("", "")
+    tracking_no, carrier = parcel
     facts = NotificationFacts(
         stage=Stage.ORDER_ACCEPTED,
         shop_name=r.shop_name,

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, select
 
-from lanshou.events import EventBus, OrdersAccepted, OrderShipped, ParcelStatusChanged
+from lanshou.db.engine import run_transaction
+from lanshou.events import EventBus, OrdersAccepted, OrderShipped, ParcelEventsArrived, ParcelStatusChanged
 from lanshou.notifications.model import Stage
 from lanshou.notifications.outbox import STAGE_OF_STATUS, Trigger, queue_messages
 from lanshou.notifications.store import any_enabled_rules
@@ -35,36 +37,73 @@ enqueue_send: Callable[[], None] = _enqueue_with_configured_queue
 
 
 def subscribe(bus: EventBus) -> None:
-    for event_type in (ParcelStatusChanged, OrdersAccepted, OrderShipped):
+    bus.during(ParcelStatusChanged, buffer_parcel_change)
+    bus.during(ParcelEventsArrived, flush_parcel_changes)
+    for event_type in (OrdersAccepted, OrderShipped):
         bus.during(event_type, queue_for_event)
-    bus.after((ParcelStatusChanged, OrdersAccepted, OrderShipped), nudge_sender)
+    bus.after((ParcelStatusChanged, OrdersAccepted, OrderShipped), after_commit)
 
 
-def triggers_of(conn: Connection, event: Any) -> list[Trigger]:
+# Parcel changes come many to a transaction (a tracking file, a push of several parcels): they are kept
+# per publishing connection and queued in one batch when the same transaction publishes
+# ParcelEventsArrived (lanshou.tracking.record does, after the changes). Holding the connection keeps
+# its id from being reused while it waits.
+_buffered: dict[int, tuple[Connection, list[tuple[str, Stage]]]] = {}
+
+
+def buffer_parcel_change(conn: Connection, event: ParcelStatusChanged) -> None:
+    stage = STAGE_OF_STATUS.get(event.status)
+    if stage is None or not any_enabled_rules(conn):
+        return
+    _buffered.setdefault(id(conn), (conn, []))[1].append((event.tracking_no, stage))
+
+
+def flush_parcel_changes(conn: Connection, event: object = None) -> None:
+    entry = _buffered.pop(id(conn), None)
+    if entry is not None:
+        _queue_parcel_changes(conn, entry[1])
+
+
+def _queue_parcel_changes(conn: Connection, changes: list[tuple[str, Stage]]) -> None:
+    carried = orders_by_parcel(conn, sorted({number for number, _ in changes}))
+    triggers = [
+        Trigger(shop_id, order_no, stage, number)
+        for number, stage in changes
+        for shop_id, order_no in carried.get(number, [])
+    ]
+    _queue(conn, triggers)
+
+
+def _queue(conn: Connection, triggers: list[Trigger]) -> None:
+    if triggers:
+        result = queue_messages(conn, triggers, utc_now())
+        for failure in result.failures:
+            log.warning("notification rule could not decide: %s", failure)
+
+
+def triggers_of(event: Any) -> list[Trigger]:
     if isinstance(event, OrdersAccepted):
         return [Trigger(shop_id, order_no, Stage.ORDER_ACCEPTED) for shop_id, order_no in event.keys]
     if isinstance(event, OrderShipped):
         shop_id, order_no = event.key
         return [Trigger(shop_id, order_no, Stage.ORDER_SHIPPED)]
-    if isinstance(event, ParcelStatusChanged):
-        stage = STAGE_OF_STATUS.get(event.status)
-        if stage is None:
-            return []
-        carried = orders_by_parcel(conn, [event.tracking_no]).get(event.tracking_no, [])
-        return [Trigger(shop_id, order_no, stage, event.tracking_no) for shop_id, order_no in carried]
     return []
 
 
 def queue_for_event(conn: Connection, event: Any) -> None:
-    if isinstance(event, ParcelStatusChanged) and event.status not in STAGE_OF_STATUS:
-        return
-    if not any_enabled_rules(conn):
-        return
-    triggers = triggers_of(conn, event)
-    if triggers:
-        result = queue_messages(conn, triggers, utc_now())
-        for failure in result.failures:
-            log.warning("notification rule could not decide: %s", failure)
+    if any_enabled_rules(conn):
+        _queue(conn, triggers_of(event))
+
+
+def after_commit(engine: Engine, events: list[Any]) -> None:
+    """Queue parcel changes whose publisher sent no ParcelEventsArrived (in a transaction of their own,
+    after the fact: idempotent), then nudge the sender."""
+    url = engine.url.render_as_string(hide_password=True)
+    for key, (conn, changes) in list(_buffered.items()):
+        if conn.engine.url.render_as_string(hide_password=True) == url:
+            del _buffered[key]
+            run_transaction(engine, partial(_queue_parcel_changes, changes=changes))
+    nudge_sender(engine, events)
 
 
 def nudge_sender(engine: Engine, events: list[Any]) -> None:
