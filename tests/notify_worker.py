@@ -5,8 +5,8 @@ python -m tests.notify_worker work <marker dir>          a huey consumer, two th
 python -m tests.notify_worker publish <shop id> <parcels> <rounds>
     delivers OrderShipped and ParcelStatusChanged(delivered) for every parcel, `rounds` times over
     (at-least-once delivery), each in its own transaction, settling after each (a send job per nudge);
-    even rounds close with ParcelEventsArrived (queued in the transaction), odd ones without (queued by
-    the after-handler)
+    even rounds record the tracking event (the change is queued in the transaction), odd ones replay the
+    bare change (queued by the after-handler)
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from pathlib import Path
 
 from lanshou import bootstrap
 from lanshou.db.engine import open_database, write_transaction
-from lanshou.events import OrderShipped, ParcelEventsArrived, ParcelStatusChanged, bus
+from lanshou.events import OrderShipped, ParcelStatusChanged, bus
 from lanshou.jobs import open_queue, run_worker
+from lanshou.tracking.record import record_events
 
 
 def order_no(i: int) -> str:
@@ -29,6 +30,21 @@ def order_no(i: int) -> str:
 
 def tracking_no(i: int) -> str:
     return f"ZTP{i:03d}"
+
+
+WHEN = datetime(2026, 11, 3, 9, 0)
+
+
+def delivered_event(i: int) -> dict[str, object]:
+    return {
+        "tracking_no": tracking_no(i),
+        "carrier": "zto",
+        "event_time": WHEN,
+        "status": "delivered",
+        "raw_status": "delivered",
+        "location": "",
+        "description": "已签收",
+    }
 
 
 def work(marker_dir: str) -> None:
@@ -48,14 +64,11 @@ def publish(shop_id: int, parcels: int, rounds: int) -> None:
         for i in range(parcels):
             with write_transaction(engine) as conn:
                 bus.publish(conn, OrderShipped((shop_id, order_no(i)), tracking_no(i), "zto"))
-                delivered = ParcelStatusChanged(
-                    tracking_no(i), "zto", "delivered", "in_transit", datetime(2026, 11, 3, 9, 0)
-                )
-                bus.publish(conn, delivered)
-                if (
-                    round_no % 2 == 0
-                ):  # as lanshou.tracking.record does; odd rounds leave it to the after-handler
-                    bus.publish(conn, ParcelEventsArrived((tracking_no(i),)))
+                if round_no % 2 == 0:  # the real write path: the change (once), then ParcelEventsArrived
+                    record_events(conn, [delivered_event(i)])
+                else:  # a bare replay of the change: the after-handler queues it
+                    change = ParcelStatusChanged(tracking_no(i), "zto", "delivered", "in_transit", WHEN)
+                    bus.publish(conn, change)
             bus.settle(engine)
     engine.dispose()
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from lanshou.events import OrderShipped, bus
+from lanshou.events import OrderShipped, ParcelStatusChanged, bus
 from lanshou.notifications import subscriptions
 from lanshou.notifications.policy import RetryPolicy
 from lanshou.notifications.sending import send_due
@@ -307,6 +307,12 @@ def test_a_rolled_back_change_queues_nothing(engine: Engine, tmp_path: Path, nud
         record_events(conn, [row])
         raise RuntimeError("the import fails after recording")
     bus.settle(engine)
+    assert outbox(engine) == [] and nudges == []
+    change = ParcelStatusChanged("ZTQ1", "zto", "delivered", None, datetime(2026, 11, 2, 9, 0))
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        bus.publish(conn, change)  # a bare change, no ParcelEventsArrived: left to the after-handler
+        raise RuntimeError("rolled back")
+    bus.settle(engine)  # which finds no stored delivered event for the parcel
     assert outbox(engine) == [] and nudges == []
     track(engine, "ZTQ1", "delivered", datetime(2026, 11, 2, 9, 0), "已签收")  # recorded again, for real
     assert [r.stage for r in outbox(engine)] == ["delivered"] and nudges == [1]

@@ -21,6 +21,7 @@ from lanshou.notifications.store import any_enabled_rules
 from lanshou.notifications.tables import notify_outbox
 from lanshou.tracking.queries import orders_by_parcel
 from lanshou.tracking.record import utc_now
+from lanshou.tracking.tables import tracking_events
 
 SEND_JOB = "notifications.send_due"
 log = logging.getLogger("lanshou.notifications")
@@ -97,13 +98,28 @@ def queue_for_event(conn: Connection, event: Any) -> None:
 
 def after_commit(engine: Engine, events: list[Any]) -> None:
     """Queue parcel changes whose publisher sent no ParcelEventsArrived (in a transaction of their own,
-    after the fact: idempotent), then nudge the sender."""
+    after the fact: idempotent, and only for changes the database holds: a rolled-back one is dropped),
+    then nudge the sender."""
     url = engine.url.render_as_string(hide_password=True)
     for key, (conn, changes) in list(_buffered.items()):
         if conn.engine.url.render_as_string(hide_password=True) == url:
             del _buffered[key]
-            run_transaction(engine, partial(_queue_parcel_changes, changes=changes))
+            run_transaction(engine, partial(_queue_stored_changes, changes=changes))
     nudge_sender(engine, events)
+
+
+def _queue_stored_changes(conn: Connection, changes: list[tuple[str, Stage]]) -> None:
+    t = tracking_events.c
+    numbers = sorted({number for number, _ in changes})
+    stored = {
+        (r.tracking_no, STAGE_OF_STATUS[r.status])
+        for r in conn.execute(
+            select(t.tracking_no, t.status)
+            .where(t.tracking_no.in_(numbers), t.status.in_(list(STAGE_OF_STATUS)))
+            .distinct()
+        )
+    }
+    _queue_parcel_changes(conn, [change for change in changes if change in stored])
 
 
 def nudge_sender(engine: Engine, events: list[Any]) -> None:
