@@ -109,6 +109,10 @@ def test_templates_rules_optout_send_and_log(shop: Path) -> None:
     ok("notify", "rules", "add", "text", "--shop", "小店", "--stage", "picked_up", "--channel", "sms")
     rules = json.loads(ok("notify", "rules", "list", "--json"))
     assert [r["name"] for r in rules] == ["mail", "text"]
+    ok("notify", "rules", "disable", "text", "--shop", "小店")
+    assert [r["enabled"] for r in json.loads(ok("notify", "rules", "list", "--json"))] == [True, False]
+    assert "no rule" in refused("notify", "rules", "enable", "nope", "--shop", "小店")
+    ok("notify", "rules", "enable", "text", "--shop", "小店")
     ok("notify", "optout", "amy@example.com", "--channel", "sms")
     assert "rate limit" in refused("notify", "settings", "--shop", "小店", "--rate", "often")
     with smtp_server() as (box, port):

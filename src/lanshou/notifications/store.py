@@ -193,6 +193,7 @@ def rules_for(conn: Connection, shop_ids: Iterable[int], stage: Stage) -> dict[i
 
 
 def set_rule_enabled(conn: Connection, shop_id: int, name: str, enabled: bool) -> None:
+    _no_rules_until.clear()
     changed = conn.execute(
         update(notify_rules)
         .where(notify_rules.c.shop_id == shop_id, notify_rules.c.name == name)
