@@ -316,3 +316,25 @@ def test_a_rolled_back_change_queues_nothing(engine: Engine, tmp_path: Path, nud
     assert outbox(engine) == [] and nudges == []
     track(engine, "ZTQ1", "delivered", datetime(2026, 11, 2, 9, 0), "已签收")  # recorded again, for real
     assert [r.stage for r in outbox(engine)] == ["delivered"] and nudges == [1]
+
+
+def test_an_exception_tells_the_buyer_what_went_wrong_in_their_language(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    rows = [
+        order_line("X1", "ZTX1", "x1@example.com"),
+        order_line("X2", "ZTX2", "x2@example.com", amount="9.00"),
+    ]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "en", "exception", "email", when="amount < 10.0", language="en")
+        rule(engine, shop, "zh", "exception", "email", position=1)
+        for number in ("ZTX1", "ZTX2"):
+            track(engine, number, "picked_up", datetime(2026, 11, 1, 14, 0))
+            track(engine, number, "failed_attempt", datetime(2026, 11, 2, 14, 0), "收件人电话无人接听")
+            track(engine, number, "returning", datetime(2026, 11, 3, 14, 0), "退回中")  # same stage: no 2nd
+        assert send_due(engine, LATER).sent == 2
+    bodies = {str(m["To"]): m.get_body(("plain",)).get_content() for m in box.messages}  # type: ignore[union-attr]
+    assert "包裹正在退回" in bodies["x1@example.com"]
+    assert "the parcel is being returned" in bodies["x2@example.com"]

@@ -41,6 +41,7 @@ class OrderFacts:
         carrier: str = "",
         eta: date | None = None,
         last_event: str = "",
+        exception_reason: str = "",
     ) -> NotificationFacts:
         return replace(
             self.facts,
@@ -50,6 +51,7 @@ class OrderFacts:
             carrier_name=carrier or self.facts.carrier_name,
             eta=eta or self.facts.eta,
             last_event=last_event or self.facts.last_event,
+            exception_reason=exception_reason,
         )
 
 
@@ -189,20 +191,39 @@ def _facts(
     )
 
 
-def parcel_news(conn: Connection, tracking_no: str) -> tuple[date | None, str]:
-    """The parcel's ETA (a date) and its latest tracking line, for the message."""
+# What went wrong, as the buyer reads it (the exception stage's `exception_reason`).
+PROBLEMS: dict[str, dict[str, str]] = {
+    "failed_attempt": {"zh-CN": "派送未成功", "en": "a delivery attempt failed"},
+    "exception": {"zh-CN": "运输异常", "en": "a problem in transit"},
+    "returning": {"zh-CN": "包裹正在退回", "en": "the parcel is being returned"},
+    "returned": {"zh-CN": "包裹已退回", "en": "the parcel was returned"},
+    "rejected": {"zh-CN": "包裹被拒收", "en": "the parcel was refused"},
+    "lost": {"zh-CN": "包裹可能丢失", "en": "the parcel may be lost"},
+}
+
+
+@dataclass(frozen=True)
+class ParcelNews:
+    eta: date | None
+    last_event: str
+    problem: str  # the newest problem status ("" when none): a key of PROBLEMS
+
+
+def parcel_news(conn: Connection, tracking_no: str) -> ParcelNews:
+    """The parcel's ETA (a date), its latest tracking line and its newest problem, for the message."""
     eta = etas_of(conn, [tracking_no]).get(tracking_no)
     t = tracking_events.c
-    last = conn.execute(
-        select(t.location, t.description)
-        .where(t.tracking_no == tracking_no)
-        .order_by(t.event_time.desc(), t.id.desc())
-        .limit(1)
-    ).first()
+    newest = select(t.location, t.description, t.status).order_by(t.event_time.desc(), t.id.desc()).limit(1)
+    last = conn.execute(newest.where(t.tracking_no == tracking_no)).first()
+    problem = conn.execute(newest.where(t.tracking_no == tracking_no, t.status.in_(list(PROBLEMS)))).first()
     line = ""
     if last is not None:
         line = f"【{last.location}】{last.description}" if last.location else last.description
-    return (eta.date() if eta else None), line
+    return ParcelNews(eta.date() if eta else None, line, problem.status if problem else "")
+
+
+def problem_text(problem: str, language: str) -> str:
+    return PROBLEMS.get(problem, {}).get(language, "")
 
 
 def buyer_email(conn: Connection, buyer_key: str) -> str:

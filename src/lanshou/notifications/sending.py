@@ -23,7 +23,7 @@ from lanshou.notifications.channel_setup import ChannelFactory, build_channel, s
 from lanshou.notifications.channels.base import ChannelConfigError, MessageRejected
 from lanshou.notifications.compose import compose_message, default_template_set, template_set
 from lanshou.notifications.context import build_context
-from lanshou.notifications.facts_store import load_order_facts, parcel_news
+from lanshou.notifications.facts_store import load_order_facts, parcel_news, problem_text
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome, Stage, results_for_all
 from lanshou.notifications.policy import (
     MessageState,
@@ -221,9 +221,10 @@ def _compose(conn: Connection, row: Any, settings: ShopNotifySettings) -> Messag
     order = load_order_facts(conn, [(row.shop_id, row.order_no)]).get((row.shop_id, row.order_no))
     if order is None:
         return f"{Reason.TEMPLATE_ERROR.value}: 订单不存在 order {row.order_no} not found"
-    eta, last_event, carrier = None, "", ""
+    eta, last_event, carrier, problem = None, "", "", ""
     if row.tracking_no:
-        eta, last_event = parcel_news(conn, row.tracking_no)
+        news = parcel_news(conn, row.tracking_no)
+        eta, last_event, problem = news.eta, news.last_event, problem_text(news.problem, row.language)
         carrier = (
             conn.execute(
                 select(parcels.c.carrier).where(
@@ -232,7 +233,7 @@ def _compose(conn: Connection, row: Any, settings: ShopNotifySettings) -> Messag
             ).scalar()
             or ""
         )
-    facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event)
+    facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem)
     try:
         overrides = template_overrides(conn, row.shop_id, row.template, row.language)
         templates = (
