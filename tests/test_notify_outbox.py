@@ -338,3 +338,36 @@ def test_an_exception_tells_the_buyer_what_went_wrong_in_their_language(
     bodies = {str(m["To"]): m.get_body(("plain",)).get_content() for m in box.messages}  # type: ignore[union-attr]
     assert "包裹正在退回" in bodies["x1@example.com"]
     assert "the parcel is being returned" in bodies["x2@example.com"]
+
+
+def test_platform_messages_go_through_the_registered_messenger(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    from lanshou.notifications.channel_setup import register_messenger
+    from lanshou.notifications.channels.platform import PlatformSendResult
+
+    class Inbox:  # stands in for a marketplace's buyer-message API (an outside service)
+        platform = "testmall"
+
+        def __init__(self, settings: Any) -> None:
+            self.settings = settings
+
+        def send_buyer_message(
+            self, buyer_ref: str, text: str, *, idempotency_key: str
+        ) -> PlatformSendResult:
+            sent.append((buyer_ref, text, idempotency_key, dict(self.settings)))
+            return PlatformSendResult(True, "msg-1")
+
+    sent: list[tuple[str, str, str, dict[str, Any]]] = []
+    register_messenger("testmall", Inbox)
+    shop = import_orders_file(engine, tmp_path, [order_line("Y1", "ZTY1", "buyer-open-id-1")])
+    with engine.begin() as conn:
+        from lanshou.notifications.store import save_settings
+
+        save_settings(conn, shop, LATER, channels={"platform": {"platform": "testmall", "app_key": "k"}})
+    rule(engine, shop, "im", "order_shipped", "platform")
+    publish(engine, OrderShipped((shop, "Y1"), "ZTY1", "zto"))
+    assert send_due(engine, LATER).sent == 1
+    ((buyer, text, key, settings),) = sent
+    assert buyer == "buyer-open-id-1" and "ZTY1" in text and key.endswith(":order_shipped:platform")
+    assert settings == {"app_key": "k"} and outbox(engine)[0].provider_id == "msg-1"

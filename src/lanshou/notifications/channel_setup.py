@@ -13,12 +13,22 @@ from typing import Any
 
 from lanshou.notifications.channels.base import Channel, ChannelConfigError
 from lanshou.notifications.channels.email import EmailChannel, EmailSettings
+from lanshou.notifications.channels.platform import PlatformChannel, PlatformMessenger
 from lanshou.notifications.channels.sms_aliyun import AliyunSmsChannel, AliyunSmsSettings
 from lanshou.notifications.channels.sms_tencent import TencentSmsChannel, TencentSmsSettings
 from lanshou.notifications.channels.webhook import WebhookChannel, WebhookSettings
 from lanshou.notifications.model import ChannelKind
 
 ChannelFactory = Callable[[ChannelKind, Mapping[str, Any]], Channel]
+MessengerFactory = Callable[[Mapping[str, Any]], PlatformMessenger]
+_MESSENGERS: dict[str, MessengerFactory] = {}
+
+
+def register_messenger(platform: str, factory: MessengerFactory) -> None:
+    """A marketplace module offers buyer messages on its platform (called from its own package)."""
+    _MESSENGERS[platform] = factory
+
+
 _SECRETS = ("password", "secret", "access_key_secret", "secret_key")
 
 
@@ -26,7 +36,7 @@ def build_channel(kind: ChannelKind, settings: Mapping[str, Any]) -> Channel:
     """Raises ChannelConfigError when the shop has not configured the channel (or configured it wrong)."""
     if not settings:
         raise ChannelConfigError(f"渠道未配置 channel {kind} is not configured for this shop")
-    values = {k: v for k, v in settings.items() if k not in ("url", "provider", "templates")}
+    values = {k: v for k, v in settings.items() if k not in ("url", "provider", "templates", "platform")}
     try:
         if kind is ChannelKind.EMAIL:
             values["port"] = int(values.get("port", 587))
@@ -42,7 +52,12 @@ def build_channel(kind: ChannelKind, settings: Mapping[str, Any]) -> Channel:
             raise ChannelConfigError(f"短信服务商 sms provider must be aliyun or tencent, not {provider!r}")
     except TypeError as exc:
         raise ChannelConfigError(f"渠道配置无效 invalid {kind} settings: {exc}") from None
-    raise ChannelConfigError(f"渠道 {kind} 需要平台消息适配器 needs a platform messenger (none wired)")
+    platform = str(settings.get("platform", ""))
+    factory = _MESSENGERS.get(platform)
+    if factory is None:
+        known = ", ".join(sorted(_MESSENGERS)) or "none registered"
+        raise ChannelConfigError(f"没有平台消息适配器 no buyer-message adapter for {platform!r} ({known})")
+    return PlatformChannel(factory(values))
 
 
 def sms_template_id(settings: Mapping[str, Any], stage: str) -> str:

@@ -143,9 +143,10 @@ def add_rule(
             compile_condition(condition)
         except RuleError as exc:
             raise NotifyInputError(f"条件无效 invalid condition: {exc}") from None
-    if template != DEFAULT_TEMPLATE and not template_exists(conn, shop_id, template):
+    if template != DEFAULT_TEMPLATE and not template_exists(conn, shop_id, template, language):
         raise NotifyInputError(
-            f"没有这个模板 no template {template!r} in this shop (add it first, or use {DEFAULT_TEMPLATE!r})"
+            f"没有这个模板 no template {template!r} in {language} in this shop "
+            f"(add it first, or use {DEFAULT_TEMPLATE!r})"
         )
     row = {
         "shop_id": shop_id,
@@ -235,9 +236,10 @@ def save_template(
     )
 
 
-def template_exists(conn: Connection, shop_id: int, name: str) -> bool:
+def template_exists(conn: Connection, shop_id: int, name: str, language: str) -> bool:
     t = notify_templates.c
-    return conn.execute(select(t.id).where(t.shop_id == shop_id, t.name == name).limit(1)).first() is not None
+    query = select(t.id).where(t.shop_id == shop_id, t.name == name, t.language == language).limit(1)
+    return conn.execute(query).first() is not None
 
 
 def template_overrides(conn: Connection, shop_id: int, name: str, language: str) -> dict[TemplateFormat, str]:
