@@ -18,7 +18,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
-from lanshou.notifications.store import add_rule, save_settings
+from lanshou.notifications.settings_store import save_settings
+from lanshou.notifications.store import add_rule
 from lanshou.shops.tables import shops
 from lanshou.webhook_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_webhook
 from tests.tracking_data import ORDERS_HEADER

@@ -115,6 +115,11 @@ def test_templates_rules_optout_send_and_log(shop: Path) -> None:
     ok("notify", "rules", "enable", "text", "--shop", "小店")
     ok("notify", "optout", "amy@example.com", "--channel", "sms")
     assert "rate limit" in refused("notify", "settings", "--shop", "小店", "--rate", "often")
+    assert "segment" in refused("notify", "settings", "--shop", "小店", "--segment", "vip=buyer.ordrs > 3")
+    segments = json.loads(
+        ok("notify", "settings", "--shop", "小店", "--segment", "vip=buyer.orders >= 3", "--json")
+    )
+    assert segments["segments"] == {"vip": "buyer.orders >= 3"}
     with smtp_server() as (box, port):
         settings = json.loads(
             ok(

@@ -362,7 +362,7 @@ def test_platform_messages_go_through_the_registered_messenger(
     register_messenger("testmall", Inbox)
     shop = import_orders_file(engine, tmp_path, [order_line("Y1", "ZTY1", "buyer-open-id-1")])
     with engine.begin() as conn:
-        from lanshou.notifications.store import save_settings
+        from lanshou.notifications.settings_store import save_settings
 
         save_settings(conn, shop, LATER, channels={"platform": {"platform": "testmall", "app_key": "k"}})
     rule(engine, shop, "im", "order_shipped", "platform")
@@ -371,3 +371,30 @@ def test_platform_messages_go_through_the_registered_messenger(
     ((buyer, text, key, settings),) = sent
     assert buyer == "buyer-open-id-1" and "ZTY1" in text and key.endswith(":order_shipped:platform")
     assert settings == {"app_key": "k"} and outbox(engine)[0].provider_id == "msg-1"
+
+
+def test_merchant_segments_reach_rule_conditions_and_templates(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    from lanshou.notifications.settings_store import save_settings
+    from lanshou.notifications.store import NotifyInputError
+
+    rows = [
+        order_line("Z1", "ZTZ1", "z1@example.com", amount="300.00"),
+        order_line("Z2", "ZTZ2", "z2@example.com"),
+    ]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with pytest.raises(NotifyInputError), engine.begin() as conn:
+        save_settings(conn, shop, LATER, segments={"big": "amout > 1.0"})  # refused: no such fact
+    with engine.begin() as conn:
+        save_settings(conn, shop, LATER, segments={"big": "amount > 200.0", "south": "province == '广东省'"})
+        text = "{% if 'big' in segments %}大客户{% endif %}{{ segments|join(',') }} {{ order.order_no }}"
+        save_template(conn, shop, "seg", "zh-CN", "email_subject", text, LATER)
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(
+            engine, shop, "big-only", "order_shipped", "email", when="'big' in buyer.segments", template="seg"
+        )
+        publish(engine, OrderShipped((shop, "Z1"), "ZTZ1", "zto"), OrderShipped((shop, "Z2"), "ZTZ2", "zto"))
+        assert send_due(engine, LATER).sent == 1
+    assert [str(m["Subject"]) for m in box.messages] == ["大客户big,south Z1"]

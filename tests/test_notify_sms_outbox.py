@@ -21,7 +21,7 @@ from lanshou.events import OrderShipped, bus
 from lanshou.notifications import subscriptions
 from lanshou.notifications.channels.sms_aliyun import signature
 from lanshou.notifications.sending import send_due
-from lanshou.notifications.store import save_settings
+from lanshou.notifications.settings_store import save_settings
 from lanshou.notifications.tables import notify_outbox
 from tests.notify_data import import_orders_file, order_line, rule
 

@@ -133,17 +133,17 @@ def settings_cmd(
     long_transit: Annotated[
         int | None, typer.Option("--long-transit-hours", min=1, help="in transit this long: in_transit_long")
     ] = None,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option("--segment", help="a buyer segment: vip=buyer.orders >= 3 (the rule language)"),
+    ] = None,
+    drop_segment: Annotated[list[str] | None, typer.Option("--drop-segment", help="remove a segment")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Quiet hours, rate limit and channel settings of a shop. 通知设置."""
     from lanshou.notifications.channel_setup import redacted
-    from lanshou.notifications.store import (
-        NotifyInputError,
-        load_settings,
-        parse_quiet,
-        parse_rate,
-        save_settings,
-    )
+    from lanshou.notifications.settings_store import load_settings, parse_quiet, parse_rate, save_settings
+    from lanshou.notifications.store import NotifyInputError
     from lanshou.tracking.record import utc_now
 
     shop_id = one_shop(shop)
@@ -157,6 +157,12 @@ def settings_cmd(
                     f"设置格式 a setting looks like email.host=smtp.example.com, not {item!r}"
                 )
             channels.setdefault(kind, {})[key] = int(value) if key == "port" and value.isdigit() else value
+        segments: dict[str, str | None] = {name: None for name in drop_segment or []}
+        for item in segment or []:
+            name, sep, condition = item.partition("=")
+            if not sep:
+                raise NotifyInputError(f"分群格式 a segment looks like vip=buyer.orders >= 3, not {item!r}")
+            segments[name.strip()] = condition.strip()
         quiet_value = None if no_quiet else parse_quiet(quiet) if quiet else False
         rate_value = None if no_rate else parse_rate(rate) if rate else False
         with database().begin() as conn:
@@ -170,6 +176,7 @@ def settings_cmd(
                 high_value=Decimal(str(high_value)) if high_value is not None else None,
                 repeat_after=repeat_after,
                 long_transit_hours=long_transit,
+                segments=segments,
             )
             current = load_settings(conn, shop_id, "UTC")
     except NotifyInputError as exc:
@@ -184,6 +191,7 @@ def settings_cmd(
         "high_value": str(current.personal.high_value_threshold),
         "repeat_after": current.personal.repeat_buyer_min_previous_orders,
         "long_transit_hours": int(current.long_transit.total_seconds() // 3600),
+        "segments": dict(current.segments),
     }
     if as_json:
         print_json(data)

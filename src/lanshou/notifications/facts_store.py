@@ -4,10 +4,11 @@ rule conditions) and the template's `NotificationFacts` (for rendering), plus wh
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, select, tuple_
@@ -16,7 +17,15 @@ from lanshou.events import OrderKey
 from lanshou.notifications.context import BuyerFacts, ItemFacts, NotificationFacts
 from lanshou.notifications.model import Stage
 from lanshou.orders.tables import order_lines, orders
-from lanshou.rules import RuleBuyer, RuleLine, RuleOrder, summarise_lines
+from lanshou.rules import (
+    RuleBuyer,
+    RuleError,
+    RuleLine,
+    RuleOrder,
+    activation,
+    compile_condition,
+    summarise_lines,
+)
 from lanshou.shops.tables import shops
 from lanshou.tracking.queries import etas_of, parcels_of
 from lanshou.tracking.tables import tracking_events
@@ -53,6 +62,28 @@ class OrderFacts:
             last_event=last_event or self.facts.last_event,
             exception_reason=exception_reason,
         )
+
+    def with_segments(self, definitions: Mapping[str, str], now: datetime) -> OrderFacts:
+        """The merchant's segments this buyer falls in (each a condition in the rule language), for rule
+        conditions (`buyer.segments`) and templates (`segments`). A condition that cannot decide for this
+        order leaves the buyer out of that segment."""
+        if not definitions:
+            return self
+        bound = activation(self.rule_order, now)
+        names = tuple(name for name, condition in sorted(definitions.items()) if _holds(condition, bound))
+        rule_order = replace(self.rule_order, buyer=replace(self.rule_order.buyer, segments=names))
+        facts = replace(self.facts, buyer=replace(self.facts.buyer, segments=names))
+        return replace(self, rule_order=rule_order, facts=facts)
+
+
+_compiled = lru_cache(maxsize=512)(compile_condition)
+
+
+def _holds(condition: str, bound: Any) -> bool:
+    try:
+        return _compiled(condition).check(bound)
+    except RuleError:
+        return False
 
 
 def greeting_name(name: str) -> str:

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Engine, select
 from lanshou.db.engine import run_transaction
 from lanshou.notifications.model import Stage
 from lanshou.notifications.outbox import Queued, Trigger, queue_messages
-from lanshou.notifications.store import load_settings, rules_for
+from lanshou.notifications.settings_store import load_settings
+from lanshou.notifications.store import rules_for
 from lanshou.shops.tables import shops
 from lanshou.tracking.status import TrackingStatus
 from lanshou.tracking.tables import parcel_orders, parcel_state

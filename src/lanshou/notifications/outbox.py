@@ -21,7 +21,8 @@ from lanshou.db.bulk import insert_new
 from lanshou.notifications.facts_store import OrderFacts, buyer_email, load_order_facts
 from lanshou.notifications.model import ChannelKind, Stage
 from lanshou.notifications.policy import idempotency_key
-from lanshou.notifications.store import NotifyRule, load_settings, rules_for
+from lanshou.notifications.settings_store import load_settings
+from lanshou.notifications.store import NotifyRule, rules_for
 from lanshou.notifications.tables import notify_outbox
 from lanshou.rules import RuleError, activation, compile_condition
 from lanshou.tracking.status import TrackingStatus
@@ -95,20 +96,20 @@ def queue_messages(conn: Connection, triggers: Sequence[Trigger], now: datetime)
             unmatched += len(group)
             continue
         orders = load_order_facts(conn, [(t.shop_id, t.order_no) for t in group if t.shop_id in rules])
-        webhooks = {
-            shop_id: str(load_settings(conn, shop_id, "UTC").channel("webhook").get("url", ""))
-            for shop_id in rules
-        }
+        settings = {shop_id: load_settings(conn, shop_id, "UTC") for shop_id in rules}
         for trigger in sorted(group, key=lambda t: (t.shop_id, t.tracking_no, t.order_no)):
             order = orders.get((trigger.shop_id, trigger.order_no))
             if order is None:
                 unmatched += 1
                 continue
+            shop_settings = settings[trigger.shop_id]
+            order = order.with_segments(shop_settings.segments, now)
+            webhook_url = str(shop_settings.channel("webhook").get("url", ""))
             chosen = _matching_rules(rules.get(trigger.shop_id, []), order, now, failures)
             if not chosen:
                 unmatched += 1
             for rule in chosen:
-                recipient = recipient_for(conn, rule.channel, order, webhooks.get(trigger.shop_id, ""))
+                recipient = recipient_for(conn, rule.channel, order, webhook_url)
                 rows.append(_row(trigger, rule, order, recipient, now))
     unique = list({row["idempotency_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
     new = insert_new(conn, notify_outbox, unique, ["idempotency_key"]) if unique else 0

@@ -35,7 +35,8 @@ from lanshou.notifications.policy import (
     is_opted_out,
     plan_send,
 )
-from lanshou.notifications.store import ShopNotifySettings, load_settings, optouts_of, template_overrides
+from lanshou.notifications.settings_store import ShopNotifySettings, load_settings
+from lanshou.notifications.store import optouts_of, template_overrides
 from lanshou.notifications.tables import notify_outbox
 from lanshou.notifications.templates import TemplateError
 from lanshou.orders.timeline import TimelineEntry, record
@@ -149,7 +150,7 @@ def _process(
     with engine.connect() as conn:
         message: Message | str = ""
         if plan.after is MessageState.SENDING:
-            message = _compose(conn, row, settings)
+            message = _compose(conn, row, settings, now)
     if plan.after is MessageState.SKIPPED:
         state = "opted_out" if plan.reason is Reason.OPTED_OUT else "skipped"
         return _finish(engine, row, now, state, "notification_skipped", plan.reason.value)
@@ -215,7 +216,7 @@ def _checks(conn: Connection, row: Any, settings: ShopNotifySettings, now: datet
     return SendChecks(False, opted_out, bool(row.recipient), recent)
 
 
-def _compose(conn: Connection, row: Any, settings: ShopNotifySettings) -> Message | str:
+def _compose(conn: Connection, row: Any, settings: ShopNotifySettings, now: datetime) -> Message | str:
     """The rendered message, or why it could not be rendered."""
     stage, channel = Stage(row.stage), ChannelKind(row.channel)
     order = load_order_facts(conn, [(row.shop_id, row.order_no)]).get((row.shop_id, row.order_no))
@@ -233,6 +234,7 @@ def _compose(conn: Connection, row: Any, settings: ShopNotifySettings) -> Messag
             ).scalar()
             or ""
         )
+    order = order.with_segments(settings.segments, now)
     facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem)
     try:
         overrides = template_overrides(conn, row.shop_id, row.template, row.language)

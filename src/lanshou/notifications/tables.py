@@ -74,6 +74,8 @@ notify_settings = Table(
     Column("high_value", Numeric(14, 2)),
     Column("repeat_after", Integer),  # previous paid orders that make a buyer a repeat buyer
     Column("long_transit_h", Integer),  # in transit this long → the in_transit_long stage (default 72)
+    # merchant-defined buyer segments: JSON {name: condition in the rule language}
+    Column("segments", Text, nullable=False, server_default="{}"),
     Column("updated_at", DateTime, nullable=False),
 )
 

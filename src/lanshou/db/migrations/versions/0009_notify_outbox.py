@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("high_value", sa.Numeric(precision=14, scale=2)),
         sa.Column("repeat_after", sa.Integer()),
         sa.Column("long_transit_h", sa.Integer()),
+        sa.Column("segments", sa.Text(), server_default="{}", nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
     )
     op.create_table(
