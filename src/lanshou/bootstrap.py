@@ -13,11 +13,13 @@ def start(target: EventBus = bus) -> EventBus:
     from lanshou.inventory import subscriptions as inventory
     from lanshou.metrics import subscriptions as metrics
     from lanshou.review import subscriptions as review
+    from lanshou.notifications import subscriptions as notifications
     from lanshou.sla import subscriptions as sla
 
     inventory.subscribe(target)
     metrics.subscribe(target)
     review.subscribe(target)
     sla.subscribe(target)
+    notifications.subscribe(target)
     target.wired = True
     return target

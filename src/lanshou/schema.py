@@ -21,6 +21,13 @@ from lanshou.metrics.tables import (
     rollup_pickup,
     rollup_promise,
 )
+from lanshou.notifications.tables import (
+    notify_optouts,
+    notify_outbox,
+    notify_rules,
+    notify_settings,
+    notify_templates,
+)
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.review.tables import review_blacklist, review_state
 from lanshou.rules.tables import rules
@@ -50,6 +57,11 @@ __all__ = [
     "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
+    "notify_optouts",
+    "notify_outbox",
+    "notify_rules",
+    "notify_settings",
+    "notify_templates",
     "order_events",
     "order_lines",
     "orders",

@@ -13,6 +13,7 @@ from lanshou.cli import (
     demo,
     imports,
     metrics,
+    notify,
     order_actions,
     orders,
     review,
@@ -50,6 +51,7 @@ review.register(app)  # `lanshou review run|list|auto|blacklist`
 order_actions.register(orders.app)  # `lanshou orders accept|hold|cancel|merge|split`
 waybills.register(app)  # `lanshou waybills import|list|cancel|reprint`
 shipping.register(app)  # `lanshou ship`, `lanshou carriers load|scorecard`
+notify.register(app)  # `lanshou notify log|send-due|optout|settings|templates|rules`
 
 
 @app.callback()
