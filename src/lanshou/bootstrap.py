@@ -12,8 +12,8 @@ def start(target: EventBus = bus) -> EventBus:
         return target
     from lanshou.inventory import subscriptions as inventory
     from lanshou.metrics import subscriptions as metrics
-    from lanshou.review import subscriptions as review
     from lanshou.notifications import subscriptions as notifications
+    from lanshou.review import subscriptions as review
     from lanshou.sla import subscriptions as sla
 
     inventory.subscribe(target)
