@@ -5,6 +5,7 @@ their queries, never through this."""
 from __future__ import annotations
 
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
+from lanshou.aftersales.tables import aftersale_cases, aftersale_history
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.metrics.tables import (
@@ -33,6 +34,8 @@ from lanshou.tracking.tables import (
 )
 
 __all__ = [
+    "aftersale_cases",
+    "aftersale_history",
     "alert_scans",
     "alerts",
     "api_tokens",

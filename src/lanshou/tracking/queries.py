@@ -334,3 +334,35 @@ def order_parcels() -> Select[Any]:
         parcels.c.carrier,
         parcels.c.tracking_no,
     ).select_from(parcel_orders.join(parcels, _CARRIES))
+
+
+def delivered_at_of(conn: Connection, shop_id: int, order_nos: Sequence[str]) -> dict[str, datetime]:
+    """When each of these orders (of one shop) was delivered: its last parcel's delivery (naive UTC)."""
+    found: dict[str, datetime] = {}
+    numbers = list(order_nos)
+    for start in range(0, len(numbers), CHUNK):
+        query = (
+            select(parcel_orders.c.order_no, parcel_state.c.delivered_at)
+            .select_from(
+                parcel_orders.join(parcel_state, parcel_state.c.tracking_no == parcel_orders.c.tracking_no)
+            )
+            .where(
+                parcel_orders.c.shop_id == shop_id,
+                parcel_orders.c.order_no.in_(numbers[start : start + CHUNK]),
+                parcel_state.c.delivered_at.is_not(None),
+            )
+        )
+        for order_no, delivered in conn.execute(query):
+            if order_no not in found or delivered > found[order_no]:
+                found[order_no] = delivered
+    return found
+
+
+def parcel_status_of(conn: Connection, tracking_no: str) -> tuple[str | None, datetime | None]:
+    """A parcel's current status and its time (None, None when no event is stored)."""
+    row = conn.execute(
+        select(parcel_state.c.status, parcel_state.c.status_at).where(
+            parcel_state.c.tracking_no == tracking_no
+        )
+    ).first()
+    return (row.status, row.status_at) if row else (None, None)

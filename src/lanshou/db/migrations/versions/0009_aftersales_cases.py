@@ -1,0 +1,65 @@
+"""after-sales cases (售后单) and their history
+
+Revision ID: 0009_aftersales
+Revises: 0008
+Create Date: 2026-11-30 14:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_aftersales"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "aftersale_cases",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), nullable=False),
+        sa.Column("case_no", sa.String(length=64), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("case_type", sa.String(length=20), nullable=False),
+        sa.Column("reason_code", sa.String(length=20), server_default="other", nullable=False),
+        sa.Column("reason", sa.Text(), server_default="", nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("raw_status", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("amount", sa.Numeric(14, 2), server_default="0", nullable=False),
+        sa.Column("sku", sa.String(length=128), server_default="", nullable=False),
+        sa.Column("quantity", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("return_carrier", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("return_tracking_no", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("return_shipping_payer", sa.String(length=10), server_default="", nullable=False),
+        sa.Column("disposition", sa.String(length=10), server_default="", nullable=False),
+        sa.Column("outbound_order_no", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("requested_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("shop_id", "case_no"),
+    )
+    op.create_index("ix_aftersale_cases_order", "aftersale_cases", ["shop_id", "order_no"])
+    op.create_index("ix_aftersale_cases_status", "aftersale_cases", ["status", "requested_at"])
+    op.create_table(
+        "aftersale_history",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), nullable=False),
+        sa.Column("case_no", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("from_status", sa.String(length=20), server_default="", nullable=False),
+        sa.Column("to_status", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.Text(), server_default="", nullable=False),
+    )
+    op.create_index("ix_aftersale_history_case", "aftersale_history", ["shop_id", "case_no"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_aftersale_history_case", table_name="aftersale_history")
+    op.drop_table("aftersale_history")
+    op.drop_index("ix_aftersale_cases_status", table_name="aftersale_cases")
+    op.drop_index("ix_aftersale_cases_order", table_name="aftersale_cases")
+    op.drop_table("aftersale_cases")
