@@ -243,3 +243,24 @@ def test_taobao_export_and_douyin_rows_map_platform_statuses(engine: Engine, tmp
         "A2": ("exchange", "requested", "3/6", "0.00"),
     }
     assert cases["A2"].requested_at == datetime(2025, 11, 5, 2, 0)  # epoch seconds are UTC
+
+
+def test_the_return_parcel_is_followed_through_tracking(engine: Engine, tmp_path: Path) -> None:
+    _imported(engine, tmp_path)
+    waiting = ["taobao,旗舰店,C1,T1,return_refund,waiting_return,质量问题,60.00,2026-11-05 10:00:00,zto,RT2"]
+    import_aftersales(engine, write_cases(tmp_path / "w.csv", waiting), rejects=tmp_path / "r.csv")
+    events = tmp_path / "rt2.csv"
+    events.write_text(
+        "carrier,tracking_no,event_time,status,location,description\n"
+        "zto,RT2,2026-11-07 10:00:00,picked_up,杭州,已揽收\n"
+        "zto,RT2,2026-11-08 10:00:00,delivered,杭州,商家签收\n",
+        encoding="utf-8",
+    )
+    import_tracking(engine, events, rejects=tmp_path / "t.rej.csv")
+    shown = show_json(engine, "C1")
+    assert shown["status"] == "returned" and shown["return_parcel"]["status"] == "delivered"
+    assert shown["history"][-1]["actor"] == "system" and "RT2" in shown["history"][-1]["detail"]
+    kinds = [e["kind"] for e in shown["timeline"]]
+    assert kinds.count("aftersale_return_delivered") == 1
+    import_tracking(engine, events, rejects=tmp_path / "t.rej.csv")  # the same events again: nothing new
+    assert [e["kind"] for e in show_json(engine, "C1")["timeline"]] == kinds

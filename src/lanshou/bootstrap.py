@@ -10,10 +10,12 @@ def start(target: EventBus = bus) -> EventBus:
     """Wire every area's subscriptions (once per bus)."""
     if target.wired:
         return target
+    from lanshou.aftersales import subscriptions as aftersales
     from lanshou.metrics import subscriptions as metrics
     from lanshou.sla import subscriptions as sla
 
     metrics.subscribe(target)
     sla.subscribe(target)
+    aftersales.subscribe(target)
     target.wired = True
     return target

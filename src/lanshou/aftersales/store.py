@@ -107,6 +107,15 @@ def list_cases(conn: Connection, flt: CaseFilter, limit: int | None = None) -> l
     return [_case(row) for row in conn.execute(query)]
 
 
+def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
+    """The orders of the unfinished cases whose goods come back in this parcel."""
+    c = aftersale_cases.c
+    query = select(c.shop_id, c.order_no).where(
+        c.return_tracking_no == tracking_no, c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
+    )
+    return [(row.shop_id, row.order_no) for row in conn.execute(query)]
+
+
 def history_of(conn: Connection, shop_id: int, case_no: str) -> list[dict[str, object]]:
     h = aftersale_history.c
     query = (

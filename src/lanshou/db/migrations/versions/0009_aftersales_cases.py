@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_aftersale_cases_order", "aftersale_cases", ["shop_id", "order_no"])
     op.create_index("ix_aftersale_cases_status", "aftersale_cases", ["status", "requested_at"])
+    op.create_index("ix_aftersale_cases_return_parcel", "aftersale_cases", ["return_tracking_no"])
     op.create_table(
         "aftersale_history",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -60,6 +61,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_aftersale_history_case", table_name="aftersale_history")
     op.drop_table("aftersale_history")
+    op.drop_index("ix_aftersale_cases_return_parcel", table_name="aftersale_cases")
     op.drop_index("ix_aftersale_cases_status", table_name="aftersale_cases")
     op.drop_index("ix_aftersale_cases_order", table_name="aftersale_cases")
     op.drop_table("aftersale_cases")
