@@ -11,11 +11,13 @@ def start(target: EventBus = bus) -> EventBus:
     if target.wired:
         return target
     from lanshou.aftersales import subscriptions as aftersales
+    from lanshou.followups import subscriptions as followups
     from lanshou.metrics import subscriptions as metrics
     from lanshou.sla import subscriptions as sla
 
     metrics.subscribe(target)
     sla.subscribe(target)
     aftersales.subscribe(target)
+    followups.subscribe(target)
     target.wired = True
     return target

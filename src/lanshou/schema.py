@@ -8,6 +8,7 @@ from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
+from lanshou.followups.tables import followups
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
@@ -41,6 +42,7 @@ __all__ = [
     "api_tokens",
     "buyers",
     "feedback",
+    "followups",
     "lane_stats",
     "login_failures",
     "metadata",

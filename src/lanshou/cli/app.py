@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 
 from lanshou import bootstrap, progress
-from lanshou.cli import aftersales, alerts, demo, imports, metrics, orders, serve, tracking, users, worker
+from lanshou.cli import (
+    aftersales,
+    alerts,
+    demo,
+    followups,
+    imports,
+    metrics,
+    orders,
+    serve,
+    tracking,
+    users,
+    worker,
+)
 from lanshou.cli.common import progress_bar
 
 app = typer.Typer(
@@ -23,6 +35,7 @@ tracking.register(app)  # `lanshou tracking show|eta-accuracy`
 alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
 aftersales.register(app)  # `lanshou aftersales list|show|agree|refuse|receive`
+followups.register(app)  # `lanshou followups list|assign|close`
 
 
 def main() -> None:

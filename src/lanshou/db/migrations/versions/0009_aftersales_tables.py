@@ -1,4 +1,4 @@
-"""after-sales cases (售后单) and their history
+"""after-sales cases (售后单) and their history; follow-ups of negative feedback (客户回访)
 
 Revision ID: 0009_aftersales
 Revises: 0008
@@ -56,9 +56,30 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), server_default="", nullable=False),
     )
     op.create_index("ix_aftersale_history_case", "aftersale_history", ["shop_id", "case_no"])
+    op.create_table(
+        "followups",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("feedback_at", sa.DateTime(), nullable=False),
+        sa.Column("rating", sa.Integer()),
+        sa.Column("themes", sa.Text(), server_default="", nullable=False),
+        sa.Column("owner", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("status", sa.String(length=10), server_default="open", nullable=False),
+        sa.Column("outcome", sa.String(length=20), server_default="", nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("closed_by", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("closed_at", sa.DateTime()),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("shop_id", "order_no", "feedback_at"),
+    )
+    op.create_index("ix_followups_open", "followups", ["status", "due_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followups_open", table_name="followups")
+    op.drop_table("followups")
     op.drop_index("ix_aftersale_history_case", table_name="aftersale_history")
     op.drop_table("aftersale_history")
     op.drop_index("ix_aftersale_cases_return_parcel", table_name="aftersale_cases")
