@@ -11,6 +11,7 @@ def start(target: EventBus = bus) -> EventBus:
     if target.wired:
         return target
     from lanshou.aftersales import subscriptions as aftersales
+    from lanshou.buyers import subscriptions as buyers
     from lanshou.followups import subscriptions as followups
     from lanshou.metrics import subscriptions as metrics
     from lanshou.sla import subscriptions as sla
@@ -19,5 +20,6 @@ def start(target: EventBus = bus) -> EventBus:
     sla.subscribe(target)
     aftersales.subscribe(target)
     followups.subscribe(target)
+    buyers.subscribe(target)
     target.wired = True
     return target

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
+from lanshou.buyers.tables import buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.followups.tables import followups
@@ -40,6 +41,8 @@ __all__ = [
     "alert_scans",
     "alerts",
     "api_tokens",
+    "buyer_orders",
+    "buyer_profiles",
     "buyers",
     "feedback",
     "followups",

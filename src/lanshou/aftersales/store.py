@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
@@ -134,3 +134,18 @@ def save_cases(conn: Connection, cases: Sequence[Case]) -> None:
 
 def save_history(conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
     insert_rows(conn, aftersale_history, rows, HISTORY_COLUMNS)
+
+
+def refunds_by_order(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, tuple[int, Decimal]]:
+    """How many refunds each order got and how much they came to (cases that reached 退款成功)."""
+    c = aftersale_cases.c
+    found: dict[OrderKey, tuple[int, Decimal]] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = (
+            select(c.order_no, func.count(), func.coalesce(func.sum(c.amount), 0))
+            .where(c.shop_id == shop_id, c.order_no.in_(numbers), c.status == CaseStatus.REFUNDED.value)
+            .group_by(c.order_no)
+        )
+        for order_no, count, amount in conn.execute(query):
+            found[(shop_id, order_no)] = (int(count), Decimal(amount).quantize(Decimal("0.01")))
+    return found

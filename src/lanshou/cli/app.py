@@ -8,6 +8,7 @@ from lanshou import bootstrap, progress
 from lanshou.cli import (
     aftersales,
     alerts,
+    buyers,
     demo,
     followups,
     imports,
@@ -36,6 +37,7 @@ alerts.register(app)  # `lanshou alerts list|ack|resolve|scan`
 worker.register(app)  # `lanshou worker`
 aftersales.register(app)  # `lanshou aftersales list|show|agree|refuse|receive`
 followups.register(app)  # `lanshou followups list|assign|close`
+buyers.register(app)  # `lanshou buyers list|show|segment|blacklist|refresh`
 
 
 def main() -> None:

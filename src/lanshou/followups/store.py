@@ -107,3 +107,19 @@ def get(conn: Connection, followup_id: int, lock: bool = False) -> dict[str, Any
 
 def change(conn: Connection, followup_id: int, **values: Any) -> None:
     conn.execute(update(followups).where(followups.c.id == followup_id).values(**values))
+
+
+def negatives_by_order(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """How many negative feedbacks (follow-ups opened) each order has."""
+    from sqlalchemy import func
+
+    c = followups.c
+    found: dict[tuple[int, str], int] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = (
+            select(c.order_no, func.count())
+            .where(c.shop_id == shop_id, c.order_no.in_(numbers))
+            .group_by(c.order_no)
+        )
+        found.update(((shop_id, order_no), int(count)) for order_no, count in conn.execute(query))
+    return found

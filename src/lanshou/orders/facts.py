@@ -41,6 +41,8 @@ class OrderFacts:
     district: str
     address: str
     buyer_data_masked: bool
+    created_at: datetime | None = None
+    paid_at: datetime | None = None
     lines: tuple[LineFacts, ...] = field(default=())
 
     @property
@@ -79,6 +81,8 @@ def order_facts(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) 
                 o.district,
                 o.address,
                 o.buyer_data_masked,
+                o.created_at,
+                o.paid_at,
             )
             .join_from(ot.orders, st.shops, s.id == o.shop_id)
             .where(o.shop_id == shop_id, o.order_no.in_(numbers))

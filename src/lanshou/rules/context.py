@@ -148,7 +148,7 @@ _T = cel.Type
 _STRINGS = _T.List(_T.STRING)
 
 
-Getter = Callable[[RuleOrder, datetime], Any]
+Getter = Callable[[Any, datetime], Any]  # (the record: a RuleOrder for ORDER_FACTS, now)
 
 
 class Fact(NamedTuple):

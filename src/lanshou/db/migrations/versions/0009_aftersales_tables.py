@@ -1,4 +1,5 @@
-"""after-sales cases (售后单) and their history; follow-ups of negative feedback (客户回访)
+"""after-sales cases (售后单) and their history; follow-ups of negative feedback (客户回访);
+buyer profiles and which profile each order belongs to
 
 Revision ID: 0009_aftersales
 Revises: 0008
@@ -75,9 +76,47 @@ def upgrade() -> None:
         sa.UniqueConstraint("shop_id", "order_no", "feedback_at"),
     )
     op.create_index("ix_followups_open", "followups", ["status", "due_at"])
+    op.create_table(
+        "buyer_profiles",
+        sa.Column("key", sa.String(length=80), primary_key=True),
+        sa.Column("platform", sa.String(length=20), server_default="", nullable=False),
+        sa.Column("name", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("phone", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("orders", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("spend", sa.Numeric(14, 2), server_default="0", nullable=False),
+        sa.Column("first_order_at", sa.DateTime()),
+        sa.Column("last_order_at", sa.DateTime()),
+        sa.Column("categories", sa.Text(), server_default="", nullable=False),
+        sa.Column("shops", sa.Text(), server_default="", nullable=False),
+        sa.Column("province", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("refunds", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.Numeric(14, 2), server_default="0", nullable=False),
+        sa.Column("negative_feedback", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("tier", sa.String(length=40), server_default="", nullable=False),
+        sa.Column("segments", sa.Text(), server_default="", nullable=False),
+        sa.Column("blacklisted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("blacklist_reason", sa.Text(), server_default="", nullable=False),
+        sa.Column("blacklisted_by", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("blacklisted_at", sa.DateTime()),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_buyer_profiles_tier", "buyer_profiles", ["tier"])
+    op.create_index("ix_buyer_profiles_last_order", "buyer_profiles", ["last_order_at"])
+    op.create_table(
+        "buyer_orders",
+        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), primary_key=True),
+        sa.Column("order_no", sa.String(length=64), primary_key=True),
+        sa.Column("profile_key", sa.String(length=80), nullable=False),
+    )
+    op.create_index("ix_buyer_orders_profile", "buyer_orders", ["profile_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_buyer_orders_profile", table_name="buyer_orders")
+    op.drop_table("buyer_orders")
+    op.drop_index("ix_buyer_profiles_last_order", table_name="buyer_profiles")
+    op.drop_index("ix_buyer_profiles_tier", table_name="buyer_profiles")
+    op.drop_table("buyer_profiles")
     op.drop_index("ix_followups_open", table_name="followups")
     op.drop_table("followups")
     op.drop_index("ix_aftersale_history_case", table_name="aftersale_history")
