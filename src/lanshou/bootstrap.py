@@ -15,11 +15,13 @@ def start(target: EventBus = bus) -> EventBus:
     from lanshou.followups import subscriptions as followups
     from lanshou.metrics import subscriptions as metrics
     from lanshou.sla import subscriptions as sla
+    from lanshou.stats import subscriptions as stats
 
     metrics.subscribe(target)
     sla.subscribe(target)
     aftersales.subscribe(target)
     followups.subscribe(target)
     buyers.subscribe(target)
+    stats.subscribe(target)  # after buyers: their order links tell repeat purchases
     target.wired = True
     return target

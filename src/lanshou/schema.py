@@ -26,6 +26,16 @@ from lanshou.metrics.tables import (
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
+from lanshou.stats.tables import (
+    stats_case_facts,
+    stats_category,
+    stats_daily,
+    stats_line_facts,
+    stats_order_facts,
+    stats_province,
+    stats_returns,
+    stats_sku,
+)
 from lanshou.tracking.tables import (
     lane_stats,
     parcel_orders,
@@ -67,6 +77,14 @@ __all__ = [
     "rollup_pickup",
     "rollup_promise",
     "shops",
+    "stats_case_facts",
+    "stats_category",
+    "stats_daily",
+    "stats_line_facts",
+    "stats_order_facts",
+    "stats_province",
+    "stats_returns",
+    "stats_sku",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",

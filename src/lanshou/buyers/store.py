@@ -22,9 +22,23 @@ from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.rules.context import RuleBuyer
 
 AGGREGATES = (
-    "platform", "name", "phone", "orders", "spend", "first_order_at", "last_order_at", "categories", "shops",
-    "province", "refunds", "refunded", "negative_feedback", "tier", "segments", "updated_at",
-)  # fmt: skip
+    "platform",
+    "name",
+    "phone",
+    "orders",
+    "spend",
+    "first_order_at",
+    "last_order_at",
+    "categories",
+    "shops",
+    "province",
+    "refunds",
+    "refunded",
+    "negative_feedback",
+    "tier",
+    "segments",
+    "updated_at",
+)
 
 
 def refresh_orders(
@@ -35,7 +49,7 @@ def refresh_orders(
     if not keys:
         return 0
     secret = buyer_hash_key()
-    before = _links(conn, keys)
+    before = links_of(conn, keys)
     links = []
     for key, order in order_facts(conn, keys).items():
         found = profile_key(
@@ -55,7 +69,7 @@ def refresh_orders(
     return recompute(conn, sorted(touched), now, rules)
 
 
-def _links(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+def links_of(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
     b = buyer_orders.c
     found: dict[OrderKey, str] = {}
     for shop_id, numbers in by_shop(sorted(set(keys))):
@@ -195,7 +209,7 @@ def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, Ru
     every shop (this order left out), repeat flag, tier, segments, blacklist. Orders with no known buyer
     are absent."""
     wanted = sorted(set(keys))
-    links = _links(conn, wanted)
+    links = links_of(conn, wanted)
     profiles: dict[str, Any] = {}
     found_keys = sorted(set(links.values()))
     p = buyer_profiles.c

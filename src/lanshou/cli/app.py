@@ -15,6 +15,7 @@ from lanshou.cli import (
     metrics,
     orders,
     serve,
+    stats,
     tracking,
     users,
     worker,
@@ -38,6 +39,7 @@ worker.register(app)  # `lanshou worker`
 aftersales.register(app)  # `lanshou aftersales list|show|agree|refuse|receive`
 followups.register(app)  # `lanshou followups list|assign|close`
 buyers.register(app)  # `lanshou buyers list|show|segment|blacklist|refresh`
+stats.register(app)  # `lanshou stats`
 
 
 def main() -> None:

@@ -53,9 +53,18 @@ def open_for_feedback(conn: Connection, keys: Sequence[tuple[int, str]], now: da
         owner, hours = _shop_terms(shop.settings if shop else {})
         due = fb["created_at"] + timedelta(hours=hours)
         rows.append(
-            {"shop_id": key[0], "order_no": key[1], "feedback_at": key[2], "rating": fb["rating"],
-             "themes": "|".join(themes), "owner": owner, "due_at": due, "status": "open", "opened_at": now}
-        )  # fmt: skip
+            {
+                "shop_id": key[0],
+                "order_no": key[1],
+                "feedback_at": key[2],
+                "rating": fb["rating"],
+                "themes": "|".join(themes),
+                "owner": owner,
+                "due_at": due,
+                "status": "open",
+                "opened_at": now,
+            }
+        )
         why = f"差评回访 follow-up: rating {fb['rating'] or '-'}, {', '.join(themes) or 'low rating'}"
         entries.append(
             TimelineEntry(key[0], key[1], now, "followup_opened", f"{why}; due {due:%Y-%m-%d %H:%M} UTC")

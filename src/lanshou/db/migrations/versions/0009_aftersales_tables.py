@@ -1,5 +1,5 @@
 """after-sales cases (售后单) and their history; follow-ups of negative feedback (客户回访);
-buyer profiles and which profile each order belongs to
+buyer profiles and which profile each order belongs to; business statistics (facts and rollups)
 
 Revision ID: 0009_aftersales
 Revises: 0008
@@ -110,8 +110,124 @@ def upgrade() -> None:
     )
     op.create_index("ix_buyer_orders_profile", "buyer_orders", ["profile_key"])
 
+    # business statistics: facts per order, line and case; rollups per shop and local day
+    op.create_table(
+        "stats_case_facts",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("case_no", sa.String(length=64), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sku", sa.String(length=128), server_default="", nullable=False),
+        sa.Column("reason_code", sa.String(length=20), server_default="", nullable=False),
+        sa.Column("is_return", sa.Boolean(), nullable=False),
+        sa.Column("is_refund", sa.Boolean(), nullable=False),
+        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.Column("resent", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_case_facts_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "case_no", name=op.f("pk_stats_case_facts")),
+    )
+    op.create_index("ix_stats_case_facts_day", "stats_case_facts", ["shop_id", "day"], unique=False)
+    op.create_index("ix_stats_case_facts_order", "stats_case_facts", ["shop_id", "order_no"], unique=False)
+    op.create_table(
+        "stats_category",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=128), nullable=False),
+        sa.Column("quantity", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sales", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_category_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "day", "category", name=op.f("pk_stats_category")),
+    )
+    op.create_table(
+        "stats_daily",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("orders", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sales", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.Column("repeat_orders", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("cases", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("returns", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("refunds", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.Column("resent", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_daily_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "day", name=op.f("pk_stats_daily")),
+    )
+    op.create_table(
+        "stats_line_facts",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("category", sa.String(length=128), server_default="", nullable=False),
+        sa.Column("quantity", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sales", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_line_facts_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "order_no", "line", name=op.f("pk_stats_line_facts")),
+    )
+    op.create_index("ix_stats_line_facts_day", "stats_line_facts", ["shop_id", "day"], unique=False)
+    op.create_table(
+        "stats_order_facts",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("order_no", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("counted", sa.Boolean(), nullable=False),
+        sa.Column("repeat", sa.Boolean(), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.Column("province", sa.String(length=64), server_default="", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_order_facts_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "order_no", name=op.f("pk_stats_order_facts")),
+    )
+    op.create_index("ix_stats_order_facts_day", "stats_order_facts", ["shop_id", "day"], unique=False)
+    op.create_table(
+        "stats_province",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("province", sa.String(length=64), nullable=False),
+        sa.Column("orders", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sales", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_province_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "day", "province", name=op.f("pk_stats_province")),
+    )
+    op.create_table(
+        "stats_returns",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("reason_code", sa.String(length=20), nullable=False),
+        sa.Column("returns", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("cases", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_returns_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "day", "sku", "reason_code", name=op.f("pk_stats_returns")),
+    )
+    op.create_table(
+        "stats_sku",
+        sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        sa.Column("orders", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("quantity", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("sales", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"], name=op.f("fk_stats_sku_shop_id_shops")),
+        sa.PrimaryKeyConstraint("shop_id", "day", "sku", name=op.f("pk_stats_sku")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("stats_sku")
+    op.drop_table("stats_returns")
+    op.drop_table("stats_province")
+    op.drop_index("ix_stats_order_facts_day", table_name="stats_order_facts")
+    op.drop_table("stats_order_facts")
+    op.drop_index("ix_stats_line_facts_day", table_name="stats_line_facts")
+    op.drop_table("stats_line_facts")
+    op.drop_table("stats_daily")
+    op.drop_table("stats_category")
+    op.drop_index("ix_stats_case_facts_order", table_name="stats_case_facts")
+    op.drop_index("ix_stats_case_facts_day", table_name="stats_case_facts")
+    op.drop_table("stats_case_facts")
     op.drop_index("ix_buyer_orders_profile", table_name="buyer_orders")
     op.drop_table("buyer_orders")
     op.drop_index("ix_buyer_profiles_last_order", table_name="buyer_profiles")
