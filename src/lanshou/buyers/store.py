@@ -16,11 +16,13 @@ from lanshou.buyers.rules import BuyerRules, default_rules
 from lanshou.buyers.tables import buyer_orders, buyer_profiles
 from lanshou.config import buyer_hash_key
 from lanshou.db.bulk import upsert
+from lanshou.db.engine import lock_exclusively
 from lanshou.followups.store import negatives_by_order
 from lanshou.orders.facts import OrderFacts, order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.rules.context import RuleBuyer
 
+LOCK = "lanshou.buyers"
 AGGREGATES = (
     "platform",
     "name",
@@ -48,6 +50,7 @@ def refresh_orders(
     order left, when its buyer changed); returns how many profiles were recomputed."""
     if not keys:
         return 0
+    lock_exclusively(conn, LOCK)
     secret = buyer_hash_key()
     before = links_of(conn, keys)
     links = []
@@ -113,6 +116,7 @@ def recompute(
     conn: Connection, profile_keys: Sequence[str], now: datetime, rules: BuyerRules | None = None
 ) -> int:
     """Each profile again from all its orders: aggregates, tier and segments (the blacklist is kept)."""
+    lock_exclusively(conn, LOCK)  # a profile is read whole and written whole: one writer at a time
     rules = rules or default_rules()
     members = orders_of_profiles(conn, list(profile_keys))
     blacklisted = _blacklisted(conn, profile_keys)
