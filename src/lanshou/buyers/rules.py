@@ -34,6 +34,12 @@ class BuyerRules:
         bound = PROFILE_FACTS.activation(profile, now)
         return tuple(name for name, condition in self.segments if _holds(condition, bound))
 
+    def classify(self, profile: Profile, now: datetime) -> tuple[str, tuple[str, ...]]:
+        """Tier and segments from one binding of the profile's facts."""
+        bound = PROFILE_FACTS.activation(profile, now)
+        tier = next((name for name, condition in self.tiers if _holds(condition, bound)), "")
+        return tier, tuple(name for name, condition in self.segments if _holds(condition, bound))
+
     def segment(self, name: str) -> Condition:
         for known, condition in self.segments:
             if known == name:

@@ -136,6 +136,7 @@ def recompute(
             for o in orders
         ]
         profile = build(key, summaries, key in blacklisted)
+        tier, segments = rules.classify(profile, now)
         latest = max(orders, key=lambda o: (o.paid_at or o.created_at or now, o.order_no), default=None)
         rows.append(
             {
@@ -144,8 +145,8 @@ def recompute(
                 "name": latest.receiver_name if latest else "",
                 "phone": latest.receiver_phone if latest else "",
                 **_aggregates(profile),
-                "tier": rules.tier(profile, now),
-                "segments": "|".join(rules.segments_of(profile, now)),
+                "tier": tier,
+                "segments": "|".join(segments),
                 "updated_at": now,
             }
         )
