@@ -17,6 +17,7 @@ from lanshou.aftersales.states import (
     AfterSaleRefused,
     CaseType,
     allowed_actions,
+    as_action,
 )
 from lanshou.aftersales.store import Case, CaseFilter, find_cases, history_of, list_cases
 from lanshou.db.engine import run_transaction
@@ -134,10 +135,8 @@ def act(
         book.flush(events)
         return case_json(changed, load_shops(conn))
 
-    try:
-        Action("receive" if step == "agree" else step)
-    except ValueError:
-        raise AfterSaleRefused(f"拒绝 refused: 未知操作 unknown step {step!r}") from None
+    if step != "agree":
+        as_action(step)  # an unknown step is refused before anything is read
     result = run_transaction(engine, work)
     events.settle(engine)
     return result
