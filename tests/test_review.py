@@ -183,6 +183,7 @@ def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (10, 0)
         assert ready_shipments(conn) == []
+        assert [e.kind for e in read(conn, shop, "1")] == ["accepted", "stock_released"]
 
 
 def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine) -> None:
