@@ -199,8 +199,11 @@ def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine)
         held = add_order(conn, shop, "held", [("A", 1)], buyer_message="?")
     review_orders(engine, now=NOW)
     act(engine, "cancel", [gone], NOW, "lily")
+    with engine.begin() as conn:
+        unseen = add_order(conn, shop, "unseen", [("A", 1)], paid_at=NOW - timedelta(hours=100))
+    act(engine, "accept", [unseen], NOW, "lily")  # staff accept before review: deadlines still count
     with engine.connect() as conn:
-        assert [s.order_nos for s in ready_shipments(conn)] == [("late",), ("fresh",)]
+        assert [s.order_nos for s in ready_shipments(conn)] == [("unseen",), ("late",), ("fresh",)]
         assert ready_shipments(conn)[0].priority == 9  # past its M1/M5 deadline
         reasons = not_shippable(conn, [fresh, late, gone, held, (shop, "nope")])
     assert set(reasons) == {gone, held, (shop, "nope")}

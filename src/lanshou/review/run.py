@@ -36,7 +36,6 @@ from lanshou.review import facts
 from lanshou.review.model import Limits, OrderData, OrderKey, builtin_holds, deadline_priority
 from lanshou.review.tables import review_state
 from lanshou.rules.store import ShopRuleSets
-from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
 
 BATCH = 1000
@@ -301,8 +300,19 @@ def _deadlines(order: OrderData, pack: RulePack) -> tuple[Any, Any]:
     return pickup_deadline(fact, pack), promised_ship_time(fact, pack)
 
 
-def shop_infos(conn: Connection) -> dict[int, ShopInfo]:
-    return load_shops(conn)
+def deadline_fields(
+    conn: Connection, batch: Sequence[OrderData], now: datetime
+) -> dict[OrderKey, dict[str, Any]]:
+    """Priority (deadline risk) and the M1/M5 deadlines of orders staff act on before review saw them."""
+    shops = load_shops(conn)
+    packs = {shop_id: pack_for(info) for shop_id, info in shops.items()}
+    fields: dict[OrderKey, dict[str, Any]] = {}
+    for order in batch:
+        pickup, ship_by = _deadlines(order, packs[order.shop_id])
+        left = [(d - now).total_seconds() / 3600 for d in (pickup, ship_by) if d is not None]
+        priority = deadline_priority(min(left) if left else None)
+        fields[order.key] = {"priority": priority, "pickup_deadline": pickup, "ship_by": ship_by}
+    return fields
 
 
 def select_keys(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderKey]:

@@ -23,6 +23,7 @@ from lanshou.orders.tables import orders
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.facts import key_filter, load_orders
 from lanshou.review.model import OrderKey
+from lanshou.review.run import deadline_fields
 from lanshou.review.tables import review_state
 
 ACTIONS = ("accept", "hold", "cancel")
@@ -110,6 +111,7 @@ def _accept(
     data = {order.key: order for order in load_orders(conn, keys)}
     wanted = [(k, skus.needs(k[0], [(line.sku, line.quantity) for line in data[k].lines])) for k in keys]
     reserved = reserve_orders(conn, wanted, now, actor)
+    first_seen = deadline_fields(conn, list(data.values()), now)  # used only for orders not yet reviewed
     outcomes: list[Outcome] = []
     accepted: list[OrderKey] = []
     for key in keys:
@@ -120,7 +122,7 @@ def _accept(
             continue
         accepted.append(key)
         outcomes.append(Outcome(*key, "accepted", True, f"stock in {result.warehouse or '-'}"))
-        _write(conn, [key], "accepted", "", now, actor, result.warehouse)
+        _write(conn, [key], "accepted", "", now, actor, result.warehouse, first_seen.get(key))
     detail = f"人工通过 accepted by staff{': ' + reason if reason else ''}"
     record(conn, [TimelineEntry(s, n, now, "accepted", detail, actor) for s, n in accepted])
     if accepted:
@@ -136,15 +138,23 @@ def _write(
     now: datetime,
     actor: str,
     site: str = "",
+    new_fields: dict[str, object] | None = None,
 ) -> None:
-    """Set the state of orders, keeping priority, deadlines and merge group when they were reviewed."""
+    """Set the state of orders, keeping priority, deadlines and merge group when they were reviewed (an
+    order not reviewed yet gets `new_fields`: its deadline priority and deadlines)."""
     r = review_state.c
     existing = {
         (row.shop_id, row.order_no)
         for row in conn.execute(select(r.shop_id, r.order_no).where(key_filter(review_state, keys)))
     }
     for key in keys:
-        values = {"state": state, "reasons": reason, "stock_only": False, "reviewed_at": now, "actor": actor}
+        values: dict[str, object] = {
+            "state": state,
+            "reasons": reason,
+            "stock_only": False,
+            "reviewed_at": now,
+            "actor": actor,
+        }
         if state == "accepted":
             values["warehouse"] = site
         if key in existing:
@@ -155,7 +165,7 @@ def _write(
             upsert(
                 conn,
                 review_state,
-                [{"shop_id": key[0], "order_no": key[1], **values}],
+                [{"shop_id": key[0], "order_no": key[1], **values, **(new_fields or {})}],
                 ("shop_id", "order_no"),
             )
 
