@@ -84,6 +84,12 @@ def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (6, 2)
         assert [e.kind for e in read(conn, shop, "2")] == ["held", "accepted"]
+    with engine.begin() as conn:
+        add_order(conn, shop, "3", [("A", 5)])
+    review_orders(engine, now=NOW)
+    assert states(engine)["3"][0] == "held"  # 4 available
+    act(engine, "cancel", [(shop, "1")], NOW, "lily")  # frees one: order 3 now fits
+    assert states(engine)["3"][0] == "accepted"
 
 
 def test_merchant_rules_hold_tag_and_set_priority(engine: Engine) -> None:

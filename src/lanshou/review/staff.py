@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.db.bulk import upsert
-from lanshou.db.engine import write_transaction
-from lanshou.events import OrdersAccepted, bus
+from lanshou.db.engine import run_transaction, write_transaction
+from lanshou.events import OrdersAccepted, StockArrived, bus
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import release_orders, reserve_orders
 from lanshou.orders.tables import orders
@@ -78,23 +78,20 @@ def act(
 ) -> list[Outcome]:
     """accept | hold | cancel these orders; ActionRefused (nothing done) when any id cannot take it."""
     keys = list(dict.fromkeys(keys))
-    with write_transaction(engine) as conn:
+
+    def work(conn: Connection) -> list[Outcome]:
         states = _check(conn, action, keys)
-        outcomes = _accept(conn, keys, states, now, actor, reason) if action == "accept" else []
-        if action != "accept":
-            state = "held" if action == "hold" else "cancelled"
-            release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": "))
-            _write(
-                conn,
-                keys,
-                state,
-                reason or ("人工暂停 held by staff" if action == "hold" else ""),
-                now,
-                actor,
-            )
-            outcomes = [Outcome(s, n, state, True, reason) for s, n in keys]
-            kind = "held" if action == "hold" else "cancelled"
-            record(conn, [TimelineEntry(s, n, now, kind, reason or kind, actor) for s, n in keys])
+        if action == "accept":
+            return _accept(conn, keys, states, now, actor, reason)
+        state = "held" if action == "hold" else "cancelled"
+        if release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": ")):
+            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
+        default = "人工暂停 held by staff" if action == "hold" else ""
+        _write(conn, keys, state, reason or default, now, actor)
+        record(conn, [TimelineEntry(s, n, now, state, reason or state, actor) for s, n in keys])
+        return [Outcome(s, n, state, True, reason) for s, n in keys]
+
+    outcomes = run_transaction(engine, work)  # run again when another process was in the way
     bus.settle(engine)
     return outcomes
 

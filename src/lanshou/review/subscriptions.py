@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from lanshou.events import EventBus, OrdersChanged, StockArrived
+from lanshou.events import EventBus, OrdersChanged, StockArrived, bus
 from lanshou.inventory.queries import order_reservations
 from lanshou.inventory.reserve import release_orders
 from lanshou.orders.tables import orders
@@ -44,6 +44,7 @@ def release_closed(conn: Connection, event: Any) -> None:
         if release_orders(conn, closed, now, note="平台取消 closed on the platform"):
             detail = "释放库存 stock released: the order was closed on the platform"
             record(conn, [TimelineEntry(shop, no, now, "stock_released", detail) for shop, no in holding])
+            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
 
 
 def auto_review(engine: Engine, events: list[Any]) -> int:
