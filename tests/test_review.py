@@ -88,6 +88,10 @@ def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:
         add_order(conn, shop, "3", [("A", 5)])
     review_orders(engine, now=NOW)
     assert states(engine)["3"][0] == "held"  # 4 available
+    adjust(engine, "A", "main", -1, NOW)
+    adjust(engine, "A", "main", 1, NOW)  # still short: order 3 is left as it was, no new timeline entry
+    with engine.connect() as conn:
+        assert [e.kind for e in read(conn, shop, "3")] == ["held"]
     act(engine, "cancel", [(shop, "1")], NOW, "lily")  # frees one: order 3 now fits
     assert states(engine)["3"][0] == "accepted"
 

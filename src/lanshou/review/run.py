@@ -188,13 +188,15 @@ def _review_batch(
     batch, last = _select(conn, shop_ids, keys, recheck, limit, after)
     if not batch:
         return [], last
-    return decide(conn, batch, now, actor), last
+    return decide(conn, batch, now, actor, recheck), last
 
 
 def decide(
-    conn: Connection, batch: Sequence[OrderData], now: datetime, actor: str = SYSTEM
+    conn: Connection, batch: Sequence[OrderData], now: datetime, actor: str = SYSTEM, recheck: bool = False
 ) -> list[Reviewed]:
-    """Review these orders inside the caller's transaction; writes state, reservations, timeline, events."""
+    """Review these orders inside the caller's transaction; writes state, reservations, timeline, events.
+    With `recheck` (orders held for stock, looked at again), one still short is left as it was: no new
+    state row or timeline entry each time some stock arrives."""
     shops = load_shops(conn)
     packs: dict[int, RulePack] = {}
     limits = {shop_id: Limits.from_settings(info.settings) for shop_id, info in shops.items()}
@@ -244,6 +246,8 @@ def decide(
                 reasons = [f"缺货 stock short: {', '.join(held.short)}"]
                 stock_only = True
         state = "held" if reasons else "accepted"
+        if recheck and stock_only:
+            continue
         states.append(
             (
                 order.shop_id,
