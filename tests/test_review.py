@@ -69,6 +69,8 @@ def test_built_in_holds_each_give_their_reason(engine: Engine) -> None:
         timeline = read(conn, shop, "big")
         assert [e.kind for e in timeline] == ["held"] and "8000.00" in timeline[0].detail
     assert review_orders(engine, now=NOW).results == []  # reviewed once
+    later = review_orders(engine, now=NOW + timedelta(days=8))  # the presale falls due: looked at again
+    assert [(r.order_no, r.state) for r in later.results] == [("pre", "accepted")]
 
 
 def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:

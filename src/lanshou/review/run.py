@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import run_transaction
@@ -33,7 +33,14 @@ from lanshou.metrics.rules import pickup_deadline, promised_ship_time
 from lanshou.orders.tables import orders
 from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
 from lanshou.review import facts
-from lanshou.review.model import Limits, OrderData, OrderKey, builtin_holds, deadline_priority
+from lanshou.review.model import (
+    Limits,
+    OrderData,
+    OrderKey,
+    builtin_holds,
+    deadline_priority,
+    recheck_at,
+)
 from lanshou.review.tables import review_state
 from lanshou.rules.store import ShopRuleSets
 from lanshou.shops.store import load_shops
@@ -52,6 +59,7 @@ STATE_COLUMNS = (
     "ship_by",
     "reviewed_at",
     "actor",
+    "recheck_at",
 )
 
 
@@ -150,6 +158,7 @@ def _select(
     recheck: bool,
     limit: int,
     after: int,
+    now: datetime,
 ) -> tuple[list[OrderData], int]:
     """The next orders to review after order id `after` (a keyset: no batch scans what earlier ones took),
     and the last id taken."""
@@ -160,8 +169,9 @@ def _select(
         .outerjoin(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
     )
     query = query.where(o.status == "paid")
-    # recheck: the orders held for stock alone; else those never reviewed
-    waiting = and_(r.state == "held", r.stock_only.is_(True)) if recheck else r.id.is_(None)
+    # recheck: the orders held for stock alone; else those never reviewed, and held ones now due again
+    due_again = and_(r.state == "held", r.recheck_at <= now)
+    waiting = and_(r.state == "held", r.stock_only.is_(True)) if recheck else or_(r.id.is_(None), due_again)
     query = query.where(waiting)
     if shop_ids is not None:
         query = query.where(o.shop_id.in_(list(shop_ids)))
@@ -185,7 +195,7 @@ def _review_batch(
     limit: int,
     after: int,
 ) -> tuple[list[Reviewed], int]:
-    batch, last = _select(conn, shop_ids, keys, recheck, limit, after)
+    batch, last = _select(conn, shop_ids, keys, recheck, limit, after, now)
     if not batch:
         return [], last
     return decide(conn, batch, now, actor, recheck), last
@@ -262,6 +272,7 @@ def decide(
                 ship_by,
                 now,
                 actor,
+                recheck_at(order, limits[order.shop_id], reasons),
             )
         )
         detail = "; ".join(reasons) if reasons else f"通过 accepted, stock reserved in {warehouse or '-'}"

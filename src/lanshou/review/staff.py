@@ -151,6 +151,7 @@ def _write(
             "stock_only": False,
             "reviewed_at": now,
             "actor": actor,
+            "recheck_at": None,  # a person decided: review does not look again by itself
         }
         if state == "accepted":
             values["warehouse"] = site
