@@ -8,7 +8,8 @@ Built-in holds, each with a reason a person reads (Chinese first):
 - amount over the shop's threshold (`review_amount_limit`, default 5,000);
 - blacklisted buyer, phone or address;
 - another open order to the same buyer and address: a merge candidate (合单);
-- a presale order not yet due (ship-by more than `presale_hold_hours`, default 72 h, away, or none given).
+- a presale order not yet due (ship-by more than `presale_hold_hours`, default 72 h, away, or none given);
+  `recheck_at` says when it falls due, and the next review run looks at it again.
 Stock short is decided when stock is reserved (`review.run`).
 """
 
