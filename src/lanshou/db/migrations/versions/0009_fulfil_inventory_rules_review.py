@@ -105,7 +105,6 @@ def upgrade() -> None:
         sa.Column("pickup_deadline", sa.DateTime(), nullable=True),
         sa.Column("ship_by", sa.DateTime(), nullable=True),
         sa.Column("merge_group", sa.String(length=100), server_default="", nullable=False),
-        sa.Column("recheck_at", sa.DateTime(), nullable=True),
         sa.Column("reviewed_at", sa.DateTime(), nullable=False),
         sa.Column("actor", sa.String(length=64), server_default="system", nullable=False),
         sa.CheckConstraint(
