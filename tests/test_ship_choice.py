@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lanshou.review.ready import ReadyLine, ReadyShipment
+from lanshou.rules import RuleSet, make_rule
 from lanshou.shipping.choice import (
     CarrierPlan,
     ChoiceRefused,
@@ -78,6 +79,15 @@ def test_fragile_goes_by_sf_by_rule() -> None:
     fragile = shipment(lines=(ReadyLine("1001", "VASE", "花瓶", 1, "易碎品", 800),))
     assert choose(plan(), fragile, NOW, TZ, {}).carrier == "sf"
     assert choose(plan(), shipment(remark="易碎 轻放"), NOW, TZ, {}).carrier == "sf"
+
+
+def test_the_shops_saved_rules_come_before_the_carrier_files() -> None:
+    saved = RuleSet(
+        [make_rule("大件走德邦", "weight_g > 20000", "carrier:deppon"), make_rule("x", "true", "tag:y")]
+    )
+    heavy = choose(plan(), shipment("新疆", weight_g=25000), NOW, TZ, {}, shop_rules=saved)
+    assert heavy.carrier == "deppon" and "大件走德邦" in heavy.reason
+    assert choose(plan(), shipment("新疆"), NOW, TZ, {}, shop_rules=saved).carrier == "ems"  # the file's rule
 
 
 def test_otherwise_the_cheapest_that_meets_the_deadline() -> None:
