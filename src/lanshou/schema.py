@@ -7,6 +7,7 @@ from __future__ import annotations
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
+from lanshou.inventory.tables import reservations, sku_mappings, stock, stock_ledger, warehouses
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
@@ -21,6 +22,8 @@ from lanshou.metrics.tables import (
     rollup_promise,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
+from lanshou.review.tables import review_blacklist, review_state
+from lanshou.rules.tables import rules
 from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
@@ -53,6 +56,9 @@ __all__ = [
     "parcel_orders",
     "parcel_state",
     "parcels",
+    "reservations",
+    "review_blacklist",
+    "review_state",
     "rollup_delivery",
     "rollup_delivery_carrier",
     "rollup_delivery_province",
@@ -60,12 +66,17 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "rules",
     "ship_leases",
     "shipment_waybills",
     "shops",
+    "sku_mappings",
+    "stock",
+    "stock_ledger",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
+    "warehouses",
     "waybill_numbers",
 ]
