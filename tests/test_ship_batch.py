@@ -24,7 +24,7 @@ from lanshou.cli.app import app
 from lanshou.events import OrderShipped, bus
 from lanshou.orders import timeline
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
-from lanshou.review import queries as review_queries
+from lanshou.review.queries import ready_shipments
 from lanshou.shipping import leases
 from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
@@ -36,7 +36,7 @@ from lanshou.shipping.tell import notifier_from_settings
 from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
 from tests.kuaidi100_wire import MockKuaidi100, json_reply
-from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool, paid_shipments
+from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_CJK_FONT.is_file() and not os.environ.get(FONT_ENV) and not IN_CI,
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.skipif(
 
 def run(engine: Engine, tmp_path: Path, name: str = "labels.pdf", **kw: Any) -> Any:
     with engine.connect() as conn:
-        shipments = kw.pop("shipments", None) or paid_shipments(conn)
+        shipments = kw.pop("shipments", None) or ready_shipments(conn)
         shops = load_shops(conn)
     options = ShipOptions(tmp_path / name, upload_dir=tmp_path / "upload", **kw.pop("options", {}))
     return ship(engine, shipments, config(), shops, options, {}, **kw)
@@ -114,7 +114,7 @@ def test_ship_end_to_end(engine: Engine, tmp_path: Path) -> None:
     assert len(rows) == 7 and rows[1][0].strip() == "1000"
     # nothing is left: a second run ships nothing and takes no number
     with engine.connect() as conn:
-        assert paid_shipments(conn) == []
+        assert ready_shipments(conn) == []
 
 
 def test_a_rerun_after_a_failed_print_reuses_the_waybills(
@@ -165,14 +165,21 @@ def test_a_cancelled_order_is_refused_and_takes_no_waybill(engine: Engine, tmp_p
         add_shop(conn)
         add_order(conn, "4000")
         add_order(conn, "4001")
+        add_order(conn, "4002")
+        add_order(conn, "4003", review="")  # never reviewed: not ready, not listed
     load_pool(engine, "zto", 5)
     with engine.connect() as conn:
-        shipments = paid_shipments(conn)
-    with engine.begin() as conn:  # the buyer cancels after the list was read
+        shipments = ready_shipments(conn)
+    with engine.begin() as conn:  # after the list was read: the buyer cancels one, staff hold another
         conn.execute(s.orders.update().where(s.orders.c.order_no == "4001").values(status="cancelled"))
+        held = s.review_state.c.order_no == "4002"
+        conn.execute(s.review_state.update().where(held).values(state="held"))
     report = run(engine, tmp_path, shipments=shipments)
     assert [o.shipment.order_nos[0] for o in report.shipped] == ["4000"]
-    assert "cancelled" in report.failed[0].reason
+    reasons = {o.shipment.order_nos[0]: o.reason for o in report.failed}
+    assert "the order is cancelled" in reasons["4001"]
+    assert "not accepted in review (held)" in reasons["4002"]
+    assert "4003" not in reasons
     assert used_numbers(engine) == 1
     assert statuses(engine)["4001"] == "cancelled"
     assert kinds(engine, "4001") == []
@@ -208,8 +215,7 @@ def _count_rows(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(s.shipment_waybills)).scalar_one())
 
 
-def test_cli_ship(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(review_queries, "ready_shipments", paid_shipments)  # whichever review is merged
+def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["ship"])
     assert result.exit_code == 2 and "carriers load" in result.output
@@ -309,7 +315,7 @@ def test_waybills_through_kuaidi100(engine: Engine, tmp_path: Path) -> None:
     account = Kuaidi100Account("testkey", secret="testsecret")
     providers = providers_for(kd_config.plan, account, server.transport())
     with engine.connect() as conn:
-        shipments, shops = paid_shipments(conn), load_shops(conn)
+        shipments, shops = ready_shipments(conn), load_shops(conn)
     report = ship(
         engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers
     )

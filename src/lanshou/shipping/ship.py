@@ -29,6 +29,7 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
+from lanshou.review.queries import not_shippable  # review's guard: cancelled, held, not accepted
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
@@ -233,7 +234,7 @@ def _take_waybills(engine: Engine, batch: Sequence[ReadyShipment], run: _Run) ->
 def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> list[Outcome]:
     now = utc_now()
     outcomes = {object_id(s): Outcome(s) for s in batch}
-    statuses = order_statuses(conn, [key for s in batch for key in s.keys])
+    statuses = not_shippable(conn, [key for s in batch for key in s.keys])
     held = held_waybills(conn, [s.keys[0] for s in batch])
     wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
     for s in batch:
@@ -309,15 +310,11 @@ def shipped_rows(shipped: Sequence[Outcome]) -> list[ShippedRow]:
     ]
 
 
-def _not_shippable(shipment: ReadyShipment, statuses: Mapping[OrderKey, str]) -> str:
+def _not_shippable(shipment: ReadyShipment, reasons: Mapping[OrderKey, str]) -> str:
+    """Why the shipment must not leave ("" when it may): the first of its orders review refuses."""
     for key in shipment.keys:
-        status = statuses.get(key)
-        if status is None:
-            return f"订单不存在 order {key[1]} not found"
-        if status in ("cancelled", "refunded"):
-            return f"订单已取消 order {key[1]} is {status}: not shipped"
-        if status != "paid":
-            return f"订单状态 order {key[1]} is {status}, not paid: not shipped"
+        if key in reasons:
+            return f"不发货 not shipped: {key[1]} {reasons[key]}"
     return ""
 
 
@@ -350,7 +347,8 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     now = utc_now()
     leases.renew(conn, holder, now)
     keys = [key for o in chunk for key in o.shipment.keys]
-    statuses = order_statuses(conn, keys, lock=True)  # a cancel waits for us, or we see it
+    order_statuses(conn, keys, lock=True)  # lock the orders: a cancel waits for us, or we see it
+    statuses = not_shippable(conn, keys)
     go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]
     for o in chunk:
         if o not in go:
