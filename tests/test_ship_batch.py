@@ -352,3 +352,30 @@ def test_one_ship_run_per_shop_at_a_time(engine: Engine, tmp_path: Path) -> None
         assert leases.acquire(conn, [1], "third-run", now + leases.LEASE * 3) == {1}  # a dead run's lapses
         leases.release(conn, "third-run")
     assert len(run(engine, tmp_path, "again.pdf").shipped) == 1
+
+
+def test_review_then_ship_deducts_the_reserved_stock(cli_env: Path, tmp_path: Path) -> None:
+    """The whole day: stock, review accepts (reserving), ship takes waybills and marks shipped, inventory
+    deducts what was reserved (it listens to OrderShipped)."""
+    from lanshou.cli.common import database
+    from tests.inventory_data import add_order as add_paid
+    from tests.inventory_data import make_shop, put_stock, stock_of
+
+    engine = database()
+    put_stock(engine, [("A", "main", 5)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_paid(conn, shop, "1101", [("A", 2)])
+        add_paid(conn, shop, "1102", [("A", 1)])
+        conn.execute(s.carrier_configs.insert(), {"source": CARRIERS, "loaded_at": datetime(2026, 11, 30)})
+    load_pool(engine, "zto", 5)
+    runner = CliRunner()
+    assert runner.invoke(app, ["review", "run"]).exit_code == 0
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (5, 3)  # on hand, reserved
+    result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "day.pdf"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["shipped"] == 2
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (2, 0)
+    engine.dispose()
