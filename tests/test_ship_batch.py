@@ -369,13 +369,20 @@ def test_review_then_ship_deducts_the_reserved_stock(cli_env: Path, tmp_path: Pa
         add_paid(conn, shop, "1102", [("A", 1)])
         conn.execute(s.carrier_configs.insert(), {"source": CARRIERS, "loaded_at": datetime(2026, 11, 30)})
     load_pool(engine, "zto", 5)
+    load_pool(engine, "ems", 5)
     runner = CliRunner()
+    rule = ["rules", "add", "大单走邮政", "total_quantity >= 2", "carrier:ems", "--scope", "carrier"]
+    assert runner.invoke(app, rule).exit_code == 0
     assert runner.invoke(app, ["review", "run"]).exit_code == 0
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (5, 3)  # on hand, reserved
     result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "day.pdf"), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["shipped"] == 2
+    body = json.loads(result.stdout)
+    assert body["shipped"] == 2
+    carriers = {item["orders"][0]: (item["carrier"], item["reason"]) for item in body["shipments"]}
+    assert carriers["1101"][0] == "ems" and "大单走邮政" in carriers["1101"][1]  # the saved carrier rule
+    assert carriers["1102"][0] == "zto"
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (2, 0)
     engine.dispose()
