@@ -146,7 +146,8 @@ def ship_cmd(
         config = config_in_force(conn)
         if config is None:
             raise _refused("未配置快递 no carrier configuration: run `lanshou carriers load FILE` first")
-        lanes = lane_table(measured_lanes(conn, now))
+        # measuring every lane reads the whole tracking window: only the `best` strategy needs it
+        lanes = lane_table(measured_lanes(conn, now)) if config.plan.strategy == "best" else {}
         shop_rules = _saved_carrier_rules(conn)
         shipments = _ready(conn, list(chosen) if shop else None, limit)
     if not shipments:
