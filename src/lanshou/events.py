@@ -87,6 +87,25 @@ class StockArrived:
     skus: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AfterSalesChanged:
+    """After-sales cases of these orders were opened or moved (a refund, a return, an exchange …)."""
+
+    keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class ReturnReceived:
+    """A returned parcel was received and inspected: `disposition` "restock" (back to stock) or "write_off"
+    (damaged, lost value); `lines` are (sku, quantity). The inventory ledger subscribes."""
+
+    shop_id: int
+    order_no: str
+    case_no: str
+    disposition: str
+    lines: tuple[tuple[str, int], ...]
+
+
 During = Callable[["Connection", Any], None]
 After = Callable[["Engine", list[Any]], object]
 

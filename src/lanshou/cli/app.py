@@ -9,10 +9,14 @@ import typer
 
 from lanshou import bootstrap, progress
 from lanshou.cli import (
+    aftersales,
     alerts,
+    buyers,
     demo,
+    followups,
     imports,
     metrics,
+    notify,
     order_actions,
     orders,
     review,
@@ -20,6 +24,7 @@ from lanshou.cli import (
     serve,
     shipping,
     shops,
+    stats,
     stock,
     tracking,
     users,
@@ -50,6 +55,11 @@ review.register(app)  # `lanshou review run|list|auto|blacklist`
 order_actions.register(orders.app)  # `lanshou orders accept|hold|cancel|merge|split`
 waybills.register(app)  # `lanshou waybills import|list|cancel|reprint`
 shipping.register(app)  # `lanshou ship`, `lanshou carriers load|scorecard`
+notify.register(app)  # `lanshou notify log|send-due|optout|settings|templates|rules`
+aftersales.register(app)  # `lanshou aftersales list|show|agree|refuse|receive`
+followups.register(app)  # `lanshou followups list|assign|close`
+buyers.register(app)  # `lanshou buyers list|show|segment|blacklist|refresh`
+stats.register(app)  # `lanshou stats`
 
 
 @app.callback()

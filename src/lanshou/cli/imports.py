@@ -1,4 +1,4 @@
-"""`lanshou import orders|tracking|feedback FILE`."""
+"""`lanshou import orders|tracking|feedback|aftersales FILE`."""
 
 from __future__ import annotations
 
@@ -90,6 +90,24 @@ def import_feedback_cmd(
             engine, file, shop, timezone, rejects, progress, sheet=sheet
         ),
         file,
+    )
+
+
+@app.command("aftersales")
+def import_aftersales_cmd(
+    file: FileArg,
+    fmt: Annotated[
+        str, typer.Option("--format", help="generic | taobao (refund export) | douyin")
+    ] = "generic",
+    shop: ShopOpt = None,
+    timezone: TzOpt = None,
+    rejects: RejectsOpt = None,
+) -> None:
+    """Import after-sales cases (refunds, returns, exchanges, reships). 导入售后单."""
+    from lanshou.intake.aftersales import import_aftersales
+
+    _run(
+        lambda engine, progress: import_aftersales(engine, file, fmt, shop, timezone, rejects, progress), file
     )
 
 

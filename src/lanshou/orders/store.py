@@ -107,7 +107,8 @@ class OrderStore:
             shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
-        self._write(new_rows, changed_rows, lines, list(buyers.values()), events)
+        # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
+        self._write(new_rows, changed_rows, lines, [buyers[key] for key in sorted(buyers)], events)
         result.riders = save_shipments(self.conn, shipments, existing.keys())
         result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
         return result

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, false, select
+from sqlalchemy import Connection, Select, and_, false, func, select
 
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
@@ -331,3 +331,30 @@ def order_parcels() -> Select[Any]:
         parcels.c.carrier,
         parcels.c.tracking_no,
     ).select_from(parcel_orders.join(parcels, _CARRIES))
+
+
+def delivered_at_of(conn: Connection, shop_id: int, order_nos: Sequence[str]) -> dict[str, datetime]:
+    """When each of these orders (of one shop) was delivered: its last parcel's delivery (naive UTC)."""
+    k = keyset(conn, ((shop_id, n) for n in order_nos), ORDER_KEY)
+    link = parcel_orders
+    query = (
+        select(link.c.order_no, func.max(parcel_state.c.delivered_at))
+        .select_from(
+            link.join(k, and_(link.c.shop_id == k.c.shop_id, link.c.order_no == k.c.order_no)).join(
+                parcel_state, parcel_state.c.tracking_no == link.c.tracking_no
+            )
+        )
+        .where(parcel_state.c.delivered_at.is_not(None))
+        .group_by(link.c.order_no)
+    )
+    return {order_no: delivered for order_no, delivered in conn.execute(query)}
+
+
+def parcel_status_of(conn: Connection, tracking_no: str) -> tuple[str | None, datetime | None]:
+    """A parcel's current status and its time (None, None when no event is stored)."""
+    row = conn.execute(
+        select(parcel_state.c.status, parcel_state.c.status_at).where(
+            parcel_state.c.tracking_no == tracking_no
+        )
+    ).first()
+    return (row.status, row.status_at) if row else (None, None)
