@@ -163,8 +163,16 @@ def ship(
                 report.outcomes.append(Outcome(s, reason=reason))
         _ship(engine, [s for s in shipments if s.shop_id in mine], run, report)
     finally:
-        run_transaction(engine, lambda conn: leases.release(conn, holder))
-    bus.settle(engine)
+        try:
+            run_transaction(engine, lambda conn: leases.release(conn, holder))
+        except Exception as exc:  # the lease lapses by itself (leases.LEASE)
+            report.notes.append(f"发货锁未释放 lease not released, it lapses in {leases.LEASE}: {exc}")
+    try:
+        bus.settle(engine)
+    except Exception as exc:  # the shipments are committed; the marks the subscribers keep catch up later
+        report.notes.append(
+            f"统计稍后更新 follow-up work after shipping deferred: {type(exc).__name__}: {exc}"
+        )
     shipped = [o for o in report.outcomes if o.ok]
     if options.upload_dir is not None and shipped:
         files, notes = write_upload_files(shipped_rows(shipped), options.upload_dir)
@@ -215,7 +223,14 @@ def _ship(engine: Engine, shipments: Sequence[ReadyShipment], run: _Run, report:
         done = 0
         for start in range(0, len(printable), BATCH):
             chunk = [o for o, _ in printable[start : start + BATCH]]
-            run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            try:
+                run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            except Exception as exc:  # this batch stays unshipped with its waybills: the next run ships it
+                for o in chunk:
+                    o.ok = False
+                    o.reason = (
+                        f"未标记发货 not marked shipped (waybill {o.tracking_no} kept, run again): {exc}"
+                    )
             done += len(chunk)
             tick(done)
 
