@@ -386,3 +386,49 @@ def test_review_then_ship_deducts_the_reserved_stock(cli_env: Path, tmp_path: Pa
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (2, 0)
     engine.dispose()
+
+
+def test_a_kuaidi100_waybill_is_cancelled_by_its_cancel_call(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with engine.begin() as conn:
+        add_shop(conn)
+        add_order(conn, "9200")
+
+    def answer(form: dict[str, str]) -> httpx.Response:
+        if form["method"] == "order":
+            data = {"kuaidinum": "YT9200000000001", "taskId": "task-1", "kdComOrderNum": "KD-9"}
+            return json_reply({"code": 200, "message": "", "data": data})
+        if form["method"] == "cancel":
+            return json_reply({"code": 200, "message": "", "data": None})
+        return json_reply({"code": 500, "message": "unexpected"})
+
+    server = MockKuaidi100(answer)
+    kd_config = parse_config(
+        CARRIERS.replace(
+            'code = "zto"', 'code = "yto"\nprovider = "kuaidi100"\nkuaidi100 = { partner_id = "P1" }'
+        )
+    )
+    providers = providers_for(
+        kd_config.plan, Kuaidi100Account("testkey", secret="testsecret"), server.transport()
+    )
+    with engine.connect() as conn:
+        shipments, shops = ready_shipments(conn), load_shops(conn)
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "no-such-font.ttf"))  # the waybill is taken, not printed
+    with pytest.raises(ShipRefused):
+        ship(engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers)
+    done = cancel_number(engine, "yto", "YT9200000000001", "王芳", providers, reason="地址错误")
+    assert (done.was, done.orders) == ("kuaidi100", ("9200",))
+    method, param = server.seen[-1][1]["method"], json.loads(server.seen[-1][1]["param"])
+    assert method == "cancel" and (param["kuaidinum"], param["orderId"], param["reason"]) == (
+        "YT9200000000001",
+        "KD-9",
+        "地址错误",
+    )
+    assert kinds(engine, "9200")[-1] == "waybill_cancelled"
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(s.shipment_waybills)).scalar_one() == 0
+    with pytest.raises(ShipRefused):  # the next run takes a fresh waybill (the mock answers the same number)
+        ship(engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers)
+    with pytest.raises(WaybillActionRefused, match="no kuaidi100 account"):
+        cancel_number(engine, "yto", "YT9200000000001", providers=None)
