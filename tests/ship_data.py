@@ -1,16 +1,24 @@
-"""Shops, paid orders, a pool and a carrier file for the batch-ship tests."""
+"""Shops, paid orders accepted by review, a pool and a carrier file for the batch-ship tests, and what they
+read back (pages, statuses, numbers used, timeline kinds)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+import pypdfium2 as pdfium
+from sqlalchemy import Connection, Engine, func, select
 
 from lanshou import schema as s
 from lanshou.db.engine import write_transaction
+from lanshou.orders import timeline
+from lanshou.review.queries import ready_shipments
 from lanshou.shipping.config import ShippingConfig, parse_config
 from lanshou.shipping.pool_store import DbNumberPool
+from lanshou.shipping.ship import ShipOptions, ship
+from lanshou.shops.store import load_shops
 
 CARRIERS = """
 strategy = "cheapest"
@@ -105,3 +113,34 @@ def load_pool(engine: Engine, carrier: str, count: int, start: int = 0) -> list[
     with write_transaction(engine) as conn:
         DbNumberPool(conn).add(carrier, numbers)
     return numbers
+
+
+def run(engine: Engine, tmp_path: Path, name: str = "labels.pdf", **kw: Any) -> Any:
+    with engine.connect() as conn:
+        shipments = kw.pop("shipments", None) or ready_shipments(conn)
+        shops = load_shops(conn)
+    options = ShipOptions(tmp_path / name, upload_dir=tmp_path / "upload", **kw.pop("options", {}))
+    return ship(engine, shipments, config(), shops, options, {}, **kw)
+
+
+def pages(path: Path) -> int:
+    return len(pdfium.PdfDocument(str(path)))
+
+
+def count(engine: Engine, query: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def statuses(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(s.orders.c.order_no, s.orders.c.status)).all())
+
+
+def used_numbers(engine: Engine) -> int:
+    return count(engine, select(func.count()).where(s.waybill_numbers.c.status == "used"))
+
+
+def kinds(engine: Engine, order_no: str) -> list[str]:
+    with engine.connect() as conn:
+        return [e.kind for e in timeline.read(conn, 1, order_no)]
