@@ -22,7 +22,7 @@ from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stor
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import RowError, TrackingEventRecord
 from lanshou.platforms.generic.tracking import read_tracking
-from lanshou.platforms.limits import DEFAULT, Limits
+from lanshou.platforms.limits import DEFAULT, Limits, event_problem
 from lanshou.platforms.values import zone
 from lanshou.tracking.record import record_events
 from lanshou.tracking.store import EVENT_KEY
@@ -94,6 +94,10 @@ def parse_batches(
         items_read += 1
         if isinstance(item, RowError):
             errors.append(item)
+            continue
+        problem = event_problem(item, limits) if table is None else None  # the CSV reader checked already
+        if problem is not None:
+            errors.append(RowError(path.name, item.source_line, problem[0], problem[1], []))
             continue
         row = {
             "tracking_no": item.tracking_no,
