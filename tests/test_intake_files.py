@@ -248,3 +248,27 @@ def test_times_before_1970_are_rejected_per_row(engine: Engine, tmp_path: Path) 
     report = import_orders(engine, write(tmp_path / "o.csv", [row(1), early]))
     assert report.inserted == 1 and report.rejected[0].column == "created_at"
     assert scalar(engine, select(s.orders.c.created_at)) == datetime(2026, 11, 1, 2, 0)
+
+
+def test_shops_cli_lists_and_sets_the_timezone(cli_env: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lanshou.cli.app import app
+
+    runner = CliRunner()
+    path = write(tmp_path / "orders.csv", [row(1)])
+    done = runner.invoke(app, ["import", "orders", str(path), "--timezone", "Europe/Berlin"])
+    assert done.exit_code == 0, done.output
+    listed = runner.invoke(app, ["shops", "list", "--json"])
+    assert json.loads(listed.stdout) == [
+        {"id": 1, "platform": "tmall", "shop": "旗舰店", "timezone": "Europe/Berlin"}
+    ]
+    changed = runner.invoke(app, ["shops", "set", "旗舰店", "--timezone", "Asia/Shanghai"])
+    assert changed.exit_code == 0 and "tmall:旗舰店 → Asia/Shanghai" in changed.output
+    refused = runner.invoke(app, ["import", "orders", str(path), "--timezone", "Europe/Berlin"])
+    said = "".join(refused.output.split())  # the table wraps long lines
+    assert refused.exit_code == 1 and "lanshoushopsset旗舰店--timezoneEurope/Berlin" in said
+    unknown = runner.invoke(app, ["shops", "set", "无此店", "--timezone", "Asia/Shanghai"])
+    assert unknown.exit_code == 2
