@@ -1,8 +1,9 @@
 """One pipeline for every file kind (orders, tracking events, feedback).
 
-A kind supplies two things: `parse`, which reads the file into batches of plain rows (run in a forked child
-when there is a second core, so parsing and writing overlap), and `store`, which writes one batch inside the
-transaction the pipeline opens and publishes what changed. The pipeline owns the rest: a transaction per
+A kind supplies two things: `parse`, which yields an `Opened` (the file's header and sheet), batches of
+plain rows, then `Notes` for the summary (run in a forked child when there is a second core, so parsing
+and writing overlap), and `store`, which writes one batch inside the transaction the pipeline opens and
+publishes what changed. The pipeline owns the rest: a transaction per
 batch (a crash never leaves half a batch), bad rows to the rejects file, the counts, and, once everything is
 committed, letting the subscribers catch up (`bus.settle`: e.g. the metric rollups).
 
