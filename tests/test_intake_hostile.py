@@ -210,3 +210,25 @@ def test_feedback_hostile_ratings_reject_their_rows(engine: Engine, tmp_path: Pa
     assert (report.inserted, report.rejected_count) == (2, 4)
     assert {e.column for e in report.rejected} == {"rating"}
     assert report.unmatched == 2  # no such orders yet: kept, counted
+
+
+def test_tracking_values_checked_on_both_databases(engine: Engine, tmp_path: Path) -> None:
+    from lanshou.intake.tracking import import_tracking
+
+    lines = [
+        ["yto", "YT1", "2026-11-01 18:30:00", "103", "杭州", "已揽收"],
+        ["yto", "YT2", "2026-11-01 18:30:00", "103", "地" * 201, "long place"],
+        ["yto", "YT3", "2026-11-01 18:30:00", "103", "杭州", "nul \x00 here"],
+        ["yto", "Y" * 65, "2026-11-01 18:30:00", "103", "杭州", "long number"],
+        ["c" * 65, "YT5", "2026-11-01 18:30:00", "103", "杭州", "long carrier"],
+        ["yto", "YT6", "2026-11-01 18:30:00", "103", "杭州", LONG],  # a long description fits its Text
+    ]
+    path = tmp_path / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [["carrier", "tracking_no", "event_time", "status", "location", "description"]]
+        )
+        csv.writer(f).writerows(lines)
+    report = import_tracking(engine, path)
+    assert (report.inserted, report.rejected_count) == (2, 4)
+    assert [e.column for e in report.rejected] == ["location", "description", "tracking_no", "carrier"]
