@@ -272,3 +272,16 @@ def test_shops_cli_lists_and_sets_the_timezone(cli_env: Path, tmp_path: Path) ->
     assert refused.exit_code == 1 and "lanshoushopsset旗舰店--timezoneEurope/Berlin" in said
     unknown = runner.invoke(app, ["shops", "set", "无此店", "--timezone", "Asia/Shanghai"])
     assert unknown.exit_code == 2
+
+
+def test_an_order_refused_when_stored_keeps_its_cells_in_the_rejects(engine: Engine, tmp_path: Path) -> None:
+    header = HEADER + ",status"
+    shipped = write(tmp_path / "a.csv", [row(1) + ",shipped"], header=header)
+    assert import_orders(engine, shipped).ok
+    back = write(tmp_path / "b.csv", [row(1) + ",paid", row(2) + ",paid"], header=header)
+    report = import_orders(engine, back)
+    assert report.inserted == 1 and report.rejected_count == 1
+    with (tmp_path / "b.rejected.csv").open(encoding="utf-8-sig", newline="") as f:
+        written = list(csv.reader(f))
+    assert written[1][:-1] == (row(1) + ",paid").split(",")  # the input's cells, read again
+    assert "shipped -> paid" in written[1][-1]

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
-from lanshou.files.tabular import Table
+from lanshou.files.tabular import Table, open_table
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
@@ -93,7 +93,8 @@ def run(
     progress: Progress | None = None,
     events: EventBus = bus,
 ) -> ImportReport:
-    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report)
+    reread = partial(rows_at, Path(report.file), report)
+    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread)
     finished = False
     try:
         for message in parsed:
@@ -132,6 +133,21 @@ def _count(report: ImportReport, stored: Stored, writer: RejectWriter) -> None:
     report.unmatched += stored.unmatched
     for error in stored.rejected:
         writer.add(error)
+
+
+def rows_at(path: Path, report: ImportReport, lines: set[int]) -> dict[int, list[str]]:
+    """The input's cells at these lines (read again: rows rejected when stored, e.g. a status going
+    backwards, kept no cells on the way)."""
+    found: dict[int, list[str]] = {}
+    if report.kind != "orders":
+        return found
+    table = open_table(path, report.sheet or None)
+    for line, row in table.rows:
+        if line in lines:
+            found[line] = row
+            if len(found) == len(lines):
+                break
+    return found
 
 
 def default_rejects_path(path: Path) -> Path:
