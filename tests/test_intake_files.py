@@ -285,3 +285,13 @@ def test_an_order_refused_when_stored_keeps_its_cells_in_the_rejects(engine: Eng
         written = list(csv.reader(f))
     assert written[1][:-1] == (row(1) + ",paid").split(",")  # the input's cells, read again
     assert "shipped -> paid" in written[1][-1]
+
+
+def test_tracking_workbook_reads_the_sheet_whose_header_fits(engine: Engine, tmp_path: Path) -> None:
+    header = ["carrier", "tracking_no", "event_time", "status"]
+    path = _workbook(
+        tmp_path / "t.xlsx",
+        {"封面": [["物流轨迹导出"]], "轨迹": [header, ["圆通速递", "YT1", "2026-11-01 10:00", "103"]]},
+    )
+    report = import_tracking(engine, path)
+    assert (report.sheet, report.inserted) == ("轨迹", 1)

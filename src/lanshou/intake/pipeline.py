@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
-from lanshou.files.tabular import Table, open_table
+from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
@@ -133,6 +133,21 @@ def _count(report: ImportReport, stored: Stored, writer: RejectWriter) -> None:
     report.unmatched += stored.unmatched
     for error in stored.rejected:
         writer.add(error)
+
+
+def fits(read: Callable[[Table], Iterator[Any]]) -> Callable[[Table], bool]:
+    """Whether a sheet's header has what a reader requires (it refuses the table otherwise): the check
+    open_table uses to pick a workbook's sheet."""
+
+    def check(table: Table) -> bool:
+        probe = Table(table.path, table.header, iter(()), table.encoding, table.sheet)
+        try:
+            next(iter(read(probe)), None)
+        except FileRefused:
+            return False
+        return True
+
+    return check
 
 
 def rows_at(path: Path, report: ImportReport, lines: set[int]) -> dict[int, list[str]]:

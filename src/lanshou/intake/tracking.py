@@ -72,9 +72,10 @@ def parse_batches(
         items: Iterator[TrackingEventRecord | RowError] = read_kuaidi100_file(path)
         yield Opened(["json"])
     else:
-        table = open_table(path, sheet)
+        tz = zone(timezone)
+        table = open_table(path, sheet, pipeline.fits(lambda t: read_tracking(t, tz, limits)))
         distinct = pipeline.open_rows(table)
-        read = read_tracking(table, zone(timezone), limits)
+        read = read_tracking(table, tz, limits)
         first = next(read, None)  # the reader checks the header before its first item
         items = itertools.chain([first] if first is not None else [], read)
         yield Opened(table.header, table.sheet)
