@@ -232,3 +232,27 @@ def test_tracking_values_checked_on_both_databases(engine: Engine, tmp_path: Pat
     report = import_tracking(engine, path)
     assert (report.inserted, report.rejected_count) == (2, 4)
     assert [e.column for e in report.rejected] == ["location", "description", "tracking_no", "carrier"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("订单编号", "9" * 65, "at most 64"),
+        ("买家实际支付金额", "1e30", "amount too large"),
+        ("收货人姓名", "名" * 201, "at most 200"),
+        ("物流单号", "Y" * 65, "at most 64"),
+    ],
+)
+def test_platform_exports_check_the_limits_too(
+    engine: Engine, tmp_path: Path, column: str, value: str, reason: str
+) -> None:
+    from tests.test_platform_readers import TAOBAO_ORDERS, TAOBAO_SHOP, rewrite_csv
+
+    def spoil(rows: list[list[str]]) -> None:
+        rows[1][rows[0].index(column)] = value
+
+    path = rewrite_csv(TAOBAO_ORDERS, tmp_path / "bad.csv", spoil)
+    report = import_orders(engine, path, "taobao", shop=TAOBAO_SHOP)
+    assert report.rejected_count == 1 and report.inserted >= 1
+    error = report.rejected[0]
+    assert (error.line, error.column) == (2, column) and reason in error.reason
