@@ -154,8 +154,9 @@ def main() -> None:
         done = rebuild(engine, pack_for)
         took, cpu = time.perf_counter() - started, sum(meter.seconds()) - cpu
         derive_rate = done / took
-        print(f"rollup derivation (one process): {done:,} orders in {took:.1f} s ({derive_rate:,.0f} orders/s); "
-              f"CPU {cpu:.1f} s incl. the server's ({done / cpu:,.0f} orders per CPU-second)")  # fmt: skip
+        print(f"rollup derivation (one process): {done:,} orders in {took:.1f} s "
+              f"({derive_rate:,.0f} orders/s); CPU {cpu:.1f} s incl. the server's "
+              f"({done / cpu:,.0f} orders per CPU-second)")  # fmt: skip
     else:
         print(f"reusing the database: {present:,} orders (no derivation timed)")
     as_of = config.end + timedelta(days=1)
