@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import psycopg.errors
 from sqlalchemy import Engine, and_, select
 
 from lanshou import schema as s
 from lanshou.db.bulk import upsert
+from lanshou.db.engine import RANDOM_PAGE_COST, is_transient
 from lanshou.db.keyset import ORDER_KEY, SEPARATOR, TRACKING_NO, keyset
 from lanshou.db.pg_copy import COPY_MIN_ROWS
 
@@ -62,3 +64,24 @@ def test_upsert_adds_to_the_counts_of_stored_keys(engine: Engine) -> None:
         f = s.rollup_feedback
         counts = {(r.shop_id, r.pay_day): r.n for r in conn.execute(select(f.c.shop_id, f.c.pay_day, f.c.n))}
     assert counts == {(1, days[0]): 0, **{(1, d): 3 for d in days[1:]}, **{(2, d): 5 for d in days}}
+
+
+def test_postgres_sessions_price_index_probes_for_cached_data(engine: Engine) -> None:
+    """Priced at the default 4, the planner hashed whole tables for a key look-up (lanshou.db.engine)."""
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"  # SQLite: its own pragmas
+            return
+        source = conn.exec_driver_sql(
+            "SELECT source FROM pg_settings WHERE name = 'random_page_cost'"
+        ).scalar()
+        cost = conn.exec_driver_sql("SHOW random_page_cost").scalar()
+    assert cost == str(RANDOM_PAGE_COST) or source not in ("default", "session")
+
+
+def test_a_unique_violation_raised_by_copy_is_retried() -> None:
+    """COPY runs on psycopg's own cursor: its errors arrive unwrapped, and a concurrent import's duplicate
+    key must be retried like the wrapped one."""
+    assert is_transient(psycopg.errors.UniqueViolation("duplicate key"))
+    assert not is_transient(psycopg.errors.NotNullViolation("null value"))
+    assert not is_transient(ValueError("not a database error"))
