@@ -164,3 +164,27 @@ def test_stats_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert table.exit_code == 0 and "服饰" in table.output and "+300.0%" in table.output
     assert runner.invoke(app, ["stats", "--shop", "nope"]).exit_code == 2
     assert runner.invoke(app, ["stats", "--from", "2026-10-03", "--to", "2026-10-01"]).exit_code == 2
+
+
+def test_marks_left_by_a_killed_import_are_caught_up_by_the_next_report(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from lanshou.buyers.tables import buyer_dirty
+    from lanshou.db.marks import mark, pending
+    from lanshou.events import EventBus, OrdersChanged
+    from lanshou.stats.refresh import catch_up_stats
+    from lanshou.stats.tables import stats_dirty
+
+    quiet = EventBus()  # marks in the import's transactions, but the process "dies" before catching up
+    quiet.during(OrdersChanged, lambda conn, event: mark(conn, buyer_dirty, event.keys))
+    quiet.during(OrdersChanged, lambda conn, event: mark(conn, stats_dirty, event.keys))
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    import_orders(engine, tmp_path / "o.csv", rejects=tmp_path / "r.csv", events=quiet)
+    with engine.connect() as conn:
+        assert (pending(conn, stats_dirty), pending(conn, buyer_dirty)) == (6, 6)
+        assert stats_report(conn, FIRST, LAST)["totals"]["orders"] == 0
+    assert catch_up_stats(engine) == 6
+    with engine.connect() as conn:
+        assert (pending(conn, stats_dirty), pending(conn, buyer_dirty)) == (0, 0)
+    report = _report(engine)
+    assert (report["totals"]["orders"], report["totals"]["repeat_orders"]) == (4, 2)

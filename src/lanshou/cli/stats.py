@@ -48,6 +48,7 @@ def stats_cmd(
     from lanshou.cli.metrics_summary import today
     from lanshou.shops.model import select_shops
     from lanshou.shops.store import load_shops
+    from lanshou.stats.refresh import catch_up_stats
     from lanshou.stats.refresh import rebuild as rebuild_stats
     from lanshou.stats.report import stats_report
 
@@ -59,6 +60,7 @@ def stats_cmd(
     engine = database()
     if rebuild:
         rebuild_stats(engine)
+    catch_up_stats(engine)  # what the last imports marked, if their own catch-up did not finish
     with engine.connect() as conn:
         shops = load_shops(conn)
         try:

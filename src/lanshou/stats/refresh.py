@@ -19,11 +19,13 @@ from lanshou.aftersales.store import cases_of_orders
 from lanshou.buyers.store import links_of, orders_of_profiles
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.db.marks import catch_up
 from lanshou.orders.facts import order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.store import load_shops
 from lanshou.stats import tables as t
 from lanshou.stats.derive import CaseIn, LineIn, OrderIn, derive
+from lanshou.stats.tables import stats_dirty
 
 LOCK = "lanshou.stats"
 BATCH = 2000
@@ -270,3 +272,12 @@ _DAILY_ZERO = {
 
 def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def catch_up_stats(engine: Engine) -> int:
+    """Derive again every order marked since the last catch-up (after the buyer profiles catch up: their
+    links tell repeat purchases); every report runs it first."""
+    from lanshou.buyers.store import catch_up_buyers
+
+    catch_up_buyers(engine)
+    return catch_up(engine, stats_dirty, LOCK, refresh)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
 
+from lanshou.db.marks import marks_table
 from lanshou.db.metadata import metadata
 
 
@@ -119,3 +120,6 @@ stats_returns = Table(
 
 ROLLUPS = (stats_daily, stats_category, stats_sku, stats_province, stats_returns)
 FACTS = (stats_order_facts, stats_line_facts, stats_case_facts)
+
+# orders whose statistics facts must be derived again (lanshou.db.marks)
+stats_dirty = marks_table("stats_dirty")

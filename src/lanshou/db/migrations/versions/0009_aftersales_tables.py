@@ -109,6 +109,14 @@ def upgrade() -> None:
         sa.Column("profile_key", sa.String(length=80), nullable=False),
     )
     op.create_index("ix_buyer_orders_profile", "buyer_orders", ["profile_key"])
+    # orders waiting for their buyer profile / statistics to be derived again (lanshou.db.marks)
+    for name in ("buyer_dirty", "stats_dirty"):
+        op.create_table(
+            name,
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("shop_id", sa.Integer(), nullable=False),
+            sa.Column("order_no", sa.String(length=64), nullable=False),
+        )
 
     # business statistics: facts per order, line and case; rollups per shop and local day
     op.create_table(
@@ -216,6 +224,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("stats_dirty")
+    op.drop_table("buyer_dirty")
     op.drop_table("stats_sku")
     op.drop_table("stats_returns")
     op.drop_table("stats_province")
