@@ -100,24 +100,20 @@ def stats_report(
         .group_by(c.c.category)
         .order_by(func.sum(c.c.sales).desc(), c.c.category)
     ).all()
-    products = conn.execute(
-        select(k.c.sku, func.sum(k.c.quantity), func.sum(k.c.sales))
+    # one pass over the SKU rollup gives the products' share and the return-rate denominators
+    per_sku = conn.execute(
+        select(k.c.sku, func.sum(k.c.orders), func.sum(k.c.quantity), func.sum(k.c.sales))
         .where(_where(k, first, last, shop_ids))
         .group_by(k.c.sku)
-        .order_by(func.sum(k.c.sales).desc(), k.c.sku)
-        .limit(TOP)
     ).all()
+    sku_orders = {sku: int(orders or 0) for sku, orders, _, _ in per_sku}
+    products = sorted(((sku, q, _money(m)) for sku, _, q, m in per_sku), key=lambda x: (-x[2], x[0]))[:TOP]
     provinces = conn.execute(
         select(p.c.province, func.sum(p.c.orders), func.sum(p.c.sales))
         .where(_where(p, first, last, shop_ids))
         .group_by(p.c.province)
         .order_by(func.sum(p.c.orders).desc(), p.c.province)
     ).all()
-    sku_orders = dict(
-        conn.execute(
-            select(k.c.sku, func.sum(k.c.orders)).where(_where(k, first, last, shop_ids)).group_by(k.c.sku)
-        ).all()
-    )
     returned: dict[str, int] = defaultdict(int)
     reasons: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
     per_reason = select(
