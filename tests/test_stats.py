@@ -18,6 +18,7 @@ from lanshou.aftersales.service import act
 from lanshou.cli.app import app
 from lanshou.cli.common import console
 from lanshou.intake.aftersales import import_aftersales
+from lanshou.intake.feedback import import_feedback
 from lanshou.intake.orders import import_orders
 from lanshou.stats import tables as t
 from lanshou.stats.refresh import rebuild
@@ -40,6 +41,11 @@ taobao,旗舰店,K3,A2,refund,closed,不想要了,60.00,2026-10-01 12:00:00,,,,
 EARLIER = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount
 taobao,旗舰店,A0,completed,2026-09-30 09:59:00,2026-09-30 10:00:00,b3,江苏省,SKU-C,食品,1,10.00,10.00
 """
+FEEDBACK = """platform,shop,order_id,created_at,rating,tags,content
+taobao,旗舰店,A3,2026-10-02 12:00:00,1,,物流太慢，包装破损
+taobao,旗舰店,A4,2026-10-03 12:00:00,2,,不慢但是发错了
+taobao,旗舰店,A1,2026-09-30 12:00:00,1,,太慢
+"""
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 3)
 
 
@@ -48,6 +54,8 @@ def _load(engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text(CASES, encoding="utf-8")
     assert import_orders(engine, tmp_path / "o.csv", rejects=tmp_path / "r.csv").rejected_count == 0
     assert import_aftersales(engine, tmp_path / "c.csv", rejects=tmp_path / "r.csv").rejected_count == 0
+    (tmp_path / "f.csv").write_text(FEEDBACK, encoding="utf-8")
+    assert import_feedback(engine, tmp_path / "f.csv", rejects=tmp_path / "r.csv").rejected_count == 0
     act(engine, "K2", "agree", "alice")
     act(engine, "K2", "buyer_return", "system")
     act(engine, "K2", "receive", "bob", disposition="restock")  # the exchange goes out: ¥100 resent
@@ -114,6 +122,12 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
         {"reason_code": "no_reason", "returns": 0, "cases": 1, "refunded": "0.00"},
         {"reason_code": "other", "returns": 1, "cases": 1, "refunded": "0.00"},
         {"reason_code": "quality", "returns": 1, "cases": 1, "refunded": "50.00"},
+    ]
+    # the follow-ups' themes of the period (A1's complaint was in the previous one)
+    assert report["feedback_themes"] == [
+        {"theme": "包装破损", "count": 1},
+        {"theme": "发货慢", "count": 1},
+        {"theme": "错发", "count": 1},
     ]
     with engine.connect() as conn:
         shop_id = conn.execute(select(s.shops.c.id)).scalar_one()

@@ -128,6 +128,13 @@ def _print(report: dict[str, Any], start: date, end: date) -> None:
                 escape(row["sku"]), str(row["orders"]), str(row["returns"]), _share(row["return_rate"])
             )
         console.print(table)
+    if report["feedback_themes"]:
+        table = Table(title="差评问题 feedback themes")
+        table.add_column("theme")
+        table.add_column("count")
+        for row in report["feedback_themes"][:10]:
+            table.add_row(escape(row["theme"]), str(row["count"]))
+        console.print(table)
     if report["returns_by_reason"]:
         table = Table(title="售后原因 reasons")
         for column in ("reason", "returns", "cases", "refunded"):

@@ -139,6 +139,7 @@ def stats_report(
         ),
         key=lambda x: (-int(x["returns"]), str(x["sku"])),
     )
+    themes_now = feedback_themes(conn, first, last, shop_ids)
     return {
         "period": {"from": first.isoformat(), "to": last.isoformat(), "days": days},
         "previous": {"from": prev_first.isoformat(), "to": prev_last.isoformat()},
@@ -158,6 +159,7 @@ def stats_report(
             [(a, int(b), _money(s)) for a, b, s in provinces], now["sales"], ("province", "orders", "sales")
         ),
         "returns_by_sku": by_sku,
+        "feedback_themes": [{"theme": theme, "count": count} for theme, count in themes_now],
         "returns_by_reason": [
             {"reason_code": code, "returns": v[0], "cases": v[1], "refunded": str(v[2])}
             for code, v in sorted(reasons.items(), key=lambda kv: (-kv[1][1], kv[0]))
@@ -167,3 +169,18 @@ def stats_report(
 
 def _json(values: dict[str, Any]) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+def feedback_themes(
+    conn: Connection, first: date, last: date, shop_ids: Sequence[int] | None
+) -> list[tuple[str, int]]:
+    """Top shipping problems named in negative feedback of the period (each shop's local days), from the
+    follow-ups: few rows (negative feedback only), so read directly."""
+    from lanshou.followups.store import theme_counts
+    from lanshou.orders.queries import local_day_bounds
+    from lanshou.shops.store import load_shops
+
+    shops = load_shops(conn)
+    chosen = shops if shop_ids is None else {i: shops[i] for i in shop_ids if i in shops}
+    bounds = {i: local_day_bounds(first, last, shop.timezone) for i, shop in chosen.items()}
+    return theme_counts(conn, bounds)
