@@ -40,7 +40,7 @@ def totals(conn: Connection, first: date, last: date, shop_ids: Sequence[int] | 
     for name in ("sales", "refunded", "resent"):
         values[name] = _money(values[name])
     values["aftersales_cost"] = values["refunded"] + values["resent"]
-    values["avg_order"] = _money(values["sales"] / values["orders"]) if values["orders"] else Decimal(0)
+    values["avg_order"] = _money(values["sales"] / values["orders"]) if values["orders"] else _money(0)
     values["repeat_rate"] = _rate(values["repeat_orders"], values["orders"])
     values["return_rate"] = _rate(values["returns"], values["orders"])
     return values
