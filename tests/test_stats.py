@@ -24,19 +24,20 @@ from lanshou.stats import tables as t
 from lanshou.stats.refresh import rebuild
 from lanshou.stats.report import stats_report
 
-ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount
-taobao,旗舰店,A1,completed,2026-09-29 09:59:00,2026-09-29 10:00:00,b1,浙江省,SKU-A,家居,2,50.00,100.00
-taobao,旗舰店,A2,delivered,2026-10-01 09:59:00,2026-10-01 10:00:00,b1,浙江省,SKU-B,服饰,1,60.00,60.00
-taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-A,家居,1,50.00,150.00
-taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-C,食品,2,50.00,150.00
-taobao,旗舰店,A4,paid,2026-10-02 00:29:00,2026-10-02 00:30:00,b3,江苏省,SKU-C,食品,1,40.00,40.00
-taobao,旗舰店,A5,cancelled,2026-10-03 08:00:00,,b2,广东省,SKU-B,服饰,1,99.00,99.00
-taobao,旗舰店,A6,shipped,2026-10-03 08:59:00,2026-10-03 09:00:00,b2,广东省,SKU-B,服饰,2,100.00,200.00
+ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount,carrier,tracking_no
+taobao,旗舰店,A1,completed,2026-09-29 09:59:00,2026-09-29 10:00:00,b1,浙江省,SKU-A,家居,2,50.00,100.00,,
+taobao,旗舰店,A2,delivered,2026-10-01 09:59:00,2026-10-01 10:00:00,b1,浙江省,SKU-B,服饰,1,60.00,60.00,,
+taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-A,家居,1,50.00,150.00,,
+taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-C,食品,2,50.00,150.00,,
+taobao,旗舰店,A4,paid,2026-10-02 00:29:00,2026-10-02 00:30:00,b3,江苏省,SKU-C,食品,1,40.00,40.00,,
+taobao,旗舰店,A5,cancelled,2026-10-03 08:00:00,,b2,广东省,SKU-B,服饰,1,99.00,99.00,,
+taobao,旗舰店,A6,shipped,2026-10-03 08:59:00,2026-10-03 09:00:00,b2,广东省,SKU-B,服饰,2,100.00,200.00,zto,ZT6
 """
 CASES = """platform,shop,case_id,order_id,type,status,reason,amount,created_at,return_carrier,return_tracking_no,sku,quantity
 taobao,旗舰店,K1,A3,return_refund,refunded,质量问题,50.00,2026-10-02 10:00:00,,,SKU-A,1
 taobao,旗舰店,K2,A6,exchange,requested,尺码不合适,0,2026-10-03 12:00:00,,,SKU-B,1
 taobao,旗舰店,K3,A2,refund,closed,不想要了,60.00,2026-10-01 12:00:00,,,,
+taobao,旗舰店,K4,A6,refund,requested,包装破损,20.00,2026-10-03 13:00:00,,,,
 """
 EARLIER = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount
 taobao,旗舰店,A0,completed,2026-09-30 09:59:00,2026-09-30 10:00:00,b3,江苏省,SKU-C,食品,1,10.00,10.00
@@ -82,7 +83,7 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
         k: totals[k]
         for k in ("cases", "returns", "return_rate", "refunds", "refunded", "resent", "aftersales_cost")
     } == {
-        "cases": 3,
+        "cases": 4,
         "returns": 2,
         "return_rate": 0.5,
         "refunds": 1,
@@ -118,7 +119,11 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
         {"sku": "SKU-A", "orders": 1, "returns": 1, "return_rate": 1.0},
         {"sku": "SKU-B", "orders": 2, "returns": 1, "return_rate": 0.5},
     ]
+    assert report["damage_by_carrier"] == [
+        {"carrier": "zto", "reason_code": "damaged", "cases": 1, "refunded": "0.00"}
+    ]
     assert report["returns_by_reason"] == [
+        {"reason_code": "damaged", "returns": 0, "cases": 1, "refunded": "0.00"},
         {"reason_code": "no_reason", "returns": 0, "cases": 1, "refunded": "0.00"},
         {"reason_code": "other", "returns": 1, "cases": 1, "refunded": "0.00"},
         {"reason_code": "quality", "returns": 1, "cases": 1, "refunded": "50.00"},

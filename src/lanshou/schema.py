@@ -27,6 +27,7 @@ from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.stats.tables import (
+    stats_carrier_damage,
     stats_case_facts,
     stats_category,
     stats_daily,
@@ -79,6 +80,7 @@ __all__ = [
     "rollup_pickup",
     "rollup_promise",
     "shops",
+    "stats_carrier_damage",
     "stats_case_facts",
     "stats_category",
     "stats_daily",

@@ -128,6 +128,13 @@ def _print(report: dict[str, Any], start: date, end: date) -> None:
                 escape(row["sku"]), str(row["orders"]), str(row["returns"]), _share(row["return_rate"])
             )
         console.print(table)
+    if report["damage_by_carrier"]:
+        table = Table(title="破损/少件 damage and loss by carrier")
+        for column in ("carrier", "reason", "cases", "refunded"):
+            table.add_column(column)
+        for row in report["damage_by_carrier"]:
+            table.add_row(escape(row["carrier"]), row["reason_code"], str(row["cases"]), row["refunded"])
+        console.print(table)
     if report["feedback_themes"]:
         table = Table(title="差评问题 feedback themes")
         table.add_column("theme")

@@ -14,6 +14,7 @@ RETURN_TYPES = frozenset({"return_refund", "exchange"})
 RESEND_TYPES = frozenset({"exchange", "reship"})
 MONEY_TYPES = frozenset({"refund_unshipped", "refund_shipped", "return_refund", "price_protection"})
 WHOLE_ORDER = "(整单 whole order)"  # a case naming no SKU, of an order with several
+DAMAGE_REASONS = frozenset({"damaged", "missing"})  # 破损, 少件/漏发: what the carrier may have caused
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class OrderIn:
     amount: Decimal | None
     province: str
     buyer: str | None  # the buyer profile's key
+    carrier: str = ""  # of its first parcel
     lines: tuple[LineIn, ...] = ()
     cases: tuple[CaseIn, ...] = field(default=())
 
@@ -137,6 +139,7 @@ def derive(
                     "day": local_day(case.requested_at, order.timezone),
                     "sku": _case_sku(order, case),
                     "reason_code": case.reason_code,
+                    "carrier": order.carrier,
                     "is_return": case.case_type in RETURN_TYPES,
                     "is_refund": refunded,
                     "refunded": case.amount if refunded else Decimal(0),

@@ -24,8 +24,9 @@ from lanshou.orders.facts import order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.store import load_shops
 from lanshou.stats import tables as t
-from lanshou.stats.derive import CaseIn, LineIn, OrderIn, derive
+from lanshou.stats.derive import DAMAGE_REASONS, CaseIn, LineIn, OrderIn, derive
 from lanshou.stats.tables import stats_dirty
+from lanshou.tracking.queries import parcels_of
 
 LOCK = "lanshou.stats"
 BATCH = 2000
@@ -44,6 +45,7 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
     facts = order_facts(conn, keys)
     cases = cases_of_orders(conn, keys)
     links = links_of(conn, keys)
+    carriers = _first_carriers(conn, keys)
     inputs = []
     for key, order in facts.items():
         at = order.paid_at or order.created_at
@@ -58,6 +60,7 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
                 amount=order.order_amount,
                 province=order.province,
                 buyer=links.get(key),
+                carrier=carriers.get(key, ""),
                 lines=tuple(LineIn(x.sku, x.category, x.quantity, x.unit_price) for x in order.lines),
                 cases=tuple(
                     CaseIn(
@@ -76,6 +79,15 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
             )
         )
     return inputs
+
+
+def _first_carriers(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    found: dict[OrderKey, str] = {}
+    for shop_id, numbers in by_shop(keys):
+        for order_no, parcels in parcels_of(conn, shop_id, numbers).items():
+            if parcels:
+                found[(shop_id, order_no)] = parcels[0].carrier
+    return found
 
 
 def refresh(conn: Connection, keys: Sequence[OrderKey]) -> int:
@@ -254,6 +266,19 @@ def _regroup(conn: Connection, shop_id: int, days: Sequence[date]) -> None:
                 "refunded": _money(m),
             }
             for d, k, r, n, c, m in conn.execute(by_reason)
+        ],
+    )
+    damage = (
+        select(cs.c.day, cs.c.carrier, cs.c.reason_code, func.count(), func.sum(cs.c.refunded))
+        .where(_in_groups(cs, shop_id, days), cs.c.reason_code.in_(sorted(DAMAGE_REASONS)))
+        .group_by(cs.c.day, cs.c.carrier, cs.c.reason_code)
+    )
+    insert_rows(
+        conn,
+        t.stats_carrier_damage,
+        [
+            {"shop_id": shop_id, "day": d, "carrier": c, "reason_code": r, "cases": n, "refunded": _money(m)}
+            for d, c, r, n, m in conn.execute(damage)
         ],
     )
 

@@ -140,6 +140,13 @@ def stats_report(
         key=lambda x: (-int(x["returns"]), str(x["sku"])),
     )
     themes_now = feedback_themes(conn, first, last, shop_ids)
+    g = t.stats_carrier_damage
+    damage = conn.execute(
+        select(g.c.carrier, g.c.reason_code, func.sum(g.c.cases), func.sum(g.c.refunded))
+        .where(_where(g, first, last, shop_ids))
+        .group_by(g.c.carrier, g.c.reason_code)
+        .order_by(func.sum(g.c.cases).desc(), g.c.carrier, g.c.reason_code)
+    ).all()
     return {
         "period": {"from": first.isoformat(), "to": last.isoformat(), "days": days},
         "previous": {"from": prev_first.isoformat(), "to": prev_last.isoformat()},
@@ -159,6 +166,10 @@ def stats_report(
             [(a, int(b), _money(s)) for a, b, s in provinces], now["sales"], ("province", "orders", "sales")
         ),
         "returns_by_sku": by_sku,
+        "damage_by_carrier": [
+            {"carrier": carrier or "-", "reason_code": reason, "cases": int(n), "refunded": str(_money(m))}
+            for carrier, reason, n, m in damage
+        ],
         "feedback_themes": [{"theme": theme, "count": count} for theme, count in themes_now],
         "returns_by_reason": [
             {"reason_code": code, "returns": v[0], "cases": v[1], "refunded": str(v[2])}

@@ -127,6 +127,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("sku", sa.String(length=128), server_default="", nullable=False),
         sa.Column("reason_code", sa.String(length=20), server_default="", nullable=False),
+        sa.Column("carrier", sa.String(length=64), server_default="", nullable=False),
         sa.Column("is_return", sa.Boolean(), nullable=False),
         sa.Column("is_refund", sa.Boolean(), nullable=False),
         sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
@@ -222,8 +223,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shop_id", "day", "sku", name=op.f("pk_stats_sku")),
     )
 
+    op.create_table(
+        "stats_carrier_damage",
+        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("carrier", sa.String(length=64), primary_key=True),
+        sa.Column("reason_code", sa.String(length=20), primary_key=True),
+        sa.Column("cases", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("stats_carrier_damage")
     op.drop_table("stats_dirty")
     op.drop_table("buyer_dirty")
     op.drop_table("stats_sku")
