@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, select
+from sqlalchemy import Connection, Engine, and_, case, delete, func, select, update
 
 from lanshou.aftersales.store import cases_of_orders
 from lanshou.buyers.store import links_of, orders_of_profiles
@@ -24,7 +24,7 @@ from lanshou.orders.facts import order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.store import load_shops
 from lanshou.stats import tables as t
-from lanshou.stats.derive import DAMAGE_REASONS, CaseIn, LineIn, OrderIn, derive
+from lanshou.stats.derive import DAMAGE_REASONS, CaseIn, LineIn, OrderIn, derive, purchases, repeats
 from lanshou.stats.tables import stats_dirty
 from lanshou.tracking.queries import parcels_of
 
@@ -33,11 +33,12 @@ BATCH = 2000
 Groups = dict[int, set[date]]  # shop id -> local days
 
 
-def with_buyers_orders(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderKey]:
-    """These orders and every other order of their buyers."""
+def buyers_other_orders(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    """The other orders of these orders' buyers, with their buyer."""
     links = links_of(conn, keys)
+    wanted = set(keys)
     siblings = orders_of_profiles(conn, sorted(set(links.values())))
-    return sorted(set(keys) | {key for keys_ in siblings.values() for key in keys_})
+    return {key: buyer for buyer, keys_ in siblings.items() for key in keys_ if key not in wanted}
 
 
 def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
@@ -91,12 +92,21 @@ def _first_carriers(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey
 
 
 def refresh(conn: Connection, keys: Sequence[OrderKey]) -> int:
-    """Re-derive these orders (with their buyers' others) and regroup the days touched; returns orders."""
+    """Derive these orders again, settle the repeat flag of their buyers' other orders (from their stored
+    facts: only the flag can move), and regroup every day touched; returns the orders derived."""
     lock_exclusively(conn, LOCK)
-    every = with_buyers_orders(conn, keys)
-    groups = _fact_groups(conn, every)
-    _delete_facts(conn, every)
-    order_rows, line_rows, case_rows = derive(load_inputs(conn, every))
+    keys = sorted(set(keys))
+    groups = _fact_groups(conn, keys)
+    _delete_facts(conn, keys)
+    inputs = load_inputs(conn, keys)
+    order_rows, line_rows, case_rows = derive(inputs)
+    others = buyers_other_orders(conn, keys)
+    stored = _stored_purchases(conn, others)
+    repeat = repeats([*purchases(inputs), *((at, k[0], k[1], others[k]) for k, (at, _) in stored.items())])
+    for row in order_rows:
+        row["repeat"] = (row["shop_id"], row["order_no"]) in repeat
+    flipped = [(key, not was) for key, (_, was) in stored.items() if (key in repeat) != was]
+    _set_repeat(conn, flipped, groups)
     insert_rows(conn, t.stats_order_facts, order_rows)
     insert_rows(conn, t.stats_line_facts, line_rows)
     insert_rows(conn, t.stats_case_facts, case_rows)
@@ -104,6 +114,31 @@ def refresh(conn: Connection, keys: Sequence[OrderKey]) -> int:
         groups[row["shop_id"]].add(row["day"])
     regroup(conn, groups)
     return len(order_rows)
+
+
+def _stored_purchases(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, tuple[Any, bool]]:
+    """(time, repeat flag) of the counted orders among `keys` whose facts are stored (one derived later
+    settles its buyer's flags itself)."""
+    o = t.stats_order_facts.c
+    found: dict[OrderKey, tuple[Any, bool]] = {}
+    for shop_id, numbers in by_shop(sorted(keys)):
+        query = select(o.order_no, o.at, o.repeat).where(
+            o.shop_id == shop_id, o.order_no.in_(numbers), o.counted.is_(True)
+        )
+        found.update(((shop_id, r.order_no), (r.at, bool(r.repeat))) for r in conn.execute(query))
+    return found
+
+
+def _set_repeat(conn: Connection, flipped: list[tuple[OrderKey, bool]], groups: Groups) -> None:
+    o = t.stats_order_facts
+    for value in (True, False):
+        keys = [key for key, now in flipped if now is value]
+        for shop_id, numbers in by_shop(keys):
+            conn.execute(
+                update(o).where(o.c.shop_id == shop_id, o.c.order_no.in_(numbers)).values(repeat=value)
+            )
+            days = select(o.c.day).where(o.c.shop_id == shop_id, o.c.order_no.in_(numbers)).distinct()
+            groups[shop_id].update(conn.execute(days).scalars())
 
 
 def refresh_in_batches(engine: Engine, keys: Iterable[OrderKey]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Table
 
 from lanshou.db.marks import marks_table
 from lanshou.db.metadata import metadata
@@ -22,6 +22,7 @@ stats_order_facts = Table(
     Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
     Column("order_no", String(64), primary_key=True),
     Column("day", Date, nullable=False),  # shop-local day of payment (else creation)
+    Column("at", DateTime, nullable=False),  # payment (else creation), naive UTC: orders a buyer's purchases
     Column("counted", Boolean, nullable=False),  # a sale: not unpaid, cancelled or a ¥0 resend
     Column("repeat", Boolean, nullable=False),  # the buyer bought before
     _money("amount"),

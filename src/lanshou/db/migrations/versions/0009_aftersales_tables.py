@@ -181,6 +181,7 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("order_no", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("counted", sa.Boolean(), nullable=False),
         sa.Column("repeat", sa.Boolean(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
