@@ -20,7 +20,7 @@ from lanshou.db.bulk import upsert
 from lanshou.db.engine import lock_exclusively
 from lanshou.db.marks import catch_up
 from lanshou.followups.store import negatives_by_order
-from lanshou.orders.facts import OrderFacts, order_facts
+from lanshou.orders.facts import OrderFacts, buyer_identities, order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.rules.context import RuleBuyer
 
@@ -56,10 +56,8 @@ def refresh_orders(
     secret = buyer_hash_key()
     before = links_of(conn, keys)
     links = []
-    for key, order in order_facts(conn, keys).items():
-        found = profile_key(
-            order.platform, order.buyer_key, order.receiver_phone, order.buyer_data_masked, secret
-        )
+    for key, (platform, buyer_key, phone, masked) in buyer_identities(conn, keys).items():
+        found = profile_key(platform, buyer_key, phone, bool(masked), secret)
         if found is not None:
             links.append((key[0], key[1], found))
     upsert(
