@@ -215,4 +215,10 @@ def test_discover_imports_each_areas_tasks_module(tmp_path: Path, monkeypatch: p
     import importlib
 
     assert importlib.import_module("fakeshop.orders.tasks").LOADED is True
-    assert {"lanshou.sla.tasks", "lanshou.tracking.tasks"} <= set(discover())  # areas that declare jobs
+    declared = {
+        "lanshou.sla.tasks",
+        "lanshou.tracking.tasks",
+        "lanshou.notifications.tasks",
+        "lanshou.metrics.tasks",
+    }
+    assert declared <= set(discover())  # areas that declare jobs

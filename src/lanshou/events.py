@@ -32,6 +32,13 @@ class OrdersChanged:
 
 
 @dataclass(frozen=True)
+class ShopChanged:
+    """A shop's timezone or settings changed: everything derived from its orders must be derived again."""
+
+    shop_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ParcelEventsArrived:
     """Carrier tracking events were stored for these tracking numbers."""
 
@@ -71,6 +78,13 @@ class OrderShipped:
     key: OrderKey
     tracking_no: str
     carrier: str
+
+
+@dataclass(frozen=True)
+class StockArrived:
+    """On-hand grew for these stock SKUs (a count or an adjustment): orders held for stock may pass now."""
+
+    skus: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.followups.tables import followups
+from lanshou.inventory.tables import reservations, sku_mappings, stock, stock_ledger, warehouses
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
@@ -23,7 +24,17 @@ from lanshou.metrics.tables import (
     rollup_pickup,
     rollup_promise,
 )
+from lanshou.notifications.tables import (
+    notify_optouts,
+    notify_outbox,
+    notify_rules,
+    notify_settings,
+    notify_templates,
+)
 from lanshou.orders.tables import order_events, order_lines, orders
+from lanshou.review.tables import review_blacklist, review_state
+from lanshou.rules.tables import rules
+from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.stats.tables import (
@@ -57,6 +68,7 @@ __all__ = [
     "buyer_orders",
     "buyer_profiles",
     "buyers",
+    "carrier_configs",
     "feedback",
     "followups",
     "lane_stats",
@@ -66,12 +78,20 @@ __all__ = [
     "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
+    "notify_optouts",
+    "notify_outbox",
+    "notify_rules",
+    "notify_settings",
+    "notify_templates",
     "order_events",
     "order_lines",
     "orders",
     "parcel_orders",
     "parcel_state",
     "parcels",
+    "reservations",
+    "review_blacklist",
+    "review_state",
     "rollup_delivery",
     "rollup_delivery_carrier",
     "rollup_delivery_province",
@@ -79,7 +99,11 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "rules",
+    "ship_leases",
+    "shipment_waybills",
     "shops",
+    "sku_mappings",
     "stats_carrier_damage",
     "stats_case_facts",
     "stats_category",
@@ -90,8 +114,12 @@ __all__ = [
     "stats_province",
     "stats_returns",
     "stats_sku",
+    "stock",
+    "stock_ledger",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
+    "warehouses",
+    "waybill_numbers",
 ]

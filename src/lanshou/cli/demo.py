@@ -61,6 +61,13 @@ def run_cmd(
             "--orders", min=0, help=f"demo orders when the database is empty (env {RUN_ORDERS_ENV})"
         ),
     ] = None,
+    work: Annotated[
+        bool,
+        typer.Option(
+            "--work",
+            help="then run background jobs in this process until Ctrl-C (embedded mode; no separate worker)",
+        ),
+    ] = False,
 ) -> None:
     """The main job: demo data on first run, then a summary of every shop. 运行概览."""
     engine = database()
@@ -70,6 +77,31 @@ def run_cmd(
         _generate(engine, DemoConfig(orders=count))
     for section in summary_sections(engine):
         console.print(section)
+    if work:
+        run_jobs_here()
+
+
+def run_jobs_here(workers: int = 2) -> None:
+    """Consumer threads in this process, periodic jobs included, until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from lanshou.jobs import QueueConfigError, open_queue, run_in_process
+
+    try:
+        queue = open_queue()
+    except QueueConfigError as exc:
+        err_console.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err_console.print(f"running jobs in this process: {', '.join(sorted(queue.tasks))} (Ctrl-C stops)")
+    with run_in_process(queue, workers):
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
 
 
 def _parse_day(text: str) -> date:

@@ -8,7 +8,7 @@ each is a rejected row, and nothing of it is stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -21,7 +21,7 @@ from lanshou.aftersales.states import AfterSaleRefused, CaseStatus, CaseType
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.intake import pipeline
-from lanshou.intake.pipeline import Batch, Progress, Stored
+from lanshou.intake.pipeline import Batch, Opened, Parsed, Progress, Stored
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import RowError
 from lanshou.platforms.aftersales import READERS
@@ -53,20 +53,30 @@ def import_aftersales(
     return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
-def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
+def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Parsed:
+    table = open_table(path)
+    distinct = pipeline.open_rows(table)
+    read = READERS[fmt](table, ctx)
+    first = next(read, None)  # the reader checks the header before its first item
+    yield Opened(table.header, table.sheet)
     batch: list[dict[str, Any]] = []
     errors: list[RowError] = []
-    rows_read = 0
-    for item in READERS[fmt](open_table(path), ctx):
-        rows_read += 1
+
+    def done() -> Batch:
+        bad = pipeline.undecodable(table)
+        distinct.undecodable += len(bad)
+        rows = distinct.count + distinct.undecodable
+        return Batch(rows, batch, errors + bad, distinct.next_batch())
+
+    for item in itertools.chain([first] if first is not None else [], read):
         if isinstance(item, RowError):
             errors.append(item)
             continue
         batch.append(item)
         if len(batch) >= BATCH_CASES:
-            yield rows_read, batch, errors
+            yield done()
             batch, errors = [], []
-    yield rows_read, batch, errors
+    yield done()
 
 
 def _shop_id(shops: ShopDirectory, platform: str, name: str) -> int:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_aftersales"
-down_revision = "0008"
+down_revision = "0009_notify"
 branch_labels = None
 depends_on = None
 
@@ -109,14 +109,6 @@ def upgrade() -> None:
         sa.Column("profile_key", sa.String(length=80), nullable=False),
     )
     op.create_index("ix_buyer_orders_profile", "buyer_orders", ["profile_key"])
-    # orders waiting for their buyer profile / statistics to be derived again (lanshou.db.marks)
-    for name in ("buyer_dirty", "stats_dirty"):
-        op.create_table(
-            name,
-            sa.Column("id", sa.Integer(), primary_key=True),
-            sa.Column("shop_id", sa.Integer(), nullable=False),
-            sa.Column("order_no", sa.String(length=64), nullable=False),
-        )
 
     # business statistics: facts per order, line and case; rollups per shop and local day
     op.create_table(
@@ -127,7 +119,6 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("sku", sa.String(length=128), server_default="", nullable=False),
         sa.Column("reason_code", sa.String(length=20), server_default="", nullable=False),
-        sa.Column("carrier", sa.String(length=64), server_default="", nullable=False),
         sa.Column("is_return", sa.Boolean(), nullable=False),
         sa.Column("is_refund", sa.Boolean(), nullable=False),
         sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
@@ -181,7 +172,6 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.Integer(), nullable=False),
         sa.Column("order_no", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("counted", sa.Boolean(), nullable=False),
         sa.Column("repeat", sa.Boolean(), nullable=False),
         sa.Column("amount", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
@@ -224,21 +214,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shop_id", "day", "sku", name=op.f("pk_stats_sku")),
     )
 
-    op.create_table(
-        "stats_carrier_damage",
-        sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), primary_key=True),
-        sa.Column("day", sa.Date(), primary_key=True),
-        sa.Column("carrier", sa.String(length=64), primary_key=True),
-        sa.Column("reason_code", sa.String(length=20), primary_key=True),
-        sa.Column("cases", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("stats_carrier_damage")
-    op.drop_table("stats_dirty")
-    op.drop_table("buyer_dirty")
     op.drop_table("stats_sku")
     op.drop_table("stats_returns")
     op.drop_table("stats_province")
