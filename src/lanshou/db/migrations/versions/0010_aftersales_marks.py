@@ -10,7 +10,7 @@ first report (or import) after it derives them again; the downgrade keeps them (
 facts without the new columns).
 
 Revision ID: 0010_aftersales
-Revises: 0009_aftersales
+Revises: 0010_fulfil
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_aftersales"
-down_revision = "0009_aftersales"
+down_revision = "0010_fulfil"
 branch_labels = None
 depends_on = None
 
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("carrier", sa.String(length=64), primary_key=True),
         sa.Column("reason_code", sa.String(length=20), primary_key=True),
-        sa.Column("cases", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("refunded", sa.Numeric(precision=14, scale=2), server_default="0", nullable=False),
+        sa.Column("cases", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.Numeric(precision=20, scale=2), server_default="0", nullable=False),
     )
     # every order: derived again by the next catch-up (statistics), profiles recomputed (buyers)
     op.execute("INSERT INTO stats_dirty (shop_id, order_no) SELECT shop_id, order_no FROM orders ORDER BY id")
