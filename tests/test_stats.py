@@ -18,27 +18,34 @@ from lanshou.aftersales.service import act
 from lanshou.cli.app import app
 from lanshou.cli.common import console
 from lanshou.intake.aftersales import import_aftersales
+from lanshou.intake.feedback import import_feedback
 from lanshou.intake.orders import import_orders
 from lanshou.stats import tables as t
 from lanshou.stats.refresh import rebuild
 from lanshou.stats.report import stats_report
 
-ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount
-taobao,旗舰店,A1,completed,2026-09-29 09:59:00,2026-09-29 10:00:00,b1,浙江省,SKU-A,家居,2,50.00,100.00
-taobao,旗舰店,A2,delivered,2026-10-01 09:59:00,2026-10-01 10:00:00,b1,浙江省,SKU-B,服饰,1,60.00,60.00
-taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-A,家居,1,50.00,150.00
-taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-C,食品,2,50.00,150.00
-taobao,旗舰店,A4,paid,2026-10-02 00:29:00,2026-10-02 00:30:00,b3,江苏省,SKU-C,食品,1,40.00,40.00
-taobao,旗舰店,A5,cancelled,2026-10-03 08:00:00,,b2,广东省,SKU-B,服饰,1,99.00,99.00
-taobao,旗舰店,A6,shipped,2026-10-03 08:59:00,2026-10-03 09:00:00,b2,广东省,SKU-B,服饰,2,100.00,200.00
+ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount,carrier,tracking_no
+taobao,旗舰店,A1,completed,2026-09-29 09:59:00,2026-09-29 10:00:00,b1,浙江省,SKU-A,家居,2,50.00,100.00,,
+taobao,旗舰店,A2,delivered,2026-10-01 09:59:00,2026-10-01 10:00:00,b1,浙江省,SKU-B,服饰,1,60.00,60.00,,
+taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-A,家居,1,50.00,150.00,,
+taobao,旗舰店,A3,shipped,2026-10-01 23:29:00,2026-10-01 23:30:00,b2,江苏省,SKU-C,食品,2,50.00,150.00,,
+taobao,旗舰店,A4,paid,2026-10-02 00:29:00,2026-10-02 00:30:00,b3,江苏省,SKU-C,食品,1,40.00,40.00,,
+taobao,旗舰店,A5,cancelled,2026-10-03 08:00:00,,b2,广东省,SKU-B,服饰,1,99.00,99.00,,
+taobao,旗舰店,A6,shipped,2026-10-03 08:59:00,2026-10-03 09:00:00,b2,广东省,SKU-B,服饰,2,100.00,200.00,zto,ZT6
 """
 CASES = """platform,shop,case_id,order_id,type,status,reason,amount,created_at,return_carrier,return_tracking_no,sku,quantity
 taobao,旗舰店,K1,A3,return_refund,refunded,质量问题,50.00,2026-10-02 10:00:00,,,SKU-A,1
 taobao,旗舰店,K2,A6,exchange,requested,尺码不合适,0,2026-10-03 12:00:00,,,SKU-B,1
 taobao,旗舰店,K3,A2,refund,closed,不想要了,60.00,2026-10-01 12:00:00,,,,
+taobao,旗舰店,K4,A6,refund,requested,包装破损,20.00,2026-10-03 13:00:00,,,,
 """
 EARLIER = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount
 taobao,旗舰店,A0,completed,2026-09-30 09:59:00,2026-09-30 10:00:00,b3,江苏省,SKU-C,食品,1,10.00,10.00
+"""
+FEEDBACK = """platform,shop,order_id,created_at,rating,tags,content
+taobao,旗舰店,A3,2026-10-02 12:00:00,1,,物流太慢，包装破损
+taobao,旗舰店,A4,2026-10-03 12:00:00,2,,不慢但是发错了
+taobao,旗舰店,A1,2026-09-30 12:00:00,1,,太慢
 """
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 3)
 
@@ -48,6 +55,8 @@ def _load(engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text(CASES, encoding="utf-8")
     assert import_orders(engine, tmp_path / "o.csv", rejects=tmp_path / "r.csv").rejected_count == 0
     assert import_aftersales(engine, tmp_path / "c.csv", rejects=tmp_path / "r.csv").rejected_count == 0
+    (tmp_path / "f.csv").write_text(FEEDBACK, encoding="utf-8")
+    assert import_feedback(engine, tmp_path / "f.csv", rejects=tmp_path / "r.csv").rejected_count == 0
     act(engine, "K2", "agree", "alice")
     act(engine, "K2", "buyer_return", "system")
     act(engine, "K2", "receive", "bob", disposition="restock")  # the exchange goes out: ¥100 resent
@@ -74,7 +83,7 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
         k: totals[k]
         for k in ("cases", "returns", "return_rate", "refunds", "refunded", "resent", "aftersales_cost")
     } == {
-        "cases": 3,
+        "cases": 4,
         "returns": 2,
         "return_rate": 0.5,
         "refunds": 1,
@@ -110,10 +119,20 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
         {"sku": "SKU-A", "orders": 1, "returns": 1, "return_rate": 1.0},
         {"sku": "SKU-B", "orders": 2, "returns": 1, "return_rate": 0.5},
     ]
+    assert report["damage_by_carrier"] == [
+        {"carrier": "zto", "reason_code": "damaged", "cases": 1, "refunded": "0.00"}
+    ]
     assert report["returns_by_reason"] == [
+        {"reason_code": "damaged", "returns": 0, "cases": 1, "refunded": "0.00"},
         {"reason_code": "no_reason", "returns": 0, "cases": 1, "refunded": "0.00"},
         {"reason_code": "other", "returns": 1, "cases": 1, "refunded": "0.00"},
         {"reason_code": "quality", "returns": 1, "cases": 1, "refunded": "50.00"},
+    ]
+    # the follow-ups' themes of the period (A1's complaint was in the previous one)
+    assert report["feedback_themes"] == [
+        {"theme": "包装破损", "count": 1},
+        {"theme": "发货慢", "count": 1},
+        {"theme": "错发", "count": 1},
     ]
     with engine.connect() as conn:
         shop_id = conn.execute(select(s.shops.c.id)).scalar_one()
@@ -164,3 +183,27 @@ def test_stats_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert table.exit_code == 0 and "服饰" in table.output and "+300.0%" in table.output
     assert runner.invoke(app, ["stats", "--shop", "nope"]).exit_code == 2
     assert runner.invoke(app, ["stats", "--from", "2026-10-03", "--to", "2026-10-01"]).exit_code == 2
+
+
+def test_marks_left_by_a_killed_import_are_caught_up_by_the_next_report(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from lanshou.buyers.tables import buyer_dirty
+    from lanshou.db.marks import mark, pending
+    from lanshou.events import EventBus, OrdersChanged
+    from lanshou.stats.refresh import catch_up_stats
+    from lanshou.stats.tables import stats_dirty
+
+    quiet = EventBus()  # marks in the import's transactions, but the process "dies" before catching up
+    quiet.during(OrdersChanged, lambda conn, event: mark(conn, buyer_dirty, event.keys))
+    quiet.during(OrdersChanged, lambda conn, event: mark(conn, stats_dirty, event.keys))
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    import_orders(engine, tmp_path / "o.csv", rejects=tmp_path / "r.csv", events=quiet)
+    with engine.connect() as conn:
+        assert (pending(conn, stats_dirty), pending(conn, buyer_dirty)) == (6, 6)
+        assert stats_report(conn, FIRST, LAST)["totals"]["orders"] == 0
+    assert catch_up_stats(engine) == 6
+    with engine.connect() as conn:
+        assert (pending(conn, stats_dirty), pending(conn, buyer_dirty)) == (0, 0)
+    report = _report(engine)
+    assert (report["totals"]["orders"], report["totals"]["repeat_orders"]) == (4, 2)

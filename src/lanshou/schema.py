@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
-from lanshou.buyers.tables import buyer_orders, buyer_profiles
+from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.followups.tables import followups
@@ -38,9 +38,11 @@ from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybi
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.stats.tables import (
+    stats_carrier_damage,
     stats_case_facts,
     stats_category,
     stats_daily,
+    stats_dirty,
     stats_line_facts,
     stats_order_facts,
     stats_province,
@@ -62,6 +64,7 @@ __all__ = [
     "alert_scans",
     "alerts",
     "api_tokens",
+    "buyer_dirty",
     "buyer_orders",
     "buyer_profiles",
     "buyers",
@@ -101,9 +104,11 @@ __all__ = [
     "shipment_waybills",
     "shops",
     "sku_mappings",
+    "stats_carrier_damage",
     "stats_case_facts",
     "stats_category",
     "stats_daily",
+    "stats_dirty",
     "stats_line_facts",
     "stats_order_facts",
     "stats_province",

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, select
 from lanshou.buyers.profile import PROFILE_FACTS
 from lanshou.buyers.rules import default_rules
 from lanshou.buyers.store import (
+    catch_up_buyers,
     orders_of_profiles,
     profile_from_row,
     recompute,
@@ -79,6 +80,7 @@ def list_json(
         query = query.where(p.orders >= 2 if repeat else p.orders < 2)
     if blacklisted is not None:
         query = query.where(p.blacklisted.is_(blacklisted))
+    catch_up_buyers(engine)
     with engine.connect() as conn:
         return [profile_json(row, unmask) for row in conn.execute(query)]
 
@@ -96,6 +98,7 @@ def _find(conn: Connection, key_or_order: str) -> Any:
 
 
 def show_json(engine: Engine, key_or_order: str, unmask: bool = False) -> dict[str, Any]:
+    catch_up_buyers(engine)
     with engine.connect() as conn:
         row = _find(conn, key_or_order)
         data = profile_json(row, unmask)
@@ -120,6 +123,7 @@ def show_json(engine: Engine, key_or_order: str, unmask: bool = False) -> dict[s
 def segment_rows(engine: Engine, name: str, now: datetime, unmask: bool = False) -> Iterator[dict[str, Any]]:
     """The buyers in a segment now (the rule is evaluated live, so `days_since_last_order` is current)."""
     condition = default_rules().segment(name)
+    catch_up_buyers(engine)
     with engine.connect() as conn:
         for row in conn.execute(
             select(buyer_profiles).order_by(buyer_profiles.c.spend.desc(), buyer_profiles.c.key)

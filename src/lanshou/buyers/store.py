@@ -6,19 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from lanshou.aftersales.store import refunds_by_order
 from lanshou.buyers.profile import OrderSummary, Profile, build, counts, profile_key
 from lanshou.buyers.rules import BuyerRules, default_rules
-from lanshou.buyers.tables import buyer_orders, buyer_profiles
+from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.config import buyer_hash_key
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import lock_exclusively
+from lanshou.db.marks import catch_up
 from lanshou.followups.store import negatives_by_order
-from lanshou.orders.facts import OrderFacts, order_facts
+from lanshou.orders.facts import OrderFacts, buyer_identities, order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.rules.context import RuleBuyer
 
@@ -54,10 +56,8 @@ def refresh_orders(
     secret = buyer_hash_key()
     before = links_of(conn, keys)
     links = []
-    for key, order in order_facts(conn, keys).items():
-        found = profile_key(
-            order.platform, order.buyer_key, order.receiver_phone, order.buyer_data_masked, secret
-        )
+    for key, (platform, buyer_key, phone, masked) in buyer_identities(conn, keys).items():
+        found = profile_key(platform, buyer_key, phone, bool(masked), secret)
         if found is not None:
             links.append((key[0], key[1], found))
     upsert(
@@ -240,3 +240,14 @@ def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, Ru
             blacklisted=bool(row.blacklisted),
         )
     return result
+
+
+def _refresh_marked(now: datetime, conn: Connection, keys: list[OrderKey]) -> int:
+    return refresh_orders(conn, keys, now)
+
+
+def catch_up_buyers(engine: Engine, now: datetime | None = None) -> int:
+    """Recompute the profiles of every order marked since the last catch-up (lanshou.db.marks)."""
+    from lanshou.orders.facts import now_utc
+
+    return catch_up(engine, buyer_dirty, LOCK, partial(_refresh_marked, now or now_utc()))

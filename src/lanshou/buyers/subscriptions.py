@@ -1,35 +1,18 @@
-"""Profiles follow the orders: after an import (or an after-sales step, or feedback) commits, the profiles
-of the orders it touched are recomputed from what is stored, a chunk per transaction."""
+"""Profiles follow the orders: a change marks its orders in the writer's own transaction (a crash loses
+no mark); after it commits, the marked orders' profiles are recomputed from what is stored
+(`store.catch_up_buyers`, which every buyers read also runs first)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import partial
-from typing import Any
-
-from sqlalchemy import Connection, Engine
-
-from lanshou.buyers.store import refresh_orders
-from lanshou.db.engine import run_transaction
+from lanshou.buyers.store import catch_up_buyers
+from lanshou.buyers.tables import buyer_dirty
+from lanshou.db.marks import mark
 from lanshou.events import AfterSalesChanged, EventBus, FeedbackArrived, OrdersChanged
-from lanshou.orders.facts import now_utc
 
-CHUNK = 2000
+EVENTS = (OrdersChanged, AfterSalesChanged, FeedbackArrived)
 
 
 def subscribe(bus: EventBus) -> None:
-    bus.after((OrdersChanged, AfterSalesChanged, FeedbackArrived), refresh_profiles)
-
-
-def _refresh(keys: list[tuple[int, str]], now: datetime, conn: Connection) -> int:
-    return refresh_orders(conn, keys, now)
-
-
-def refresh_profiles(engine: Engine, events: list[Any]) -> int:
-    keys = sorted({key for event in events for key in event.keys})
-    now = now_utc()
-    done = 0
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        done += run_transaction(engine, partial(_refresh, chunk, now))
-    return done
+    for kind in EVENTS:
+        bus.during(kind, lambda conn, event: mark(conn, buyer_dirty, event.keys))
+    bus.after(EVENTS, lambda engine, _events: catch_up_buyers(engine))

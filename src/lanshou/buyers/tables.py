@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table, Text
 
+from lanshou.db.marks import marks_table
 from lanshou.db.metadata import metadata
 
 buyer_profiles = Table(
@@ -42,3 +43,6 @@ buyer_orders = Table(
     Column("profile_key", String(80), nullable=False),
 )
 Index("ix_buyer_orders_profile", buyer_orders.c.profile_key)
+
+# orders whose buyer profile must be recomputed (lanshou.db.marks)
+buyer_dirty = marks_table("buyer_dirty")

@@ -48,6 +48,7 @@ def stats_cmd(
     from lanshou.cli.metrics_summary import today
     from lanshou.shops.model import select_shops
     from lanshou.shops.store import load_shops
+    from lanshou.stats.refresh import catch_up_stats
     from lanshou.stats.refresh import rebuild as rebuild_stats
     from lanshou.stats.report import stats_report
 
@@ -59,6 +60,7 @@ def stats_cmd(
     engine = database()
     if rebuild:
         rebuild_stats(engine)
+    catch_up_stats(engine)  # what the last imports marked, if their own catch-up did not finish
     with engine.connect() as conn:
         shops = load_shops(conn)
         try:
@@ -125,6 +127,20 @@ def _print(report: dict[str, Any], start: date, end: date) -> None:
             table.add_row(
                 escape(row["sku"]), str(row["orders"]), str(row["returns"]), _share(row["return_rate"])
             )
+        console.print(table)
+    if report["damage_by_carrier"]:
+        table = Table(title="破损/少件 damage and loss by carrier")
+        for column in ("carrier", "reason", "cases", "refunded"):
+            table.add_column(column)
+        for row in report["damage_by_carrier"]:
+            table.add_row(escape(row["carrier"]), row["reason_code"], str(row["cases"]), row["refunded"])
+        console.print(table)
+    if report["feedback_themes"]:
+        table = Table(title="差评问题 feedback themes")
+        table.add_column("theme")
+        table.add_column("count")
+        for row in report["feedback_themes"][:10]:
+            table.add_row(escape(row["theme"]), str(row["count"]))
         console.print(table)
     if report["returns_by_reason"]:
         table = Table(title="售后原因 reasons")

@@ -132,3 +132,17 @@ def negatives_by_order(conn: Connection, keys: Sequence[tuple[int, str]]) -> dic
         )
         found.update(((shop_id, order_no), int(count)) for order_no, count in conn.execute(query))
     return found
+
+
+def theme_counts(conn: Connection, bounds: dict[int, tuple[datetime, datetime]]) -> list[tuple[str, int]]:
+    """How often each shipping problem was named in negative feedback: per shop, feedback in [start, end)
+    (naive UTC: the shop's local days); most frequent first. Feedback naming none counts as "low rating"."""
+    from collections import Counter
+
+    c = followups.c
+    counted: Counter[str] = Counter()
+    for shop_id, (start, end) in bounds.items():
+        query = select(c.themes).where(c.shop_id == shop_id, c.feedback_at >= start, c.feedback_at < end)
+        for themes in conn.execute(query).scalars():
+            counted.update([t for t in themes.split("|") if t] or ["低评分 low rating"])
+    return sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))

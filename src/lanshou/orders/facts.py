@@ -103,3 +103,25 @@ def now_utc() -> datetime:
     from datetime import UTC
 
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def buyer_identities(
+    conn: Connection, keys: Sequence[OrderKey]
+) -> dict[OrderKey, tuple[str, str, str, bool]]:
+    """(platform, buyer key, receiver phone, buyer data masked) of the stored orders among `keys`."""
+    o, s = ot.orders.c, st.shops.c
+    found: dict[OrderKey, tuple[str, str, str, bool]] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = (
+            select(o.order_no, s.platform, o.buyer_key, o.receiver_phone, o.buyer_data_masked)
+            .join_from(ot.orders, st.shops, s.id == o.shop_id)
+            .where(o.shop_id == shop_id, o.order_no.in_(numbers))
+        )
+        for row in conn.execute(query):
+            found[(shop_id, row.order_no)] = (
+                row.platform,
+                row.buyer_key,
+                row.receiver_phone,
+                row.buyer_data_masked,
+            )
+    return found

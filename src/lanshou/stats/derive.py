@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,6 +14,7 @@ RETURN_TYPES = frozenset({"return_refund", "exchange"})
 RESEND_TYPES = frozenset({"exchange", "reship"})
 MONEY_TYPES = frozenset({"refund_unshipped", "refund_shipped", "return_refund", "price_protection"})
 WHOLE_ORDER = "(整单 whole order)"  # a case naming no SKU, of an order with several
+DAMAGE_REASONS = frozenset({"damaged", "missing"})  # 破损, 少件/漏发: what the carrier may have caused
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class OrderIn:
     amount: Decimal | None
     province: str
     buyer: str | None  # the buyer profile's key
+    carrier: str = ""  # of its first parcel
     lines: tuple[LineIn, ...] = ()
     cases: tuple[CaseIn, ...] = field(default=())
 
@@ -79,25 +81,30 @@ def _case_sku(order: OrderIn, case: CaseIn) -> str:
     return skus.pop() if len(skus) == 1 else WHOLE_ORDER
 
 
-def repeats(orders: Sequence[OrderIn]) -> set[tuple[int, str]]:
-    """The counted orders whose buyer had an earlier counted one (all of a buyer's orders must be given)."""
+Purchase = tuple[datetime, int, str, str]  # (when, shop id, order number, buyer): a counted order
+
+
+def repeats(purchases: Iterable[Purchase]) -> set[tuple[int, str]]:
+    """The purchases whose buyer bought earlier (give every counted order of these buyers)."""
     seen: set[str] = set()
     found: set[tuple[int, str]] = set()
-    for order in sorted(
-        (o for o in orders if counted(o) and o.buyer), key=lambda o: (o.at, o.shop_id, o.order_no)
-    ):
-        assert order.buyer is not None
-        if order.buyer in seen:
-            found.add((order.shop_id, order.order_no))
-        seen.add(order.buyer)
+    for _at, shop_id, order_no, buyer in sorted(purchases):
+        if buyer in seen:
+            found.add((shop_id, order_no))
+        seen.add(buyer)
     return found
+
+
+def purchases(orders: Sequence[OrderIn]) -> list[Purchase]:
+    return [(o.at, o.shop_id, o.order_no, o.buyer) for o in orders if counted(o) and o.buyer]
 
 
 def derive(
     orders: Sequence[OrderIn],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Fact rows (orders, lines, cases) of these orders; give every order of their buyers (for `repeat`)."""
-    repeat = repeats(orders)
+    """Fact rows (orders, lines, cases) of these orders; `repeat` among these orders alone (the caller
+    settles it against the buyers' other orders: lanshou.stats.refresh)."""
+    repeat = repeats(purchases(orders))
     order_rows, line_rows, case_rows = [], [], []
     for order in orders:
         day = local_day(order.at, order.timezone)
@@ -107,6 +114,7 @@ def derive(
                 "shop_id": order.shop_id,
                 "order_no": order.order_no,
                 "day": day,
+                "at": order.at,
                 "counted": is_counted,
                 "repeat": (order.shop_id, order.order_no) in repeat,
                 "amount": order.amount or Decimal(0),
@@ -137,6 +145,7 @@ def derive(
                     "day": local_day(case.requested_at, order.timezone),
                     "sku": _case_sku(order, case),
                     "reason_code": case.reason_code,
+                    "carrier": order.carrier,
                     "is_return": case.case_type in RETURN_TYPES,
                     "is_refund": refunded,
                     "refunded": case.amount if refunded else Decimal(0),

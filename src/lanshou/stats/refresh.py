@@ -13,28 +13,32 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, select
+from sqlalchemy import Connection, Engine, and_, case, delete, func, select, update
 
 from lanshou.aftersales.store import cases_of_orders
 from lanshou.buyers.store import links_of, orders_of_profiles
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.db.marks import catch_up
 from lanshou.orders.facts import order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.store import load_shops
 from lanshou.stats import tables as t
-from lanshou.stats.derive import CaseIn, LineIn, OrderIn, derive
+from lanshou.stats.derive import DAMAGE_REASONS, CaseIn, LineIn, OrderIn, derive, purchases, repeats
+from lanshou.stats.tables import stats_dirty
+from lanshou.tracking.queries import parcels_of
 
 LOCK = "lanshou.stats"
 BATCH = 2000
 Groups = dict[int, set[date]]  # shop id -> local days
 
 
-def with_buyers_orders(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderKey]:
-    """These orders and every other order of their buyers."""
+def buyers_other_orders(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    """The other orders of these orders' buyers, with their buyer."""
     links = links_of(conn, keys)
+    wanted = set(keys)
     siblings = orders_of_profiles(conn, sorted(set(links.values())))
-    return sorted(set(keys) | {key for keys_ in siblings.values() for key in keys_})
+    return {key: buyer for buyer, keys_ in siblings.items() for key in keys_ if key not in wanted}
 
 
 def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
@@ -42,6 +46,7 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
     facts = order_facts(conn, keys)
     cases = cases_of_orders(conn, keys)
     links = links_of(conn, keys)
+    carriers = _first_carriers(conn, keys)
     inputs = []
     for key, order in facts.items():
         at = order.paid_at or order.created_at
@@ -56,6 +61,7 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
                 amount=order.order_amount,
                 province=order.province,
                 buyer=links.get(key),
+                carrier=carriers.get(key, ""),
                 lines=tuple(LineIn(x.sku, x.category, x.quantity, x.unit_price) for x in order.lines),
                 cases=tuple(
                     CaseIn(
@@ -76,13 +82,31 @@ def load_inputs(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderIn]:
     return inputs
 
 
+def _first_carriers(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    found: dict[OrderKey, str] = {}
+    for shop_id, numbers in by_shop(keys):
+        for order_no, parcels in parcels_of(conn, shop_id, numbers).items():
+            if parcels:
+                found[(shop_id, order_no)] = parcels[0].carrier
+    return found
+
+
 def refresh(conn: Connection, keys: Sequence[OrderKey]) -> int:
-    """Re-derive these orders (with their buyers' others) and regroup the days touched; returns orders."""
+    """Derive these orders again, settle the repeat flag of their buyers' other orders (from their stored
+    facts: only the flag can move), and regroup every day touched; returns the orders derived."""
     lock_exclusively(conn, LOCK)
-    every = with_buyers_orders(conn, keys)
-    groups = _fact_groups(conn, every)
-    _delete_facts(conn, every)
-    order_rows, line_rows, case_rows = derive(load_inputs(conn, every))
+    keys = sorted(set(keys))
+    groups = _fact_groups(conn, keys)
+    _delete_facts(conn, keys)
+    inputs = load_inputs(conn, keys)
+    order_rows, line_rows, case_rows = derive(inputs)
+    others = buyers_other_orders(conn, keys)
+    stored = _stored_purchases(conn, others)
+    repeat = repeats([*purchases(inputs), *((at, k[0], k[1], others[k]) for k, (at, _) in stored.items())])
+    for row in order_rows:
+        row["repeat"] = (row["shop_id"], row["order_no"]) in repeat
+    flipped = [(key, not was) for key, (_, was) in stored.items() if (key in repeat) != was]
+    _set_repeat(conn, flipped, groups)
     insert_rows(conn, t.stats_order_facts, order_rows)
     insert_rows(conn, t.stats_line_facts, line_rows)
     insert_rows(conn, t.stats_case_facts, case_rows)
@@ -90,6 +114,31 @@ def refresh(conn: Connection, keys: Sequence[OrderKey]) -> int:
         groups[row["shop_id"]].add(row["day"])
     regroup(conn, groups)
     return len(order_rows)
+
+
+def _stored_purchases(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, tuple[Any, bool]]:
+    """(time, repeat flag) of the counted orders among `keys` whose facts are stored (one derived later
+    settles its buyer's flags itself)."""
+    o = t.stats_order_facts.c
+    found: dict[OrderKey, tuple[Any, bool]] = {}
+    for shop_id, numbers in by_shop(sorted(keys)):
+        query = select(o.order_no, o.at, o.repeat).where(
+            o.shop_id == shop_id, o.order_no.in_(numbers), o.counted.is_(True)
+        )
+        found.update(((shop_id, r.order_no), (r.at, bool(r.repeat))) for r in conn.execute(query))
+    return found
+
+
+def _set_repeat(conn: Connection, flipped: list[tuple[OrderKey, bool]], groups: Groups) -> None:
+    o = t.stats_order_facts
+    for value in (True, False):
+        keys = [key for key, now in flipped if now is value]
+        for shop_id, numbers in by_shop(keys):
+            conn.execute(
+                update(o).where(o.c.shop_id == shop_id, o.c.order_no.in_(numbers)).values(repeat=value)
+            )
+            days = select(o.c.day).where(o.c.shop_id == shop_id, o.c.order_no.in_(numbers)).distinct()
+            groups[shop_id].update(conn.execute(days).scalars())
 
 
 def refresh_in_batches(engine: Engine, keys: Iterable[OrderKey]) -> int:
@@ -254,6 +303,19 @@ def _regroup(conn: Connection, shop_id: int, days: Sequence[date]) -> None:
             for d, k, r, n, c, m in conn.execute(by_reason)
         ],
     )
+    damage = (
+        select(cs.c.day, cs.c.carrier, cs.c.reason_code, func.count(), func.sum(cs.c.refunded))
+        .where(_in_groups(cs, shop_id, days), cs.c.reason_code.in_(sorted(DAMAGE_REASONS)))
+        .group_by(cs.c.day, cs.c.carrier, cs.c.reason_code)
+    )
+    insert_rows(
+        conn,
+        t.stats_carrier_damage,
+        [
+            {"shop_id": shop_id, "day": d, "carrier": c, "reason_code": r, "cases": n, "refunded": _money(m)}
+            for d, c, r, n, m in conn.execute(damage)
+        ],
+    )
 
 
 _DAILY_ZERO = {
@@ -270,3 +332,12 @@ _DAILY_ZERO = {
 
 def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def catch_up_stats(engine: Engine) -> int:
+    """Derive again every order marked since the last catch-up (after the buyer profiles catch up: their
+    links tell repeat purchases); every report runs it first."""
+    from lanshou.buyers.store import catch_up_buyers
+
+    catch_up_buyers(engine)
+    return catch_up(engine, stats_dirty, LOCK, refresh)

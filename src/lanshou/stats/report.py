@@ -40,7 +40,7 @@ def totals(conn: Connection, first: date, last: date, shop_ids: Sequence[int] | 
     for name in ("sales", "refunded", "resent"):
         values[name] = _money(values[name])
     values["aftersales_cost"] = values["refunded"] + values["resent"]
-    values["avg_order"] = _money(values["sales"] / values["orders"]) if values["orders"] else Decimal(0)
+    values["avg_order"] = _money(values["sales"] / values["orders"]) if values["orders"] else _money(0)
     values["repeat_rate"] = _rate(values["repeat_orders"], values["orders"])
     values["return_rate"] = _rate(values["returns"], values["orders"])
     return values
@@ -100,24 +100,20 @@ def stats_report(
         .group_by(c.c.category)
         .order_by(func.sum(c.c.sales).desc(), c.c.category)
     ).all()
-    products = conn.execute(
-        select(k.c.sku, func.sum(k.c.quantity), func.sum(k.c.sales))
+    # one pass over the SKU rollup gives the products' share and the return-rate denominators
+    per_sku = conn.execute(
+        select(k.c.sku, func.sum(k.c.orders), func.sum(k.c.quantity), func.sum(k.c.sales))
         .where(_where(k, first, last, shop_ids))
         .group_by(k.c.sku)
-        .order_by(func.sum(k.c.sales).desc(), k.c.sku)
-        .limit(TOP)
     ).all()
+    sku_orders = {sku: int(orders or 0) for sku, orders, _, _ in per_sku}
+    products = sorted(((sku, q, _money(m)) for sku, _, q, m in per_sku), key=lambda x: (-x[2], x[0]))[:TOP]
     provinces = conn.execute(
         select(p.c.province, func.sum(p.c.orders), func.sum(p.c.sales))
         .where(_where(p, first, last, shop_ids))
         .group_by(p.c.province)
         .order_by(func.sum(p.c.orders).desc(), p.c.province)
     ).all()
-    sku_orders = dict(
-        conn.execute(
-            select(k.c.sku, func.sum(k.c.orders)).where(_where(k, first, last, shop_ids)).group_by(k.c.sku)
-        ).all()
-    )
     returned: dict[str, int] = defaultdict(int)
     reasons: dict[str, list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
     per_reason = select(
@@ -143,6 +139,14 @@ def stats_report(
         ),
         key=lambda x: (-int(x["returns"]), str(x["sku"])),
     )
+    themes_now = feedback_themes(conn, first, last, shop_ids)
+    g = t.stats_carrier_damage
+    damage = conn.execute(
+        select(g.c.carrier, g.c.reason_code, func.sum(g.c.cases), func.sum(g.c.refunded))
+        .where(_where(g, first, last, shop_ids))
+        .group_by(g.c.carrier, g.c.reason_code)
+        .order_by(func.sum(g.c.cases).desc(), g.c.carrier, g.c.reason_code)
+    ).all()
     return {
         "period": {"from": first.isoformat(), "to": last.isoformat(), "days": days},
         "previous": {"from": prev_first.isoformat(), "to": prev_last.isoformat()},
@@ -162,6 +166,11 @@ def stats_report(
             [(a, int(b), _money(s)) for a, b, s in provinces], now["sales"], ("province", "orders", "sales")
         ),
         "returns_by_sku": by_sku,
+        "damage_by_carrier": [
+            {"carrier": carrier or "-", "reason_code": reason, "cases": int(n), "refunded": str(_money(m))}
+            for carrier, reason, n, m in damage
+        ],
+        "feedback_themes": [{"theme": theme, "count": count} for theme, count in themes_now],
         "returns_by_reason": [
             {"reason_code": code, "returns": v[0], "cases": v[1], "refunded": str(v[2])}
             for code, v in sorted(reasons.items(), key=lambda kv: (-kv[1][1], kv[0]))
@@ -171,3 +180,18 @@ def stats_report(
 
 def _json(values: dict[str, Any]) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+def feedback_themes(
+    conn: Connection, first: date, last: date, shop_ids: Sequence[int] | None
+) -> list[tuple[str, int]]:
+    """Top shipping problems named in negative feedback of the period (each shop's local days), from the
+    follow-ups: few rows (negative feedback only), so read directly."""
+    from lanshou.followups.store import theme_counts
+    from lanshou.orders.queries import local_day_bounds
+    from lanshou.shops.store import load_shops
+
+    shops = load_shops(conn)
+    chosen = shops if shop_ids is None else {i: shops[i] for i in shop_ids if i in shops}
+    bounds = {i: local_day_bounds(first, last, shop.timezone) for i, shop in chosen.items()}
+    return theme_counts(conn, bounds)

@@ -1,19 +1,18 @@
-"""The statistics follow orders and after-sales cases: after each change commits, the orders it touched are
-re-derived and their days regrouped (after the buyer profiles, whose links tell repeat purchases)."""
+"""The statistics follow orders and after-sales cases: a change marks its orders in the writer's own
+transaction (a crash loses no mark); after it commits, the marked orders are derived again and their days
+regrouped (`refresh.catch_up_stats`, which every report also runs first)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine
-
+from lanshou.db.marks import mark
 from lanshou.events import AfterSalesChanged, EventBus, OrdersChanged
-from lanshou.stats.refresh import refresh_in_batches
+from lanshou.stats.refresh import catch_up_stats
+from lanshou.stats.tables import stats_dirty
+
+EVENTS = (OrdersChanged, AfterSalesChanged)
 
 
 def subscribe(bus: EventBus) -> None:
-    bus.after((OrdersChanged, AfterSalesChanged), refresh_stats)
-
-
-def refresh_stats(engine: Engine, events: list[Any]) -> int:
-    return refresh_in_batches(engine, {key for event in events for key in event.keys})
+    for kind in EVENTS:
+        bus.during(kind, lambda conn, event: mark(conn, stats_dirty, event.keys))
+    bus.after(EVENTS, lambda engine, _events: catch_up_stats(engine))

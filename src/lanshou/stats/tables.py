@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+)
 
+from lanshou.db.marks import marks_table
 from lanshou.db.metadata import metadata
 
 
@@ -21,6 +34,7 @@ stats_order_facts = Table(
     Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
     Column("order_no", String(64), primary_key=True),
     Column("day", Date, nullable=False),  # shop-local day of payment (else creation)
+    Column("at", DateTime, nullable=False),  # payment (else creation), naive UTC: orders a buyer's purchases
     Column("counted", Boolean, nullable=False),  # a sale: not unpaid, cancelled or a ¥0 resend
     Column("repeat", Boolean, nullable=False),  # the buyer bought before
     _money("amount"),
@@ -51,6 +65,7 @@ stats_case_facts = Table(
     Column("day", Date, nullable=False),  # shop-local day the buyer asked
     Column("sku", String(128), nullable=False, server_default=""),
     Column("reason_code", String(20), nullable=False, server_default=""),
+    Column("carrier", String(64), nullable=False, server_default=""),  # of the order's first parcel
     Column("is_return", Boolean, nullable=False),  # goods come back (return and refund, exchange)
     Column("is_refund", Boolean, nullable=False),  # money went back (退款成功)
     _money("refunded"),
@@ -117,5 +132,20 @@ stats_returns = Table(
     _money("refunded"),
 )
 
-ROLLUPS = (stats_daily, stats_category, stats_sku, stats_province, stats_returns)
+# damage and loss (破损, 少件/丢件) by the carrier that brought the order
+stats_carrier_damage = Table(
+    "stats_carrier_damage",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("carrier", String(64), primary_key=True),
+    Column("reason_code", String(20), primary_key=True),
+    _count("cases"),
+    _money("refunded"),
+)
+
+ROLLUPS = (stats_daily, stats_category, stats_sku, stats_province, stats_returns, stats_carrier_damage)
 FACTS = (stats_order_facts, stats_line_facts, stats_case_facts)
+
+# orders whose statistics facts must be derived again (lanshou.db.marks)
+stats_dirty = marks_table("stats_dirty")

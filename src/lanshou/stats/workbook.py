@@ -14,6 +14,8 @@ SECTIONS = (
     ("provinces", "省份 provinces"),
     ("returns_by_sku", "退货率 returns by SKU"),
     ("returns_by_reason", "退货原因 reasons"),
+    ("damage_by_carrier", "破损丢件 damage by carrier"),
+    ("feedback_themes", "差评问题 feedback themes"),
 )
 
 
