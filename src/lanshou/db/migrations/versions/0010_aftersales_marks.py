@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_aftersales"
-down_revision = "0010_fulfil"
+down_revision = "0009_pgspeed"
 branch_labels = None
 depends_on = None
 
