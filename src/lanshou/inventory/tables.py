@@ -86,7 +86,7 @@ stock_ledger = Table(
     Column("at", DateTime, nullable=False),
     Column("sku", String(128), nullable=False),
     Column("warehouse_id", Integer, ForeignKey("warehouses.id"), nullable=False),
-    Column("kind", String(16), nullable=False),  # count, adjust, reserve, release, deduct
+    Column("kind", String(16), nullable=False),  # count, adjust, reserve, release, deduct, return
     Column("on_hand_delta", Integer, nullable=False, server_default="0"),
     Column("reserved_delta", Integer, nullable=False, server_default="0"),
     Column("shop_id", Integer),
