@@ -30,6 +30,7 @@ from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import pack_for
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollups import refresh
+from lanshou.shops.store import ShopDirectory
 from tests.concurrency_data import OrderId, write_files
 
 CLI = [sys.executable, str(Path(__file__).with_name("concurrency_cli.py"))]
@@ -145,6 +146,10 @@ def import_counts(output: str) -> tuple[int, ...]:
 
 def test_imports_a_rebuild_and_reports_at_once_leave_exact_rollups(engine: Engine, tmp_path: Path) -> None:
     files = write_files(tmp_path, orders=1200)
+    with engine.begin() as conn:  # feedback never creates a shop: the shops exist before it runs
+        directory = ShopDirectory(conn)
+        for platform, shop in sorted({(platform, shop) for platform, shop, _ in files.lines}):
+            directory.ensure(conn, platform, shop)
     env = environment(engine, tmp_path)
     loop = ReportLoop(env, tmp_path)
     loop.start()

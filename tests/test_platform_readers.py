@@ -222,7 +222,7 @@ def test_taobao_orders_import(engine: Engine, tmp_path: Path) -> None:
     assert done.order_amount == Decimal("128.00")
     assert (done.receiver_name, done.receiver_phone, done.buyer_key) == ("张三", "13800000001", "tb_zhang")
     assert done.buyer_message == "请尽快发货" and done.is_presale is False
-    assert parcels(engine, "3000000000000001") == [("YT1000000001", "圆通速递", None)]
+    assert parcels(engine, "3000000000000001") == [("YT1000000001", "yto", None)]  # 圆通速递: one code
     assert order(engine, "3000000000000002").is_presale is True  # 分阶段订单信息
     assert order(engine, "3000000000000003").status == "cancelled"  # 交易关闭, never paid
     assert order(engine, "3000000000000004").status == "refunded"  # 交易关闭 after payment
@@ -295,7 +295,7 @@ def test_taobao_orders_then_items_keeps_order_fields(engine: Engine, tmp_path: P
     )
     assert (done.receiver_name, done.buyer_key, done.status) == ("张三", "tb_zhang", "completed")
     assert order(engine, "3000000000000002").is_presale is True
-    assert parcels(engine, "3000000000000001") == [("YT1000000001", "圆通速递", None)]
+    assert parcels(engine, "3000000000000001") == [("YT1000000001", "yto", None)]  # 圆通速递: one code
     got = [(x.line_key, x.sku, x.title, x.quantity, x.unit_price) for x in lines(engine, "3000000000000001")]
     assert got == [
         ("3000000000000101", "CUP-500-BLUE", "不锈钢保温杯 500ml", 2, Decimal("59.00")),
@@ -346,7 +346,9 @@ def test_douyin_import(engine: Engine, tmp_path: Path) -> None:
     assert (masked.receiver_name, masked.receiver_phone) == ("##Qk1uYW1lMQ==##", "$$MTM4KioqKjAwMDE=$$")
     assert masked.status == "shipped" and masked.order_amount == Decimal("41.00")
     assert masked.created_at == masked.paid_at == datetime(2026, 11, 6, 4, 0)  # paid when submitted
-    assert parcels(engine, "6920000000000001") == [("JT0001234567", "极兔速递", datetime(2026, 11, 7, 1, 30))]
+    assert parcels(engine, "6920000000000001") == [
+        ("JT0001234567", "jtexpress", datetime(2026, 11, 7, 1, 30))
+    ]
     got = [(x.line_key, x.sku, x.title, x.quantity) for x in lines(engine, "6920000000000001")]
     assert got == [
         ("6920000000000011", "CLIP-1", "珍珠发夹 颜色:白色", 2),
@@ -538,7 +540,11 @@ def test_bad_row_is_reported_and_others_go_in(
     good = run(engine, sample, fmt, tmp_path / "again", shop=TAOBAO_SHOP)
     assert good.inserted == 1  # only the spoiled row's order was missing
     with rejects.open(encoding="utf-8-sig") as f:
-        assert list(csv.reader(f))[1][:3] == ["bad.csv", str(line), column]
+        written = list(csv.reader(f))
+    with path.open(encoding="utf-8-sig") as f:
+        original = list(csv.reader(f))
+    assert written[0] == [*original[0], "reason"]  # the input's header, then why
+    assert written[1] == [*original[line - 1], f"line {line} [{column}]: {error.reason}"]
 
 
 def test_cli_imports_a_platform_export(cli_env: Path, tmp_path: Path) -> None:
@@ -551,3 +557,29 @@ def test_cli_imports_a_platform_export(cli_env: Path, tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     unknown = CliRunner().invoke(app, ["import", "orders", str(DOUYIN), "--format", "ebay"])
     assert unknown.exit_code == 2
+
+
+def test_taobao_header_variants_read_the_same_fields_and_never_erase(engine: Engine, tmp_path: Path) -> None:
+    """The 订单报表's other variant (支付金额 for 买家实际支付金额, 收货人 for 收货人姓名) is the same orders;
+    a column a file lacks (here 买家留言) keeps what is stored."""
+    first = run(engine, TAOBAO_ORDERS, "taobao", tmp_path)
+    before = order(engine, "3000000000000001")
+    assert before.order_amount is not None and before.receiver_name and before.buyer_message
+
+    def variant(rows: list[list[str]]) -> None:
+        header = rows[0]
+        header[header.index("买家实际支付金额")] = "支付金额"
+        header[header.index("收货人姓名")] = "收货人"
+        gone = header.index("买家留言")
+        for r in rows:
+            del r[gone]
+
+    path = rewrite_csv(TAOBAO_ORDERS, tmp_path / "variant.csv", variant)
+    again = run(engine, path, "taobao", tmp_path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.inserted)
+    after = order(engine, "3000000000000001")
+    assert (after.order_amount, after.receiver_name, after.buyer_message) == (
+        before.order_amount,
+        before.receiver_name,
+        before.buyer_message,
+    )

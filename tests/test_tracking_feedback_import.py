@@ -13,6 +13,7 @@ from lanshou.carriers.codes import normalise_status
 from lanshou.files.tabular import FileRefused
 from lanshou.intake.feedback import import_feedback
 from lanshou.intake.tracking import import_tracking
+from lanshou.shops.store import ShopDirectory
 
 TRACKING = """carrier,tracking_no,event_time,status,location,description
 zto,ZT1,2026-11-01 12:00:00,102,杭州,已下单
@@ -46,6 +47,8 @@ def test_tracking_import_normalises_and_is_idempotent(engine: Engine, tmp_path: 
 
 
 def test_feedback_import(engine: Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:  # feedback never creates a shop: its orders import did
+        ShopDirectory(conn).ensure(conn, "douyin", "抖音小店")
     path = tmp_path / "feedback.csv"
     path.write_text(FEEDBACK, encoding="utf-8")
     report = import_feedback(engine, path, rejects=tmp_path / "rej.csv")

@@ -1,8 +1,15 @@
-"""Import benchmark: a generic orders CSV of --lines lines (demo generator, ~2.5 lines per order) imported
-end to end into a fresh SQLite file through lanshou.intake.orders.import_orders, against a bare csv.reader +
-sqlite3.executemany of the same rows into an equivalent plain table.
+"""Import benchmark: what a user runs, `lanshou import orders FILE` then `lanshou import tracking FILE`,
+into a fresh database (--database-url: a SQLite file or a PostgreSQL server), with its inner steps, beside
+the ceiling of the same database in the same run.
 
-    .venv/bin/python bench/import/run.py [--lines 1000000] [--seed 7] [--dir DIR] [--profile out.prof]
+    .venv/bin/python bench/import/run.py [--lines 1000000] [--database-url URL] [--seed 7] [--dir DIR]
+                                         [--profile out.prof] [--statements] [--no-tracking]
+
+The files: a generic orders CSV of --lines lines (demo generator, ~2.5 lines per order, each line naming its
+parcel) and a generic tracking CSV of every carrier event of those parcels. Each import runs as the CLI runs
+it (lanshou.bootstrap wired: the import, then the metric rollups brought up to date before it returns); the
+bench times the whole ("end to end") and, inside it, the rollup refresh (the bus's settle). The ceiling: a
+bare csv.reader + executemany (SQLite) or COPY (PostgreSQL) of the same file's rows into a plain table.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import cProfile
 import csv
 import resource
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -20,11 +28,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scratch import CpuMeter, ceiling, is_postgres, scratch_database
+
+from lanshou import bootstrap
+from lanshou import schema as s
 from lanshou.db.engine import _sqlite_pragmas, open_database
 from lanshou.demo.generator import DemoConfig, DemoOrder, demo_orders
+from lanshou.events import bus
 from lanshou.intake.orders import import_orders
+from lanshou.intake.tracking import import_tracking
 
 HEADER = (
     "platform", "shop", "order_id", "status", "created_at", "paid_at", "is_presale", "promised_ship_by",
@@ -62,40 +77,39 @@ def order_rows(o: DemoOrder) -> Iterator[list[str]]:
         ]
 
 
-def write_csv(path: Path, lines: int, seed: int) -> int:
+TRACKING_HEADER = ("carrier", "tracking_no", "event_time", "status", "location", "description")
+EVENT_KEY = ("tracking_no", "event_time", "status")
+
+
+def write_csv(path: Path, tracking: Path, lines: int, seed: int) -> tuple[int, int]:
+    """The orders file of `lines` lines, and the tracking file of every event of their parcels (each
+    parcel once: a merged parcel is named by several orders). Returns (lines, events) written."""
     config = DemoConfig(orders=int(lines / MEAN_LINES * 1.2) + 10, seed=seed, mean_lines=MEAN_LINES,
                         end=date(2026, 11, 21))  # fmt: skip
-    written = 0
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
+    written = events = 0
+    seen: set[str] = set()
+    with (
+        path.open("w", newline="", encoding="utf-8") as fh,
+        tracking.open("w", newline="", encoding="utf-8") as th,
+    ):
+        out, track = csv.writer(fh), csv.writer(th)
         out.writerow(HEADER)
+        track.writerow(TRACKING_HEADER)
         for order in demo_orders(config):
             for row in order_rows(order):
                 out.writerow(row)
                 written += 1
-                if written >= lines:
-                    return written
-    return written
-
-
-def baseline(path: Path, db: Path) -> float:
-    """Seconds for csv.reader + sqlite3.executemany of every row into a plain 25-column table."""
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    columns = ", ".join(f"{name} TEXT" for name in HEADER)
-    conn.execute(f"CREATE TABLE plain (id INTEGER PRIMARY KEY, {columns})")
-    sql = f"INSERT INTO plain ({', '.join(HEADER)}) VALUES ({', '.join('?' * len(HEADER))})"
-    started = time.perf_counter()
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        while chunk := [row for _, row in zip(range(CHUNK), reader, strict=False)]:
-            conn.executemany(sql, chunk)
-            conn.commit()
-    seconds = time.perf_counter() - started
-    conn.close()
-    return seconds
+            for parcel in order.fate.parcels:
+                if parcel.tracking_no in seen:
+                    continue
+                seen.add(parcel.tracking_no)
+                for e in parcel.journey.events:
+                    track.writerow((parcel.carrier, parcel.tracking_no, _t(e.time), e.status.value,
+                                    e.location, e.description))  # fmt: skip
+                    events += 1
+            if written >= lines:
+                break
+    return written, events
 
 
 COMMITS: dict[str, float] = defaultdict(float)
@@ -149,11 +163,18 @@ def main() -> None:
     )
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="sqlite:///path.db (default: lanshou.db in the work dir) or a PostgreSQL server URL",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the import here")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the imports here")
     parser.add_argument("--batch-orders", type=int, default=None, help="experiment: orders per import batch")
     parser.add_argument("--statements", action="store_true", help="time the import's SQL per statement kind")
     parser.add_argument("--one-process", action="store_true", help="parse in the writer, as on one core")
+    parser.add_argument("--no-tracking", action="store_true", help="only the orders import")
     parser.add_argument(
         "--pragma",
         action="append",
@@ -174,50 +195,102 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lanshou-bench-") as tmp:
         work = args.dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        run(work, args.lines, args.seed, args.profile, args.pragma, args.statements)
+        url = args.database_url or f"sqlite:///{work / 'lanshou.db'}"
+        with scratch_database(url, args.keep) as db_url:
+            run(work, db_url, args)
 
 
-def run(
-    work: Path, lines: int, seed: int, profile: Path | None, pragmas: list[str], statements: bool = False
-) -> None:
-    csv_path = work / "orders.csv"
-    made_for = work / "orders.csv.made-for"  # "lines seed": a kept --dir reuses the file it already holds
+Spent = tuple[float, float]  # (wall seconds, CPU seconds: client + server)
+SETTLED: list[Spent] = []  # each settle (the rollup refresh the import ends with)
+
+
+def _time_settles(meter: CpuMeter) -> None:
+    """The CLI's wiring (bootstrap), with each settle timed: the import's own work is the rest."""
+    bootstrap.start()
+    settle = bus.settle
+
+    def timed(engine: Engine) -> None:
+        started, cpu = time.perf_counter(), sum(meter.seconds())
+        settle(engine)
+        SETTLED.append((time.perf_counter() - started, sum(meter.seconds()) - cpu))
+
+    bus.settle = timed  # type: ignore[method-assign]
+
+
+def _settled() -> Spent:
+    spent = (sum(w for w, _ in SETTLED), sum(c for _, c in SETTLED))
+    SETTLED.clear()
+    return spent
+
+
+def _files(work: Path, lines: int, seed: int) -> tuple[Path, Path, int, int]:
+    csv_path, tracking_path = work / "orders.csv", work / "tracking.csv"
+    made_for = work / "orders.csv.made-for"  # "lines seed written events": a kept --dir reuses its files
     started = time.perf_counter()
+    kept = made_for.read_text().split() if made_for.exists() else []
     if (
         csv_path.exists()
-        and made_for.exists()
-        and made_for.read_text().split()[:2] == [str(lines), str(seed)]
+        and tracking_path.exists()
+        and kept[:2] == [str(lines), str(seed)]
+        and len(kept) == 4
     ):
-        written = int(made_for.read_text().split()[2])
-        print(f"reusing {csv_path}")
+        written, events = int(kept[2]), int(kept[3])
+        print(f"reusing {csv_path} and {tracking_path}")
     else:
-        written = write_csv(csv_path, lines, seed)
-        made_for.write_text(f"{lines} {seed} {written}\n")
+        written, events = write_csv(csv_path, tracking_path, lines, seed)
+        made_for.write_text(f"{lines} {seed} {written} {events}\n")
     size_mb = csv_path.stat().st_size / 1e6
-    print(f"wrote {written:,} lines ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
-    print(f"peak RSS after writing the file: {peak_rss_mb():.0f} MB")
+    print(f"wrote {written:,} order lines ({size_mb:.0f} MB) and {events:,} tracking events "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    return csv_path, tracking_path, written, events
 
-    db = work / "lanshou.db"
-    for stale in [
-        work / f"{name}{end}" for name in ("lanshou.db", "plain.db") for end in ("", "-wal", "-shm")
-    ]:
-        stale.unlink(missing_ok=True)
-    engine = open_database(f"sqlite:///{db}")
+
+def _engine(db_url: str, pragmas: list[str], statements: bool) -> tuple[Engine, dict[str, float] | None]:
+    engine = open_database(db_url)
     engine.dispose()
     for pragma in pragmas:  # experiments: applied to every connection after Lanshou's own pragmas
         event.listen(engine, "connect", lambda conn, _rec, p=pragma: conn.execute(f"PRAGMA {p}"))
     if pragmas:
         print(f"extra pragmas: {', '.join(pragmas)}")
-    sql_times = None
-    if statements:  # the same engine as make_engine's, with commits timed
-        engine = create_engine(f"sqlite:///{db}", connect_args={"factory": TimedConnection})
+    if not statements:
+        return engine, None
+    if not is_postgres(db_url):  # the same engine as make_engine's, with commits timed
+        engine = create_engine(db_url, connect_args={"factory": TimedConnection})
         event.listen(engine, "connect", _sqlite_pragmas)
-        sql_times = _time_statements(engine)
-    profiler = cProfile.Profile() if profile else None
-    started = time.perf_counter()
+    return engine, _time_statements(engine)
+
+
+def _print_statements(sql_times: dict[str, float] | None) -> None:
+    if sql_times is None:
+        return
+    for what, spent in sorted({**sql_times, **COMMITS}.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  SQL {what}: {spent:.2f} s")
+    sql_times.clear()
+    COMMITS.clear()
+
+
+def _line(what: str, spent: Spent, count: int, unit: str) -> tuple[float, float]:
+    """Prints and returns (rate per wall second, rate per CPU second)."""
+    seconds, cpu = spent
+    rate, per_cpu = count / max(seconds, 1e-9), count / max(cpu, 1e-9)
+    print(f"{what:<58} {seconds:>6.1f} s {rate:>8,.0f} {unit:<9} | cpu {cpu:>6.1f} s {per_cpu:>8,.0f}/cpu-s")
+    return rate, per_cpu
+
+
+def run(work: Path, db_url: str, args: Any) -> None:
+    csv_path, tracking_path, written, events = _files(work, args.lines, args.seed)
+    sqlite_db = not is_postgres(db_url)
+    print(f"database: {'SQLite file' if sqlite_db else 'PostgreSQL'} ({db_url.split('@')[-1]})")
+    engine, sql_times = _engine(db_url, args.pragma, args.statements)
+    meter = CpuMeter(engine)
+    _time_settles(meter)
+    profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
+
+    # what `lanshou import orders FILE` does
     marks: list[tuple[int, float]] = []
+    started, cpu = time.perf_counter(), sum(meter.seconds())
     report = import_orders(
         engine,
         csv_path,
@@ -225,28 +298,59 @@ def run(
         rejects=work / "rejected.csv",
         progress=lambda done: marks.append((done, time.perf_counter())),
     )
-    if profiler and profile:
-        profiler.disable()
-        profiler.dump_stats(profile)
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    rate = written / seconds
-    print(f"import_orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
+    total = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+    refresh = _settled()
+    print(f"import orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
+    print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, started)}")
+    with engine.connect() as conn:
+        derived = conn.execute(select(func.count()).select_from(s.metric_orders)).scalar_one()
+    _print_statements(sql_times)
+
+    # what `lanshou import tracking FILE` does
+    tracking_figures = None
+    if not args.no_tracking:
+        started, cpu = time.perf_counter(), sum(meter.seconds())
+        treport = import_tracking(engine, tracking_path, rejects=work / "rejected-tracking.csv")
+        ttotal = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+        tracking_figures = (ttotal, _settled())
+        print(f"import tracking: {treport.rows:,} rows, {treport.inserted:,} new events, "
+              f"{treport.rejected_count:,} rejected")  # fmt: skip
+        _print_statements(sql_times)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    engine.dispose()
     print(
-        f"end to end: {seconds:.1f} s = {rate:,.0f} lines/s; peak RSS {peak_rss_mb():.0f} MB "
-        f"(parsing process: {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)"
+        f"peak RSS {peak_rss_mb():.0f} MB (parsing process: {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB)"
     )
 
-    print(f"rate by tenth of the file (lines/s): {_tenths(marks, started)}")
-    if sql_times is not None:
-        for what, spent in sorted({**sql_times, **COMMITS}.items(), key=lambda kv: -kv[1]):
-            print(f"  SQL {what}: {spent:.1f} s")
+    bare = "bare csv.reader + " + ("sqlite3.executemany" if sqlite_db else "COPY")
+    print()
+    print("CPU: this process, its forked parser" + ("" if sqlite_db else " and the PostgreSQL backends"))
+    rate = _line("lanshou import orders, END TO END (import + rollups)", total, written, "lines/s")
+    _line("  the import (parse, store, dirty marks)", _minus(total, refresh), written, "lines/s")
+    _line(f"  the rollup refresh ({derived:,} orders derived)", refresh, derived, "orders/s")
+    bare_rate = _line(f"{bare}, same rows (ceiling)", ceiling(db_url, csv_path, HEADER), written, "lines/s")
+    _ratios(rate, bare_rate)
+    if tracking_figures is not None:
+        ttotal, trefresh = tracking_figures
+        trate = _line("lanshou import tracking, END TO END (import + rollups)", ttotal, events, "events/s")
+        _line(
+            "  the import (events, parcel states, dirty marks)", _minus(ttotal, trefresh), events, "events/s"
+        )
+        _line("  the rollup refresh", trefresh, events, "events/s")
+        spent = ceiling(db_url, tracking_path, TRACKING_HEADER, EVENT_KEY)
+        _ratios(trate, _line(f"{bare}, unique key (ceiling)", spent, events, "events/s"))
 
-    base = baseline(csv_path, work / "plain.db")
-    base_rate = written / base
-    print(f"bare csv.reader + sqlite3.executemany: {base:.1f} s = {base_rate:,.0f} lines/s")
-    print(f"ratio end to end / bare: {rate / base_rate:.2f} (bare is {base_rate / rate:.1f}x faster)")
+
+def _minus(a: Spent, b: Spent) -> Spent:
+    return a[0] - b[0], a[1] - b[1]
+
+
+def _ratios(rate: tuple[float, float], bare: tuple[float, float]) -> None:
+    wall, cpu = rate[0] / bare[0], rate[1] / bare[1]
+    print(f"ratio end to end / ceiling: {wall:.2f} by the wall clock, {cpu:.2f} by CPU")
 
 
 if __name__ == "__main__":

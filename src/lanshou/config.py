@@ -21,3 +21,22 @@ def database_url() -> str:
     if url:
         return url
     return f"sqlite:///{data_dir() / 'lanshou.db'}"
+
+
+def buyer_hash_key() -> bytes:
+    """The secret that keys buyers' phone hashes (one profile per phone without storing it as the key):
+    LANSHOU_BUYER_KEY, else a random key made once in the data dir (readable by its owner only)."""
+    given = os.environ.get("LANSHOU_BUYER_KEY")
+    if given:
+        return given.encode()
+    path = data_dir() / "buyer_key"
+    try:
+        made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        import secrets
+
+        with os.fdopen(made, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip().encode()

@@ -32,6 +32,13 @@ class OrdersChanged:
 
 
 @dataclass(frozen=True)
+class ShopChanged:
+    """A shop's timezone or settings changed: everything derived from its orders must be derived again."""
+
+    shop_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ParcelEventsArrived:
     """Carrier tracking events were stored for these tracking numbers."""
 
@@ -71,6 +78,32 @@ class OrderShipped:
     key: OrderKey
     tracking_no: str
     carrier: str
+
+
+@dataclass(frozen=True)
+class StockArrived:
+    """On-hand grew for these stock SKUs (a count or an adjustment): orders held for stock may pass now."""
+
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AfterSalesChanged:
+    """After-sales cases of these orders were opened or moved (a refund, a return, an exchange …)."""
+
+    keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class ReturnReceived:
+    """A returned parcel was received and inspected: `disposition` "restock" (back to stock) or "write_off"
+    (damaged, lost value); `lines` are (sku, quantity). The inventory ledger subscribes."""
+
+    shop_id: int
+    order_no: str
+    case_no: str
+    disposition: str
+    lines: tuple[tuple[str, int], ...]
 
 
 During = Callable[["Connection", Any], None]

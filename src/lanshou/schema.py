@@ -5,8 +5,12 @@ their queries, never through this."""
 from __future__ import annotations
 
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
+from lanshou.aftersales.tables import aftersale_cases, aftersale_history
+from lanshou.buyers.tables import buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
+from lanshou.followups.tables import followups
+from lanshou.inventory.tables import reservations, sku_mappings, stock, stock_ledger, warehouses
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
@@ -28,8 +32,21 @@ from lanshou.notifications.tables import (
     notify_templates,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
+from lanshou.review.tables import review_blacklist, review_state
+from lanshou.rules.tables import rules
+from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
+from lanshou.stats.tables import (
+    stats_case_facts,
+    stats_category,
+    stats_daily,
+    stats_line_facts,
+    stats_order_facts,
+    stats_province,
+    stats_returns,
+    stats_sku,
+)
 from lanshou.tracking.tables import (
     lane_stats,
     parcel_orders,
@@ -40,11 +57,17 @@ from lanshou.tracking.tables import (
 )
 
 __all__ = [
+    "aftersale_cases",
+    "aftersale_history",
     "alert_scans",
     "alerts",
     "api_tokens",
+    "buyer_orders",
+    "buyer_profiles",
     "buyers",
+    "carrier_configs",
     "feedback",
+    "followups",
     "lane_stats",
     "login_failures",
     "metadata",
@@ -63,6 +86,9 @@ __all__ = [
     "parcel_orders",
     "parcel_state",
     "parcels",
+    "reservations",
+    "review_blacklist",
+    "review_state",
     "rollup_delivery",
     "rollup_delivery_carrier",
     "rollup_delivery_province",
@@ -70,9 +96,25 @@ __all__ = [
     "rollup_freshness",
     "rollup_pickup",
     "rollup_promise",
+    "rules",
+    "ship_leases",
+    "shipment_waybills",
     "shops",
+    "sku_mappings",
+    "stats_case_facts",
+    "stats_category",
+    "stats_daily",
+    "stats_line_facts",
+    "stats_order_facts",
+    "stats_province",
+    "stats_returns",
+    "stats_sku",
+    "stock",
+    "stock_ledger",
     "tracking_events",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
+    "warehouses",
+    "waybill_numbers",
 ]

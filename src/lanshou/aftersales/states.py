@@ -348,3 +348,27 @@ def pdd_case(
         return _unknown("pdd", raw)
     table_type, status = entry
     return _mapped("pdd", raw, case_type or table_type or refund_only(shipped), status)
+
+
+def route(
+    start: CaseStatus | str, goal: CaseStatus | str, case_type: CaseType | None = None
+) -> list[Action] | None:
+    """The shortest run of allowed actions from `start` to `goal` (empty when they are equal), or None.
+
+    A platform reports snapshots, so an imported case may skip steps (requested → refunded); it may never
+    go where the machine cannot lead (refunded → requested)."""
+    first, last = as_status(start), as_status(goal)
+    fits = ACTIONS_BY_TYPE[case_type] if case_type is not None else frozenset(Action)
+    paths: dict[CaseStatus, list[Action]] = {first: []}
+    frontier = [first]
+    while frontier:
+        if last in paths:
+            return paths[last]
+        following = []
+        for status in frontier:
+            for (begin, action), end in TRANSITIONS.items():
+                if begin == status and action in fits and end not in paths:
+                    paths[end] = [*paths[status], action]
+                    following.append(end)
+        frontier = following
+    return paths.get(last)

@@ -29,8 +29,8 @@ def database(url: str | None = None) -> Engine:
 
 def count_lines(path: Path) -> int | None:
     """A cheap total for the progress bar of a CSV file (None for XLSX)."""
-    if path.suffix.lower() not in {".csv", ".txt", ".tsv"}:
-        return None
+    if path.suffix.lower() not in {".csv", ".txt", ".tsv"} or not path.is_file():
+        return None  # a missing file is the import's to refuse
     with path.open("rb") as f:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1, 0)
 

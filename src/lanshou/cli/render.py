@@ -44,8 +44,18 @@ METRICS_SHORT = {
 }
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)  # windows and comparisons stay within dates
+
+
 def as_of_day(value: datetime | None) -> date:
-    return value.date() if value else today()
+    day = value.date() if value else today()
+    if not EARLIEST <= day <= LATEST:
+        err_console.print(
+            f"[red]--as-of {day.isoformat()}:[/] the report day must be between {EARLIEST} and {LATEST}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    return day
 
 
 def checked_timezone(name: str | None) -> str | None:

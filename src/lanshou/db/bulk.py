@@ -45,14 +45,16 @@ def upsert(
     keys: Sequence[str],
     update: Sequence[str] = (),
     columns: Sequence[str] | None = None,
+    add: Sequence[str] = (),
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE the `update` columns (or DO NOTHING when none)."""
+    """INSERT … ON CONFLICT (keys) DO UPDATE the `update` columns (or DO NOTHING when none); `add` columns
+    are added to the stored values (counters moved by deltas: one row per key then)."""
     if not rows:
         return
     if _copies(conn, rows):
-        pg_copy.merge(conn, table, rows, _columns(rows, columns), keys, update)
+        pg_copy.merge(conn, table, rows, _columns(rows, columns), keys, update, add)
         return
-    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update))
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update), tuple(add))
     _execute_many(conn, stmt, rows, columns)
 
 
@@ -79,7 +81,7 @@ def insert_new(
         return 0
     if _copies(conn, rows):
         return pg_copy.merge(conn, table, rows, _columns(rows, columns), keys)
-    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), ())
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), (), ())
     if conn.dialect.name == "postgresql":
         # psycopg reports -1 for batched inserts, so count the rows RETURNING gives back
         return len(conn.execute(stmt.returning(table.c[keys[0]]), _dicts(rows, columns)).all())
@@ -101,17 +103,19 @@ def _insert_statement(table: Table) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...], add: tuple[str, ...]
+) -> Any:
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table)
     elif dialect == "sqlite":
         stmt = sqlite.insert(table)
     else:  # pragma: no cover - only the two supported databases
         raise NotImplementedError(f"bulk upsert on {dialect}")
-    if update:
-        return stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
-        )
+    if update or add:
+        sets = {c: stmt.excluded[c] for c in update}
+        sets.update({c: table.c[c] + stmt.excluded[c] for c in add})
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 

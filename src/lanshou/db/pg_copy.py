@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -24,7 +25,9 @@ def _quoted(name: str) -> str:
 
 def _as_tuples(rows: Sequence[Any], columns: Sequence[str]) -> Iterable[Sequence[Any]]:
     if rows and isinstance(rows[0], Mapping):
-        return ([row[c] for c in columns] for row in rows)
+        if len(columns) == 1:
+            return ((row[columns[0]],) for row in rows)
+        return map(itemgetter(*columns), rows)
     return rows
 
 
@@ -48,26 +51,29 @@ def merge(
     columns: Sequence[str],
     keys: Sequence[str],
     update: Sequence[str] = (),
+    add: Sequence[str] = (),
 ) -> int:
     """INSERT … ON CONFLICT (keys) DO UPDATE `update` (DO NOTHING when empty), set-based through a staging
     table. Several rows with one key act as one statement per row would: with an update the last one wins,
-    without one the first. Returns how many rows were inserted or updated."""
-    positions = [columns.index(k) for k in keys]
-    last: dict[tuple[Any, ...], Sequence[Any]] = {}
-    for row in _as_tuples(rows, columns):
-        key = tuple(row[p] for p in positions)
-        if update or key not in last:
-            last[key] = row
+    without one the first. `add` columns are added to the stored value instead (count deltas; rows must
+    have unique keys then). Returns how many rows were inserted or updated."""
+    tuples = list(_as_tuples(rows, columns))
+    pick = itemgetter(*(columns.index(k) for k in keys))
+    row_keys = [pick(row) for row in tuples]
+    if len(set(row_keys)) != len(row_keys):  # repeated keys: keep one row per key, as said above
+        chosen: dict[Any, Sequence[Any]] = {}
+        for key, row in zip(row_keys, tuples, strict=True):
+            if update or key not in chosen:
+                chosen[key] = row
+        tuples = list(chosen.values())
     stage = _staging(conn, table, columns)
-    _copy(conn, stage, columns, last.values())
+    _copy(conn, stage, columns, tuples)
     names = ", ".join(_quoted(c) for c in columns)
     conflict = ", ".join(_quoted(k) for k in keys)
-    if update:
-        sets = ", ".join(f"{_quoted(c)} = EXCLUDED.{_quoted(c)}" for c in update)
-        action = f"DO UPDATE SET {sets}"
-    else:
-        action = "DO NOTHING"
     target = _quoted(table.name)
+    sets = [f"{_quoted(c)} = EXCLUDED.{_quoted(c)}" for c in update]
+    sets += [f"{_quoted(c)} = {target}.{_quoted(c)} + EXCLUDED.{_quoted(c)}" for c in add]
+    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
     sql = f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} ON CONFLICT ({conflict}) {action}"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(sql)

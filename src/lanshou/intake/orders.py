@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.carriers.registry import CarrierNames
+from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.events import EventBus, OrdersChanged, bus
-from lanshou.files.tabular import FileRefused, open_table
+from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake import pipeline
-from lanshou.intake.pipeline import Batch, Progress, Stored
+from lanshou.intake.checks import checked_file, checked_timezone, refuse_moved_timezone
+from lanshou.intake.limits import from_tables
+from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stored
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import OrderRecord, RowError
-from lanshou.orders.rows import OrderRows, to_rows
+from lanshou.orders.rows import OrderRows, kept_fields, to_rows
 from lanshou.orders.store import OrderStore
 from lanshou.platforms.base import FORMATS, ReadContext
 from lanshou.platforms.registry import load_platforms
@@ -32,63 +36,105 @@ def import_orders(
     rejects: Path | None = None,
     progress: Progress | None = None,
     events: EventBus = bus,
+    sheet: str | None = None,
 ) -> ImportReport:
     """Read, validate and store an orders file, a batch of orders per transaction."""
     load_platforms()
     if fmt not in FORMATS:
         raise FileRefused(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
-    path = Path(path)
+    path = checked_file(path, rejects)
+    checked_timezone(timezone)
     report = ImportReport(file=str(path), kind="orders", fmt=fmt)
     with engine.connect() as conn:
         shops = ShopDirectory(conn)
-    ctx = ReadContext(shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones))
-    store = partial(_store, shops=shops, source=path.name, events=events)
-    parsed = pipeline.batches(parse_batches, path, fmt, ctx)
+    refuse_moved_timezone(shops.timezones, shop, timezone)
+    ctx = ReadContext(
+        shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones), limits=from_tables()
+    )
+    absent: set[str] = set()  # filled from the parse's Opened before the first batch is stored
+    store = partial(_store, shops=shops, source=path.name, events=events, timezone=timezone, absent=absent)
+    parsed = _watch(pipeline.batches(parse_batches, path, fmt, ctx, sheet), absent)
     return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
+def _watch(parsed: Parsed, absent: set[str]) -> Parsed:
+    for message in parsed:
+        if isinstance(message, Opened):
+            absent.update(message.absent)
+        yield message
+
+
 def _store(
-    conn: Connection, orders: list[OrderRows], shops: ShopDirectory, source: str, events: EventBus
+    conn: Connection,
+    orders: list[OrderRows],
+    shops: ShopDirectory,
+    source: str,
+    events: EventBus,
+    timezone: str | None = None,
+    absent: set[str] | None = None,
 ) -> Stored:
-    result = OrderStore(conn, shops).save(orders, source=source)
+    for key in dict.fromkeys((o.platform, o.shop) for o in orders):  # a new shop keeps --timezone
+        shops.ensure(conn, *key, timezone=timezone or DEFAULT_TIMEZONE)
+    keep = kept_fields(frozenset(absent or ()))
+    result = OrderStore(conn, shops).save(orders, source=source, keep=keep)
     keys = [(shops.ids[(o.platform, o.shop)], o.order_no) for o in orders]
     events.publish(conn, OrdersChanged(tuple(keys + result.riders)))  # riders: in a parcel it changed
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 
 
-def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Batch]:
-    for rows_read, items in parse_chunks(path, fmt, ctx):
-        records = [item for item in items if isinstance(item, OrderRecord)]
-        errors = [item for item in items if isinstance(item, RowError)]
-        yield rows_read, to_rows(records), errors
+def parse_batches(path: Path, fmt: str, ctx: ReadContext, sheet: str | None = None) -> Parsed:
+    carriers = CarrierNames()
+    for message in parse_chunks(path, fmt, ctx, sheet):
+        if not isinstance(message, Batch):
+            yield message
+            continue
+        records = [item for item in message.items if isinstance(item, OrderRecord)]
+        errors = [item for item in message.items if isinstance(item, RowError)]
+        for record in records:
+            for parcel in record.parcels:  # 圆通速递, YTO, yuantong -> yto: one carrier, one code
+                parcel.carrier = carriers.code(parcel.carrier)
+        yield Batch(message.rows, to_rows(records), errors + message.errors, message.duplicates)
+    yield Notes(carriers.summary())
 
 
-Chunk = tuple[int, list[OrderRecord | RowError]]  # (rows of the file read so far, parsed items)
+def header_fits(fmt: str, ctx: ReadContext) -> Callable[[Table], bool]:
+    """Whether a sheet's header has what the format requires (its reader refuses it otherwise)."""
+
+    def fits(table: Table) -> bool:
+        probe = Table(table.path, table.header, iter(()), table.encoding, table.sheet)
+        try:
+            next(iter(FORMATS[fmt]().read(probe, ctx)), None)
+        except FileRefused:
+            return False
+        return True
+
+    return fits
 
 
-def parse_chunks(path: Path, fmt: str, ctx: ReadContext) -> Iterator[Chunk]:
-    """Parsed items in chunks of about BATCH_ORDERS orders, cut only between orders."""
-    table = open_table(path)
-    counter = _RowCounter(table.rows)
-    table.rows = iter(counter)
+def parse_chunks(
+    path: Path, fmt: str, ctx: ReadContext, sheet: str | None = None
+) -> Iterator[Batch | Opened]:
+    """Parsed items in chunks of about BATCH_ORDERS orders, cut only between orders (Batch.items holds
+    records and RowErrors), after an Opened with the file's header."""
+    table = open_table(path, sheet, header_fits(fmt, ctx))
+    rows = pipeline.open_rows(table)
+    items = iter(FORMATS[fmt]().read(table, ctx))
+    first = next(items, None)  # the reader checks the header before its first item
+    yield Opened(table.header, table.sheet, sorted(ctx.absent))
     chunk: list[OrderRecord | RowError] = []
     keys: set[tuple[str, str, str]] = set()
-    for item in FORMATS[fmt]().read(table, ctx):
-        if isinstance(item, OrderRecord):
-            if len(keys) >= BATCH_ORDERS and item.key not in keys:
-                yield counter.count, chunk
-                chunk, keys = [], set()
-            keys.add(item.key)
-        chunk.append(item)
-    yield counter.count, chunk
+    for item in ([first] if first is not None else []), items:
+        for one in item:
+            if isinstance(one, OrderRecord):
+                if len(keys) >= BATCH_ORDERS and one.key not in keys:
+                    yield _batch(table, rows, chunk)
+                    chunk, keys = [], set()
+                keys.add(one.key)
+            chunk.append(one)
+    yield _batch(table, rows, chunk)
 
 
-class _RowCounter:
-    def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
-        self.rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        for row in self.rows:
-            self.count += 1
-            yield row
+def _batch(table: Table, rows: pipeline.Distinct, chunk: list[OrderRecord | RowError]) -> Batch:
+    bad = pipeline.undecodable(table)
+    rows.undecodable += len(bad)
+    return Batch(rows.count + rows.undecodable, list(chunk), bad, rows.next_batch())

@@ -18,18 +18,44 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
+from lanshou.files.tabular import Table
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 
-Batch = tuple[int, list[Any], list[RowError]]  # (rows of the file read so far, good items, bad rows)
 Progress = Callable[[int], None]  # called with the number of rows read so far
+
+
+class Batch(NamedTuple):
+    rows: int  # rows of the file read so far
+    items: list[Any]  # good items, ready for `store`
+    errors: list[RowError]  # bad rows
+    duplicates: int = 0  # rows identical to an earlier one, left out
+
+
+@dataclass
+class Opened:
+    """What a parse yields first: the file's header (the rejects file repeats it) and the sheet read."""
+
+    header: list[str]
+    sheet: str = ""
+    absent: list[str] = field(default_factory=list)  # orders: the record fields the file has no column for
+
+
+@dataclass
+class Notes:
+    """What a parse yields last: lines for the summary (e.g. each unknown carrier once)."""
+
+    lines: list[str]
+
+
+Parsed = Iterator[Batch | Opened | Notes]
 
 PARSE_IN_CHILD = True  # tests turn it off to run the same import in one process
 
@@ -43,12 +69,13 @@ class Stored:
     unchanged: int = 0
     lines: int = 0
     rejected: list[RowError] = field(default_factory=list)
+    unmatched: int = 0
 
 
 Store = Callable[[Connection, list[Any]], Stored]
 
 
-def batches(parse: Callable[..., Iterator[Batch]], *args: Any) -> Iterator[Batch]:
+def batches(parse: Callable[..., Parsed], *args: Any) -> Parsed:
     """parse(*args), in a forked child when there is a second core. The batches travel pickled, so they
     should be plain tuples or dicts (pickling rich records costs as much as parsing them: measured)."""
     if PARSE_IN_CHILD and can_fork():
@@ -59,25 +86,34 @@ def batches(parse: Callable[..., Iterator[Batch]], *args: Any) -> Iterator[Batch
 def run(
     engine: Engine,
     report: ImportReport,
-    parsed: Iterator[Batch],
+    parsed: Parsed,
     store: Store,
     rejects: Path | None = None,
     progress: Progress | None = None,
     events: EventBus = bus,
 ) -> ImportReport:
     writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report)
+    finished = False
     try:
-        for rows_read, items, errors in parsed:
-            report.rows = rows_read
+        for message in parsed:
+            if isinstance(message, Opened):
+                writer.header, report.sheet = message.header, message.sheet
+                continue
+            if isinstance(message, Notes):
+                report.notes.extend(message.lines)
+                continue
+            report.rows = message.rows
+            report.duplicates += message.duplicates
             if progress is not None:
-                progress(rows_read)
-            for error in errors:
+                progress(message.rows)
+            for error in message.errors:
                 writer.add(error)
-            if items:
-                stored = run_transaction(engine, partial(_store_batch, store, items))  # one per batch
+            if message.items:
+                stored = run_transaction(engine, partial(_store_batch, store, message.items))  # one per batch
                 _count(report, stored, writer)
+        finished = True
     finally:
-        writer.close()
+        writer.close(finished)
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
     events.settle(engine)
     return report
@@ -92,9 +128,59 @@ def _count(report: ImportReport, stored: Stored, writer: RejectWriter) -> None:
     report.updated += stored.updated
     report.unchanged += stored.unchanged
     report.lines += stored.lines
+    report.unmatched += stored.unmatched
     for error in stored.rejected:
         writer.add(error)
 
 
 def default_rejects_path(path: Path) -> Path:
-    return Path.cwd() / f"{path.stem}.rejected.csv"
+    """Beside the input: orders.csv -> orders.rejected.csv."""
+    return path.with_name(f"{path.stem}.rejected.csv")
+
+
+class Distinct:
+    """Passes each distinct row once (by its cells) and counts the repeats. Only rows of one batch are
+    remembered: a repeat in a later batch is stored again as the same values, which changes nothing."""
+
+    def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
+        self.rows = rows
+        self.count = 0  # rows read, repeats included
+        self.duplicates = 0
+        self.undecodable = 0  # rows the table left out (bytes that are not text), counted by the caller
+        self._seen: set[tuple[str, ...]] = set()  # the cells themselves: a hash could be shared
+        self._last: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        seen = self._seen
+        for line, row in self.rows:
+            self.count += 1
+            key = tuple(row)
+            if key in seen:
+                self.duplicates += 1
+                continue
+            seen.add(key)
+            self._last = key
+            yield line, row
+
+    def next_batch(self) -> int:
+        """Forget all rows but the last (a reader may have read it ahead for the next batch); the repeats
+        counted since the last call."""
+        self._seen.clear()
+        self._seen.add(self._last)
+        found, self.duplicates = self.duplicates, 0
+        return found
+
+
+def open_rows(table: Table) -> Distinct:
+    """The table's rows, each distinct row once (table.rows is replaced by them)."""
+    distinct = Distinct(table.rows)
+    table.rows = iter(distinct)
+    return distinct
+
+
+def undecodable(table: Table) -> list[RowError]:
+    """The rows the table left out since the last call, because bytes in them are not text."""
+    return [
+        RowError(table.name, line, "", f"bytes that are not {table.encoding} text (shown as \\xNN)", row)
+        for line, row in table.take_undecodable()
+    ]

@@ -1,19 +1,29 @@
-"""The outcome of one import, and the rejected-rows CSV written beside it."""
+"""The outcome of one import, and the rejected-rows CSV written beside its file.
+
+The rejects file is the input's own layout: its header and each rejected row's cells as they were, plus
+a `reason` column. Fix the cells and import the file as it is (readers ignore the `reason` column); an
+older rejects file of the same input is replaced, and removed when a run rejects nothing.
+"""
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from lanshou.orders.records import RowError
 
 KEEP_IN_MEMORY = 200  # the first rejected rows are kept for display; all of them go to the CSV
+REASON = "reason"
 
 
 @dataclass
 class ImportReport:
+    """Counts of one import. For tracking and feedback files (one row, one item) rows = inserted +
+    updated + unchanged + duplicates + rejected_count; an orders file counts orders (several rows may be
+    one order), so there rows = rows kept + duplicates + rejected_count."""
+
     file: str
     kind: str
     fmt: str
@@ -22,40 +32,88 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     lines: int = 0
+    duplicates: int = 0  # rows identical to an earlier row of the file: read once
+    unmatched: int = 0  # feedback for an order not imported (yet): kept, matched when the order arrives
     rejected_count: int = 0
     rejected: list[RowError] = field(default_factory=list)
     rejected_path: Path | None = None
+    sheet: str = ""  # the worksheet read, for a workbook
+    notes: list[str] = field(default_factory=list)  # e.g. each unknown carrier, once
 
     @property
     def ok(self) -> bool:
         return self.rejected_count == 0
 
+    @property
+    def kept(self) -> int:
+        """Rows of the file that were stored or found unchanged."""
+        return self.rows - self.duplicates - self.rejected_count
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "format": self.fmt,
+            "sheet": self.sheet or None,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "lines": self.lines,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "rejected": self.rejected_count,
+            "rejected_file": str(self.rejected_path) if self.rejected_path else None,
+            "notes": list(self.notes),
+        }
+
+
+def reason_text(error: RowError) -> str:
+    column = f" [{error.column}]" if error.column else ""
+    return f"line {error.line}{column}: {error.reason}"
+
 
 class RejectWriter:
-    """Streams rejected rows to CSV: file, line, column, reason, then the row's own cells."""
+    """Streams rejected rows to CSV: the input's header and cells, and why each row was rejected."""
 
     def __init__(self, path: Path, report: ImportReport) -> None:
         self.path = path
         self.report = report
+        self.header: list[str] = []
         self._stream: IO[str] | None = None
-        self._writer: csv.writer | None = None  # type: ignore[valid-type]
+        self._writer: Any = None
+        self._reason_at = -1
 
     def add(self, error: RowError) -> None:
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._stream)
-            self._writer.writerow(["file", "line", "column", "reason", "row"])
-            self.report.rejected_path = self.path
-        from lanshou.files.export import safe_cell
-
-        self._writer.writerow(
-            [error.file, error.line, error.column, error.reason, *[safe_cell(c) for c in error.raw]]
-        )
+            self._open()
+        cells = list(error.raw)
+        width = len(self.header) if self._reason_at < 0 else self._reason_at
+        if self._reason_at >= 0:  # a rejects file imported again: its reason column gets the new reason
+            cells += [""] * (self._reason_at + 1 - len(cells))
+            cells[self._reason_at] = reason_text(error)
+        else:
+            cells = cells[:width] + [""] * (width - len(cells)) + cells[width:]
+            cells.insert(width, reason_text(error))
+        self._writer.writerow(cells)
         self.report.rejected_count += 1
         if len(self.report.rejected) < KEEP_IN_MEMORY:
             self.report.rejected.append(error)
 
-    def close(self) -> None:
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._stream = self.path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._stream)
+        header = list(self.header)
+        if REASON in header:
+            self._reason_at = header.index(REASON)
+        else:
+            header.append(REASON)
+        self._writer.writerow(header)
+        self.report.rejected_path = self.path
+
+    def close(self, finished: bool = True) -> None:
         if self._stream is not None:
             self._stream.close()
+        elif finished and self.path.exists():
+            self.path.unlink()  # a clean run: the rejects of an earlier run are fixed or gone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -10,14 +11,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from lanshou.carriers.kuaidi100.file import read_kuaidi100_file
+from lanshou.carriers.registry import CarrierNames
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.events import EventBus, bus
-from lanshou.files.tabular import FileRefused, open_table
+from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake import pipeline
-from lanshou.intake.pipeline import Batch, Progress, Stored
+from lanshou.intake.checks import checked_file, checked_timezone
+from lanshou.intake.limits import from_tables
+from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stored
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import RowError, TrackingEventRecord
 from lanshou.platforms.generic.tracking import read_tracking
+from lanshou.platforms.limits import DEFAULT, Limits
 from lanshou.platforms.values import zone
 from lanshou.tracking.record import record_events
 from lanshou.tracking.store import EVENT_KEY
@@ -34,13 +39,15 @@ def import_tracking(
     progress: Progress | None = None,
     events: EventBus = bus,
     fmt: str = "generic",
+    sheet: str | None = None,
 ) -> ImportReport:
     """Naive times in a tracking file are read in --timezone, else Asia/Shanghai (carriers' clock)."""
-    path = Path(path)
     if fmt not in FORMATS:
         raise FileRefused(f"未知格式 unknown tracking format {fmt!r} (known: {', '.join(FORMATS)})")
+    path = checked_file(path, rejects)
+    checked_timezone(timezone)
     report = ImportReport(file=str(path), kind="tracking", fmt=fmt)
-    parsed = pipeline.batches(parse_batches, path, timezone or DEFAULT_TIMEZONE, fmt)
+    parsed = pipeline.batches(parse_batches, path, timezone or DEFAULT_TIMEZONE, fmt, sheet, from_tables())
     store = partial(_store, events=events)
     return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
@@ -51,32 +58,57 @@ def _store(conn: Connection, rows: list[dict[str, Any]], events: EventBus) -> St
     return Stored(inserted=recorded.new, unchanged=recorded.repeated, lines=recorded.new)
 
 
-def _read(path: Path, timezone: str, fmt: str) -> Iterator[TrackingEventRecord | RowError]:
-    if fmt == "kuaidi100":
-        return read_kuaidi100_file(path)  # times carry their zone (China time)
-    return read_tracking(open_table(path), zone(timezone))
-
-
-def parse_batches(path: Path, timezone: str, fmt: str = "generic") -> Iterator[Batch]:
+def parse_batches(
+    path: Path,
+    timezone: str,
+    fmt: str = "generic",
+    sheet: str | None = None,
+    limits: Limits = DEFAULT,
+) -> Parsed:
+    carriers = CarrierNames()
+    table: Table | None = None
+    distinct: pipeline.Distinct | None = None
+    if fmt == "kuaidi100":  # times carry their zone (China time)
+        items: Iterator[TrackingEventRecord | RowError] = read_kuaidi100_file(path)
+        yield Opened(["json"])
+    else:
+        table = open_table(path, sheet)
+        distinct = pipeline.open_rows(table)
+        read = read_tracking(table, zone(timezone), limits)
+        first = next(read, None)  # the reader checks the header before its first item
+        items = itertools.chain([first] if first is not None else [], read)
+        yield Opened(table.header, table.sheet)
     batch: dict[tuple[Any, ...], dict[str, Any]] = {}
     errors: list[RowError] = []
-    rows_read = 0
-    for item in _read(path, timezone, fmt):
-        rows_read += 1
+    items_read = repeated = 0
+
+    def done() -> Batch:
+        if table is None or distinct is None:
+            return Batch(items_read, list(batch.values()), errors, repeated)
+        bad = pipeline.undecodable(table)
+        distinct.undecodable += len(bad)
+        rows = distinct.count + distinct.undecodable
+        return Batch(rows, list(batch.values()), errors + bad, repeated + distinct.next_batch())
+
+    for item in items:
+        items_read += 1
         if isinstance(item, RowError):
             errors.append(item)
             continue
         row = {
             "tracking_no": item.tracking_no,
-            "carrier": item.carrier,
+            "carrier": carriers.code(item.carrier),  # one carrier, one code (圆通速递, YTO -> yto)
             "event_time": item.event_time,
             "status": item.status or None,  # "" from a reader: nothing could read it
             "raw_status": item.raw_status,
             "location": item.location,
             "description": item.description,
         }
-        batch[tuple(row[k] for k in EVENT_KEY)] = row  # a repeated line in one batch is one event
+        key = tuple(row[k] for k in EVENT_KEY)
+        repeated += key in batch  # a repeated event in one batch is one event, counted as a duplicate
+        batch[key] = row
         if len(batch) >= BATCH_EVENTS:
-            yield rows_read, list(batch.values()), errors
-            batch, errors = {}, []
-    yield rows_read, list(batch.values()), errors
+            yield done()
+            batch, errors, repeated = {}, [], 0
+    yield done()
+    yield Notes(carriers.summary())

@@ -28,11 +28,11 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_column, select
 
-from lanshou.db.bulk import insert_rows
+from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
@@ -40,7 +40,7 @@ from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rollup_sql import MAIN_RULE
 from lanshou.metrics.source import CountedParcel, ParcelKey, load_batch, load_parcels
 from lanshou.orders import tables as ot
-from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.orders.keys import OrderKey
 from lanshou.platforms.values import zone
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
@@ -142,10 +142,10 @@ def _resolve_tracking_marks(conn: Connection, upto: int) -> bool:
     numbers = sorted(set(rows.scalars()))
     if not numbers:
         return False
-    ids: list[int] = []
-    for start in range(0, len(numbers), CHUNK):
-        query = select(t.c.id).where(t.c.tracking_no.in_(numbers[start : start + CHUNK]))
-        ids.extend(conn.execute(query).scalars())
+    k = keyset(conn, [(n,) for n in numbers], TRACKING_NO)
+    ids = list(
+        conn.execute(select(t.c.id).select_from(t.join(k, t.c.tracking_no == k.c.tracking_no))).scalars()
+    )
     mark_dirty(conn, orders_of(conn, numbers))  # events of a parcel no order carries yet: nothing to mark
     _delete_ids(conn, t, ids)
     return True
@@ -153,15 +153,14 @@ def _resolve_tracking_marks(conn: Connection, upto: int) -> bool:
 
 def _mark_ids(conn: Connection, keys: Sequence[OrderKey]) -> list[int]:
     d = mt.metric_dirty_orders
-    ids: list[int] = []
-    for shop_id, numbers in by_shop(keys):
-        ids.extend(conn.execute(select(d.c.id).where(_keyed(d, shop_id, numbers))).scalars())
-    return ids
+    k = keyset(conn, keys, ORDER_KEY)
+    return list(conn.execute(select(d.c.id).select_from(_joined(d, k, "order_no"))).scalars())
 
 
 def _delete_ids(conn: Connection, table: Table, ids: list[int]) -> None:
-    for start in range(0, len(ids), CHUNK):
-        conn.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
+    if ids:
+        k = keyset(conn, [(i,) for i in ids], IDS)
+        conn.execute(delete(table).where(table.c.id.in_(select(k.c.id))))
 
 
 def _max_id(conn: Connection, table: Table) -> int:
@@ -265,12 +264,10 @@ def _derive_more_parcels(
     if not keys:
         return
     rules = _shop_rules(load_shops(conn), rules_for)
-    for shop_id, numbers in by_shop(keys):
-        counted = load_parcels(conn, shop_id, numbers)
-        for number in numbers:
-            found = counted.get(number)
-            row = None if found is None else _parcel_row((shop_id, number), found, rules[shop_id])
-            derived.parcels[(shop_id, number)] = row
+    counted = load_parcels(conn, keys)
+    for key in keys:
+        found = counted.get(key)
+        derived.parcels[key] = None if found is None else _parcel_row(key, found, rules[key[0]])
 
 
 def _nothing_derived(conn: Connection) -> bool:
@@ -288,25 +285,34 @@ def _stored(
     orders: dict[OrderKey, dict[str, Any]] = {}
     found: dict[ParcelKey, dict[str, Any]] = {}
     mo, mp = mt.metric_orders, mt.metric_parcels
-    for shop_id, numbers in by_shop(keys):
-        for row in conn.execute(select(mo).where(_keyed(mo, shop_id, numbers))).mappings():
-            orders[(shop_id, row["order_no"])] = {**row, "extra_m1": json.loads(row["extra_m1"])}
-        for row in conn.execute(select(mp).where(_keyed(mp, shop_id, numbers))).mappings():
-            found[(shop_id, row["tracking_no"])] = dict(row)
-    for shop_id, tracking_nos in by_shop(list(parcels)):
-        query = select(mp).where(mp.c.shop_id == shop_id, mp.c.tracking_no.in_(tracking_nos))
-        for row in conn.execute(query).mappings():
-            found[(shop_id, row["tracking_no"])] = dict(row)
+    k = keyset(conn, keys, ORDER_KEY)
+    for row in conn.execute(select(mo).select_from(_joined(mo, k, "order_no"))).mappings().all():
+        orders[(row["shop_id"], row["order_no"])] = {**row, "extra_m1": json.loads(row["extra_m1"])}
+    for row in conn.execute(select(mp).select_from(_joined(mp, k, "order_no"))).mappings().all():
+        found[(row["shop_id"], row["tracking_no"])] = dict(row)
+    kp = keyset(conn, parcels, PARCEL_KEY, "kp")
+    for row in conn.execute(select(mp).select_from(_joined(mp, kp, "tracking_no"))).mappings().all():
+        found[(row["shop_id"], row["tracking_no"])] = dict(row)
     return orders, found
 
 
-def _keyed(table: Table, shop_id: int, numbers: list[str], column: str = "order_no") -> ColumnElement[bool]:
-    return (table.c.shop_id == shop_id) & table.c[column].in_(numbers)
+def _joined(table: Any, k: Any, column: str) -> Any:
+    """The table joined on a key set (lanshou.db.keyset) of (shop_id, `column`)."""
+    return table.join(k, (table.c.shop_id == k.c.shop_id) & (table.c[column] == k.c[column]))
 
 
 def _delete_keyed(conn: Connection, table: Table, column: str, keys: list[tuple[int, str]]) -> None:
-    for shop_id, numbers in by_shop(keys):
-        conn.execute(delete(table).where(_keyed(table, shop_id, numbers, column)))
+    if not keys:
+        return
+    k = keyset(conn, keys, ORDER_KEY if column == "order_no" else PARCEL_KEY)
+    if conn.dialect.name == "postgresql":  # DELETE … USING unnest(…) AS k WHERE …
+        conn.execute(delete(table).where(table.c.shop_id == k.c.shop_id, table.c[column] == k.c[column]))
+        return
+    # SQLite has no DELETE … USING: the rows' rowids, found by the join (a row-value IN would search
+    # the index by shop alone)
+    hit = table.alias("hit")
+    rowids: Any = select(literal_column("hit.rowid")).select_from(_joined(hit, k, column))
+    conn.execute(delete(table).where(literal_column("rowid").in_(rowids)))
 
 
 def _stored_form(order: dict[str, Any]) -> dict[str, Any]:
@@ -357,21 +363,12 @@ def _apply_deltas(conn: Connection, deltas: Deltas, sums: Deltas) -> None:
     for name, counter in deltas.items():
         table = metadata.tables[name]
         columns = ("shop_id", *ROLLUP_KEYS[name])
-        rows = []
+        seconds = sums.get(name)
+        rows: list[tuple[Any, ...]] = []
         for key, n in counter.items():
-            total = sums[name].get(key, 0.0) if name in WITH_SECONDS else None
+            total = seconds.get(key, 0.0) if seconds is not None else None
             if n == 0 and not total:
                 continue
-            row = dict(zip(columns, key, strict=True))
-            row["n"] = n
-            if name in WITH_SECONDS:
-                row["sum_s"] = total
-            rows.append(row)
-        if not rows:
-            continue
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        update = {"n": table.c.n + statement.excluded.n}
-        if name in WITH_SECONDS:
-            update["sum_s"] = table.c.sum_s + statement.excluded.sum_s
-        conn.execute(statement.on_conflict_do_update(index_elements=list(columns), set_=update), rows)
+            rows.append((*key, n, total) if seconds is not None else (*key, n))
+        added = ("n", "sum_s") if seconds is not None else ("n",)
+        upsert(conn, table, rows, columns, columns=(*columns, *added), add=added)

@@ -14,23 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, select, union
+from sqlalchemy import Connection, and_, select, union
 
 from lanshou.customers import tables as ct
+from lanshou.db.keyset import ORDER_KEY, TRACKING_NO, keyset
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.orders import tables as ot
-from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.orders.keys import OrderKey
 from lanshou.shops.model import ShopInfo
 from lanshou.tracking import tables as tt
 from lanshou.tracking.queries import (
+    ParcelKey,
     StoredParcel,
     orders_carried,
     orders_scanned_between,
-    parcels_by_number,
-    parcels_of,
+    parcels_by_key,
+    parcels_of_orders,
 )
-
-ParcelKey = tuple[int, str]  # (shop id, tracking number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,9 @@ class Loaded:
     parcels: dict[ParcelKey, CountedParcel] = field(default_factory=dict)  # every parcel of those orders
 
 
-def _select_by_keys(table: Any, shop_id: int, numbers: list[str]) -> Select[Any]:
-    return select(table).where(and_(table.c.shop_id == shop_id, table.c.order_no.in_(numbers)))
+def _joined(table: Any, k: Any) -> Any:
+    """The table joined on a key set of orders (lanshou.db.keyset): one set-based look-up for the batch."""
+    return table.join(k, and_(table.c.shop_id == k.c.shop_id, table.c.order_no == k.c.order_no))
 
 
 def load_facts(
@@ -60,17 +61,72 @@ def load_facts(
 
 
 def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, ShopInfo]) -> Loaded:
-    """The facts of these orders and how each of their parcels is counted."""
+    """The facts of these orders and how each of their parcels is counted: each table read once for the
+    whole batch, joined on its keys."""
     loaded = Loaded()
-    for shop_id, numbers in by_shop(keys):
-        orders = conn.execute(_select_by_keys(ot.orders, shop_id, numbers)).all()
-        loaded.facts.extend(_facts_for(conn, shop_id, orders, shops[shop_id], loaded.parcels))
+    if not keys:
+        return loaded
+    k = keyset(conn, keys, ORDER_KEY)
+    o = ot.orders
+    columns = [o.c[name] for name in ORDER_COLUMNS]
+    orders = conn.execute(select(*columns).select_from(_joined(o, k)).order_by(o.c.id)).all()
+    if not orders:
+        return loaded
+    lines: dict[OrderKey, list[Any]] = defaultdict(list)
+    li = ot.order_lines
+    query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
+    for line in conn.execute(query.order_by(li.c.id)).all():
+        lines[(line.shop_id, line.order_no)].append(line)
+    parcels = parcels_of_orders(conn, [(r.shop_id, r.order_no) for r in orders])
+    stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
+    known = {(r.shop_id, r.order_no): (r.paid_at, r.province) for r in orders}
+    loaded.parcels = _counted(conn, stored, known)
+    feedback: dict[OrderKey, list[FeedbackFact]] = defaultdict(list)
+    fb = ct.feedback
+    given = select(fb.c.shop_id, fb.c.order_no, fb.c.created_at, fb.c.rating, fb.c.tags).select_from(
+        _joined(fb, k)
+    )
+    for given_row in conn.execute(given.order_by(fb.c.created_at)).all():
+        tags = tuple(t for t in given_row.tags.split("|") if t)
+        feedback[(given_row.shop_id, given_row.order_no)].append(
+            FeedbackFact(given_row.created_at, given_row.rating, tags)
+        )
+    kinds: dict[OrderKey, set[str]] = defaultdict(set)
+    ev = ot.order_events
+    timeline = select(ev.c.shop_id, ev.c.order_no, ev.c.kind).select_from(_joined(ev, k)).distinct()
+    for entry in conn.execute(timeline).all():
+        kinds[(entry.shop_id, entry.order_no)].add(entry.kind)
+    for o_row in orders:
+        key = (o_row.shop_id, o_row.order_no)
+        shop = shops[o_row.shop_id]
+        order_lines = lines.get(key, [])
+        fact = OrderFact(
+            platform=shop.platform,
+            shop=shop.shop,
+            order_no=o_row.order_no,
+            status=o_row.status,
+            created_at=o_row.created_at,
+            paid_at=o_row.paid_at,
+            is_presale=bool(o_row.is_presale),
+            promised_ship_by=o_row.promised_ship_by,
+            province=o_row.province,
+            categories=tuple(line.category for line in order_lines if line.category),
+            skus=tuple(line.sku for line in order_lines),
+            parcels=tuple(loaded.parcels[(o_row.shop_id, p.tracking_no)].fact for p in parcels.get(key, [])),
+            feedback=tuple(feedback.get(key, ())),
+            timeline_kinds=frozenset(kinds.get(key, ())),
+        )
+        loaded.facts.append((key, fact))
     return loaded
 
 
-def load_parcels(conn: Connection, shop_id: int, tracking_numbers: Sequence[str]) -> dict[str, CountedParcel]:
-    """How these parcels of a shop are counted (those stored), whatever orders they carry."""
-    return _counted(conn, shop_id, parcels_by_number(conn, shop_id, tracking_numbers), {})
+ORDER_COLUMNS = ("shop_id", "order_no", "status", "created_at", "paid_at", "is_presale", "promised_ship_by",
+                 "province")  # fmt: skip
+
+
+def load_parcels(conn: Connection, keys: Sequence[ParcelKey]) -> dict[ParcelKey, CountedParcel]:
+    """How these parcels are counted (those stored), whatever orders they carry."""
+    return _counted(conn, parcels_by_key(conn, keys), {})
 
 
 def iter_facts(
@@ -82,109 +138,54 @@ def iter_facts(
             yield fact
 
 
-def _facts_for(
-    conn: Connection,
-    shop_id: int,
-    orders: Sequence[Any],
-    shop: ShopInfo,
-    counted_out: dict[ParcelKey, CountedParcel],
-) -> list[tuple[OrderKey, OrderFact]]:
-    numbers = [o.order_no for o in orders]
-    if not numbers:
-        return []
-    lines: dict[str, list[Any]] = defaultdict(list)
-    for row in conn.execute(_select_by_keys(ot.order_lines, shop_id, numbers).order_by(ot.order_lines.c.id)):
-        lines[row.order_no].append(row)
-    parcels = parcels_of(conn, shop_id, numbers)
-    stored = {p.tracking_no: p for group in parcels.values() for p in group}
-    counted = _counted(conn, shop_id, stored, {o.order_no: (o.paid_at, o.province) for o in orders})
-    counted_out.update(((shop_id, number), parcel) for number, parcel in counted.items())
-    feedback: dict[str, list[FeedbackFact]] = defaultdict(list)
-    for row in conn.execute(
-        _select_by_keys(ct.feedback, shop_id, numbers).order_by(ct.feedback.c.created_at)
-    ):
-        tags = tuple(t for t in row.tags.split("|") if t)
-        feedback[row.order_no].append(FeedbackFact(row.created_at, row.rating, tags))
-    kinds: dict[str, set[str]] = defaultdict(set)
-    query = select(ot.order_events.c.order_no, ot.order_events.c.kind).where(
-        ot.order_events.c.shop_id == shop_id, ot.order_events.c.order_no.in_(numbers)
-    )
-    for order_no, kind in conn.execute(query):
-        kinds[order_no].add(kind)
-    result = []
-    for o in orders:
-        order_lines = lines.get(o.order_no, [])
-        fact = OrderFact(
-            platform=shop.platform,
-            shop=shop.shop,
-            order_no=o.order_no,
-            status=o.status,
-            created_at=o.created_at,
-            paid_at=o.paid_at,
-            is_presale=bool(o.is_presale),
-            promised_ship_by=o.promised_ship_by,
-            province=o.province,
-            categories=tuple(line.category for line in order_lines if line.category),
-            skus=tuple(line.sku for line in order_lines),
-            parcels=tuple(counted[p.tracking_no].fact for p in parcels.get(o.order_no, [])),
-            feedback=tuple(feedback.get(o.order_no, ())),
-            timeline_kinds=frozenset(kinds.get(o.order_no, ())),
-        )
-        result.append(((shop_id, o.order_no), fact))
-    return result
-
-
 def _counted(
     conn: Connection,
-    shop_id: int,
-    stored: dict[str, StoredParcel],
-    known: dict[str, tuple[datetime | None, str]],
-) -> dict[str, CountedParcel]:
+    stored: dict[ParcelKey, StoredParcel],
+    known: dict[OrderKey, tuple[datetime | None, str]],
+) -> dict[ParcelKey, CountedParcel]:
     """Each parcel with its events, counted under the smallest paid order it carries; `known` holds (paid
     at, province) of orders read already, the other orders the parcels carry are read here."""
-    carried = orders_carried(conn, shop_id, stored)
-    missing = sorted({o for group in carried.values() for o in group if o not in known})
-    known = {**known, **_paid_and_province(conn, shop_id, missing)}
-    events = _events(list(stored), conn)
+    if not stored:
+        return {}
+    carried = orders_carried(conn, stored)
+    missing = {(key[0], o) for key, group in carried.items() for o in group if (key[0], o) not in known}
+    known = {**known, **_paid_and_province(conn, missing)} if missing else known
+    events = _events(conn, {number for _, number in stored})
     counted = {}
-    for number, parcel in stored.items():
-        orders = [o for o in carried.get(number, ()) if o in known]  # smallest first
-        paid = [o for o in orders if known[o][0] is not None]
+    for key, parcel in stored.items():
+        shop_id, number = key
+        orders = [o for o in carried.get(key, ()) if (shop_id, o) in known]  # smallest first
+        paid = [o for o in orders if known[(shop_id, o)][0] is not None]
         order_no = paid[0] if paid else None
         # the destination: the first paid order's that has one (the raw engine falls back on the order's
         # own province only when none has, and then every paid order it carries has none either)
-        province = next((known[o][1] for o in paid if known[o][1]), "")
+        province = next((known[(shop_id, o)][1] for o in paid if known[(shop_id, o)][1]), "")
         fact = ParcelFact(number, parcel.carrier, parcel.shipped_at, events.get(number, ()), province)
-        counted[number] = CountedParcel(fact, order_no)
+        counted[key] = CountedParcel(fact, order_no)
     return counted
 
 
 def _paid_and_province(
-    conn: Connection, shop_id: int, numbers: list[str]
-) -> dict[str, tuple[datetime | None, str]]:
-    found: dict[str, tuple[datetime | None, str]] = {}
-    o = ot.orders.c
-    for start in range(0, len(numbers), CHUNK):
-        query = select(o.order_no, o.paid_at, o.province).where(
-            o.shop_id == shop_id, o.order_no.in_(numbers[start : start + CHUNK])
-        )
-        found.update((row.order_no, (row.paid_at, row.province)) for row in conn.execute(query))
-    return found
+    conn: Connection, keys: Iterable[OrderKey]
+) -> dict[OrderKey, tuple[datetime | None, str]]:
+    k = keyset(conn, keys, ORDER_KEY)
+    o = ot.orders
+    query = select(o.c.shop_id, o.c.order_no, o.c.paid_at, o.c.province).select_from(_joined(o, k))
+    return {(row.shop_id, row.order_no): (row.paid_at, row.province) for row in conn.execute(query).all()}
 
 
-def _events(tracking_numbers: list[str], conn: Connection) -> dict[str, tuple[EventFact, ...]]:
+def _events(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tuple[EventFact, ...]]:
     found: dict[str, list[EventFact]] = defaultdict(list)
     table = tt.tracking_events
-    for start in range(0, len(tracking_numbers), CHUNK):
-        chunk = tracking_numbers[start : start + CHUNK]
-        query = (
-            select(table.c.tracking_no, table.c.event_time, table.c.status)
-            .where(table.c.tracking_no.in_(chunk))
-            .order_by(table.c.tracking_no, table.c.event_time, table.c.id)
-        )
-        for tracking_no, when, status in conn.execute(query):
-            found[tracking_no].append(EventFact(when, status))
-    return {k: tuple(v) for k, v in found.items()}
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    query = (
+        select(table.c.tracking_no, table.c.event_time, table.c.status)
+        .select_from(table.join(k, table.c.tracking_no == k.c.tracking_no))
+        .order_by(table.c.tracking_no, table.c.event_time, table.c.id)
+    )
+    for tracking_no, when, status in conn.execute(query).all():
+        found[tracking_no].append(EventFact(when, status))
+    return {number: tuple(events) for number, events in found.items()}
 
 
 def iter_all_keys(conn: Connection, batch: int = 2000) -> Iterator[list[OrderKey]]:

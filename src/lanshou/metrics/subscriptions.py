@@ -7,19 +7,21 @@ move by the difference (lanshou.metrics.rollups.refresh, safe beside other proce
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
-from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived
+from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived, ShopChanged
 from lanshou.metrics.rollups import mark_dirty, mark_tracking_dirty
 from lanshou.metrics.upkeep import bring_rollups_up_to_date
+from lanshou.orders.tables import orders
 
 
 def subscribe(bus: EventBus) -> None:
     bus.during(OrdersChanged, _mark_orders)
     bus.during(FeedbackArrived, _mark_orders)
     bus.during(ParcelEventsArrived, _mark_parcel_orders)
+    bus.during(ShopChanged, _mark_shop_orders)
     bus.after(
-        (OrdersChanged, FeedbackArrived, ParcelEventsArrived),
+        (OrdersChanged, FeedbackArrived, ParcelEventsArrived, ShopChanged),
         lambda engine, _: bring_rollups_up_to_date(engine),
     )
 
@@ -30,6 +32,13 @@ def _mark_orders(conn: Connection, event: OrdersChanged | FeedbackArrived) -> No
 
 def _mark_parcel_orders(conn: Connection, event: ParcelEventsArrived) -> None:
     mark_tracking_dirty(conn, event.tracking_nos)  # the refresh finds the orders they carry, under its lock
+
+
+def _mark_shop_orders(conn: Connection, event: ShopChanged) -> None:
+    """A shop's timezone moves its orders' local days (rollup days): every order of it is re-derived."""
+    for shop_id in event.shop_ids:
+        keys = conn.execute(select(orders.c.shop_id, orders.c.order_no).where(orders.c.shop_id == shop_id))
+        mark_dirty(conn, [(row.shop_id, row.order_no) for row in keys])
 
 
 def _catch_up(engine: Engine, _events: list[object]) -> None:

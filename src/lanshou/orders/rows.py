@@ -66,6 +66,33 @@ class OrderRows(NamedTuple):
         return str(self.fields[_BUYER_KEY])
 
 
+# ORDER_FIELDS -> the OrderRecord fields it is made of: a stored value is kept when the file carries none
+MADE_OF: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "paid_at": ("paid_at",),
+    "is_presale": ("is_presale",),
+    "promised_ship_by": ("promised_ship_by",),
+    "buyer_key": ("buyer_id", "buyer_phone"),
+    "receiver_name": ("buyer_name",),
+    "receiver_phone": ("buyer_phone",),
+    "province": ("province",),
+    "city": ("city",),
+    "district": ("district",),
+    "address": ("address",),
+    "buyer_message": ("buyer_message",),
+    "order_amount": ("order_amount",),
+    "buyer_data_masked": ("buyer_name", "buyer_phone", "address"),
+}
+
+
+def kept_fields(absent: frozenset[str]) -> tuple[int, ...]:
+    """Positions in ORDER_FIELDS an update keeps as stored: every record field they are made of is absent
+    from the file (e.g. the 订单报表 variant without 买家实际支付金额 must not blank the stored amount)."""
+    return tuple(
+        ORDER_FIELDS.index(name) for name, parts in MADE_OF.items() if all(p in absent for p in parts)
+    )
+
+
 def to_rows(records: Iterable[OrderRecord]) -> list[OrderRows]:
     """Records of a batch (several may be one order's) -> one OrderRows per order."""
     return [order_rows(record) for record in merge_records(records)]

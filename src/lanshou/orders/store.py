@@ -55,13 +55,21 @@ def _keep_stored(stored: Values, fields: Values) -> Values:
     return tuple(kept)
 
 
+def _keep_absent(stored: Values, fields: Values, keep: Sequence[int]) -> Values:
+    kept = list(fields)
+    for i in keep:
+        kept[i] = stored[i]
+    return tuple(kept)
+
+
 class OrderStore:
     def __init__(self, conn: Connection, shops: ShopDirectory | None = None) -> None:
         self.conn = conn
         self.shops = shops or ShopDirectory(conn)
 
-    def save(self, orders: Sequence[OrderRows], source: str = "") -> BatchResult:
-        """Store one batch (each order once: see lanshou.orders.rows.to_rows)."""
+    def save(self, orders: Sequence[OrderRows], source: str = "", keep: Sequence[int] = ()) -> BatchResult:
+        """Store one batch (each order once: see lanshou.orders.rows.to_rows). `keep`: positions in
+        ORDER_FIELDS the file carries no value for (lanshou.orders.rows.kept_fields): stored values stay."""
         result = BatchResult()
         keyed = [(self.shops.ensure(self.conn, o.platform, o.shop), o) for o in orders]
         existing = self._existing([(shop_id, o.order_no) for shop_id, o in keyed])
@@ -82,6 +90,8 @@ class OrderStore:
             else:
                 if order.lines_only:
                     fields = _keep_stored(stored, fields)  # an older status is kept, not rejected
+                elif keep:
+                    fields = _keep_absent(stored, fields, keep)
                 current, status = OrderStatus(stored[STATUS]), OrderStatus(fields[STATUS])
                 if not can_transition(current, status):
                     result.rejected.append(_illegal_change(source, order, current, status))
@@ -97,7 +107,8 @@ class OrderStore:
             shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
-        self._write(new_rows, changed_rows, lines, list(buyers.values()), events)
+        # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
+        self._write(new_rows, changed_rows, lines, [buyers[key] for key in sorted(buyers)], events)
         result.riders = save_shipments(self.conn, shipments, existing.keys())
         result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
         return result

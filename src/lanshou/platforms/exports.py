@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lanshou.files.tabular import Table
-from lanshou.orders.records import ParcelRecord, RowError
+from lanshou.orders.records import OrderRecord, ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus
 from lanshou.platforms.base import ReadContext, cell, require_columns
+from lanshou.platforms.limits import DEFAULT, Limits, order_problem
 from lanshou.platforms.values import (
     CellError,
     check,
@@ -36,13 +37,29 @@ __all__ = ["CellError", "Columns", "HeaderMap", "check", "each_row", "header_map
 T = TypeVar("T")
 
 
-def each_row(table: Table, parse: Callable[[list[str], int], T]) -> Iterator[T | RowError]:
-    """parse(row, line) for every row; a bad cell becomes a RowError for that row and reading goes on."""
+def each_row(
+    table: Table,
+    parse: Callable[[list[str], int], T],
+    columns: Columns | None = None,
+    limits: Limits = DEFAULT,
+) -> Iterator[T | RowError]:
+    """parse(row, line) for every row; a bad cell, or a value its column cannot hold (lanshou.platforms.
+    limits), becomes a RowError for that row and reading goes on."""
+    name = columns.column if columns is not None else str
     for line, row in table.rows:
         try:
-            yield parse(row, line)
+            parsed = parse(row, line)
         except CellError as exc:
             yield RowError(table.path.name, line, exc.column, exc.reason, row)
+            continue
+        problem = order_problem(parsed, limits) if isinstance(parsed, OrderRecord) else None
+        if problem is not None:
+            yield RowError(table.path.name, line, name(FIELDS.get(problem[0], problem[0])), problem[1], row)
+            continue
+        yield parsed
+
+
+FIELDS = {"buyer_name": "receiver_name", "buyer_phone": "phone", "line_key": "line_key"}  # record -> layout
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,27 @@ class HeaderMap:
         found = require_columns(table, [self.fields[f][0] for f in required], aliases)
         positions = {f: found.get(names[0]) for f, names in self.fields.items()}
         headers = {f: _header(table, positions[f], names[0]) for f, names in self.fields.items()}
-        return Columns(table.path.name, positions, headers)
+        columns = Columns(table.path.name, positions, headers)
+        ctx.absent = frozenset(f for f, sources in SOURCES.items() if not any(map(columns.has, sources)))
+        return columns
+
+
+# OrderRecord field -> the layout fields it is read from (any one present: the file carries it)
+SOURCES: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "paid_at": ("paid_at",),
+    "is_presale": ("presale",),
+    "promised_ship_by": ("promised_ship_by",),
+    "buyer_id": ("buyer_id",),
+    "buyer_name": ("receiver_name",),
+    "buyer_phone": ("mobile", "phone"),
+    "province": ("province", "address", "full_address"),
+    "city": ("city", "address", "full_address"),
+    "district": ("district", "address", "full_address"),
+    "address": ("address", "full_address"),
+    "buyer_message": ("buyer_message",),
+    "order_amount": ("order_amount",),
+}
 
 
 def _header(table: Table, pos: int | None, canonical: str) -> str:

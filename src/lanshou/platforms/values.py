@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -9,9 +10,19 @@ from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lanshou.platforms.limits import DEFAULT
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "是", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "否", "f", ""})
 MISSING = frozenset({"", "-", "--", "null", "none", "nan"})
+CENT = Decimal("0.01")
+# no order, scan or feedback is older or newer: a time beyond would overflow the windows the metrics add
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def _short(text: str) -> str:
+    """A cell quoted in a message: a 128 KiB cell is named by its start and length."""
+    return repr(text) if len(text) <= 40 else f"{text[:30]!r}… ({len(text)} characters)"
 
 
 @lru_cache(maxsize=64)
@@ -40,10 +51,14 @@ def is_missing(text: str) -> bool:
 
 def parse_time(text: str, tz: tzinfo) -> datetime:
     """A time in the file -> naive UTC. Naive times are the shop's local time (fold=0 on DST gaps)."""
+    if len(text) > 40:  # no date/time is this long; the message would quote all of it
+        raise ValueError(f"not a date/time: {_short(text)}")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = _parse_loose_time(text)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # 0001-01-01 east of UTC cannot even be converted
+        raise ValueError(f"date/time out of range: {text!r} (years {FIRST_YEAR}-{LAST_YEAR})")
     if parsed.tzinfo is None:
         # zoneinfo reads a naive local time with fold=0, also inside DST gaps and overlaps
         offset = tz.utcoffset(parsed)
@@ -61,18 +76,35 @@ def _parse_loose_time(text: str) -> datetime:
         raise ValueError(f"not a date/time: {text!r} (expected YYYY-MM-DD HH:MM:SS)") from None
 
 
+WHOLE = re.compile(r"\+?0*(\d+)(?:\.0*)?")  # 3, +3, 003, 3.0 (a spreadsheet's float): not 1e3
+
+
+def parse_whole(text: str, what: str, least: int, most: int, below: str = "") -> int:
+    """A whole number written out in digits between least and most: `1e3`, `4.9`, `Infinity`, `sNaN` and
+    numbers beyond the column's range are refused, never rounded or read as something else."""
+    value = text.strip()
+    found = WHOLE.fullmatch(value.removeprefix("-"))
+    if found is None:
+        try:
+            Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{what} is not a number: {_short(text)}") from None
+        raise ValueError(f"{what} must be a whole number written in digits: {_short(text)}")
+    digits = found.group(1)
+    number = int(digits) if len(digits) <= 20 else most + 1  # int() of 5,000 digits raises
+    number = -number if value.startswith("-") else number
+    if number < least and below:
+        raise ValueError(f"{what} {below}: {_short(text)}")
+    if not least <= number <= most:
+        raise ValueError(f"{what} must be {least}-{most}: {_short(text)}")
+    return number
+
+
 @lru_cache(maxsize=1024)
 def parse_quantity(text: str) -> int:
-    value = text.strip()
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"quantity is not a number: {text!r}") from None
-    if number != number.to_integral_value():
-        raise ValueError(f"quantity must be a whole number: {text!r}")
-    if number <= 0:
-        raise ValueError(f"quantity must be positive: {text!r}")
-    return int(number)
+    if is_missing(text):
+        raise ValueError("missing value")
+    return parse_whole(text, "quantity", 1, DEFAULT.integer_max, below="must be positive")
 
 
 @lru_cache(maxsize=8192)  # prices repeat across lines and orders; Decimal is immutable
@@ -83,12 +115,15 @@ def parse_money(text: str) -> Decimal | None:
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"not an amount: {text!r}") from None
+        raise ValueError(f"not an amount: {_short(text)}") from None
     if not amount.is_finite():
-        raise ValueError(f"not an amount: {text!r}")
+        raise ValueError(f"not an amount: {_short(text)}")
     if amount < 0:
-        raise ValueError(f"amount must not be negative: {text!r}")
-    return amount.quantize(Decimal("0.01"))
+        raise ValueError(f"amount must not be negative: {_short(text)}")
+    most = DEFAULT.money_max
+    if amount.adjusted() >= DEFAULT.money_digits or amount.quantize(CENT) > most:  # adjusted(): no rounding
+        raise ValueError(f"amount too large: {_short(text)} (at most {most})")
+    return amount.quantize(CENT)
 
 
 def parse_bool(text: str) -> bool:
@@ -104,13 +139,7 @@ def parse_rating(text: str) -> int | None:
     value = text.strip()
     if value.lower() in MISSING:
         return None
-    try:
-        rating = int(Decimal(value))
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"rating is not a number: {text!r}") from None
-    if not 1 <= rating <= 5:
-        raise ValueError(f"rating must be 1-5: {text!r}")
-    return rating
+    return parse_whole(value, "rating", 1, 5)
 
 
 def is_masked(text: str) -> bool:

@@ -1,2 +1,11 @@
 """Review (审单): accept or hold each paid order by built-in checks and the merchant's rules, merge (合单) and
-split, and hand accepted orders to shipping as ready shipments."""
+split, and hand accepted orders to shipping as ready shipments.
+
+- `model`: what review knows of an order, the built-in holds and deadline priority (pure);
+- `facts`: loading a batch's orders, lines, buyer history, blacklist hits, merge candidates; rule facts;
+- `run`: `review_orders` (`lanshou review run`), `decide` for a batch inside a transaction;
+- `staff`: accept / hold / cancel / merge / split in batch (`lanshou orders accept ...`);
+- `queries`: `ready_shipments(conn, *, shop_ids=None, limit=None)` (what shipping takes), `not_shippable`
+  (a guard shipping checks before taking a waybill), review lists;
+- `explain`: `lanshou rules test`; `settings`: auto-review switch, blacklist; `subscriptions`: event wiring.
+"""

@@ -21,6 +21,8 @@ API for the other areas:
 - Save a rule: `make_rule(name, condition_text, action_text, position, enabled) -> Rule`; it compiles once
   and raises `RuleError` (`.position` = `Position(line, column)` 1-based or None, `.reason`, `.hint`) or
   `ActionError`. Store the texts (`rule.condition.source`, `str(rule.action)`); compile again on load.
+- Other records: `FactSet(name, facts)` declares another set of facts (e.g. lanshou.buyers' PROFILE_FACTS);
+  `compile_condition(text, facts=that_set)` type-checks against it, `that_set.activation(record, now)` binds.
 - Conditions alone: `compile_condition(text) -> Condition`; `Condition.check(activation) -> bool` raises
   `RuleRuntimeError` (a `RuleError`) when it cannot decide for that order (e.g. `paid_at` of an unpaid order).
 - Actions: `Accept()`, `Hold(reason)`, `Tag(name)`, `Priority(level 0-9)`, `Carrier(code, service)`,
@@ -52,9 +54,11 @@ from lanshou.rules.actions import (
 )
 from lanshou.rules.context import (
     FACTS,
+    ORDER_FACTS,
     Binder,
     Fact,
     FactsError,
+    FactSet,
     RuleBuyer,
     RuleLine,
     RuleOrder,
@@ -84,6 +88,7 @@ from lanshou.rules.rulesets import (
 __all__ = [
     "FACTS",
     "MAX_SOURCE_CHARS",
+    "ORDER_FACTS",
     "Accept",
     "Action",
     "ActionError",
@@ -92,6 +97,7 @@ __all__ = [
     "Condition",
     "Decision",
     "Fact",
+    "FactSet",
     "FactsError",
     "Failure",
     "Hold",

@@ -148,7 +148,7 @@ _T = cel.Type
 _STRINGS = _T.List(_T.STRING)
 
 
-Getter = Callable[[RuleOrder, datetime], Any]
+Getter = Callable[[Any, datetime], Any]  # (the record: a RuleOrder for ORDER_FACTS, now)
 
 
 class Fact(NamedTuple):
@@ -242,11 +242,39 @@ FACTS: tuple[Fact, ...] = (
 FACT_NAMES: frozenset[str] = frozenset(fact.name for fact in FACTS)
 _BY_NAME = {fact.name: fact for fact in FACTS}
 
-ENVIRONMENT = cel.NewEnv(
-    _POOL,
-    variables={fact.name: fact.type for fact in FACTS},
-    extensions=[ext_strings.ExtStrings()],
-)
+
+class FactSet:
+    """A declared set of facts a condition compiles against: an order's (`ORDER_FACTS`, the default), or
+    another area's record (e.g. a buyer profile). Each fact's `get(record, now)` gives its plain value."""
+
+    def __init__(self, name: str, declared: tuple[Fact, ...]) -> None:
+        self.name = name
+        self.facts = declared
+        self.names: frozenset[str] = frozenset(fact.name for fact in declared)
+        self.environment = cel.NewEnv(
+            _POOL,
+            variables={fact.name: fact.type for fact in declared},
+            extensions=[ext_strings.ExtStrings()],
+        )
+
+    def values(self, record: Any, now: datetime) -> dict[str, Any]:
+        """Every fact's value for one record; unknown (None) ones are left unbound."""
+        values: dict[str, Any] = {}
+        try:
+            for fact in self.facts:
+                value = fact.get(record, now)
+                if value is not None:
+                    values[fact.name] = value
+        except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise FactsError(f"信息无效 invalid {self.name} facts: {exc}") from exc
+        return values
+
+    def activation(self, record: Any, now: datetime) -> Any:
+        return self.environment.Activation(self.values(record, now))
+
+
+ORDER_FACTS = FactSet("order", FACTS)
+ENVIRONMENT = ORDER_FACTS.environment
 
 
 # --- activation -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from cel_expr_python import cel
 
-from lanshou.rules.context import ENVIRONMENT, FACT_NAMES
+from lanshou.rules.context import ENVIRONMENT, FACT_NAMES, ORDER_FACTS, FactSet
 from lanshou.rules.references import referenced_names
 
 MAX_SOURCE_CHARS = 2_000
@@ -96,8 +96,9 @@ class Condition:
         return self.source
 
 
-def compile_condition(source: str) -> Condition:
-    """Parse and type-check `source` once; raise `RuleError` with position and reason if it is not usable."""
+def compile_condition(source: str, facts: FactSet = ORDER_FACTS) -> Condition:
+    """Parse and type-check `source` once against `facts` (an order's, unless another declared set is
+    given); raise `RuleError` with position and reason if it is not usable."""
     if not isinstance(source, str):
         raise RuleError(f"条件必须是文本 condition must be text, got {type(source).__name__}")
     if not source.strip():
@@ -107,9 +108,9 @@ def compile_condition(source: str) -> Condition:
             f"条件太长 condition too long: {len(source):,} characters, at most {MAX_SOURCE_CHARS:,}"
         )
     try:
-        program = ENVIRONMENT.compile(source)
+        program = facts.environment.compile(source)
     except RuntimeError as exc:
-        raise _compile_error(str(exc)) from None
+        raise _compile_error(str(exc), facts.names) from None
     result_type = program.return_type()
     if result_type not in (cel.Type.BOOL, cel.Type.DYN):
         raise RuleError(
@@ -117,12 +118,12 @@ def compile_condition(source: str) -> Condition:
             _first_character(source),
             "比较一下 compare it, e.g. amount > 100.0",
         )
-    return Condition(source, _facts_read(program), program)
+    return Condition(source, _facts_read(program, facts.names), program)
 
 
-def _facts_read(program: Any) -> frozenset[str]:
+def _facts_read(program: Any, declared: frozenset[str] = FACT_NAMES) -> frozenset[str]:
     names = referenced_names(program.serialize())
-    return FACT_NAMES if names is None else names & FACT_NAMES
+    return declared if names is None else names & declared
 
 
 class ConditionBatch:
@@ -154,7 +155,7 @@ class ConditionBatch:
         return values
 
 
-def _compile_error(text: str) -> RuleError:
+def _compile_error(text: str, declared: frozenset[str] = FACT_NAMES) -> RuleError:
     """Turn the library's report into one `RuleError` for its first problem."""
     for line in text.splitlines():
         found = _ISSUE.search(line)
@@ -162,14 +163,14 @@ def _compile_error(text: str) -> RuleError:
             row, column = int(found[1]), int(found[2])
             reason = _NO_CONTAINER.sub("", _STATUS_SUFFIX.sub("", found[3]))
             position = Position(row, column) if row > 0 and column > 0 else None
-            return RuleError(reason, position, _hint(reason))
+            return RuleError(reason, position, _hint(reason, declared))
     return RuleError(_clean(text))
 
 
-def _hint(reason: str) -> str:
+def _hint(reason: str, declared: frozenset[str] = FACT_NAMES) -> str:
     undeclared = _UNDECLARED.search(reason)
     if undeclared:
-        close = difflib.get_close_matches(undeclared[1], sorted(FACT_NAMES), n=1)
+        close = difflib.get_close_matches(undeclared[1], sorted(declared), n=1)
         return f"你是不是想写 did you mean '{close[0]}'?" if close else "可用的名称见 see the list of facts"
     if _MIXED_NUMBERS.search(reason):
         return "小数要和小数比较 compare decimals with decimals: write 2000.0, not 2000"

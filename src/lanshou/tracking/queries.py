@@ -16,9 +16,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, false, select
+from sqlalchemy import Connection, Select, and_, false, func, select
 
-from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
+from lanshou.orders.keys import OrderKey
 from lanshou.orders.tables import order_lines, orders
 from lanshou.shops.tables import shops
 from lanshou.tracking.provinces import province_of
@@ -30,6 +31,9 @@ _CARRIES = and_(
 )
 
 
+ParcelKey = tuple[int, str]  # (shop id, tracking number)
+
+
 class StoredParcel(NamedTuple):
     tracking_no: str
     carrier: str
@@ -38,27 +42,26 @@ class StoredParcel(NamedTuple):
 
 def orders_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKey]:
     """The orders these tracking numbers carry (a merged parcel carries several), each once."""
-    numbers = sorted(set(tracking_numbers))
-    keys: set[OrderKey] = set()
-    for start in range(0, len(numbers), CHUNK):
-        query = select(parcel_orders.c.shop_id, parcel_orders.c.order_no).where(
-            parcel_orders.c.tracking_no.in_(numbers[start : start + CHUNK])
-        )
-        keys.update((r.shop_id, r.order_no) for r in conn.execute(query))
-    return sorted(keys)
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    link = parcel_orders
+    query = (
+        select(link.c.shop_id, link.c.order_no)
+        .select_from(link.join(k, link.c.tracking_no == k.c.tracking_no))
+        .distinct()
+    )
+    return sorted((r.shop_id, r.order_no) for r in conn.execute(query).all())
 
 
 def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[OrderKey]]:
     """Each tracking number's orders (numbers without an order yet are absent)."""
-    numbers = list(tracking_numbers)
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    link = parcel_orders
+    query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).select_from(
+        link.join(k, link.c.tracking_no == k.c.tracking_no)
+    )
     found: dict[str, list[OrderKey]] = {}
-    for start in range(0, len(numbers), CHUNK):
-        link = parcel_orders
-        query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).where(
-            link.c.tracking_no.in_(numbers[start : start + CHUNK])
-        )
-        for row in conn.execute(query):
-            found.setdefault(row.tracking_no, []).append((row.shop_id, row.order_no))
+    for row in conn.execute(query).all():
+        found.setdefault(row.tracking_no, []).append((row.shop_id, row.order_no))
     return found
 
 
@@ -74,22 +77,20 @@ def _warehouse_province(settings: str) -> str:
 def lanes_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
     """(origin, destination) province of each parcel with an order: the shop's warehouse (settings
     `warehouse`) and the buyer's province, short names, "" when unknown."""
-    numbers = list(tracking_numbers)
     link, o, s = parcel_orders, orders, shops
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(numbers), CHUNK):
-        query = (
-            select(link.c.tracking_no, o.c.province, s.c.settings)
-            .select_from(
-                link.join(o, (o.c.shop_id == link.c.shop_id) & (o.c.order_no == link.c.order_no)).join(
-                    s, s.c.id == link.c.shop_id
-                )
-            )
-            .where(link.c.tracking_no.in_(numbers[start : start + CHUNK]))
-            .order_by(link.c.tracking_no, link.c.order_no)
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    query = (
+        select(link.c.tracking_no, o.c.province, s.c.settings)
+        .select_from(
+            link.join(k, link.c.tracking_no == k.c.tracking_no)
+            .join(o, (o.c.shop_id == link.c.shop_id) & (o.c.order_no == link.c.order_no))
+            .join(s, s.c.id == link.c.shop_id)
         )
-        for row in conn.execute(query):
-            found.setdefault(row.tracking_no, (_warehouse_province(row.settings), province_of(row.province)))
+        .order_by(link.c.tracking_no, link.c.order_no)
+    )
+    found: dict[str, tuple[str, str]] = {}
+    for row in conn.execute(query).all():
+        found.setdefault(row.tracking_no, (_warehouse_province(row.settings), province_of(row.province)))
     return found
 
 
@@ -131,7 +132,7 @@ def _watch_select() -> Select[Any]:
 def _watches(conn: Connection, query: Select[Any]) -> list[WatchRow]:
     return [
         WatchRow(r[0], r[1], r[2] or None, r[3], r[4], r[5], bool(r[6]), r[7], r[8])
-        for r in conn.execute(query)
+        for r in conn.execute(query).all()
     ]
 
 
@@ -172,12 +173,9 @@ def parcels_in_trouble(
 
 
 def watches_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[WatchRow]:
-    numbers = list(tracking_numbers)
-    rows: list[WatchRow] = []
-    for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start : start + CHUNK]
-        rows.extend(_watches(conn, _watch_select().where(parcel_state.c.tracking_no.in_(chunk))))
-    return rows
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    query = _watch_select().join(k, parcel_state.c.tracking_no == k.c.tracking_no)
+    return _watches(conn, query)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +226,15 @@ def unscanned_parcels(
     unique = {(r.tracking_no, r.shop_id, r.order_no): r for q in queries for r in conn.execute(q)}
     rows = list(unique.values())
     categories: dict[tuple[int, str], list[str]] = {}
-    keys = sorted({(r.shop_id, r.order_no) for r in rows})
-    for shop_id, numbers in by_shop(keys):
-        lines = order_lines
-        for line in conn.execute(
-            select(lines.c.order_no, lines.c.category).where(
-                lines.c.shop_id == shop_id, lines.c.order_no.in_(numbers), lines.c.category != ""
-            )
-        ):
-            categories.setdefault((shop_id, line.order_no), []).append(line.category)
+    k = keyset(conn, ((r.shop_id, r.order_no) for r in rows), ORDER_KEY)
+    lines = order_lines
+    query = (
+        select(lines.c.shop_id, lines.c.order_no, lines.c.category)
+        .select_from(lines.join(k, (lines.c.shop_id == k.c.shop_id) & (lines.c.order_no == k.c.order_no)))
+        .where(lines.c.category != "")
+    )
+    for line in conn.execute(query).all():
+        categories.setdefault((line.shop_id, line.order_no), []).append(line.category)
     return [
         UnscannedParcel(
             r.tracking_no,
@@ -254,64 +252,63 @@ def unscanned_parcels(
 
 def etas_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, datetime]:
     """The current ETA (naive UTC) of each parcel that has one: what notifications show the buyer."""
-    numbers = list(tracking_numbers)
-    found: dict[str, datetime] = {}
-    for start in range(0, len(numbers), CHUNK):
-        query = select(parcel_state.c.tracking_no, parcel_state.c.eta).where(
-            parcel_state.c.tracking_no.in_(numbers[start : start + CHUNK]), parcel_state.c.eta.is_not(None)
-        )
-        found.update((r.tracking_no, r.eta) for r in conn.execute(query))
-    return found
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    query = (
+        select(parcel_state.c.tracking_no, parcel_state.c.eta)
+        .select_from(parcel_state.join(k, parcel_state.c.tracking_no == k.c.tracking_no))
+        .where(parcel_state.c.eta.is_not(None))
+    )
+    return {r.tracking_no: r.eta for r in conn.execute(query).all()}
 
 
-def parcels_of(conn: Connection, shop_id: int, order_nos: list[str]) -> dict[str, list[StoredParcel]]:
-    """Every parcel of each of these orders (of one shop), in the order the parcels were first stored."""
-    found: dict[str, list[StoredParcel]] = defaultdict(list)
-    for start in range(0, len(order_nos), CHUNK):
-        query = (
-            select(parcel_orders.c.order_no, parcels.c.tracking_no, parcels.c.carrier, parcels.c.shipped_at)
-            .select_from(parcel_orders.join(parcels, _CARRIES))
-            .where(
-                parcel_orders.c.shop_id == shop_id,
-                parcel_orders.c.order_no.in_(order_nos[start : start + CHUNK]),
+def parcels_of(conn: Connection, shop_id: int, order_nos: Iterable[str]) -> dict[str, list[StoredParcel]]:
+    """Every parcel of each of these orders of one shop, in the order the parcels were first stored."""
+    found = parcels_of_orders(conn, [(shop_id, order_no) for order_no in order_nos])
+    return {order_no: group for (_, order_no), group in found.items()}
+
+
+def parcels_of_orders(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, list[StoredParcel]]:
+    """Every parcel of each of these orders, in the order the parcels were first stored."""
+    k = keyset(conn, keys, ORDER_KEY)
+    link = parcel_orders
+    query = (
+        select(link.c.shop_id, link.c.order_no, *(parcels.c[c] for c in StoredParcel._fields))
+        .select_from(
+            link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.order_no == k.c.order_no)).join(
+                parcels, _CARRIES
             )
-            .order_by(parcels.c.id)
         )
-        for order_no, *parcel in conn.execute(query):
-            found[order_no].append(StoredParcel(*parcel))
+        .order_by(parcels.c.id)
+    )
+    found: dict[OrderKey, list[StoredParcel]] = defaultdict(list)
+    for shop_id, order_no, *parcel in conn.execute(query).all():
+        found[(shop_id, order_no)].append(StoredParcel(*parcel))
     return dict(found)
 
 
-def orders_carried(conn: Connection, shop_id: int, tracking_numbers: Iterable[str]) -> dict[str, list[str]]:
-    """The numbers of the orders (of this shop) each of these parcels carries, smallest first."""
-    numbers = sorted(set(tracking_numbers))
-    found: dict[str, list[str]] = defaultdict(list)
-    for start in range(0, len(numbers), CHUNK):
-        query = (
-            select(parcel_orders.c.tracking_no, parcel_orders.c.order_no)
-            .where(
-                parcel_orders.c.shop_id == shop_id,
-                parcel_orders.c.tracking_no.in_(numbers[start : start + CHUNK]),
-            )
-            .order_by(parcel_orders.c.tracking_no, parcel_orders.c.order_no)
-        )
-        for tracking_no, order_no in conn.execute(query):
-            found[tracking_no].append(order_no)
+def orders_carried(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKey, list[str]]:
+    """The numbers of the orders (of the parcel's shop) each of these parcels carries, smallest first."""
+    k = keyset(conn, keys, PARCEL_KEY)
+    link = parcel_orders
+    query = (
+        select(link.c.shop_id, link.c.tracking_no, link.c.order_no)
+        .select_from(link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.tracking_no == k.c.tracking_no)))
+        .order_by(link.c.shop_id, link.c.tracking_no, link.c.order_no)
+    )
+    found: dict[ParcelKey, list[str]] = defaultdict(list)
+    for shop_id, tracking_no, order_no in conn.execute(query).all():
+        found[(shop_id, tracking_no)].append(order_no)
     return dict(found)
 
 
-def parcels_by_number(
-    conn: Connection, shop_id: int, tracking_numbers: Iterable[str]
-) -> dict[str, StoredParcel]:
-    """These parcels of a shop, by tracking number (those stored)."""
-    numbers = sorted(set(tracking_numbers))
-    found: dict[str, StoredParcel] = {}
-    for start in range(0, len(numbers), CHUNK):
-        query = select(parcels.c.tracking_no, parcels.c.carrier, parcels.c.shipped_at).where(
-            parcels.c.shop_id == shop_id, parcels.c.tracking_no.in_(numbers[start : start + CHUNK])
-        )
-        found.update((row.tracking_no, StoredParcel(*row)) for row in conn.execute(query))
-    return found
+def parcels_by_key(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKey, StoredParcel]:
+    """These parcels, by (shop id, tracking number) (those stored)."""
+    k = keyset(conn, keys, PARCEL_KEY)
+    p = parcels
+    query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
+        p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
+    )
+    return {(row.shop_id, row.tracking_no): StoredParcel(*row[1:]) for row in conn.execute(query).all()}
 
 
 def orders_scanned_between(start: datetime, end: datetime) -> Select[tuple[int, str]]:
@@ -334,3 +331,30 @@ def order_parcels() -> Select[Any]:
         parcels.c.carrier,
         parcels.c.tracking_no,
     ).select_from(parcel_orders.join(parcels, _CARRIES))
+
+
+def delivered_at_of(conn: Connection, shop_id: int, order_nos: Sequence[str]) -> dict[str, datetime]:
+    """When each of these orders (of one shop) was delivered: its last parcel's delivery (naive UTC)."""
+    k = keyset(conn, ((shop_id, n) for n in order_nos), ORDER_KEY)
+    link = parcel_orders
+    query = (
+        select(link.c.order_no, func.max(parcel_state.c.delivered_at))
+        .select_from(
+            link.join(k, and_(link.c.shop_id == k.c.shop_id, link.c.order_no == k.c.order_no)).join(
+                parcel_state, parcel_state.c.tracking_no == link.c.tracking_no
+            )
+        )
+        .where(parcel_state.c.delivered_at.is_not(None))
+        .group_by(link.c.order_no)
+    )
+    return {order_no: delivered for order_no, delivered in conn.execute(query)}
+
+
+def parcel_status_of(conn: Connection, tracking_no: str) -> tuple[str | None, datetime | None]:
+    """A parcel's current status and its time (None, None when no event is stored)."""
+    row = conn.execute(
+        select(parcel_state.c.status, parcel_state.c.status_at).where(
+            parcel_state.c.tracking_no == tracking_no
+        )
+    ).first()
+    return (row.status, row.status_at) if row else (None, None)

@@ -23,10 +23,11 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, delete, select
 
 from lanshou.db.bulk import Row, insert_new, upsert
-from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
+from lanshou.orders.keys import OrderKey
 from lanshou.tracking.state import ParcelState
 from lanshou.tracking.status import NORMALISED, TrackingStatus
 from lanshou.tracking.tables import parcel_orders, parcel_state, parcels, tracking_events
@@ -128,14 +129,12 @@ def _filled(given: tuple[str, Any], known: tuple[str, Any] | None) -> tuple[str,
 
 
 def _stored_parcels(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKey, tuple[str, Any]]:
-    found: dict[ParcelKey, tuple[str, Any]] = {}
-    for shop_id, numbers in by_shop(list(keys)):
-        query = select(parcels.c.tracking_no, parcels.c.carrier, parcels.c.shipped_at).where(
-            parcels.c.shop_id == shop_id, parcels.c.tracking_no.in_(numbers)
-        )
-        for tracking_no, carrier, shipped_at in conn.execute(query):
-            found[(shop_id, tracking_no)] = (carrier, _text(shipped_at))
-    return found
+    p = parcels
+    k = keyset(conn, keys, PARCEL_KEY)
+    query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
+        p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
+    )
+    return {(r.shop_id, r.tracking_no): (r.carrier, _text(r.shipped_at)) for r in conn.execute(query).all()}
 
 
 def _text(value: Any) -> Any:
@@ -144,13 +143,12 @@ def _text(value: Any) -> Any:
 
 
 def _links_of(conn: Connection, keys: Sequence[OrderKey]) -> set[tuple[str, int, str]]:
-    found: set[tuple[str, int, str]] = set()
-    for shop_id, numbers in by_shop(keys):
-        query = select(parcel_orders.c.tracking_no, parcel_orders.c.order_no).where(
-            parcel_orders.c.shop_id == shop_id, parcel_orders.c.order_no.in_(numbers)
-        )
-        found.update((tracking_no, shop_id, order_no) for tracking_no, order_no in conn.execute(query))
-    return found
+    link = parcel_orders
+    k = keyset(conn, keys, ORDER_KEY)
+    query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).select_from(
+        link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.order_no == k.c.order_no))
+    )
+    return {(r.tracking_no, r.shop_id, r.order_no) for r in conn.execute(query).all()}
 
 
 def _by_shop_parcel(links: Iterable[tuple[str, int, str]]) -> list[tuple[int, dict[str, list[str]]]]:
@@ -161,14 +159,12 @@ def _by_shop_parcel(links: Iterable[tuple[str, int, str]]) -> list[tuple[int, di
 
 
 def _orders_carried(conn: Connection, keys: Sequence[ParcelKey]) -> set[OrderKey]:
-    found: set[OrderKey] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        query = select(parcel_orders.c.shop_id, parcel_orders.c.order_no).where(
-            tuple_(parcel_orders.c.shop_id, parcel_orders.c.tracking_no).in_(chunk)
-        )
-        found.update((shop_id, order_no) for shop_id, order_no in conn.execute(query))
-    return found
+    link = parcel_orders
+    k = keyset(conn, keys, PARCEL_KEY)
+    query = select(link.c.shop_id, link.c.order_no).select_from(
+        link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.tracking_no == k.c.tracking_no))
+    )
+    return {(r.shop_id, r.order_no) for r in conn.execute(query).all()}
 
 
 def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
@@ -180,15 +176,14 @@ def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def load_states(conn: Connection, numbers: Iterable[str]) -> dict[str, ParcelState]:
-    wanted = list(numbers)
     found: dict[str, ParcelState] = {}
     t = parcel_state
-    for start in range(0, len(wanted), CHUNK):
-        query = select(*(t.c[name] for name in STATE_COLUMNS if name not in ("finished", "updated_at")))
-        for row in conn.execute(query.where(t.c.tracking_no.in_(wanted[start : start + CHUNK]))):
-            values = row._asdict()
-            values["status"] = status_value(values["status"])
-            found[row.tracking_no] = ParcelState(**values)
+    k = keyset(conn, ((n,) for n in numbers), TRACKING_NO)
+    query = select(*(t.c[name] for name in STATE_COLUMNS if name not in ("finished", "updated_at")))
+    for row in conn.execute(query.select_from(t.join(k, t.c.tracking_no == k.c.tracking_no))).all():
+        values = row._asdict()
+        values["status"] = status_value(values["status"])
+        found[row.tracking_no] = ParcelState(**values)
     return found
 
 

@@ -140,7 +140,9 @@ class AliExpressOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("aliexpress", "orders")
         cols = layout.bind(table, ctx)
-        yield from each_row(table, lambda row, line: self._order(layout, cols, row, ctx, line))
+        yield from each_row(
+            table, lambda row, line: self._order(layout, cols, row, ctx, line), cols, ctx.limits
+        )
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int

@@ -54,7 +54,7 @@ class DouyinOrders:
             self._add_parcels(layout, cols, row, record, tz)
             return record
 
-        yield from each_row(table, parse)
+        yield from each_row(table, parse, cols, ctx.limits)
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int

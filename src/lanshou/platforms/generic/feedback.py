@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from lanshou.files.tabular import Table
 from lanshou.orders.records import FeedbackRecord, RowError
 from lanshou.platforms.base import ReadContext, cell, require_columns
+from lanshou.platforms.limits import feedback_problem
 from lanshou.platforms.registry import platform_codes
 from lanshou.platforms.values import clean_id, parse_rating, parse_time
 
@@ -32,6 +33,7 @@ def read_feedback(table: Table, ctx: ReadContext) -> Iterator[FeedbackRecord | R
             shop = cell(row, pos.get("shop")) or (ctx.shop or "")
             if not shop:
                 raise ValueError("missing shop")
+            ctx.known_shop(platform, shop)
             column = "order_id"
             order_no = clean_id(cell(row, pos["order_id"]))
             if not order_no:
@@ -43,7 +45,7 @@ def read_feedback(table: Table, ctx: ReadContext) -> Iterator[FeedbackRecord | R
         except ValueError as exc:
             yield RowError(table.path.name, line, column, str(exc), row)
             continue
-        yield FeedbackRecord(
+        record = FeedbackRecord(
             platform=platform,
             shop=shop,
             order_no=order_no,
@@ -53,3 +55,11 @@ def read_feedback(table: Table, ctx: ReadContext) -> Iterator[FeedbackRecord | R
             content=cell(row, pos.get("content")),
             source_line=line,
         )
+        problem = feedback_problem(record, ctx.limits)
+        if problem is not None:
+            yield RowError(table.path.name, line, FIELDS.get(problem[0], problem[0]), problem[1], row)
+            continue
+        yield record
+
+
+FIELDS = {"order_no": "order_id"}  # record field -> this file's column

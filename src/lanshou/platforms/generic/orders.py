@@ -11,6 +11,7 @@ from lanshou.files.tabular import Table
 from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus, parse_status
 from lanshou.platforms.base import ReadContext, register, require_columns
+from lanshou.platforms.limits import Limits, line_problem, order_problem, parcel_problem
 from lanshou.platforms.registry import platform_codes
 from lanshou.platforms.values import (
     CellError,
@@ -99,6 +100,7 @@ class GenericOrders:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
         c = _Columns.of(pos)
+        ctx.absent = frozenset(name for name in ORDER_RECORD_FIELDS if getattr(c, name) == ABSENT)
         # at least two order columns (platform, order_id…), so itemgetter returns tuples
         pick_order = itemgetter(*(i for name, i in pos.items() if name in ORDER_COLUMNS))
         width = max(pos.values()) + 1
@@ -122,7 +124,7 @@ class GenericOrders:
                     current, tz = _order(row, c, ctx, line, share)
                     current_cells = order_cells
                 assert tz is not None
-                _add_line(current, row, c, tz, share)
+                _add_line(current, row, c, tz, share, ctx.limits)
             except CellError as exc:
                 yield RowError(table.path.name, line, exc.column, exc.reason, raw)
         if current is not None and current.lines:
@@ -130,6 +132,8 @@ class GenericOrders:
 
 
 ORDER_COLUMNS = frozenset((*REQUIRED, *OPTIONAL)) - LINE_COLUMNS
+# optional order columns named as the OrderRecord fields they fill
+ORDER_RECORD_FIELDS = tuple(name for name in OPTIONAL if name not in LINE_COLUMNS)
 
 
 Share = Callable[[str, str], str]
@@ -174,10 +178,18 @@ def _order(
         buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
         source_line=line,
     )
+    problem = order_problem(record, ctx.limits)  # no lines or parcels yet: the order's own values
+    if problem is not None:
+        raise CellError(GENERIC_NAMES.get(problem[0], problem[0]), problem[1])
     return record, tz
 
 
-def _add_line(record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, share: Share) -> None:
+GENERIC_NAMES = {"order_no": "order_id", "line_key": "sku"}  # record field -> this file's column
+
+
+def _add_line(
+    record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, share: Share, limits: Limits
+) -> None:
     column = "sku"
     try:  # one handler for the line's cells
         sku = _required_id(row[c.sku].strip())
@@ -191,13 +203,21 @@ def _add_line(record: OrderRecord, row: list[str], c: _Columns, tz: tzinfo, shar
     shipped_text = row[c.shipped_at].strip()
     shipped = check_time(shipped_text, "shipped_at", tz) if shipped_text else None
     title, category = row[c.title].strip(), row[c.category].strip()
-    record.add_line(
-        LineRecord(sku, sku, quantity, share(title, title), share(category, category), unit_price)
-    )
+    line = LineRecord(sku, sku, quantity, share(title, title), share(category, category), unit_price)
     tracking_no = clean_id(row[c.tracking_no].strip())
+    parcel = None
     if tracking_no:
         carrier = row[c.carrier].strip()
-        record.add_parcel(ParcelRecord(tracking_no, share(carrier, carrier), shipped))
+        parcel = ParcelRecord(tracking_no, share(carrier, carrier), shipped)
+    problem = line_problem(line, limits) or (parcel_problem(parcel, limits) if parcel else None)
+    if problem is not None:
+        raise CellError(GENERIC_NAMES.get(problem[0], problem[0]), problem[1])
+    record.add_line(line)
+    if len(line.line_key) > limits.lengths["order_lines.line_key"]:  # made unique with a #n suffix
+        record.lines.pop()
+        raise CellError("sku", f"sku repeated in the order and too long to number ({len(sku)} characters)")
+    if parcel is not None:
+        record.add_parcel(parcel)
 
 
 def _required(text: str) -> str:

@@ -9,12 +9,15 @@ from lanshou.carriers.codes import normalise_status
 from lanshou.files.tabular import Table
 from lanshou.orders.records import RowError, TrackingEventRecord
 from lanshou.platforms.base import cell, require_columns
+from lanshou.platforms.limits import DEFAULT, Limits, event_problem
 from lanshou.platforms.values import clean_id, parse_time
 
 REQUIRED = ("tracking_no", "event_time", "status")
 
 
-def read_tracking(table: Table, tz: tzinfo) -> Iterator[TrackingEventRecord | RowError]:
+def read_tracking(
+    table: Table, tz: tzinfo, limits: Limits = DEFAULT
+) -> Iterator[TrackingEventRecord | RowError]:
     pos = require_columns(table, REQUIRED)
     carrier_at, location_at, description_at = pos.get("carrier"), pos.get("location"), pos.get("description")
     for line, row in table.rows:
@@ -34,7 +37,7 @@ def read_tracking(table: Table, tz: tzinfo) -> Iterator[TrackingEventRecord | Ro
         except ValueError as exc:
             yield RowError(table.path.name, line, column, str(exc), row)
             continue
-        yield TrackingEventRecord(
+        event = TrackingEventRecord(
             tracking_no=tracking_no,
             carrier=cell(row, carrier_at),
             event_time=event_time,
@@ -44,3 +47,8 @@ def read_tracking(table: Table, tz: tzinfo) -> Iterator[TrackingEventRecord | Ro
             description=cell(row, description_at),
             source_line=line,
         )
+        problem = event_problem(event, limits)
+        if problem is not None:
+            yield RowError(table.path.name, line, problem[0], problem[1], row)
+            continue
+        yield event

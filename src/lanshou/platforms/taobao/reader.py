@@ -48,7 +48,9 @@ class TaobaoOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "orders")
         cols = layout.bind(table, ctx)
-        yield from each_row(table, lambda row, line: self._order(layout, cols, row, ctx, line))
+        yield from each_row(
+            table, lambda row, line: self._order(layout, cols, row, ctx, line), cols, ctx.limits
+        )
 
     def _order(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int
@@ -93,7 +95,9 @@ class TaobaoItems:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         layout = header_map("taobao", "items")
         cols = layout.bind(table, ctx)
-        yield from each_row(table, lambda row, line: self._line(layout, cols, row, ctx, line))
+        yield from each_row(
+            table, lambda row, line: self._line(layout, cols, row, ctx, line), cols, ctx.limits
+        )
 
     def _line(
         self, layout: HeaderMap, c: Columns, row: list[str], ctx: ReadContext, line: int

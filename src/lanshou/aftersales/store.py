@@ -1,0 +1,151 @@
+"""Reading and writing after-sales cases and their history (SQLAlchemy Core, batched)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
+from lanshou.aftersales.tables import aftersale_cases, aftersale_history
+from lanshou.db.bulk import insert_rows, upsert
+from lanshou.orders.keys import OrderKey, by_shop
+
+
+@dataclass(slots=True)
+class Case:
+    """One case as stored; the use cases change a copy and write it back whole."""
+
+    shop_id: int
+    case_no: str
+    order_no: str
+    case_type: CaseType
+    reason_code: str
+    reason: str
+    status: CaseStatus
+    raw_status: str
+    amount: Decimal
+    sku: str
+    quantity: int
+    return_carrier: str
+    return_tracking_no: str
+    return_shipping_payer: str
+    disposition: str
+    outbound_order_no: str
+    requested_at: datetime
+    updated_at: datetime
+
+    @property
+    def order_key(self) -> OrderKey:
+        return (self.shop_id, self.order_no)
+
+
+CASE_COLUMNS = tuple(f.name for f in fields(Case))
+HISTORY_COLUMNS = ("shop_id", "case_no", "at", "actor", "action", "from_status", "to_status", "detail")
+
+
+def _case(row: Sequence[object]) -> Case:
+    case = Case(*row)  # type: ignore[arg-type]
+    case.case_type, case.status = CaseType(case.case_type), CaseStatus(case.status)
+    case.amount = Decimal(case.amount).quantize(Decimal("0.01"))
+    return case
+
+
+def _columns() -> list[Any]:
+    return [aftersale_cases.c[name] for name in CASE_COLUMNS]
+
+
+def cases_of_orders(
+    conn: Connection, keys: Iterable[OrderKey], lock: bool = False
+) -> dict[OrderKey, list[Case]]:
+    """Every case of these orders, oldest first; `lock` holds them (PostgreSQL) until the commit."""
+    c = aftersale_cases.c
+    found: dict[OrderKey, list[Case]] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = select(*_columns()).where(c.shop_id == shop_id, c.order_no.in_(numbers)).order_by(c.id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in conn.execute(query):
+            case = _case(row)
+            found.setdefault(case.order_key, []).append(case)
+    return found
+
+
+def find_cases(conn: Connection, case_no: str, shop_ids: Sequence[int] | None = None) -> list[Case]:
+    c = aftersale_cases.c
+    query = select(*_columns()).where(c.case_no == case_no).order_by(c.shop_id)
+    if shop_ids is not None:
+        query = query.where(c.shop_id.in_(shop_ids))
+    return [_case(row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    shop_ids: tuple[int, ...] | None = None
+    statuses: tuple[str, ...] = ()
+    order_no: str | None = None
+    open_only: bool = False
+
+
+def list_cases(conn: Connection, flt: CaseFilter, limit: int | None = None) -> list[Case]:
+    c = aftersale_cases.c
+    query = select(*_columns()).order_by(c.requested_at.desc(), c.id.desc())
+    if flt.shop_ids is not None:
+        query = query.where(c.shop_id.in_(flt.shop_ids))
+    if flt.statuses:
+        query = query.where(c.status.in_(flt.statuses))
+    if flt.order_no:
+        query = query.where(c.order_no == flt.order_no)
+    if flt.open_only:
+        query = query.where(c.status.not_in([s.value for s in FINAL]))
+    if limit is not None:
+        query = query.limit(limit)
+    return [_case(row) for row in conn.execute(query)]
+
+
+def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
+    """The orders of the unfinished cases whose goods come back in this parcel."""
+    c = aftersale_cases.c
+    query = select(c.shop_id, c.order_no).where(
+        c.return_tracking_no == tracking_no, c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
+    )
+    return [(row.shop_id, row.order_no) for row in conn.execute(query)]
+
+
+def history_of(conn: Connection, shop_id: int, case_no: str) -> list[dict[str, object]]:
+    h = aftersale_history.c
+    query = (
+        select(h.at, h.actor, h.action, h.from_status, h.to_status, h.detail)
+        .where(h.shop_id == shop_id, h.case_no == case_no)
+        .order_by(h.at, h.id)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def save_cases(conn: Connection, cases: Sequence[Case]) -> None:
+    rows = [astuple(case) for case in cases]
+    rows = [(*row[:3], str(row[3]), *row[4:6], str(row[6]), *row[7:]) for row in rows]
+    upsert(conn, aftersale_cases, rows, CASE_COLUMNS[:2], CASE_COLUMNS[2:], CASE_COLUMNS)
+
+
+def save_history(conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    insert_rows(conn, aftersale_history, rows, HISTORY_COLUMNS)
+
+
+def refunds_by_order(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, tuple[int, Decimal]]:
+    """How many refunds each order got and how much they came to (cases that reached 退款成功)."""
+    c = aftersale_cases.c
+    found: dict[OrderKey, tuple[int, Decimal]] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = (
+            select(c.order_no, func.count(), func.coalesce(func.sum(c.amount), 0))
+            .where(c.shop_id == shop_id, c.order_no.in_(numbers), c.status == CaseStatus.REFUNDED.value)
+            .group_by(c.order_no)
+        )
+        for order_no, count, amount in conn.execute(query):
+            found[(shop_id, order_no)] = (int(count), Decimal(amount).quantize(Decimal("0.01")))
+    return found

@@ -1,0 +1,50 @@
+"""How after-sales follows the return parcels: the carrier's first scan of a parcel the buyer sends back
+means the buyer sent it (待买家退货 → 买家已退货); its delivery goes on the order's timeline, waiting for
+the receiving inspection (验收), which a person records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from lanshou.aftersales.book import CaseBook
+from lanshou.aftersales.states import Action, CaseStatus
+from lanshou.aftersales.store import cases_returning
+from lanshou.events import EventBus, ParcelStatusChanged
+from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
+from lanshou.tracking.status import is_carrier_scan
+
+
+def subscribe(bus: EventBus) -> None:
+    bus.during(ParcelStatusChanged, lambda conn, event: follow_return(conn, event, bus))
+
+
+def follow_return(conn: Connection, event: Any, bus: EventBus) -> None:
+    if not is_carrier_scan(event.status):
+        return  # a label printed is not a parcel sent
+    keys = cases_returning(conn, event.tracking_no)
+    if not keys:
+        return
+    book = CaseBook(conn, keys)
+    delivered: list[TimelineEntry] = []
+    for cases in list(book.cases.values()):
+        for case in list(cases):
+            if case.return_tracking_no != event.tracking_no:
+                continue
+            if case.status is CaseStatus.WAITING_RETURN:
+                why = f"退货包裹已揽收 the carrier scanned return parcel {event.tracking_no} ({event.status})"
+                case = book.act(case, Action.BUYER_RETURN, SYSTEM, why)
+            if event.status == "delivered" and case.status is CaseStatus.RETURNED:
+                delivered.append(
+                    TimelineEntry(
+                        case.shop_id,
+                        case.order_no,
+                        book.now,
+                        "aftersale_return_delivered",
+                        f"售后 {case.case_no} 退货已签收，待验收 / return parcel {event.tracking_no} "
+                        "delivered, waiting for the receiving inspection",
+                    )
+                )
+    book.flush(bus)
+    record(conn, delivered)

@@ -1,0 +1,242 @@
+"""Keeping buyer profiles current: orders linked to their profile, each touched profile recomputed whole
+from its orders (exact, whatever order the changes came in), and what review reads (`buyer_facts`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from lanshou.aftersales.store import refunds_by_order
+from lanshou.buyers.profile import OrderSummary, Profile, build, counts, profile_key
+from lanshou.buyers.rules import BuyerRules, default_rules
+from lanshou.buyers.tables import buyer_orders, buyer_profiles
+from lanshou.config import buyer_hash_key
+from lanshou.db.bulk import upsert
+from lanshou.db.engine import lock_exclusively
+from lanshou.followups.store import negatives_by_order
+from lanshou.orders.facts import OrderFacts, order_facts
+from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.rules.context import RuleBuyer
+
+LOCK = "lanshou.buyers"
+AGGREGATES = (
+    "platform",
+    "name",
+    "phone",
+    "orders",
+    "spend",
+    "first_order_at",
+    "last_order_at",
+    "categories",
+    "shops",
+    "province",
+    "refunds",
+    "refunded",
+    "negative_feedback",
+    "tier",
+    "segments",
+    "updated_at",
+)
+
+
+def refresh_orders(
+    conn: Connection, keys: Sequence[OrderKey], now: datetime, rules: BuyerRules | None = None
+) -> int:
+    """Link these orders to their buyers' profiles and recompute every profile they touch (also one an
+    order left, when its buyer changed); returns how many profiles were recomputed."""
+    if not keys:
+        return 0
+    lock_exclusively(conn, LOCK)
+    secret = buyer_hash_key()
+    before = links_of(conn, keys)
+    links = []
+    for key, order in order_facts(conn, keys).items():
+        found = profile_key(
+            order.platform, order.buyer_key, order.receiver_phone, order.buyer_data_masked, secret
+        )
+        if found is not None:
+            links.append((key[0], key[1], found))
+    upsert(
+        conn,
+        buyer_orders,
+        sorted(links),
+        ("shop_id", "order_no"),
+        ("profile_key",),
+        ("shop_id", "order_no", "profile_key"),
+    )
+    touched = {link[2] for link in links} | set(before.values())
+    return recompute(conn, sorted(touched), now, rules)
+
+
+def links_of(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    b = buyer_orders.c
+    found: dict[OrderKey, str] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = select(b.shop_id, b.order_no, b.profile_key).where(
+            b.shop_id == shop_id, b.order_no.in_(numbers)
+        )
+        found.update(((r.shop_id, r.order_no), r.profile_key) for r in conn.execute(query))
+    return found
+
+
+def orders_of_profiles(conn: Connection, profile_keys: Sequence[str]) -> dict[str, list[OrderKey]]:
+    b = buyer_orders.c
+    found: dict[str, list[OrderKey]] = {}
+    for start in range(0, len(profile_keys), CHUNK):
+        query = select(b.profile_key, b.shop_id, b.order_no).where(
+            b.profile_key.in_(profile_keys[start : start + CHUNK])
+        )
+        for row in conn.execute(query.order_by(b.profile_key, b.shop_id, b.order_no)):
+            found.setdefault(row.profile_key, []).append((row.shop_id, row.order_no))
+    return found
+
+
+def _summary(order: OrderFacts, refunds: tuple[int, Decimal], negatives: int) -> OrderSummary:
+    at = order.paid_at or order.created_at
+    assert at is not None  # every stored order has its creation time
+    return OrderSummary(
+        shop=f"{order.platform}/{order.shop}",
+        order_no=order.order_no,
+        status=order.status,
+        amount=order.order_amount,
+        at=at,
+        categories=tuple((line.category, line.quantity) for line in order.lines),
+        province=order.province,
+        refunds=refunds[0],
+        refunded=refunds[1],
+        negative_feedback=negatives,
+    )
+
+
+def recompute(
+    conn: Connection, profile_keys: Sequence[str], now: datetime, rules: BuyerRules | None = None
+) -> int:
+    """Each profile again from all its orders: aggregates, tier and segments (the blacklist is kept)."""
+    lock_exclusively(conn, LOCK)  # a profile is read whole and written whole: one writer at a time
+    rules = rules or default_rules()
+    members = orders_of_profiles(conn, list(profile_keys))
+    blacklisted = _blacklisted(conn, profile_keys)
+    every = [key for keys in members.values() for key in keys]
+    facts = order_facts(conn, every)
+    refunds = refunds_by_order(conn, every)
+    negatives = negatives_by_order(conn, every)
+    rows = []
+    for key in profile_keys:
+        orders = [facts[k] for k in members.get(key, []) if k in facts]
+        summaries = [
+            _summary(
+                o,
+                refunds.get((o.shop_id, o.order_no), (0, Decimal(0))),
+                negatives.get((o.shop_id, o.order_no), 0),
+            )
+            for o in orders
+        ]
+        profile = build(key, summaries, key in blacklisted)
+        tier, segments = rules.classify(profile, now)
+        latest = max(orders, key=lambda o: (o.paid_at or o.created_at or now, o.order_no), default=None)
+        rows.append(
+            {
+                "key": key,
+                "platform": latest.platform if latest else "",
+                "name": latest.receiver_name if latest else "",
+                "phone": latest.receiver_phone if latest else "",
+                **_aggregates(profile),
+                "tier": tier,
+                "segments": "|".join(segments),
+                "updated_at": now,
+            }
+        )
+    upsert(conn, buyer_profiles, rows, ("key",), AGGREGATES)
+    return len(rows)
+
+
+def _aggregates(profile: Profile) -> dict[str, Any]:
+    return {
+        "orders": profile.orders,
+        "spend": profile.spend,
+        "first_order_at": profile.first_order_at,
+        "last_order_at": profile.last_order_at,
+        "categories": "|".join(profile.categories),
+        "shops": "|".join(profile.shops),
+        "province": profile.province,
+        "refunds": profile.refunds,
+        "refunded": profile.refunded,
+        "negative_feedback": profile.negative_feedback,
+    }
+
+
+def _blacklisted(conn: Connection, profile_keys: Sequence[str]) -> set[str]:
+    p = buyer_profiles.c
+    found: set[str] = set()
+    keys = list(profile_keys)
+    for start in range(0, len(keys), CHUNK):
+        query = select(p.key).where(p.key.in_(keys[start : start + CHUNK]), p.blacklisted.is_(True))
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def profile_from_row(row: Any) -> Profile:
+    split = lambda text: tuple(t for t in text.split("|") if t)  # noqa: E731
+    return Profile(
+        key=row.key,
+        orders=row.orders,
+        spend=Decimal(row.spend),
+        first_order_at=row.first_order_at,
+        last_order_at=row.last_order_at,
+        categories=split(row.categories),
+        shops=split(row.shops),
+        province=row.province,
+        refunds=row.refunds,
+        refunded=Decimal(row.refunded),
+        negative_feedback=row.negative_feedback,
+        blacklisted=bool(row.blacklisted),
+    )
+
+
+def set_blacklist(conn: Connection, key: str, on: bool, reason: str, actor: str, now: datetime) -> bool:
+    """Put a buyer on the blacklist (or take them off); False when there is no such profile."""
+    values = {
+        "blacklisted": on,
+        "blacklist_reason": reason if on else "",
+        "blacklisted_by": actor,
+        "blacklisted_at": now,
+    }
+    done = conn.execute(update(buyer_profiles).where(buyer_profiles.c.key == key).values(**values))
+    return bool(done.rowcount)
+
+
+def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, RuleBuyer]:
+    """What review's rules see of each order's buyer (`buyer.*` facts): earlier orders and spend across
+    every shop (this order left out), repeat flag, tier, segments, blacklist. Orders with no known buyer
+    are absent."""
+    wanted = sorted(set(keys))
+    links = links_of(conn, wanted)
+    profiles: dict[str, Any] = {}
+    found_keys = sorted(set(links.values()))
+    p = buyer_profiles.c
+    for start in range(0, len(found_keys), CHUNK):
+        query = select(buyer_profiles).where(p.key.in_(found_keys[start : start + CHUNK]))
+        profiles.update((row.key, row) for row in conn.execute(query))
+    facts = order_facts(conn, [k for k in wanted if k in links])
+    result: dict[OrderKey, RuleBuyer] = {}
+    for key, profile_key_ in links.items():
+        row = profiles.get(profile_key_)
+        if row is None:
+            continue
+        order = facts.get(key)
+        this = order is not None and counts(_summary(order, (0, Decimal(0)), 0))
+        earlier = row.orders - (1 if this else 0)
+        spend = Decimal(row.spend) - ((order.order_amount or Decimal(0)) if this and order else Decimal(0))
+        result[key] = RuleBuyer(
+            orders=earlier,
+            spend=spend,
+            is_repeat=earlier >= 1,
+            tier=row.tier,
+            segments=tuple(s for s in row.segments.split("|") if s),
+            blacklisted=bool(row.blacklisted),
+        )
+    return result

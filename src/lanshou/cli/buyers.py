@@ -1,0 +1,186 @@
+"""`lanshou buyers list|show|segment|blacklist|refresh`: buyer profiles (客户), masked unless --unmask."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lanshou.cli.common import console, database, err_console
+
+app = typer.Typer(help="Buyer profiles. 客户: list, show, segment, blacklist", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print only JSON")]
+UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="show names and phones in full")]
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="buyers")
+
+
+def _warn(unmask: bool) -> None:
+    if unmask:
+        err_console.print(
+            "[yellow]Warning: personal data is shown unmasked. 注意：显示完整的个人信息，请妥善保管。[/]"
+        )
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    for column in (
+        "buyer 客户",
+        "name 姓名",
+        "phone 手机",
+        "tier 等级",
+        "orders 订单",
+        "spend 消费",
+        "last 最近",
+        "categories 偏好",
+        "flags",
+    ):
+        table.add_column(column)
+    for b in rows:
+        flags = " ".join(
+            filter(
+                None,
+                ["回头客" if b["is_repeat"] else "", "黑名单" if b["blacklisted"] else "", *b["segments"]],
+            )
+        )
+        table.add_row(
+            escape(b["key"]),
+            escape(b["name"]),
+            escape(b["phone"]),
+            escape(b["tier"]),
+            str(b["orders"]),
+            b["spend"],
+            (b["last_order_at"] or "-")[:10],
+            escape(", ".join(b["categories"])),
+            escape(flags),
+        )
+    return table
+
+
+@app.command("list")
+def list_cmd(
+    tier: Annotated[str | None, typer.Option("--tier", help="one tier / 等级")] = None,
+    repeat: Annotated[
+        bool | None, typer.Option("--repeat/--first-time", help="repeat buyers or one-order")
+    ] = None,
+    blacklisted: Annotated[bool, typer.Option("--blacklisted", help="only the blacklist / 黑名单")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    unmask: UnmaskOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Buyers, biggest spend first. 客户列表."""
+    from lanshou.buyers.service import list_json
+
+    _warn(unmask)
+    rows = list_json(database(), tier, repeat, True if blacklisted else None, limit, unmask)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    console.print(_table(f"客户 buyers ({len(rows)})", rows))
+
+
+@app.command("show")
+def show_cmd(
+    buyer: Annotated[str, typer.Argument(help="buyer key, or one of their order numbers")],
+    unmask: UnmaskOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """One buyer and their orders. 客户详情."""
+    from lanshou.buyers.service import show_json
+
+    _warn(unmask)
+    try:
+        data = show_json(database(), buyer, unmask)
+    except LookupError as exc:
+        err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    console.print(_table(f"客户 {escape(data['key'])}", [data]))
+    if data["blacklisted"]:
+        console.print(f"[red]黑名单 blacklisted:[/] {escape(data['blacklist_reason'])}")
+    console.print(
+        f"退款 refunds {data['refunds']} (¥{data['refunded']}) · "
+        f"差评 negative feedback {data['negative_feedback']}"
+    )
+    orders = Table(title="订单 orders")
+    for column in ("shop 店铺", "order 订单", "status 状态", "amount 金额", "at (UTC)"):
+        orders.add_column(column)
+    for o in data["order_list"]:
+        orders.add_row(
+            escape(o["shop"]), escape(o["order_no"]), o["status"], o["amount"] or "-", o["at"][:16]
+        )
+    console.print(orders)
+
+
+@app.command("segment")
+def segment_cmd(
+    name: Annotated[str, typer.Argument(help="segment name (buyer rules file)")],
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="export the segment to CSV")] = None,
+    unmask: UnmaskOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The buyers a segment holds now, or export them. 客户分群."""
+    from lanshou.buyers.service import export_segment, segment_rows
+    from lanshou.orders.facts import now_utc
+
+    _warn(unmask)
+    try:
+        if csv_path is not None:
+            count = export_segment(database(), name, now_utc(), csv_path, unmask)
+            masked = "" if unmask else " (masked 已脱敏)"
+            console.print(f"Exported {count} buyers to {csv_path}{masked}. 已导出 {count} 位客户")
+            return
+        rows = list(segment_rows(database(), name, now_utc(), unmask))
+    except LookupError as exc:
+        err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    console.print(_table(f"分群 {escape(name)} ({len(rows)})", rows))
+
+
+@app.command("blacklist")
+def blacklist_cmd(
+    buyer: Annotated[str, typer.Argument(help="buyer key, or one of their order numbers")],
+    reason: Annotated[str, typer.Option("--reason", help="why (required to add) / 原因")] = "",
+    remove: Annotated[bool, typer.Option("--remove", help="take the buyer off the blacklist")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="who (default: the login name)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a buyer on the blacklist (review holds their orders), or take them off. 黑名单."""
+    from lanshou.buyers.service import blacklist
+    from lanshou.orders.facts import now_utc
+
+    try:
+        data = blacklist(database(), buyer, not remove, reason, by or getpass.getuser(), now_utc())
+    except (LookupError, ValueError) as exc:
+        err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        console.print(
+            f"{escape(data['key'])}: "
+            + ("已拉黑 blacklisted" if data["blacklisted"] else "已移出黑名单 removed")
+        )
+
+
+@app.command("refresh")
+def refresh_cmd() -> None:
+    """Recompute every profile from the stored orders (after an upgrade, or new buyer rules). 重算客户."""
+    from lanshou.buyers.service import refresh_all
+    from lanshou.orders.facts import now_utc
+
+    count = refresh_all(database(), now_utc())
+    console.print(f"{count} profiles recomputed. 已重算 {count} 位客户")

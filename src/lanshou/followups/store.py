@@ -1,0 +1,134 @@
+"""Opening follow-ups for negative feedback, listing and closing them (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from lanshou.customers.store import feedback_of
+from lanshou.db.bulk import insert_rows
+from lanshou.followups.tables import followups
+from lanshou.followups.themes import is_negative, recognise
+from lanshou.orders.keys import by_shop
+from lanshou.orders.timeline import TimelineEntry, record
+from lanshou.shops.store import load_shops
+
+DEFAULT_DUE_HOURS = 24
+KEY = ("shop_id", "order_no", "feedback_at")
+
+
+def themes_of(tags: str, content: str) -> tuple[str, ...]:
+    """The platform's tags when it gave some; otherwise what the text names."""
+    given = tuple(tag for tag in tags.split("|") if tag)
+    return given or recognise(content)
+
+
+def _shop_terms(settings: dict[str, object]) -> tuple[str, int]:
+    raw = settings.get("followups") or {}
+    if not isinstance(raw, dict):
+        return "", DEFAULT_DUE_HOURS
+    hours = raw.get("due_hours", DEFAULT_DUE_HOURS)
+    return str(raw.get("owner", "")), hours if isinstance(hours, int) and hours > 0 else DEFAULT_DUE_HOURS
+
+
+def open_for_feedback(conn: Connection, keys: Sequence[tuple[int, str]], now: datetime) -> int:
+    """A follow-up for each negative feedback of these orders that has none yet; returns how many opened."""
+    stored = feedback_of(conn, keys)
+    if not stored:
+        return 0
+    known = _existing(conn, keys)
+    shops = load_shops(conn)
+    rows: list[dict[str, Any]] = []
+    entries: list[TimelineEntry] = []
+    for fb in stored:
+        key = (fb["shop_id"], fb["order_no"], fb["created_at"])
+        themes = themes_of(fb["tags"], fb["content"])
+        if key in known or not is_negative(fb["rating"], themes):
+            continue
+        known.add(key)
+        shop = shops.get(fb["shop_id"])
+        owner, hours = _shop_terms(shop.settings if shop else {})
+        due = fb["created_at"] + timedelta(hours=hours)
+        rows.append(
+            {
+                "shop_id": key[0],
+                "order_no": key[1],
+                "feedback_at": key[2],
+                "rating": fb["rating"],
+                "themes": "|".join(themes),
+                "owner": owner,
+                "due_at": due,
+                "status": "open",
+                "opened_at": now,
+            }
+        )
+        why = f"差评回访 follow-up: rating {fb['rating'] or '-'}, {', '.join(themes) or 'low rating'}"
+        entries.append(
+            TimelineEntry(key[0], key[1], now, "followup_opened", f"{why}; due {due:%Y-%m-%d %H:%M} UTC")
+        )
+    insert_rows(conn, followups, rows)
+    record(conn, entries)
+    return len(rows)
+
+
+def _existing(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str, datetime]]:
+    c = followups.c
+    found: set[tuple[int, str, datetime]] = set()
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = select(c.shop_id, c.order_no, c.feedback_at).where(
+            c.shop_id == shop_id, c.order_no.in_(numbers)
+        )
+        found.update((r.shop_id, r.order_no, r.feedback_at) for r in conn.execute(query))
+    return found
+
+
+def list_rows(
+    conn: Connection,
+    shop_ids: Sequence[int] | None,
+    include_closed: bool,
+    owner: str | None,
+    overdue_at: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    c = followups.c
+    query = select(followups).order_by(c.due_at, c.id).limit(limit)
+    if shop_ids is not None:
+        query = query.where(c.shop_id.in_(shop_ids))
+    if not include_closed:
+        query = query.where(c.status == "open")
+    if owner is not None:
+        query = query.where(c.owner == owner)
+    if overdue_at is not None:
+        query = query.where(c.due_at < overdue_at, c.status == "open")
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def get(conn: Connection, followup_id: int, lock: bool = False) -> dict[str, Any] | None:
+    query = select(followups).where(followups.c.id == followup_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def change(conn: Connection, followup_id: int, **values: Any) -> None:
+    conn.execute(update(followups).where(followups.c.id == followup_id).values(**values))
+
+
+def negatives_by_order(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """How many negative feedbacks (follow-ups opened) each order has."""
+    from sqlalchemy import func
+
+    c = followups.c
+    found: dict[tuple[int, str], int] = {}
+    for shop_id, numbers in by_shop(sorted(set(keys))):
+        query = (
+            select(c.order_no, func.count())
+            .where(c.shop_id == shop_id, c.order_no.in_(numbers))
+            .group_by(c.order_no)
+        )
+        found.update(((shop_id, order_no), int(count)) for order_no, count in conn.execute(query))
+    return found

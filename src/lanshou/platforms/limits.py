@@ -1,0 +1,135 @@
+"""What the database can hold, checked before a row is written, the same on SQLite and PostgreSQL.
+
+SQLite stores a 200-character order id in a VARCHAR(64) column and a 2**40 quantity in an INTEGER;
+PostgreSQL refuses both, and the refusal aborts the whole batch. So every value a reader produces is checked
+against the column it will land in, and a value that does not fit rejects its own row, naming the column.
+
+The numbers are the tables' column types: `lanshou.intake.limits.from_tables()` reads them from the table
+definitions (this package knows no database) and tests/test_limits.py proves DEFAULT equals what it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from lanshou.orders.records import FeedbackRecord, LineRecord, OrderRecord, ParcelRecord, TrackingEventRecord
+
+# record field -> the table column it is stored in (for a text field: its length)
+ORDER_TEXT = {
+    "shop": "shops.name",
+    "order_no": "orders.order_no",
+    "buyer_id": "orders.buyer_key",
+    "buyer_name": "orders.receiver_name",
+    "buyer_phone": "orders.receiver_phone",
+    "province": "orders.province",
+    "city": "orders.city",
+    "district": "orders.district",
+}
+LINE_TEXT = {"line_key": "order_lines.line_key", "sku": "order_lines.sku", "category": "order_lines.category"}
+PARCEL_TEXT = {"tracking_no": "parcels.tracking_no", "carrier": "parcels.carrier"}
+EVENT_TEXT = {
+    "tracking_no": "tracking_events.tracking_no",
+    "carrier": "tracking_events.carrier",
+    "raw_status": "tracking_events.raw_status",
+    "location": "tracking_events.location",
+}
+FEEDBACK_TEXT = {"shop": "shops.name", "order_no": "feedback.order_no"}
+TEXT_COLUMNS = {**ORDER_TEXT, **LINE_TEXT, **PARCEL_TEXT, **EVENT_TEXT, **FEEDBACK_TEXT}
+MONEY_COLUMNS = ("orders.order_amount", "order_lines.unit_price")
+INTEGER_COLUMNS = ("order_lines.quantity", "feedback.rating")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Column -> the most characters it holds; money's digits and decimals; the largest integer."""
+
+    lengths: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "shops.name": 200,
+            "orders.order_no": 64,
+            "orders.buyer_key": 200,
+            "orders.receiver_name": 200,
+            "orders.receiver_phone": 64,
+            "orders.province": 64,
+            "orders.city": 64,
+            "orders.district": 64,
+            "order_lines.line_key": 128,
+            "order_lines.sku": 128,
+            "order_lines.category": 128,
+            "parcels.tracking_no": 64,
+            "parcels.carrier": 64,
+            "tracking_events.tracking_no": 64,
+            "tracking_events.carrier": 64,
+            "tracking_events.raw_status": 64,
+            "tracking_events.location": 200,
+            "feedback.order_no": 64,
+        }
+    )
+    money_digits: int = 14  # Numeric(14, 2)
+    money_scale: int = 2
+    integer_max: int = 2**31 - 1  # Integer: 32 bits on PostgreSQL
+
+    @property
+    def money_max(self) -> Decimal:
+        return Decimal(10) ** (self.money_digits - self.money_scale) - Decimal(1).scaleb(-self.money_scale)
+
+
+DEFAULT = Limits()
+
+Problem = tuple[str, str]  # (record field, reason)
+
+
+def text_problem(name: str, value: str, column: str, limits: Limits = DEFAULT) -> Problem | None:
+    """A text that its column cannot hold: too long, or a NUL character (PostgreSQL text refuses it)."""
+    if "\x00" in value:
+        return name, f"{name} contains a NUL character"
+    most = limits.lengths.get(column)
+    if most is not None and len(value) > most:
+        return name, f"{name} is {len(value)} characters long (at most {most})"
+    return None
+
+
+def _texts(record: object, columns: Mapping[str, str], limits: Limits) -> Problem | None:
+    for name, column in columns.items():
+        problem = text_problem(name, getattr(record, name), column, limits)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _free_text(record: object, names: tuple[str, ...]) -> Problem | None:
+    for name in names:
+        if "\x00" in getattr(record, name):
+            return name, f"{name} contains a NUL character"
+    return None
+
+
+def line_problem(line: LineRecord, limits: Limits = DEFAULT) -> Problem | None:
+    return _texts(line, LINE_TEXT, limits) or _free_text(line, ("title",))
+
+
+def parcel_problem(parcel: ParcelRecord, limits: Limits = DEFAULT) -> Problem | None:
+    return _texts(parcel, PARCEL_TEXT, limits)
+
+
+def order_problem(record: OrderRecord, limits: Limits = DEFAULT) -> Problem | None:
+    """The first value of the order (with its lines and parcels) that its column cannot hold."""
+    found = _texts(record, ORDER_TEXT, limits) or _free_text(record, ("address", "buyer_message"))
+    for line in record.lines:
+        found = found or line_problem(line, limits)
+    for parcel in record.parcels:
+        found = found or parcel_problem(parcel, limits)
+    return found
+
+
+def event_problem(event: TrackingEventRecord, limits: Limits = DEFAULT) -> Problem | None:
+    return _texts(event, EVENT_TEXT, limits) or _free_text(event, ("description",))
+
+
+def feedback_problem(feedback: FeedbackRecord, limits: Limits = DEFAULT) -> Problem | None:
+    found = _texts(feedback, FEEDBACK_TEXT, limits) or _free_text(feedback, ("content",))
+    for tag in feedback.tags:
+        found = found or (("tags", "tags contain a NUL character") if "\x00" in tag else None)
+    return found

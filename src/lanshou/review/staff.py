@@ -1,0 +1,215 @@
+"""Staff act on orders in batch: accept, hold, cancel, merge (合单) and split (undo a merge).
+
+Every id is checked first: an unknown order, or one that cannot take the action (not paid, already
+shipped), refuses the whole batch before anything is written (`ActionRefused`). Then each order is acted on
+in one transaction; an accept that finds its stock short is reported and leaves that order as it was, the
+others go on. Every action goes to the order's timeline with the user's name and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from lanshou.db.bulk import upsert
+from lanshou.db.engine import write_transaction
+from lanshou.events import OrdersAccepted, bus
+from lanshou.inventory.mapping import load_map
+from lanshou.inventory.reserve import release_orders, reserve_orders
+from lanshou.orders.tables import orders
+from lanshou.orders.timeline import TimelineEntry, record
+from lanshou.review.facts import key_filter, load_orders
+from lanshou.review.model import OrderKey
+from lanshou.review.tables import review_state
+
+ACTIONS = ("accept", "hold", "cancel")
+
+
+class ActionRefused(ValueError):
+    """The batch cannot be done as asked; nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    shop_id: int
+    order_no: str
+    state: str  # the order's review state afterwards
+    done: bool
+    message: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"order_id": self.order_no, "state": self.state, "done": self.done, "message": self.message}
+
+
+def _states(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
+    """(order status, review state or "", merge group) per stored order."""
+    o, r = orders.c, review_state.c
+    query = (
+        select(o.shop_id, o.order_no, o.status, r.state, r.merge_group)
+        .outerjoin(review_state, (r.shop_id == o.shop_id) & (r.order_no == o.order_no))
+        .where(key_filter(orders, keys))
+    )
+    return {(row[0], row[1]): (row[2], row[3] or "", row[4] or "") for row in conn.execute(query)}
+
+
+def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
+    if action not in ACTIONS:
+        raise ActionRefused(f"unknown action {action!r}")
+    if not keys:
+        raise ActionRefused("no orders given 未指定订单")
+    states = _states(conn, keys)
+    problems = [f"{no}: no such order 订单不存在" for key in keys if key not in states for _, no in [key]]
+    for key, (status, state, _) in states.items():
+        if status != "paid":
+            problems.append(f"{key[1]}: order is {status}, not paid 订单状态不是已付款")
+        elif action == "accept" and state == "cancelled":
+            problems.append(f"{key[1]}: cancelled in review 已取消")
+    if problems:
+        raise ActionRefused("; ".join(problems))
+    return states
+
+
+def act(
+    engine: Engine, action: str, keys: Sequence[OrderKey], now: datetime, actor: str, reason: str = ""
+) -> list[Outcome]:
+    """accept | hold | cancel these orders; ActionRefused (nothing done) when any id cannot take it."""
+    keys = list(dict.fromkeys(keys))
+    with write_transaction(engine) as conn:
+        states = _check(conn, action, keys)
+        outcomes = _accept(conn, keys, states, now, actor, reason) if action == "accept" else []
+        if action != "accept":
+            state = "held" if action == "hold" else "cancelled"
+            release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": "))
+            _write(
+                conn,
+                keys,
+                state,
+                reason or ("人工暂停 held by staff" if action == "hold" else ""),
+                now,
+                actor,
+            )
+            outcomes = [Outcome(s, n, state, True, reason) for s, n in keys]
+            kind = "held" if action == "hold" else "cancelled"
+            record(conn, [TimelineEntry(s, n, now, kind, reason or kind, actor) for s, n in keys])
+    bus.settle(engine)
+    return outcomes
+
+
+def _accept(
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    states: dict[OrderKey, tuple[str, str, str]],
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> list[Outcome]:
+    skus = load_map(conn)
+    data = {order.key: order for order in load_orders(conn, keys)}
+    wanted = [(k, skus.needs(k[0], [(line.sku, line.quantity) for line in data[k].lines])) for k in keys]
+    reserved = reserve_orders(conn, wanted, now, actor)
+    outcomes: list[Outcome] = []
+    accepted: list[OrderKey] = []
+    for key in keys:
+        result = reserved[key]
+        if not result.ok:
+            message = f"缺货 stock short: {', '.join(result.short)}"
+            outcomes.append(Outcome(*key, states[key][1] or "unreviewed", False, message))
+            continue
+        accepted.append(key)
+        outcomes.append(Outcome(*key, "accepted", True, f"stock in {result.warehouse or '-'}"))
+        _write(conn, [key], "accepted", "", now, actor, result.warehouse)
+    detail = f"人工通过 accepted by staff{': ' + reason if reason else ''}"
+    record(conn, [TimelineEntry(s, n, now, "accepted", detail, actor) for s, n in accepted])
+    if accepted:
+        bus.publish(conn, OrdersAccepted(tuple(accepted)))
+    return outcomes
+
+
+def _write(
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    state: str,
+    reason: str,
+    now: datetime,
+    actor: str,
+    site: str = "",
+) -> None:
+    """Set the state of orders, keeping priority, deadlines and merge group when they were reviewed."""
+    r = review_state.c
+    existing = {
+        (row.shop_id, row.order_no)
+        for row in conn.execute(select(r.shop_id, r.order_no).where(key_filter(review_state, keys)))
+    }
+    for key in keys:
+        values = {"state": state, "reasons": reason, "stock_only": False, "reviewed_at": now, "actor": actor}
+        if state == "accepted":
+            values["warehouse"] = site
+        if key in existing:
+            conn.execute(
+                review_state.update().where(r.shop_id == key[0], r.order_no == key[1]).values(**values)
+            )
+        else:
+            upsert(
+                conn,
+                review_state,
+                [{"shop_id": key[0], "order_no": key[1], **values}],
+                ("shop_id", "order_no"),
+            )
+
+
+def merge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> str:
+    """Ship these accepted orders of one shop, buyer and address together (合单); returns the group name."""
+    keys = list(dict.fromkeys(keys))
+    if len(keys) < 2:
+        raise ActionRefused("合单至少两个订单 merging needs two orders or more")
+    with write_transaction(engine) as conn:
+        _check(conn, "hold", keys)
+        data = {order.key: order for order in load_orders(conn, keys)}
+        places = {(o.shop_id, o.buyer_key, o.full_address) for o in data.values()}
+        if len(places) != 1:
+            raise ActionRefused("合单须同店铺、同买家、同地址 orders to merge share shop, buyer and address")
+        group = f"{keys[0][0]}:{keys[0][1]}"
+        r = review_state.c
+        for key in keys:
+            upsert(
+                conn,
+                review_state,
+                [
+                    {
+                        "shop_id": key[0],
+                        "order_no": key[1],
+                        "state": "held",
+                        "reviewed_at": now,
+                        "actor": actor,
+                    }
+                ],
+                ("shop_id", "order_no"),
+                (),
+            )
+            conn.execute(
+                review_state.update()
+                .where(r.shop_id == key[0], r.order_no == key[1])
+                .values(merge_group=group)
+            )
+        others = ", ".join(no for _, no in keys)
+        record(conn, [TimelineEntry(s, n, now, "merged", f"合单 merged: {others}", actor) for s, n in keys])
+    return group
+
+
+def split(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
+    """Undo a merge: each order ships on its own again. Returns how many orders left a group."""
+    with write_transaction(engine) as conn:
+        _check(conn, "hold", list(keys))
+        r = review_state.c
+        changed = conn.execute(
+            review_state.update()
+            .where(key_filter(review_state, list(keys)), r.merge_group != "")
+            .values(merge_group="")
+        ).rowcount
+        record(
+            conn, [TimelineEntry(s, n, now, "split", "拆开合单 split from its merge", actor) for s, n in keys]
+        )
+    return int(changed)

@@ -1,0 +1,53 @@
+"""Review follows imports and stock:
+- after orders are imported or changed, shops with auto-review on (`auto_review` in their settings, off by
+  default) have their new paid orders reviewed at once;
+- orders the platform cancelled or refunded give back the stock they held (in the import's transaction);
+- when stock arrives, orders held only for stock are reviewed again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from lanshou.events import EventBus, OrdersChanged, StockArrived
+from lanshou.inventory.reserve import release_orders
+from lanshou.orders.tables import orders
+from lanshou.review.facts import key_filter
+from lanshou.review.model import Limits
+from lanshou.review.run import review_orders, utc_now
+from lanshou.shops.store import load_shops
+
+CLOSED = ("cancelled", "refunded")
+
+
+def subscribe(bus: EventBus) -> None:
+    bus.during(OrdersChanged, release_closed)
+    bus.after((OrdersChanged,), auto_review)
+    bus.after((StockArrived,), recheck_stock)
+
+
+def release_closed(conn: Connection, event: Any) -> None:
+    keys = list(event.keys)
+    if not keys:
+        return
+    o = orders.c
+    closed = []
+    for start in range(0, len(keys), 500):
+        query = select(o.shop_id, o.order_no).where(key_filter(orders, keys[start : start + 500]))
+        closed += [(row.shop_id, row.order_no) for row in conn.execute(query.where(o.status.in_(CLOSED)))]
+    if closed:
+        release_orders(conn, closed, utc_now(), note="平台取消 closed on the platform")
+
+
+def auto_review(engine: Engine, events: list[Any]) -> int:
+    with engine.connect() as conn:
+        auto = {i for i, shop in load_shops(conn).items() if Limits.from_settings(shop.settings).auto_review}
+    keys = [key for event in events for key in event.keys if key[0] in auto]
+    if not keys:
+        return 0
+    return len(review_orders(engine, keys=list(dict.fromkeys(keys))).results)
+
+
+def recheck_stock(engine: Engine, events: list[Any]) -> int:
+    return len(review_orders(engine, recheck_stock=True).results)

@@ -1,0 +1,61 @@
+"""Review (审单) state per order, and the blacklist review checks against."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from lanshou.db.metadata import metadata
+from lanshou.orders.tables import orders
+
+# One row per reviewed order; an order without a row has not been reviewed yet.
+review_state = Table(
+    "review_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # accepted, held, cancelled
+    Column("reasons", Text, nullable=False, server_default=""),  # hold reasons, one per line
+    Column("stock_only", Boolean, nullable=False, server_default="0"),  # held only for stock: re-reviewed
+    Column("priority", Integer, nullable=False, server_default="0"),  # 0-9, 9 most urgent
+    Column("tags", Text, nullable=False, server_default=""),  # '|'-separated
+    Column("warehouse", String(32), nullable=False, server_default=""),  # where its stock is reserved
+    Column("pickup_deadline", DateTime),  # M1: pay + L (None for presale)
+    Column("ship_by", DateTime),  # M5: the promised ship time
+    Column("merge_group", String(100), nullable=False, server_default=""),  # 合单: orders shipped together
+    Column("reviewed_at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False, server_default="system"),
+    UniqueConstraint("shop_id", "order_no"),
+    CheckConstraint("state IN ('accepted','held','cancelled')", name="review_state_known"),
+    CheckConstraint("priority BETWEEN 0 AND 9", name="priority_range"),
+)
+Index("ix_review_state_state", review_state.c.state, review_state.c.priority)
+
+# Buyers, phones and addresses whose orders are held for a person to look at.
+review_blacklist = Table(
+    "review_blacklist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # buyer, phone, address
+    Column("value", String(300), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("kind", "value"),
+    CheckConstraint("kind IN ('buyer','phone','address')", name="blacklist_kind_known"),
+)
+
+# Review reads orders by buyer (history, merge candidates, 合单) and picks the paid ones: indexes it needs.
+Index("ix_orders_buyer_key", orders.c.buyer_key)
+Index("ix_orders_status", orders.c.status, orders.c.id)

@@ -1,0 +1,397 @@
+"""`lanshou ship`: ready shipments → carrier → waybill → labels PDF → shipped, in batches.
+
+1. Per batch, one transaction: refuse shipments whose orders are no longer paid (a cancelled order is never
+   shipped), reuse the waybill a shipment already holds, else choose the carrier (shipping.choice) and take
+   a waybill; the waybill is stored against the shipment (shipment_waybills) with the timeline entries
+   before any label is printed. A shipment that cannot get one is reported and the others go on.
+2. One PDF of every label, in pick order. If it cannot be written nothing is marked shipped; the next run
+   prints the same waybills again.
+3. Per batch, one transaction: the orders (still paid, locked) become shipped, their parcel is stored and
+   linked (parcel_state `info_received`), the timeline says so, `OrderShipped` and `OrdersChanged` go out.
+4. Each platform's batch-ship upload file, and the platforms' "shipped" API where a notifier is given.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from lanshou import progress
+from lanshou.db.engine import run_transaction
+from lanshou.events import OrdersChanged, OrderShipped, bus
+from lanshou.orders.keys import OrderKey
+from lanshou.orders.timeline import TimelineEntry, record
+from lanshou.platforms.shipping_api import ShippingRefused
+from lanshou.review.ready import ReadyShipment
+from lanshou.shipping import labels as lb
+from lanshou.shipping import leases
+from lanshou.shipping.choice import ChoiceRefused, Lanes, choose
+from lanshou.shipping.config import ShippingConfig
+from lanshou.shipping.parcels import (
+    Waybill,
+    label_for,
+    object_id,
+    pick_order,
+    shop_masks_receiver,
+    shop_sender,
+    waybill_request,
+)
+from lanshou.shipping.pool_store import DbNumberPool, utc_now
+from lanshou.shipping.printing import write_labels_pdf, write_lists
+from lanshou.shipping.providers import ProviderFactory, pool_providers
+from lanshou.shipping.store import (
+    HeldWaybill,
+    held_waybills,
+    mark_info_received,
+    mark_waybills_shipped,
+    order_statuses,
+    record_waybills,
+    set_shipped,
+)
+from lanshou.shipping.tell import Notifiers, ShippedRow, notify_platforms, write_upload_files
+from lanshou.shipping.waybills import (
+    Party,
+    WaybillRequest,
+    WaybillResult,
+)
+from lanshou.shops.model import ShopInfo
+from lanshou.tracking.store import save_shipments
+
+BATCH = 200
+
+
+class ShipRefused(ValueError):
+    """The whole run cannot go on (no sender, the labels cannot be written); nothing was marked shipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOptions:
+    labels: Path
+    size: str = "100x180"
+    carrier: str | None = None  # None: choose per shipment (auto)
+    upload_dir: Path | None = None
+    actor: str = "system"
+    pick_list: Path | None = None  # the batch's pick list (by warehouse location), beside the labels
+    packing_list: Path | None = None
+
+
+@dataclass
+class Outcome:
+    shipment: ReadyShipment
+    ok: bool = False
+    carrier: str = ""
+    tracking_no: str = ""
+    sorting_code: str = ""
+    reason: str = ""  # why this carrier, or why it failed
+    reused: bool = False  # the waybill was taken by an earlier run
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "shop_id": self.shipment.shop_id,
+            "orders": list(self.shipment.order_nos),
+            "ok": self.ok,
+            "carrier": self.carrier,
+            "tracking_no": self.tracking_no,
+            "reused_waybill": self.reused,
+            "reason" if self.ok else "error": self.reason,
+        }
+
+
+@dataclass
+class ShipReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    labels: Path | None = None
+    pages: int = 0
+    upload_files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # upload files or notifications that failed
+
+    @property
+    def shipped(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "shipped": len(self.shipped),
+            "failed": len(self.failed),
+            "labels": str(self.labels) if self.labels else None,
+            "pages": self.pages,
+            "upload_files": self.upload_files,
+            "notes": self.notes,
+            "shipments": [o.as_json() for o in self.outcomes],
+        }
+
+
+def ship(
+    engine: Engine,
+    shipments: Sequence[ReadyShipment],
+    config: ShippingConfig,
+    shops: Mapping[int, ShopInfo],
+    options: ShipOptions,
+    lanes: Lanes,
+    notifiers: Notifiers | None = None,
+    providers: ProviderFactory = pool_providers,
+) -> ShipReport:
+    report = ShipReport()
+    holder = leases.new_holder()
+    mine = run_transaction(
+        engine, lambda conn: leases.acquire(conn, {s.shop_id for s in shipments}, holder, utc_now())
+    )
+    try:
+        for s in shipments:
+            if s.shop_id not in mine:
+                reason = (
+                    f"另一发货任务正在处理 another lanshou ship run is shipping {s.shop}: try when it ends"
+                )
+                report.outcomes.append(Outcome(s, reason=reason))
+        _ship(
+            engine,
+            [s for s in shipments if s.shop_id in mine],
+            config,
+            shops,
+            options,
+            lanes,
+            providers,
+            holder,
+            report,
+        )
+    finally:
+        run_transaction(engine, lambda conn: leases.release(conn, holder))
+    bus.settle(engine)
+    shipped = [o for o in report.outcomes if o.ok]
+    if options.upload_dir is not None and shipped:
+        files, notes = write_upload_files(shipped_rows(shipped), options.upload_dir)
+        report.upload_files += files
+        report.notes += notes
+    if notifiers and shipped:
+        report.notes += notify_platforms(engine, shipped_rows(shipped), notifiers, options.actor)
+    return report
+
+
+def _ship(
+    engine: Engine,
+    shipments: Sequence[ReadyShipment],
+    config: ShippingConfig,
+    shops: Mapping[int, ShopInfo],
+    options: ShipOptions,
+    lanes: Lanes,
+    providers: ProviderFactory,
+    holder: str,
+    report: ShipReport,
+) -> None:
+    senders = {i: shop_sender(s.settings, config.sender) for i, s in shops.items()}
+    batches = [shipments[i : i + BATCH] for i in range(0, len(shipments), BATCH)]
+    with progress.track("取单号 waybills", len(shipments)) as tick:
+        for batch in batches:
+            report.outcomes += _take_waybills(
+                engine, batch, config, shops, senders, options, lanes, providers, holder
+            )
+            tick(len(report.outcomes))
+    ready = [o for o in report.outcomes if o.ok]
+    labels = _labels(ready, senders)
+    printable = [(o, label) for o, label in labels if label is not None]
+    if printable:
+        printable.sort(key=lambda pair: pick_order(pair[0].shipment))
+        mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in shops.items()}
+        to_print = [(o.shipment, label) for o, label in printable]
+        try:
+            report.pages = write_labels_pdf(to_print, options.labels, options.size, mask)
+            write_lists(
+                to_print, options.pick_list, options.packing_list, options.labels.stem, config.mask_receiver
+            )
+        except (lb.LabelError, lb.LabelFontError, OSError) as exc:
+            raise ShipRefused(f"面单未生成 labels not written, nothing marked shipped: {exc}") from exc
+        report.labels = options.labels
+    with progress.track("发货 marking shipped", len(printable)) as tick:
+        done = 0
+        for start in range(0, len(printable), BATCH):
+            chunk = [o for o, _ in printable[start : start + BATCH]]
+            run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            done += len(chunk)
+            tick(done)
+
+
+def _take_waybills(
+    engine: Engine,
+    batch: Sequence[ReadyShipment],
+    config: ShippingConfig,
+    shops: Mapping[int, ShopInfo],
+    senders: Mapping[int, Party | None],
+    options: ShipOptions,
+    lanes: Lanes,
+    providers: ProviderFactory,
+    holder: str,
+) -> list[Outcome]:
+    def work(conn: Connection) -> list[Outcome]:
+        leases.renew(conn, holder, utc_now())
+        return _take_in(conn, batch, config, shops, senders, options, lanes, providers)
+
+    try:
+        return run_transaction(engine, work)
+    except Exception as exc:  # one bad batch is reported; the next batches still run
+        return [Outcome(s, reason=f"批次失败 batch failed: {type(exc).__name__}: {exc}") for s in batch]
+
+
+def _take_in(
+    conn: Connection,
+    batch: Sequence[ReadyShipment],
+    config: ShippingConfig,
+    shops: Mapping[int, ShopInfo],
+    senders: Mapping[int, Party | None],
+    options: ShipOptions,
+    lanes: Lanes,
+    providers: ProviderFactory,
+) -> list[Outcome]:
+    now = utc_now()
+    outcomes = {object_id(s): Outcome(s) for s in batch}
+    statuses = order_statuses(conn, [key for s in batch for key in s.keys])
+    held = held_waybills(conn, [s.keys[0] for s in batch])
+    wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
+    for s in batch:
+        outcome = outcomes[object_id(s)]
+        problem = _not_shippable(s, statuses)
+        if problem:
+            outcome.reason = problem
+            continue
+        stored = held.get(s.keys[0])
+        if stored is not None:
+            _reuse(outcome, stored)
+            continue
+        sender = senders.get(s.shop_id)
+        if sender is None:
+            outcome.reason = "未配置寄件人 no sender: set [sender] in the carrier file or the shop's settings"
+            continue
+        timezone = shops[s.shop_id].timezone if s.shop_id in shops else "Asia/Shanghai"
+        try:
+            choice = choose(config.plan, s, now, timezone, lanes, options.carrier)
+        except ChoiceRefused as exc:
+            outcome.reason = str(exc)
+            continue
+        request = waybill_request(s, choice.carrier, choice.service, sender)
+        wanted[(choice.provider, choice.carrier)].append((request, choice.service, choice.reason))
+    entries: list[TimelineEntry] = []
+    for (provider_name, carrier), items in wanted.items():
+        try:
+            provider = providers(conn, provider_name, carrier)
+            results = provider.issue([request for request, _, _ in items])
+        except ShippingRefused as exc:
+            results = [WaybillResult.failed(request.object_id, str(exc)) for request, _, _ in items]
+        taken: list[tuple[HeldWaybill, str]] = []
+        for (request, service, why), result in zip(items, results, strict=True):
+            outcome = outcomes[request.object_id]
+            if not result.ok:
+                outcome.reason = result.error
+                continue
+            s = outcome.shipment
+            held_here = HeldWaybill(
+                s.shop_id, s.keys[0][1], s.order_nos, carrier, service, provider_name,
+                result.waybill_no, result.sorting_code, why, None,
+            )  # fmt: skip
+            taken.append((held_here, result.provider_ref))
+        ours = record_waybills(conn, taken)
+        theirs = held_waybills(
+            conn, [(h.shop_id, h.order_no) for h, _ in taken if (h.shop_id, h.order_no) not in ours]
+        )
+        for mine, _ in taken:
+            outcome = outcomes[f"{mine.shop_id}:{mine.order_no}"]
+            key = (mine.shop_id, mine.order_no)
+            if key not in ours:  # another run stored a waybill for it first: give ours back, use theirs
+                if provider_name == "pool":
+                    DbNumberPool(conn).release(carrier, mine.tracking_no)
+                _reuse(outcome, theirs[key])
+                continue
+            outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, mine.tracking_no
+            outcome.sorting_code, outcome.reason = mine.sorting_code, mine.reason
+            for shop_id, order_no in outcome.shipment.keys:
+                entries.append(
+                    TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, options.actor)
+                )
+                detail = f"{carrier} {mine.tracking_no}"
+                entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, options.actor))
+    record(conn, entries)
+    return [outcomes[object_id(s)] for s in batch]
+
+
+def shipped_rows(shipped: Sequence[Outcome]) -> list[ShippedRow]:
+    return [
+        ShippedRow(key, o.shipment.platform, o.carrier, o.tracking_no)
+        for o in shipped
+        for key in o.shipment.keys
+    ]
+
+
+def _not_shippable(shipment: ReadyShipment, statuses: Mapping[OrderKey, str]) -> str:
+    for key in shipment.keys:
+        status = statuses.get(key)
+        if status is None:
+            return f"订单不存在 order {key[1]} not found"
+        if status in ("cancelled", "refunded"):
+            return f"订单已取消 order {key[1]} is {status}: not shipped"
+        if status != "paid":
+            return f"订单状态 order {key[1]} is {status}, not paid: not shipped"
+    return ""
+
+
+def _reuse(outcome: Outcome, stored: HeldWaybill) -> None:
+    """Print and ship the waybill an earlier run took (and did not finish with)."""
+    outcome.ok, outcome.reused = True, True
+    outcome.carrier, outcome.tracking_no = stored.carrier, stored.tracking_no
+    outcome.sorting_code, outcome.reason = stored.sorting_code, stored.reason
+
+
+def _labels(
+    ready: Sequence[Outcome], senders: Mapping[int, Party | None]
+) -> list[tuple[Outcome, lb.Label | None]]:
+    made: list[tuple[Outcome, lb.Label | None]] = []
+    for outcome in ready:
+        sender = senders.get(outcome.shipment.shop_id)
+        try:
+            if sender is None:
+                raise lb.LabelError("未配置寄件人 no sender for the label")
+            waybill = Waybill(outcome.carrier, outcome.tracking_no, outcome.sorting_code)
+            made.append((outcome, label_for(outcome.shipment, waybill, sender)))
+        except lb.LabelError as exc:
+            outcome.ok = False
+            outcome.reason = f"面单无法生成 label cannot be drawn (waybill {outcome.tracking_no} kept): {exc}"
+            made.append((outcome, None))
+    return made
+
+
+def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder: str) -> None:
+    now = utc_now()
+    leases.renew(conn, holder, now)
+    keys = [key for o in chunk for key in o.shipment.keys]
+    statuses = order_statuses(conn, keys, lock=True)  # a cancel waits for us, or we see it
+    go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]
+    for o in chunk:
+        if o not in go:
+            o.ok = False
+            o.reason = _not_shippable(o.shipment, statuses) + f" (waybill {o.tracking_no} kept)"
+    shipped_keys = set(set_shipped(conn, [key for o in go for key in o.shipment.keys], now))
+    parcels = [
+        (shop_id, order_no, [(o.carrier, o.tracking_no, now)])
+        for o in go
+        for shop_id, order_no in o.shipment.keys
+    ]
+    save_shipments(conn, parcels, ())
+    mark_info_received(conn, [o.tracking_no for o in go], now)
+    mark_waybills_shipped(conn, [o.shipment.keys[0] for o in go], now)
+    entries = []
+    for o in go:
+        for key in o.shipment.keys:
+            detail = f"已发货 shipped: {o.carrier} {o.tracking_no}"
+            entries.append(TimelineEntry(key[0], key[1], now, "shipped", detail, actor))
+            if key in shipped_keys:
+                bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier))
+    record(conn, entries)
+    bus.publish(conn, OrdersChanged(tuple(keys)))
+
+
+__all__ = ["Outcome", "ShipOptions", "ShipRefused", "ShipReport", "ship"]

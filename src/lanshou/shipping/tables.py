@@ -1,0 +1,82 @@
+"""Shipping's tables: the merchant-loaded waybill number pool, the waybill each shipment holds, and the
+carrier configuration (price tables, coverage, cutoffs, strategy rules) as loaded from TOML.
+
+A pool number is `available` until a shipment claims it (`used`, with its holder), or retired for good
+(`cancelled`: its label may exist, so it is never handed out again). The claim is one conditional UPDATE
+(… WHERE status = 'available', SKIP LOCKED on PostgreSQL), so two processes never hand out one number.
+
+`shipment_waybills` is written in the transaction that takes the waybill, before any label is printed: a
+run that stops after it finds the waybill there and reuses it (never a second number for one shipment).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from lanshou.db.metadata import metadata
+
+waybill_numbers = Table(
+    "waybill_numbers",
+    metadata,
+    Column("id", Integer, primary_key=True),  # load order: numbers are handed out oldest first
+    Column("carrier", String(64), nullable=False),
+    Column("tracking_no", String(64), nullable=False),
+    Column("status", String(16), nullable=False, server_default="available"),
+    Column("holder", String(160)),  # who holds a used number: "<shop id>:<order no>"
+    Column("source", String(255), nullable=False, server_default=""),  # the file it was loaded from
+    Column("loaded_at", DateTime, nullable=False),
+    Column("changed_at", DateTime),
+    UniqueConstraint("carrier", "tracking_no"),
+    CheckConstraint("status IN ('available','used','cancelled')", name="waybill_status_known"),
+)
+Index("ix_waybill_numbers_free", waybill_numbers.c.carrier, waybill_numbers.c.status, waybill_numbers.c.id)
+Index("ix_waybill_numbers_holder", waybill_numbers.c.carrier, waybill_numbers.c.holder)
+
+shipment_waybills = Table(
+    "shipment_waybills",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("order_no", String(64), primary_key=True),  # the shipment's main order
+    Column("order_nos", Text, nullable=False),  # every order in the parcel, comma-separated (合单)
+    Column("carrier", String(64), nullable=False),
+    Column("service", String(64), nullable=False, server_default=""),
+    Column("provider", String(32), nullable=False),  # pool | kuaidi100
+    Column("tracking_no", String(64), nullable=False),
+    Column("sorting_code", String(64), nullable=False, server_default=""),
+    Column("provider_ref", String(128), nullable=False, server_default=""),
+    Column("reason", Text, nullable=False, server_default=""),  # why this carrier (the timeline's words)
+    Column("taken_at", DateTime, nullable=False),
+    Column("shipped_at", DateTime),  # NULL until the orders were marked shipped
+)
+Index("ix_shipment_waybills_tracking", shipment_waybills.c.carrier, shipment_waybills.c.tracking_no)
+
+carrier_configs = Table(
+    "carrier_configs",
+    metadata,
+    Column("id", Integer, primary_key=True),  # the newest row is the configuration in force
+    Column("source", Text, nullable=False),  # the TOML text as loaded (validated before it is stored)
+    Column("loaded_from", String(255), nullable=False, server_default=""),
+    Column("loaded_at", DateTime, nullable=False),
+)
+
+# One `lanshou ship` run at a time per shop: two operators printing the same orders would print every label
+# twice. A run holds its shops' leases while it works (renewed by each batch); a run that died leaves a lease
+# that expires by itself.
+ship_leases = Table(
+    "ship_leases",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("holder", String(128), nullable=False),  # host:pid:random of the run
+    Column("expires_at", DateTime, nullable=False),
+)

@@ -1,0 +1,121 @@
+"""Statistics facts (one row per order, line and after-sales case) and their rollups per shop and day."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
+
+from lanshou.db.metadata import metadata
+
+
+def _money(name: str) -> Column[object]:
+    return Column(name, Numeric(14, 2), nullable=False, server_default="0")
+
+
+def _count(name: str) -> Column[object]:
+    return Column(name, Integer, nullable=False, server_default="0")
+
+
+stats_order_facts = Table(
+    "stats_order_facts",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("day", Date, nullable=False),  # shop-local day of payment (else creation)
+    Column("counted", Boolean, nullable=False),  # a sale: not unpaid, cancelled or a ¥0 resend
+    Column("repeat", Boolean, nullable=False),  # the buyer bought before
+    _money("amount"),
+    Column("province", String(64), nullable=False, server_default=""),
+)
+Index("ix_stats_order_facts_day", stats_order_facts.c.shop_id, stats_order_facts.c.day)
+
+stats_line_facts = Table(
+    "stats_line_facts",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("sku", String(128), nullable=False),
+    Column("category", String(128), nullable=False, server_default=""),
+    _count("quantity"),
+    _money("sales"),
+)
+Index("ix_stats_line_facts_day", stats_line_facts.c.shop_id, stats_line_facts.c.day)
+
+stats_case_facts = Table(
+    "stats_case_facts",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("case_no", String(64), primary_key=True),
+    Column("order_no", String(64), nullable=False),
+    Column("day", Date, nullable=False),  # shop-local day the buyer asked
+    Column("sku", String(128), nullable=False, server_default=""),
+    Column("reason_code", String(20), nullable=False, server_default=""),
+    Column("is_return", Boolean, nullable=False),  # goods come back (return and refund, exchange)
+    Column("is_refund", Boolean, nullable=False),  # money went back (退款成功)
+    _money("refunded"),
+    _money("resent"),  # value of goods sent again (exchange, reship), at the order's prices
+)
+Index("ix_stats_case_facts_order", stats_case_facts.c.shop_id, stats_case_facts.c.order_no)
+Index("ix_stats_case_facts_day", stats_case_facts.c.shop_id, stats_case_facts.c.day)
+
+stats_daily = Table(
+    "stats_daily",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    _count("orders"),
+    _money("sales"),
+    _count("repeat_orders"),
+    _count("cases"),
+    _count("returns"),
+    _count("refunds"),
+    _money("refunded"),
+    _money("resent"),
+)
+
+stats_category = Table(
+    "stats_category",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("category", String(128), primary_key=True),
+    _count("quantity"),
+    _money("sales"),
+)
+
+stats_sku = Table(
+    "stats_sku",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    _count("orders"),
+    _count("quantity"),
+    _money("sales"),
+)
+
+stats_province = Table(
+    "stats_province",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("province", String(64), primary_key=True),
+    _count("orders"),
+    _money("sales"),
+)
+
+stats_returns = Table(
+    "stats_returns",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("reason_code", String(20), primary_key=True),
+    _count("returns"),
+    _count("cases"),
+    _money("refunded"),
+)
+
+ROLLUPS = (stats_daily, stats_category, stats_sku, stats_province, stats_returns)
+FACTS = (stats_order_facts, stats_line_facts, stats_case_facts)

@@ -1,0 +1,189 @@
+# ruff: noqa: E501
+"""Buyer profiles on SQLite and PostgreSQL: one per buyer across shops and platforms (buyer id, else a keyed
+phone hash), hand-computed orders/spend/favourites/repeat, tiers and segments in CEL, blacklist for review,
+masked formula-safe segment export; kept current by events and equal to a full recompute."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select
+from typer.testing import CliRunner
+
+from lanshou import schema as s
+from lanshou.buyers.profile import PROFILE_FACTS
+from lanshou.buyers.rules import rules_from
+from lanshou.buyers.service import blacklist, export_segment, list_json, refresh_all, segment_rows, show_json
+from lanshou.buyers.store import buyer_facts
+from lanshou.cli.app import app
+from lanshou.cli.common import console
+from lanshou.intake.aftersales import import_aftersales
+from lanshou.intake.feedback import import_feedback
+from lanshou.intake.orders import import_orders
+from lanshou.rules.language import RuleError, compile_condition
+
+SECRET = "test-buyer-secret"
+ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,buyer_name,buyer_phone,province,sku,category,quantity,unit_price,order_amount
+taobao,旗舰店,T1,delivered,2026-10-01 09:00:00,2026-10-01 09:01:00,tb_1,张三,13812345678,浙江省,SKU-A,家居,2,50.00,100.00
+tmall,天猫店,M1,completed,2026-10-05 09:00:00,2026-10-05 09:01:00,tb_1,张三,13812345678,浙江省,SKU-B,服饰,1,300.00,300.00
+pdd,拼多多店,P1,paid,2026-10-08 09:00:00,2026-10-08 09:01:00,,=cmd|' /C calc'!A0,13800001111,江苏省,SKU-C,食品,3,10.00,50.00
+douyin,抖音小店,D2,shipped,2026-10-02 09:00:00,2026-10-02 09:01:00,,王五,+86 138-0000-1111,江苏省,SKU-D,食品,1,60.00,60.00
+taobao,旗舰店,X1,cancelled,2026-10-03 09:00:00,,tb_2,李四,13900000000,广东省,SKU-A,家居,1,50.00,50.00
+"""
+CASES = """platform,shop,case_id,order_id,type,status,reason,amount,created_at,return_carrier,return_tracking_no
+taobao,旗舰店,C1,T1,return_refund,refunded,质量问题,60.00,2026-10-04 10:00:00,,
+"""
+FEEDBACK = """platform,shop,order_id,created_at,rating,tags,content
+tmall,天猫店,M1,2026-10-09 10:00:00,1,,物流太慢
+"""
+NOW = datetime(2026, 11, 1)
+
+
+def _phone_key() -> str:
+    return "ph:" + hmac.new(SECRET.encode(), b"13800001111", hashlib.sha256).hexdigest()[:32]
+
+
+@pytest.fixture
+def loaded(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("LANSHOU_BUYER_KEY", SECRET)
+    for name, text in (("o.csv", ORDERS), ("c.csv", CASES), ("f.csv", FEEDBACK)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert import_orders(engine, tmp_path / "o.csv", rejects=tmp_path / "r1.csv").rejected_count == 0
+    assert import_aftersales(engine, tmp_path / "c.csv", rejects=tmp_path / "r2.csv").rejected_count == 0
+    assert import_feedback(engine, tmp_path / "f.csv", rejects=tmp_path / "r3.csv").rejected_count == 0
+    return engine
+
+
+def test_one_profile_per_buyer_across_shops_and_platforms(loaded: Engine) -> None:
+    profiles = {p["key"]: p for p in list_json(loaded, limit=10)}
+    assert set(profiles) == {"taobao:tb_1", _phone_key(), "taobao:tb_2"}
+    tb1 = profiles["taobao:tb_1"]  # Taobao and Tmall share the buyer account
+    assert (tb1["orders"], tb1["spend"], tb1["is_repeat"]) == (2, "340.00", True)  # 100 + 300 - 60 refunded
+    assert tb1["categories"] == ["家居", "服饰"]  # 2 pieces before 1
+    assert tb1["shops"] == ["taobao/旗舰店", "tmall/天猫店"]
+    assert (tb1["refunds"], tb1["refunded"], tb1["negative_feedback"]) == (1, "60.00", 1)
+    assert tb1["last_order_at"] == "2026-10-05 01:01:00"
+    assert (tb1["name"], tb1["phone"]) == ("张*", "138****5678")  # masked by default
+    assert (tb1["tier"], tb1["segments"]) == ("回头客", ["complainers"])
+
+    phone = profiles[_phone_key()]  # no buyer id: the same phone (+86, dashes) on PDD and Douyin
+    assert (phone["orders"], phone["spend"], phone["categories"]) == (2, "110.00", ["食品"])
+    never = profiles["taobao:tb_2"]  # only a cancelled order
+    assert (never["orders"], never["spend"], never["tier"], never["last_order_at"]) == (
+        0,
+        "0.00",
+        "潜客",
+        None,
+    )
+
+    shown = show_json(loaded, "D2")  # by an order number
+    assert shown["key"] == _phone_key() and [o["order_no"] for o in shown["order_list"]] == ["D2", "P1"]
+
+
+def test_incremental_profiles_equal_a_full_recompute(loaded: Engine) -> None:
+    def snapshot() -> list[tuple[object, ...]]:
+        with loaded.connect() as conn:
+            rows = conn.execute(select(s.buyer_profiles).order_by(s.buyer_profiles.c.key)).all()
+        return [tuple(row)[:-1] for row in rows]  # all but updated_at
+
+    kept = snapshot()
+    with loaded.begin() as conn:
+        conn.execute(delete(s.buyer_profiles))
+        conn.execute(delete(s.buyer_orders))
+    assert refresh_all(loaded, NOW) == 3
+    assert snapshot() == kept
+
+
+def test_segments_and_tiers_are_cel_over_profile_facts(loaded: Engine) -> None:
+    assert compile_condition("spend > 100.0 && 'x' in categories", facts=PROFILE_FACTS).facts == {
+        "spend",
+        "categories",
+    }
+    with pytest.raises(RuleError, match="did you mean 'spend'"):
+        compile_condition("spnd > 1.0", facts=PROFILE_FACTS)
+    with pytest.raises(RuleError, match="undeclared reference to 'spend'"):
+        compile_condition("spend > 1.0")  # the order facts know no spend
+    with pytest.raises(RuleError, match="segment 'x'"):
+        rules_from({"segments": {"x": "orders > 1.5"}})
+    big = [b["key"] for b in segment_rows(loaded, "big_spenders", NOW)]
+    assert big == []  # 340 < 1000
+    assert [b["key"] for b in segment_rows(loaded, "complainers", NOW)] == ["taobao:tb_1"]
+    # days since the last order are counted when the segment is asked for: 5 Oct → 1 Feb is 119 days
+    assert [b["key"] for b in segment_rows(loaded, "sleeping", datetime(2027, 2, 1))] == [
+        "taobao:tb_1",
+        _phone_key(),
+    ]
+    with pytest.raises(LookupError, match="no segment 'nope'"):
+        list(segment_rows(loaded, "nope", NOW))
+
+
+def test_segment_export_is_masked_and_formula_safe(loaded: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "sleeping.csv"
+    assert export_segment(loaded, "sleeping", datetime(2027, 2, 1), path) == 2
+    with path.open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    by_key = {row[0]: row for row in rows[1:]}
+    assert by_key["taobao:tb_1"][1:3] == ["张*", "138****5678"]
+    # the phone profile shows its last receiver (P1's), whose name looks like a formula: quoted, masked
+    assert by_key[_phone_key()][1:3] == ["'=" + "*" * 17, "138****1111"]
+    export_segment(loaded, "sleeping", datetime(2027, 2, 1), path, unmask=True)
+    with path.open(encoding="utf-8-sig") as f:
+        unmasked = {row[0]: row for row in csv.reader(f)}
+    assert unmasked[_phone_key()][1:3] == ["'=cmd|' /C calc'!A0", "13800001111"]
+
+
+def test_blacklist_is_what_review_reads(loaded: Engine) -> None:
+    with loaded.connect() as conn:
+        shop = dict(conn.execute(select(s.shops.c.name, s.shops.c.id)).all())
+    with pytest.raises(ValueError, match="needs a reason"):
+        blacklist(loaded, "M1", True, " ", "alice", NOW)
+    with pytest.raises(LookupError):
+        blacklist(loaded, "NOPE", True, "x", "alice", NOW)
+    done = blacklist(loaded, "M1", True, "恶意退款", "alice", NOW)
+    assert done["blacklisted"] and done["blacklist_reason"] == "恶意退款"
+    with loaded.connect() as conn:
+        facts = buyer_facts(
+            conn, [(shop["旗舰店"], "T1"), (shop["拼多多店"], "P1"), (shop["旗舰店"], "NOPE")]
+        )
+    t1 = facts[(shop["旗舰店"], "T1")]
+    assert (t1.orders, t1.spend, t1.is_repeat, t1.blacklisted, t1.tier) == (
+        1,
+        Decimal("240.00"),
+        True,
+        True,
+        "回头客",
+    )
+    assert not facts[(shop["拼多多店"], "P1")].blacklisted
+    assert (shop["旗舰店"], "NOPE") not in facts
+    # the blacklist survives the profile being recomputed by new events
+    refresh_all(loaded, NOW)
+    assert [b["key"] for b in list_json(loaded, blacklisted=True)] == ["taobao:tb_1"]
+    assert not blacklist(loaded, "taobao:tb_1", False, "", "bob", NOW)["blacklisted"]
+
+
+def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console, "_width", 200)
+    monkeypatch.setenv("LANSHOU_BUYER_KEY", SECRET)
+    runner = CliRunner()
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    assert runner.invoke(app, ["import", "orders", str(tmp_path / "o.csv")]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["buyers", "list", "--json", "--repeat"]).stdout)
+    assert {b["key"] for b in listed} == {"taobao:tb_1", _phone_key()}
+    table = runner.invoke(app, ["buyers", "list"])
+    assert table.exit_code == 0 and "138****5678" in table.output and "13812345678" not in table.output
+    assert runner.invoke(app, ["buyers", "show", "T1"]).exit_code == 0
+    assert runner.invoke(app, ["buyers", "show", "NOPE"]).exit_code == 2
+    assert runner.invoke(app, ["buyers", "segment", "nope"]).exit_code == 2
+    out = tmp_path / "seg.csv"
+    assert runner.invoke(app, ["buyers", "segment", "big_spenders", "--csv", str(out)]).exit_code == 0
+    assert out.exists()
+    assert runner.invoke(app, ["buyers", "blacklist", "T1"]).exit_code == 2  # no reason
+    assert runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单"]).exit_code == 0
+    assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0

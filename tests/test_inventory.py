@@ -1,0 +1,148 @@
+"""Inventory on SQLite and PostgreSQL: counts, reservations all or none, release, deduct on ship, ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError
+
+from lanshou.events import OrderShipped, bus
+from lanshou.inventory.counts import StockError, adjust, import_counts
+from lanshou.inventory.mapping import ALL_SHOPS, load_map, save_mappings
+from lanshou.inventory.queries import (
+    ledger_mismatches,
+    list_stock,
+    listable,
+    listable_quantities,
+    order_reservations,
+)
+from lanshou.inventory.reserve import release_orders, reserve_orders
+from lanshou.schema import stock_ledger
+from tests.inventory_data import NOW, make_shop, put_stock, stock_of
+
+
+def write(path: Path, text_: str) -> Path:
+    path.write_text(text_, encoding="utf-8")
+    return path
+
+
+def test_a_count_sets_on_hand_and_importing_it_again_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "s.csv", "sku,warehouse,on_hand,safety_stock\nA,main,10,3\nB,main,0,\nA,east,5,\n"
+    )
+    first = import_counts(engine, file, NOW)
+    second = import_counts(engine, file, NOW)
+    assert (first.rows, first.created, second.changed) == (3, 3, 0)
+    with engine.connect() as conn:
+        assert stock_of(conn) == {("A", "main"): (10, 0), ("B", "main"): (0, 0), ("A", "east"): (5, 0)}
+        ledger = conn.execute(select(stock_ledger.c.kind, stock_ledger.c.on_hand_delta)).all()
+        assert sorted(ledger) == [("count", 5), ("count", 10)]
+        assert ledger_mismatches(conn) == []
+        rows = {(r.sku, r.warehouse): r.as_json() for r in list_stock(conn, low=True)}
+    assert set(rows) == {("B", "main")}  # A@main: 10 > 3; A@east: 5 > 0; B: 0 <= 0
+    assert rows[("B", "main")] == {
+        "sku": "B",
+        "warehouse": "main",
+        "on_hand": 0,
+        "reserved": 0,
+        "available": 0,
+        "safety_stock": 0,
+    }
+    import_counts(engine, write(tmp_path / "t.csv", "sku,warehouse,on_hand\nA,main,7\n"), NOW)
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (7, 0)
+        assert ledger_mismatches(conn) == []
+
+
+def test_a_bad_stock_file_is_refused_whole_with_each_line_and_reason(engine: Engine, tmp_path: Path) -> None:
+    file = write(
+        tmp_path / "bad.csv", "sku,warehouse,on_hand\nA,main,10\nB,main,-2\nC,main,1.5\nD,,4\nA,main,3\n"
+    )
+    with pytest.raises(StockError) as caught:
+        import_counts(engine, file, NOW)
+    lines = dict(caught.value.problems)
+    assert set(lines) == {3, 4, 5, 6}
+    assert "negative" in lines[3] and "whole number" in lines[4] and "duplicate of line 2" in lines[6]
+    with engine.connect() as conn:
+        assert stock_of(conn) == {}
+
+
+def test_the_database_refuses_negative_stock_and_reserving_more_than_on_hand(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 2)])
+    for statement in ("UPDATE stock SET on_hand = -1", "UPDATE stock SET reserved = 3"):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(statement))
+    with pytest.raises(StockError, match="cannot take 3"):
+        adjust(engine, "A", "main", -3, NOW)
+    assert adjust(engine, "A", "main", 4, NOW) == 6
+    with engine.connect() as conn:
+        assert ledger_mismatches(conn) == []
+
+
+def test_an_order_reserves_all_its_lines_in_one_warehouse_or_nothing(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 5), ("B", "main", 1), ("A", "east", 5), ("B", "east", 5)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        done = reserve_orders(
+            conn,
+            [
+                ((shop, "1"), (("A", 2), ("B", 1))),  # main covers it
+                ((shop, "2"), (("A", 2), ("B", 1))),  # B is gone in main: east
+                ((shop, "3"), (("A", 2), ("B", 9))),  # nowhere: nothing held, A untouched
+            ],
+            NOW,
+        )
+    assert [done[(shop, n)].warehouse for n in "12"] == ["main", "east"]
+    assert not done[(shop, "3")].ok and done[(shop, "3")].short == ("B",)
+    with engine.begin() as conn:
+        assert stock_of(conn) == {
+            ("A", "main"): (5, 2),
+            ("B", "main"): (1, 1),
+            ("A", "east"): (5, 2),
+            ("B", "east"): (5, 1),
+        }
+        again = reserve_orders(conn, [((shop, "1"), (("A", 2), ("B", 1)))], NOW)
+        assert again[(shop, "1")].already
+        assert release_orders(conn, [(shop, "2")], NOW, note="hold") == 2
+        assert release_orders(conn, [(shop, "2")], NOW) == 0  # released once
+        assert stock_of(conn)[("A", "east")] == (5, 0)
+        assert ledger_mismatches(conn) == []
+
+
+def test_shipping_deducts_what_the_order_reserved(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 5)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        reserve_orders(conn, [((shop, "1"), (("A", 3),))], NOW)
+        bus.publish(conn, OrderShipped((shop, "1"), "SF1", "sf"))
+    bus.settle(engine)
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (2, 0)
+        held = order_reservations(conn, shop, "1")
+        assert [(r["sku"], r["warehouse"], r["quantity"], r["state"]) for r in held] == [
+            ("A", "main", 3, "deducted")
+        ]
+        assert ledger_mismatches(conn) == []
+
+
+def test_mapped_and_bundled_platform_skus_become_stock_skus(engine: Engine) -> None:
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        save_mappings(conn, ALL_SHOPS, "TM-CUP", [("CUP", 1)])
+        save_mappings(conn, shop, "GIFTBOX", [("CUP", 2), ("TEA", 1)])
+        skus = load_map(conn)
+    assert skus.needs(shop, [("GIFTBOX", 2), ("TM-CUP", 1), ("PEN", 3)]) == (
+        ("CUP", 5),
+        ("PEN", 3),
+        ("TEA", 2),
+    )
+    assert skus.needs(shop + 1, [("GIFTBOX", 1)]) == (("GIFTBOX", 1),)
+
+
+def test_each_shop_lists_available_minus_its_buffer(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 10), ("A", "east", 5), ("B", "main", 1)])
+    with engine.connect() as conn:
+        assert listable_quantities(conn, {"stock_buffer": 2}) == {"A": 13, "B": 0}
+    assert listable(10, 0.25) == 7 and listable(3, 5) == 0

@@ -1,0 +1,207 @@
+"""Review (审单) on SQLite and PostgreSQL: built-in holds, merchant rules, stock, staff actions, hand-on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from lanshou.events import OrdersChanged, bus
+from lanshou.inventory.counts import adjust
+from lanshou.inventory.queries import ledger_mismatches
+from lanshou.orders.timeline import read
+from lanshou.review.queries import ready_shipments
+from lanshou.review.run import review_orders
+from lanshou.review.settings import set_blacklisted, set_shop_setting
+from lanshou.review.staff import ActionRefused, act, merge
+from lanshou.rules import RuleError
+from lanshou.rules.store import add_rule
+from lanshou.schema import review_state
+from tests.inventory_data import NOW, add_order, make_shop, put_stock, stock_of
+
+
+def states(engine: Engine) -> dict[str, tuple[str, str, bool]]:
+    r = review_state.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(r.order_no, r.state, r.reasons, r.stock_only)).all()
+    return {row.order_no: (row.state, row.reasons, row.stock_only) for row in rows}
+
+
+def test_built_in_holds_each_give_their_reason(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 100)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_order(conn, shop, "ok", [("A", 1)])
+        add_order(conn, shop, "msg", [("A", 1)], buyer_message="请开发票")
+        add_order(conn, shop, "big", [("A", 1)], order_amount=Decimal("8000.00"))
+        add_order(conn, shop, "noaddr", [("A", 1)], address="")
+        add_order(conn, shop, "fake", [("A", 1)], address="测试地址测试")
+        add_order(conn, shop, "black", [("A", 1)], receiver_phone="13900000000")
+        add_order(conn, shop, "m1", [("A", 1)], buyer_key="b-same", address="同一地址1号")
+        add_order(conn, shop, "m2", [("A", 1)], buyer_key="b-same", address="同一地址1号")
+        add_order(conn, shop, "pre", [("A", 1)], is_presale=True, promised_ship_by=NOW + timedelta(days=10))
+        add_order(conn, shop, "short", [("A", 1), ("NONE", 1)])
+        add_order(conn, shop, "unpaid", [("A", 1)], status="pending_payment", paid_at=None)
+        set_blacklisted(conn, "phone", "13900000000", True, "", NOW)
+    report = review_orders(engine, now=NOW)
+    assert report.accepted == 1 and report.held == 9
+    got = states(engine)
+    assert "unpaid" not in got
+    assert got["ok"][0] == "accepted"
+    expected = {
+        "msg": "买家留言",
+        "big": "大额订单",
+        "noaddr": "地址不完整",
+        "fake": "地址可疑",
+        "black": "黑名单 blacklisted phone",
+        "m1": "可合单 merge candidate with m2",
+        "m2": "可合单 merge candidate with m1",
+        "pre": "预售未到期",
+        "short": "缺货 stock short: NONE",
+    }
+    for order_no, reason in expected.items():
+        assert got[order_no][0] == "held" and reason in got[order_no][1], order_no
+    assert got["short"][2] and not got["msg"][2]  # only the stock-short one waits for stock
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (100, 1)  # only the accepted order holds stock
+        timeline = read(conn, shop, "big")
+        assert [e.kind for e in timeline] == ["held"] and "8000.00" in timeline[0].detail
+    assert review_orders(engine, now=NOW).results == []  # reviewed once
+
+
+def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 1)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_order(conn, shop, "1", [("A", 1)])
+        add_order(conn, shop, "2", [("A", 1)])
+    review_orders(engine, now=NOW)
+    assert [states(engine)[n][0] for n in "12"] == ["accepted", "held"]
+    adjust(engine, "A", "main", 5, NOW)  # StockArrived: held-for-stock orders are reviewed again
+    assert states(engine)["2"][0] == "accepted"
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (6, 2)
+        assert [e.kind for e in read(conn, shop, "2")] == ["held", "accepted"]
+
+
+def test_merchant_rules_hold_tag_and_set_priority(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 10), ("FRESH", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_order(conn, shop, "1", [("A", 1)], province="新疆", city="乌鲁木齐市")
+        add_order(conn, shop, "2", [("FRESH", 4)])
+        add_order(conn, shop, "3", [("A", 1)])
+        add_rule(conn, "remote", "review", "province == '新疆'", "hold:偏远地区")
+        add_rule(conn, "fresh", "review", "skus.exists(s, s == 'FRESH') && total_quantity >= 3", "tag:生鲜")
+        add_rule(conn, "fresh first", "priority", "'FRESH' in skus", "priority:9")
+        add_rule(conn, "many", "priority", "total_quantity >= 4", "tag:多件")
+        with pytest.raises(RuleError) as bad:
+            add_rule(conn, "typo", "review", "amout > 10.0", "hold:x")
+        assert bad.value.position == (1, 1) and "amount" in bad.value.hint
+    report = review_orders(engine, now=NOW)
+    by_no = {r.order_no: r for r in report.results}
+    assert by_no["1"].state == "held" and "偏远地区" in by_no["1"].reasons
+    assert by_no["2"].state == "accepted" and by_no["2"].tags == ("生鲜", "多件") and by_no["2"].priority == 9
+    assert by_no["3"].priority < 9
+    with engine.connect() as conn:
+        assert "by rule 'fresh'" in read(conn, shop, "2")[0].detail
+        shipments = ready_shipments(conn)
+    assert [s.order_nos for s in shipments] == [("2",), ("3",)]  # priority first
+    assert shipments[0].lines[0].sku == "FRESH" and shipments[0].lines[0].quantity == 4
+
+
+def test_staff_act_in_batch_and_release_stock(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        keys = [add_order(conn, shop, n, [("A", 2)], buyer_message="hi") for n in "123"]
+        add_order(conn, shop, "done", [("A", 1)], status="shipped")
+    review_orders(engine, now=NOW)
+    outcomes = act(engine, "accept", keys, NOW, "lily", "看过留言")
+    assert all(o.done for o in outcomes)
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (10, 6)
+    act(engine, "hold", keys[:1], NOW, "lily", "等客户确认")
+    act(engine, "cancel", keys[1:2], NOW, "lily")
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (10, 2)
+        assert ledger_mismatches(conn) == []
+        assert [(e.kind, e.actor) for e in read(conn, shop, "1")][-1] == ("held", "lily")
+        assert [s.order_nos for s in ready_shipments(conn)] == [("3",)]
+    with pytest.raises(ActionRefused, match="not paid"):
+        act(engine, "accept", [keys[2], (shop, "done")], NOW, "lily")
+    with pytest.raises(ActionRefused, match="cancelled"):
+        act(engine, "accept", keys[1:2], NOW, "lily")
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (10, 2)  # refused whole: nothing half-done
+
+
+def test_merged_orders_ship_as_one(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 10), ("B", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        one = add_order(conn, shop, "m1", [("A", 1)], buyer_key="b", address="同一地址1号")
+        two = add_order(conn, shop, "m2", [("B", 2)], buyer_key="b", address="同一地址1号")
+        other = add_order(conn, shop, "x", [("B", 2)])
+    review_orders(engine, now=NOW)
+    merge(engine, [one, two], NOW, "lily")
+    with pytest.raises(ActionRefused, match="share shop, buyer and address"):
+        merge(engine, [one, other], NOW, "lily")
+    act(engine, "accept", [one, two], NOW, "lily")
+    with engine.connect() as conn:
+        shipments = {s.order_nos: s for s in ready_shipments(conn)}
+    assert set(shipments) == {("m1", "m2"), ("x",)}
+    assert [(line.sku, line.quantity) for line in shipments[("m1", "m2")].lines] == [("A", 1), ("B", 2)]
+
+
+def test_auto_review_runs_after_import_only_for_shops_that_turn_it_on(engine: Engine) -> None:
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        auto = make_shop(conn, "auto")
+        manual = make_shop(conn, "manual")
+        set_shop_setting(conn, auto, "auto_review", True)
+        keys = [add_order(conn, auto, "a1", [("A", 1)]), add_order(conn, manual, "m1", [("A", 1)])]
+        bus.publish(conn, OrdersChanged(tuple(keys)))
+    bus.settle(engine)
+    assert states(engine) == {"a1": ("accepted", "", False)}
+
+
+def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:
+    from lanshou.schema import orders
+
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        key = add_order(conn, shop, "1", [("A", 3)])
+    review_orders(engine, now=NOW)
+    with engine.begin() as conn:
+        conn.execute(orders.update().values(status="cancelled"))
+        bus.publish(conn, OrdersChanged((key,)))
+    bus.settle(engine)
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (10, 0)
+        assert ready_shipments(conn) == []
+
+
+def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine) -> None:
+    from lanshou.review.model import deadline_priority
+    from lanshou.review.queries import not_shippable
+
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        fresh = add_order(conn, shop, "fresh", [("A", 1)])
+        late = add_order(conn, shop, "late", [("A", 1)], paid_at=NOW - timedelta(hours=80))
+        gone = add_order(conn, shop, "gone", [("A", 1)])
+        held = add_order(conn, shop, "held", [("A", 1)], buyer_message="?")
+    review_orders(engine, now=NOW)
+    act(engine, "cancel", [gone], NOW, "lily")
+    with engine.connect() as conn:
+        assert [s.order_nos for s in ready_shipments(conn)] == [("late",), ("fresh",)]
+        assert ready_shipments(conn)[0].priority == 9  # past its M1/M5 deadline
+        reasons = not_shippable(conn, [fresh, late, gone, held, (shop, "nope")])
+    assert set(reasons) == {gone, held, (shop, "nope")}
+    assert "cancelled" in reasons[gone] and "not accepted" in reasons[held]
+    assert [deadline_priority(h) for h in (-1, 2, 10, 20, 40, 100, None)] == [9, 8, 7, 6, 5, 4, 2]
