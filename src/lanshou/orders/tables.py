@@ -49,8 +49,6 @@ orders = Table(
 )
 Index("ix_orders_paid_at", orders.c.paid_at)
 Index("ix_orders_promised_ship_by", orders.c.promised_ship_by)
-# a buyer's earlier orders in a shop (repeat buyers: notification rules and templates)
-Index("ix_orders_shop_buyer", orders.c.shop_id, orders.c.buyer_key)
 
 order_lines = Table(
     "order_lines",

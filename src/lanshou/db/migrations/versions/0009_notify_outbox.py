@@ -1,5 +1,4 @@
-"""notifications: rules, merchant templates, per-shop settings, the outbox (delivery log) and opt-outs;
-an index of each shop's orders by buyer (repeat buyers)
+"""notifications: rules, merchant templates, per-shop settings, the outbox (delivery log) and opt-outs
 
 Revision ID: 0009_notify
 Revises: 0008
@@ -18,7 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_orders_shop_buyer", "orders", ["shop_id", "buyer_key"])
     op.create_table(
         "notify_rules",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -98,7 +96,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_orders_shop_buyer", table_name="orders")
     op.drop_table("notify_optouts")
     op.drop_index("ix_notify_outbox_shop_created", table_name="notify_outbox")
     op.drop_index("ix_notify_outbox_buyer_sent", table_name="notify_outbox")
