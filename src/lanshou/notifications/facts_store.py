@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, tuple_
 
+from lanshou.buyers.store import buyer_facts
 from lanshou.events import OrderKey
 from lanshou.notifications.context import BuyerFacts, ItemFacts, NotificationFacts
 from lanshou.notifications.model import Stage
@@ -64,13 +65,14 @@ class OrderFacts:
         )
 
     def with_segments(self, definitions: Mapping[str, str], now: datetime) -> OrderFacts:
-        """The merchant's segments this buyer falls in (each a condition in the rule language), for rule
-        conditions (`buyer.segments`) and templates (`segments`). A condition that cannot decide for this
-        order leaves the buyer out of that segment."""
+        """The merchant's notification segments this buyer falls in (each a condition in the rule
+        language), added to the profile's segments, for rule conditions (`buyer.segments`) and templates
+        (`segments`). A condition that cannot decide for this order leaves the buyer out of that one."""
         if not definitions:
             return self
         bound = activation(self.rule_order, now)
-        names = tuple(name for name, condition in sorted(definitions.items()) if _holds(condition, bound))
+        mine = [name for name, condition in sorted(definitions.items()) if _holds(condition, bound)]
+        names = tuple(dict.fromkeys([*self.rule_order.buyer.segments, *mine]))  # the profile's first
         rule_order = replace(self.rule_order, buyer=replace(self.rule_order.buyer, segments=names))
         facts = replace(self.facts, buyer=replace(self.facts.buyer, segments=names))
         return replace(self, rule_order=rule_order, facts=facts)
@@ -126,6 +128,9 @@ def load_order_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKe
                 )
             )
     history = _paid_history(conn, rows)
+    # the buyer's profile (across shops: tier, segments, blacklist), as review's rules see it; an order
+    # whose profile is not built yet falls back to its shop's own order history
+    profiles = buyer_facts(conn, [(r.shop_id, r.order_no) for r in rows])
     by_shop: dict[int, list[str]] = defaultdict(list)
     for row in rows:
         by_shop[row.shop_id].append(row.order_no)
@@ -138,7 +143,8 @@ def load_order_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKe
     for row in rows:
         key = (row.shop_id, row.order_no)
         previous, spend = _previous_orders(row, history.get((row.shop_id, row.buyer_key), []))
-        found[key] = _facts(row, lines.get(key, []), previous, spend, first_parcel.get(key, ("", "")))
+        buyer = profiles.get(key) or RuleBuyer(orders=previous, spend=spend, is_repeat=previous > 0)
+        found[key] = _facts(row, lines.get(key, []), buyer, first_parcel.get(key, ("", "")))
     return found
 
 
@@ -167,15 +173,13 @@ def _previous_orders(row: Any, paid: list[tuple[Any, str, Decimal]]) -> tuple[in
 def _facts(
     row: Any,
     lines: list[tuple[RuleLine, ItemFacts]],
-    previous: int,
-    spend: Decimal,
+    buyer: RuleBuyer,
     parcel: tuple[str, str],
 ) -> OrderFacts:
     r = row
     rule_lines = tuple(line for line, _ in lines)
     summary = summarise_lines(rule_lines)
     amount = r.order_amount if r.order_amount is not None else Decimal("0")
-    segments: tuple[str, ...] = ()
     rule_order = RuleOrder(
         platform=r.platform,
         shop=r.shop_name,
@@ -191,7 +195,7 @@ def _facts(
         lines=rule_lines,
         total_quantity=summary.total_quantity,
         weight_g=summary.weight_g,
-        buyer=RuleBuyer(orders=previous, spend=spend, is_repeat=previous > 0, segments=segments),
+        buyer=buyer,
         message=r.buyer_message,
         is_presale=bool(r.is_presale),
         paid_at=r.paid_at,
@@ -206,7 +210,7 @@ def _facts(
         paid_at=r.paid_at,
         total=amount,
         items=tuple(item for _, item in lines),
-        buyer=BuyerFacts(greeting_name(r.receiver_name), previous, segments),
+        buyer=BuyerFacts(greeting_name(r.receiver_name), buyer.orders, buyer.segments),
         carrier_code=carrier,
         carrier_name=carrier,
         tracking_no=tracking_no,
