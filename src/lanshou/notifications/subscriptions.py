@@ -141,7 +141,9 @@ def after_commit(engine: Engine, events: list[Any]) -> None:
     nudge the sender."""
     url = engine.url.render_as_string(hide_password=True)
     for key, pending in list(_buffered.items()):
-        if pending.conn.engine.url.render_as_string(hide_password=True) == url:
+        conn = pending.conn
+        ended = conn.closed or not conn.in_transaction()  # not another thread's transaction still open
+        if ended and conn.engine.url.render_as_string(hide_password=True) == url:
             del _buffered[key]
             run_transaction(engine, partial(_queue_stored, pending=pending))
     nudge_sender(engine, events)
