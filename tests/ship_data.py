@@ -1,21 +1,24 @@
-"""Shops, paid orders, a pool and a carrier file for the batch-ship tests."""
+"""Shops, paid orders accepted by review, a pool and a carrier file for the batch-ship tests, and what they
+read back (pages, statuses, numbers used, timeline kinds)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+import pypdfium2 as pdfium
+from sqlalchemy import Connection, Engine, func, select
 
 from lanshou import schema as s
 from lanshou.db.engine import write_transaction
-from lanshou.orders.keys import CHUNK
-from lanshou.orders.tables import order_lines, orders
-from lanshou.review.ready import ReadyLine, ReadyShipment
+from lanshou.orders import timeline
+from lanshou.review.queries import ready_shipments
 from lanshou.shipping.config import ShippingConfig, parse_config
 from lanshou.shipping.pool_store import DbNumberPool
-from lanshou.shops.tables import shops
+from lanshou.shipping.ship import ShipOptions, ship
+from lanshou.shops.store import load_shops
 
 CARRIERS = """
 strategy = "cheapest"
@@ -65,8 +68,15 @@ def add_order(
     province: str = "广东省",
     address: str = "科技南十二路2号",
     minutes: int = 0,
+    review: str = "accepted",
 ) -> None:
+    """A paid (or `status`) order with one line, reviewed as `review` ("" for not reviewed)."""
     paid = PAID_AT + timedelta(minutes=minutes)
+    if review:
+        conn.execute(
+            s.review_state.insert(),
+            {"shop_id": shop_id, "order_no": order_no, "state": review, "reviewed_at": paid},
+        )
     conn.execute(
         s.orders.insert(),
         {
@@ -105,65 +115,32 @@ def load_pool(engine: Engine, carrier: str, count: int, start: int = 0) -> list[
     return numbers
 
 
-def paid_shipments(
-    conn: Connection, *, shop_ids: Sequence[int] | None = None, limit: int | None = None
-) -> list[ReadyShipment]:
-    """Every paid order as its own shipment, oldest payment first: what these tests ship, whichever review
-    area's `ready_shipments` (accepted orders only) the CLI reads."""
-    o, s = orders.c, shops.c
-    query = (
-        select(orders, s.platform, s.name.label("shop_name"))
-        .select_from(orders.join(shops, s.id == o.shop_id))
-        .where(o.status == "paid")
-        .order_by(o.paid_at, o.id)
-    )
-    if shop_ids is not None:
-        query = query.where(o.shop_id.in_(list(shop_ids)))
-    if limit is not None:
-        query = query.limit(limit)
-    rows = conn.execute(query).all()
-    lines = _lines(conn, [(r.shop_id, r.order_no) for r in rows])
-    return [
-        ReadyShipment(
-            keys=((r.shop_id, r.order_no),),
-            platform=r.platform,
-            shop=r.shop_name,
-            shop_id=r.shop_id,
-            warehouse="",
-            priority=0,
-            pickup_deadline=r.paid_at + timedelta(hours=PICKUP_HOURS) if r.paid_at else None,
-            promised_ship_by=r.promised_ship_by,
-            receiver_name=r.receiver_name,
-            receiver_phone=r.receiver_phone,
-            country="CN",
-            province=r.province,
-            city=r.city,
-            district=r.district,
-            address=r.address,
-            buyer_data_masked=bool(r.buyer_data_masked),
-            shipping_method="",
-            amount=r.order_amount,
-            lines=tuple(lines.get((r.shop_id, r.order_no), ())),
-            remark="",
-        )
-        for r in rows
-    ]
+def run(engine: Engine, tmp_path: Path, name: str = "labels.pdf", **kw: Any) -> Any:
+    with engine.connect() as conn:
+        shipments = kw.pop("shipments", None) or ready_shipments(conn)
+        shops = load_shops(conn)
+    options = ShipOptions(tmp_path / name, upload_dir=tmp_path / "upload", **kw.pop("options", {}))
+    return ship(engine, shipments, config(), shops, options, {}, **kw)
 
 
-def _lines(conn: Connection, keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[ReadyLine]]:
-    found: dict[tuple[int, str], list[ReadyLine]] = {}
-    t = order_lines.c
-    by_shop: dict[int, list[str]] = {}
-    for shop_id, order_no in keys:
-        by_shop.setdefault(shop_id, []).append(order_no)
-    for shop_id, numbers in by_shop.items():
-        for start in range(0, len(numbers), CHUNK):
-            query = (
-                select(t.order_no, t.sku, t.title, t.quantity, t.category)
-                .where(t.shop_id == shop_id, t.order_no.in_(numbers[start : start + CHUNK]))
-                .order_by(t.order_no, t.line_key)
-            )
-            for r in conn.execute(query):
-                line = ReadyLine(r.order_no, r.sku, r.title, r.quantity, r.category)
-                found.setdefault((shop_id, r.order_no), []).append(line)
-    return found
+def pages(path: Path) -> int:
+    return len(pdfium.PdfDocument(str(path)))
+
+
+def count(engine: Engine, query: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def statuses(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(s.orders.c.order_no, s.orders.c.status)).all())
+
+
+def used_numbers(engine: Engine) -> int:
+    return count(engine, select(func.count()).where(s.waybill_numbers.c.status == "used"))
+
+
+def kinds(engine: Engine, order_no: str) -> list[str]:
+    with engine.connect() as conn:
+        return [e.kind for e in timeline.read(conn, 1, order_no)]

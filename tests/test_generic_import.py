@@ -7,6 +7,7 @@ import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -182,9 +183,9 @@ def test_a_crash_mid_file_leaves_whole_orders_and_a_rerun_finishes(
     monkeypatch.setattr(orders_import, "BATCH_ORDERS", 2)
     real_save, calls = OrderStore.save, []
 
-    def crash_on_second_batch(self: OrderStore, records: list, source: str = "") -> object:  # type: ignore[type-arg]
+    def crash_on_second_batch(self: OrderStore, records: list, source: str = "", **kw: Any) -> object:  # type: ignore[type-arg]
         calls.append(len(records))
-        result = real_save(self, records, source)  # the batch is written … then the process "dies"
+        result = real_save(self, records, source, **kw)  # the batch is written … then the process "dies"
         if len(calls) == 2:
             raise RuntimeError("power cut")
         return result

@@ -248,3 +248,50 @@ def test_times_before_1970_are_rejected_per_row(engine: Engine, tmp_path: Path) 
     report = import_orders(engine, write(tmp_path / "o.csv", [row(1), early]))
     assert report.inserted == 1 and report.rejected[0].column == "created_at"
     assert scalar(engine, select(s.orders.c.created_at)) == datetime(2026, 11, 1, 2, 0)
+
+
+def test_shops_cli_lists_and_sets_the_timezone(cli_env: Path, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lanshou.cli.app import app
+
+    runner = CliRunner()
+    path = write(tmp_path / "orders.csv", [row(1)])
+    done = runner.invoke(app, ["import", "orders", str(path), "--timezone", "Europe/Berlin"])
+    assert done.exit_code == 0, done.output
+    listed = runner.invoke(app, ["shops", "list", "--json"])
+    assert json.loads(listed.stdout) == [
+        {"id": 1, "platform": "tmall", "shop": "旗舰店", "timezone": "Europe/Berlin"}
+    ]
+    changed = runner.invoke(app, ["shops", "set", "旗舰店", "--timezone", "Asia/Shanghai"])
+    assert changed.exit_code == 0 and "tmall:旗舰店 → Asia/Shanghai" in changed.output
+    refused = runner.invoke(app, ["import", "orders", str(path), "--timezone", "Europe/Berlin"])
+    said = "".join(refused.output.split())  # the table wraps long lines
+    assert refused.exit_code == 1 and "lanshoushopsset旗舰店--timezoneEurope/Berlin" in said
+    unknown = runner.invoke(app, ["shops", "set", "无此店", "--timezone", "Asia/Shanghai"])
+    assert unknown.exit_code == 2
+
+
+def test_an_order_refused_when_stored_keeps_its_cells_in_the_rejects(engine: Engine, tmp_path: Path) -> None:
+    header = HEADER + ",status"
+    shipped = write(tmp_path / "a.csv", [row(1) + ",shipped"], header=header)
+    assert import_orders(engine, shipped).ok
+    back = write(tmp_path / "b.csv", [row(1) + ",paid", row(2) + ",paid"], header=header)
+    report = import_orders(engine, back)
+    assert report.inserted == 1 and report.rejected_count == 1
+    with (tmp_path / "b.rejected.csv").open(encoding="utf-8-sig", newline="") as f:
+        written = list(csv.reader(f))
+    assert written[1][:-1] == (row(1) + ",paid").split(",")  # the input's cells, read again
+    assert "shipped -> paid" in written[1][-1]
+
+
+def test_tracking_workbook_reads_the_sheet_whose_header_fits(engine: Engine, tmp_path: Path) -> None:
+    header = ["carrier", "tracking_no", "event_time", "status"]
+    path = _workbook(
+        tmp_path / "t.xlsx",
+        {"封面": [["物流轨迹导出"]], "轨迹": [header, ["圆通速递", "YT1", "2026-11-01 10:00", "103"]]},
+    )
+    report = import_tracking(engine, path)
+    assert (report.sheet, report.inserted) == ("轨迹", 1)

@@ -210,3 +210,49 @@ def test_feedback_hostile_ratings_reject_their_rows(engine: Engine, tmp_path: Pa
     assert (report.inserted, report.rejected_count) == (2, 4)
     assert {e.column for e in report.rejected} == {"rating"}
     assert report.unmatched == 2  # no such orders yet: kept, counted
+
+
+def test_tracking_values_checked_on_both_databases(engine: Engine, tmp_path: Path) -> None:
+    from lanshou.intake.tracking import import_tracking
+
+    lines = [
+        ["yto", "YT1", "2026-11-01 18:30:00", "103", "杭州", "已揽收"],
+        ["yto", "YT2", "2026-11-01 18:30:00", "103", "地" * 201, "long place"],
+        ["yto", "YT3", "2026-11-01 18:30:00", "103", "杭州", "nul \x00 here"],
+        ["yto", "Y" * 65, "2026-11-01 18:30:00", "103", "杭州", "long number"],
+        ["c" * 65, "YT5", "2026-11-01 18:30:00", "103", "杭州", "long carrier"],
+        ["yto", "YT6", "2026-11-01 18:30:00", "103", "杭州", LONG],  # a long description fits its Text
+    ]
+    path = tmp_path / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [["carrier", "tracking_no", "event_time", "status", "location", "description"]]
+        )
+        csv.writer(f).writerows(lines)
+    report = import_tracking(engine, path)
+    assert (report.inserted, report.rejected_count) == (2, 4)
+    assert [e.column for e in report.rejected] == ["location", "description", "tracking_no", "carrier"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("订单编号", "9" * 65, "at most 64"),
+        ("买家实际支付金额", "1e30", "amount too large"),
+        ("收货人姓名", "名" * 201, "at most 200"),
+        ("物流单号", "Y" * 65, "at most 64"),
+    ],
+)
+def test_platform_exports_check_the_limits_too(
+    engine: Engine, tmp_path: Path, column: str, value: str, reason: str
+) -> None:
+    from tests.test_platform_readers import TAOBAO_ORDERS, TAOBAO_SHOP, rewrite_csv
+
+    def spoil(rows: list[list[str]]) -> None:
+        rows[1][rows[0].index(column)] = value
+
+    path = rewrite_csv(TAOBAO_ORDERS, tmp_path / "bad.csv", spoil)
+    report = import_orders(engine, path, "taobao", shop=TAOBAO_SHOP)
+    assert report.rejected_count == 1 and report.inserted >= 1
+    error = report.rejected[0]
+    assert (error.line, error.column) == (2, column) and reason in error.reason

@@ -19,6 +19,7 @@ from lanshou.inventory.queries import (
     order_reservations,
 )
 from lanshou.inventory.reserve import release_orders, reserve_orders
+from lanshou.orders.timeline import read
 from lanshou.schema import stock_ledger
 from tests.inventory_data import NOW, make_shop, put_stock, stock_of
 
@@ -30,7 +31,8 @@ def write(path: Path, text_: str) -> Path:
 
 def test_a_count_sets_on_hand_and_importing_it_again_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     file = write(
-        tmp_path / "s.csv", "sku,warehouse,on_hand,safety_stock\nA,main,10,3\nB,main,0,\nA,east,5,\n"
+        tmp_path / "s.csv",
+        "sku,warehouse,on_hand,safety_stock,location\nA,main,10,3,A-01\nB,main,0,,\nA,east,5,,\n",
     )
     first = import_counts(engine, file, NOW)
     second = import_counts(engine, file, NOW)
@@ -40,6 +42,7 @@ def test_a_count_sets_on_hand_and_importing_it_again_changes_nothing(engine: Eng
         ledger = conn.execute(select(stock_ledger.c.kind, stock_ledger.c.on_hand_delta)).all()
         assert sorted(ledger) == [("count", 5), ("count", 10)]
         assert ledger_mismatches(conn) == []
+        assert {r.warehouse: r.location for r in list_stock(conn, sku="A")} == {"main": "A-01", "east": ""}
         rows = {(r.sku, r.warehouse): r.as_json() for r in list_stock(conn, low=True)}
     assert set(rows) == {("B", "main")}  # A@main: 10 > 3; A@east: 5 > 0; B: 0 <= 0
     assert rows[("B", "main")] == {
@@ -124,6 +127,7 @@ def test_shipping_deducts_what_the_order_reserved(engine: Engine) -> None:
         assert [(r["sku"], r["warehouse"], r["quantity"], r["state"]) for r in held] == [
             ("A", "main", 3, "deducted")
         ]
+        assert [e.kind for e in read(conn, shop, "1")] == ["stock_deducted"]
         assert ledger_mismatches(conn) == []
 
 

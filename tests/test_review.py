@@ -69,6 +69,8 @@ def test_built_in_holds_each_give_their_reason(engine: Engine) -> None:
         timeline = read(conn, shop, "big")
         assert [e.kind for e in timeline] == ["held"] and "8000.00" in timeline[0].detail
     assert review_orders(engine, now=NOW).results == []  # reviewed once
+    later = review_orders(engine, now=NOW + timedelta(days=8))  # the presale falls due: looked at again
+    assert [(r.order_no, r.state) for r in later.results] == [("pre", "accepted")]
 
 
 def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:
@@ -84,6 +86,16 @@ def test_orders_held_for_stock_pass_when_stock_arrives(engine: Engine) -> None:
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (6, 2)
         assert [e.kind for e in read(conn, shop, "2")] == ["held", "accepted"]
+    with engine.begin() as conn:
+        add_order(conn, shop, "3", [("A", 5)])
+    review_orders(engine, now=NOW)
+    assert states(engine)["3"][0] == "held"  # 4 available
+    adjust(engine, "A", "main", -1, NOW)
+    adjust(engine, "A", "main", 1, NOW)  # still short: order 3 is left as it was, no new timeline entry
+    with engine.connect() as conn:
+        assert [e.kind for e in read(conn, shop, "3")] == ["held"]
+    act(engine, "cancel", [(shop, "1")], NOW, "lily")  # frees one: order 3 now fits
+    assert states(engine)["3"][0] == "accepted"
 
 
 def test_merchant_rules_hold_tag_and_set_priority(engine: Engine) -> None:
@@ -183,6 +195,7 @@ def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:
     with engine.connect() as conn:
         assert stock_of(conn)[("A", "main")] == (10, 0)
         assert ready_shipments(conn) == []
+        assert [e.kind for e in read(conn, shop, "1")] == ["accepted", "stock_released"]
 
 
 def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine) -> None:
@@ -198,8 +211,11 @@ def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine)
         held = add_order(conn, shop, "held", [("A", 1)], buyer_message="?")
     review_orders(engine, now=NOW)
     act(engine, "cancel", [gone], NOW, "lily")
+    with engine.begin() as conn:
+        unseen = add_order(conn, shop, "unseen", [("A", 1)], paid_at=NOW - timedelta(hours=100))
+    act(engine, "accept", [unseen], NOW, "lily")  # staff accept before review: deadlines still count
     with engine.connect() as conn:
-        assert [s.order_nos for s in ready_shipments(conn)] == [("late",), ("fresh",)]
+        assert [s.order_nos for s in ready_shipments(conn)] == [("unseen",), ("late",), ("fresh",)]
         assert ready_shipments(conn)[0].priority == 9  # past its M1/M5 deadline
         reasons = not_shippable(conn, [fresh, late, gone, held, (shop, "nope")])
     assert set(reasons) == {gone, held, (shop, "nope")}

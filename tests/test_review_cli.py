@@ -32,6 +32,12 @@ def test_rules_are_refused_with_position_saved_listed_and_tested(cli_env: Path) 
     assert "line 1, column 8" in bad.stderr and "2000.0" in bad.stderr  # int vs double, with the hint
     wrong_scope = runner.invoke(app, ["rules", "add", "x", "amount > 1.0", "carrier:sf"])
     assert wrong_scope.exit_code == 2 and "review" in wrong_scope.stderr
+    no_reason = runner.invoke(app, ["rules", "add", "x", "amount > 1.0", "hold:"])
+    assert no_reason.exit_code == 2 and "hold needs an argument" in no_reason.stderr
+    huge = runner.invoke(app, ["rules", "add", "x", "amount > 1.0 || " * 200 + "true", "accept"])
+    assert huge.exit_code == 2 and "too long" in huge.stderr
+    assert runner.invoke(app, ["review", "run", "--shop", "nope"]).exit_code == 2
+    assert json.loads(runner.invoke(app, ["rules", "list", "--json"]).stdout) == []  # nothing half-saved
     ok = runner.invoke(app, ["rules", "add", "big", "amount > 2000.0", "hold:大额订单"])
     assert ok.exit_code == 0, ok.stderr
     assert runner.invoke(app, ["rules", "add", "big", "amount > 1.0", "accept"]).exit_code == 2  # exists

@@ -10,69 +10,38 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 from typer.testing import CliRunner
 
 from lanshou import schema as s
-from lanshou.carriers.kuaidi100.tracking import Kuaidi100Account
 from lanshou.cli.app import app
 from lanshou.events import OrderShipped, bus
-from lanshou.orders import timeline
-from lanshou.platforms.taobao.api import TopCredentials, top_notifier
-from lanshou.review import queries as review_queries
+from lanshou.review.queries import ready_shipments
 from lanshou.shipping import leases
-from lanshou.shipping.config import parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
 from lanshou.shipping.pool_import import WaybillActionRefused, cancel_number
-from lanshou.shipping.providers import providers_for
 from lanshou.shipping.reprint import ReprintRefused, reprint_labels
-from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
-from lanshou.shipping.tell import notifier_from_settings
-from lanshou.shops.store import load_shops
+from lanshou.shipping.ship import ShipRefused
 from tests.conftest import IN_CI
-from tests.kuaidi100_wire import MockKuaidi100, json_reply
-from tests.ship_data import CARRIERS, add_order, add_shop, config, load_pool, paid_shipments
+from tests.ship_data import (
+    CARRIERS,
+    add_order,
+    add_shop,
+    kinds,
+    load_pool,
+    pages,
+    run,
+    statuses,
+    used_numbers,
+)
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_CJK_FONT.is_file() and not os.environ.get(FONT_ENV) and not IN_CI,
     reason="no CJK font here: apt-get install fonts-wqy-zenhei (CI installs it and never skips)",
 )
-
-
-def run(engine: Engine, tmp_path: Path, name: str = "labels.pdf", **kw: Any) -> Any:
-    with engine.connect() as conn:
-        shipments = kw.pop("shipments", None) or paid_shipments(conn)
-        shops = load_shops(conn)
-    options = ShipOptions(tmp_path / name, upload_dir=tmp_path / "upload", **kw.pop("options", {}))
-    return ship(engine, shipments, config(), shops, options, {}, **kw)
-
-
-def pages(path: Path) -> int:
-    return len(pdfium.PdfDocument(str(path)))
-
-
-def count(engine: Engine, query: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
-
-
-def statuses(engine: Engine) -> dict[str, str]:
-    with engine.connect() as conn:
-        return dict(conn.execute(select(s.orders.c.order_no, s.orders.c.status)).all())
-
-
-def used_numbers(engine: Engine) -> int:
-    return count(engine, select(func.count()).where(s.waybill_numbers.c.status == "used"))
-
-
-def kinds(engine: Engine, order_no: str) -> list[str]:
-    with engine.connect() as conn:
-        return [e.kind for e in timeline.read(conn, 1, order_no)]
 
 
 def test_ship_end_to_end(engine: Engine, tmp_path: Path) -> None:
@@ -114,7 +83,7 @@ def test_ship_end_to_end(engine: Engine, tmp_path: Path) -> None:
     assert len(rows) == 7 and rows[1][0].strip() == "1000"
     # nothing is left: a second run ships nothing and takes no number
     with engine.connect() as conn:
-        assert paid_shipments(conn) == []
+        assert ready_shipments(conn) == []
 
 
 def test_a_rerun_after_a_failed_print_reuses_the_waybills(
@@ -165,51 +134,31 @@ def test_a_cancelled_order_is_refused_and_takes_no_waybill(engine: Engine, tmp_p
         add_shop(conn)
         add_order(conn, "4000")
         add_order(conn, "4001")
+        add_order(conn, "4002")
+        add_order(conn, "4003", review="")  # never reviewed: not ready, not listed
     load_pool(engine, "zto", 5)
     with engine.connect() as conn:
-        shipments = paid_shipments(conn)
-    with engine.begin() as conn:  # the buyer cancels after the list was read
+        shipments = ready_shipments(conn)
+    with engine.begin() as conn:  # after the list was read: the buyer cancels one, staff hold another
         conn.execute(s.orders.update().where(s.orders.c.order_no == "4001").values(status="cancelled"))
+        held = s.review_state.c.order_no == "4002"
+        conn.execute(s.review_state.update().where(held).values(state="held"))
     report = run(engine, tmp_path, shipments=shipments)
     assert [o.shipment.order_nos[0] for o in report.shipped] == ["4000"]
-    assert "cancelled" in report.failed[0].reason
+    reasons = {o.shipment.order_nos[0]: o.reason for o in report.failed}
+    assert "the order is cancelled" in reasons["4001"]
+    assert "not accepted in review (held)" in reasons["4002"]
+    assert "4003" not in reasons
     assert used_numbers(engine) == 1
     assert statuses(engine)["4001"] == "cancelled"
     assert kinds(engine, "4001") == []
-
-
-def test_the_platform_is_told_through_its_notifier(engine: Engine, tmp_path: Path) -> None:
-    with engine.begin() as conn:
-        add_shop(conn)
-        add_order(conn, "5000")
-        add_order(conn, "5001")
-    load_pool(engine, "zto", 5)
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        tid = dict(httpx.QueryParams(request.content.decode()))["tid"]
-        if tid == "5000":
-            return httpx.Response(
-                200, json={"logistics_offline_send_response": {"shipping": {"is_success": True}}}
-            )
-        return httpx.Response(
-            200, json={"error_response": {"code": 15, "sub_code": "B04", "sub_msg": "已发货"}}
-        )
-
-    client = httpx.Client(transport=httpx.MockTransport(answer))
-    notifier = top_notifier(TopCredentials("12345678", "helloworld", "sess", "hmac-sha256"), client)
-    report = run(engine, tmp_path, notifiers={1: notifier})  # by shop id (or by platform)
-    assert len(report.shipped) == 2
-    assert kinds(engine, "5000")[-1] == "platform_notified"
-    assert kinds(engine, "5001")[-1] == "platform_notify_failed"
-    assert any("5001" in note for note in report.notes)
 
 
 def _count_rows(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(s.shipment_waybills)).scalar_one())
 
 
-def test_cli_ship(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(review_queries, "ready_shipments", paid_shipments)  # whichever review is merged
+def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["ship"])
     assert result.exit_code == 2 and "carriers load" in result.output
@@ -274,60 +223,6 @@ def test_cancel_and_reprint_waybills(engine: Engine, tmp_path: Path, monkeypatch
         reprint_labels(engine, "zto", [numbers[0]], tmp_path / "none.pdf")
 
 
-def test_notifiers_come_from_the_shops_api_settings() -> None:
-    api = {"app_key": "12345678", "app_secret": "helloworld", "session": "s", "access_token": "t"}
-    taobao = notifier_from_settings("tmall", {"api": api})
-    douyin = notifier_from_settings("douyin", {"api": api})
-    assert taobao is not None and taobao.platform == "tmall"
-    assert douyin is not None and douyin.platform == "douyin"
-    assert notifier_from_settings("taobao", {}) is None
-    assert notifier_from_settings("aliexpress", {"api": api}) is None  # no "shipped" adapter: upload the file
-
-
-def test_waybills_through_kuaidi100(engine: Engine, tmp_path: Path) -> None:
-    with engine.begin() as conn:
-        add_shop(conn)
-        add_order(conn, "9000")
-        add_order(conn, "9001", province="北京市")
-    numbers = iter(("YT9000000000001", "YT9000000000002"))
-
-    def answer(form: dict[str, str]) -> httpx.Response:
-        param = json.loads(form["param"])
-        assert (param["kuaidicom"], param["partnerId"]) == ("yuantong", "P123")
-        if param["recMan"]["printAddr"].startswith("北京"):
-            return json_reply({"code": 30001, "message": "超出服务范围", "data": None})
-        number = next(numbers)
-        data = {"kuaidinum": number, "taskId": f"task-{number}", "destSortingCode": "300-A1"}
-        return json_reply({"code": 200, "message": "", "data": data})
-
-    server = MockKuaidi100(answer)
-    kd_config = parse_config(
-        CARRIERS.replace(
-            'code = "zto"', 'code = "yto"\nprovider = "kuaidi100"\nkuaidi100 = { partner_id = "P123" }'
-        )
-    )
-    account = Kuaidi100Account("testkey", secret="testsecret")
-    providers = providers_for(kd_config.plan, account, server.transport())
-    with engine.connect() as conn:
-        shipments, shops = paid_shipments(conn), load_shops(conn)
-    report = ship(
-        engine, shipments, kd_config, shops, ShipOptions(tmp_path / "kd.pdf"), {}, providers=providers
-    )
-    assert len(report.shipped) == 1, [o.reason for o in report.failed]
-    assert [(o.carrier, o.tracking_no, o.sorting_code) for o in report.shipped] == [
-        ("yto", "YT9000000000001", "300-A1")
-    ]
-    assert "超出服务范围" in report.failed[0].reason
-    with engine.connect() as conn:
-        ref = conn.execute(select(s.shipment_waybills.c.provider_ref)).scalar_one()
-    assert json.loads(ref)["taskId"] == "task-YT9000000000001"  # what reprint and cancel need later
-    # without an account the kuaidi100 services refuse, one clear line per shipment, nothing half-done
-    no_account = providers_for(kd_config.plan, None, None)
-    options = ShipOptions(tmp_path / "none.pdf")
-    again = ship(engine, [report.failed[0].shipment], kd_config, shops, options, {}, providers=no_account)
-    assert "no Kuaidi100 API account" in again.failed[0].reason
-
-
 def test_one_ship_run_per_shop_at_a_time(engine: Engine, tmp_path: Path) -> None:
     with engine.begin() as conn:
         add_shop(conn)
@@ -346,3 +241,37 @@ def test_one_ship_run_per_shop_at_a_time(engine: Engine, tmp_path: Path) -> None
         assert leases.acquire(conn, [1], "third-run", now + leases.LEASE * 3) == {1}  # a dead run's lapses
         leases.release(conn, "third-run")
     assert len(run(engine, tmp_path, "again.pdf").shipped) == 1
+
+
+def test_review_then_ship_deducts_the_reserved_stock(cli_env: Path, tmp_path: Path) -> None:
+    """The whole day: stock, review accepts (reserving), ship takes waybills and marks shipped, inventory
+    deducts what was reserved (it listens to OrderShipped)."""
+    from lanshou.cli.common import database
+    from tests.inventory_data import add_order as add_paid
+    from tests.inventory_data import make_shop, put_stock, stock_of
+
+    engine = database()
+    put_stock(engine, [("A", "main", 5)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_paid(conn, shop, "1101", [("A", 2)])
+        add_paid(conn, shop, "1102", [("A", 1)])
+        conn.execute(s.carrier_configs.insert(), {"source": CARRIERS, "loaded_at": datetime(2026, 11, 30)})
+    load_pool(engine, "zto", 5)
+    load_pool(engine, "ems", 5)
+    runner = CliRunner()
+    rule = ["rules", "add", "大单走邮政", "total_quantity >= 2", "carrier:ems", "--scope", "carrier"]
+    assert runner.invoke(app, rule).exit_code == 0
+    assert runner.invoke(app, ["review", "run"]).exit_code == 0
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (5, 3)  # on hand, reserved
+    result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "day.pdf"), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["shipped"] == 2
+    carriers = {item["orders"][0]: (item["carrier"], item["reason"]) for item in body["shipments"]}
+    assert carriers["1101"][0] == "ems" and "大单走邮政" in carriers["1101"][1]  # the saved carrier rule
+    assert carriers["1102"][0] == "zto"
+    with engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (2, 0)
+    engine.dispose()

@@ -9,8 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from lanshou import schema as s
 from lanshou.review.ready import ReadyLine, ReadyShipment
+from lanshou.rules import RuleSet, make_rule
 from lanshou.shipping.choice import (
     CarrierPlan,
     ChoiceRefused,
@@ -22,6 +25,8 @@ from lanshou.shipping.choice import (
 )
 from lanshou.shipping.config import ConfigError, parse_config
 from lanshou.shipping.scorecard import ParcelTimes, measure_lanes, quantile
+from lanshou.shipping.store import measured_lanes
+from tests.ship_data import add_order, add_shop
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "carriers.toml"
 NOW = datetime(2026, 11, 30, 6, 0)  # 14:00 in Shanghai
@@ -78,6 +83,15 @@ def test_fragile_goes_by_sf_by_rule() -> None:
     fragile = shipment(lines=(ReadyLine("1001", "VASE", "花瓶", 1, "易碎品", 800),))
     assert choose(plan(), fragile, NOW, TZ, {}).carrier == "sf"
     assert choose(plan(), shipment(remark="易碎 轻放"), NOW, TZ, {}).carrier == "sf"
+
+
+def test_the_shops_saved_rules_come_before_the_carrier_files() -> None:
+    saved = RuleSet(
+        [make_rule("大件走德邦", "weight_g > 20000", "carrier:deppon"), make_rule("x", "true", "tag:y")]
+    )
+    heavy = choose(plan(), shipment("新疆", weight_g=25000), NOW, TZ, {}, shop_rules=saved)
+    assert heavy.carrier == "deppon" and "大件走德邦" in heavy.reason
+    assert choose(plan(), shipment("新疆"), NOW, TZ, {}, shop_rules=saved).carrier == "ems"  # the file's rule
 
 
 def test_otherwise_the_cheapest_that_meets_the_deadline() -> None:
@@ -193,3 +207,45 @@ def test_lane_scorecard_figures() -> None:
     }
     assert (yto.pickup_on_time, yto.median_hours, yto.p90_hours) == (None, 10.0, 10.0)
     assert quantile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 0.9) == pytest.approx(9.1)
+
+
+def test_the_scorecard_reads_the_tracking_history(engine: Engine) -> None:
+    """Parcels, the orders they carry and their state, as tracking stores them, measured per lane."""
+    day = datetime(2026, 11, 1, 2)
+    with engine.begin() as conn:
+        add_shop(conn)
+        for n, (province, pickup_h, delivered_h) in enumerate(
+            [("广东省", 3, 27), ("广东省", 30, 60), ("浙江省", 5, None), ("广东", None, None)]
+        ):
+            order_no = f"50{n}"
+            add_order(conn, order_no, province=province)
+            number = f"7500000000{n}"
+            conn.execute(
+                s.parcels.insert(), {"shop_id": 1, "tracking_no": number, "carrier": "zto", "shipped_at": day}
+            )
+            conn.execute(
+                s.parcel_orders.insert(), {"shop_id": 1, "tracking_no": number, "order_no": order_no}
+            )
+            conn.execute(
+                s.parcel_state.insert(),
+                {
+                    "tracking_no": number,
+                    "carrier": "zto",
+                    "pickup_at": day + timedelta(hours=pickup_h) if pickup_h is not None else None,
+                    "delivered_at": day + timedelta(hours=delivered_h) if delivered_h is not None else None,
+                    "updated_at": day,
+                },
+            )
+    with engine.connect() as conn:
+        lanes = {lane.destination: lane for lane in measured_lanes(conn, NOW)}
+        old = measured_lanes(conn, NOW + timedelta(days=90))
+    assert lanes["广东"].as_json() == {
+        "carrier": "zto",
+        "destination": "广东",
+        "parcels": 2,
+        "pickup_on_time_rate": 0.3333,  # 3 h on time; 30 h late; never scanned after a day: late
+        "median_hours": 27.0,
+        "p90_hours": 29.4,
+    }
+    assert (lanes["浙江"].parcels, lanes["浙江"].pickup_on_time) == (0, 1.0)
+    assert old == []  # outside the window

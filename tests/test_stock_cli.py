@@ -34,6 +34,10 @@ def test_import_list_adjust_and_refusals(cli_env: Path, tmp_path: Path) -> None:
     assert too_much.exit_code == 2 and "cannot take 5" in too_much.stderr
     missing = runner.invoke(app, ["stock", "import", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2
+    no_column = tmp_path / "cols.csv"
+    no_column.write_text("sku,qty\nA,1\n", encoding="utf-8")
+    refused_whole = runner.invoke(app, ["stock", "import", str(no_column)])
+    assert refused_whole.exit_code == 2 and "warehouse" in refused_whole.stderr
     unchanged = json.loads(runner.invoke(app, ["stock", "list", "--json"]).stdout)
     assert [row["on_hand"] for row in unchanged] == [6, 1]
     assert runner.invoke(app, ["stock", "map", "BOX", "A*2", "B"]).exit_code == 0

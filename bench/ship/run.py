@@ -37,7 +37,7 @@ PROVINCES = ("广东省", "浙江省", "江苏省", "北京市", "四川省", "�
 
 
 def shipments_of(orders: int) -> list[ReadyShipment]:
-    """The seeded orders as review would hand them on (built here: the bench ships, it does not review)."""
+    """The seeded orders as review hands them on (built here: the bench measures shipping, not review)."""
     paid = datetime(2026, 11, 30, 1, 0)
     return [
         ReadyShipment(
@@ -102,6 +102,11 @@ def seed(url: str, orders: int) -> None:
             for i in range(orders)
         ]
         insert_rows(conn, s.order_lines, lines)
+        accepted = [
+            {"shop_id": 1, "order_no": f"{9_000_000 + i}", "state": "accepted", "reviewed_at": paid}
+            for i in range(orders)
+        ]
+        insert_rows(conn, s.review_state, accepted)  # review accepted them: shipping's guard lets them go
         conn.execute(s.carrier_configs.insert(), {"source": CONFIG.read_text("utf-8"), "loaded_at": paid})
     with write_transaction(engine) as conn:
         pool = DbNumberPool(conn)

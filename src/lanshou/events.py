@@ -82,7 +82,8 @@ class OrderShipped:
 
 @dataclass(frozen=True)
 class StockArrived:
-    """On-hand grew for these stock SKUs (a count or an adjustment): orders held for stock may pass now."""
+    """Stock became available for these stock SKUs (a count, an adjustment; empty: reserved stock was
+    released): orders held for stock may pass now."""
 
     skus: tuple[str, ...]
 

@@ -14,14 +14,14 @@ buyer_profiles = Table(
     Column("name", String(200), nullable=False, server_default=""),  # last receiver: masked when shown
     Column("phone", String(64), nullable=False, server_default=""),
     Column("orders", Integer, nullable=False, server_default="0"),
-    Column("spend", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("spend", Numeric(20, 2), nullable=False, server_default="0"),
     Column("first_order_at", DateTime),
     Column("last_order_at", DateTime),
     Column("categories", Text, nullable=False, server_default=""),  # '|'-separated favourites
     Column("shops", Text, nullable=False, server_default=""),  # '|'-separated platform/shop
     Column("province", String(64), nullable=False, server_default=""),
     Column("refunds", Integer, nullable=False, server_default="0"),
-    Column("refunded", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("refunded", Numeric(20, 2), nullable=False, server_default="0"),
     Column("negative_feedback", Integer, nullable=False, server_default="0"),
     Column("tier", String(40), nullable=False, server_default=""),
     Column("segments", Text, nullable=False, server_default=""),  # '|'-separated, as of updated_at

@@ -60,6 +60,10 @@ def run_reporting_errors(command: Callable[[], object], debug: bool) -> int:
         cause = _first_line(getattr(exc, "orig", None) or exc)
         _explain(debug, f"[red]database error / 数据库错误[/] ({_safe_url()}): {cause}")
         return 2
+    except OSError as exc:  # a file that cannot be read or written: permissions, a full disk …
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        _explain(debug, f"[red]error / 错误:[/] {where}{exc.strerror or _first_line(exc)}")
+        return 2
     except Exception as exc:
         _explain(debug, f"[red]error / 错误:[/] {type(exc).__name__}: {_first_line(exc)}", hint=True)
         return 1

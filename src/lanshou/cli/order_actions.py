@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _refuse(message: str) -> typer.Exit:
-    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}")
+    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}", soft_wrap=True)  # one line
     return typer.Exit(2)
 
 

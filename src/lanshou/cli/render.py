@@ -64,7 +64,8 @@ def checked_timezone(name: str | None) -> str | None:
     try:
         ZoneInfo(name)
     except (ValueError, KeyError, OSError):
-        raise typer.BadParameter(f"unknown timezone {name!r}", param_hint="--timezone") from None
+        err_console.print(f"[red]--timezone {name!r}:[/] unknown timezone / 未知时区 (e.g. Asia/Shanghai)")
+        raise typer.Exit(2) from None
     return name
 
 

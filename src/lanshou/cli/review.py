@@ -23,7 +23,7 @@ def register(root: typer.Typer) -> None:
 
 
 def refuse(message: str) -> typer.Exit:
-    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}")
+    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}", soft_wrap=True)  # one line
     return typer.Exit(2)
 
 
@@ -59,7 +59,8 @@ def run_cmd(shop: ShopOpt = None, as_json: JsonOpt = False) -> None:
     held = [r for r in report.results if r.state == "held"][:50]
     if held:
         table = Table(title="暂停 held")
-        for column in ("订单 order", "店铺 shop", "原因 reasons"):
+        table.add_column("订单 order", no_wrap=True)
+        for column in ("店铺 shop", "原因 reasons"):
             table.add_column(column)
         for r in held:
             table.add_row(escape(r.order_no), escape(r.shop), escape("; ".join(r.reasons)))
@@ -81,7 +82,8 @@ def list_cmd(
         print(json.dumps(rows, ensure_ascii=False))
         return
     table = Table(title=f"审单 review ({len(rows)})")
-    for column in ("订单 order", "状态 state", "优先 prio", "仓 wh", "原因 reasons", "标签 tags"):
+    table.add_column("订单 order", no_wrap=True)
+    for column in ("状态 state", "优先 prio", "仓 wh", "原因 reasons", "标签 tags"):
         table.add_column(column)
     for r in rows:
         table.add_row(

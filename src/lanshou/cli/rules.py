@@ -20,7 +20,7 @@ def register(root: typer.Typer) -> None:
 
 
 def refuse(message: str) -> typer.Exit:
-    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}")
+    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}", soft_wrap=True)  # one line
     return typer.Exit(2)
 
 

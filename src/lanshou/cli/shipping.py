@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from lanshou.platforms.shipping_api import ShippedNotifier
     from lanshou.review.ready import ReadyShipment
-    from lanshou.shipping.ship import ShipReport
+    from lanshou.shipping.ship import ShipReport, ShopRules
     from lanshou.shops.model import ShopInfo
 
 carriers_app = typer.Typer(help="Carriers, prices and lanes. 快递: load the carrier file, lane scorecard")
@@ -145,7 +146,9 @@ def ship_cmd(
         config = config_in_force(conn)
         if config is None:
             raise _refused("未配置快递 no carrier configuration: run `lanshou carriers load FILE` first")
-        lanes = lane_table(measured_lanes(conn, now))
+        # measuring every lane reads the whole tracking window: only the `best` strategy needs it
+        lanes = lane_table(measured_lanes(conn, now)) if config.plan.strategy == "best" else {}
+        shop_rules = _saved_carrier_rules(conn)
         shipments = _ready(conn, list(chosen) if shop else None, limit)
     if not shipments:
         console.print("没有待发货订单 nothing ready to ship")
@@ -162,7 +165,7 @@ def ship_cmd(
     notifiers = _notifiers({i: shops[i] for i in chosen}) if notify else {}
     try:
         providers = providers_from_environment(config.plan)
-        report = ship(engine, shipments, config, shops, options, lanes, notifiers, providers)
+        report = ship(engine, shipments, config, shops, options, lanes, notifiers, providers, shop_rules)
     except ShipRefused as exc:
         raise _refused(str(exc)) from None
     if as_json:
@@ -171,6 +174,16 @@ def ship_cmd(
         _print_report(report)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _saved_carrier_rules(conn: Connection) -> ShopRules | None:
+    """The merchant's saved rules of scope "carrier" (lanshou.rules.store, where the rules area has it)."""
+    try:
+        store = importlib.import_module("lanshou.rules.store")
+    except ModuleNotFoundError:
+        return None
+    rules: ShopRules = store.ShopRuleSets(conn, "carrier")
+    return rules
 
 
 def _notifiers(shops: dict[int, ShopInfo]) -> dict[int | str, ShippedNotifier]:

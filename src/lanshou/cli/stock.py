@@ -26,9 +26,9 @@ def _now() -> datetime:
 
 
 def _refuse(message: str, problems: list[tuple[int, str]] | None = None) -> typer.Exit:
-    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}")
+    err_console.print(f"[red]refused / 拒绝:[/] {escape(message)}", soft_wrap=True)  # one line
     for line, reason in problems or []:
-        err_console.print(f"  line {line}: {escape(reason)}")
+        err_console.print(f"  line {line}: {escape(reason)}", soft_wrap=True)
     return typer.Exit(2)
 
 

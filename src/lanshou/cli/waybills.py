@@ -118,15 +118,21 @@ def cancel_cmd(
     numbers: Annotated[list[str], typer.Argument(help="tracking numbers to retire / 作废的单号")],
     carrier: CarrierOpt,
     by: Annotated[str, typer.Option("--by", help="who cancels (timeline actor)")] = "system",
+    reason: Annotated[str, typer.Option("--reason", help="why / 原因")] = "",
 ) -> None:
     """Retire pool numbers for good; an unshipped order holding one takes a fresh one next time. 作废单号."""
     from lanshou.shipping.pool_import import UnknownCarrier, WaybillActionRefused, cancel_number
+    from lanshou.shipping.providers import providers_from_environment
+    from lanshou.shipping.store import config_in_force
 
     engine = database()
+    with engine.connect() as conn:
+        config = config_in_force(conn)
+    providers = providers_from_environment(config.plan) if config else None
     failed = 0
     for number in numbers:
         try:
-            done = cancel_number(engine, carrier, number, by)
+            done = cancel_number(engine, carrier, number, by, providers, reason)
         except UnknownCarrier as exc:
             raise _refused(exc) from None
         except WaybillActionRefused as exc:

@@ -84,7 +84,7 @@ def _unmatched(conn: Connection, keys: set[tuple[int, str]]) -> int:
 
 
 def parse_batches(path: Path, ctx: ReadContext, sheet: str | None = None) -> Parsed:
-    table = open_table(path, sheet)
+    table = open_table(path, sheet, pipeline.fits(lambda t: read_feedback(t, ctx)))
     distinct = pipeline.open_rows(table)
     read = read_feedback(table, ctx)
     first = next(read, None)  # the reader checks the header before its first item

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -97,26 +97,12 @@ def parse_batches(path: Path, fmt: str, ctx: ReadContext, sheet: str | None = No
     yield Notes(carriers.summary())
 
 
-def header_fits(fmt: str, ctx: ReadContext) -> Callable[[Table], bool]:
-    """Whether a sheet's header has what the format requires (its reader refuses it otherwise)."""
-
-    def fits(table: Table) -> bool:
-        probe = Table(table.path, table.header, iter(()), table.encoding, table.sheet)
-        try:
-            next(iter(FORMATS[fmt]().read(probe, ctx)), None)
-        except FileRefused:
-            return False
-        return True
-
-    return fits
-
-
 def parse_chunks(
     path: Path, fmt: str, ctx: ReadContext, sheet: str | None = None
 ) -> Iterator[Batch | Opened]:
     """Parsed items in chunks of about BATCH_ORDERS orders, cut only between orders (Batch.items holds
     records and RowErrors), after an Opened with the file's header."""
-    table = open_table(path, sheet, header_fits(fmt, ctx))
+    table = open_table(path, sheet, pipeline.fits(lambda t: FORMATS[fmt]().read(t, ctx)))
     rows = pipeline.open_rows(table)
     items = iter(FORMATS[fmt]().read(table, ctx))
     first = next(items, None)  # the reader checks the header before its first item

@@ -1,8 +1,9 @@
 """One pipeline for every file kind (orders, tracking events, feedback).
 
-A kind supplies two things: `parse`, which reads the file into batches of plain rows (run in a forked child
-when there is a second core, so parsing and writing overlap), and `store`, which writes one batch inside the
-transaction the pipeline opens and publishes what changed. The pipeline owns the rest: a transaction per
+A kind supplies two things: `parse`, which yields an `Opened` (the file's header and sheet), batches of
+plain rows, then `Notes` for the summary (run in a forked child when there is a second core, so parsing
+and writing overlap), and `store`, which writes one batch inside the transaction the pipeline opens and
+publishes what changed. The pipeline owns the rest: a transaction per
 batch (a crash never leaves half a batch), bad rows to the rejects file, the counts, and, once everything is
 committed, letting the subscribers catch up (`bus.settle`: e.g. the metric rollups).
 
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
-from lanshou.files.tabular import Table
+from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
@@ -92,7 +93,8 @@ def run(
     progress: Progress | None = None,
     events: EventBus = bus,
 ) -> ImportReport:
-    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report)
+    reread = partial(rows_at, Path(report.file), report)
+    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread)
     finished = False
     try:
         for message in parsed:
@@ -131,6 +133,36 @@ def _count(report: ImportReport, stored: Stored, writer: RejectWriter) -> None:
     report.unmatched += stored.unmatched
     for error in stored.rejected:
         writer.add(error)
+
+
+def fits(read: Callable[[Table], Iterator[Any]]) -> Callable[[Table], bool]:
+    """Whether a sheet's header has what a reader requires (it refuses the table otherwise): the check
+    open_table uses to pick a workbook's sheet."""
+
+    def check(table: Table) -> bool:
+        probe = Table(table.path, table.header, iter(()), table.encoding, table.sheet)
+        try:
+            next(iter(read(probe)), None)
+        except FileRefused:
+            return False
+        return True
+
+    return check
+
+
+def rows_at(path: Path, report: ImportReport, lines: set[int]) -> dict[int, list[str]]:
+    """The input's cells at these lines (read again: rows rejected when stored, e.g. a status going
+    backwards, kept no cells on the way)."""
+    found: dict[int, list[str]] = {}
+    if report.kind != "orders":
+        return found
+    table = open_table(path, report.sheet or None)
+    for line, row in table.rows:
+        if line in lines:
+            found[line] = row
+            if len(found) == len(lines):
+                break
+    return found
 
 
 def default_rejects_path(path: Path) -> Path:

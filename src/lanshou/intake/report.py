@@ -8,6 +8,7 @@ older rejects file of the same input is replaced, and removed when a run rejects
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -76,15 +77,35 @@ def reason_text(error: RowError) -> str:
 class RejectWriter:
     """Streams rejected rows to CSV: the input's header and cells, and why each row was rejected."""
 
-    def __init__(self, path: Path, report: ImportReport) -> None:
+    def __init__(
+        self,
+        path: Path,
+        report: ImportReport,
+        reread: Callable[[set[int]], dict[int, list[str]]] | None = None,
+    ) -> None:
         self.path = path
         self.report = report
+        self.reread = reread  # the input's cells at some lines, for rows rejected when stored (no cells kept)
+        self.later: list[RowError] = []
         self.header: list[str] = []
         self._stream: IO[str] | None = None
         self._writer: Any = None
         self._reason_at = -1
 
     def add(self, error: RowError) -> None:
+        if not error.raw and error.line and self.reread is not None:
+            self.later.append(error)  # written at close, with its cells read again from the input
+            self._count(error)
+            return
+        self._write(error)
+        self._count(error)
+
+    def _count(self, error: RowError) -> None:
+        self.report.rejected_count += 1
+        if len(self.report.rejected) < KEEP_IN_MEMORY:
+            self.report.rejected.append(error)
+
+    def _write(self, error: RowError) -> None:
         if self._writer is None:
             self._open()
         cells = list(error.raw)
@@ -96,9 +117,6 @@ class RejectWriter:
             cells = cells[:width] + [""] * (width - len(cells)) + cells[width:]
             cells.insert(width, reason_text(error))
         self._writer.writerow(cells)
-        self.report.rejected_count += 1
-        if len(self.report.rejected) < KEEP_IN_MEMORY:
-            self.report.rejected.append(error)
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +131,16 @@ class RejectWriter:
         self.report.rejected_path = self.path
 
     def close(self, finished: bool = True) -> None:
+        if self.later and self.reread is not None:
+            try:
+                cells = self.reread({e.line for e in self.later})
+            except Exception:  # the input changed or went away since: the reasons are still worth writing
+                cells = {}
+            for error in self.later:
+                self._write(
+                    RowError(error.file, error.line, error.column, error.reason, cells.get(error.line, []))
+                )
+            self.later = []
         if self._stream is not None:
             self._stream.close()
         elif finished and self.path.exists():

@@ -22,7 +22,7 @@ from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stor
 from lanshou.intake.report import ImportReport
 from lanshou.orders.records import RowError, TrackingEventRecord
 from lanshou.platforms.generic.tracking import read_tracking
-from lanshou.platforms.limits import DEFAULT, Limits
+from lanshou.platforms.limits import DEFAULT, Limits, event_problem
 from lanshou.platforms.values import zone
 from lanshou.tracking.record import record_events
 from lanshou.tracking.store import EVENT_KEY
@@ -72,9 +72,10 @@ def parse_batches(
         items: Iterator[TrackingEventRecord | RowError] = read_kuaidi100_file(path)
         yield Opened(["json"])
     else:
-        table = open_table(path, sheet)
+        tz = zone(timezone)
+        table = open_table(path, sheet, pipeline.fits(lambda t: read_tracking(t, tz, limits)))
         distinct = pipeline.open_rows(table)
-        read = read_tracking(table, zone(timezone), limits)
+        read = read_tracking(table, tz, limits)
         first = next(read, None)  # the reader checks the header before its first item
         items = itertools.chain([first] if first is not None else [], read)
         yield Opened(table.header, table.sheet)
@@ -94,6 +95,10 @@ def parse_batches(
         items_read += 1
         if isinstance(item, RowError):
             errors.append(item)
+            continue
+        problem = event_problem(item, limits) if table is None else None  # the CSV reader checked already
+        if problem is not None:
+            errors.append(RowError(path.name, item.source_line, problem[0], problem[1], []))
             continue
         row = {
             "tracking_no": item.tracking_no,

@@ -41,6 +41,7 @@ class Count:
     warehouse: str
     on_hand: int
     safety_stock: int | None
+    location: str | None = None  # warehouse bin, for the pick list (optional `location` column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,8 @@ def read_counts(path: Path) -> list[Count]:
             problems.append((line, str(exc)))
             continue
         seen[(sku, site)] = line
-        counts.append(Count(line, sku, site, on_hand, level))
+        location = cell("location")[:64] if "location" in index else None
+        counts.append(Count(line, sku, site, on_hand, level, location))
     if problems:
         raise StockError(f"{path}: {len(problems)} bad row(s), nothing imported 未导入", problems)
     return counts
@@ -128,7 +130,7 @@ def apply_counts(
     """Set on-hand (and the safety level when given) per row; returns the report and SKUs that grew."""
     sites = ensure_warehouses(conn, [c.warehouse for c in counts])
     s = stock.c
-    query = select(s.id, s.sku, s.warehouse_id, s.on_hand, s.reserved, s.safety_stock).where(
+    query = select(s.id, s.sku, s.warehouse_id, s.on_hand, s.reserved, s.safety_stock, s.location).where(
         s.sku.in_({c.sku for c in counts})
     )
     if conn.dialect.name == "postgresql":  # a count reads then writes: hold the rows it compares against
@@ -144,7 +146,7 @@ def apply_counts(
         row = stored.get((count.sku, site))
         level = count.safety_stock
         if row is None:
-            new_rows.append((count.sku, site, count.on_hand, 0, level or 0, now))
+            new_rows.append((count.sku, site, count.on_hand, 0, level or 0, count.location or "", now))
             if count.on_hand:
                 ledger.append(
                     (now, count.sku, site, "count", count.on_hand, 0, None, "", actor, "盘点 count")
@@ -158,13 +160,14 @@ def apply_counts(
             continue
         delta = count.on_hand - row.on_hand
         new_level = row.safety_stock if level is None else level
-        if delta == 0 and new_level == row.safety_stock:
+        new_location = row.location if count.location is None else count.location
+        if delta == 0 and new_level == row.safety_stock and new_location == row.location:
             continue
         changed += 1
         conn.execute(
             stock.update()
             .where(s.id == row.id)
-            .values(on_hand=count.on_hand, safety_stock=new_level, updated_at=now)
+            .values(on_hand=count.on_hand, safety_stock=new_level, location=new_location, updated_at=now)
         )
         if delta:
             ledger.append((now, count.sku, site, "count", delta, 0, None, "", actor, "盘点 count"))
@@ -172,9 +175,8 @@ def apply_counts(
             arrived.add(count.sku)
     if problems:
         raise StockError(f"{len(problems)} bad row(s), nothing imported 未导入", problems)
-    insert_rows(
-        conn, stock, new_rows, ("sku", "warehouse_id", "on_hand", "reserved", "safety_stock", "updated_at")
-    )
+    columns = ("sku", "warehouse_id", "on_hand", "reserved", "safety_stock", "location", "updated_at")
+    insert_rows(conn, stock, new_rows, columns)
     insert_rows(conn, stock_ledger, ledger, _LEDGER)
     return CountReport(len(counts), changed + len(new_rows), len(new_rows)), arrived
 

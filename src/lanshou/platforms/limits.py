@@ -10,9 +10,12 @@ definitions (this package knows no database) and tests/test_limits.py proves DEF
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
+from typing import Any
 
 from lanshou.orders.records import FeedbackRecord, LineRecord, OrderRecord, ParcelRecord, TrackingEventRecord
 
@@ -70,6 +73,8 @@ class Limits:
     money_digits: int = 14  # Numeric(14, 2)
     money_scale: int = 2
     integer_max: int = 2**31 - 1  # Integer: 32 bits on PostgreSQL
+    # (field, column) pairs -> (field, most characters): worked out once per kind of record
+    bounds: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def money_max(self) -> Decimal:
@@ -91,11 +96,40 @@ def text_problem(name: str, value: str, column: str, limits: Limits = DEFAULT) -
     return None
 
 
-def _texts(record: object, columns: Mapping[str, str], limits: Limits) -> Problem | None:
-    for name, column in columns.items():
-        problem = text_problem(name, getattr(record, name), column, limits)
-        if problem is not None:
-            return problem
+@dataclass(frozen=True)
+class _Compiled:
+    names: tuple[str, ...]
+    columns: tuple[str, ...]
+    most: tuple[int, ...]
+    values: Callable[[object], tuple[str, ...]]
+
+
+def _compiled(checks: tuple[tuple[str, str], ...], limits: Limits) -> _Compiled:
+    found = limits.bounds.get(id(checks))  # the module's own tuples: hashing them per record costs
+    if found is None:
+        names = tuple(name for name, _ in checks)
+        columns = tuple(column for _, column in checks)
+        most = tuple(limits.lengths.get(column, sys.maxsize) for column in columns)
+        getter = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),))
+        found = _Compiled(names, columns, most, getter)
+        limits.bounds[id(checks)] = found
+    return found
+
+
+ORDER_CHECKS, LINE_CHECKS = tuple(ORDER_TEXT.items()), tuple(LINE_TEXT.items())
+PARCEL_CHECKS, EVENT_CHECKS = tuple(PARCEL_TEXT.items()), tuple(EVENT_TEXT.items())
+FEEDBACK_CHECKS = tuple(FEEDBACK_TEXT.items())
+
+
+def _texts(record: object, checks: tuple[tuple[str, str], ...], limits: Limits) -> Problem | None:
+    # once per record of million-line files: one getter, one join; the slow path only for a wrong value
+    c = _compiled(checks, limits)
+    values = c.values(record)
+    if "\x00" in "".join(values) or any(map(int.__lt__, c.most, map(len, values))):
+        for name, value, column in zip(c.names, values, c.columns, strict=True):
+            problem = text_problem(name, value, column, limits)
+            if problem is not None:
+                return problem
     return None
 
 
@@ -107,16 +141,16 @@ def _free_text(record: object, names: tuple[str, ...]) -> Problem | None:
 
 
 def line_problem(line: LineRecord, limits: Limits = DEFAULT) -> Problem | None:
-    return _texts(line, LINE_TEXT, limits) or _free_text(line, ("title",))
+    return _texts(line, LINE_CHECKS, limits) or _free_text(line, ("title",))
 
 
 def parcel_problem(parcel: ParcelRecord, limits: Limits = DEFAULT) -> Problem | None:
-    return _texts(parcel, PARCEL_TEXT, limits)
+    return _texts(parcel, PARCEL_CHECKS, limits)
 
 
 def order_problem(record: OrderRecord, limits: Limits = DEFAULT) -> Problem | None:
     """The first value of the order (with its lines and parcels) that its column cannot hold."""
-    found = _texts(record, ORDER_TEXT, limits) or _free_text(record, ("address", "buyer_message"))
+    found = _texts(record, ORDER_CHECKS, limits) or _free_text(record, ("address", "buyer_message"))
     for line in record.lines:
         found = found or line_problem(line, limits)
     for parcel in record.parcels:
@@ -125,11 +159,11 @@ def order_problem(record: OrderRecord, limits: Limits = DEFAULT) -> Problem | No
 
 
 def event_problem(event: TrackingEventRecord, limits: Limits = DEFAULT) -> Problem | None:
-    return _texts(event, EVENT_TEXT, limits) or _free_text(event, ("description",))
+    return _texts(event, EVENT_CHECKS, limits) or _free_text(event, ("description",))
 
 
 def feedback_problem(feedback: FeedbackRecord, limits: Limits = DEFAULT) -> Problem | None:
-    found = _texts(feedback, FEEDBACK_TEXT, limits) or _free_text(feedback, ("content",))
+    found = _texts(feedback, FEEDBACK_CHECKS, limits) or _free_text(feedback, ("content",))
     for tag in feedback.tags:
         found = found or (("tags", "tags contain a NUL character") if "\x00" in tag else None)
     return found

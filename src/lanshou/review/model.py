@@ -8,7 +8,8 @@ Built-in holds, each with a reason a person reads (Chinese first):
 - amount over the shop's threshold (`review_amount_limit`, default 5,000);
 - blacklisted buyer, phone or address;
 - another open order to the same buyer and address: a merge candidate (合单);
-- a presale order not yet due (ship-by more than `presale_hold_hours`, default 72 h, away, or none given).
+- a presale order not yet due (ship-by more than `presale_hold_hours`, default 72 h, away, or none given);
+  `recheck_at` says when it falls due, and the next review run looks at it again.
 Stock short is decided when stock is reserved (`review.run`).
 """
 
@@ -124,10 +125,20 @@ def builtin_holds(
     if order.is_presale:
         due = order.promised_ship_by
         if due is None:
-            reasons.append("预售未到期 presale without a ship date")
+            reasons.append(f"{PRESALE_REASON} presale without a ship date")
         elif due - now > timedelta(hours=limits.presale_hold_hours):
-            reasons.append(f"预售未到期 presale not due before {due:%Y-%m-%d %H:%M} UTC")
+            reasons.append(f"{PRESALE_REASON} presale not due before {due:%Y-%m-%d %H:%M} UTC")
     return reasons
+
+
+PRESALE_REASON = "预售未到期"
+
+
+def recheck_at(order: OrderData, limits: Limits, reasons: list[str]) -> datetime | None:
+    """When a presale hold falls due (review looks at the order again then); None for other holds."""
+    if order.promised_ship_by is None or not any(r.startswith(PRESALE_REASON) for r in reasons):
+        return None
+    return order.promised_ship_by - timedelta(hours=limits.presale_hold_hours)
 
 
 def deadline_priority(hours_left: float | None) -> int:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import run_transaction
@@ -33,10 +33,16 @@ from lanshou.metrics.rules import pickup_deadline, promised_ship_time
 from lanshou.orders.tables import orders
 from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
 from lanshou.review import facts
-from lanshou.review.model import Limits, OrderData, OrderKey, builtin_holds, deadline_priority
+from lanshou.review.model import (
+    Limits,
+    OrderData,
+    OrderKey,
+    builtin_holds,
+    deadline_priority,
+    recheck_at,
+)
 from lanshou.review.tables import review_state
 from lanshou.rules.store import ShopRuleSets
-from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
 
 BATCH = 1000
@@ -53,6 +59,7 @@ STATE_COLUMNS = (
     "ship_by",
     "reviewed_at",
     "actor",
+    "recheck_at",
 )
 
 
@@ -151,6 +158,7 @@ def _select(
     recheck: bool,
     limit: int,
     after: int,
+    now: datetime,
 ) -> tuple[list[OrderData], int]:
     """The next orders to review after order id `after` (a keyset: no batch scans what earlier ones took),
     and the last id taken."""
@@ -161,8 +169,9 @@ def _select(
         .outerjoin(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
     )
     query = query.where(o.status == "paid")
-    # recheck: the orders held for stock alone; else those never reviewed
-    waiting = and_(r.state == "held", r.stock_only.is_(True)) if recheck else r.id.is_(None)
+    # recheck: the orders held for stock alone; else those never reviewed, and held ones now due again
+    due_again = and_(r.state == "held", r.recheck_at <= now)
+    waiting = and_(r.state == "held", r.stock_only.is_(True)) if recheck else or_(r.id.is_(None), due_again)
     query = query.where(waiting)
     if shop_ids is not None:
         query = query.where(o.shop_id.in_(list(shop_ids)))
@@ -186,16 +195,18 @@ def _review_batch(
     limit: int,
     after: int,
 ) -> tuple[list[Reviewed], int]:
-    batch, last = _select(conn, shop_ids, keys, recheck, limit, after)
+    batch, last = _select(conn, shop_ids, keys, recheck, limit, after, now)
     if not batch:
         return [], last
-    return decide(conn, batch, now, actor), last
+    return decide(conn, batch, now, actor, recheck), last
 
 
 def decide(
-    conn: Connection, batch: Sequence[OrderData], now: datetime, actor: str = SYSTEM
+    conn: Connection, batch: Sequence[OrderData], now: datetime, actor: str = SYSTEM, recheck: bool = False
 ) -> list[Reviewed]:
-    """Review these orders inside the caller's transaction; writes state, reservations, timeline, events."""
+    """Review these orders inside the caller's transaction; writes state, reservations, timeline, events.
+    With `recheck` (orders held for stock, looked at again), one still short is left as it was: no new
+    state row or timeline entry each time some stock arrives."""
     shops = load_shops(conn)
     packs: dict[int, RulePack] = {}
     limits = {shop_id: Limits.from_settings(info.settings) for shop_id, info in shops.items()}
@@ -245,6 +256,8 @@ def decide(
                 reasons = [f"缺货 stock short: {', '.join(held.short)}"]
                 stock_only = True
         state = "held" if reasons else "accepted"
+        if recheck and stock_only:
+            continue
         states.append(
             (
                 order.shop_id,
@@ -259,6 +272,7 @@ def decide(
                 ship_by,
                 now,
                 actor,
+                recheck_at(order, limits[order.shop_id], reasons),
             )
         )
         detail = "; ".join(reasons) if reasons else f"通过 accepted, stock reserved in {warehouse or '-'}"
@@ -301,8 +315,19 @@ def _deadlines(order: OrderData, pack: RulePack) -> tuple[Any, Any]:
     return pickup_deadline(fact, pack), promised_ship_time(fact, pack)
 
 
-def shop_infos(conn: Connection) -> dict[int, ShopInfo]:
-    return load_shops(conn)
+def deadline_fields(
+    conn: Connection, batch: Sequence[OrderData], now: datetime
+) -> dict[OrderKey, dict[str, Any]]:
+    """Priority (deadline risk) and the M1/M5 deadlines of orders staff act on before review saw them."""
+    shops = load_shops(conn)
+    packs = {shop_id: pack_for(info) for shop_id, info in shops.items()}
+    fields: dict[OrderKey, dict[str, Any]] = {}
+    for order in batch:
+        pickup, ship_by = _deadlines(order, packs[order.shop_id])
+        left = [(d - now).total_seconds() / 3600 for d in (pickup, ship_by) if d is not None]
+        priority = deadline_priority(min(left) if left else None)
+        fields[order.key] = {"priority": priority, "pickup_deadline": pickup, "ship_by": ship_by}
+    return fields
 
 
 def select_keys(conn: Connection, keys: Sequence[OrderKey]) -> list[OrderKey]:

@@ -15,14 +15,15 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.db.bulk import upsert
-from lanshou.db.engine import write_transaction
-from lanshou.events import OrdersAccepted, bus
+from lanshou.db.engine import run_transaction, write_transaction
+from lanshou.events import OrdersAccepted, StockArrived, bus
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import release_orders, reserve_orders
 from lanshou.orders.tables import orders
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.facts import key_filter, load_orders
 from lanshou.review.model import OrderKey
+from lanshou.review.run import deadline_fields
 from lanshou.review.tables import review_state
 
 ACTIONS = ("accept", "hold", "cancel")
@@ -77,23 +78,20 @@ def act(
 ) -> list[Outcome]:
     """accept | hold | cancel these orders; ActionRefused (nothing done) when any id cannot take it."""
     keys = list(dict.fromkeys(keys))
-    with write_transaction(engine) as conn:
+
+    def work(conn: Connection) -> list[Outcome]:
         states = _check(conn, action, keys)
-        outcomes = _accept(conn, keys, states, now, actor, reason) if action == "accept" else []
-        if action != "accept":
-            state = "held" if action == "hold" else "cancelled"
-            release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": "))
-            _write(
-                conn,
-                keys,
-                state,
-                reason or ("人工暂停 held by staff" if action == "hold" else ""),
-                now,
-                actor,
-            )
-            outcomes = [Outcome(s, n, state, True, reason) for s, n in keys]
-            kind = "held" if action == "hold" else "cancelled"
-            record(conn, [TimelineEntry(s, n, now, kind, reason or kind, actor) for s, n in keys])
+        if action == "accept":
+            return _accept(conn, keys, states, now, actor, reason)
+        state = "held" if action == "hold" else "cancelled"
+        if release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": ")):
+            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
+        default = "人工暂停 held by staff" if action == "hold" else ""
+        _write(conn, keys, state, reason or default, now, actor)
+        record(conn, [TimelineEntry(s, n, now, state, reason or state, actor) for s, n in keys])
+        return [Outcome(s, n, state, True, reason) for s, n in keys]
+
+    outcomes = run_transaction(engine, work)  # run again when another process was in the way
     bus.settle(engine)
     return outcomes
 
@@ -110,6 +108,7 @@ def _accept(
     data = {order.key: order for order in load_orders(conn, keys)}
     wanted = [(k, skus.needs(k[0], [(line.sku, line.quantity) for line in data[k].lines])) for k in keys]
     reserved = reserve_orders(conn, wanted, now, actor)
+    first_seen = deadline_fields(conn, list(data.values()), now)  # used only for orders not yet reviewed
     outcomes: list[Outcome] = []
     accepted: list[OrderKey] = []
     for key in keys:
@@ -120,7 +119,7 @@ def _accept(
             continue
         accepted.append(key)
         outcomes.append(Outcome(*key, "accepted", True, f"stock in {result.warehouse or '-'}"))
-        _write(conn, [key], "accepted", "", now, actor, result.warehouse)
+        _write(conn, [key], "accepted", "", now, actor, result.warehouse, first_seen.get(key))
     detail = f"人工通过 accepted by staff{': ' + reason if reason else ''}"
     record(conn, [TimelineEntry(s, n, now, "accepted", detail, actor) for s, n in accepted])
     if accepted:
@@ -136,15 +135,24 @@ def _write(
     now: datetime,
     actor: str,
     site: str = "",
+    new_fields: dict[str, object] | None = None,
 ) -> None:
-    """Set the state of orders, keeping priority, deadlines and merge group when they were reviewed."""
+    """Set the state of orders, keeping priority, deadlines and merge group when they were reviewed (an
+    order not reviewed yet gets `new_fields`: its deadline priority and deadlines)."""
     r = review_state.c
     existing = {
         (row.shop_id, row.order_no)
         for row in conn.execute(select(r.shop_id, r.order_no).where(key_filter(review_state, keys)))
     }
     for key in keys:
-        values = {"state": state, "reasons": reason, "stock_only": False, "reviewed_at": now, "actor": actor}
+        values: dict[str, object] = {
+            "state": state,
+            "reasons": reason,
+            "stock_only": False,
+            "reviewed_at": now,
+            "actor": actor,
+            "recheck_at": None,  # a person decided: review does not look again by itself
+        }
         if state == "accepted":
             values["warehouse"] = site
         if key in existing:
@@ -155,7 +163,7 @@ def _write(
             upsert(
                 conn,
                 review_state,
-                [{"shop_id": key[0], "order_no": key[1], **values}],
+                [{"shop_id": key[0], "order_no": key[1], **values, **(new_fields or {})}],
                 ("shop_id", "order_no"),
             )
 

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from lanshou.events import EventBus, OrdersChanged, StockArrived
+from lanshou.events import EventBus, OrdersChanged, StockArrived, bus
+from lanshou.inventory.queries import order_reservations
 from lanshou.inventory.reserve import release_orders
 from lanshou.orders.tables import orders
+from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.facts import key_filter
 from lanshou.review.model import Limits
 from lanshou.review.run import review_orders, utc_now
@@ -37,7 +39,12 @@ def release_closed(conn: Connection, event: Any) -> None:
         query = select(o.shop_id, o.order_no).where(key_filter(orders, keys[start : start + 500]))
         closed += [(row.shop_id, row.order_no) for row in conn.execute(query.where(o.status.in_(CLOSED)))]
     if closed:
-        release_orders(conn, closed, utc_now(), note="平台取消 closed on the platform")
+        now = utc_now()
+        holding = [key for key in closed if order_reservations(conn, *key)]
+        if release_orders(conn, closed, now, note="平台取消 closed on the platform"):
+            detail = "释放库存 stock released: the order was closed on the platform"
+            record(conn, [TimelineEntry(shop, no, now, "stock_released", detail) for shop, no in holding])
+            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
 
 
 def auto_review(engine: Engine, events: list[Any]) -> int:

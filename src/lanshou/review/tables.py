@@ -35,6 +35,7 @@ review_state = Table(
     Column("pickup_deadline", DateTime),  # M1: pay + L (None for presale)
     Column("ship_by", DateTime),  # M5: the promised ship time
     Column("merge_group", String(100), nullable=False, server_default=""),  # 合单: orders shipped together
+    Column("recheck_at", DateTime),  # held until then (a presale not yet due): `review run` looks again
     Column("reviewed_at", DateTime, nullable=False),
     Column("actor", String(64), nullable=False, server_default="system"),
     UniqueConstraint("shop_id", "order_no"),

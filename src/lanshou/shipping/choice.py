@@ -173,21 +173,26 @@ def choose(
     timezone: str,
     lanes: Lanes,
     forced: str | None = None,
+    shop_rules: RuleSet | None = None,
 ) -> Choice:
-    """The carrier for one shipment, or ChoiceRefused (nothing covers it, a forced carrier does not)."""
+    """The carrier for one shipment, or ChoiceRefused (nothing covers it, a forced carrier does not).
+    `shop_rules`: the merchant's saved carrier rules for the shop, tried before the carrier file's."""
     destination = destination_of(shipment.country, shipment.province)
     weight = shipment.weight_g
     if forced:
         return _forced(plan, forced, destination, weight)
     notes: list[str] = []
-    if plan.rules is not None:
-        decision = plan.rules.evaluate(rule_order(shipment, now), now)
+    for rules in (shop_rules, plan.rules):
+        if rules is None or not rules.rules:
+            continue
+        decision = rules.evaluate(rule_order(shipment, now), now)
         action = decision.carrier
         if action is not None:
             why = next(m.explain() for m in decision.matches if m.action == action)
             picked = _by_rule(plan, action, destination, weight, why, notes)
             if picked is not None:
                 return picked
+        notes.extend(f.explain() for f in decision.failures)
     covering = [s for s in plan.services if s.covers(destination)]
     if not covering:
         raise ChoiceRefused(f"没有快递覆盖 no configured carrier serves {destination or '(unknown)'}")

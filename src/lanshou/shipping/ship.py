@@ -1,7 +1,10 @@
 """`lanshou ship`: ready shipments → carrier → waybill → labels PDF → shipped, in batches.
 
+0. The run takes its shops' leases (one run per shop at a time, see tables.ship_leases): a shop another run
+   is shipping is reported and left to it.
 1. Per batch, one transaction: refuse shipments whose orders are no longer paid (a cancelled order is never
-   shipped), reuse the waybill a shipment already holds, else choose the carrier (shipping.choice) and take
+   shipped), reuse the waybill a shipment already holds, else choose the carrier (shipping.choice: the
+   shop's saved carrier rules, the carrier file's rules, then its strategy) and take
    a waybill; the waybill is stored against the shipment (shipment_waybills) with the timeline entries
    before any label is printed. A shipment that cannot get one is reported and the others go on.
 2. One PDF of every label, in pick order. If it cannot be written nothing is marked shipped; the next run
@@ -14,7 +17,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +29,9 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
+from lanshou.review.queries import not_shippable  # review's guard: cancelled, held, not accepted
 from lanshou.review.ready import ReadyShipment
+from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
 from lanshou.shipping import leases
 from lanshou.shipping.choice import ChoiceRefused, Lanes, choose
@@ -62,6 +67,7 @@ from lanshou.shops.model import ShopInfo
 from lanshou.tracking.store import save_shipments
 
 BATCH = 200
+ShopRules = Callable[[int], RuleSet]  # shop id -> its carrier rules (lanshou.rules.store.ShopRuleSets)
 
 
 class ShipRefused(ValueError):
@@ -138,12 +144,16 @@ def ship(
     lanes: Lanes,
     notifiers: Notifiers | None = None,
     providers: ProviderFactory = pool_providers,
+    shop_rules: ShopRules | None = None,
 ) -> ShipReport:
+    """Ship `shipments` (see the module). `shop_rules(shop id)`: the merchant's saved carrier rules."""
     report = ShipReport()
     holder = leases.new_holder()
     mine = run_transaction(
         engine, lambda conn: leases.acquire(conn, {s.shop_id for s in shipments}, holder, utc_now())
     )
+    senders = {i: shop_sender(s.settings, config.sender) for i, s in shops.items()}
+    run = _Run(config, shops, senders, options, lanes, providers, shop_rules, holder)
     try:
         for s in shipments:
             if s.shop_id not in mine:
@@ -151,20 +161,18 @@ def ship(
                     f"另一发货任务正在处理 another lanshou ship run is shipping {s.shop}: try when it ends"
                 )
                 report.outcomes.append(Outcome(s, reason=reason))
-        _ship(
-            engine,
-            [s for s in shipments if s.shop_id in mine],
-            config,
-            shops,
-            options,
-            lanes,
-            providers,
-            holder,
-            report,
-        )
+        _ship(engine, [s for s in shipments if s.shop_id in mine], run, report)
     finally:
-        run_transaction(engine, lambda conn: leases.release(conn, holder))
-    bus.settle(engine)
+        try:
+            run_transaction(engine, lambda conn: leases.release(conn, holder))
+        except Exception as exc:  # the lease lapses by itself (leases.LEASE)
+            report.notes.append(f"发货锁未释放 lease not released, it lapses in {leases.LEASE}: {exc}")
+    try:
+        bus.settle(engine)
+    except Exception as exc:  # the shipments are committed; the marks the subscribers keep catch up later
+        report.notes.append(
+            f"统计稍后更新 follow-up work after shipping deferred: {type(exc).__name__}: {exc}"
+        )
     shipped = [o for o in report.outcomes if o.ok]
     if options.upload_dir is not None and shipped:
         files, notes = write_upload_files(shipped_rows(shipped), options.upload_dir)
@@ -175,31 +183,33 @@ def ship(
     return report
 
 
-def _ship(
-    engine: Engine,
-    shipments: Sequence[ReadyShipment],
-    config: ShippingConfig,
-    shops: Mapping[int, ShopInfo],
-    options: ShipOptions,
-    lanes: Lanes,
-    providers: ProviderFactory,
-    holder: str,
-    report: ShipReport,
-) -> None:
-    senders = {i: shop_sender(s.settings, config.sender) for i, s in shops.items()}
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every batch of one run shares."""
+
+    config: ShippingConfig
+    shops: Mapping[int, ShopInfo]
+    senders: Mapping[int, Party | None]
+    options: ShipOptions
+    lanes: Lanes
+    providers: ProviderFactory
+    shop_rules: ShopRules | None
+    holder: str  # the run's lease holder id
+
+
+def _ship(engine: Engine, shipments: Sequence[ReadyShipment], run: _Run, report: ShipReport) -> None:
+    config, options, holder = run.config, run.options, run.holder
     batches = [shipments[i : i + BATCH] for i in range(0, len(shipments), BATCH)]
     with progress.track("取单号 waybills", len(shipments)) as tick:
         for batch in batches:
-            report.outcomes += _take_waybills(
-                engine, batch, config, shops, senders, options, lanes, providers, holder
-            )
+            report.outcomes += _take_waybills(engine, batch, run)
             tick(len(report.outcomes))
     ready = [o for o in report.outcomes if o.ok]
-    labels = _labels(ready, senders)
+    labels = _labels(ready, run.senders)
     printable = [(o, label) for o, label in labels if label is not None]
     if printable:
         printable.sort(key=lambda pair: pick_order(pair[0].shipment))
-        mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in shops.items()}
+        mask = {i: shop_masks_receiver(s.settings, config.mask_receiver) for i, s in run.shops.items()}
         to_print = [(o.shipment, label) for o, label in printable]
         try:
             report.pages = write_labels_pdf(to_print, options.labels, options.size, mask)
@@ -213,25 +223,22 @@ def _ship(
         done = 0
         for start in range(0, len(printable), BATCH):
             chunk = [o for o, _ in printable[start : start + BATCH]]
-            run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            try:
+                run_transaction(engine, lambda conn, c=chunk: _mark_shipped(conn, c, options.actor, holder))  # type: ignore[misc]
+            except Exception as exc:  # this batch stays unshipped with its waybills: the next run ships it
+                for o in chunk:
+                    o.ok = False
+                    o.reason = (
+                        f"未标记发货 not marked shipped (waybill {o.tracking_no} kept, run again): {exc}"
+                    )
             done += len(chunk)
             tick(done)
 
 
-def _take_waybills(
-    engine: Engine,
-    batch: Sequence[ReadyShipment],
-    config: ShippingConfig,
-    shops: Mapping[int, ShopInfo],
-    senders: Mapping[int, Party | None],
-    options: ShipOptions,
-    lanes: Lanes,
-    providers: ProviderFactory,
-    holder: str,
-) -> list[Outcome]:
+def _take_waybills(engine: Engine, batch: Sequence[ReadyShipment], run: _Run) -> list[Outcome]:
     def work(conn: Connection) -> list[Outcome]:
-        leases.renew(conn, holder, utc_now())
-        return _take_in(conn, batch, config, shops, senders, options, lanes, providers)
+        leases.renew(conn, run.holder, utc_now())
+        return _take_in(conn, batch, run)
 
     try:
         return run_transaction(engine, work)
@@ -239,19 +246,10 @@ def _take_waybills(
         return [Outcome(s, reason=f"批次失败 batch failed: {type(exc).__name__}: {exc}") for s in batch]
 
 
-def _take_in(
-    conn: Connection,
-    batch: Sequence[ReadyShipment],
-    config: ShippingConfig,
-    shops: Mapping[int, ShopInfo],
-    senders: Mapping[int, Party | None],
-    options: ShipOptions,
-    lanes: Lanes,
-    providers: ProviderFactory,
-) -> list[Outcome]:
+def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> list[Outcome]:
     now = utc_now()
     outcomes = {object_id(s): Outcome(s) for s in batch}
-    statuses = order_statuses(conn, [key for s in batch for key in s.keys])
+    statuses = not_shippable(conn, [key for s in batch for key in s.keys])
     held = held_waybills(conn, [s.keys[0] for s in batch])
     wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
     for s in batch:
@@ -264,13 +262,15 @@ def _take_in(
         if stored is not None:
             _reuse(outcome, stored)
             continue
-        sender = senders.get(s.shop_id)
+        sender = run.senders.get(s.shop_id)
         if sender is None:
             outcome.reason = "未配置寄件人 no sender: set [sender] in the carrier file or the shop's settings"
             continue
-        timezone = shops[s.shop_id].timezone if s.shop_id in shops else "Asia/Shanghai"
+        shop = run.shops.get(s.shop_id)
+        timezone = shop.timezone if shop else "Asia/Shanghai"
+        rules = run.shop_rules(s.shop_id) if run.shop_rules else None
         try:
-            choice = choose(config.plan, s, now, timezone, lanes, options.carrier)
+            choice = choose(run.config.plan, s, now, timezone, run.lanes, run.options.carrier, rules)
         except ChoiceRefused as exc:
             outcome.reason = str(exc)
             continue
@@ -279,7 +279,7 @@ def _take_in(
     entries: list[TimelineEntry] = []
     for (provider_name, carrier), items in wanted.items():
         try:
-            provider = providers(conn, provider_name, carrier)
+            provider = run.providers(conn, provider_name, carrier)
             results = provider.issue([request for request, _, _ in items])
         except ShippingRefused as exc:
             results = [WaybillResult.failed(request.object_id, str(exc)) for request, _, _ in items]
@@ -309,12 +309,10 @@ def _take_in(
                 continue
             outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, mine.tracking_no
             outcome.sorting_code, outcome.reason = mine.sorting_code, mine.reason
+            actor, detail = run.options.actor, f"{carrier} {mine.tracking_no}"
             for shop_id, order_no in outcome.shipment.keys:
-                entries.append(
-                    TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, options.actor)
-                )
-                detail = f"{carrier} {mine.tracking_no}"
-                entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, options.actor))
+                entries.append(TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, actor))
+                entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, actor))
     record(conn, entries)
     return [outcomes[object_id(s)] for s in batch]
 
@@ -327,15 +325,11 @@ def shipped_rows(shipped: Sequence[Outcome]) -> list[ShippedRow]:
     ]
 
 
-def _not_shippable(shipment: ReadyShipment, statuses: Mapping[OrderKey, str]) -> str:
+def _not_shippable(shipment: ReadyShipment, reasons: Mapping[OrderKey, str]) -> str:
+    """Why the shipment must not leave ("" when it may): the first of its orders review refuses."""
     for key in shipment.keys:
-        status = statuses.get(key)
-        if status is None:
-            return f"订单不存在 order {key[1]} not found"
-        if status in ("cancelled", "refunded"):
-            return f"订单已取消 order {key[1]} is {status}: not shipped"
-        if status != "paid":
-            return f"订单状态 order {key[1]} is {status}, not paid: not shipped"
+        if key in reasons:
+            return f"不发货 not shipped: {key[1]} {reasons[key]}"
     return ""
 
 
@@ -368,7 +362,8 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     now = utc_now()
     leases.renew(conn, holder, now)
     keys = [key for o in chunk for key in o.shipment.keys]
-    statuses = order_statuses(conn, keys, lock=True)  # a cancel waits for us, or we see it
+    order_statuses(conn, keys, lock=True)  # lock the orders: a cancel waits for us, or we see it
+    statuses = not_shippable(conn, keys)
     go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]
     for o in chunk:
         if o not in go:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table
 
 from lanshou.db.metadata import metadata
 
 
 def _money(name: str) -> Column[object]:
-    return Column(name, Numeric(14, 2), nullable=False, server_default="0")
+    return Column(name, Numeric(20, 2), nullable=False, server_default="0")  # sums of many orders
 
 
 def _count(name: str) -> Column[object]:
-    return Column(name, Integer, nullable=False, server_default="0")
+    return Column(name, BigInteger, nullable=False, server_default="0")  # sums of many orders
 
 
 stats_order_facts = Table(
