@@ -15,11 +15,9 @@ from lanshou.notifications import subscriptions
 from lanshou.notifications.sending import send_due
 from lanshou.notifications.tables import notify_outbox
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
-from lanshou.shipping.ship import ShipOptions, ship
-from lanshou.shops.store import load_shops
 from tests.conftest import IN_CI
 from tests.notify_data import configure_shop, rule, webhook_receiver
-from tests.ship_data import add_order, add_shop, config, load_pool, paid_shipments
+from tests.ship_data import add_order, add_shop, load_pool, run
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_CJK_FONT.is_file() and not os.environ.get(FONT_ENV) and not IN_CI,
@@ -41,9 +39,7 @@ def test_shipping_a_batch_queues_one_message_per_order(
     with webhook_receiver() as (got, url):
         configure_shop(engine, 1, LATER, hook_url=url)
         rule(engine, 1, "shipped-hook", "order_shipped", "webhook")
-        with engine.connect() as conn:
-            shipments, shops = paid_shipments(conn), load_shops(conn)
-        report = ship(engine, shipments, config(), shops, ShipOptions(tmp_path / "labels.pdf"), {})
+        report = run(engine, tmp_path)
         assert len(report.shipped) == 3 and nudges
         with engine.connect() as conn:
             rows = conn.execute(select(notify_outbox.c.order_no, notify_outbox.c.state)).all()
