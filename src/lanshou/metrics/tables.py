@@ -96,7 +96,10 @@ Index("ix_metric_parcels_order", metric_parcels.c.shop_id, metric_parcels.c.orde
 
 
 def _rollup(name: str, *keys: Column[object], sums: tuple[str, ...] = ()) -> Table:
-    return Table(
+    """A rollup table; its first key is the day a report's window selects on, indexed with the shop
+    (revision 0009): the report reads the window's rows, not every row of the shops' whole history (the
+    unique key starts with the shop and, for rollup_pickup, the rule, so it cannot range over the day)."""
+    table = Table(
         name,
         metadata,
         Column("shop_id", Integer, nullable=False),
@@ -105,6 +108,9 @@ def _rollup(name: str, *keys: Column[object], sums: tuple[str, ...] = ()) -> Tab
         *[Column(col, Float, nullable=False, server_default="0") for col in sums],
         UniqueConstraint("shop_id", *[k.name for k in keys]),
     )
+    day = next(k for k in keys if k.name.endswith("_day"))
+    Index(f"ix_{name}_window", table.c[day.name], table.c.shop_id)
+    return table
 
 
 rollup_pickup = _rollup(
