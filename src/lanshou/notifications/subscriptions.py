@@ -89,20 +89,25 @@ class _Pending:
 _buffered: dict[int, _Pending] = {}
 
 
-def _pending(conn: Connection) -> _Pending:
-    return _buffered.setdefault(id(conn), _Pending(conn))
+def _pending(conn: Connection) -> _Pending | None:
+    """This transaction's buffer; None when no rule is enabled (asked once per transaction: the first
+    event's answer stands for the rest of its batch)."""
+    pending = _buffered.get(id(conn))
+    if pending is None and any_enabled_rules(conn):
+        pending = _buffered[id(conn)] = _Pending(conn)
+    return pending
 
 
 def buffer_parcel_change(conn: Connection, event: ParcelStatusChanged) -> None:
     stage = STAGE_OF_STATUS.get(event.status)
-    if stage is not None and any_enabled_rules(conn):
-        _pending(conn).parcel_changes.append((event.tracking_no, stage))
+    if stage is not None and (pending := _pending(conn)) is not None:
+        pending.parcel_changes.append((event.tracking_no, stage))
 
 
 def buffer_shipped(conn: Connection, event: OrderShipped) -> None:
-    if any_enabled_rules(conn):
+    if (pending := _pending(conn)) is not None:
         shop_id, order_no = event.key
-        _pending(conn).shipped.append(Trigger(shop_id, order_no, Stage.ORDER_SHIPPED))
+        pending.shipped.append(Trigger(shop_id, order_no, Stage.ORDER_SHIPPED))
 
 
 def flush(conn: Connection, event: object = None) -> None:
