@@ -157,5 +157,11 @@ def test_templates_rules_optout_send_and_log(shop: Path) -> None:
     assert states[("N1", "sms")] == ("opted_out", "139****1111")
     assert states[("N2", "sms")][0] == "failed" and states[("N2", "sms")][1] == "138****5678"
     assert states[("N2", "email")] == ("skipped", "")
+    from lanshou.cli.common import database
+    from lanshou.orders.timeline import read
+
+    with database().connect() as conn:
+        kinds = sorted(e.kind for e in read(conn, 1, "N2") if e.kind.startswith("notification"))
+    assert kinds == ["notification_failed", "notification_skipped"]  # no SMS provider; no e-mail address
     assert "13812345678" not in ok("notify", "log") and "13812345678" in ok("notify", "log", "--unmask")
     assert "unknown state" in refused("notify", "log", "--state", "lost")

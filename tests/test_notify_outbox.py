@@ -398,3 +398,38 @@ def test_merchant_segments_reach_rule_conditions_and_templates(
         publish(engine, OrderShipped((shop, "Z1"), "ZTZ1", "zto"), OrderShipped((shop, "Z2"), "ZTZ2", "zto"))
         assert send_due(engine, LATER).sent == 1
     assert [str(m["Subject"]) for m in box.messages] == ["大客户big,south Z1"]
+
+
+def test_rules_see_the_buyer_profile_as_review_does(
+    engine: Engine, tmp_path: Path, nudges: list[int]
+) -> None:
+    rows = [
+        order_line("V1", "ZTV1", "v1@example.com", amount="1200.00"),  # the profile: big_spenders
+        order_line("V2", "ZTV2", "v2@example.com"),
+    ]
+    shop = import_orders_file(engine, tmp_path, rows)
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "big", "order_shipped", "email", when="'big_spenders' in buyer.segments")
+        publish(engine, OrderShipped((shop, "V1"), "ZTV1", "zto"), OrderShipped((shop, "V2"), "ZTV2", "zto"))
+        assert send_due(engine, LATER).sent == 1
+    assert [str(m["To"]) for m in box.messages] == ["v1@example.com"]
+
+
+def test_orders_accepted_by_review_are_told_once(engine: Engine, nudges: list[int]) -> None:
+    """The real publisher: review accepts an order (OrdersAccepted in its transaction), the buyer hears it."""
+    from lanshou.review.run import review_orders
+    from tests.inventory_data import NOW, add_order, make_shop, put_stock
+
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        add_order(conn, shop, "R1", [("A", 1)], buyer_key="rev@example.com")
+    with smtp_server() as (box, port):
+        configure_shop(engine, shop, LATER, smtp_port=port)
+        rule(engine, shop, "accepted", "order_accepted", "email")
+        assert review_orders(engine, now=NOW).accepted == 1
+        assert review_orders(engine, now=NOW).results == []  # reviewed once: nothing more
+        assert nudges and send_due(engine, LATER).sent == 1
+    assert [str(m["To"]) for m in box.messages] == ["rev@example.com"]
+    assert "R1" in str(box.messages[0]["Subject"])

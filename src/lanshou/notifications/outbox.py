@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from lanshou.db.bulk import insert_new
 from lanshou.notifications.facts_store import OrderFacts, buyer_email, load_order_facts
@@ -24,6 +24,7 @@ from lanshou.notifications.policy import idempotency_key
 from lanshou.notifications.settings_store import load_settings
 from lanshou.notifications.store import NotifyRule, rules_for
 from lanshou.notifications.tables import notify_outbox
+from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.rules import RuleError, activation, compile_condition
 from lanshou.tracking.status import TrackingStatus
 
@@ -113,7 +114,38 @@ def queue_messages(conn: Connection, triggers: Sequence[Trigger], now: datetime)
                 rows.append(_row(trigger, rule, order, recipient, now))
     unique = list({row["idempotency_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
     new = insert_new(conn, notify_outbox, unique, ["idempotency_key"]) if unique else 0
+    _record_skipped(conn, [row for row in unique if row["state"] == "skipped"], now)
     return Queued(new, len(rows) - new, unmatched, tuple(failures))
+
+
+def _record_skipped(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
+    """A message that cannot go (no address on its channel) says so in the order's timeline, once: only
+    the rows this call inserted (their created_at is this call's `now`)."""
+    if not rows:
+        return
+    o = notify_outbox.c
+    keys = [row["idempotency_key"] for row in rows]
+    inserted = {
+        r.idempotency_key
+        for r in conn.execute(
+            select(o.idempotency_key).where(o.idempotency_key.in_(keys), o.created_at == now)
+        )
+    }
+    record(
+        conn,
+        [
+            TimelineEntry(
+                row["shop_id"],
+                row["order_no"],
+                now,
+                "notification_skipped",
+                f"{row['stage']} via {row['channel']}, template {row['template']} ({row['language']}): "
+                f"{row['last_error']}",
+            )
+            for row in rows
+            if row["idempotency_key"] in inserted
+        ],
+    )
 
 
 def _matching_rules(

@@ -10,8 +10,9 @@ passed on to the provider (webhook header, SMS session context) so a receiver ca
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.events import OrderKey
 from lanshou.notifications.channel_setup import ChannelFactory, build_channel, sms_template_id
-from lanshou.notifications.channels.base import ChannelConfigError, MessageRejected
-from lanshou.notifications.compose import compose_message, default_template_set, template_set
+from lanshou.notifications.channels.base import Channel, ChannelConfigError, MessageRejected
+from lanshou.notifications.compose import TemplateSet, compose_message, default_template_set, template_set
 from lanshou.notifications.context import build_context
-from lanshou.notifications.facts_store import load_order_facts, parcel_news, problem_text
+from lanshou.notifications.facts_store import OrderFacts, load_order_facts, parcel_news, problem_text
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome, Stage, results_for_all
 from lanshou.notifications.policy import (
     MessageState,
@@ -107,23 +109,88 @@ def send_due(
 ) -> SendReport:
     """Send every message due at `now` (naive UTC); returns what happened."""
     report = SendReport()
-    policy = retry or RetryPolicy()
+    run = _Run(engine, now, _reusing(factory), retry or RetryPolicy(), rand)
     while True:
         with engine.connect() as conn:
             ids = due_ids(conn, now, limit)
+            run.prefetch(conn, ids)
         claimed_any = False
         for outbox_id in ids:
             if not claim(engine, outbox_id, now):
                 report.lost_claims += 1
                 continue
             claimed_any = True
-            state = _process(engine, outbox_id, now, factory, policy, rand)
+            state = _process(run, outbox_id)
             report.states[outbox_id] = state
             bucket = {"sent": "sent", "failed": "failed", "pending": "retrying"}.get(state)
             bucket = bucket or ("held" if state in ("held_quiet", "rate_limited") else "skipped")
             setattr(report, bucket, getattr(report, bucket) + 1)
         if not ids or not claimed_any or len(ids) < limit:
             return report
+
+
+@dataclass
+class _Run:
+    """One send_due call: its settings and what it read once for a whole batch (shop settings, order
+    facts, compiled templates), so each message costs its own few statements and its send."""
+
+    engine: Engine
+    now: datetime
+    factory: ChannelFactory
+    policy: RetryPolicy
+    rand: Callable[[], float]
+    settings: dict[int, ShopNotifySettings] = field(default_factory=dict)
+    facts: dict[OrderKey, OrderFacts] = field(default_factory=dict)
+    templates: dict[tuple[int, str, str, Stage], TemplateSet] = field(default_factory=dict)
+
+    def prefetch(self, conn: Connection, ids: list[int]) -> None:
+        if not ids:
+            return
+        keys = {
+            (r.shop_id, r.order_no) for r in conn.execute(select(o.shop_id, o.order_no).where(o.id.in_(ids)))
+        }
+        self.facts.update(load_order_facts(conn, keys - set(self.facts)))
+        for shop_id in {shop_id for shop_id, _ in keys}:
+            self.shop_settings(conn, shop_id)
+
+    def shop_settings(self, conn: Connection, shop_id: int) -> ShopNotifySettings:
+        if shop_id not in self.settings:
+            timezone = conn.execute(select(shops.c.timezone).where(shops.c.id == shop_id)).scalar_one()
+            self.settings[shop_id] = load_settings(conn, shop_id, timezone)
+        return self.settings[shop_id]
+
+    def order(self, conn: Connection, shop_id: int, order_no: str) -> OrderFacts | None:
+        key = (shop_id, order_no)
+        if key not in self.facts:
+            self.facts.update(load_order_facts(conn, [key]))
+        return self.facts.get(key)
+
+    def template_set(
+        self, conn: Connection, shop_id: int, name: str, language: str, stage: Stage
+    ) -> TemplateSet:
+        key = (shop_id, name, language, stage)
+        if key not in self.templates:
+            overrides = template_overrides(conn, shop_id, name, language)
+            self.templates[key] = (
+                template_set(stage, language, overrides)
+                if overrides
+                else default_template_set(stage, language)
+            )
+        return self.templates[key]
+
+
+def _reusing(factory: ChannelFactory) -> ChannelFactory:
+    """One channel per configuration for the whole run: an HTTP client (its TLS context, its pooled
+    connections) costs more to build than a message costs to send."""
+    built: dict[tuple[ChannelKind, str], Channel] = {}
+
+    def channel(kind: ChannelKind, settings: Mapping[str, Any]) -> Channel:
+        key = (kind, json.dumps(settings, sort_keys=True, default=str))
+        if key not in built:
+            built[key] = factory(kind, settings)
+        return built[key]
+
+    return channel
 
 
 def _aware(moment: datetime) -> datetime:
@@ -134,23 +201,19 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _process(
-    engine: Engine,
-    outbox_id: int,
-    now: datetime,
-    factory: ChannelFactory,
-    policy: RetryPolicy,
-    rand: Callable[[], float],
-) -> str:
+def _process(run: _Run, outbox_id: int) -> str:
+    engine, now = run.engine, run.now
     with engine.connect() as conn:
         row = conn.execute(select(notify_outbox).where(o.id == outbox_id)).one()
-        timezone = conn.execute(select(shops.c.timezone).where(shops.c.id == row.shop_id)).scalar_one()
-        settings = load_settings(conn, row.shop_id, timezone)
-    plan = run_transaction(engine, lambda conn: _plan(conn, row, settings, now))
+        settings = run.shop_settings(conn, row.shop_id)
+        if settings.rate is None or not row.buyer_key:  # nothing to serialise: decide on this connection
+            plan = _plan(conn, row, settings, now)
+    if settings.rate is not None and row.buyer_key:
+        plan = run_transaction(engine, lambda conn: _plan(conn, row, settings, now))
     with engine.connect() as conn:
         message: Message | str = ""
         if plan.after is MessageState.SENDING:
-            message = _compose(conn, row, settings, now)
+            message = _compose(conn, run, row, settings)
     if plan.after is MessageState.SKIPPED:
         state = "opted_out" if plan.reason is Reason.OPTED_OUT else "skipped"
         return _finish(engine, row, now, state, "notification_skipped", plan.reason.value)
@@ -160,9 +223,9 @@ def _process(
         return _finish(engine, row, now, state, "", plan.reason.value, next_at=_naive(plan.not_before))
     if isinstance(message, str):  # the template could not render these facts
         return _finish(engine, row, now, "failed", "notification_failed", message)
-    results = _deliver(factory, row, settings, message)
+    results = _deliver(run.factory, row, settings, message)
     attempt = row.attempts + 1
-    verdict = after_delivery(results, attempt, _aware(now), policy, rand())
+    verdict = after_delivery(results, attempt, _aware(now), run.policy, run.rand())
     provider_id = next((r.provider_id for r in results if r.ok), "")
     if verdict.after is MessageState.SENT:
         return _finish(
@@ -216,10 +279,10 @@ def _checks(conn: Connection, row: Any, settings: ShopNotifySettings, now: datet
     return SendChecks(False, opted_out, bool(row.recipient), recent)
 
 
-def _compose(conn: Connection, row: Any, settings: ShopNotifySettings, now: datetime) -> Message | str:
+def _compose(conn: Connection, run: _Run, row: Any, settings: ShopNotifySettings) -> Message | str:
     """The rendered message, or why it could not be rendered."""
     stage, channel = Stage(row.stage), ChannelKind(row.channel)
-    order = load_order_facts(conn, [(row.shop_id, row.order_no)]).get((row.shop_id, row.order_no))
+    order = run.order(conn, row.shop_id, row.order_no)
     if order is None:
         return f"{Reason.TEMPLATE_ERROR.value}: 订单不存在 order {row.order_no} not found"
     eta, last_event, carrier, problem = None, "", "", ""
@@ -234,15 +297,10 @@ def _compose(conn: Connection, row: Any, settings: ShopNotifySettings, now: date
             ).scalar()
             or ""
         )
-    order = order.with_segments(settings.segments, now)
+    order = order.with_segments(settings.segments, run.now)
     facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem)
     try:
-        overrides = template_overrides(conn, row.shop_id, row.template, row.language)
-        templates = (
-            template_set(stage, row.language, overrides)
-            if overrides
-            else default_template_set(stage, row.language)
-        )
+        templates = run.template_set(conn, row.shop_id, row.template, row.language, stage)
         return compose_message(
             templates,
             channel,

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, and_, exists, select
+from sqlalchemy import Connection, Engine, and_, exists, select, tuple_
 
 from lanshou.db.engine import run_transaction
-from lanshou.events import EventBus, OrdersAccepted, OrderShipped, ParcelEventsArrived, ParcelStatusChanged
+from lanshou.events import (
+    EventBus,
+    OrdersAccepted,
+    OrdersChanged,
+    OrderShipped,
+    ParcelEventsArrived,
+    ParcelStatusChanged,
+)
 from lanshou.notifications.model import Stage
 from lanshou.notifications.outbox import STAGE_OF_STATUS, Trigger, queue_messages
 from lanshou.notifications.store import any_enabled_rules
 from lanshou.notifications.tables import notify_outbox
+from lanshou.orders.tables import orders
 from lanshou.tracking.queries import orders_by_parcel
 from lanshou.tracking.record import utc_now
 from lanshou.tracking.tables import tracking_events
@@ -56,40 +65,72 @@ enqueue_send: Callable[[], None] = _enqueue_with_configured_queue
 
 def subscribe(bus: EventBus) -> None:
     bus.during(ParcelStatusChanged, buffer_parcel_change)
-    bus.during(ParcelEventsArrived, flush_parcel_changes)
-    for event_type in (OrdersAccepted, OrderShipped):
-        bus.during(event_type, queue_for_event)
+    bus.during(OrderShipped, buffer_shipped)
+    bus.during(ParcelEventsArrived, flush)
+    bus.during(OrdersChanged, flush)
+    bus.during(OrdersAccepted, queue_accepted)
     bus.after((ParcelStatusChanged, OrdersAccepted, OrderShipped), after_commit)
 
 
-# Parcel changes come many to a transaction (a tracking file, a push of several parcels): they are kept
-# per publishing connection and queued in one batch when the same transaction publishes
-# ParcelEventsArrived (lanshou.tracking.record does, after the changes). Holding the connection keeps
-# its id from being reused while it waits.
-_buffered: dict[int, tuple[Connection, list[tuple[str, Stage]]]] = {}
+@dataclass
+class _Pending:
+    """What one publishing transaction told so far and notifications have not queued yet. Holding the
+    connection keeps its id from being reused while it waits."""
+
+    conn: Connection
+    parcel_changes: list[tuple[str, Stage]] = field(default_factory=list)
+    shipped: list[Trigger] = field(default_factory=list)
+
+
+# Parcel changes and shipped orders come many to a transaction (a tracking file, a push of several
+# parcels, a shipping batch). They are kept per publishing connection and queued in one batch when the
+# same transaction publishes the event that closes its batch: ParcelEventsArrived (lanshou.tracking.record
+# publishes it after the changes) or OrdersChanged (shipping publishes it after the OrderShipped events).
+_buffered: dict[int, _Pending] = {}
+
+
+def _pending(conn: Connection) -> _Pending | None:
+    """This transaction's buffer; None when no rule is enabled (asked once per transaction: the first
+    event's answer stands for the rest of its batch)."""
+    pending = _buffered.get(id(conn))
+    if pending is None and any_enabled_rules(conn):
+        pending = _buffered[id(conn)] = _Pending(conn)
+    return pending
 
 
 def buffer_parcel_change(conn: Connection, event: ParcelStatusChanged) -> None:
     stage = STAGE_OF_STATUS.get(event.status)
-    if stage is None or not any_enabled_rules(conn):
-        return
-    _buffered.setdefault(id(conn), (conn, []))[1].append((event.tracking_no, stage))
+    if stage is not None and (pending := _pending(conn)) is not None:
+        pending.parcel_changes.append((event.tracking_no, stage))
 
 
-def flush_parcel_changes(conn: Connection, event: object = None) -> None:
-    entry = _buffered.pop(id(conn), None)
-    if entry is not None:
-        _queue_parcel_changes(conn, entry[1])
+def buffer_shipped(conn: Connection, event: OrderShipped) -> None:
+    if (pending := _pending(conn)) is not None:
+        shop_id, order_no = event.key
+        pending.shipped.append(Trigger(shop_id, order_no, Stage.ORDER_SHIPPED))
 
 
-def _queue_parcel_changes(conn: Connection, changes: list[tuple[str, Stage]]) -> None:
+def flush(conn: Connection, event: object = None) -> None:
+    pending = _buffered.pop(id(conn), None)
+    if pending is not None:
+        _queue(conn, [*pending.shipped, *_parcel_triggers(conn, pending.parcel_changes)])
+
+
+def queue_accepted(conn: Connection, event: OrdersAccepted) -> None:
+    """One event carries the whole batch: queued at once."""
+    if any_enabled_rules(conn):
+        _queue(conn, [Trigger(shop_id, order_no, Stage.ORDER_ACCEPTED) for shop_id, order_no in event.keys])
+
+
+def _parcel_triggers(conn: Connection, changes: list[tuple[str, Stage]]) -> list[Trigger]:
+    if not changes:
+        return []
     carried = orders_by_parcel(conn, sorted({number for number, _ in changes}))
-    triggers = [
+    return [
         Trigger(shop_id, order_no, stage, number)
         for number, stage in changes
         for shop_id, order_no in carried.get(number, [])
     ]
-    _queue(conn, triggers)
 
 
 def _queue(conn: Connection, triggers: list[Trigger]) -> None:
@@ -99,44 +140,48 @@ def _queue(conn: Connection, triggers: list[Trigger]) -> None:
             log.warning("notification rule could not decide: %s", failure)
 
 
-def triggers_of(event: Any) -> list[Trigger]:
-    if isinstance(event, OrdersAccepted):
-        return [Trigger(shop_id, order_no, Stage.ORDER_ACCEPTED) for shop_id, order_no in event.keys]
-    if isinstance(event, OrderShipped):
-        shop_id, order_no = event.key
-        return [Trigger(shop_id, order_no, Stage.ORDER_SHIPPED)]
-    return []
-
-
-def queue_for_event(conn: Connection, event: Any) -> None:
-    if any_enabled_rules(conn):
-        _queue(conn, triggers_of(event))
-
-
 def after_commit(engine: Engine, events: list[Any]) -> None:
-    """Queue parcel changes whose publisher sent no ParcelEventsArrived (in a transaction of their own,
-    after the fact: idempotent, and only for changes the database holds: a rolled-back one is dropped),
-    then nudge the sender."""
+    """Queue what a publisher left without its closing event (in a transaction of its own, after the
+    fact: idempotent, and only what the database holds: a change that was rolled back is dropped), then
+    nudge the sender."""
     url = engine.url.render_as_string(hide_password=True)
-    for key, (conn, changes) in list(_buffered.items()):
-        if conn.engine.url.render_as_string(hide_password=True) == url:
+    for key, pending in list(_buffered.items()):
+        conn = pending.conn
+        ended = conn.closed or not conn.in_transaction()  # not another thread's transaction still open
+        if ended and conn.engine.url.render_as_string(hide_password=True) == url:
             del _buffered[key]
-            run_transaction(engine, partial(_queue_stored_changes, changes=changes))
+            run_transaction(engine, partial(_queue_stored, pending=pending))
     nudge_sender(engine, events)
 
 
-def _queue_stored_changes(conn: Connection, changes: list[tuple[str, Stage]]) -> None:
-    t = tracking_events.c
-    numbers = sorted({number for number, _ in changes})
-    stored = {
-        (r.tracking_no, STAGE_OF_STATUS[r.status])
-        for r in conn.execute(
+def _queue_stored(conn: Connection, pending: _Pending) -> None:
+    changes = pending.parcel_changes
+    stored_changes: set[tuple[str, Stage]] = set()
+    if changes:
+        t = tracking_events.c
+        query = (
             select(t.tracking_no, t.status)
-            .where(t.tracking_no.in_(numbers), t.status.in_(list(STAGE_OF_STATUS)))
+            .where(t.tracking_no.in_(sorted({n for n, _ in changes})), t.status.in_(list(STAGE_OF_STATUS)))
             .distinct()
         )
-    }
-    _queue_parcel_changes(conn, [change for change in changes if change in stored])
+        stored_changes = {(r.tracking_no, STAGE_OF_STATUS[r.status]) for r in conn.execute(query)}
+    shipped_keys = {(t.shop_id, t.order_no) for t in pending.shipped}
+    still_shipped = set(shipped_orders(conn, shipped_keys)) if shipped_keys else set()
+    _queue(
+        conn,
+        [
+            *(t for t in pending.shipped if (t.shop_id, t.order_no) in still_shipped),
+            *_parcel_triggers(conn, [c for c in changes if c in stored_changes]),
+        ],
+    )
+
+
+def shipped_orders(conn: Connection, keys: set[tuple[int, str]]) -> list[tuple[int, str]]:
+    o = orders.c
+    query = select(o.shop_id, o.order_no).where(
+        tuple_(o.shop_id, o.order_no).in_(sorted(keys)), o.status.in_(("shipped", "delivered", "completed"))
+    )
+    return [(r.shop_id, r.order_no) for r in conn.execute(query)]
 
 
 def nudge_sender(engine: Engine, events: list[Any]) -> None:
