@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -334,3 +334,40 @@ def order_parcels() -> Select[Any]:
         parcels.c.carrier,
         parcels.c.tracking_no,
     ).select_from(parcel_orders.join(parcels, _CARRIES))
+
+
+class TrackEvent(NamedTuple):
+    tracking_no: str
+    event_time: datetime  # naive UTC
+    status: str
+    raw_status: str
+    location: str
+    description: str
+
+
+def events_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[TrackEvent]]:
+    """Every carrier event of these parcels, newest first (what an order's detail shows of its parcels)."""
+    numbers = sorted(set(tracking_numbers))
+    e = tracking_events
+    found: dict[str, list[TrackEvent]] = defaultdict(list)
+    for start in range(0, len(numbers), CHUNK):
+        query = (
+            select(e.c.tracking_no, e.c.event_time, e.c.status, e.c.raw_status, e.c.location, e.c.description)
+            .where(e.c.tracking_no.in_(numbers[start : start + CHUNK]))
+            .order_by(e.c.tracking_no, e.c.event_time.desc(), e.c.id.desc())
+        )
+        for row in conn.execute(query):
+            found[row.tracking_no].append(TrackEvent(*row))
+    return dict(found)
+
+
+def numbers_of_shops(shop_ids: Collection[int]) -> Select[tuple[str]]:
+    """A select of the tracking numbers of these shops' parcels (to scope a list by a user's grants)."""
+    return select(parcels.c.tracking_no).where(parcels.c.shop_id.in_(list(shop_ids)))
+
+
+def parcel_shops(conn: Connection, tracking_no: str) -> set[int]:
+    """The shops a tracking number belongs to (its parcels, and the orders it carries): who may see it."""
+    owners = select(parcels.c.shop_id).where(parcels.c.tracking_no == tracking_no)
+    carried = select(parcel_orders.c.shop_id).where(parcel_orders.c.tracking_no == tracking_no)
+    return {row[0] for row in conn.execute(owners.union(carried))}
