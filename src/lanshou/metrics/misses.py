@@ -106,6 +106,7 @@ def miss_json(m: Miss) -> dict[str, Any]:
         "warehouse": m.warehouse,
         "pay_hour": m.pay_hour,
         "tracking_no": m.tracking_no,
+        "province": m.province,
         "detail": m.detail,
     }
 

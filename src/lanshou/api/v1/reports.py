@@ -57,7 +57,7 @@ def misses(
     as_of: AsOf = None,
     window_days: WindowDays = 30,
     timezone: Timezone = None,
-    by: Literal["reason", "carrier", "sku", "warehouse", "pay_hour"] = "reason",
+    by: Literal["reason", "carrier", "sku", "warehouse", "pay_hour", "province"] = "reason",
     metric: Literal[
         "pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback", "all"
     ] = "pay_to_pickup",
