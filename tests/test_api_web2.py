@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from lanshou import schema as s
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
+from lanshou.metrics.report import metrics_report
 from lanshou.orders import timeline
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP
 from tests.web2_data import CASE_SHOP, Both, seed_both
@@ -173,6 +175,11 @@ def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(client: TestC
         ).scalar_one()
     assert n1 == "paid"
     assert get_json(client, both, "dora", "/api/v1/orders/N1")["lines"][0]["quantity"] == 2
+    # the rollups caught up after the answer: the report from them equals the one from the raw rows
+    rolled = get_json(client, both, "dora", "/api/v1/metrics", as_of="2026-11-22")
+    raw = metrics_report(both.engine, date(2026, 11, 22), 30, shop_ids=[both.case_shop_id], source="raw")
+    assert rolled["shops"][0]["pay_to_pickup"] == raw["shops"][0]["pay_to_pickup"]
+    assert rolled["shops"][0]["pay_to_pickup"]["late"] >= 2  # N1 and N2, never picked up
     again = call(client, both, "dora", "POST", "/api/v1/orders/batch", json={"orders": [_order("N1")]})
     assert again.json()["unchanged"] == 1  # idempotent, as a file import
 

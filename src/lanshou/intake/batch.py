@@ -9,6 +9,7 @@ shop, nothing is stored.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -72,10 +73,14 @@ def ingest_orders(
     orders: Sequence[Mapping[str, Any]],
     may_write: Callable[[str, str], bool] | None = None,
     events: EventBus = bus,
+    settle: bool = True,
 ) -> BatchResult:
     """Check and store these orders in one transaction. Raises ShopNotAllowed (nothing stored) when an
     order names a shop `may_write(platform, shop)` refuses. Bad orders are returned as rejected; the
-    good ones are stored."""
+    good ones are stored.
+
+    The orders and their marks for the subscribers (metric rollups) are committed together; `settle=False`
+    leaves the subscribers' catching up to the caller (`Settler`), as the API does after answering."""
     load_platforms()
     with engine.connect() as conn:
         shops = ShopDirectory(conn)
@@ -98,5 +103,38 @@ def ingest_orders(
         result.inserted, result.updated, result.unchanged = stored.inserted, stored.updated, stored.unchanged
         result.lines = stored.lines
         result.rejected += stored.rejected
-        events.settle(engine)
+        if settle:
+            events.settle(engine)
     return result
+
+
+class Settler:
+    """Lets the subscribers catch up (`events.settle`) after batches, one run at a time per process: a
+    batch arriving while a run is going asks for one more run, so many concurrent batches cost a few runs,
+    not one each. Each run covers every mark committed before it starts."""
+
+    def __init__(self, engine: Engine, events: EventBus = bus) -> None:
+        self.engine = engine
+        self.events = events
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            while True:
+                self.events.settle(self.engine)
+                with self._lock:
+                    if not self._again:
+                        self._running = False
+                        return
+                    self._again = False
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from lanshou.accounts.roles import Permission
@@ -88,8 +88,12 @@ WriteScope = Annotated[ShopScope, Depends(require_in_scope(Permission.ORDERS_REV
 
 
 @router.post("/orders/batch", summary="Store a batch of orders 批量写入订单")
-def ingest(batch: OrderBatch, scope: WriteScope, engine: EngineDep) -> BatchStored:
-    from lanshou.intake.batch import ShopNotAllowed, ingest_orders
+def ingest(
+    batch: OrderBatch, scope: WriteScope, engine: EngineDep, request: Request, later: BackgroundTasks
+) -> BatchStored:
+    """The answer comes once the orders are committed (durable). The metric rollups they move are brought
+    up to date right after the answer, by one run for however many batches arrived meanwhile."""
+    from lanshou.intake.batch import Settler, ShopNotAllowed, ingest_orders
 
     granted = {(shop.platform, shop.name) for shop in scope.selected}
     # a user of every shop (all_shops) may bring a new shop; everyone else writes only the granted ones
@@ -100,9 +104,13 @@ def ingest(batch: OrderBatch, scope: WriteScope, engine: EngineDep) -> BatchStor
 
     orders = [order.model_dump(mode="json") for order in batch.orders]
     try:
-        result = ingest_orders(engine, orders, may_write)
+        result = ingest_orders(engine, orders, may_write, settle=False)
     except ShopNotAllowed as exc:
         raise forbidden(str(exc)) from None
+    settler = getattr(request.app.state, "settler", None)
+    if settler is None:
+        settler = request.app.state.settler = Settler(engine)
+    later.add_task(settler)
     return BatchStored(
         inserted=result.inserted,
         updated=result.updated,
