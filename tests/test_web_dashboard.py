@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from lanshou import schema as s
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.metrics.report import metrics_report
+from lanshou.metrics.trend import pickup_trend
 from tests.test_reports_misses_queue import AS_OF, PHONE
 from tests.test_web_pages import csrf_of, sign_in
 from tests.web2_data import CASE_SHOP, Both, seed_both
@@ -67,6 +69,16 @@ def test_overview_numbers_are_the_metrics_report(dora: TestClient, both: Both) -
     assert {of for of, _ in shown} == {"", CASE_SHOP}  # no other shop's panel
     rate = report["all"]["pay_to_pickup"]["rate"]
     assert f"{rate * 100:.1f}%" in html
+
+
+def test_the_daily_trend_adds_up_to_the_reports_m1(dora: TestClient, both: Both) -> None:
+    points = pickup_trend(both.engine, AS_OF, 30, [both.case_shop_id])
+    m1 = metrics_report(both.engine, AS_OF, 30, shop_ids=[both.case_shop_id])["all"]["pay_to_pickup"]
+    assert len(points) == 30 and points[-1].day == date(2026, 11, 9)
+    assert (sum(p.on_time for p in points), sum(p.late for p in points)) == (m1["on_time"], m1["late"])
+    html = dora.get("/", params={"as_of": AS_OF.isoformat()}).text
+    trend = html[html.index('id="trend"') :].split("</section>")[0]
+    assert trend.count('<rect class="bar"') == sum(1 for p in points if p.rate is not None)
 
 
 def test_queue_lists_what_can_still_make_it_first_then_the_overdue(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.orders.tables import orders
-from lanshou.web.charts import bar_chart
+from lanshou.web.charts import bar_chart, column_chart
 from lanshou.web.i18n import translator
 from lanshou.web.rendering import language_of, render
 from lanshou.web.scope import page_scope, parse_day, today
@@ -102,9 +102,18 @@ def overview(
     scope = page_scope(engine, user, shop)
     day = parse_day(as_of) or today()
     ids = scope.shop_ids
+    trend = None
+    t = translator(language_of(request))
     if user.may(Permission.METRICS_READ):
+        from lanshou.metrics.trend import pickup_trend
+
         report = metrics_report(engine, day, WINDOW_DAYS, shop_ids=ids)
         previous = metrics_report(engine, day - timedelta(days=WINDOW_DAYS), WINDOW_DAYS, shop_ids=ids)
+        points = pickup_trend(engine, day, WINDOW_DAYS, ids)
+        trend = column_chart(
+            [(f"{p.day:%m-%d}", None if p.rate is None else p.rate * 100) for p in points],
+            t("overview.trend"),
+        )
     else:  # the warehouse and customer service see their shops, not the scores
         report = previous = {"shops": [], "all": None}
     before = {(e["platform"], e["shop"]): e for e in previous["shops"]}
@@ -124,7 +133,6 @@ def overview(
     with engine.connect() as conn:
         counts = order_counts(conn, list(ids))
     rows = [(s, counts.get(s.id, 0)) for s in scope.selected]
-    t = translator(language_of(request))
     m1 = [
         (p["label"], (value_at(e, "pay_to_pickup.rate") or 0) * 100)
         for p, e in zip(panels, report["shops"], strict=True)
@@ -138,6 +146,7 @@ def overview(
         "everything": everything,
         "chart": bar_chart([(s.label, total) for s, total in rows], t("overview.chart")) if rows else None,
         "m1_chart": bar_chart(m1, t("overview.m1_chart")) if m1 else None,
+        "trend": trend,
     }
     return render(request, "overview.html", context)
 

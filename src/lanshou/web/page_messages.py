@@ -24,6 +24,10 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "overview.all_metrics": ("全部店铺指标", "All my shops"),
     "overview.estimate": ("物流体验分为估算值", "The experience score is an estimate"),
+    "overview.trend": (
+        "近 30 天每日揽收及时率 (%，按付款日)",
+        "Pickup on time per pay day, last 30 days (%)",
+    ),
     "overview.m1_chart": ("各店铺 24 小时揽收及时率 (%)", "Pay-to-pickup on time per shop (%)"),
     "metric.m1": ("揽收及时率 M1", "Pickup on time M1"),
     "metric.m2": ("配送时长中位数 M2", "Delivery hours, median M2"),
