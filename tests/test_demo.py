@@ -172,7 +172,7 @@ def test_streaming_does_not_hold_all_orders() -> None:
 
 def test_run_generates_then_summarises(cli_env: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["run", "--orders", "600"])
+    result = runner.invoke(app, ["run", "--orders", "600", "--once"])
     assert result.exit_code == 0, result.output
     for shop in SHOPS:
         assert shop.name in result.output

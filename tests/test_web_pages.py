@@ -17,8 +17,13 @@ from lanshou.accounts.roles import Permission, Role
 from lanshou.accounts.tables import users
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
+from lanshou.metrics.explain import REASONS
+from lanshou.orders.status import OrderStatus
+from lanshou.sla.alerts import AlertKind
+from lanshou.tracking.status import TrackingStatus
 from lanshou.web.charts import bar_chart
 from lanshou.web.messages import MESSAGES
+from lanshou.web.report_pages import MISS_GROUPS, MISS_METRICS
 from tests.accounts_data import PASSWORD, SHOP_A, SHOP_B, SHOP_C, Seeded, seed
 
 TEMPLATES = Path(__file__).parents[1] / "src" / "lanshou" / "web" / "templates"
@@ -214,6 +219,20 @@ def test_every_text_the_templates_and_pages_use_is_in_the_catalog() -> None:
             re.findall(r"""["']((?:login|overview|nav|error|csrf)\.[a-z0-9_]+)["']""", path.read_text())
         )
     used = {key for key in used if not key.endswith(".html")}
+    # keys built from a value ("status." ~ o.status): every value of the family is in the catalog
+    families = {
+        "status.": [s.value for s in OrderStatus],
+        "tracking.status.": ["none", *(s.value for s in TrackingStatus)],
+        "alert.kind.": [k.value for k in AlertKind],
+        "alert.state.": ["open", "acked", "resolved"],
+        "reason.": list(REASONS),
+        "misses.by.": list(MISS_GROUPS),
+        "metric.name.": list(MISS_METRICS),
+        "queue.kind.": ["pay_to_pickup", "late_shipment"],
+    }
+    assert {key for key in used if key.endswith(".")} <= set(families)
+    used = {key for key in used if not key.endswith(".")}
+    used |= {prefix + value for prefix, values in families.items() for value in values}
     used |= {f"role.{role.value}" for role in Role}  # the template builds these from the user's role
     assert len(used) > 20
     assert sorted(used - set(MESSAGES)) == []

@@ -161,3 +161,21 @@ def shops_for(engine: Engine, user: User) -> list[ShopRef]:
     """The shops this user may see and act on."""
     with engine.connect() as conn:
         return store.shops_of(conn, user)
+
+
+DEMO_USER = "demo"
+
+
+def demo_login(engine: Engine, now: datetime | None = None) -> tuple[str, str]:
+    """(name, password) of the demo owner (every shop) for `lanshou run`: created on first use, given a
+    fresh random password each time, since only its hash is kept."""
+    import secrets
+
+    password = secrets.token_urlsafe(12)
+    with engine.begin() as conn:
+        found = store.user_and_hash(conn, DEMO_USER)
+        if found is not None:
+            store.set_password_hash(conn, found[0].id, hash_password(password))
+            return DEMO_USER, password
+    add_user(engine, DEMO_USER, password, Role.OWNER, None, now)
+    return DEMO_USER, password

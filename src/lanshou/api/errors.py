@@ -66,6 +66,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 
+# routes that read a JSON body also answer 400 for a body that is not JSON at all
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "the body is not JSON 请求体无效"}
+}
+
 _CODES = {
     400: ("bad_request", "请求无效 bad request"),
     401: ("unauthorized", "需要登录 authentication required"),

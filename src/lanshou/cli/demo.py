@@ -1,4 +1,5 @@
-"""`lanshou demo` (seeded demo data) and `lanshou run` (the main job: data if empty, then a summary)."""
+"""`lanshou demo` (seeded demo data) and `lanshou run` (the main job: data if empty, a summary, then the
+dashboard and API with a worker in-process, until Ctrl-C; `--once` stops after the summary)."""
 
 from __future__ import annotations
 
@@ -65,11 +66,14 @@ def run_cmd(
         bool,
         typer.Option(
             "--work",
-            help="then run background jobs in this process until Ctrl-C (embedded mode; no separate worker)",
+            help="run background jobs in this process until Ctrl-C, serving no pages (an embedded worker)",
         ),
     ] = False,
+    once: Annotated[bool, typer.Option("--once", help="print the summary and exit, serve nothing")] = False,
+    host: Annotated[str, typer.Option("--host", help="address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
 ) -> None:
-    """The main job: demo data on first run, then a summary of every shop. 运行概览."""
+    """The main job: demo data on first run, a summary of every shop, then the dashboard. 运行概览与网页."""
     engine = database()
     if order_count(engine) == 0:
         count = orders if orders is not None else int(os.environ.get(RUN_ORDERS_ENV) or RUN_DEFAULT_ORDERS)
@@ -77,8 +81,14 @@ def run_cmd(
         _generate(engine, DemoConfig(orders=count))
     for section in summary_sections(engine):
         console.print(section)
+    if once:
+        return
     if work:
         run_jobs_here()
+        return
+    from lanshou.cli.serve import serve_with_worker
+
+    serve_with_worker(engine, host, port)
 
 
 def run_jobs_here(workers: int = 2) -> None:

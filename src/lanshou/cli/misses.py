@@ -34,6 +34,7 @@ class ByChoice(StrEnum):
     sku = "sku"
     warehouse = "warehouse"
     pay_hour = "pay_hour"
+    province = "province"
 
 
 class MetricChoice(StrEnum):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -151,3 +152,74 @@ def _table_cells(row: OrderRow, timezone: str | None, unmask: bool) -> list[str]
         "" if row.order_amount is None else f"{row.order_amount:.2f}",
         parcel or "-",
     ]
+
+
+@app.command("show")
+def show_cmd(
+    order_id: Annotated[str, typer.Argument(help="order number / 订单号")],
+    shop: Annotated[str | None, typer.Option("--shop", help="shop name, or platform:name / 店铺")] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="zone of the times shown (default: the shop's)")
+    ] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="show the receiver's personal data")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print only the JSON object")] = False,
+) -> None:
+    """One order: lines, parcels with their tracks, and the timeline. 订单详情与时间线."""
+    from lanshou.cli.render import print_json, unknown_shop
+    from lanshou.orders.detail import AmbiguousOrder, OrderNotFound, find_order_detail
+    from lanshou.shops.model import select_shops
+    from lanshou.shops.store import load_shops
+
+    zone = _timezone(timezone)
+    with database().connect() as conn:
+        try:
+            shop_ids = list(select_shops(load_shops(conn), shop))
+        except LookupError as exc:
+            raise unknown_shop(exc) from None
+        try:
+            detail = find_order_detail(conn, order_id, shop_ids, unmask, zone)
+        except AmbiguousOrder as exc:
+            err_console.print(f"[red]{escape(str(exc))}[/]")
+            raise typer.Exit(2) from None
+        except OrderNotFound as exc:
+            err_console.print(f"[red]{escape(str(exc))}[/]")
+            raise typer.Exit(1) from None
+    if as_json:
+        print_json(detail)
+        return
+    _show_detail(detail)
+
+
+def _show_detail(d: dict[str, Any]) -> None:
+    r = d["receiver"]
+    console.print(
+        f"[bold]{escape(d['order_id'])}[/] {escape(d['platform'])}/{escape(d['shop'])} · {d['status']}"
+        f" · {d['amount'] or '-'} · {d['timezone']}"
+    )
+    console.print(f"  下单 created {d['created_at']} · 付款 paid {d['paid_at'] or '-'}")
+    place = " ".join(p for p in (r["province"], r["city"], r["district"], r["address"]) if p)
+    console.print(f"  收件人 receiver: {escape(r['name'])} {escape(r['phone'])} {escape(place)}")
+    if d["buyer_message"]:
+        console.print(f"  买家留言 message: {escape(d['buyer_message'])}")
+    lines = RichTable(title="商品 lines", title_justify="left")
+    for column in ("SKU", "商品 title", "数量 qty", "单价 price"):
+        lines.add_column(column)
+    for line in d["lines"]:
+        price = line["unit_price"] or "-"
+        lines.add_row(Text(line["sku"]), Text(line["title"]), str(line["quantity"]), price)
+    console.print(lines)
+    for p in d["parcels"]:
+        console.print(
+            f"包裹 parcel [bold]{escape(p['tracking_no'])}[/] {escape(p['carrier'])} · {p['status'] or '-'}"
+            f" · 发货 {p['shipped_at'] or '-'} · 揽收 {p['pickup_at'] or '-'}"
+            f" · 签收 {p['delivered_at'] or '-'}"
+        )
+        for e in p["events"]:
+            console.print(f"    {e['time']} {e['status'] or e['raw_status']} {escape(e['location'])} "
+                          f"{escape(e['text'])}")  # fmt: skip
+    events = RichTable(title="时间线 timeline", title_justify="left")
+    for column in ("时间 at", "事件 kind", "操作人 actor", "原因 detail"):
+        events.add_column(column)
+    for entry in d["timeline"]:
+        events.add_row(entry["at"], entry["kind"], Text(entry["actor"]), Text(entry["detail"]))
+    console.print(events)

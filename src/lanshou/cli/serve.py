@@ -7,8 +7,9 @@ import os
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
-from lanshou.cli.common import database, err_console
+from lanshou.cli.common import console, database, err_console
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +55,33 @@ def serve(
         # machine the 5 s default had workers killed and restarted at start-up
         timeout_worker_healthcheck=30,
     )
+
+
+def serve_with_worker(engine: Engine, host: str, port: int) -> None:
+    """`lanshou run`'s server: one process serving the pages and the API, a job consumer in threads beside
+    it, and a demo login printed (a new password each run). Blocks until Ctrl-C."""
+    import uvicorn
+
+    from lanshou.accounts.service import demo_login
+    from lanshou.api.app import create_app
+    from lanshou.api.settings import AppSettings, secret_key
+    from lanshou.jobs import QueueConfigError, open_queue, run_in_process
+
+    try:
+        queue = open_queue()
+    except QueueConfigError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    settings = AppSettings(secret_key=secret_key(), secure_cookies=not _is_loopback(host))
+    name, password = demo_login(engine)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    console.print(
+        f"\n[bold]Lanshou 揽收[/] is running at [bold]{url}[/]  (API docs: {url}api/docs)\n"
+        f"演示账号 demo login: [bold]{name}[/] / [bold]{password}[/]   (Ctrl-C stops 按 Ctrl-C 停止)"
+    )
+    with run_in_process(queue, workers=1):
+        err_console.print(f"worker: 1 consumer in-process; jobs: {', '.join(sorted(queue.tasks)) or 'none'}")
+        uvicorn.run(create_app(engine, settings), host=host, port=port, log_level="warning")
 
 
 def _is_loopback(host: str) -> bool:

@@ -55,7 +55,7 @@ REASONS = (
     "weekend_or_holiday",
     "unknown",
 )
-GroupBy = Literal["reason", "carrier", "sku", "warehouse", "pay_hour", "metric", "shop"]
+GroupBy = Literal["reason", "carrier", "sku", "warehouse", "pay_hour", "metric", "shop", "province"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class Miss:
     pay_hour: int | None  # hour of payment in the shop's local time
     detail: str
     tracking_no: str = ""  # the stale parcel, for tracking_freshness
+    province: str = ""  # the receiver's province
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def _miss(
         pay_hour=None if order.paid_at is None else local(order.paid_at, ctx.tz).hour,
         detail=reason[1],
         tracking_no=parcel.tracking_no if parcel else "",
+        province=order.province,
     )
 
 

@@ -6,7 +6,7 @@ The rate gain of a group is measured against the metric's own denominator as the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
 from lanshou.metrics.report import metrics_report, window_facts
-from lanshou.shops.model import select_shops
+from lanshou.shops.model import only_shops, select_shops
 from lanshou.shops.store import load_shops
 
 METRICS = ("pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback")
@@ -39,10 +39,12 @@ def find_misses(
     window_days: int = 30,
     timezone: str | None = None,
     shop: str | None = None,
+    shop_ids: Collection[int] | None = None,
 ) -> list[Miss]:
-    """Every miss of the report as of `as_of`. Raises LookupError for an unknown shop."""
+    """Every miss of the report as of `as_of` (among `shop_ids` when given). Raises LookupError for an
+    unknown shop."""
     with engine.connect() as conn:
-        shops = select_shops(load_shops(conn), shop)
+        shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         facts = list(window_facts(conn, shops, as_of, window_days))  # used after the connection closes
     return misses(facts, list(shops.values()), as_of, window_days, timezone)
 
@@ -67,15 +69,16 @@ def miss_report(
     by: GroupBy = "reason",
     metric: str = "pay_to_pickup",
     report: Mapping[str, Any] | None = None,
+    shop_ids: Collection[int] | None = None,
 ) -> MissReport:
     """Misses of `metric` ("all": every metric) grouped by `by`, largest group first. `report` is the
     metrics report of the same scope when the caller has it already (else it is computed)."""
     if metric != ALL and metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join((*METRICS, ALL))}")
-    found = find_misses(engine, as_of, window_days, timezone, shop)
+    found = find_misses(engine, as_of, window_days, timezone, shop, shop_ids)
     denominator = None
     if metric != ALL:
-        report = report or metrics_report(engine, as_of, window_days, timezone, shop)
+        report = report or metrics_report(engine, as_of, window_days, timezone, shop, shop_ids=shop_ids)
         denominator = decided(report["all"][metric], metric)
     wanted = None if metric == ALL else metric
     groups = rollup_misses(found, by=by, decided=denominator, metric=wanted)
@@ -103,6 +106,7 @@ def miss_json(m: Miss) -> dict[str, Any]:
         "warehouse": m.warehouse,
         "pay_hour": m.pay_hour,
         "tracking_no": m.tracking_no,
+        "province": m.province,
         "detail": m.detail,
     }
 

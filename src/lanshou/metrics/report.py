@@ -7,7 +7,7 @@ the rollups; `--timezone` with another zone recomputes from the raw rows with th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollup_sql import Counts, delivery_scorecard, delivery_stats, window_counts
 from lanshou.metrics.score import combined_score, experience_score
 from lanshou.metrics.source import iter_facts, window_keys
-from lanshou.shops.model import ShopInfo, select_shops
+from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 
 Source = Literal["auto", "rollups", "raw"]
@@ -38,9 +38,12 @@ def metrics_report(
     timezone: str | None = None,
     shop: str | None = None,
     source: Source = "auto",
+    shop_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
+    """The report over the shops `shop` names (all when None), among `shop_ids` when given (the API passes
+    the caller's grants). Raises LookupError for an unknown shop."""
     with read_snapshot(engine) as conn:  # every query sees the same committed batches of a refresh
-        shops = select_shops(load_shops(conn), shop)
+        shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         own_zones = {info.timezone for info in shops.values()}
         answerable = timezone is None or own_zones <= {timezone}
         if source == "rollups" and not answerable:

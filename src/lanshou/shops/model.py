@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from lanshou.config import DEFAULT_TIMEZONE
@@ -24,3 +25,11 @@ def select_shops(shops: dict[int, ShopInfo], wanted: str | None) -> dict[int, Sh
         known = ", ".join(sorted(s.shop for s in shops.values())) or "none yet"
         raise LookupError(f"no shop named {wanted!r} (known: {known})")
     return chosen
+
+
+def only_shops(shops: dict[int, ShopInfo], shop_ids: Collection[int] | None) -> dict[int, ShopInfo]:
+    """The shops among `shop_ids` (a user's grants); all of them when None."""
+    if shop_ids is None:
+        return shops
+    wanted = set(shop_ids)
+    return {i: s for i, s in shops.items() if i in wanted}

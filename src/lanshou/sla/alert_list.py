@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from lanshou.shops.store import load_shops
 from lanshou.sla.tables import alerts
-from lanshou.tracking.queries import orders_by_parcel
+from lanshou.tracking.queries import numbers_of_shops, orders_by_parcel
 
 
 def list_alerts(
@@ -19,14 +20,19 @@ def list_alerts(
     include_resolved: bool = False,
     kind: str | None = None,
     limit: int = 500,
+    shop_ids: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Alerts as JSON-ready dicts (times naive UTC ISO); `age_hours` = now - since (negative: not yet due)."""
+    """Alerts as JSON-ready dicts (times naive UTC ISO); `age_hours` = now - since (negative: not yet due).
+
+    With `shop_ids` (a user's grants): only the alerts of those shops' parcels, naming only their orders."""
     a = alerts
     query = select(a).order_by(a.c.since.desc(), a.c.id.desc()).limit(limit)
     if not include_resolved:
         query = query.where(a.c.resolved_at.is_(None))
     if kind:
         query = query.where(a.c.kind == kind)
+    if shop_ids is not None:
+        query = query.where(a.c.tracking_no.in_(numbers_of_shops(shop_ids)))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
         orders = orders_by_parcel(conn, {r.tracking_no for r in rows})
@@ -49,6 +55,7 @@ def list_alerts(
             "orders": [
                 {"platform": shops[s].platform, "shop": shops[s].shop, "order_no": o}
                 for s, o in orders.get(r.tracking_no, ())
+                if shop_ids is None or s in shop_ids
             ],
         }
         for r in rows

@@ -3,7 +3,7 @@ the parcel's orders (order_events)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from lanshou.db.bulk import insert_rows, upsert
 from lanshou.orders.tables import order_events
 from lanshou.sla.alerts import Finding
 from lanshou.sla.tables import alert_scans, alerts
-from lanshou.tracking.queries import orders_by_parcel
+from lanshou.tracking.queries import numbers_of_shops, orders_by_parcel
 from lanshou.tracking.tables import parcel_state
 
 SYSTEM = "system"
@@ -150,12 +150,21 @@ def _timeline(conn: Connection, entries: list[tuple[str, str, str]], now: dateti
     insert_rows(conn, order_events, rows)
 
 
-def _staff_action(engine: Engine, alert_id: int, user: str, note: str, now: datetime, resolve: bool) -> None:
+def _staff_action(
+    engine: Engine,
+    alert_id: int,
+    user: str,
+    note: str,
+    now: datetime,
+    resolve: bool,
+    shop_ids: Collection[int] | None,
+) -> None:
     a = alerts
     with engine.begin() as conn:
-        row = conn.execute(
-            select(a.c.tracking_no, a.c.kind, a.c.resolved_at).where(a.c.id == alert_id)
-        ).first()
+        query = select(a.c.tracking_no, a.c.kind, a.c.resolved_at).where(a.c.id == alert_id)
+        if shop_ids is not None:  # another shop's alert is one that does not exist
+            query = query.where(a.c.tracking_no.in_(numbers_of_shops(shop_ids)))
+        row = conn.execute(query).first()
         if row is None:
             raise AlertNotFound(alert_id)
         if row.resolved_at is not None:
@@ -171,11 +180,26 @@ def _staff_action(engine: Engine, alert_id: int, user: str, note: str, now: date
         _timeline(conn, [(row.tracking_no, kind, detail)], now)
 
 
-def acknowledge(engine: Engine, alert_id: int, user: str, now: datetime, note: str = "") -> None:
-    """Staff saw it and are on it. Raises AlertNotFound / AlertClosed."""
-    _staff_action(engine, alert_id, user, note, now, resolve=False)
+def acknowledge(
+    engine: Engine,
+    alert_id: int,
+    user: str,
+    now: datetime,
+    note: str = "",
+    shop_ids: Collection[int] | None = None,
+) -> None:
+    """Staff saw it and are on it (an alert of these shops, when given).
+    Raises AlertNotFound / AlertClosed."""
+    _staff_action(engine, alert_id, user, note, now, False, shop_ids)
 
 
-def resolve(engine: Engine, alert_id: int, user: str, now: datetime, note: str = "") -> None:
-    """Staff dealt with it. Raises AlertNotFound / AlertClosed."""
-    _staff_action(engine, alert_id, user, note, now, resolve=True)
+def resolve(
+    engine: Engine,
+    alert_id: int,
+    user: str,
+    now: datetime,
+    note: str = "",
+    shop_ids: Collection[int] | None = None,
+) -> None:
+    """Staff dealt with it (an alert of these shops, when given). Raises AlertNotFound / AlertClosed."""
+    _staff_action(engine, alert_id, user, note, now, True, shop_ids)

@@ -8,6 +8,7 @@ Candidates are selected in SQL so the queue stays quick on a large database: ord
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from lanshou.metrics.source import iter_facts
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.status import OrderStatus
-from lanshou.shops.model import ShopInfo, select_shops
+from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 from lanshou.sla.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
 
@@ -75,10 +76,11 @@ def queue_report(
     within_hours: float = 6.0,
     shop: str | None = None,
     lookback_days: int = LOOKBACK_DAYS,
+    shop_ids: Collection[int] | None = None,
 ) -> QueueReport:
-    """The queue at `now` (naive UTC). Raises LookupError for an unknown shop."""
+    """The queue at `now` (naive UTC), among `shop_ids` when given. Raises LookupError for an unknown shop."""
     with engine.connect() as conn:
-        shops = select_shops(load_shops(conn), shop)
+        shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         facts = candidate_facts(conn, shops, now, lookback_days)
     infos = list(shops.values())
     entries = at_risk_queue(facts, infos, now, within_hours)

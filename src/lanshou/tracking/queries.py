@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -358,3 +358,39 @@ def parcel_status_of(conn: Connection, tracking_no: str) -> tuple[str | None, da
         )
     ).first()
     return (row.status, row.status_at) if row else (None, None)
+
+
+class TrackEvent(NamedTuple):
+    tracking_no: str
+    event_time: datetime  # naive UTC
+    status: str
+    raw_status: str
+    location: str
+    description: str
+
+
+def events_of(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[TrackEvent]]:
+    """Every carrier event of these parcels, newest first (what an order's detail shows of its parcels)."""
+    k = keyset(conn, ((n,) for n in tracking_numbers), TRACKING_NO)
+    e = tracking_events
+    found: dict[str, list[TrackEvent]] = defaultdict(list)
+    query = (
+        select(e.c.tracking_no, e.c.event_time, e.c.status, e.c.raw_status, e.c.location, e.c.description)
+        .select_from(e.join(k, e.c.tracking_no == k.c.tracking_no))
+        .order_by(e.c.tracking_no, e.c.event_time.desc(), e.c.id.desc())
+    )
+    for row in conn.execute(query):
+        found[row.tracking_no].append(TrackEvent(*row))
+    return dict(found)
+
+
+def numbers_of_shops(shop_ids: Collection[int]) -> Select[tuple[str]]:
+    """A select of the tracking numbers of these shops' parcels (to scope a list by a user's grants)."""
+    return select(parcels.c.tracking_no).where(parcels.c.shop_id.in_(list(shop_ids)))
+
+
+def parcel_shops(conn: Connection, tracking_no: str) -> set[int]:
+    """The shops a tracking number belongs to (its parcels, and the orders it carries): who may see it."""
+    owners = select(parcels.c.shop_id).where(parcels.c.tracking_no == tracking_no)
+    carried = select(parcel_orders.c.shop_id).where(parcel_orders.c.tracking_no == tracking_no)
+    return {row[0] for row in conn.execute(owners.union(carried))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.shops.store import load_shops
-from lanshou.tracking.queries import orders_by_parcel
+from lanshou.tracking.queries import orders_by_parcel, parcel_shops
 from lanshou.tracking.store import load_states, status_value
 from lanshou.tracking.tables import parcels, tracking_events
 
@@ -25,16 +26,26 @@ def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
     return None if value is None else value.replace(tzinfo=UTC).astimezone(tz).isoformat()
 
 
-def parcel_view(engine: Engine, tracking_no: str, timezone: str | None = None) -> dict[str, Any]:
-    """The parcel's state and its whole track, newest event first. Raises UnknownParcel."""
+def parcel_view(
+    engine: Engine, tracking_no: str, timezone: str | None = None, shop_ids: Collection[int] | None = None
+) -> dict[str, Any]:
+    """The parcel's state and its whole track, newest event first. Raises UnknownParcel.
+
+    With `shop_ids` (a user's grants): a parcel of none of these shops is unknown, and only their orders
+    are named."""
     number = tracking_no.strip()
     with engine.connect() as conn:
+        if shop_ids is not None and not parcel_shops(conn, number) & set(shop_ids):
+            raise UnknownParcel(number)
         state = load_states(conn, [number]).get(number)
         keys = orders_by_parcel(conn, [number]).get(number, [])
+        if shop_ids is not None:
+            keys = [key for key in keys if key[0] in shop_ids]
         shops = load_shops(conn) if keys else {}
-        shipped = conn.execute(
-            select(parcels.c.carrier, parcels.c.shipped_at).where(parcels.c.tracking_no == number)
-        ).first()
+        shipped_query = select(parcels.c.carrier, parcels.c.shipped_at).where(parcels.c.tracking_no == number)
+        if shop_ids is not None:
+            shipped_query = shipped_query.where(parcels.c.shop_id.in_(list(shop_ids)))
+        shipped = conn.execute(shipped_query).first()
         e = tracking_events
         rows = conn.execute(
             select(e.c.event_time, e.c.status, e.c.raw_status, e.c.description, e.c.location, e.c.carrier)

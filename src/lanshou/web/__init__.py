@@ -13,10 +13,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from lanshou.api.settings import AppSettings
-from lanshou.web import auth_pages, overview
+from lanshou.web import alert_pages, auth_pages, order_pages, overview, report_pages
 from lanshou.web.security import install_security_handlers
 
-PAGE_ROUTERS = (auth_pages.router, overview.router)
+PAGE_ROUTERS = (
+    auth_pages.router,
+    overview.router,
+    report_pages.router,
+    order_pages.router,
+    alert_pages.router,
+)
 SESSION_COOKIE = "lanshou_session"
 STATIC_URL = "/static"
 

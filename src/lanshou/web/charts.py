@@ -44,3 +44,34 @@ def _short(label: str, keep: int = 12) -> str:
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+COLUMN_AREA = 120  # height of the tallest column
+
+
+def column_chart(points: Sequence[tuple[str, float | None]], title: str, unit: str = "%") -> Markup:
+    """Vertical columns left to right, one per (label, value); None leaves a gap (nothing to measure).
+    Values are 0–100 (a rate in percent); every fifth label is written under its column."""
+    step = 18
+    width = max(1, len(points)) * step + 40
+    height = COLUMN_AREA + 40
+    parts = [
+        f'<line class="axis" x1="30" y1="{COLUMN_AREA + 10}" x2="{width}" y2="{COLUMN_AREA + 10}"/>',
+        f'<text x="26" y="{COLUMN_AREA + 14}" text-anchor="end">0</text>',
+        '<text x="26" y="14" text-anchor="end">100</text>',
+    ]
+    for i, (label, value) in enumerate(points):
+        x = 34 + i * step
+        if value is not None:
+            tall = round(COLUMN_AREA * min(max(value, 0.0), 100.0) / 100, 1)
+            parts.append(
+                f'<rect class="bar" x="{x}" y="{COLUMN_AREA + 10 - tall}" width="{step - 4}" height="{tall}" '
+                f'rx="2"><title>{escape(label)}: {value:.1f}{unit}</title></rect>'
+            )
+        if i % 5 == 0:
+            parts.append(f'<text x="{x}" y="{COLUMN_AREA + 28}">{escape(label)}</text>')
+    return Markup(
+        f'<svg class="chart trend" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
+    )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from lanshou.web.page_messages import PAGE_MESSAGES
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("揽收", "Lanshou"),
     "app.tagline": ("订单与履约管理", "Orders and fulfilment"),
@@ -48,3 +50,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.500": ("服务器内部错误，已记录", "Internal server error; it has been logged"),
     "error.back": ("返回首页", "Back to the overview"),
 }
+MESSAGES.update(PAGE_MESSAGES)

@@ -1,4 +1,7 @@
-"""The menu: each entry shows only to roles with its permission (None: everyone signed in)."""
+"""The menu: each entry shows only to roles with its permission (None: everyone signed in).
+
+Entries with `ready=False` are the slots of pages other areas bring (review, shipping, stock,
+notifications): shown greyed out, not links, until their pages land."""
 
 from __future__ import annotations
 
@@ -13,9 +16,20 @@ class NavItem:
     path: str
     label: str  # message key
     permission: Permission | None = None
+    ready: bool = True
 
 
-NAV: tuple[NavItem, ...] = (NavItem("/", "nav.overview"),)
+NAV: tuple[NavItem, ...] = (
+    NavItem("/", "nav.overview"),
+    NavItem("/queue", "nav.queue"),
+    NavItem("/orders", "nav.orders"),
+    NavItem("/alerts", "nav.alerts"),
+    NavItem("/misses", "nav.misses", Permission.METRICS_READ),
+    NavItem("/review", "nav.review", Permission.ORDERS_REVIEW, ready=False),
+    NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP, ready=False),
+    NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE, ready=False),
+    NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE, ready=False),
+)
 
 
 def nav_for(user: User | None) -> list[NavItem]:

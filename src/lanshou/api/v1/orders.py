@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, BeforeValidator, JsonValue
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
-from lanshou.api.errors import forbidden
+from lanshou.api.errors import ApiError, ErrorBody, forbidden, not_found
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor
 from lanshou.api.scoped_orders import scoped_orders
 from lanshou.orders.queries import OrderFilter, OrderRow, receiver
@@ -95,7 +95,7 @@ def _iso_day(value: object) -> object:
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
-def _clamp(day: date | None) -> date | None:
+def clamp_day(day: date | None) -> date | None:
     return None if day is None else min(max(day, FIRST_DAY), LAST_DAY)
 
 
@@ -139,8 +139,8 @@ def list_orders(
     flt = OrderFilter(
         platform=platform,
         statuses=tuple(s.value for s in status or ()),
-        paid_from=_clamp(paid_from),
-        paid_to=_clamp(paid_to),
+        paid_from=clamp_day(paid_from),
+        paid_to=clamp_day(paid_to),
         order_no=order_id,
         buyer=buyer,
         timezone=timezone_param(timezone),
@@ -153,3 +153,35 @@ def list_orders(
         items=[OrderItem.of(row, unmask) for _, row in page],
         next=encode_cursor({"before": page[-1][0]}) if more else None,
     )
+
+
+OrderId = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="订单号")]
+
+
+@router.get(
+    "/orders/{order_id}",
+    summary="One order with its lines, parcels and timeline 订单详情 (lanshou orders show --json)",
+    responses={409: {"model": ErrorBody, "description": "the number is in several of your shops: ?shop="}},
+)
+def get_order(
+    order_id: OrderId,
+    scope: Scope,
+    engine: EngineDep,
+    unmask: Annotated[bool, Query(description="full receiver data (roles that may see it only)")] = False,
+    timezone: Annotated[
+        str | None,
+        Query(max_length=64, description="zone of the times shown", json_schema_extra={"enum": TIMEZONES}),
+    ] = None,
+) -> dict[str, Any]:
+    from lanshou.orders.detail import AmbiguousOrder, OrderNotFound, find_order_detail
+
+    if unmask and not scope.user.may(Permission.BUYER_DATA_VIEW):
+        raise forbidden(f"无权查看买家信息 the {scope.user.role.value} role may not see buyer data")
+    zone = timezone_param(timezone)
+    with engine.connect() as conn:
+        try:
+            return find_order_detail(conn, order_id, scope.shop_ids, unmask, zone)
+        except OrderNotFound as exc:
+            raise not_found(str(exc)) from None
+        except AmbiguousOrder as exc:
+            raise ApiError(409, "ambiguous_order", str(exc).replace("--shop", "?shop=")) from None

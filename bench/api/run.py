@@ -1,0 +1,259 @@
+"""The REST API under a light load client on loopback, against PostgreSQL (a fresh database of the local
+server, dropped afterwards):
+
+    .venv/bin/python bench/api/run.py [--orders 60000] [--batch 1000] [--reads 20000] [--workers 2]
+
+ingest: POST /api/v1/orders/batch (orders of two lines each, the generic file's fields), `--batch` orders a
+request over 2 connections; each answer comes after the batch is committed (durable). Baseline in the same
+run: the same orders' rows COPYed by psycopg into two plain tables (no checks, no indexes but the keys).
+reads: GET /api/v1/orders?shop=…&order_id=… for random stored orders over 32 keep-alive connections, each
+answer checked; baseline in the same run: GET /api/v1/health (the framework and the token-free path, no SQL).
+Prints rates and p50/p99 of each request's latency, and the targets (ingest ≥ 12k orders/s with p99 ≤ 150
+ms; reads ≥ 2k requests/s with p99 ≤ 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+from lanshou import bootstrap
+from lanshou.accounts.roles import Role
+from lanshou.accounts.service import add_user, issue_token
+from lanshou.db.engine import open_database
+from lanshou.events import bus
+
+PG_ADMIN = os.environ.get("LANSHOU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHOP = "基准店"
+
+
+def orders(count: int, start: int = 0) -> list[dict[str, object]]:
+    rng = random.Random(start)
+    made = []
+    for i in range(start, start + count):
+        day, minute = 1 + i % 28, i % 1440
+        made.append(
+            {
+                "platform": "tmall",
+                "shop": SHOP,
+                "order_id": f"BA{i:010d}",
+                "status": "paid",
+                "created_at": f"2026-10-{day:02d} {minute // 60:02d}:{minute % 60:02d}:00",
+                "paid_at": f"2026-10-{day:02d} {minute // 60:02d}:{minute % 60:02d}:30",
+                "buyer_id": f"buyer{rng.randrange(50_000)}",
+                "buyer_name": "张三",
+                "buyer_phone": f"138{rng.randrange(10**8):08d}",
+                "province": rng.choice(("浙江省", "广东省", "北京市", "四川省")),
+                "city": "杭州市",
+                "district": "西湖区",
+                "address": f"文三路{rng.randrange(999)}号",
+                "order_amount": "59.80",
+                "lines": [
+                    {
+                        "sku": f"SKU-{rng.randrange(500)}",
+                        "quantity": 1,
+                        "unit_price": "29.90",
+                        "title": "商品",
+                    },
+                    {
+                        "sku": f"SKU-{rng.randrange(500)}",
+                        "quantity": 1,
+                        "unit_price": "29.90",
+                        "title": "赠品",
+                    },
+                ],
+            }
+        )
+    return made
+
+
+def request(method: str, path: str, token: str, body: bytes = b"") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+async def _connection(port: int, requests: list[bytes], latencies: list[float], failures: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for raw in requests:
+            started = time.perf_counter()
+            writer.write(raw)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length"))  # fmt: skip
+            body = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if not head.startswith(b"HTTP/1.1 200"):
+                failures.append((head + body).decode(errors="replace")[:300])
+    finally:
+        writer.close()
+
+
+def load(port: int, requests: list[bytes], connections: int) -> tuple[float, list[float], list[str]]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    shares = [requests[i::connections] for i in range(connections)]
+
+    async def run() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(_connection(port, share, latencies, failures) for share in shares if share))
+        return time.perf_counter() - started
+
+    seconds = asyncio.run(run())
+    latencies.sort()
+    return seconds, latencies, failures
+
+
+def pct(latencies: list[float], q: float) -> float:
+    return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000
+
+
+def copy_baseline(url: str, made: list[dict[str, object]]) -> float:
+    """Orders per second COPYed into two plain tables by psycopg: the floor of what storing them costs."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(
+            "CREATE TABLE bare_orders (shop text, order_no text, status text, created_at timestamp, "
+            "paid_at timestamp, buyer text, phone text, province text, address text, amount numeric, "
+            "PRIMARY KEY (shop, order_no))"
+        )
+        conn.execute("CREATE TABLE bare_lines (shop text, order_no text, line int, sku text, quantity int, "
+                     "price numeric, PRIMARY KEY (shop, order_no, line))")  # fmt: skip
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy("COPY bare_orders FROM STDIN") as copy:
+                for o in made:
+                    copy.write_row((o["shop"], o["order_id"], o["status"], o["created_at"], o["paid_at"],
+                                    o["buyer_id"], o["buyer_phone"], o["province"], o["address"],
+                                    o["order_amount"]))  # fmt: skip
+            with cur.copy("COPY bare_lines FROM STDIN") as copy:
+                for o in made:
+                    for n, line in enumerate(o["lines"]):  # type: ignore[arg-type]
+                        copy.write_row((o["shop"], o["order_id"], n, line["sku"], line["quantity"],
+                                        line["unit_price"]))  # fmt: skip
+        conn.commit()
+        return len(made) / (time.perf_counter() - started)
+
+
+def wait_until_up(port: int, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not answer")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=60_000)
+    parser.add_argument("--batch", type=int, default=1000, help="orders per POST")
+    parser.add_argument("--ingest-connections", type=int, default=2)
+    parser.add_argument("--reads", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    name = f"lanshou_bench_api_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    server = None
+    try:
+        bootstrap.start()
+        engine = open_database(url)
+        warm = orders(args.batch, start=10**9)  # creates the shop; its orders are not counted
+        add_user(engine, "bench", "bench-password-1", Role.OWNER)
+        token = issue_token(engine, "bench")
+        port = free_port()
+        env = {**os.environ, "LANSHOU_DATABASE_URL": url, "LANSHOU_SECRET_KEY": "bench" * 10}
+        command = [sys.executable, str(Path(__file__).with_name("server.py")), str(port), str(args.workers)]
+        server = subprocess.Popen(command, env=env)
+        wait_until_up(port)
+        post = "/api/v1/orders/batch"
+        load(port, [request("POST", post, token, json.dumps({"orders": warm}).encode())], 1)
+
+        made = orders(args.orders)
+        bodies = [
+            request("POST", post, token, json.dumps({"orders": made[i : i + args.batch]}).encode())
+            for i in range(0, len(made), args.batch)
+        ]
+        seconds, latencies, failures = load(port, bodies, args.ingest_connections)
+        rate = args.orders / seconds
+        caught_up = time.perf_counter()
+        bus.settle(engine)  # returns once no mark is left: the server's own run after the last answer
+        caught_up = time.perf_counter() - caught_up
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT count(*) FROM orders WHERE order_no LIKE 'BA0%'")).scalar_one()
+        baseline = copy_baseline(url, made)
+        where = f"{args.ingest_connections} connections, {args.workers} server processes, PostgreSQL"
+        print(f"ingest: {args.orders:,} orders (2 lines each) in POSTs of {args.batch}, {where}")
+        p50, p99 = pct(latencies, 0.5), pct(latencies, 0.99)
+        print(f"  {rate:,.0f} orders/s, per request p50 {p50:.0f} ms, p99 {p99:.0f} ms, ", end="")
+        print(f"stored {stored:,}, failures {len(failures)}")
+        print(
+            f"  metric rollups up to date {caught_up:.1f} s after the last answer (refreshed after answering)"
+        )
+        print(f"  bare psycopg COPY of the same rows: {baseline:,.0f} orders/s   ratio {rate / baseline:.2f}")
+        ok = rate >= 12_000 and pct(latencies, 0.99) <= 150 and not failures and stored == args.orders
+        print(f"  target >= 12,000 orders/s with p99 <= 150 ms: {'met' if ok else 'NOT met'}")
+        if failures:
+            print("  first failure:", failures[0])
+
+        rng = random.Random(5)
+        shop = quote(f"tmall/{SHOP}")
+        reads = [
+            request("GET", f"/api/v1/orders?shop={shop}&order_id=BA{rng.randrange(args.orders):010d}", token)
+            for _ in range(args.reads)
+        ]
+        load(port, reads[:1000], args.connections)  # warm-up
+        seconds, latencies, failures = load(port, reads, args.connections)
+        health = [request("GET", "/api/v1/health", token) for _ in range(args.reads)]
+        base_seconds, base_latencies, _ = load(port, health, args.connections)
+        rate, base_rate = args.reads / seconds, args.reads / base_seconds
+        print(f"reads: {args.reads:,} GET /api/v1/orders?shop=&order_id= over {args.connections} connections")
+        p50, p99 = pct(latencies, 0.5), pct(latencies, 0.99)
+        print(f"  {rate:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, failures {len(failures)}")
+        print(f"  GET /api/v1/health (no token, no SQL): {base_rate:,.0f} requests/s, p99 "
+              f"{pct(base_latencies, 0.99):.1f} ms   ratio {rate / base_rate:.2f}")  # fmt: skip
+        ok = rate >= 2000 and pct(latencies, 0.99) <= 50 and not failures
+        print(f"  target >= 2,000 requests/s with p99 <= 50 ms: {'met' if ok else 'NOT met'}")
+        print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        engine.dispose()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(20)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

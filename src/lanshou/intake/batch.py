@@ -1,0 +1,140 @@
+"""Orders given as data rather than a file (the API's batch ingest): the generic format's rules, one
+transaction through the same store and events as a file import, committed (durable) before it returns.
+
+Each order is given with its lines; they are flattened to the generic file's rows (one per line, the
+order's columns repeated) and read by the generic reader, so an order from the API is checked exactly as
+the same order in a file. `may_write` decides which shops the caller may write: if any order names another
+shop, nothing is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lanshou.db.engine import run_transaction
+from lanshou.events import EventBus, bus
+from lanshou.files.tabular import Table
+from lanshou.intake.orders import _store
+from lanshou.orders.records import OrderRecord, RowError
+from lanshou.orders.rows import to_rows
+from lanshou.platforms.base import FORMATS, ReadContext
+from lanshou.platforms.generic.orders import LINE_COLUMNS, OPTIONAL, REQUIRED
+from lanshou.platforms.registry import load_platforms
+from lanshou.shops.store import ShopDirectory
+
+COLUMNS = (*REQUIRED, *OPTIONAL)
+ORDER_FIELDS = tuple(c for c in COLUMNS if c not in LINE_COLUMNS)
+SOURCE = "api"
+
+
+class ShopNotAllowed(PermissionError):
+    def __str__(self) -> str:
+        return f"店铺不存在或无权写入 no such shop among yours: {self.args[0]}"
+
+
+@dataclass
+class BatchResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    lines: int = 0
+    rejected: list[RowError] = field(default_factory=list)  # line = the order's position (1-based)
+
+
+def rows_of(orders: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, list[str]]]:
+    """(order position, generic row) per line: the order's fields repeated on each of its lines; a line's
+    carrier/tracking/shipped_at default to the order's own."""
+    for position, order in enumerate(orders, start=1):
+        head = [_text(order.get(name)) for name in ORDER_FIELDS]
+        for line in order.get("lines") or [{}]:
+            values = dict(zip(ORDER_FIELDS, head, strict=True))
+            for name in LINE_COLUMNS:
+                values[name] = _text(line.get(name, order.get(name)))
+            yield position, [values[name] for name in COLUMNS]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def ingest_orders(
+    engine: Engine,
+    orders: Sequence[Mapping[str, Any]],
+    may_write: Callable[[str, str], bool] | None = None,
+    events: EventBus = bus,
+    settle: bool = True,
+) -> BatchResult:
+    """Check and store these orders in one transaction. Raises ShopNotAllowed (nothing stored) when an
+    order names a shop `may_write(platform, shop)` refuses. Bad orders are returned as rejected; the
+    good ones are stored.
+
+    The orders and their marks for the subscribers (metric rollups) are committed together; `settle=False`
+    leaves the subscribers' catching up to the caller (`Settler`), as the API does after answering."""
+    load_platforms()
+    with engine.connect() as conn:
+        shops = ShopDirectory(conn)
+    table = Table(Path(SOURCE), list(COLUMNS), rows_of(orders), "utf-8")
+    ctx = ReadContext(shop_timezones=dict(shops.timezones))
+    records: list[OrderRecord] = []
+    result = BatchResult()
+    for item in FORMATS["generic"]().read(table, ctx):
+        if isinstance(item, OrderRecord):
+            records.append(item)
+        elif not result.rejected or result.rejected[-1].line != item.line:  # one reason per order
+            result.rejected.append(item)
+    if may_write is not None:
+        refused = sorted({(r.platform, r.shop) for r in records if not may_write(r.platform, r.shop)})
+        if refused:
+            raise ShopNotAllowed(", ".join(f"{p}/{s}" for p, s in refused))
+    if records:
+        store = partial(_store, shops=shops, source=SOURCE, events=events)
+        stored = run_transaction(engine, lambda conn: store(conn, to_rows(records)))
+        result.inserted, result.updated, result.unchanged = stored.inserted, stored.updated, stored.unchanged
+        result.lines = stored.lines
+        result.rejected += stored.rejected
+        if settle:
+            events.settle(engine)
+    return result
+
+
+class Settler:
+    """Lets the subscribers catch up (`events.settle`) after batches, one run at a time per process: a
+    batch arriving while a run is going asks for one more run, so many concurrent batches cost a few runs,
+    not one each. Each run covers every mark committed before it starts."""
+
+    def __init__(self, engine: Engine, events: EventBus = bus) -> None:
+        self.engine = engine
+        self.events = events
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            while True:
+                self.events.settle(self.engine)
+                with self._lock:
+                    if not self._again:
+                        self._running = False
+                        return
+                    self._again = False
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise

@@ -1,0 +1,59 @@
+"""Which shops a page may show: the signed-in user's grants, narrowed by `?shop=` (a shop not granted is
+a page that does not exist, as in the API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException
+from sqlalchemy import Engine
+
+from lanshou.accounts.model import ShopRef, User, pick_shops
+from lanshou.accounts.service import shops_for
+from lanshou.config import DEFAULT_TIMEZONE
+
+
+@dataclass(frozen=True)
+class PageScope:
+    granted: tuple[ShopRef, ...]
+    selected: tuple[ShopRef, ...]
+    shop: str  # the `?shop=` given ("" for all)
+
+    @property
+    def shop_ids(self) -> tuple[int, ...]:
+        return tuple(shop.id for shop in self.selected)
+
+    def by_label(self) -> dict[str, ShopRef]:
+        return {shop.label: shop for shop in self.granted}
+
+    def granted_id(self, shop_id: int) -> ShopRef:
+        """The granted shop with this id; 404 for any other."""
+        for shop in self.granted:
+            if shop.id == shop_id:
+                return shop
+        raise HTTPException(404)
+
+
+def page_scope(engine: Engine, user: User, shop: str | None) -> PageScope:
+    granted = tuple(shops_for(engine, user))
+    selected = pick_shops(granted, shop)
+    if shop and shop.strip() and not selected:
+        raise HTTPException(404)
+    return PageScope(granted, selected, (shop or "").strip())
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+
+
+def parse_day(text: str | None) -> date | None:
+    """YYYY-MM-DD within 1970–2999, else None (a page ignores a day it cannot read)."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if date(1970, 1, 1) <= day <= date(2999, 12, 31) else None
