@@ -97,7 +97,7 @@ Index("ix_metric_parcels_order", metric_parcels.c.shop_id, metric_parcels.c.orde
 
 def _rollup(name: str, *keys: Column[object], sums: tuple[str, ...] = ()) -> Table:
     """A rollup table; its first key is the day a report's window selects on, indexed with the shop
-    (revision 0009): the report reads the window's rows, not every row of the shops' whole history (the
+    (revision 0014): the report reads the window's rows, not every row of the shops' whole history (the
     unique key starts with the shop and, for rollup_pickup, the rule, so it cannot range over the day)."""
     table = Table(
         name,

@@ -1,7 +1,7 @@
 """notifications: rules, merchant templates, per-shop settings, the outbox (delivery log) and opt-outs
 
-Revision ID: 0009_notify
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 14:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_notify"
-down_revision = "0009_ship"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 The unique key of each rollup table starts with the shop (and, for rollup_pickup, the rule), so a 30-day
 report read every row of the shops' whole history and filtered by day; these indexes make it read the window.
 
-Revision ID: 0009_pgspeed
-Revises: 0008
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_pgspeed"
-down_revision = "0010_fulfil"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

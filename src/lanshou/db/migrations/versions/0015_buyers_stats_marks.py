@@ -9,8 +9,8 @@ The statistics facts and rollups are derived data: the upgrade empties them and 
 first report (or import) after it derives them again; the downgrade keeps them (the old code reads the same
 facts without the new columns).
 
-Revision ID: 0010_aftersales
-Revises: 0010_fulfil
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_aftersales"
-down_revision = "0009_pgspeed"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

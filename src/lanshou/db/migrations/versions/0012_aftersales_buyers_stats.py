@@ -1,8 +1,8 @@
 """after-sales cases (售后单) and their history; follow-ups of negative feedback (客户回访);
 buyer profiles and which profile each order belongs to; business statistics (facts and rollups)
 
-Revision ID: 0009_aftersales
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 14:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_aftersales"
-down_revision = "0009_notify"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """review_state.recheck_at: when a held order (a presale not yet due) is looked at again by `review run`
 
-Revision ID: 0010_fulfil
-Revises: 0009_aftersales
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_fulfil"
-down_revision = "0009_aftersales"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

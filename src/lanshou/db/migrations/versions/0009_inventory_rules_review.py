@@ -1,7 +1,7 @@
 """fulfilment: inventory (warehouses, stock, SKU mappings, reservations, stock ledger), the rule store,
 review state and the blacklist
 
-Revision ID: 0009_fulfil
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30 14:00:00
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_fulfil"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -7,8 +7,8 @@
 - `carrier_configs`: the carrier configuration (TOML) as loaded; the newest row is in force.
 - `ship_leases`: one `lanshou ship` run at a time per shop (a lease that expires if its run dies).
 
-Revision ID: 0009_ship
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 14:10:00
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_ship"
-down_revision = "0009_fulfil"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
