@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select
 
+from lanshou.buyers.store import refresh_orders, set_blacklist
 from lanshou.events import OrdersChanged, bus
 from lanshou.inventory.counts import adjust
 from lanshou.inventory.queries import ledger_mismatches
@@ -221,3 +222,20 @@ def test_overdue_orders_come_first_and_cancelled_ones_never_ship(engine: Engine)
     assert set(reasons) == {gone, held, (shop, "nope")}
     assert "cancelled" in reasons[gone] and "not accepted" in reasons[held]
     assert [deadline_priority(h) for h in (-1, 2, 10, 20, 40, 100, None)] == [9, 8, 7, 6, 5, 4, 2]
+
+
+def test_a_buyer_blacklisted_in_their_profile_is_held_on_every_new_order(engine: Engine) -> None:
+    """One blacklist for staff: `lanshou buyers blacklist` (the profile) holds the buyer's next orders in
+    review, even before the buyers area has linked them, and other buyers pass."""
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        first = add_order(conn, shop, "old", [("A", 1)], buyer_key="tb-bad", status="completed")
+        refresh_orders(conn, [first], NOW)
+        assert set_blacklist(conn, "taobao:tb-bad", True, "恶意退款", "王芳", NOW)
+        add_order(conn, shop, "new", [("A", 1)], buyer_key="tb-bad")
+        add_order(conn, shop, "other", [("A", 1)], buyer_key="tb-good")
+    review_orders(engine, now=NOW)
+    got = states(engine)
+    assert got["new"][0] == "held" and "黑名单 blacklisted buyer" in got["new"][1]
+    assert got["other"][0] == "accepted"

@@ -179,6 +179,24 @@ def _blacklisted(conn: Connection, profile_keys: Sequence[str]) -> set[str]:
     return found
 
 
+def blacklisted_orders(
+    conn: Connection, orders: Iterable[tuple[OrderKey, str, str, str, bool]]
+) -> set[OrderKey]:
+    """Which of these orders — (key, platform, buyer key, receiver phone, masked) — belong to a blacklisted
+    buyer profile. Found by the profile key the order itself gives, so an order not linked yet counts too."""
+    p = buyer_profiles.c
+    if conn.execute(select(p.key).where(p.blacklisted.is_(True)).limit(1)).first() is None:
+        return set()  # most merchants list nobody: skip the look-up
+    secret = buyer_hash_key()
+    keyed = {
+        key: found
+        for key, platform, buyer_key, phone, masked in orders
+        if (found := profile_key(platform, buyer_key, phone, masked, secret)) is not None
+    }
+    listed = _blacklisted(conn, sorted(set(keyed.values())))
+    return {key for key, profile in keyed.items() if profile in listed}
+
+
 def profile_from_row(row: Any) -> Profile:
     split = lambda text: tuple(t for t in text.split("|") if t)  # noqa: E731
     return Profile(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, case, func, or_, select
 
+from lanshou.buyers.store import blacklisted_orders
 from lanshou.orders.tables import order_lines, orders
 from lanshou.review.model import Line, OrderData, OrderKey
 from lanshou.review.tables import review_blacklist, review_state
@@ -108,6 +109,19 @@ def buyer_history(conn: Connection, batch: Sequence[OrderData]) -> History:
 
 
 def blacklist_hits(conn: Connection, batch: Sequence[OrderData]) -> dict[OrderKey, tuple[str, ...]]:
+    """Each order's blacklist hits: its buyer, phone or address on review's list, or its buyer's profile
+    blacklisted in the buyers area (`lanshou buyers blacklist`)."""
+    hits = _listed_values(conn, batch)
+    profiles = blacklisted_orders(
+        conn, ((o.key, o.platform, o.buyer_key, o.receiver_phone, o.masked) for o in batch)
+    )
+    for key in profiles:
+        if "buyer" not in hits.get(key, ()):
+            hits[key] = (*hits.get(key, ()), "buyer")
+    return hits
+
+
+def _listed_values(conn: Connection, batch: Sequence[OrderData]) -> dict[OrderKey, tuple[str, ...]]:
     b = review_blacklist.c
     if conn.execute(select(b.id).limit(1)).first() is None:
         return {}  # most merchants list nobody: skip the look-up (its IN lists cost more than the rest)
