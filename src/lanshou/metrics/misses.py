@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
+from lanshou.metrics.miss_candidates import miss_candidates
 from lanshou.metrics.report import metrics_report, window_facts
 from lanshou.shops.model import only_shops, select_shops
 from lanshou.shops.store import load_shops
@@ -45,7 +46,10 @@ def find_misses(
     unknown shop."""
     with engine.connect() as conn:
         shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
-        facts = list(window_facts(conn, shops, as_of, window_days))  # used after the connection closes
+        only = None
+        if all(timezone in (None, info.timezone) for info in shops.values()):
+            only = miss_candidates(conn, shops)  # the derived rows say who can miss: judge only those
+        facts = list(window_facts(conn, shops, as_of, window_days, only))  # used after the connection closes
     return misses(facts, list(shops.values()), as_of, window_days, timezone)
 
 

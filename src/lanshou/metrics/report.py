@@ -22,6 +22,7 @@ from lanshou.metrics.packs import pack_for
 from lanshou.metrics.rollup_sql import Counts, delivery_scorecard, delivery_stats, window_counts
 from lanshou.metrics.score import combined_score, experience_score
 from lanshou.metrics.source import iter_facts, window_keys
+from lanshou.orders.keys import OrderKey
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 
@@ -106,14 +107,21 @@ def _count_mean(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def window_facts(
-    conn: Connection, shops: dict[int, ShopInfo], as_of: date, window_days: int
+    conn: Connection,
+    shops: dict[int, ShopInfo],
+    as_of: date,
+    window_days: int,
+    only: Collection[OrderKey] | None = None,
 ) -> Iterable[OrderFact]:
-    """The facts of every order a report as of `as_of` can touch, read lazily from the raw tables."""
+    """The facts of every order a report as of `as_of` can touch (among `only` when given), read lazily
+    from the raw tables."""
     # a generous UTC range around the local window: every timezone is within ±14 h of UTC
     start = datetime.combine(as_of - timedelta(days=window_days + 1), time())
     end = datetime.combine(as_of + timedelta(days=1), time())
     promise = max((pack_for(info).default_promise_hours for info in shops.values()), default=0.0)
     keys = [k for k in window_keys(conn, start, end, timedelta(hours=promise)) if k[0] in shops]
+    if only is not None:
+        keys = [k for k in keys if k in only]
     return iter_facts(conn, keys, shops)
 
 
