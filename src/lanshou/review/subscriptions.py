@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, select
 
+from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.events import EventBus, OrdersChanged, StockArrived, bus
-from lanshou.inventory.queries import order_reservations
 from lanshou.inventory.reserve import release_orders
+from lanshou.inventory.tables import reservations
 from lanshou.orders.tables import orders
 from lanshou.orders.timeline import TimelineEntry, record
-from lanshou.review.facts import key_filter
 from lanshou.review.model import Limits
 from lanshou.review.run import review_orders, utc_now
 from lanshou.shops.store import load_shops
 
 CLOSED = ("cancelled", "refunded")
+r, o = reservations.c, orders.c
 
 
 def subscribe(bus: EventBus) -> None:
@@ -30,21 +31,31 @@ def subscribe(bus: EventBus) -> None:
 
 
 def release_closed(conn: Connection, event: Any) -> None:
+    """Orders the platform closed give back what they reserved. Looked up in one join, and not at all when
+    nothing is reserved (an import of orders into a shop that keeps no stock in Lanshou pays nothing)."""
     keys = list(event.keys)
-    if not keys:
+    if not keys or conn.execute(select(r.id).where(r.state == "reserved").limit(1)).first() is None:
         return
-    o = orders.c
-    closed = []
-    for start in range(0, len(keys), 500):
-        query = select(o.shop_id, o.order_no).where(key_filter(orders, keys[start : start + 500]))
-        closed += [(row.shop_id, row.order_no) for row in conn.execute(query.where(o.status.in_(CLOSED)))]
-    if closed:
+    k = keyset(conn, keys, ORDER_KEY)
+    holding = [
+        (row.shop_id, row.order_no)
+        for row in conn.execute(
+            select(r.shop_id, r.order_no)
+            .distinct()
+            .select_from(
+                reservations.join(k, and_(k.c.shop_id == r.shop_id, k.c.order_no == r.order_no)).join(
+                    orders, and_(o.shop_id == r.shop_id, o.order_no == r.order_no)
+                )
+            )
+            .where(r.state == "reserved", o.status.in_(CLOSED))
+        )
+    ]
+    if holding:
         now = utc_now()
-        holding = [key for key in closed if order_reservations(conn, *key)]
-        if release_orders(conn, closed, now, note="平台取消 closed on the platform"):
-            detail = "释放库存 stock released: the order was closed on the platform"
-            record(conn, [TimelineEntry(shop, no, now, "stock_released", detail) for shop, no in holding])
-            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
+        release_orders(conn, holding, now, note="平台取消 closed on the platform")
+        detail = "释放库存 stock released: the order was closed on the platform"
+        record(conn, [TimelineEntry(shop, no, now, "stock_released", detail) for shop, no in holding])
+        bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
 
 
 def auto_review(engine: Engine, events: list[Any]) -> int:
