@@ -116,7 +116,7 @@ def labels_file(label_id: str, granted: Collection[int]) -> Path | None:
     """The labels PDF of this id, if every shop it holds parcels of is granted; else None (as if absent)."""
     if not LABEL_ID.match(label_id):
         return None
-    folder = labels_dir()
+    folder = data_dir() / LABELS_FOLDER  # reading makes no folder
     pdf, owners = folder / f"{label_id}.pdf", folder / f"{label_id}.json"
     if not pdf.is_file() or not owners.is_file():
         return None
