@@ -242,3 +242,23 @@ def test_ship_page_ships_checked_orders_and_opens_the_labels(
     client.cookies.clear()
     sign_in(client, "dave")
     assert client.get(link).status_code == 404
+
+
+def test_an_order_number_two_granted_shops_share_needs_the_shop(client: TestClient, seeded: Seeded) -> None:
+    a = seeded.shop_ids[SHOP_A]
+    body = {"action": "hold", "ids": ["SAME-1"], "reason": "check"}
+    both = api(client, seeded, "boss", "POST", "/api/v1/orders/actions", json=body)
+    assert both.status_code == 409 and both.json()["error"]["code"] == "ambiguous_order"
+    one = api(client, seeded, "boss", "POST", "/api/v1/orders/actions", params={"shop": SHOP_A}, json=body)
+    assert one.status_code == 200 and one.json()["items"][0]["shop_id"] == a
+    assert states(seeded.engine) == {(a, "SAME-1"): "held"}
+    # alice naming shop B is told it does not exist
+    other = api(client, seeded, "alice", "POST", "/api/v1/orders/actions", params={"shop": SHOP_B}, json=body)
+    assert other.status_code == 404 and other.json()["error"]["code"] == "shop_not_found"
+
+
+def test_review_and_ship_pages_speak_english(client: TestClient, seeded: Seeded) -> None:
+    sign_in(client, "alice")
+    client.cookies.set("lang", "en")
+    assert "<h1>Review</h1>" in client.get("/review").text
+    assert "<h1>Ship</h1>" in client.get("/ship").text
