@@ -333,3 +333,82 @@ def test_daily_flow_fits_a_phone(chromium: object, site: str) -> None:
     page.screenshot(path=SHOTS / "order-timeline-390x844.png", full_page=True)
     watch.assert_clean()
     context.close()
+
+
+def _ready_to_review_and_ship(db_url: str) -> None:
+    """Shop A (alice's): stock for every SKU, a carrier file and a waybill pool, and three orders held."""
+    from sqlalchemy import select
+
+    from lanshou import schema as s
+    from lanshou.review.staff import act
+    from lanshou.shipping.store import load_config_file
+    from lanshou.tracking.record import utc_now
+    from tests.accounts_data import ORDERS
+    from tests.inventory_data import put_stock
+    from tests.ship_data import CARRIERS, load_pool
+
+    engine = open_database(db_url)
+    put_stock(engine, [(f"SKU-{i}", "main", 100) for i in range(len(ORDERS))])
+    carriers = Path(db_url.removeprefix("sqlite:///")).with_name("carriers.toml")
+    carriers.write_text(CARRIERS, encoding="utf-8")
+    load_config_file(engine, carriers)
+    load_pool(engine, "zto", 10)
+    with engine.connect() as conn:
+        shop_a = conn.execute(
+            select(s.shops.c.id).where(s.shops.c.platform == "tmall", s.shops.c.name == "旗舰店")
+        ).scalar_one()
+    keys = [(shop_a, "A-1"), (shop_a, "A-3"), (shop_a, "SAME-1")]
+    act(engine, "hold", keys, utc_now(), "system", "地址待确认")
+    engine.dispose()
+
+
+def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: tuple[str, str]) -> None:
+    site, db_url = served
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _ready_to_review_and_ship(db_url)
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "alice")
+    page.goto(site + "/review?state=held")
+    assert page.locator("tr[data-state=held]").count() == 3
+    assert page.locator("tr[data-order=B-1]").count() == 0  # shop B is not alice's
+    page.screenshot(path=SHOTS / "review-held-1366x768.png", full_page=True)
+    for order in ("A-1", "A-3"):
+        page.check(f"tr[data-order={order}] input[name=keys]")
+    page.select_option("select[name=action]", "accept")
+    page.click("#apply-action")
+    page.wait_for_url(site + "/review?state=held")
+    assert "2/2" in page.locator("#flash").inner_text()
+    assert page.locator("tr[data-state=held]").count() == 1
+    page.goto(site + "/review")
+    assert page.locator("tr[data-state=accepted]").count() == 2
+    page.screenshot(path=SHOTS / "review-1366x768.png", full_page=True)
+
+    # ship one of the two accepted: the result links the labels PDF, which arrives as a PDF
+    page.goto(site + "/ship")
+    assert page.locator("tr[data-shipment]").count() == 2
+    page.check("tr[data-shipment$=':A-1'] input[name=keys]")
+    page.click("#ship-selected")
+    page.wait_for_selector("#ship-result")
+    link = page.locator("#labels-link").get_attribute("href")
+    assert link and link.startswith("/ship/labels/")
+    pdf = context.request.get(site + link)  # type: ignore[attr-defined]
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    assert page.locator("tr[data-shipment]").count() == 1  # A-3 is still to ship
+    page.screenshot(path=SHOTS / "ship-result-1366x768.png", full_page=True)
+    watch.assert_clean()
+    context.close()
+
+    phone = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = phone.new_page()
+    _sign_in(page, site, "alice")
+    for name, path in (("review", "/review"), ("ship", "/ship")):
+        page.goto(site + path)
+        _fits(page, PHONE["width"])
+        page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
+    assert page.locator("tr[data-shipment]").count() == 1
+    phone.close()

@@ -25,8 +25,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/orders", "nav.orders"),
     NavItem("/alerts", "nav.alerts"),
     NavItem("/misses", "nav.misses", Permission.METRICS_READ),
-    NavItem("/review", "nav.review", Permission.ORDERS_REVIEW, ready=False),
-    NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP, ready=False),
+    NavItem("/review", "nav.review", Permission.ORDERS_REVIEW),
+    NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP),
     NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE, ready=False),
     NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE, ready=False),
 )
