@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.page_messages import PAGE_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -51,3 +52,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.back": ("返回首页", "Back to the overview"),
 }
 MESSAGES.update(PAGE_MESSAGES)
+MESSAGES.update(MORE_MESSAGES)

@@ -27,7 +27,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/misses", "nav.misses", Permission.METRICS_READ),
     NavItem("/review", "nav.review", Permission.ORDERS_REVIEW, ready=False),
     NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP, ready=False),
-    NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE, ready=False),
+    NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE),
     NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE, ready=False),
 )
 

