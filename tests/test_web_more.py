@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
+from lanshou import schema as s
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.inventory.counts import adjust
-from tests.accounts_data import Seeded, seed
+from tests.accounts_data import SHOP_A, SHOP_B, Seeded, seed
 from tests.test_web_pages import csrf_of, sign_in
 
 runner = CliRunner()
@@ -115,3 +116,60 @@ def test_stock_page_flags_low_rows_filters_and_adjusts(client: TestClient) -> No
     no_csrf = client.post("/stock/adjust", data={k: v for k, v in form.items() if k != "csrf_token"})
     assert no_csrf.status_code == 403
     assert ">47<" in client.get("/stock?sku=CUP").text
+
+
+# --- notifications ---
+
+
+def outbox(seeded: Seeded) -> None:
+    """One sent SMS of shop A and one failed of shop B."""
+    rows = [
+        (seeded.shop_ids[SHOP_A], "A-1", "sent", "13812345678", ""),
+        (seeded.shop_ids[SHOP_B], "B-1", "failed", "13600003333", "provider said no"),
+    ]
+    with seeded.engine.begin() as conn:
+        for i, (shop_id, order_no, state, to, error) in enumerate(rows):
+            conn.execute(
+                insert(s.notify_outbox).values(
+                    idempotency_key=f"k{i}",
+                    shop_id=shop_id,
+                    order_no=order_no,
+                    stage="shipped",
+                    channel="sms",
+                    recipient=to,
+                    state=state,
+                    last_error=error,
+                    created_at=NOW,
+                    updated_at=NOW,
+                    sent_at=NOW if state == "sent" else None,
+                )
+            )
+
+
+def test_notification_log_api_is_the_cli_json_over_the_callers_shops(
+    client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox(seeded)
+    everything = cli_json(seeded, ["notify", "log", "--json"], monkeypatch)
+    assert api(client, seeded, "boss", "/api/v1/notifications").json() == {"items": everything, "next": None}
+    carol = api(client, seeded, "carol", "/api/v1/notifications").json()["items"]
+    assert [(r["order_no"], r["recipient"]) for r in carol] == [("A-1", "138****5678")]
+    assert api(client, seeded, "carol", f"/api/v1/notifications?shop={SHOP_B}").status_code == 404
+    failed = api(client, seeded, "boss", "/api/v1/notifications?state=failed").json()["items"]
+    assert [r["order_no"] for r in failed] == ["B-1"]
+    assert api(client, seeded, "boss", "/api/v1/notifications?state=nope").status_code == 422
+    assert api(client, seeded, "alice", "/api/v1/notifications").status_code == 403
+
+
+def test_notification_page_is_shop_scoped_and_masked(client: TestClient, seeded: Seeded) -> None:
+    outbox(seeded)
+    sign_in(client, "bob")  # customer service of shop B
+    page = client.get("/notifications")
+    assert page.status_code == 200 and 'href="/notifications"' in page.text
+    assert 'data-state="failed"' in page.text and "provider said no" in page.text
+    assert 'data-state="sent"' not in page.text and "A-1" not in page.text
+    assert "13600003333" not in page.text and "136****3333" in page.text
+    assert client.get(f"/notifications?shop={SHOP_A}").status_code == 404
+    assert 'data-state="failed"' not in client.get("/notifications?state=sent").text
+    sign_in(client, "wang")
+    assert client.get("/notifications").status_code == 403

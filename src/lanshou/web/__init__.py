@@ -13,7 +13,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from lanshou.api.settings import AppSettings
-from lanshou.web import alert_pages, auth_pages, order_pages, overview, report_pages, stock_pages
+from lanshou.web import alert_pages, auth_pages, order_pages, overview, report_pages
+from lanshou.web.more_routers import MORE_ROUTERS
 from lanshou.web.security import install_security_handlers
 
 PAGE_ROUTERS = (
@@ -22,7 +23,7 @@ PAGE_ROUTERS = (
     report_pages.router,
     order_pages.router,
     alert_pages.router,
-    stock_pages.router,  # webmore
+    *MORE_ROUTERS,
 )
 SESSION_COOKIE = "lanshou_session"
 STATIC_URL = "/static"

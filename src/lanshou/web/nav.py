@@ -28,7 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/review", "nav.review", Permission.ORDERS_REVIEW, ready=False),
     NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP, ready=False),
     NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE),
-    NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE, ready=False),
+    NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE),
 )
 
 

@@ -8,11 +8,20 @@ from fastapi import APIRouter, Depends
 
 from lanshou.api.deps import known_query_only
 from lanshou.api.errors import ERROR_RESPONSES
-from lanshou.api.v1 import alerts, health, ingest, me, orders, reports, shops, stock
+from lanshou.api.v1 import alerts, health, ingest, me, notifications, orders, reports, shops, stock
 
 PREFIX = "/api/v1"
 PUBLIC_ROUTERS = (health.router,)
-ROUTERS = (me.router, shops.router, ingest.router, orders.router, reports.router, alerts.router, stock.router)
+ROUTERS = (
+    me.router,
+    shops.router,
+    ingest.router,
+    orders.router,
+    reports.router,
+    alerts.router,
+    stock.router,
+    notifications.router,
+)
 
 
 def api_router() -> APIRouter:
