@@ -4,6 +4,7 @@ the JSON of the CLI commands, role checks, and shop scoping where the data belon
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +20,10 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.inventory.counts import adjust
+from lanshou.shipping.store import measured_lanes
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded, seed
 from tests.test_web_pages import csrf_of, sign_in
+from tests.web2_data import Both, seed_both
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 8, 0)
@@ -173,3 +176,52 @@ def test_notification_page_is_shop_scoped_and_masked(client: TestClient, seeded:
     assert 'data-state="failed"' not in client.get("/notifications?state=sent").text
     sign_in(client, "wang")
     assert client.get("/notifications").status_code == 403
+
+
+# --- carrier scorecard ---
+
+
+@pytest.fixture
+def both(engine: Engine, tmp_path: Path) -> Both:
+    return seed_both(engine, tmp_path)
+
+
+@pytest.fixture
+def client2(both: Both) -> Iterator[TestClient]:
+    with TestClient(create_app(both.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+        yield c
+
+
+def test_scorecard_api_is_the_cli_json_over_the_callers_shops(
+    client2: TestClient, both: Both, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = cli_json(both.seeded, ["carriers", "scorecard", "--json"], monkeypatch)
+    assert everything
+    boss = api(client2, both.seeded, "boss", "/api/v1/carriers/scorecard")
+    assert boss.status_code == 200 and boss.json() == {"items": everything, "next": None}
+    with both.engine.connect() as conn:
+        mine = [lane.as_json() for lane in measured_lanes(conn, datetime.now(), 60, [both.case_shop_id])]
+        others = [i for i in both.seeded.shop_ids.values() if i != both.case_shop_id]
+        theirs = [lane.as_json() for lane in measured_lanes(conn, datetime.now(), 60, others)]
+    assert mine and theirs and mine != theirs  # both sides have lanes: the scoping below is a real test
+    assert api(client2, both.seeded, "dora", "/api/v1/carriers/scorecard").json()["items"] == mine
+    assert api(client2, both.seeded, "dora", f"/api/v1/carriers/scorecard?shop={SHOP_A}").status_code == 404
+    assert api(client2, both.seeded, "wang", "/api/v1/carriers/scorecard").status_code == 403
+
+
+def test_scorecard_page_shows_only_the_users_lanes(client2: TestClient, both: Both) -> None:
+    with both.engine.connect() as conn:
+        mine = measured_lanes(conn, datetime.now(), 60, [both.case_shop_id])
+        every = measured_lanes(conn, datetime.now(), 60)
+    sign_in(client2, "dora")
+    page = client2.get("/carriers")
+    assert page.status_code == 200 and 'href="/carriers"' in page.text
+    shown = re.findall(r'<tr data-lane="([^"]*)">', page.text)
+    assert shown == [f"{lane.carrier}/{lane.destination}" for lane in mine]
+    assert mine != every  # the other shops' parcels change the figures: the page shows the user's own
+    for lane in mine:
+        row = page.text.split(f'data-lane="{lane.carrier}/{lane.destination}"')[1].split("</tr>")[0]
+        rate = lane.as_json()["pickup_on_time_rate"]
+        assert ("-" if rate is None else f"{float(str(rate)) * 100:.1f}%") in row
+    sign_in(client2, "bob")  # customer service: no metrics
+    assert client2.get("/carriers").status_code == 403

@@ -36,4 +36,17 @@ MORE_MESSAGES: dict[str, tuple[str, str]] = {
     "notify.state.failed": ("失败", "Failed"),
     "notify.state.opted_out": ("买家已退订", "Opted out"),
     "notify.state.skipped": ("已跳过", "Skipped"),
+    "nav.carriers": ("快递线路", "Carriers"),
+    "carriers.title": ("快递线路表现", "Carrier scorecard"),
+    "carriers.days": ("统计天数", "Days"),
+    "carriers.explain": (
+        "揽收准时：发货后 24 小时内揽收的比例；时长：揽收到签收的小时数",
+        "On time: share picked up within 24 h of shipping; hours: pickup to delivery",
+    ),
+    "carriers.carrier": ("快递", "Carrier"),
+    "carriers.destination": ("目的省份", "Destination"),
+    "carriers.parcels": ("妥投件数", "Delivered"),
+    "carriers.on_time": ("揽收准时率", "Pickup on time"),
+    "carriers.median": ("时长中位数 (h)", "Median hours"),
+    "carriers.none": ("这段时间没有发货记录", "No parcels in this window"),
 }

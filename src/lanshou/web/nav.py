@@ -29,6 +29,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP, ready=False),
     NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE),
     NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE),
+    NavItem("/carriers", "nav.carriers", Permission.METRICS_READ),
 )
 
 

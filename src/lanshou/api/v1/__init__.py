@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 
 from lanshou.api.deps import known_query_only
 from lanshou.api.errors import ERROR_RESPONSES
-from lanshou.api.v1 import alerts, health, ingest, me, notifications, orders, reports, shops, stock
+from lanshou.api.v1 import alerts, health, ingest, me, orders, reports, shops
+from lanshou.api.v1.more_routes import MORE_ROUTERS
 
 PREFIX = "/api/v1"
 PUBLIC_ROUTERS = (health.router,)
@@ -19,8 +20,7 @@ ROUTERS = (
     orders.router,
     reports.router,
     alerts.router,
-    stock.router,
-    notifications.router,
+    *MORE_ROUTERS,
 )
 
 
