@@ -20,6 +20,7 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.inventory.counts import adjust
+from lanshou.rules.store import add_rule, list_rules
 from lanshou.shipping.store import measured_lanes
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded, seed
 from tests.test_web_pages import csrf_of, sign_in
@@ -225,3 +226,58 @@ def test_scorecard_page_shows_only_the_users_lanes(client2: TestClient, both: Bo
         assert ("-" if rate is None else f"{float(str(rate)) * 100:.1f}%") in row
     sign_in(client2, "bob")  # customer service: no metrics
     assert client2.get("/carriers").status_code == 403
+
+
+# --- rules ---
+
+
+def test_rule_validation_api_says_where_and_why(client: TestClient, seeded: Seeded) -> None:
+    path = "/api/v1/rules/validate"
+    good = api(client, seeded, "alice", path, json={"condition": "amount > 2000.0", "action": "hold:大额"})
+    assert good.status_code == 200
+    assert good.json() == {"ok": True, "field": None, "line": None, "column": None, "reason": ""}
+    bad = api(client, seeded, "alice", path, json={"condition": "true &&\n  amount >", "action": "accept"})
+    answer = bad.json()
+    assert answer["ok"] is False and answer["field"] == "condition" and answer["line"] == 2
+    assert answer["column"] and answer["reason"]
+    action = api(client, seeded, "alice", path, json={"condition": "true", "action": "hold"}).json()
+    assert action["field"] == "action" and "hold" in action["reason"]
+    scoped = {"condition": "true", "action": "carrier:sf", "scope": "review"}
+    assert api(client, seeded, "alice", path, json=scoped).json()["field"] == "action"
+    assert api(client, seeded, "wang", path, json=scoped).status_code == 403
+
+
+def test_rule_page_lists_own_shop_rules_validates_and_saves(client: TestClient, seeded: Seeded) -> None:
+    with seeded.engine.begin() as conn:
+        add_rule(conn, "B大额", "review", "amount > 500.0", "hold:大额", shop_id=seeded.shop_ids[SHOP_B])
+        add_rule(conn, "全部", "review", "true", "accept")
+    sign_in(client, "alice")  # operator of shop A
+    page = client.get("/rules")
+    assert page.status_code == 200 and 'href="/rules"' in page.text and "/static/rules.js" in page.text
+    assert re.findall(r'<tr data-rule="([^"]+)">', page.text) == ["全部"]
+    assert '<option value="*"' not in page.text  # only an owner of every shop writes every-shop rules
+    token = csrf_of(page.text)
+    checked = client.post(
+        "/rules/validate", json={"condition": "amount >", "action": "accept"}, headers={"X-CSRF-Token": token}
+    )
+    assert checked.status_code == 200 and checked.json()["field"] == "condition"
+    assert client.post("/rules/validate", json={"condition": "true", "action": "accept"}).status_code == 403
+    form = {"name": "A大额", "scope": "review", "shop": SHOP_A, "condition": "amount > 900.0"}
+    form |= {"action": "hold:大额订单", "csrf_token": token}
+    saved = client.post("/rules", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    assert re.findall(r'<tr data-rule="([^"]+)">', client.get("/rules").text) == ["全部", "A大额"]
+    taken = client.post("/rules", data={**form, "name": "B大额", "shop": SHOP_A})  # never replaces B's
+    assert taken.status_code == 422 and "data-error" in taken.text
+    assert client.post("/rules", data={**form, "name": "x", "shop": SHOP_B}).status_code == 422
+    assert client.post("/rules", data={**form, "name": "y", "shop": "*"}).status_code == 422
+    wrong = client.post("/rules", data={**form, "name": "z", "condition": "amount >"})
+    assert wrong.status_code == 422 and "data-error" in wrong.text
+    with seeded.engine.connect() as conn:
+        kept = {r.name: r for r in list_rules(conn)}
+    assert sorted(kept) == ["A大额", "B大额", "全部"]
+    assert (
+        kept["B大额"].shop_id == seeded.shop_ids[SHOP_B] and kept["A大额"].shop_id == seeded.shop_ids[SHOP_A]
+    )
+    sign_in(client, "bob")  # customer service does not review
+    assert client.get("/rules").status_code == 403

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from lanshou.web import carrier_pages, notify_pages, stock_pages
+from lanshou.web import carrier_pages, notify_pages, rule_pages, stock_pages
 
-MORE_ROUTERS = (stock_pages.router, notify_pages.router, carrier_pages.router)
+MORE_ROUTERS = (stock_pages.router, notify_pages.router, carrier_pages.router, rule_pages.router)

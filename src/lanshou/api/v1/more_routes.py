@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from lanshou.api.v1 import carriers, notifications, stock
+from lanshou.api.v1 import carriers, notifications, rules, stock
 
-MORE_ROUTERS = (stock.router, notifications.router, carriers.router)
+MORE_ROUTERS = (stock.router, notifications.router, carriers.router, rules.router)
