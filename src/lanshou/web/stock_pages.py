@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -62,4 +63,4 @@ def adjust_form(
         adjust(engine, sku, warehouse, amount, utc_now(), user.name, reason.replace("\x00", ""))
     except StockError as exc:
         return _page(request, engine, sku, False, str(exc), status=409)
-    return RedirectResponse(f"/stock?done={amount:+d}", status_code=303)
+    return RedirectResponse(f"/stock?done={quote(f'{amount:+d}')}", status_code=303)
