@@ -367,3 +367,19 @@ def test_stock_carriers_and_the_rule_editor_checking_as_you_type(chromium: objec
     page.screenshot(path=SHOTS / "rules-1366x768.png", full_page=True)
     watch.assert_clean()
     context.close()
+
+
+def test_stock_notifications_carriers_and_rules_fit_a_phone(chromium: object, site: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "boss")
+    for name in ("stock", "notifications", "carriers", "rules"):
+        page.goto(f"{site}/{name}")
+        _fits(page, PHONE["width"])
+        page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
+    watch.assert_clean()
+    context.close()
