@@ -412,3 +412,53 @@ def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: 
         page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
     assert page.locator("tr[data-shipment]").count() == 1
     phone.close()
+
+
+def test_stock_carriers_and_the_rule_editor_checking_as_you_type(chromium: object, site: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "boss")
+    page.goto(site + "/stock")
+    page.fill("#adjust input[name=sku]", "CUP")
+    page.fill("#adjust input[name=delta]", "5")
+    page.click("#adjust button.primary")
+    page.wait_for_url(site + "/stock?done=*")
+    assert page.locator("tr[data-sku=CUP] td.num >> nth=0").inner_text() == "5"
+    page.screenshot(path=SHOTS / "stock-1366x768.png", full_page=True)
+    page.goto(site + "/carriers")
+    assert page.locator("tr[data-lane]").count() >= 1
+    page.screenshot(path=SHOTS / "carriers-1366x768.png", full_page=True)
+    page.goto(site + "/rules")
+    check = page.locator("#rule-check")
+    page.fill("#rule-editor input[name=action]", "accept")
+    page.type("#rule-editor textarea[name=condition]", "amount >")
+    page.wait_for_selector("#rule-check.bad")
+    assert "condition" in check.inner_text() and "1:" in check.inner_text()
+    page.type("#rule-editor textarea[name=condition]", " 2000.0")
+    page.wait_for_selector("#rule-check.ok")
+    page.fill("#rule-editor input[name=name]", "大额暂停")
+    page.fill("#rule-editor input[name=action]", "hold:大额订单")
+    page.click("#rule-editor button.primary")
+    page.wait_for_url(site + "/rules?saved=*")
+    assert page.locator("tr[data-rule='大额暂停']").count() == 1
+    page.screenshot(path=SHOTS / "rules-1366x768.png", full_page=True)
+    watch.assert_clean()
+    context.close()
+
+
+def test_stock_notifications_carriers_and_rules_fit_a_phone(chromium: object, site: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "boss")
+    for name in ("stock", "notifications", "carriers", "rules"):
+        page.goto(f"{site}/{name}")
+        _fits(page, PHONE["width"])
+        page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
+    watch.assert_clean()
+    context.close()

@@ -18,6 +18,7 @@ from lanshou.accounts.tables import users
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.metrics.explain import REASONS
+from lanshou.notifications.log import STATES as NOTIFY_STATES
 from lanshou.orders.status import OrderStatus
 from lanshou.sla.alerts import AlertKind
 from lanshou.tracking.status import TrackingStatus
@@ -229,6 +230,7 @@ def test_every_text_the_templates_and_pages_use_is_in_the_catalog() -> None:
         "misses.by.": list(MISS_GROUPS),
         "metric.name.": list(MISS_METRICS),
         "queue.kind.": ["pay_to_pickup", "late_shipment"],
+        "notify.state.": list(NOTIFY_STATES),
     }
     assert {key for key in used if key.endswith(".")} <= set(families)
     used = {key for key in used if not key.endswith(".")}

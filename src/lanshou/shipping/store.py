@@ -37,8 +37,11 @@ def config_in_force(conn: Connection) -> ShippingConfig | None:
     return None if text is None else parse_config(text)
 
 
-def lane_history(conn: Connection, since: datetime) -> Iterator[ParcelTimes]:
-    """Each parcel shipped or picked up since `since`, with its destination (its first order's province)."""
+def lane_history(
+    conn: Connection, since: datetime, shop_ids: Sequence[int] | None = None
+) -> Iterator[ParcelTimes]:
+    """Each parcel shipped or picked up since `since`, with its destination (its first order's province);
+    only those of `shop_ids` when given."""
     p, s, link, o = parcels, parcel_state, parcel_orders, orders
     first_order = (
         select(link.c.shop_id, link.c.tracking_no, func.min(link.c.order_no).label("order_no"))
@@ -57,6 +60,8 @@ def lane_history(conn: Connection, since: datetime) -> Iterator[ParcelTimes]:
         )
         .where(func.coalesce(p.c.shipped_at, s.c.pickup_at) >= since)
     )
+    if shop_ids is not None:
+        query = query.where(p.c.shop_id.in_(list(shop_ids)))
     for row in conn.execute(query.execution_options(yield_per=5000)):
         destination = province_of(row.province) or row.province.strip()
         yield ParcelTimes(row.carrier, destination, row.shipped_at, row.pickup_at, row.delivered_at)
@@ -194,9 +199,11 @@ def mark_info_received(conn: Connection, tracking_nos: Sequence[str], at: dateti
         )
 
 
-def measured_lanes(conn: Connection, now: datetime, days: int = 60) -> list[LanePerformance]:
-    """The scorecard: every carrier × destination shipped in the last `days`."""
-    return measure_lanes(lane_history(conn, now - timedelta(days=days)), now)
+def measured_lanes(
+    conn: Connection, now: datetime, days: int = 60, shop_ids: Sequence[int] | None = None
+) -> list[LanePerformance]:
+    """The scorecard: every carrier × destination shipped in the last `days` (of `shop_ids` only if given)."""
+    return measure_lanes(lane_history(conn, now - timedelta(days=days), shop_ids), now)
 
 
 def lane_table(lanes: Sequence[LanePerformance]) -> Lanes:

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from lanshou.api.settings import AppSettings
 from lanshou.web import alert_pages, auth_pages, order_pages, overview, report_pages, review_pages, ship_pages
+from lanshou.web.more_routers import MORE_ROUTERS
 from lanshou.web.security import install_security_handlers
 
 PAGE_ROUTERS = (
@@ -24,6 +25,7 @@ PAGE_ROUTERS = (
     alert_pages.router,
     review_pages.router,
     ship_pages.router,
+    *MORE_ROUTERS,
 )
 SESSION_COOKIE = "lanshou_session"
 STATIC_URL = "/static"

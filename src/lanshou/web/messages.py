@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.ops_messages import OPS_MESSAGES
 from lanshou.web.page_messages import PAGE_MESSAGES
 
@@ -53,3 +54,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 MESSAGES.update(PAGE_MESSAGES)
 MESSAGES.update(OPS_MESSAGES)
+MESSAGES.update(MORE_MESSAGES)

@@ -27,8 +27,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/misses", "nav.misses", Permission.METRICS_READ),
     NavItem("/review", "nav.review", Permission.ORDERS_REVIEW),
     NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP),
-    NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE, ready=False),
-    NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE, ready=False),
+    NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE),
+    NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE),
+    NavItem("/carriers", "nav.carriers", Permission.METRICS_READ),
+    NavItem("/rules", "nav.rules", Permission.ORDERS_REVIEW),
 )
 
 

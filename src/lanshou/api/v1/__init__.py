@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from lanshou.api.deps import known_query_only
 from lanshou.api.errors import ERROR_RESPONSES
 from lanshou.api.v1 import alerts, health, ingest, me, orders, reports, review, shipping, shops
+from lanshou.api.v1.more_routes import MORE_ROUTERS
 
 PREFIX = "/api/v1"
 PUBLIC_ROUTERS = (health.router,)
@@ -21,6 +22,7 @@ ROUTERS = (
     alerts.router,
     review.router,
     shipping.router,
+    *MORE_ROUTERS,
 )
 
 
