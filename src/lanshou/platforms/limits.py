@@ -102,6 +102,7 @@ class _Compiled:
     columns: tuple[str, ...]
     most: tuple[int, ...]
     values: Callable[[object], tuple[str, ...]]
+    floor: int  # the smallest column: values whose total length is within it all fit
 
 
 def _compiled(checks: tuple[tuple[str, str], ...], limits: Limits) -> _Compiled:
@@ -111,7 +112,7 @@ def _compiled(checks: tuple[tuple[str, str], ...], limits: Limits) -> _Compiled:
         columns = tuple(column for _, column in checks)
         most = tuple(limits.lengths.get(column, sys.maxsize) for column in columns)
         getter = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),))
-        found = _Compiled(names, columns, most, getter)
+        found = _Compiled(names, columns, most, getter, min(most, default=sys.maxsize))
         limits.bounds[id(checks)] = found
     return found
 
@@ -123,13 +124,17 @@ FEEDBACK_CHECKS = tuple(FEEDBACK_TEXT.items())
 
 def _texts(record: object, checks: tuple[tuple[str, str], ...], limits: Limits) -> Problem | None:
     # once per record of million-line files: one getter, one join; the slow path only for a wrong value
-    c = _compiled(checks, limits)
+    c = limits.bounds.get(id(checks)) or _compiled(checks, limits)
     values = c.values(record)
-    if "\x00" in "".join(values) or any(map(int.__lt__, c.most, map(len, values))):
-        for name, value, column in zip(c.names, values, c.columns, strict=True):
-            problem = text_problem(name, value, column, limits)
-            if problem is not None:
-                return problem
+    joined = "".join(values)
+    if "\x00" not in joined and (
+        len(joined) <= c.floor or not any(map(int.__lt__, c.most, map(len, values)))
+    ):
+        return None
+    for name, value, column in zip(c.names, values, c.columns, strict=True):
+        problem = text_problem(name, value, column, limits)
+        if problem is not None:
+            return problem
     return None
 
 
