@@ -76,6 +76,8 @@ reservations = Table(
     CheckConstraint("state IN ('reserved','released','deducted')", name="reservation_state_known"),
 )
 Index("ix_reservations_order", reservations.c.shop_id, reservations.c.order_no)
+# live reservations among years of closed ones: "is anything reserved?" on every import batch, and releases
+Index("ix_reservations_state", reservations.c.state)
 
 # Every movement: counts, adjustments, reserve, release, deduct. Per SKU and warehouse the sums of the
 # deltas equal the stock row's on_hand and reserved.
