@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select
 
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import run_transaction
+from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.events import OrdersAccepted, bus
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import reserve_orders
@@ -181,7 +182,31 @@ def _select(
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=orders, skip_locked=True)
     rows = conn.execute(query).all()
-    return facts.with_lines(conn, [row[:-1] for row in rows]), (rows[-1][-1] if rows else after)
+    last = rows[-1][-1] if rows else after
+    if conn.dialect.name == "postgresql" and rows:
+        rows = _still_waiting(conn, rows, recheck, now)
+    return facts.with_lines(conn, [row[:-1] for row in rows]), last
+
+
+def _still_waiting(conn: Connection, rows: Sequence[Any], recheck: bool, now: datetime) -> list[Any]:
+    """The locked orders that still wait for review. Under READ COMMITTED the outer join above saw the review
+    state as of the statement's start: an order another process reviewed and committed meanwhile was free to
+    lock here, yet must not be reviewed twice. A new statement sees that commit (and the lock keeps it so)."""
+    r = review_state.c
+    k = keyset(conn, [(row.shop_id, row.order_no) for row in rows], ORDER_KEY)
+    query = select(r.shop_id, r.order_no, r.state, r.stock_only, r.recheck_at).select_from(
+        review_state.join(k, and_(k.c.shop_id == r.shop_id, k.c.order_no == r.order_no))
+    )
+    current = {(x.shop_id, x.order_no): x for x in conn.execute(query)}
+
+    def waiting(state: Any) -> bool:
+        if state is None:
+            return not recheck
+        if recheck:
+            return bool(state.state == "held" and state.stock_only)
+        return bool(state.state == "held" and state.recheck_at is not None and state.recheck_at <= now)
+
+    return [row for row in rows if waiting(current.get((row.shop_id, row.order_no)))]
 
 
 def _review_batch(
