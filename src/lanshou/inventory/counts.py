@@ -200,6 +200,36 @@ _ADJUST = text(
 )
 
 
+def add_on_hand(
+    conn: Connection,
+    sku: str,
+    site: int,
+    delta: int,
+    now: datetime,
+    kind: str,
+    *,
+    actor: str = SYSTEM,
+    note: str = "",
+    shop_id: int | None = None,
+    order_no: str = "",
+) -> bool:
+    """Add `delta` to one SKU's on-hand in one warehouse by one conditional UPDATE (a positive delta for a SKU
+    not stocked there yet creates its row), with its ledger row. False, and nothing written, when it would go
+    below zero or below what is reserved."""
+    params = {"d": delta, "now": now, "sku": sku, "w": site}
+    if conn.execute(_ADJUST, params).rowcount != 1:
+        found = conn.execute(
+            select(stock.c.id).where(stock.c.sku == sku, stock.c.warehouse_id == site)
+        ).first()
+        if found is not None or delta < 0:
+            return False
+        columns = ("sku", "warehouse_id", "on_hand", "reserved", "safety_stock", "updated_at")
+        insert_rows(conn, stock, [(sku, site, delta, 0, 0, now)], columns)
+    row = (now, sku, site, kind, delta, 0, shop_id, order_no, actor, note)
+    insert_rows(conn, stock_ledger, [row], _LEDGER)
+    return True
+
+
 def adjust(
     engine: Engine, sku: str, warehouse: str, delta: int, now: datetime, actor: str = SYSTEM, note: str = ""
 ) -> int:
@@ -212,25 +242,14 @@ def adjust(
         raise StockError("an adjustment of 0 changes nothing 调整数量不能为 0")
     with write_transaction(engine) as conn:
         site = ensure_warehouses(conn, [warehouse])[warehouse]
-        params = {"d": delta, "now": now, "sku": sku, "w": site}
-        if conn.execute(_ADJUST, params).rowcount != 1:
+        if not add_on_hand(conn, sku, site, delta, now, "adjust", actor=actor, note=note):
             exists = conn.execute(
                 select(stock.c.on_hand, stock.c.reserved).where(
                     stock.c.sku == sku, stock.c.warehouse_id == site
                 )
             ).first()
-            if exists is not None or delta < 0:
-                have = f"on hand {exists.on_hand}, reserved {exists.reserved}" if exists else "no stock"
-                raise StockError(f"{sku}@{warehouse}: cannot take {-delta} ({have}) 库存不足，不能扣减")
-            insert_rows(
-                conn,
-                stock,
-                [(sku, site, delta, 0, 0, now)],
-                ("sku", "warehouse_id", "on_hand", "reserved", "safety_stock", "updated_at"),
-            )
-        insert_rows(
-            conn, stock_ledger, [(now, sku, site, "adjust", delta, 0, None, "", actor, note)], _LEDGER
-        )
+            have = f"on hand {exists.on_hand}, reserved {exists.reserved}" if exists else "no stock"
+            raise StockError(f"{sku}@{warehouse}: cannot take {-delta} ({have}) 库存不足，不能扣减")
         on_hand = conn.execute(
             select(stock.c.on_hand).where(stock.c.sku == sku, stock.c.warehouse_id == site)
         ).scalar_one()

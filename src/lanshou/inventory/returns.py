@@ -5,29 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
-from lanshou.db.bulk import insert_rows
 from lanshou.events import EventBus, ReturnReceived, StockArrived
+from lanshou.inventory.counts import add_on_hand
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import warehouse_order
-from lanshou.inventory.tables import reservations, stock, stock_ledger
+from lanshou.inventory.tables import reservations
 from lanshou.orders.timeline import TimelineEntry, record
-
-_ADD = text(
-    "UPDATE stock SET on_hand = on_hand + :q, updated_at = :now WHERE sku = :sku AND warehouse_id = :w"
-)
-_LEDGER = (
-    "at",
-    "sku",
-    "warehouse_id",
-    "kind",
-    "on_hand_delta",
-    "reserved_delta",
-    "shop_id",
-    "order_no",
-    "note",
-)
 
 
 def take_back(
@@ -41,18 +26,23 @@ def take_back(
     needs = load_map(conn).needs(event.shop_id, event.lines)
     shipped_from = _shipped_from(conn, event.shop_id, event.order_no)
     fallback = warehouse_order(conn)
+    note = f"退货入库 return {event.case_no}"
     restocked = []
     for sku, quantity in needs:
         site = shipped_from.get(sku) or (fallback[0][0] if fallback else None)
         if site is None:
             continue  # no warehouse defined: nothing to put the goods back into
-        params = {"q": quantity, "now": now, "sku": sku, "w": site}
-        if conn.execute(_ADD, params).rowcount != 1:
-            columns = ("sku", "warehouse_id", "on_hand", "reserved", "safety_stock", "updated_at")
-            insert_rows(conn, stock, [(sku, site, quantity, 0, 0, now)], columns)
-        note = f"退货入库 return {event.case_no}"
-        row = (now, sku, site, "return", quantity, 0, event.shop_id, event.order_no, note)
-        insert_rows(conn, stock_ledger, [row], _LEDGER)
+        add_on_hand(
+            conn,
+            sku,
+            site,
+            quantity,
+            now,
+            "return",
+            note=note,
+            shop_id=event.shop_id,
+            order_no=event.order_no,
+        )
         restocked.append((sku, quantity))
     if restocked:
         detail = "退货入库 restocked: " + ", ".join(f"{s}×{q}" for s, q in restocked)
