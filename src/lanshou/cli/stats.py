@@ -48,9 +48,8 @@ def stats_cmd(
     from lanshou.cli.metrics_summary import today
     from lanshou.shops.model import select_shops
     from lanshou.shops.store import load_shops
-    from lanshou.stats.refresh import catch_up_stats
     from lanshou.stats.refresh import rebuild as rebuild_stats
-    from lanshou.stats.report import stats_report
+    from lanshou.stats.report import current_report
 
     end = last.date() if last else today()
     start = first.date() if first else end - timedelta(days=29)
@@ -60,15 +59,15 @@ def stats_cmd(
     engine = database()
     if rebuild:
         rebuild_stats(engine)
-    catch_up_stats(engine)  # what the last imports marked, if their own catch-up did not finish
     with engine.connect() as conn:
         shops = load_shops(conn)
-        try:
-            ids = None if shop is None else tuple(select_shops(shops, shop))
-        except LookupError as exc:
-            err_console.print(f"[red]unknown shop / 没有这个店铺:[/] {escape(str(exc.args[0]))}")
-            raise typer.Exit(2) from None
-        report = stats_report(conn, start, end, ids)
+    try:
+        ids = None if shop is None else tuple(select_shops(shops, shop))
+    except LookupError as exc:
+        err_console.print(f"[red]unknown shop / 没有这个店铺:[/] {escape(str(exc.args[0]))}")
+        raise typer.Exit(2) from None
+    # catches up what the last imports marked first, if their own catch-up did not finish
+    report = current_report(engine, start, end, ids)
     if xlsx is not None:
         from lanshou.stats.workbook import write_report
 

@@ -8,11 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from lanshou.stats import tables as t
 
 TOP = 20
+LONGEST_PERIOD = 366  # days the API and the page report at once (the CLI has no limit)
+DEFAULT_DAYS = 30  # the period when none is given: the last 30 days, today included
 TOTALS = ("orders", "sales", "repeat_orders", "cases", "returns", "refunds", "refunded", "resent")
 
 
@@ -195,3 +197,15 @@ def feedback_themes(
     chosen = shops if shop_ids is None else {i: shops[i] for i in shop_ids if i in shops}
     bounds = {i: local_day_bounds(first, last, shop.timezone) for i, shop in chosen.items()}
     return theme_counts(conn, bounds)
+
+
+def current_report(
+    engine: Engine, first: date, last: date, shop_ids: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """`stats_report` after catching up what the last imports marked: what the CLI, the API and the page
+    all show (one computation, three faces)."""
+    from lanshou.stats.refresh import catch_up_stats
+
+    catch_up_stats(engine)
+    with engine.connect() as conn:
+        return stats_report(conn, first, last, shop_ids)

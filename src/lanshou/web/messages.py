@@ -6,6 +6,7 @@ from __future__ import annotations
 from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.ops_messages import OPS_MESSAGES
 from lanshou.web.page_messages import PAGE_MESSAGES
+from lanshou.web.stats_messages import STATS_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("揽收", "Lanshou"),
@@ -55,3 +56,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
 MESSAGES.update(PAGE_MESSAGES)
 MESSAGES.update(OPS_MESSAGES)
 MESSAGES.update(MORE_MESSAGES)
+MESSAGES.update(STATS_MESSAGES)

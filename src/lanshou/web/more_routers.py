@@ -1,7 +1,13 @@
-"""The stock, notification log, carrier scorecard and rule pages, listed in `PAGE_ROUTERS`."""
+"""The stock, notification log, carrier scorecard, rule and statistics pages, listed in `PAGE_ROUTERS`."""
 
 from __future__ import annotations
 
-from lanshou.web import carrier_pages, notify_pages, rule_pages, stock_pages
+from lanshou.web import carrier_pages, notify_pages, rule_pages, stats_pages, stock_pages
 
-MORE_ROUTERS = (stock_pages.router, notify_pages.router, carrier_pages.router, rule_pages.router)
+MORE_ROUTERS = (
+    stock_pages.router,
+    notify_pages.router,
+    carrier_pages.router,
+    rule_pages.router,
+    stats_pages.router,
+)

@@ -30,6 +30,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/stock", "nav.stock", Permission.STOCK_MANAGE),
     NavItem("/notifications", "nav.notifications", Permission.NOTIFICATIONS_MANAGE),
     NavItem("/carriers", "nav.carriers", Permission.METRICS_READ),
+    NavItem("/stats", "nav.stats", Permission.METRICS_READ),
     NavItem("/rules", "nav.rules", Permission.ORDERS_REVIEW),
 )
 
