@@ -79,27 +79,29 @@ def column_chart(points: Sequence[tuple[str, float | None]], title: str, unit: s
 
 def value_columns(points: Sequence[tuple[str, float]], title: str) -> Markup:
     """Vertical columns left to right, one per (label, value), the tallest the largest value (written at
-    the top left); every seventh label is written under its column. For daily orders or sales."""
-    step = 18
-    width = max(1, len(points)) * step + 40
+    the top left), in a fixed width whatever the number of columns; about eight labels under them. For
+    daily orders or sales over a period."""
+    plot = 560
+    step = plot / max(1, len(points), 14)
+    every = max(1, -(-len(points) // 8))
     height = COLUMN_AREA + 40
     top = max((value for _, value in points), default=0) or 1
     parts = [
-        f'<line class="axis" x1="30" y1="{COLUMN_AREA + 10}" x2="{width}" y2="{COLUMN_AREA + 10}"/>',
+        f'<line class="axis" x1="30" y1="{COLUMN_AREA + 10}" x2="{plot + 40}" y2="{COLUMN_AREA + 10}"/>',
         f'<text x="26" y="{COLUMN_AREA + 14}" text-anchor="end">0</text>',
-        f'<text x="34" y="10">{_number(top)}</text>',
+        f'<text x="34" y="8">{_number(top)}</text>',
     ]
     for i, (label, value) in enumerate(points):
-        x = 34 + i * step
+        x = round(34 + i * step, 1)
         tall = round(COLUMN_AREA * max(value, 0) / top, 1)
         parts.append(
-            f'<rect class="bar" x="{x}" y="{COLUMN_AREA + 10 - tall}" width="{step - 4}" height="{tall}" '
-            f'rx="2"><title>{escape(label)}: {_number(value)}</title></rect>'
+            f'<rect class="bar" x="{x}" y="{COLUMN_AREA + 10 - tall}" width="{round(step * 0.8, 1)}" '
+            f'height="{tall}" rx="1"><title>{escape(label)}: {_number(value)}</title></rect>'
         )
-        if i % 7 == 0:
+        if i % every == 0:
             parts.append(f'<text x="{x}" y="{COLUMN_AREA + 28}">{escape(label)}</text>')
     return Markup(
-        f'<svg class="chart trend" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'<svg class="chart trend" role="img" viewBox="0 0 {plot + 40} {height}" width="100%" '
         f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
     )
