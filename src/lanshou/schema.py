@@ -25,6 +25,8 @@ from lanshou.metrics.tables import (
     rollup_promise,
 )
 from lanshou.notifications.tables import (
+    notify_campaign_messages,
+    notify_campaigns,
     notify_optouts,
     notify_outbox,
     notify_rules,
@@ -78,6 +80,8 @@ __all__ = [
     "metric_dirty_tracking",
     "metric_orders",
     "metric_parcels",
+    "notify_campaign_messages",
+    "notify_campaigns",
     "notify_optouts",
     "notify_outbox",
     "notify_rules",

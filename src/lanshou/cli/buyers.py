@@ -1,4 +1,5 @@
-"""`lanshou buyers list|show|segment|blacklist|refresh`: buyer profiles (客户), masked unless --unmask."""
+"""`lanshou buyers list|show|segment|blacklist|refresh`: buyer profiles (客户), masked unless --unmask;
+`segment NAME --send TEMPLATE` queues a message (maybe a coupon code) to each of the segment's buyers."""
 
 from __future__ import annotations
 
@@ -126,13 +127,33 @@ def show_cmd(
 def segment_cmd(
     name: Annotated[str, typer.Argument(help="segment name (buyer rules file)")],
     csv_path: Annotated[Path | None, typer.Option("--csv", help="export the segment to CSV")] = None,
+    send: Annotated[
+        str | None,
+        typer.Option("--send", help="queue a message to each buyer with this template (or default) / 群发"),
+    ] = None,
+    channel: Annotated[str, typer.Option("--channel", help="sms, email, platform or webhook")] = "sms",
+    coupon: Annotated[str, typer.Option("--coupon", help="a coupon code the template shows / 优惠码")] = "",
+    campaign: Annotated[
+        str, typer.Option("--campaign", help="campaign name (default: segment-template-channel-coupon)")
+    ] = "",
+    shop: Annotated[
+        str | None, typer.Option("--shop", help="the shop that sends (needed with several shops)")
+    ] = None,
+    language: Annotated[str, typer.Option("--language", help="zh-CN or en")] = "zh-CN",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only count what --send would queue")] = False,
     unmask: UnmaskOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The buyers a segment holds now, or export them. 客户分群."""
+    """The buyers a segment holds now, export them, or send them a message. 客户分群."""
     from lanshou.buyers.service import export_segment, segment_rows
     from lanshou.orders.facts import now_utc
 
+    if send is not None:
+        _send(name, send, channel, coupon, campaign, shop, language, dry_run, as_json)
+        return
+    if dry_run or coupon or campaign:
+        err_console.print("[red]--dry-run, --coupon and --campaign go with --send TEMPLATE[/]")
+        raise typer.Exit(2)
     _warn(unmask)
     try:
         if csv_path is not None:
@@ -148,6 +169,52 @@ def segment_cmd(
         print(json.dumps(rows, ensure_ascii=False))
         return
     console.print(_table(f"分群 {escape(name)} ({len(rows)})", rows))
+
+
+def _send(
+    segment: str,
+    template: str,
+    channel: str,
+    coupon: str,
+    name: str,
+    shop: str | None,
+    language: str,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Queue (or count) a campaign to the segment through the notification outbox."""
+    from lanshou.notifications.campaigns import CampaignError, campaign, queue_campaign
+    from lanshou.orders.facts import now_utc
+    from lanshou.shops.store import load_shops
+
+    if shop is None:
+        with database().connect() as conn:
+            known = sorted(load_shops(conn))
+        if len(known) != 1:
+            err_console.print(f"[red]--shop is needed: {len(known)} shops / 请用 --shop 指定发送店铺[/]")
+            raise typer.Exit(2)
+        shop_id = known[0]
+    else:
+        from lanshou.cli.notify_common import one_shop
+
+        shop_id = one_shop(shop)
+    try:
+        wanted = campaign(shop_id, segment, template, channel, language, coupon, name)
+        report = queue_campaign(database(), wanted, now_utc(), getpass.getuser(), dry_run)
+    except (CampaignError, LookupError) as exc:
+        err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    head = "Would queue 预计" if dry_run else "Queued 已排队"
+    console.print(
+        f"{escape(report.campaign)}: {report.members} buyers in segment 分群人数; {head} {report.queued}, "
+        f"opted out 已退订 {report.opted_out}, no contact 无联系方式 {report.no_contact}, "
+        f"already queued before 已发过 {report.already}."
+    )
+    if not dry_run and report.queued:
+        console.print("The worker sends them (or: lanshou notify send-due); see lanshou notify log.")
 
 
 @app.command("blacklist")

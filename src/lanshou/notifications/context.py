@@ -28,6 +28,9 @@ class BuyerFacts:
     first_name: str  # as the buyer should be greeted; never the full name or phone
     previous_orders: int = 0  # paid orders before this one, in this shop
     segments: tuple[str, ...] = ()  # merchant-defined segment names, e.g. ("vip", "north")
+    tier: str = ""  # the buyer profile's tier (lanshou.buyers), e.g. "VIP"
+    orders: int = 0  # the profile's orders, every shop
+    spend: Decimal = Decimal("0")  # what they came to
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class NotificationFacts:
     eta: date | None = None
     last_event: str = ""  # latest tracking line, e.g. "【上海】快件已到达上海转运中心"
     exception_reason: str = ""  # for Stage.EXCEPTION
+    campaign: str = ""  # for Stage.CAMPAIGN: its name
+    coupon: str = ""  # for Stage.CAMPAIGN: the coupon code it hands out ("" for none)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ class Personalisation:
 
 def build_context(facts: NotificationFacts, personal: Personalisation | None = None) -> dict[str, Any]:
     """The template context. Documented names: shop, order, items, carrier, tracking_no, eta, buyer,
-    last_event, exception_reason, stage, and the flags is_high_value, is_repeat_buyer, segments."""
+    last_event, exception_reason, stage, campaign, coupon, and the flags is_high_value, is_repeat_buyer,
+    segments."""
     personal = personal or Personalisation()
     items = [{"title": i.title, "quantity": i.quantity, "sku": i.sku, "price": i.price} for i in facts.items]
     return {
@@ -78,7 +84,15 @@ def build_context(facts: NotificationFacts, personal: Personalisation | None = N
         "eta": facts.eta,
         "last_event": facts.last_event,
         "exception_reason": facts.exception_reason,
-        "buyer": {"first_name": facts.buyer.first_name, "previous_orders": facts.buyer.previous_orders},
+        "campaign": facts.campaign,
+        "coupon": facts.coupon,
+        "buyer": {
+            "first_name": facts.buyer.first_name,
+            "previous_orders": facts.buyer.previous_orders,
+            "tier": facts.buyer.tier,
+            "orders": facts.buyer.orders,
+            "spend": facts.buyer.spend,
+        },
         "is_high_value": facts.total >= personal.high_value_threshold,
         "is_repeat_buyer": facts.buyer.previous_orders >= personal.repeat_buyer_min_previous_orders,
         "segments": list(facts.buyer.segments),
@@ -98,11 +112,20 @@ def sample_facts(stage: Stage = Stage.ORDER_SHIPPED) -> NotificationFacts:
             ItemFacts(title="保温杯 500ml 米白", quantity=2, sku="CUP-500-W", price=Decimal("129.00")),
             ItemFacts(title="Tea set 茶具六件套", quantity=1, sku="TEA-6", price=Decimal("430.00")),
         ),
-        buyer=BuyerFacts(first_name="小明", previous_orders=3, segments=("vip",)),
+        buyer=BuyerFacts(
+            first_name="小明",
+            previous_orders=3,
+            segments=("vip",),
+            tier="VIP",
+            orders=4,
+            spend=Decimal("2376.00"),
+        ),
         carrier_code="SF",
         carrier_name="顺丰速运",
         tracking_no="SF1234567890123",
         eta=date(2025, 6, 20),
         last_event="【上海市】快件已到达 上海虹桥中转场",
         exception_reason="地址不详 address incomplete",
+        campaign="双11回馈",
+        coupon="LS-VIP-88",
     )

@@ -105,6 +105,16 @@ ZH: dict[Stage, StageText] = {
         ),
         "{{ buyer.first_name }}您好，您的包裹出现异常，{{ shop.name }}正在处理，请留意后续通知。",
     ),
+    Stage.CAMPAIGN: StageText(
+        "【{{ shop.name }}】{{ buyer.first_name }}，送您一份专属礼遇",
+        (
+            "{{ buyer.first_name }}，您好：",
+            "感谢您一直以来对{{ shop.name }}的支持。",
+            "{% if coupon %}您的专属优惠码：{{ coupon }}，下单时输入即可使用。{% endif %}",
+        ),
+        "{{ buyer.first_name }}您好，感谢支持{{ shop.name }}"
+        "{% if coupon %}，专属优惠码{{ coupon }}{% endif %}。拒收请回复TD",
+    ),
 }
 
 EN: dict[Stage, StageText] = {
@@ -172,6 +182,16 @@ EN: dict[Stage, StageText] = {
         ),
         "Hi {{ buyer.first_name }}, your parcel ran into a problem; {{ shop.name }} is sorting it out.",
     ),
+    Stage.CAMPAIGN: StageText(
+        "[{{ shop.name }}] A thank-you for {{ buyer.first_name }}",
+        (
+            "Hi {{ buyer.first_name }},",
+            "Thank you for shopping with {{ shop.name }}.",
+            "{% if coupon %}Your own coupon code: {{ coupon }} (enter it at checkout).{% endif %}",
+        ),
+        "Hi {{ buyer.first_name }}, thanks for shopping with {{ shop.name }}"
+        "{% if coupon %}: your coupon code {{ coupon }}{% endif %}. Reply STOP to opt out",
+    ),
 }
 
 BY_LANGUAGE = {"zh-CN": ZH, "en": EN}
@@ -191,6 +211,7 @@ DEFAULT_SMS_PARAMS: dict[Stage, _P] = {
     Stage.OUT_FOR_DELIVERY: _TRACK_PARAMS,
     Stage.DELIVERED: _TRACK_PARAMS,
     Stage.EXCEPTION: _TRACK_PARAMS,
+    Stage.CAMPAIGN: (("name", "{{ buyer.first_name }}"), ("coupon", "{{ coupon }}")),
 }
 
 _HTML_LAYOUT = (

@@ -19,6 +19,7 @@ class Stage(enum.StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     EXCEPTION = "exception"
+    CAMPAIGN = "campaign"  # a message to a buyer segment (lanshou.notifications.campaigns), not a stage
 
 
 class ChannelKind(enum.StrEnum):

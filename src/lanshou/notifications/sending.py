@@ -299,6 +299,10 @@ def _compose(conn: Connection, run: _Run, row: Any, settings: ShopNotifySettings
         )
     order = order.with_segments(settings.segments, run.now)
     facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem)
+    if stage is Stage.CAMPAIGN:  # a segment campaign: its coupon and the buyer profile too
+        from lanshou.notifications.campaigns import campaign_facts
+
+        facts = campaign_facts(conn, row.id, facts)
     try:
         templates = run.template_set(conn, row.shop_id, row.template, row.language, stage)
         return compose_message(

@@ -119,3 +119,31 @@ notify_optouts = Table(
     Column("created_at", DateTime, nullable=False),
     Column("note", Text, nullable=False, server_default=""),
 )
+
+# A message to a buyer segment with a template and maybe a coupon code (`lanshou buyers segment NAME
+# --send TEMPLATE`): one per shop and name; running it again queues nothing twice.
+notify_campaigns = Table(
+    "notify_campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("segment", String(100), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("coupon", String(64), nullable=False, server_default=""),
+    Column("created_by", String(64), nullable=False, server_default=""),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("shop_id", "name", name="uq_notify_campaigns_name"),
+)
+
+# Which outbox message belongs to which campaign, and to which buyer profile (lanshou.buyers).
+notify_campaign_messages = Table(
+    "notify_campaign_messages",
+    metadata,
+    Column("outbox_id", Integer, ForeignKey("notify_outbox.id"), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("notify_campaigns.id"), nullable=False),
+    Column("profile_key", String(80), nullable=False),
+)
+Index("ix_notify_campaign_messages_campaign", notify_campaign_messages.c.campaign_id)

@@ -118,6 +118,8 @@ def sample_contexts() -> list[tuple[str, dict[str, Any]]]:
         eta=None,
         last_event="",
         exception_reason="",
+        campaign="",
+        coupon="",
     )
     return [("rich", build_context(rich)), ("plain", build_context(plain))]
 
