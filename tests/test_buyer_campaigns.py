@@ -19,7 +19,7 @@ from lanshou.cli.app import app as cli_app
 from lanshou.intake.orders import import_orders
 from lanshou.notifications.campaigns import CampaignError, campaign, queue_campaign
 from lanshou.notifications.sending import send_due
-from lanshou.notifications.store import add_optout, save_template
+from lanshou.notifications.store import NotifyInputError, add_optout, add_rule, save_template
 from tests.accounts_data import HEADER
 from tests.notify_data import configure_shop, smtp_server
 
@@ -114,6 +114,8 @@ def test_sms_campaign_counts_opt_outs_contacts_and_sends_nothing_twice(
     with pytest.raises(CampaignError, match="channel"):
         campaign(shop_id, "big_spenders", "default", "fax")
     assert len(_outbox(engine)) == 5
+    with engine.begin() as conn, pytest.raises(NotifyInputError, match="segment NAME --send"):
+        add_rule(conn, shop_id, "每次群发", "campaign", "", "default", "sms", "zh-CN", 0, NOW)
 
 
 def test_email_campaign_goes_through_a_real_smtp_server(engine: Engine, tmp_path: Path) -> None:

@@ -117,6 +117,11 @@ def add_rule(
 ) -> NotifyRule:
     stage_value, channel_value = parse_stage(stage), parse_channel(channel)
     parse_language(language)
+    if stage_value is Stage.CAMPAIGN:
+        raise NotifyInputError(
+            "campaign 不是事件阶段 is no event a rule can follow: send one with "
+            "lanshou buyers segment NAME --send TEMPLATE"
+        )
     if not name.strip():
         raise NotifyInputError("规则名不能为空 a rule needs a name")
     if condition.strip():

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep, ShopScope, require_in_scope
-from lanshou.api.errors import ApiError
+from lanshou.api.errors import ApiError, ErrorBody
 from lanshou.api.v1.orders import IsoDay, clamp_day
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.stats.report import DEFAULT_DAYS, LONGEST_PERIOD
@@ -22,18 +22,24 @@ MetricsScope = Annotated[ShopScope, Depends(require_in_scope(Permission.METRICS_
 
 
 def period(first: date | None, last: date | None, today: date) -> tuple[date, date]:
-    """The CLI's defaults (the last 30 days up to today); 422 for a period backwards or too long."""
+    """The CLI's defaults (the last 30 days up to today); 400 for a period backwards or too long (each day
+    alone is valid: the two together are not)."""
     end = clamp_day(last) or today
     start = clamp_day(first) or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
-        raise ApiError(422, "invalid_request", f"结束日期早于开始日期 to {end} is before from {start}")
+        raise ApiError(400, "bad_period", f"结束日期早于开始日期 to {end} is before from {start}")
     if (end - start).days + 1 > LONGEST_PERIOD:
         message = f"统计期过长 the period is longer than {LONGEST_PERIOD} days: {start} – {end}"
-        raise ApiError(422, "invalid_request", message)
+        raise ApiError(400, "bad_period", message)
     return start, end
 
 
-@router.get("/stats", summary="Business statistics 经营统计 (lanshou stats --json)")
+BAD_PERIOD = {
+    400: {"model": ErrorBody, "description": f"to before from, or over {LONGEST_PERIOD} days 统计期无效"}
+}
+
+
+@router.get("/stats", summary="Business statistics 经营统计 (lanshou stats --json)", responses=BAD_PERIOD)
 def stats(
     scope: MetricsScope,
     engine: EngineDep,
