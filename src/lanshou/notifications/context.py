@@ -47,6 +47,7 @@ class NotificationFacts:
     eta: date | None = None
     last_event: str = ""  # latest tracking line, e.g. "【上海】快件已到达上海转运中心"
     exception_reason: str = ""  # for Stage.EXCEPTION
+    alert_kind: str = ""  # for Stage.EXCEPTION: the alert that raised it (failed_attempt, locker_waiting …)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class Personalisation:
 
 def build_context(facts: NotificationFacts, personal: Personalisation | None = None) -> dict[str, Any]:
     """The template context. Documented names: shop, order, items, carrier, tracking_no, eta, buyer,
-    last_event, exception_reason, stage, and the flags is_high_value, is_repeat_buyer, segments."""
+    last_event, exception_reason, alert (its kind), stage, and the flags is_high_value, is_repeat_buyer,
+    segments."""
     personal = personal or Personalisation()
     items = [{"title": i.title, "quantity": i.quantity, "sku": i.sku, "price": i.price} for i in facts.items]
     return {
@@ -78,6 +80,7 @@ def build_context(facts: NotificationFacts, personal: Personalisation | None = N
         "eta": facts.eta,
         "last_event": facts.last_event,
         "exception_reason": facts.exception_reason,
+        "alert": {"kind": facts.alert_kind},
         "buyer": {"first_name": facts.buyer.first_name, "previous_orders": facts.buyer.previous_orders},
         "is_high_value": facts.total >= personal.high_value_threshold,
         "is_repeat_buyer": facts.buyer.previous_orders >= personal.repeat_buyer_min_previous_orders,
@@ -105,4 +108,5 @@ def sample_facts(stage: Stage = Stage.ORDER_SHIPPED) -> NotificationFacts:
         eta=date(2025, 6, 20),
         last_event="【上海市】快件已到达 上海虹桥中转场",
         exception_reason="地址不详 address incomplete",
+        alert_kind="failed_attempt" if stage is Stage.EXCEPTION else "",
     )
