@@ -191,9 +191,7 @@ def _unscanned(
     return unscanned_parcels(conn, paid, promised, lookback)
 
 
-def scan_alerts(
-    engine: Engine, now: datetime, *, full: bool = False, events: EventBus = bus
-) -> ScanResult:
+def scan_alerts(engine: Engine, now: datetime, *, full: bool = False, events: EventBus = bus) -> ScanResult:
     """Raise the alerts of `now` (naive UTC) and close those gone. After the first (full) scan each run
     looks only at parcels whose trouble began since the previous run, plus every parcel still waiting
     for its first scan; `full=True` looks at every parcel in transit again. The alerts opened are told
