@@ -150,7 +150,8 @@ def _parcel_triggers(conn: Connection, changes: list[tuple[str, str]]) -> list[T
         stage = STAGE_OF_STATUS[status]
         kind = status if stage is Stage.EXCEPTION else ""
         for shop_id, order_no in carried.get(number, []):
-            triggers.append(Trigger(shop_id, order_no, stage, number, kind, f"{status}"))
+            reason = f"承运商状态 carrier status {status}" if kind else ""
+            triggers.append(Trigger(shop_id, order_no, stage, number, kind, reason))
     return triggers
 
 
