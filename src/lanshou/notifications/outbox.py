@@ -116,7 +116,7 @@ def queue_messages(conn: Connection, triggers: Sequence[Trigger], now: datetime)
             for rule in chosen:
                 recipient = recipient_for(conn, rule.channel, order, webhook_url)
                 rows.append(_row(trigger, rule, order, recipient, now))
-                reasons[rows[-1]["idempotency_key"]] = (rule, trigger.alert_reason)
+                reasons.setdefault(rows[-1]["idempotency_key"], (rule, trigger.alert_reason))  # first wins
     unique = list({row["idempotency_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
     new = insert_new(conn, notify_outbox, unique, ["idempotency_key"]) if unique else 0
     _record_new(conn, [row for row in unique if row["state"] == "skipped" or row["alert_kind"]], reasons, now)
