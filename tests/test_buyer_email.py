@@ -5,12 +5,16 @@ a message reaches a REAL local SMTP server addressed to it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
 from lanshou.buyers.service import show_json
 from lanshou.customers.masking import mask_email
 from lanshou.events import OrderShipped, bus
@@ -23,7 +27,9 @@ from lanshou.orders.tables import orders
 from lanshou.platforms.values import parse_email
 from lanshou.shops.tables import shops
 from tests.notify_data import configure_shop, order_line, rule, smtp_server
+from tests.test_api_web2 import _order, call, get_json
 from tests.tracking_data import ORDERS_HEADER
+from tests.web2_data import Both, seed_both
 
 LATER = datetime(2027, 1, 5, 3, 0)  # after the real clock: outbox rows are due by then
 LONG = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com"  # 255 characters
@@ -139,3 +145,33 @@ def test_a_shipped_notice_reaches_the_imported_address_through_real_smtp(
     assert report.sent == 1 and len(box.messages) == 1
     mail = box.messages[0]
     assert str(mail["To"]) == "amy.w@example.com" and "N1" in str(mail["Subject"])
+
+
+@pytest.fixture
+def both(engine: Engine, tmp_path: Path) -> Both:
+    return seed_both(engine, tmp_path)
+
+
+@pytest.fixture
+def client(both: Both) -> Iterator[TestClient]:
+    with TestClient(create_app(both.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+        yield c
+
+
+def test_the_api_batch_takes_it_checked_and_lists_it_masked(client: TestClient, both: Both) -> None:
+    batch = {
+        "orders": [
+            _order("EM1", buyer_email="Dora@Example.com"),
+            _order("EM2", buyer_email="dora(at)example.com"),
+        ]
+    }
+    stored = call(client, both, "dora", "POST", "/api/v1/orders/batch", json=batch)
+    assert stored.status_code == 200, stored.text
+    body = stored.json()
+    assert body["inserted"] == 1 and [(r["position"], r["field"]) for r in body["rejected"]] == [
+        (2, "buyer_email")
+    ]
+    (item,) = get_json(client, both, "dora", "/api/v1/orders", order_id="EM1")["items"]
+    assert item["buyer_email"] == "D***@example.com"
+    detail = get_json(client, both, "dora", "/api/v1/orders/EM1")
+    assert detail["receiver"]["email"] == "D***@example.com"
