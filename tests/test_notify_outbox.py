@@ -333,11 +333,22 @@ def test_an_exception_tells_the_buyer_what_went_wrong_in_their_language(
         for number in ("ZTX1", "ZTX2"):
             track(engine, number, "picked_up", datetime(2026, 11, 1, 14, 0))
             track(engine, number, "failed_attempt", datetime(2026, 11, 2, 14, 0), "收件人电话无人接听")
-            track(engine, number, "returning", datetime(2026, 11, 3, 14, 0), "退回中")  # same stage: no 2nd
-        assert send_due(engine, LATER).sent == 2
-    bodies = {str(m["To"]): m.get_body(("plain",)).get_content() for m in box.messages}  # type: ignore[union-attr]
-    assert "包裹正在退回" in bodies["x1@example.com"]
-    assert "the parcel is being returned" in bodies["x2@example.com"]
+            track(engine, number, "returning", datetime(2026, 11, 3, 14, 0), "退回中")  # alert: returned
+            track(engine, number, "returned", datetime(2026, 11, 4, 14, 0), "退回签收")  # same alert: no 3rd
+        # each parcel: one message for its failed_attempt alert, one for its returned alert
+        assert send_due(engine, LATER).sent == 4
+    mails: dict[str, list[tuple[str, str]]] = {}
+    for m in box.messages:
+        body = m.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        mails.setdefault(str(m["To"]), []).append((str(m["Subject"]), body))
+    zh, en = sorted(mails["x1@example.com"]), sorted(mails["x2@example.com"])
+    assert [subject for subject, _ in zh] == ["【小店】包裹派送未成功", "【小店】您的包裹被退回"]
+    assert "包裹已退回" in zh[1][1] and "快递会再次派送" in zh[0][1]  # the newest: returned
+    assert [subject for subject, _ in en] == [
+        "[小店] Delivery attempt failed",
+        "[小店] Your parcel is being returned",
+    ]
+    assert "The parcel was returned. 小店 will contact you" in en[1][1]
 
 
 def test_platform_messages_go_through_the_registered_messenger(

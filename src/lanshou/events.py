@@ -65,6 +65,27 @@ class ParcelStatusChanged:
 
 
 @dataclass(frozen=True)
+class RaisedAlert:
+    """One parcel alert (物流预警) just opened: `kind` is lanshou.sla.alerts.AlertKind's value
+    (failed_attempt, returned, locker_waiting, stalled, probably_lost, delivery_late, pickup_overdue),
+    `since` when the problem began (naive UTC); (tracking_no, kind, since) is the problem's identity."""
+
+    tracking_no: str
+    kind: str
+    since: datetime
+    reason: str
+    metric: str
+
+
+@dataclass(frozen=True)
+class AlertsRaised:
+    """Alerts were opened (by the scan or by a status change), many to one event: only alerts new in
+    the publishing transaction, never one already open or resolved (a rescan publishes nothing)."""
+
+    alerts: tuple[RaisedAlert, ...]
+
+
+@dataclass(frozen=True)
 class OrdersAccepted:
     """Review accepted these orders (automatically or by staff): they may be reserved and shipped."""
 
@@ -107,6 +128,7 @@ class ReturnReceived:
     lines: tuple[tuple[str, int], ...]
 
 
+SETTLE_ROUNDS = 4  # events → after-handlers that publish → … ; a loop beyond this waits for the next settle
 During = Callable[["Connection", Any], None]
 After = Callable[["Engine", list[Any]], object]
 
@@ -130,12 +152,17 @@ class EventBus:
         self._pending.append(event)
 
     def settle(self, engine: Engine) -> None:
-        """Run the after-handlers on what was published since the last settle (call after committing)."""
-        pending, self._pending = self._pending, []
-        for types, handler in self._after:
-            mine = [event for event in pending if isinstance(event, types)]
-            if mine:
-                handler(engine, mine)
+        """Run the after-handlers on what was published since the last settle (call after committing).
+        An after-handler may itself publish (sla opens alerts in a transaction of its own once a status
+        change is committed): those events are settled in the same call, for up to SETTLE_ROUNDS rounds."""
+        for _ in range(SETTLE_ROUNDS):
+            pending, self._pending = self._pending, []
+            if not pending:
+                return
+            for types, handler in self._after:
+                mine = [event for event in pending if isinstance(event, types)]
+                if mine:
+                    handler(engine, mine)
 
     def clear(self) -> None:
         """Forget every subscription and pending event (tests that wire their own)."""

@@ -22,7 +22,7 @@ from lanshou.buyers.store import (
     set_blacklist,
 )
 from lanshou.buyers.tables import buyer_orders, buyer_profiles
-from lanshou.customers.masking import mask_name, mask_phone
+from lanshou.customers.masking import mask_email, mask_name, mask_phone
 from lanshou.db.engine import run_transaction
 from lanshou.orders.facts import order_facts
 from lanshou.rules.language import RuleRuntimeError
@@ -31,6 +31,7 @@ EXPORT_HEADERS = [
     "客户 buyer",
     "姓名 name",
     "手机 phone",
+    "邮箱 email",
     "等级 tier",
     "订单数 orders",
     "消费 spend",
@@ -46,6 +47,7 @@ def profile_json(row: Any, unmask: bool = False) -> dict[str, Any]:
         "platform": row.platform,
         "name": row.name if unmask else mask_name(row.name),
         "phone": row.phone if unmask else mask_phone(row.phone),
+        "email": row.email if unmask else mask_email(row.email),
         "orders": row.orders,
         "spend": str(row.spend),
         "first_order_at": row.first_order_at.isoformat(sep=" ") if row.first_order_at else None,
@@ -145,6 +147,7 @@ def export_segment(engine: Engine, name: str, now: datetime, path: Path, unmask:
             b["key"],
             b["name"],
             b["phone"],
+            b["email"],
             b["tier"],
             b["orders"],
             b["spend"],

@@ -29,6 +29,7 @@ AGGREGATES = (
     "platform",
     "name",
     "phone",
+    "email",
     "orders",
     "spend",
     "first_order_at",
@@ -144,6 +145,7 @@ def recompute(
                 "platform": latest.platform if latest else "",
                 "name": latest.receiver_name if latest else "",
                 "phone": latest.receiver_phone if latest else "",
+                "email": _last_email(orders, now),
                 **_aggregates(profile),
                 "tier": tier,
                 "segments": "|".join(segments),
@@ -152,6 +154,13 @@ def recompute(
         )
     upsert(conn, buyer_profiles, rows, ("key",), AGGREGATES)
     return len(rows)
+
+
+def _last_email(orders: list[OrderFacts], now: datetime) -> str:
+    """The e-mail of the buyer's newest order that gave one."""
+    given = [o for o in orders if o.buyer_email]
+    newest = max(given, key=lambda o: (o.paid_at or o.created_at or now, o.order_no), default=None)
+    return newest.buyer_email if newest else ""
 
 
 def _aggregates(profile: Profile) -> dict[str, Any]:

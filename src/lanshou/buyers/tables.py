@@ -14,6 +14,7 @@ buyer_profiles = Table(
     Column("platform", String(20), nullable=False, server_default=""),  # of the last order
     Column("name", String(200), nullable=False, server_default=""),  # last receiver: masked when shown
     Column("phone", String(64), nullable=False, server_default=""),
+    Column("email", String(254), nullable=False, server_default=""),  # of the last order that gave one
     Column("orders", Integer, nullable=False, server_default="0"),
     Column("spend", Numeric(20, 2), nullable=False, server_default="0"),
     Column("first_order_at", DateTime),

@@ -60,7 +60,7 @@ def log_cmd(
             str(r["id"]),
             escape(r["order_no"]),
             escape(r["tracking_no"] or "-"),
-            r["stage"],
+            f"{r['stage']}/{r['alert_kind']}" if r["alert_kind"] else r["stage"],
             r["channel"],
             escape(r["recipient"] or "-"),
             f"{r['state']} ×{r['attempts']}",

@@ -12,7 +12,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from lanshou.cli.common import console, database, err_console
-from lanshou.orders.queries import OrderFilter, OrderRow, receiver, to_local
+from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver, to_local
 from lanshou.orders.status import OrderStatus
 
 app = typer.Typer(help="Query and export orders. 查询、导出订单")
@@ -146,7 +146,7 @@ def _table_cells(row: OrderRow, timezone: str | None, unmask: bool) -> list[str]
         f"{row.platform}/{row.shop}",
         row.status,
         paid.strftime("%Y-%m-%d %H:%M") if paid else "-",
-        f"{name}\n{phone}".strip(),
+        "\n".join(part for part in (name, phone, email_of(row, unmask)) if part),
         place,
         row.skus,
         "" if row.order_amount is None else f"{row.order_amount:.2f}",

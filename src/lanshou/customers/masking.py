@@ -21,6 +21,17 @@ def mask_phone(phone: str | None) -> str:
     return "*" * len(text)
 
 
+def mask_email(email: str | None) -> str:
+    """z***@example.com : the first character of the local part, the domain whole."""
+    if not email:
+        return ""
+    text = email.strip()
+    local, at, domain = text.rpartition("@")
+    if not at or not local:
+        return "***"
+    return local[0] + "***@" + domain
+
+
 def mask_name(name: str | None) -> str:
     """张** : keep the first character only."""
     if not name:

@@ -29,14 +29,15 @@ class TemplateSet:
 
 
 def template_set(
-    stage: Stage, language: str, overrides: Mapping[TemplateFormat, str] | None = None
+    stage: Stage, language: str, overrides: Mapping[TemplateFormat, str] | None = None, variant: str = ""
 ) -> TemplateSet:
-    """Compile the merchant's templates for a stage, falling back to the built-in ones (raises
-    TemplateRefused if an override does not render)."""
+    """Compile the merchant's templates for a stage, falling back to the built-in ones (for the exception
+    stage, those of the alert kind `variant`); raises TemplateRefused if an override does not render."""
     overrides = overrides or {}
 
     def one(fmt: TemplateFormat) -> CompiledTemplate:
-        return compile_template(overrides.get(fmt) or default_template(stage, fmt, language), fmt, language)
+        source = overrides.get(fmt) or default_template(stage, fmt, language, variant)
+        return compile_template(source, fmt, language)
 
     params = tuple(
         (name, compile_template(snippet, TemplateFormat.SMS, language))
@@ -55,8 +56,8 @@ def template_set(
 
 
 @lru_cache(maxsize=64)
-def default_template_set(stage: Stage, language: str) -> TemplateSet:
-    return template_set(stage, language)
+def default_template_set(stage: Stage, language: str, variant: str = "") -> TemplateSet:
+    return template_set(stage, language, variant=variant)
 
 
 def compose_message(

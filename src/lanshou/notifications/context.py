@@ -52,6 +52,7 @@ class NotificationFacts:
     exception_reason: str = ""  # for Stage.EXCEPTION
     campaign: str = ""  # for Stage.CAMPAIGN: its name
     coupon: str = ""  # for Stage.CAMPAIGN: the coupon code it hands out ("" for none)
+    alert_kind: str = ""  # for Stage.EXCEPTION: the alert that raised it (failed_attempt, locker_waiting …)
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ class Personalisation:
 
 def build_context(facts: NotificationFacts, personal: Personalisation | None = None) -> dict[str, Any]:
     """The template context. Documented names: shop, order, items, carrier, tracking_no, eta, buyer,
-    last_event, exception_reason, stage, campaign, coupon, and the flags is_high_value, is_repeat_buyer,
-    segments."""
+    last_event, exception_reason, alert (its kind), stage, campaign, coupon, and the flags is_high_value,
+    is_repeat_buyer, segments."""
     personal = personal or Personalisation()
     items = [{"title": i.title, "quantity": i.quantity, "sku": i.sku, "price": i.price} for i in facts.items]
     return {
@@ -86,6 +87,7 @@ def build_context(facts: NotificationFacts, personal: Personalisation | None = N
         "exception_reason": facts.exception_reason,
         "campaign": facts.campaign,
         "coupon": facts.coupon,
+        "alert": {"kind": facts.alert_kind},
         "buyer": {
             "first_name": facts.buyer.first_name,
             "previous_orders": facts.buyer.previous_orders,
@@ -128,4 +130,5 @@ def sample_facts(stage: Stage = Stage.ORDER_SHIPPED) -> NotificationFacts:
         exception_reason="地址不详 address incomplete",
         campaign="双11回馈",
         coupon="LS-VIP-88",
+        alert_kind="failed_attempt" if stage is Stage.EXCEPTION else "",
     )

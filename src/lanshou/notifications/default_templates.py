@@ -194,7 +194,134 @@ EN: dict[Stage, StageText] = {
     ),
 }
 
+_HI_ZH, _HI_EN = "{{ buyer.first_name }}，您好：", "Hi {{ buyer.first_name }},"
+_LAST_ZH = "{% if last_event %}最新动态：{{ last_event }}{% endif %}"
+_LAST_EN = "{% if last_event %}Latest: {{ last_event }}{% endif %}"
+
+# The exception stage, by the alert kind that raised it (outbox rows' alert_kind): what the buyer needs to
+# hear about each. A kind not listed (the carrier's own exception or lost status) takes the stage's text.
+EXCEPTION_ZH: dict[str, StageText] = {
+    "failed_attempt": StageText(
+        "【{{ shop.name }}】包裹派送未成功",
+        (
+            _HI_ZH,
+            "快递员派送您的包裹时未能成功投递，快递会再次派送，请保持电话畅通，也可联系快递预约时间。",
+            _TRACK_ZH,
+            _LAST_ZH,
+        ),
+        "{{ buyer.first_name }}您好，您的包裹派送未成功，快递将再次派送，请保持电话畅通。",
+    ),
+    "returned": StageText(
+        "【{{ shop.name }}】您的包裹被退回",
+        (
+            _HI_ZH,
+            "{% if exception_reason %}{{ exception_reason }}{% else %}您的包裹正在退回{% endif %}，"
+            "{{ shop.name }}正在处理，会尽快与您联系重新发货或退款。",
+            _TRACK_ZH,
+        ),
+        "{{ buyer.first_name }}您好，您的包裹被退回，{{ shop.name }}会尽快与您联系重新发货或退款。",
+    ),
+    "locker_waiting": StageText(
+        "【{{ shop.name }}】您有包裹待取件",
+        (
+            _HI_ZH,
+            "您的包裹已放入驿站/快递柜，等待您取件。请尽快取件，以免超时被退回。",
+            _TRACK_ZH,
+            _LAST_ZH,
+        ),
+        "{{ buyer.first_name }}您好，您的包裹已到驿站/快递柜待取件，请尽快取件，以免超时退回。",
+    ),
+    "stalled": StageText(
+        "【{{ shop.name }}】包裹物流暂未更新，我们正在跟进",
+        (_HI_ZH, "您的包裹物流信息暂时没有更新，我们已联系快递跟进，请您放心。", _TRACK_ZH, _LAST_ZH),
+        "{{ buyer.first_name }}您好，您的包裹物流暂未更新，我们已联系快递跟进，请放心。",
+    ),
+    "probably_lost": StageText(
+        "【{{ shop.name }}】包裹长时间无物流更新，我们正在核查",
+        (
+            _HI_ZH,
+            "您的包裹已有多日没有物流更新，我们已请快递核查；如确认丢失，我们会为您补发或退款。",
+            _TRACK_ZH,
+        ),
+        "{{ buyer.first_name }}您好，您的包裹多日无物流更新，我们正在核查，如确认丢失将为您补发或退款。",
+    ),
+    "delivery_late": StageText(
+        "【{{ shop.name }}】包裹比预计晚到，我们正在跟进",
+        (_HI_ZH, "您的包裹比平常的送达时间晚了，我们已联系快递加急处理，抱歉让您久等。", _TRACK_ZH, _LAST_ZH),
+        "{{ buyer.first_name }}您好，您的包裹比预计晚到，我们已联系快递加急，抱歉让您久等。",
+    ),
+    "pickup_overdue": StageText(
+        "【{{ shop.name }}】您的包裹正在等待快递揽收",
+        (_HI_ZH, "您的订单已打包，正在等待快递上门揽收，我们已在催促快递，请您放心。", _TRACK_ZH),
+        "{{ buyer.first_name }}您好，您的包裹已打包，正在等待快递揽收，我们已在催促。",
+    ),
+}
+EXCEPTION_EN: dict[str, StageText] = {
+    "failed_attempt": StageText(
+        "[{{ shop.name }}] Delivery attempt failed",
+        (
+            _HI_EN,
+            "The courier could not deliver your parcel. They will try again; please keep your phone on,"
+            " or contact the carrier to arrange a time.",
+            _TRACK_EN,
+            _LAST_EN,
+        ),
+        "Hi {{ buyer.first_name }}, delivery of your parcel failed; the courier will try again.",
+    ),
+    "returned": StageText(
+        "[{{ shop.name }}] Your parcel is being returned",
+        (
+            _HI_EN,
+            "{% if exception_reason %}{{ exception_reason|capitalize }}{% else %}Your parcel is being"
+            " returned{% endif %}. {{ shop.name }} will contact you soon to resend it or refund you.",
+            _TRACK_EN,
+        ),
+        "Hi {{ buyer.first_name }}, your parcel is being returned; {{ shop.name }} will contact you soon.",
+    ),
+    "locker_waiting": StageText(
+        "[{{ shop.name }}] Your parcel is waiting for pickup",
+        (
+            _HI_EN,
+            "Your parcel is waiting at a parcel locker or pickup station. Please collect it soon,"
+            " before it is sent back.",
+            _TRACK_EN,
+            _LAST_EN,
+        ),
+        "Hi {{ buyer.first_name }}, your parcel is waiting at a locker or station; please collect it soon.",
+    ),
+    "stalled": StageText(
+        "[{{ shop.name }}] No tracking update yet; we are following up",
+        (_HI_EN, "Your parcel's tracking has not moved for a while; we have asked the carrier.", _TRACK_EN),
+        "Hi {{ buyer.first_name }}, your parcel's tracking has not moved; we are following up.",
+    ),
+    "probably_lost": StageText(
+        "[{{ shop.name }}] We are checking on your parcel",
+        (
+            _HI_EN,
+            "Your parcel has had no tracking update for days. We have asked the carrier to check;"
+            " if it is lost we will resend it or refund you.",
+            _TRACK_EN,
+        ),
+        "Hi {{ buyer.first_name }}, no tracking update for days; we are checking with the carrier.",
+    ),
+    "delivery_late": StageText(
+        "[{{ shop.name }}] Your parcel is running late",
+        (_HI_EN, "Your parcel is later than usual; we have asked the carrier to hurry.", _TRACK_EN, _LAST_EN),
+        "Hi {{ buyer.first_name }}, your parcel is running late; we have asked the carrier to hurry.",
+    ),
+    "pickup_overdue": StageText(
+        "[{{ shop.name }}] Your parcel is waiting for the carrier",
+        (
+            _HI_EN,
+            "Your order is packed and waiting for the carrier to collect it; we are chasing them.",
+            _TRACK_EN,
+        ),
+        "Hi {{ buyer.first_name }}, your parcel is packed and waiting for the carrier; we are chasing them.",
+    ),
+}
+
 BY_LANGUAGE = {"zh-CN": ZH, "en": EN}
+EXCEPTION_BY_LANGUAGE = {"zh-CN": EXCEPTION_ZH, "en": EXCEPTION_EN}
 
 _P = tuple[tuple[str, str], ...]
 _ORDER_PARAMS: _P = (("name", "{{ buyer.first_name }}"), ("order", "{{ order.order_no }}"))
@@ -221,9 +348,12 @@ _HTML_LAYOUT = (
 )
 
 
-def default_template(stage: Stage, fmt: TemplateFormat, language: str) -> str:
-    """The built-in template text for a stage, format and language (zh-CN or en)."""
+def default_template(stage: Stage, fmt: TemplateFormat, language: str, variant: str = "") -> str:
+    """The built-in template text for a stage, format and language (zh-CN or en); on the exception stage
+    `variant` (the alert kind) picks the text written for it."""
     text = BY_LANGUAGE[language][stage]
+    if stage is Stage.EXCEPTION and variant:
+        text = EXCEPTION_BY_LANGUAGE[language].get(variant, text)
     if fmt is TemplateFormat.EMAIL_SUBJECT:
         return text.subject
     if fmt is TemplateFormat.EMAIL_HTML:

@@ -44,6 +44,7 @@ class OrderFacts:
     phone: str
     rule_order: RuleOrder
     facts: NotificationFacts  # stage, carrier and tracking are set per message (for_stage)
+    email: str = ""  # the order's buyer_email (imported), else a buyer key that is an address
 
     def for_stage(
         self,
@@ -53,6 +54,7 @@ class OrderFacts:
         eta: date | None = None,
         last_event: str = "",
         exception_reason: str = "",
+        alert_kind: str = "",
     ) -> NotificationFacts:
         return replace(
             self.facts,
@@ -63,6 +65,7 @@ class OrderFacts:
             eta=eta or self.facts.eta,
             last_event=last_event or self.facts.last_event,
             exception_reason=exception_reason,
+            alert_kind=alert_kind,
         )
 
     def with_segments(self, definitions: Mapping[str, str], now: datetime) -> OrderFacts:
@@ -223,6 +226,7 @@ def _facts(
         r.receiver_phone,
         rule_order,
         facts,
+        buyer_email(r.buyer_email, r.buyer_key),
     )
 
 
@@ -234,7 +238,15 @@ PROBLEMS: dict[str, dict[str, str]] = {
     "returned": {"zh-CN": "包裹已退回", "en": "the parcel was returned"},
     "rejected": {"zh-CN": "包裹被拒收", "en": "the parcel was refused"},
     "lost": {"zh-CN": "包裹可能丢失", "en": "the parcel may be lost"},
+    # alert kinds (lanshou.sla) without a status of their own
+    "locker_waiting": {"zh-CN": "包裹在驿站/快递柜待取", "en": "the parcel is waiting at a locker"},
+    "stalled": {"zh-CN": "物流暂未更新", "en": "tracking has not moved for a while"},
+    "probably_lost": {"zh-CN": "包裹多日无物流更新", "en": "no tracking update for days"},
+    "delivery_late": {"zh-CN": "包裹比预计晚到", "en": "the parcel is running late"},
+    "pickup_overdue": {"zh-CN": "包裹等待快递揽收", "en": "the parcel waits for the carrier"},
 }
+# An alert kind that stands for several statuses: the parcel's newest problem status tells which.
+STATUS_KINDS = {"returned": ("returning", "returned", "rejected"), "failed_attempt": ("failed_attempt",)}
 
 
 @dataclass(frozen=True)
@@ -261,8 +273,19 @@ def problem_text(problem: str, language: str) -> str:
     return PROBLEMS.get(problem, {}).get(language, "")
 
 
-def buyer_email(conn: Connection, buyer_key: str) -> str:
-    """Marketplaces hand out no buyer e-mail; a buyer key that is an address (AliExpress, the generic
-    format) is the only one we have."""
-    del conn  # the buyers table has no e-mail column yet
+def problem_of(alert_kind: str, newest_problem: str) -> str:
+    """The PROBLEMS key a message tells: the alert's kind, or the parcel's newest problem status when
+    that is what the kind stands for (a `returned` alert of a refused parcel says it was refused)."""
+    if not alert_kind:
+        return newest_problem
+    if newest_problem in STATUS_KINDS.get(alert_kind, ()):
+        return newest_problem
+    return alert_kind
+
+
+def buyer_email(email: str, buyer_key: str) -> str:
+    """The order's imported buyer e-mail; without one, a buyer key that is an address (AliExpress, the
+    generic format) is the only one we have."""
+    if email:
+        return email
     return buyer_key if "@" in buyer_key and " " not in buyer_key else ""

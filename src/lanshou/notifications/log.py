@@ -43,6 +43,7 @@ def delivery_log(
             "order_no": r.order_no,
             "tracking_no": r.tracking_no,
             "stage": r.stage,
+            "alert_kind": r.alert_kind,  # the exception stage: which alert; "" otherwise
             "channel": r.channel,
             "template": r.template,
             "language": r.language,

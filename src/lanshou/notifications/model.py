@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lanshou.customers.masking import mask_phone
+from lanshou.customers.masking import mask_email, mask_phone
 
 
 class Stage(enum.StrEnum):
@@ -84,9 +84,8 @@ class DeliveryResult:
 
 
 def mask_recipient(recipient: str) -> str:
-    if "@" in recipient:
-        local, _, domain = recipient.partition("@")
-        return (local[:1] + "***@" + domain) if local else recipient
+    if "@" in recipient and not recipient.startswith(("http://", "https://")):
+        return mask_email(recipient)
     if recipient.startswith(("http://", "https://")):
         return recipient
     return mask_phone(recipient)

@@ -12,36 +12,35 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from lanshou.db.bulk import insert_new
-from lanshou.notifications.facts_store import OrderFacts, buyer_email, load_order_facts
+from lanshou.notifications.conditions import bind, holds
+from lanshou.notifications.facts_store import OrderFacts, load_order_facts
 from lanshou.notifications.model import ChannelKind, Stage
 from lanshou.notifications.policy import idempotency_key
 from lanshou.notifications.settings_store import load_settings
 from lanshou.notifications.store import NotifyRule, rules_for
 from lanshou.notifications.tables import notify_outbox
 from lanshou.orders.timeline import TimelineEntry, record
-from lanshou.rules import RuleError, activation, compile_condition
+from lanshou.rules import RuleError
 from lanshou.tracking.status import TrackingStatus
 
-# Which parcel statuses are a stage the buyer hears about (in_transit alone is not news).
+# Which parcel statuses are a stage the buyer hears about (in_transit alone is not news). A failed attempt,
+# a return or a refusal is not here: each raises a parcel alert (lanshou.sla), and the exception stage
+# follows the alerts (AlertsRaised), so the buyer hears of it once, by its alert kind. The carrier's own
+# exception and lost statuses raise no alert: they are the exception stage themselves, their status
+# standing for the alert kind.
 STAGE_OF_STATUS: dict[str, Stage] = {
     TrackingStatus.PICKED_UP: Stage.PICKED_UP,
     TrackingStatus.OUT_FOR_DELIVERY: Stage.OUT_FOR_DELIVERY,
     TrackingStatus.AVAILABLE_FOR_PICKUP: Stage.OUT_FOR_DELIVERY,
     TrackingStatus.DELIVERED: Stage.DELIVERED,
-    TrackingStatus.FAILED_ATTEMPT: Stage.EXCEPTION,
     TrackingStatus.EXCEPTION: Stage.EXCEPTION,
-    TrackingStatus.RETURNING: Stage.EXCEPTION,
-    TrackingStatus.RETURNED: Stage.EXCEPTION,
-    TrackingStatus.REJECTED: Stage.EXCEPTION,
     TrackingStatus.LOST: Stage.EXCEPTION,
 }
-_compiled = lru_cache(maxsize=512)(compile_condition)  # a rule's text compiles once per process
 PARCEL_WIDE = "*"  # the order part of a parcel stage's key: one message per parcel, whichever order
 
 
@@ -53,6 +52,8 @@ class Trigger:
     order_no: str
     stage: Stage
     tracking_no: str = ""
+    alert_kind: str = ""  # the exception stage: which alert (or carrier status) it is
+    alert_reason: str = ""  # the alert's reason, for the order's timeline
 
 
 @dataclass(frozen=True)
@@ -64,18 +65,20 @@ class Queued:
 
 
 def message_key(trigger: Trigger, channel: ChannelKind) -> str:
+    """One message per stage per parcel and channel; on the exception stage, one per alert kind."""
+    kind = trigger.alert_kind
     if trigger.tracking_no:
         return idempotency_key(
-            trigger.shop_id, PARCEL_WIDE, trigger.tracking_no, trigger.stage, channel.value
+            trigger.shop_id, PARCEL_WIDE, trigger.tracking_no, trigger.stage, channel.value, kind
         )
-    return idempotency_key(trigger.shop_id, trigger.order_no, None, trigger.stage, channel.value)
+    return idempotency_key(trigger.shop_id, trigger.order_no, None, trigger.stage, channel.value, kind)
 
 
 def recipient_for(conn: Connection, channel: ChannelKind, order: OrderFacts, webhook_url: str) -> str:
     if channel is ChannelKind.SMS:
         return order.phone
     if channel is ChannelKind.EMAIL:
-        return buyer_email(conn, order.buyer_key)
+        return order.email
     if channel is ChannelKind.PLATFORM:
         return order.buyer_key
     return webhook_url
@@ -89,6 +92,7 @@ def queue_messages(conn: Connection, triggers: Sequence[Trigger], now: datetime)
     for trigger in triggers:
         by_stage[trigger.stage].append(trigger)
     rows: list[dict[str, Any]] = []
+    reasons: dict[str, tuple[NotifyRule, str]] = {}
     unmatched = 0
     failures: list[str] = []
     for stage, group in by_stage.items():
@@ -106,21 +110,28 @@ def queue_messages(conn: Connection, triggers: Sequence[Trigger], now: datetime)
             shop_settings = settings[trigger.shop_id]
             order = order.with_segments(shop_settings.segments, now)
             webhook_url = str(shop_settings.channel("webhook").get("url", ""))
-            chosen = _matching_rules(rules.get(trigger.shop_id, []), order, now, failures)
+            chosen = _matching_rules(rules.get(trigger.shop_id, []), order, trigger, now, failures)
             if not chosen:
                 unmatched += 1
             for rule in chosen:
                 recipient = recipient_for(conn, rule.channel, order, webhook_url)
                 rows.append(_row(trigger, rule, order, recipient, now))
+                reasons.setdefault(rows[-1]["idempotency_key"], (rule, trigger.alert_reason))  # first wins
     unique = list({row["idempotency_key"]: row for row in reversed(rows)}.values())[::-1]  # first wins
     new = insert_new(conn, notify_outbox, unique, ["idempotency_key"]) if unique else 0
-    _record_skipped(conn, [row for row in unique if row["state"] == "skipped"], now)
+    _record_new(conn, [row for row in unique if row["state"] == "skipped" or row["alert_kind"]], reasons, now)
     return Queued(new, len(rows) - new, unmatched, tuple(failures))
 
 
-def _record_skipped(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
-    """A message that cannot go (no address on its channel) says so in the order's timeline, once: only
-    the rows this call inserted (their created_at is this call's `now`)."""
+def _record_new(
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    reasons: dict[str, tuple[NotifyRule, str]],
+    now: datetime,
+) -> None:
+    """In the order's timeline, once (only the rows this call inserted: their created_at is this call's
+    `now`): a message that cannot go (no address on its channel), and a message an alert queued, with the
+    alert and the rule that fired."""
     if not rows:
         return
     o = notify_outbox.c
@@ -131,25 +142,27 @@ def _record_skipped(conn: Connection, rows: list[dict[str, Any]], now: datetime)
             select(o.idempotency_key).where(o.idempotency_key.in_(keys), o.created_at == now)
         )
     }
-    record(
-        conn,
-        [
-            TimelineEntry(
-                row["shop_id"],
-                row["order_no"],
-                now,
-                "notification_skipped",
-                f"{row['stage']} via {row['channel']}, template {row['template']} ({row['language']}): "
-                f"{row['last_error']}",
-            )
-            for row in rows
-            if row["idempotency_key"] in inserted
-        ],
-    )
+    entries = []
+    for row in rows:
+        if row["idempotency_key"] not in inserted:
+            continue
+        rule, alert_reason = reasons[row["idempotency_key"]]
+        stage = f"{row['stage']}/{row['alert_kind']}" if row["alert_kind"] else row["stage"]
+        what = f"{stage} via {row['channel']}, template {row['template']} ({row['language']})"
+        if row["state"] == "skipped":
+            entries.append(_entry(row, now, "notification_skipped", f"{what}: {row['last_error']}"))
+            continue
+        why = f"rule {rule.name!r} (#{rule.id})" + (f" on [{row['tracking_no']}] {alert_reason}")
+        entries.append(_entry(row, now, "notification_queued", f"{what}: {why}"[:2000]))
+    record(conn, entries)
+
+
+def _entry(row: dict[str, Any], now: datetime, kind: str, detail: str) -> TimelineEntry:
+    return TimelineEntry(row["shop_id"], row["order_no"], now, kind, detail)
 
 
 def _matching_rules(
-    rules: Iterable[NotifyRule], order: OrderFacts, now: datetime, failures: list[str]
+    rules: Iterable[NotifyRule], order: OrderFacts, trigger: Trigger, now: datetime, failures: list[str]
 ) -> list[NotifyRule]:
     """The first matching rule per channel, in position order. A condition that cannot decide for this
     order (a fact it reads is unknown) counts as no match and is reported."""
@@ -160,10 +173,9 @@ def _matching_rules(
             continue
         if rule.condition:
             try:
-                condition = _compiled(rule.condition)
                 if bound is None:
-                    bound = activation(order.rule_order, now)
-                if not condition.check(bound):
+                    bound = bind(order.rule_order, trigger.alert_kind, now)
+                if not holds(rule.condition, bound):
                     continue
             except RuleError as exc:
                 failures.append(f"{rule.name}: {exc}")
@@ -181,6 +193,7 @@ def _row(
         "order_no": trigger.order_no,
         "tracking_no": trigger.tracking_no,
         "stage": trigger.stage.value,
+        "alert_kind": trigger.alert_kind,
         "channel": rule.channel.value,
         "rule_id": rule.id,
         "template": rule.template,

@@ -27,11 +27,19 @@ def _key_part(value: object) -> str:
 
 
 def idempotency_key(
-    shop_id: object, order_id: object, parcel_id: object | None, stage: Stage, channel: str | None = None
+    shop_id: object,
+    order_id: object,
+    parcel_id: object | None,
+    stage: Stage,
+    channel: str | None = None,
+    variant: str = "",
 ) -> str:
     """`shop:order:parcel:stage` (parcel `-` for order stages), plus `:channel` when given: one message per
-    stage per parcel (per channel). The delivery log keeps it unique, so a replayed event sends nothing."""
-    parts = [shop_id, order_id, "-" if parcel_id in (None, "") else parcel_id, stage.value]
+    stage per parcel (per channel). A `variant` (the exception stage's alert kind) makes the stage part
+    `stage.variant`: one message per alert kind per parcel. The delivery log keeps it unique, so a
+    replayed event sends nothing."""
+    stage_part = f"{stage.value}.{variant}" if variant else stage.value
+    parts = [shop_id, order_id, "-" if parcel_id in (None, "") else parcel_id, stage_part]
     if channel:
         parts.append(channel)
     return ":".join(_key_part(p) for p in parts)

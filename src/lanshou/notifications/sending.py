@@ -25,7 +25,13 @@ from lanshou.notifications.channel_setup import ChannelFactory, build_channel, s
 from lanshou.notifications.channels.base import Channel, ChannelConfigError, MessageRejected
 from lanshou.notifications.compose import TemplateSet, compose_message, default_template_set, template_set
 from lanshou.notifications.context import build_context
-from lanshou.notifications.facts_store import OrderFacts, load_order_facts, parcel_news, problem_text
+from lanshou.notifications.facts_store import (
+    OrderFacts,
+    load_order_facts,
+    parcel_news,
+    problem_of,
+    problem_text,
+)
 from lanshou.notifications.model import ChannelKind, DeliveryResult, Message, Outcome, Stage, results_for_all
 from lanshou.notifications.policy import (
     MessageState,
@@ -141,7 +147,7 @@ class _Run:
     rand: Callable[[], float]
     settings: dict[int, ShopNotifySettings] = field(default_factory=dict)
     facts: dict[OrderKey, OrderFacts] = field(default_factory=dict)
-    templates: dict[tuple[int, str, str, Stage], TemplateSet] = field(default_factory=dict)
+    templates: dict[tuple[int, str, str, Stage, str], TemplateSet] = field(default_factory=dict)
 
     def prefetch(self, conn: Connection, ids: list[int]) -> None:
         if not ids:
@@ -166,15 +172,15 @@ class _Run:
         return self.facts.get(key)
 
     def template_set(
-        self, conn: Connection, shop_id: int, name: str, language: str, stage: Stage
+        self, conn: Connection, shop_id: int, name: str, language: str, stage: Stage, variant: str
     ) -> TemplateSet:
-        key = (shop_id, name, language, stage)
+        key = (shop_id, name, language, stage, variant)
         if key not in self.templates:
             overrides = template_overrides(conn, shop_id, name, language)
             self.templates[key] = (
-                template_set(stage, language, overrides)
+                template_set(stage, language, overrides, variant)
                 if overrides
-                else default_template_set(stage, language)
+                else default_template_set(stage, language, variant)
             )
         return self.templates[key]
 
@@ -288,7 +294,8 @@ def _compose(conn: Connection, run: _Run, row: Any, settings: ShopNotifySettings
     eta, last_event, carrier, problem = None, "", "", ""
     if row.tracking_no:
         news = parcel_news(conn, row.tracking_no)
-        eta, last_event, problem = news.eta, news.last_event, problem_text(news.problem, row.language)
+        problem = problem_text(problem_of(row.alert_kind, news.problem), row.language)
+        eta, last_event = news.eta, news.last_event
         carrier = (
             conn.execute(
                 select(parcels.c.carrier).where(
@@ -298,13 +305,13 @@ def _compose(conn: Connection, run: _Run, row: Any, settings: ShopNotifySettings
             or ""
         )
     order = order.with_segments(settings.segments, run.now)
-    facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem)
+    facts = order.for_stage(stage, row.tracking_no, carrier, eta, last_event, problem, row.alert_kind)
     if stage is Stage.CAMPAIGN:  # a segment campaign: its coupon and the buyer profile too
         from lanshou.notifications.campaigns import campaign_facts
 
         facts = campaign_facts(conn, row.id, facts)
     try:
-        templates = run.template_set(conn, row.shop_id, row.template, row.language, stage)
+        templates = run.template_set(conn, row.shop_id, row.template, row.language, stage, row.alert_kind)
         return compose_message(
             templates,
             channel,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, select, update
 
 from lanshou.db.bulk import insert_new, upsert
+from lanshou.notifications.conditions import compile_notify_condition
 from lanshou.notifications.model import LANGUAGES, ChannelKind, Stage
 from lanshou.notifications.policy import OptOut
 from lanshou.notifications.tables import (
@@ -24,7 +25,7 @@ from lanshou.notifications.tables import (
     notify_templates,
 )
 from lanshou.notifications.templates import TemplateFormat, compile_template
-from lanshou.rules import RuleError, compile_condition
+from lanshou.rules import RuleError
 
 DEFAULT_TEMPLATE = "default"  # the built-in templates
 ALL_CHANNELS = "*"
@@ -126,7 +127,7 @@ def add_rule(
         raise NotifyInputError("规则名不能为空 a rule needs a name")
     if condition.strip():
         try:
-            compile_condition(condition)
+            compile_notify_condition(condition)
         except RuleError as exc:
             raise NotifyInputError(f"条件无效 invalid condition: {exc}") from None
     if template != DEFAULT_TEMPLATE and not template_exists(conn, shop_id, template, language):

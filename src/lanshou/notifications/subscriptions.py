@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, exists, select, tuple_
 
 from lanshou.db.engine import run_transaction
 from lanshou.events import (
+    AlertsRaised,
     EventBus,
     OrdersAccepted,
     OrdersChanged,
@@ -69,7 +70,8 @@ def subscribe(bus: EventBus) -> None:
     bus.during(ParcelEventsArrived, flush)
     bus.during(OrdersChanged, flush)
     bus.during(OrdersAccepted, queue_accepted)
-    bus.after((ParcelStatusChanged, OrdersAccepted, OrderShipped), after_commit)
+    bus.during(AlertsRaised, queue_alerts)
+    bus.after((ParcelStatusChanged, OrdersAccepted, OrderShipped, AlertsRaised), after_commit)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class _Pending:
     connection keeps its id from being reused while it waits."""
 
     conn: Connection
-    parcel_changes: list[tuple[str, Stage]] = field(default_factory=list)
+    parcel_changes: list[tuple[str, str]] = field(default_factory=list)  # (tracking number, status)
     shipped: list[Trigger] = field(default_factory=list)
 
 
@@ -99,9 +101,8 @@ def _pending(conn: Connection) -> _Pending | None:
 
 
 def buffer_parcel_change(conn: Connection, event: ParcelStatusChanged) -> None:
-    stage = STAGE_OF_STATUS.get(event.status)
-    if stage is not None and (pending := _pending(conn)) is not None:
-        pending.parcel_changes.append((event.tracking_no, stage))
+    if event.status in STAGE_OF_STATUS and (pending := _pending(conn)) is not None:
+        pending.parcel_changes.append((event.tracking_no, event.status))
 
 
 def buffer_shipped(conn: Connection, event: OrderShipped) -> None:
@@ -122,15 +123,36 @@ def queue_accepted(conn: Connection, event: OrdersAccepted) -> None:
         _queue(conn, [Trigger(shop_id, order_no, Stage.ORDER_ACCEPTED) for shop_id, order_no in event.keys])
 
 
-def _parcel_triggers(conn: Connection, changes: list[tuple[str, Stage]]) -> list[Trigger]:
+def queue_alerts(conn: Connection, event: AlertsRaised) -> None:
+    """An alert opened is the exception stage for every order its parcel carries, once per alert kind
+    (the outbox key): queued in the transaction that opened it."""
+    if not event.alerts or not any_enabled_rules(conn):
+        return
+    carried = orders_by_parcel(conn, sorted({a.tracking_no for a in event.alerts}))
+    _queue(
+        conn,
+        [
+            Trigger(shop_id, order_no, Stage.EXCEPTION, a.tracking_no, a.kind, a.reason)
+            for a in event.alerts
+            for shop_id, order_no in carried.get(a.tracking_no, [])
+        ],
+    )
+
+
+def _parcel_triggers(conn: Connection, changes: list[tuple[str, str]]) -> list[Trigger]:
+    """(tracking number, status) → a trigger per order carrying the parcel; on the exception stage the
+    carrier's status stands for the alert kind."""
     if not changes:
         return []
     carried = orders_by_parcel(conn, sorted({number for number, _ in changes}))
-    return [
-        Trigger(shop_id, order_no, stage, number)
-        for number, stage in changes
-        for shop_id, order_no in carried.get(number, [])
-    ]
+    triggers = []
+    for number, status in changes:
+        stage = STAGE_OF_STATUS[status]
+        kind = status if stage is Stage.EXCEPTION else ""
+        for shop_id, order_no in carried.get(number, []):
+            reason = f"承运商状态 carrier status {status}" if kind else ""
+            triggers.append(Trigger(shop_id, order_no, stage, number, kind, reason))
+    return triggers
 
 
 def _queue(conn: Connection, triggers: list[Trigger]) -> None:
@@ -156,7 +178,7 @@ def after_commit(engine: Engine, events: list[Any]) -> None:
 
 def _queue_stored(conn: Connection, pending: _Pending) -> None:
     changes = pending.parcel_changes
-    stored_changes: set[tuple[str, Stage]] = set()
+    stored_changes: set[tuple[str, str]] = set()
     if changes:
         t = tracking_events.c
         query = (
@@ -164,7 +186,7 @@ def _queue_stored(conn: Connection, pending: _Pending) -> None:
             .where(t.tracking_no.in_(sorted({n for n, _ in changes})), t.status.in_(list(STAGE_OF_STATUS)))
             .distinct()
         )
-        stored_changes = {(r.tracking_no, STAGE_OF_STATUS[r.status]) for r in conn.execute(query)}
+        stored_changes = {(r.tracking_no, r.status) for r in conn.execute(query)}
     shipped_keys = {(t.shop_id, t.order_no) for t in pending.shipped}
     still_shipped = set(shipped_orders(conn, shipped_keys)) if shipped_keys else set()
     _queue(

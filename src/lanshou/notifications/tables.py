@@ -88,6 +88,8 @@ notify_outbox = Table(
     Column("order_no", String(64), nullable=False),
     Column("tracking_no", String(64), nullable=False, server_default=""),  # "" for order stages
     Column("stage", String(32), nullable=False),
+    # the exception stage: the alert kind (lanshou.sla) or carrier status that made it; "" otherwise
+    Column("alert_kind", String(32), nullable=False, server_default=""),
     Column("channel", String(16), nullable=False),
     Column("rule_id", Integer),
     Column("template", String(64), nullable=False, server_default="default"),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from lanshou.customers.masking import mask_address, mask_name, mask_phone
+from lanshou.customers.masking import mask_address, mask_email, mask_name, mask_phone
 from lanshou.orders import tables as ot
 from lanshou.orders import timeline
 from lanshou.shops import tables as st
@@ -24,7 +24,7 @@ from lanshou.tracking.store import load_states, status_value
 
 ORDER_COLUMNS = (
     "status", "created_at", "paid_at", "is_presale", "promised_ship_by", "receiver_name", "receiver_phone",
-    "province", "city", "district", "address", "buyer_message", "order_amount", "updated_at",
+    "buyer_email", "province", "city", "district", "address", "buyer_message", "order_amount", "updated_at",
 )  # fmt: skip
 
 
@@ -99,8 +99,10 @@ def order_detail(
     zone_name = timezone or row.timezone
     tz = ZoneInfo(zone_name)
     name, phone, address = row.receiver_name, row.receiver_phone, row.address
+    email = row.buyer_email
     if not unmask:
         name, phone, address = mask_name(name), mask_phone(phone), mask_address(address)
+        email = mask_email(email)
     return {
         "order_id": order_no,
         "shop": row.shop,
@@ -117,6 +119,7 @@ def order_detail(
         "receiver": {
             "name": name,
             "phone": phone,
+            "email": email,
             "province": row.province,
             "city": row.city,
             "district": row.district,

@@ -43,6 +43,7 @@ class OrderFacts:
     buyer_data_masked: bool
     created_at: datetime | None = None
     paid_at: datetime | None = None
+    buyer_email: str = ""
     lines: tuple[LineFacts, ...] = field(default=())
 
     @property
@@ -83,6 +84,7 @@ def order_facts(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) 
                 o.buyer_data_masked,
                 o.created_at,
                 o.paid_at,
+                o.buyer_email,
             )
             .join_from(ot.orders, st.shops, s.id == o.shop_id)
             .where(o.shop_id == shop_id, o.order_no.in_(numbers))

@@ -31,7 +31,7 @@ from sqlalchemy import (
     select,
 )
 
-from lanshou.customers.masking import mask_address, mask_name, mask_phone
+from lanshou.customers.masking import mask_address, mask_email, mask_name, mask_phone
 from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
@@ -84,12 +84,13 @@ class OrderRow:
     tracking_no: str  # every tracking number of the order, in the order they were first stored, by ", "
     parcels: tuple[tuple[str, str], ...] = ()  # (carrier, tracking number) of each parcel, in that order
     row_id: int = 0  # the stored row's id: newest first, the key to page by (OrderFilter.before_id)
+    buyer_email: str = ""
 
 
 # the order columns every listing and export shows, read from the orders table or from a subquery of it
 DETAIL_COLUMNS = (
     "status", "created_at", "paid_at", "receiver_name", "receiver_phone", "province", "city", "district",
-    "address", "buyer_message", "order_amount",
+    "address", "buyer_message", "order_amount", "buyer_email",
 )  # fmt: skip
 
 
@@ -304,6 +305,7 @@ EXPORT_HEADERS: tuple[str, ...] = (
     "时区 Timezone",
     "收件人 Receiver",
     "电话 Phone",
+    "邮箱 Email",
     "省 Province",
     "市 City",
     "区 District",
@@ -324,6 +326,11 @@ def to_local(moment: datetime | None, timezone: str) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC).astimezone(zone(timezone)).replace(tzinfo=None)
+
+
+def email_of(row: OrderRow, unmask: bool) -> str:
+    """The buyer's e-mail, masked (z***@example.com) unless asked otherwise."""
+    return row.buyer_email if unmask else mask_email(row.buyer_email)
 
 
 def receiver(row: OrderRow, unmask: bool) -> tuple[str, str, str]:
@@ -347,6 +354,7 @@ def export_cells(row: OrderRow, unmask: bool = False, timezone: str | None = Non
         tz,
         name,
         phone,
+        email_of(row, unmask),
         row.province,
         row.city,
         row.district,

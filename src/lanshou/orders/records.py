@@ -49,6 +49,7 @@ class OrderRecord:
     buyer_message: str = ""
     order_amount: Decimal | None = None
     buyer_data_masked: bool = False  # Douyin 密文: kept as sent, flagged
+    buyer_email: str = ""  # checked by the reader (lanshou.platforms.values.parse_email)
     lines: list[LineRecord] = field(default_factory=list)
     parcels: list[ParcelRecord] = field(default_factory=list)
     source_line: int = 0  # first line of the file this order came from

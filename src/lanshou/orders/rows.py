@@ -36,6 +36,7 @@ ORDER_FIELDS = (
     "buyer_message",
     "order_amount",
     "buyer_data_masked",
+    "buyer_email",
 )
 LINE_FIELDS = ("line_key", "sku", "title", "category", "quantity", "unit_price")
 PARCEL_FIELDS = ("carrier", "tracking_no", "shipped_at")
@@ -82,6 +83,7 @@ MADE_OF: dict[str, tuple[str, ...]] = {
     "buyer_message": ("buyer_message",),
     "order_amount": ("order_amount",),
     "buyer_data_masked": ("buyer_name", "buyer_phone", "address"),
+    "buyer_email": ("buyer_email",),
 }
 
 
@@ -133,6 +135,7 @@ def order_rows(r: OrderRecord) -> OrderRows:
         r.buyer_message,
         money_text(r.order_amount),
         r.buyer_data_masked,
+        r.buyer_email,
     )
     # a lines-only record knows no buyer
     buyer = (

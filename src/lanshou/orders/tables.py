@@ -33,6 +33,8 @@ orders = Table(
     Column("buyer_key", String(200), nullable=False, server_default=""),
     Column("receiver_name", String(200), nullable=False, server_default=""),
     Column("receiver_phone", String(64), nullable=False, server_default=""),
+    # the buyer's e-mail when the file gives one (generic `buyer_email`); masked when shown, like phones
+    Column("buyer_email", String(254), nullable=False, server_default=""),
     Column("province", String(64), nullable=False, server_default=""),
     Column("city", String(64), nullable=False, server_default=""),
     Column("district", String(64), nullable=False, server_default=""),

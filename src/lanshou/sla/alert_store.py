@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lanshou.db.bulk import insert_rows, upsert
+from lanshou.events import AlertsRaised, EventBus, RaisedAlert, bus
 from lanshou.orders.tables import order_events
 from lanshou.sla.alerts import Finding
 from lanshou.sla.tables import alert_scans, alerts
@@ -58,10 +59,14 @@ def open_alerts_of(
 
 def _insert_ignoring_conflicts(conn: Connection, rows: list[dict[str, Any]]) -> list[Any]:
     """A problem already known (open, or resolved with the same since) is not raised again; returns the
-    (tracking_no, kind, reason) of the rows inserted."""
+    (tracking_no, kind, reason, since, metric) of the rows inserted."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     a = alerts
-    stmt = dialect.insert(a).on_conflict_do_nothing().returning(a.c.tracking_no, a.c.kind, a.c.reason)
+    stmt = (
+        dialect.insert(a)
+        .on_conflict_do_nothing()
+        .returning(a.c.tracking_no, a.c.kind, a.c.reason, a.c.since, a.c.metric)
+    )
     return list(conn.execute(stmt, rows).all())
 
 
@@ -71,8 +76,10 @@ def raise_alerts(
     carriers: dict[str, str],
     shops: dict[str, int | None],
     now: datetime,
+    events: EventBus = bus,
 ) -> int:
-    """Open the findings not open yet; returns how many were opened (each noted in its orders' timeline)."""
+    """Open the findings not open yet; returns how many were opened (each noted in its orders' timeline
+    and told as one AlertsRaised: notifications tell the buyer, sla knows nothing of it)."""
     if not found:
         return 0
     rows = [
@@ -91,6 +98,9 @@ def raise_alerts(
     ]
     opened = _insert_ignoring_conflicts(conn, rows)
     _timeline(conn, [(r.tracking_no, "alert_opened", f"{r.kind}: {r.reason}") for r in opened], now)
+    if opened:
+        raised = (RaisedAlert(r.tracking_no, r.kind, r.since, r.reason, r.metric) for r in opened)
+        events.publish(conn, AlertsRaised(tuple(raised)))
     return len(opened)
 
 

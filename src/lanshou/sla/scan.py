@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.events import EventBus, bus
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack, pack_for
 from lanshou.metrics.rules import pickup_deadline, promised_ship_time
@@ -131,6 +132,7 @@ def _reconcile(
     now: datetime,
     numbers: Sequence[str] | None,
     kinds: Collection[AlertKind] = tuple(AlertKind),
+    events: EventBus = bus,
 ) -> tuple[int, int]:
     """Open what is new; close the open scanned alerts (of `numbers`, or all) the findings no longer show.
     Only alerts of `kinds` are looked at."""
@@ -145,7 +147,7 @@ def _reconcile(
             stale.append(alert.id)  # gone, or a new instance of it (moved, then stalled again)
     close_alerts(conn, stale, now, CLEARED)
     fresh = [f for key, f in current.items() if key not in known]
-    return raise_alerts(conn, fresh, carriers, shop_of, now), len(stale)
+    return raise_alerts(conn, fresh, carriers, shop_of, now, events), len(stale)
 
 
 def _windows(
@@ -189,10 +191,11 @@ def _unscanned(
     return unscanned_parcels(conn, paid, promised, lookback)
 
 
-def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanResult:
+def scan_alerts(engine: Engine, now: datetime, *, full: bool = False, events: EventBus = bus) -> ScanResult:
     """Raise the alerts of `now` (naive UTC) and close those gone. After the first (full) scan each run
     looks only at parcels whose trouble began since the previous run, plus every parcel still waiting
-    for its first scan; `full=True` looks at every parcel in transit again."""
+    for its first scan; `full=True` looks at every parcel in transit again. The alerts opened are told
+    (AlertsRaised) in the scan's transaction and settled once it has committed."""
     started = time.perf_counter()
     with engine.begin() as conn:
         shops = load_shops(conn)
@@ -207,14 +210,16 @@ def scan_alerts(engine: Engine, now: datetime, *, full: bool = False) -> ScanRes
         found, carriers, shop_of = _evaluate(watches, unscanned, shops, now)
         closed = 0 if since is None else close_cleared(conn, since, now, CLEARED)
         numbers = None if since is None else sorted({*carriers, *(w.tracking_no for w in watches)})
-        opened, stale = _reconcile(conn, found, carriers, shop_of, now, numbers)
+        opened, stale = _reconcile(conn, found, carriers, shop_of, now, numbers, events=events)
         write_mark(conn, SCAN_MARK, max(now, since or now))
+    events.settle(engine)
     return ScanResult(len(watches) + len(unscanned), opened, closed + stale, time.perf_counter() - started)
 
 
 def scan_parcels(engine: Engine, numbers: Sequence[str], now: datetime) -> ScanResult:
     """Raise the alerts the current status of these parcels is (failed attempt, return); the time-based
-    kinds are the periodic scan's, judged at its own `now`."""
+    kinds are the periodic scan's, judged at its own `now`. Called from an after-handler: the bus's
+    settle, already running, settles the AlertsRaised it publishes."""
     started = time.perf_counter()
     kinds = set(ON_STATUS.values())
     with engine.begin() as conn:

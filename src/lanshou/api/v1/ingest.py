@@ -54,6 +54,7 @@ class BatchOrder(BaseModel):
     buyer_id: Name = ""
     buyer_name: Name = ""
     buyer_phone: Id = ""
+    buyer_email: Long = ""  # checked like the file's buyer_email column: a bad address rejects the order
     province: Id = ""
     city: Id = ""
     district: Id = ""

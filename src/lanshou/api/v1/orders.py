@@ -19,7 +19,7 @@ from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
 from lanshou.api.errors import ApiError, ErrorBody, forbidden, not_found
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor
 from lanshou.api.scoped_orders import scoped_orders
-from lanshou.orders.queries import OrderFilter, OrderRow, receiver
+from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver
 from lanshou.orders.status import OrderStatus
 
 router = APIRouter(tags=["orders"])
@@ -42,6 +42,7 @@ class OrderItem(BaseModel):
     shop_timezone: str
     receiver_name: str
     receiver_phone: str
+    buyer_email: str  # masked like the phone (z***@example.com)
     province: str
     city: str
     district: str
@@ -69,6 +70,7 @@ class OrderItem(BaseModel):
             shop_timezone=row.shop_timezone,
             receiver_name=name,
             receiver_phone=phone,
+            buyer_email=email_of(row, unmask),
             province=row.province,
             city=row.city,
             district=row.district,

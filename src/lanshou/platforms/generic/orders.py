@@ -21,6 +21,7 @@ from lanshou.platforms.values import (
     clean_id,
     is_masked,
     parse_bool,
+    parse_email,
     parse_money,
     parse_quantity,
 )
@@ -34,6 +35,7 @@ OPTIONAL = (
     "buyer_id",
     "buyer_name",
     "buyer_phone",
+    "buyer_email",
     "province",
     "city",
     "district",
@@ -71,6 +73,7 @@ class _Columns:
     buyer_id: int
     buyer_name: int
     buyer_phone: int
+    buyer_email: int
     province: int
     city: int
     district: int
@@ -176,6 +179,7 @@ def _order(
         buyer_message=row[c.buyer_message].strip(),
         order_amount=check(row[c.order_amount], "order_amount", parse_money),
         buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
+        buyer_email=check(row[c.buyer_email], "buyer_email", parse_email),
         source_line=line,
     )
     problem = order_problem(record, ctx.limits)  # no lines or parcels yet: the order's own values
