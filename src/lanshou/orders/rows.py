@@ -36,6 +36,8 @@ ORDER_FIELDS = (
     "buyer_message",
     "order_amount",
     "buyer_data_masked",
+    "country",
+    "seller_remark",
 )
 LINE_FIELDS = ("line_key", "sku", "title", "category", "quantity", "unit_price")
 PARCEL_FIELDS = ("carrier", "tracking_no", "shipped_at")
@@ -82,6 +84,8 @@ MADE_OF: dict[str, tuple[str, ...]] = {
     "buyer_message": ("buyer_message",),
     "order_amount": ("order_amount",),
     "buyer_data_masked": ("buyer_name", "buyer_phone", "address"),
+    "country": ("country",),
+    "seller_remark": ("seller_remark",),
 }
 
 
@@ -133,6 +137,8 @@ def order_rows(r: OrderRecord) -> OrderRows:
         r.buyer_message,
         money_text(r.order_amount),
         r.buyer_data_masked,
+        r.country,
+        r.seller_remark,
     )
     # a lines-only record knows no buyer
     buyer = (

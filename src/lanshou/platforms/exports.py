@@ -111,6 +111,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "address": ("address", "full_address"),
     "buyer_message": ("buyer_message",),
     "order_amount": ("order_amount",),
+    "country": ("country",),
+    "seller_remark": ("seller_remark",),
 }
 
 

@@ -40,7 +40,10 @@ from lanshou.shipping.parcels import (
     Waybill,
     label_for,
     object_id,
+    part_note,
+    parts_of,
     pick_order,
+    shipment_id,
     shop_masks_receiver,
     shop_sender,
     waybill_request,
@@ -249,7 +252,7 @@ def _take_waybills(engine: Engine, batch: Sequence[ReadyShipment], run: _Run) ->
 def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> list[Outcome]:
     now = utc_now()
     outcomes = {object_id(s): Outcome(s) for s in batch}
-    statuses = not_shippable(conn, [key for s in batch for key in s.keys])
+    statuses = not_shippable(conn, [key for s in batch for key in s.keys], parts_of(batch))
     held = held_waybills(conn, [s.keys[0] for s in batch])
     wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
     for s in batch:
@@ -258,7 +261,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
         if problem:
             outcome.reason = problem
             continue
-        stored = held.get(s.keys[0])
+        stored = held.get((*s.keys[0], s.part))
         if stored is not None:
             _reuse(outcome, stored)
             continue
@@ -292,16 +295,14 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             s = outcome.shipment
             held_here = HeldWaybill(
                 s.shop_id, s.keys[0][1], s.order_nos, carrier, service, provider_name,
-                result.waybill_no, result.sorting_code, why, None,
+                result.waybill_no, result.sorting_code, why, None, None, s.part,
             )  # fmt: skip
             taken.append((held_here, result.provider_ref))
         ours = record_waybills(conn, taken)
-        theirs = held_waybills(
-            conn, [(h.shop_id, h.order_no) for h, _ in taken if (h.shop_id, h.order_no) not in ours]
-        )
+        theirs = held_waybills(conn, [(h.shop_id, h.order_no) for h, _ in taken if h.key not in ours])
         for mine, _ in taken:
-            outcome = outcomes[f"{mine.shop_id}:{mine.order_no}"]
-            key = (mine.shop_id, mine.order_no)
+            outcome = outcomes[shipment_id(*mine.key)]
+            key = mine.key
             if key not in ours:  # another run stored a waybill for it first: give ours back, use theirs
                 if provider_name == "pool":
                     DbNumberPool(conn).release(carrier, mine.tracking_no)
@@ -309,7 +310,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
                 continue
             outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, mine.tracking_no
             outcome.sorting_code, outcome.reason = mine.sorting_code, mine.reason
-            actor, detail = run.options.actor, f"{carrier} {mine.tracking_no}"
+            actor, detail = run.options.actor, f"{carrier} {mine.tracking_no}" + part_note(outcome.shipment)
             for shop_id, order_no in outcome.shipment.keys:
                 entries.append(TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, actor))
                 entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, actor))
@@ -363,7 +364,7 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     leases.renew(conn, holder, now)
     keys = [key for o in chunk for key in o.shipment.keys]
     order_statuses(conn, keys, lock=True)  # lock the orders: a cancel waits for us, or we see it
-    statuses = not_shippable(conn, keys)
+    statuses = not_shippable(conn, keys, parts_of([o.shipment for o in chunk]))
     go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]
     for o in chunk:
         if o not in go:
@@ -377,13 +378,16 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     ]
     save_shipments(conn, parcels, ())
     mark_info_received(conn, [o.tracking_no for o in go], now)
-    mark_waybills_shipped(conn, [o.shipment.keys[0] for o in go], now)
+    mark_waybills_shipped(conn, [(*o.shipment.keys[0], o.shipment.part) for o in go], now)
     entries = []
     for o in go:
+        part = o.shipment.part
         for key in o.shipment.keys:
-            detail = f"已发货 shipped: {o.carrier} {o.tracking_no}"
+            detail = f"已发货 shipped: {o.carrier} {o.tracking_no}" + part_note(o.shipment)
             entries.append(TimelineEntry(key[0], key[1], now, "shipped", detail, actor))
-            if key in shipped_keys:
+            if part:  # each part of a split order leaves on its own (the first made the order shipped)
+                bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier, part, o.shipment.goods))
+            elif key in shipped_keys:
                 bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier))
     record(conn, entries)
     bus.publish(conn, OrdersChanged(tuple(keys)))
