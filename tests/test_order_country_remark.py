@@ -161,6 +161,21 @@ def test_rules_read_country_and_remark(engine: Engine, tmp_path: Path) -> None:
     assert [no for no in sorted(facts) if abroad.check(facts[no])] == ["R1", "R3"]
 
 
+def test_notification_rules_see_the_same_country_and_remark(engine: Engine, tmp_path: Path) -> None:
+    from lanshou.notifications.facts_store import load_order_facts
+
+    _seed(engine, tmp_path)
+    with engine.connect() as conn:
+        found = load_order_facts(conn, all_keys(conn))
+    facts = {key[1]: f.rule_order for key, f in found.items()}
+    assert {no: (o.country, o.remark) for no, o in facts.items()} == {
+        "R1": ("US", "加急"),
+        "R2": ("CN", ""),
+        "R3": ("ES", ""),
+        "R4": ("", ""),
+    }
+
+
 def test_review_holds_an_order_with_a_seller_remark(engine: Engine, tmp_path: Path) -> None:
     _seed(engine, tmp_path)
     review_orders(engine, now=NOW)
