@@ -102,6 +102,7 @@ class Outcome:
         return {
             "shop_id": self.shipment.shop_id,
             "orders": list(self.shipment.order_nos),
+            "part": self.shipment.part,  # 0: the whole order; n: part n of a split order (拆单)
             "ok": self.ok,
             "carrier": self.carrier,
             "tracking_no": self.tracking_no,
