@@ -274,6 +274,32 @@ def test_one_part_now_the_rest_later_and_a_failed_print_reuses_the_waybill(
 
 
 @needs_font
+def test_a_waybill_taken_before_the_split_is_used_not_left_behind(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = seed(engine)
+    load_pool(engine, "zto", 5)
+    load_pool(engine, "ems", 5)
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "no-such-font.ttf"))
+    with pytest.raises(ShipRefused):  # the whole order took a number, then printing failed
+        _ship(engine, tmp_path)
+    monkeypatch.undo()
+    with engine.connect() as conn:
+        (whole,) = conn.execute(select(s.shipment_waybills)).all()
+    assert whole.part == 0 and used_numbers(engine) == 1
+    split_order(engine, key, [[2]], NOW, "王芳")
+    report = _ship(engine, tmp_path)
+    by_part = {o.shipment.part: o for o in report.shipped}
+    assert set(by_part) == {1, 2}
+    assert by_part[1].tracking_no == whole.tracking_no and by_part[1].reused  # part 1 takes it over
+    assert used_numbers(engine) == 2  # one more for part 2, none left taken and unused
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.shipment_waybills.c.part, s.shipment_waybills.c.shipped_at)).all()
+    assert sorted(part for part, _ in rows) == [1, 2] and all(at is not None for _, at in rows)
+    assert "waybill_reused" in [e.kind for e in timeline_of(engine, key)]
+
+
+@needs_font
 def test_an_order_accepted_after_its_split_deducts_part_by_part(engine: Engine, tmp_path: Path) -> None:
     key = seed(engine, accept=False)
     split_order(engine, key, [[2]], NOW, "王芳")

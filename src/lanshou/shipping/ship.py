@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -29,7 +29,7 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
-from lanshou.review.queries import not_shippable  # review's guard: cancelled, held, not accepted
+from lanshou.review.queries import not_shippable, split_parts  # review's guard; split orders' parts
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
@@ -51,8 +51,10 @@ from lanshou.shipping.parcels import (
 from lanshou.shipping.pool_store import DbNumberPool, utc_now
 from lanshou.shipping.printing import write_labels_pdf, write_lists
 from lanshou.shipping.providers import ProviderFactory, pool_providers
+from lanshou.shipping.report import Outcome, ShipReport
 from lanshou.shipping.store import (
     HeldWaybill,
+    adopt_waybill,
     held_waybills,
     mark_info_received,
     mark_waybills_shipped,
@@ -86,57 +88,6 @@ class ShipOptions:
     actor: str = "system"
     pick_list: Path | None = None  # the batch's pick list (by warehouse location), beside the labels
     packing_list: Path | None = None
-
-
-@dataclass
-class Outcome:
-    shipment: ReadyShipment
-    ok: bool = False
-    carrier: str = ""
-    tracking_no: str = ""
-    sorting_code: str = ""
-    reason: str = ""  # why this carrier, or why it failed
-    reused: bool = False  # the waybill was taken by an earlier run
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "shop_id": self.shipment.shop_id,
-            "orders": list(self.shipment.order_nos),
-            "part": self.shipment.part,  # 0: the whole order; n: part n of a split order (拆单)
-            "ok": self.ok,
-            "carrier": self.carrier,
-            "tracking_no": self.tracking_no,
-            "reused_waybill": self.reused,
-            "reason" if self.ok else "error": self.reason,
-        }
-
-
-@dataclass
-class ShipReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    labels: Path | None = None
-    pages: int = 0
-    upload_files: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # upload files or notifications that failed
-
-    @property
-    def shipped(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.ok]
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "shipped": len(self.shipped),
-            "failed": len(self.failed),
-            "labels": str(self.labels) if self.labels else None,
-            "pages": self.pages,
-            "upload_files": self.upload_files,
-            "notes": self.notes,
-            "shipments": [o.as_json() for o in self.outcomes],
-        }
 
 
 def ship(
@@ -255,6 +206,8 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
     outcomes = {object_id(s): Outcome(s) for s in batch}
     statuses = not_shippable(conn, [key for s in batch for key in s.keys], parts_of(batch))
     held = held_waybills(conn, [s.keys[0] for s in batch])
+    split = split_parts(conn, [s.keys[0] for s in batch if s.part])
+    entries: list[TimelineEntry] = []
     wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
     for s in batch:
         outcome = outcomes[object_id(s)]
@@ -263,6 +216,12 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             outcome.reason = problem
             continue
         stored = held.get((*s.keys[0], s.part))
+        if stored is None:  # a number the order took before it was split (or joined again) is used first
+            now_parts = {part for part, _ in split.get(s.keys[0], {}).values()} if s.part else {0}
+            stored = adopt_waybill(conn, held, s.keys[0], s.part, now_parts)
+            if stored is not None:
+                detail = f"沿用原单号 waybill taken before the split: {stored.carrier} {stored.tracking_no}"
+                entries.append(TimelineEntry(*s.keys[0], now, "waybill_reused", detail, run.options.actor))
         if stored is not None:
             _reuse(outcome, stored)
             continue
@@ -280,7 +239,6 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             continue
         request = waybill_request(s, choice.carrier, choice.service, sender)
         wanted[(choice.provider, choice.carrier)].append((request, choice.service, choice.reason))
-    entries: list[TimelineEntry] = []
     for (provider_name, carrier), items in wanted.items():
         try:
             provider = run.providers(conn, provider_name, carrier)

@@ -3,8 +3,8 @@ each shipment holds, and the orders' state as shipping must see it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -112,6 +112,32 @@ def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[ShipmentKe
                 r.part,
             )
     return found
+
+
+def adopt_waybill(
+    conn: Connection, held: dict[ShipmentKey, HeldWaybill], key: OrderKey, part: int, current: Collection[int]
+) -> HeldWaybill | None:
+    """A waybill this order took as it was before a split (拆单) or before the split was undone (held for a
+    part it no longer has) and never shipped: shipment part `part` takes it over, so no number is left
+    taken and unused. `held`: the order's held waybills (updated); `current`: the parts the order has now."""
+    orphans = sorted(
+        (h for h in held.values() if (h.shop_id, h.order_no) == key and h.shipped_at is None),
+        key=lambda h: h.part,
+    )
+    orphans = [h for h in orphans if h.part not in current]
+    if not orphans:
+        return None
+    old = orphans[0]
+    w = shipment_waybills.c
+    conn.execute(
+        update(shipment_waybills)
+        .where(w.shop_id == key[0], w.order_no == key[1], w.part == old.part, w.shipped_at.is_(None))
+        .values(part=part)
+    )
+    del held[old.key]
+    adopted = replace(old, part=part)
+    held[adopted.key] = adopted
+    return adopted
 
 
 def held_by_tracking(conn: Connection, carrier: str, tracking_nos: Sequence[str]) -> list[HeldWaybill]:
