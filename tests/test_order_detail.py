@@ -31,8 +31,10 @@ def test_an_order_in_full_with_parcels_events_and_timeline(both: Both) -> None:
     assert (d["order_id"], d["shop"], d["platform"], d["status"]) == ("A1", "测试小店", "douyin", "shipped")
     assert d["timezone"] == "Asia/Shanghai"
     assert d["paid_at"] == "2026-11-01T10:00:00+08:00"
+    assert (d["country"], d["seller_remark"]) == ("", "")  # the file had neither
     assert d["lines"] == [
         {
+            "no": 1,
             "line_key": d["lines"][0]["line_key"],
             "sku": "SKU-1",
             "title": "商品",

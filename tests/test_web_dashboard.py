@@ -170,3 +170,21 @@ def test_every_new_page_needs_a_sign_in(app: object, both: Both) -> None:
         ):
             response = anonymous.get(url, follow_redirects=False)
             assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_order_page_shows_the_country_and_the_seller_remark(
+    dora: TestClient, alice: TestClient, both: Both
+) -> None:
+    url = f"/orders/{both.case_shop_id}/A1"
+    assert "seller-remark" not in dora.get(url).text  # none yet: no empty row
+    with both.engine.begin() as conn:
+        o = s.orders.c
+        conn.execute(
+            s.orders.update()
+            .where(o.shop_id == both.case_shop_id, o.order_no == "A1")
+            .values(country="US", seller_remark="<b>赠品</b>")
+        )
+    html = dora.get(url).text
+    assert 'data-country="US"' in html and "卖家备注" in html
+    assert "&lt;b&gt;赠品&lt;/b&gt;" in html and "<b>赠品</b>" not in html  # escaped
+    assert alice.get(url).status_code == 404  # still only to its shop

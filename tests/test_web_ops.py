@@ -262,3 +262,44 @@ def test_review_and_ship_pages_speak_english(client: TestClient, seeded: Seeded)
     client.cookies.set("lang", "en")
     assert "<h1>Review</h1>" in client.get("/review").text
     assert "<h1>Ship</h1>" in client.get("/ship").text
+
+
+@needs_font
+def test_ship_page_lists_each_part_of_a_split_order_and_ships_them_all(
+    client: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    from lanshou.review.splitting import split_order
+
+    a = seeded.shop_ids[SHOP_A]
+    with seeded.engine.begin() as conn:  # A-1 gets a second line (SKU-1 is stocked too)
+        conn.execute(
+            s.order_lines.insert(),
+            {
+                "shop_id": a,
+                "order_no": "A-1",
+                "line_key": "L2",
+                "sku": "SKU-1",
+                "title": "杯套",
+                "quantity": 1,
+            },
+        )
+    ship_ready(seeded.engine, tmp_path)
+    accept(seeded, SHOP_A, "A-1")
+    split_order(seeded.engine, (a, "A-1"), [[2]], utc_now(), "alice", "杯套先发")
+    sign_in(client, "alice")
+    page = client.get("/ship")
+    assert page.text.count(f'data-shipment="{a}:A-1"') == 2
+    assert 'data-part="1"' in page.text and 'data-part="2"' in page.text and "拆单包裹 2" in page.text
+    token = csrf_of(page.text)
+    done = client.post("/ship", data={"keys": [f"{a}:A-1"], "csrf_token": token})
+    assert done.status_code == 200 and 'id="labels-link"' in done.text
+    with seeded.engine.connect() as conn:
+        link = s.parcel_orders.c
+        parcels = conn.execute(
+            select(link.tracking_no).where(link.shop_id == a, link.order_no == "A-1")
+        ).all()
+        assert len(parcels) == 2
+        assert (
+            conn.execute(select(s.orders.c.status).where(s.orders.c.order_no == "A-1")).scalar_one()
+            == "shipped"
+        )

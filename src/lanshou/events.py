@@ -94,11 +94,15 @@ class OrdersAccepted:
 
 @dataclass(frozen=True)
 class OrderShipped:
-    """The order left with a waybill: its parcel now waits for the carrier's first scan."""
+    """The order left with a waybill: its parcel now waits for the carrier's first scan. A split order (拆单)
+    leaves in parts: one event per part, `part` its number and `goods` the stock (SKU, quantity) it took;
+    part 0 is the whole order."""
 
     key: OrderKey
     tracking_no: str
     carrier: str
+    part: int = 0
+    goods: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from lanshou.notifications.tables import (
     notify_templates,
 )
 from lanshou.orders.tables import order_events, order_lines, orders
-from lanshou.review.tables import review_blacklist, review_state
+from lanshou.review.tables import review_blacklist, review_state, shipment_parts
 from lanshou.rules.tables import rules
 from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
 from lanshou.shops.tables import shops
@@ -105,6 +105,7 @@ __all__ = [
     "rollup_promise",
     "rules",
     "ship_leases",
+    "shipment_parts",
     "shipment_waybills",
     "shops",
     "sku_mappings",

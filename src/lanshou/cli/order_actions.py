@@ -1,4 +1,5 @@
-"""`lanshou orders accept|hold|cancel|merge|split ID…`: staff act on orders in batch (审单操作)."""
+"""`lanshou orders accept|hold|cancel|merge|unmerge ID…` and `lanshou orders split ORDER --lines …`: staff
+act on orders (审单操作)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command("hold")(hold_cmd)
     app.command("cancel")(cancel_cmd)
     app.command("merge")(merge_cmd)
+    app.command("unmerge")(unmerge_cmd)
     app.command("split")(split_cmd)
 
 
@@ -114,14 +116,59 @@ def merge_cmd(ids: IdsArg, shop: ShopOpt = None) -> None:
     console.print(f"merged 已合单 ({len(keys)}): {escape(group)}")
 
 
-def split_cmd(ids: IdsArg, shop: ShopOpt = None) -> None:
-    """Undo a merge: each order ships on its own. 拆开合单."""
-    from lanshou.review.staff import ActionRefused, split
+def unmerge_cmd(ids: IdsArg, shop: ShopOpt = None) -> None:
+    """Undo a merge (合单): each order ships on its own again. 拆开合单."""
+    from lanshou.review.staff import ActionRefused, unmerge
 
     engine = database()
     keys = _keys(engine, ids, shop)
     try:
-        changed = split(engine, keys, _now(), getpass.getuser())
+        changed = unmerge(engine, keys, _now(), getpass.getuser())
     except ActionRefused as exc:
         raise _refuse(str(exc)) from None
-    console.print(f"split 已拆开: {changed}")
+    console.print(f"unmerged 已拆开合单: {changed}")
+
+
+def split_cmd(
+    order_id: Annotated[str, typer.Argument(help="order number / 订单号")],
+    lines: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lines",
+            help="line numbers of one shipment, e.g. 1,2 (repeat for more; the rest ship together) / 行号",
+        ),
+    ] = None,
+    shop: ShopOpt = None,
+    reason: ReasonOpt = "",
+    undo: Annotated[bool, typer.Option("--undo", help="ship the order whole again / 取消拆单")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split an order into several shipments (拆单): each gets its own carrier, waybill, label and parcel.
+    Lines are numbered as `lanshou orders show` lists them."""
+    from lanshou.review.splitting import parse_groups, split_order, unsplit_order
+    from lanshou.review.staff import ActionRefused
+
+    if undo and lines:
+        raise _refuse("--undo takes no --lines 取消拆单不需要行号")
+    if not undo and not lines:
+        raise _refuse(
+            "name the lines of each shipment with --lines 1,2 请用 --lines 指定行号 "
+            "(to undo a merge 拆开合单: `lanshou orders unmerge ID…`)"
+        )
+    engine = database()
+    ((key),) = _keys(engine, [order_id], shop)
+    try:
+        if undo:
+            count = unsplit_order(engine, key, _now(), getpass.getuser(), reason)
+            console.print(f"{escape(key[1])}: 已取消拆单 ships whole again (was {count} shipments)")
+            return
+        done = split_order(engine, key, parse_groups(lines or []), _now(), getpass.getuser(), reason)
+    except ActionRefused as exc:
+        raise _refuse(str(exc)) from None
+    if as_json:
+        print(json.dumps(done.as_json(), ensure_ascii=False))
+        return
+    console.print(f"{escape(key[1])}: 已拆单 split into {len(done.parts)} shipments")
+    for n, part in enumerate(done.parts, start=1):
+        items = ", ".join(f"#{x.no} {x.sku}×{x.quantity}" for x in part)
+        console.print(f"  {n}) {escape(items)}")

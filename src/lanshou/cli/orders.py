@@ -198,15 +198,18 @@ def _show_detail(d: dict[str, Any]) -> None:
     )
     console.print(f"  下单 created {d['created_at']} · 付款 paid {d['paid_at'] or '-'}")
     place = " ".join(p for p in (r["province"], r["city"], r["district"], r["address"]) if p)
-    console.print(f"  收件人 receiver: {escape(r['name'])} {escape(r['phone'])} {escape(place)}")
+    country = f" [{escape(d['country'])}]" if d["country"] else ""
+    console.print(f"  收件人 receiver: {escape(r['name'])} {escape(r['phone'])} {escape(place)}{country}")
     if d["buyer_message"]:
         console.print(f"  买家留言 message: {escape(d['buyer_message'])}")
+    if d["seller_remark"]:
+        console.print(f"  卖家备注 seller remark: {escape(d['seller_remark'])}")
     lines = RichTable(title="商品 lines", title_justify="left")
-    for column in ("SKU", "商品 title", "数量 qty", "单价 price"):
+    for column in ("#", "SKU", "商品 title", "数量 qty", "单价 price"):
         lines.add_column(column)
     for line in d["lines"]:
         price = line["unit_price"] or "-"
-        lines.add_row(Text(line["sku"]), Text(line["title"]), str(line["quantity"]), price)
+        lines.add_row(str(line["no"]), Text(line["sku"]), Text(line["title"]), str(line["quantity"]), price)
     console.print(lines)
     for p in d["parcels"]:
         console.print(

@@ -220,7 +220,8 @@ def _print_report(report: ShipReport) -> None:
     if report.failed:
         table = compact_table("未发货 not shipped", ["orders 订单", "reason 原因"])
         for o in report.failed[:100]:
-            table.add_row(escape(",".join(o.shipment.order_nos)), escape(o.reason))
+            part = f" #{o.shipment.part}" if o.shipment.part else ""  # one part of a split order (拆单)
+            table.add_row(escape(",".join(o.shipment.order_nos) + part), escape(o.reason))
         console.print(table)
         if len(report.failed) > 100:
             console.print(f"… and {len(report.failed) - 100} more")

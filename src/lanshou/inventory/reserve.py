@@ -79,7 +79,7 @@ def reserve_orders(
     held = _active(conn, [key for key, _ in orders])
     sites = warehouse_order(conn)
     if conn.dialect.name == "postgresql":
-        _lock_rows(conn, {sku for _, needs in orders for sku, _ in needs})
+        lock_rows(conn, {sku for _, needs in orders for sku, _ in needs})
     results: dict[OrderKey, Reserved] = {}
     # the driver's own cursor: a line costs one statement and nothing else (SQLAlchemy's per-statement work
     # was three times the UPDATE itself, bench/reserve); the UPDATE runs in the caller's transaction
@@ -148,7 +148,7 @@ def _reserve_one(
     return Reserved(False, short=tuple(sorted(short)))
 
 
-def _lock_rows(conn: Connection, skus: set[str]) -> None:
+def lock_rows(conn: Connection, skus: set[str]) -> None:
     if skus:
         conn.execute(
             select(stock.c.id).where(stock.c.sku.in_(sorted(skus))).order_by(stock.c.id).with_for_update()
@@ -188,25 +188,38 @@ def release_orders(
 
 
 def deduct_orders(
-    conn: Connection, keys: Sequence[OrderKey], now: datetime, actor: str = SYSTEM, note: str = ""
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    now: datetime,
+    actor: str = SYSTEM,
+    note: str = "",
+    part: int | None = None,
 ) -> int:
-    """The goods left: on-hand and reserved both go down by what each order held."""
-    return _close(conn, keys, now, actor, note, "deducted")
+    """The goods left: on-hand and reserved both go down by what each order held (only what shipment part
+    `part` of a split order holds, when given: lanshou.inventory.parts)."""
+    return _close(conn, keys, now, actor, note, "deducted", part)
 
 
 def _close(
-    conn: Connection, keys: Sequence[OrderKey], now: datetime, actor: str, note: str, state: str
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    now: datetime,
+    actor: str,
+    note: str,
+    state: str,
+    part: int | None = None,
 ) -> int:
     r = reservations.c
     live: list[Any] = []
     for shop_id, order_no in keys:
-        live += conn.execute(
-            select(r.id, r.sku, r.warehouse_id, r.quantity, r.shop_id, r.order_no)
-            .where(r.shop_id == shop_id, r.order_no == order_no, r.state == "reserved")
-            .order_by(r.sku)
-        ).all()
+        query = select(r.id, r.sku, r.warehouse_id, r.quantity, r.shop_id, r.order_no).where(
+            r.shop_id == shop_id, r.order_no == order_no, r.state == "reserved"
+        )
+        if part is not None:
+            query = query.where(r.part == part)
+        live += conn.execute(query.order_by(r.sku)).all()
     if live and conn.dialect.name == "postgresql":
-        _lock_rows(conn, {row.sku for row in live})  # the same lock order as reserving: no deadlock
+        lock_rows(conn, {row.sku for row in live})  # the same lock order as reserving: no deadlock
     ledger: list[tuple[object, ...]] = []
     kind = "deduct" if state == "deducted" else "release"
     for row in live:

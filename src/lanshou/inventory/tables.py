@@ -70,6 +70,8 @@ reservations = Table(
     Column("warehouse_id", Integer, ForeignKey("warehouses.id"), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("state", String(16), nullable=False),
+    # 0: the order as a whole; n: what shipment part n of a split order (拆单) takes when it ships
+    Column("part", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     Column("closed_at", DateTime),
     CheckConstraint("quantity > 0", name="reservation_quantity_positive"),

@@ -18,6 +18,7 @@ from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.events import OrderKey
 from lanshou.notifications.context import BuyerFacts, ItemFacts, NotificationFacts
 from lanshou.notifications.model import Stage
+from lanshou.orders.countries import destination_country
 from lanshou.orders.tables import order_lines, orders
 from lanshou.rules import (
     RuleBuyer,
@@ -190,6 +191,7 @@ def _facts(
         created_at=r.created_at,
         status=r.status,
         amount=amount,
+        country=destination_country(r.platform, r.country),
         province=r.province,
         city=r.city,
         district=r.district,
@@ -200,6 +202,7 @@ def _facts(
         weight_g=summary.weight_g,
         buyer=buyer,
         message=r.buyer_message,
+        remark=r.seller_remark,
         is_presale=bool(r.is_presale),
         paid_at=r.paid_at,
         promised_ship_by=r.promised_ship_by,

@@ -25,6 +25,7 @@ from lanshou.tracking.store import load_states, status_value
 ORDER_COLUMNS = (
     "status", "created_at", "paid_at", "is_presale", "promised_ship_by", "receiver_name", "receiver_phone",
     "buyer_email", "province", "city", "district", "address", "buyer_message", "order_amount", "updated_at",
+    "country", "seller_remark",
 )  # fmt: skip
 
 
@@ -116,6 +117,8 @@ def order_detail(
         "is_presale": bool(row.is_presale),
         "amount": _money(row.order_amount),
         "buyer_message": row.buyer_message,
+        "seller_remark": row.seller_remark,
+        "country": row.country,  # "" when the file gave none (the shop's home country)
         "receiver": {
             "name": name,
             "phone": phone,
@@ -144,6 +147,7 @@ def _lines(conn: Connection, shop_id: int, order_no: str) -> list[dict[str, Any]
     )
     return [
         {
+            "no": no,  # what `lanshou orders split --lines` names
             "line_key": r.line_key,
             "sku": r.sku,
             "title": r.title,
@@ -151,7 +155,7 @@ def _lines(conn: Connection, shop_id: int, order_no: str) -> list[dict[str, Any]
             "quantity": r.quantity,
             "unit_price": _money(r.unit_price),
         }
-        for r in conn.execute(query)
+        for no, r in enumerate(conn.execute(query), start=1)
     ]
 
 

@@ -47,6 +47,8 @@ class OrderRecord:
     district: str = ""
     address: str = ""
     buyer_message: str = ""
+    country: str = ""  # the destination country (cross-border shops), an ISO code when recognised
+    seller_remark: str = ""  # 卖家备注 / 商家备注
     order_amount: Decimal | None = None
     buyer_data_masked: bool = False  # Douyin 密文: kept as sent, flagged
     buyer_email: str = ""  # checked by the reader (lanshou.platforms.values.parse_email)

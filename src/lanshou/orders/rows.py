@@ -37,6 +37,8 @@ ORDER_FIELDS = (
     "order_amount",
     "buyer_data_masked",
     "buyer_email",
+    "country",
+    "seller_remark",
 )
 LINE_FIELDS = ("line_key", "sku", "title", "category", "quantity", "unit_price")
 PARCEL_FIELDS = ("carrier", "tracking_no", "shipped_at")
@@ -84,6 +86,8 @@ MADE_OF: dict[str, tuple[str, ...]] = {
     "order_amount": ("order_amount",),
     "buyer_data_masked": ("buyer_name", "buyer_phone", "address"),
     "buyer_email": ("buyer_email",),
+    "country": ("country",),
+    "seller_remark": ("seller_remark",),
 }
 
 
@@ -136,6 +140,8 @@ def order_rows(r: OrderRecord) -> OrderRows:
         money_text(r.order_amount),
         r.buyer_data_masked,
         r.buyer_email,
+        r.country,
+        r.seller_remark,
     )
     # a lines-only record knows no buyer
     buyer = (

@@ -40,6 +40,10 @@ orders = Table(
     Column("district", String(64), nullable=False, server_default=""),
     Column("address", Text, nullable=False, server_default=""),
     Column("buyer_message", Text, nullable=False, server_default=""),
+    Column(
+        "country", String(64), nullable=False, server_default=""
+    ),  # ISO code when known, e.g. US; "" = home
+    Column("seller_remark", Text, nullable=False, server_default=""),  # 卖家备注 / 商家备注
     Column("order_amount", Numeric(14, 2)),
     Column("buyer_data_masked", Boolean, nullable=False, server_default="0"),
     Column("updated_at", DateTime, nullable=False),

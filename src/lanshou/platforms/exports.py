@@ -111,7 +111,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "address": ("address", "full_address"),
     "buyer_message": ("buyer_message",),
     "order_amount": ("order_amount",),
-    "buyer_email": ("buyer_email",),  # no export in PLATFORMS.md has one: an update keeps the stored
+    "buyer_email": ("buyer_email",),  # no export in PLATFORMS.md has one: an update keeps the stored one
+    "country": ("country",),
+    "seller_remark": ("seller_remark",),
 }
 
 

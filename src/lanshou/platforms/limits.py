@@ -30,6 +30,7 @@ ORDER_TEXT = {
     "province": "orders.province",
     "city": "orders.city",
     "district": "orders.district",
+    "country": "orders.country",
 }
 LINE_TEXT = {"line_key": "order_lines.line_key", "sku": "order_lines.sku", "category": "order_lines.category"}
 PARCEL_TEXT = {"tracking_no": "parcels.tracking_no", "carrier": "parcels.carrier"}
@@ -60,6 +61,7 @@ class Limits:
             "orders.province": 64,
             "orders.city": 64,
             "orders.district": 64,
+            "orders.country": 64,
             "order_lines.line_key": 128,
             "order_lines.sku": 128,
             "order_lines.category": 128,
@@ -157,7 +159,9 @@ def parcel_problem(parcel: ParcelRecord, limits: Limits = DEFAULT) -> Problem | 
 
 def order_problem(record: OrderRecord, limits: Limits = DEFAULT) -> Problem | None:
     """The first value of the order (with its lines and parcels) that its column cannot hold."""
-    found = _texts(record, ORDER_CHECKS, limits) or _free_text(record, ("address", "buyer_message"))
+    found = _texts(record, ORDER_CHECKS, limits) or _free_text(
+        record, ("address", "buyer_message", "seller_remark")
+    )
     for line in record.lines:
         found = found or line_problem(line, limits)
     for parcel in record.parcels:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, case, func, or_, select
 
 from lanshou.buyers.store import blacklisted_orders
+from lanshou.orders.countries import destination_country
 from lanshou.orders.tables import order_lines, orders
 from lanshou.review.model import Line, OrderData, OrderKey
 from lanshou.review.tables import review_blacklist, review_state
@@ -43,7 +44,12 @@ def order_columns() -> list[Any]:
         o.buyer_message,
         o.order_amount,
         o.buyer_data_masked,
+        o.seller_remark,  # OrderData's fields after its lines
+        o.country,
     ]
+
+
+_LEAD = 19  # OrderData's fields before its lines
 
 
 def orders_query() -> Select[Any]:
@@ -76,15 +82,15 @@ def with_lines(conn: Connection, rows: Sequence[Any]) -> list[OrderData]:
     keys = [(row[0], row[1]) for row in rows]
     t = order_lines.c
     for chunk in _chunks(keys):
-        query = select(t.shop_id, t.order_no, t.sku, t.title, t.category, t.quantity, t.unit_price).where(
-            key_filter(order_lines, chunk)
-        )
+        query = select(
+            t.shop_id, t.order_no, t.sku, t.title, t.category, t.quantity, t.unit_price, t.line_key
+        ).where(key_filter(order_lines, chunk))
         for line in conn.execute(query.order_by(t.id)):
             lines[(line.shop_id, line.order_no)].append(
-                Line(line.sku, line.title, line.category, line.quantity, line.unit_price)
+                Line(line.sku, line.title, line.category, line.quantity, line.unit_price, line.line_key)
             )
-    make: Any = OrderData  # the row's columns are OrderData's fields in order, then its lines
-    return [make(*row, tuple(lines[(row[0], row[1])])) for row in rows]
+    make: Any = OrderData  # the row's columns are OrderData's fields in order, its lines in between
+    return [make(*row[:_LEAD], tuple(lines[(row[0], row[1])]), *row[_LEAD:]) for row in rows]
 
 
 History = dict[tuple[int, str], tuple[int, Decimal, int]]
@@ -220,6 +226,7 @@ def rule_order(
         status=order.status,
         amount=order.amount or 0,
         province=order.province,
+        country=destination_country(order.platform, order.country),
         city=order.city,
         district=order.district,
         address=order.address,

@@ -35,6 +35,7 @@ class Line:
     category: str
     quantity: int
     unit_price: Decimal | None
+    line_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class OrderData:
     masked: bool
     lines: tuple[Line, ...] = field(default=())
     remark: str = ""  # the seller's remark (卖家备注), when the platform file has one
+    country: str = ""  # the destination country as imported ("" when the file gave none)
 
     @property
     def key(self) -> OrderKey:

@@ -4,20 +4,22 @@ review state of orders for lists."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, exists, or_, select
 
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.tables import stock, warehouses
+from lanshou.orders.countries import destination_country
 from lanshou.orders.tables import orders
 from lanshou.review.facts import orders_query, with_lines
 from lanshou.review.model import OrderData
 from lanshou.review.ready import ReadyLine, ReadyShipment
-from lanshou.review.tables import review_state
+from lanshou.review.tables import review_state, shipment_parts
 
 FAR = datetime.max
 
@@ -25,14 +27,17 @@ FAR = datetime.max
 def ready_shipments(
     conn: Connection, *, shop_ids: Sequence[int] | None = None, limit: int | None = None
 ) -> list[ReadyShipment]:
-    """Accepted, still-paid (not shipped, not cancelled) orders, merged ones (合单) as one shipment: highest
-    priority first, then the earliest deadline. Lines carry stock SKUs (mappings and bundles applied)."""
-    o, r = orders.c, review_state.c
+    """Accepted, still-paid (not shipped, not cancelled) orders, merged ones (合单) as one shipment, a split
+    one (拆单) as one shipment per part not shipped yet (the order is `shipped` once its first part left):
+    highest priority first, then the earliest deadline. Lines carry stock SKUs (mappings and bundles
+    applied)."""
+    o, r, p = orders.c, review_state.c, shipment_parts.c
+    part_waiting = exists().where(p.shop_id == o.shop_id, p.order_no == o.order_no, p.shipped_at.is_(None))
     query = (
         orders_query()
         .add_columns(r.priority, r.warehouse, r.pickup_deadline, r.ship_by, r.merge_group)
         .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", o.status == "paid")
+        .where(r.state == "accepted", or_(o.status == "paid", and_(o.status == "shipped", part_waiting)))
         .order_by(r.priority.desc(), r.ship_by, o.id)
     )
     if shop_ids is not None:
@@ -50,7 +55,14 @@ def ready_shipments(
     chosen = ordered[:limit] if limit is not None else ordered
     skus = load_map(conn)
     bins = _locations(conn)
-    shipments = [_shipment(groups[g], extra, skus, bins) for g in chosen]
+    parts = split_parts(conn, [order.key for order in data])
+    shipments: list[ReadyShipment] = []
+    for g in chosen:
+        members = groups[g]
+        if len(members) == 1 and members[0].key in parts:
+            shipments += _parts_of(members[0], parts[members[0].key], extra, skus, bins)
+        else:
+            shipments.append(_shipment(members, extra, skus, bins))
     return sorted(shipments, key=lambda s: (-s.priority, s.promised_ship_by or FAR, s.pickup_deadline or FAR))
 
 
@@ -58,6 +70,39 @@ def _locations(conn: Connection) -> dict[tuple[str, str], str]:
     s, w = stock.c, warehouses.c
     query = select(s.sku, w.code, s.location).join(warehouses, w.id == s.warehouse_id).where(s.location != "")
     return {(row.sku, row.code): row.location for row in conn.execute(query)}
+
+
+Parts = dict[str, tuple[int, bool]]  # line key -> (part, shipped)
+
+
+def split_parts(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Parts]:
+    """The split orders (拆单) among keys: each line's part and whether that part has shipped."""
+    from lanshou.review.facts import key_filter
+
+    found: dict[tuple[int, str], Parts] = defaultdict(dict)
+    p = shipment_parts.c
+    if not keys or conn.execute(select(p.part).limit(1)).first() is None:
+        return found  # most merchants never split: no look-up
+    for start in range(0, len(keys), 500):
+        query = select(p.shop_id, p.order_no, p.line_key, p.part, p.shipped_at).where(
+            key_filter(shipment_parts, list(keys[start : start + 500]))
+        )
+        for row in conn.execute(query):
+            found[(row.shop_id, row.order_no)][row.line_key] = (row.part, row.shipped_at is not None)
+    return found
+
+
+def _parts_of(
+    order: OrderData, parts: Parts, extra: dict[Any, Any], skus: Any, bins: dict[Any, str]
+) -> list[ReadyShipment]:
+    """One shipment per part of a split order that has not shipped, with that part's lines."""
+    numbers = sorted({part for part, shipped in parts.values() if not shipped})
+    made = []
+    for number in numbers:
+        mine = tuple(line for line in order.lines if parts.get(line.line_key, (0, False))[0] == number)
+        if mine:
+            made.append(replace(_shipment([replace(order, lines=mine)], extra, skus, bins), part=number))
+    return made
 
 
 def _shipment(
@@ -98,7 +143,7 @@ def _shipment(
         promised_ship_by=ship_by,
         receiver_name=main.receiver_name,
         receiver_phone=main.receiver_phone,
-        country="CN" if main.platform != "aliexpress" else "",
+        country=destination_country(main.platform, main.country),
         province=main.province,
         city=main.city,
         district=main.district,
@@ -133,10 +178,17 @@ def review_states(conn: Connection, state: str | None = None, limit: int = 500) 
     ]
 
 
-def not_shippable(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+def not_shippable(
+    conn: Connection, keys: Sequence[tuple[int, str]], parts: Mapping[tuple[int, str], int] | None = None
+) -> dict[tuple[int, str], str]:
     """Why each of these orders must not ship now (absent: it may): a guard for shipping to check in its own
-    transaction, so an order cancelled after it was picked never gets a waybill."""
+    transaction, so an order cancelled after it was picked never gets a waybill. `parts`: the orders
+    shipped as one part of a split (拆单), and which part: it may leave after the order's first part did,
+    but only once."""
     from lanshou.review.facts import key_filter
+
+    parts = parts or {}
+    waiting = _parts_waiting(conn, [key for key in keys if parts.get(key)])
 
     o, r = orders.c, review_state.c
     query = (
@@ -155,11 +207,23 @@ def not_shippable(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tup
             reasons[key] = f"订单已{'取消' if status == 'cancelled' else '退款'} the order is {status}"
         elif state == "cancelled":
             reasons[key] = "审单已取消 cancelled in review"
-        elif status != "paid":
+        elif parts.get(key) and (key, parts[key]) not in waiting:
+            reasons[key] = (
+                f"包裹 {parts[key]} 已发货或已不在拆单中 part {parts[key]} shipped already, or not a part"
+            )
+        elif status != "paid" and not (status == "shipped" and parts.get(key)):
             reasons[key] = f"订单状态 the order is {status}, not waiting to ship"
         elif state != "accepted":
             reasons[key] = "未审核通过 not accepted in review" + (f" ({state})" if state else "")
     return reasons
+
+
+def _parts_waiting(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tuple[tuple[int, str], int]]:
+    """(order, part) of the split parts of these orders that have not shipped."""
+    waiting: set[tuple[tuple[int, str], int]] = set()
+    for key, lines in split_parts(conn, keys).items():
+        waiting |= {(key, part) for part, shipped in lines.values() if not shipped}
+    return waiting
 
 
 QUEUE_STATES = ("held", "accepted")

@@ -46,6 +46,15 @@ class ReadyShipment:
     amount: Decimal | None
     lines: tuple[ReadyLine, ...]
     remark: str = ""
+    part: int = 0  # 0: the whole order (or a merge); n: part n of a split order (拆单), `lines` its own
+
+    @property
+    def goods(self) -> tuple[tuple[str, int], ...]:
+        """The stock (SKU, quantity) this shipment takes, summed per SKU and sorted."""
+        total: dict[str, int] = {}
+        for line in self.lines:
+            total[line.sku] = total.get(line.sku, 0) + line.quantity
+        return tuple(sorted(total.items()))
 
     @property
     def weight_g(self) -> int:

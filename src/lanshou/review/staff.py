@@ -1,4 +1,5 @@
-"""Staff act on orders in batch: accept, hold, cancel, merge (合单) and split (undo a merge).
+"""Staff act on orders in batch: accept, hold, cancel, merge (合单) and unmerge (undo a merge; splitting one
+order into shipments, 拆单, is lanshou.review.splitting).
 
 Every id is checked first: an unknown order, or one that cannot take the action (not paid, already
 shipped), refuses the whole batch before anything is written (`ActionRefused`). Then each order is acted on
@@ -24,7 +25,7 @@ from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.facts import key_filter, load_orders
 from lanshou.review.model import OrderKey
 from lanshou.review.run import deadline_fields
-from lanshou.review.tables import review_state
+from lanshou.review.tables import review_state, shipment_parts
 
 ACTIONS = ("accept", "hold", "cancel")
 
@@ -175,6 +176,9 @@ def merge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -
         raise ActionRefused("合单至少两个订单 merging needs two orders or more")
     with write_transaction(engine) as conn:
         _check(conn, "hold", keys)
+        split = split_orders(conn, keys)
+        if split:
+            raise ActionRefused(f"已拆单的订单不能合单 split orders cannot be merged: {', '.join(split)}")
         data = {order.key: order for order in load_orders(conn, keys)}
         places = {(o.shop_id, o.buyer_key, o.full_address) for o in data.values()}
         if len(places) != 1:
@@ -207,7 +211,14 @@ def merge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -
     return group
 
 
-def split(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
+def split_orders(conn: Connection, keys: Sequence[OrderKey]) -> list[str]:
+    """The numbers of these orders that are split into shipments (拆单, lanshou.review.splitting)."""
+    p = shipment_parts.c
+    query = select(p.order_no).distinct().where(key_filter(shipment_parts, list(keys)))
+    return sorted(conn.execute(query).scalars())
+
+
+def unmerge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
     """Undo a merge: each order ships on its own again. Returns how many orders left a group."""
     with write_transaction(engine) as conn:
         _check(conn, "hold", list(keys))
@@ -218,6 +229,7 @@ def split(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -
             .values(merge_group="")
         ).rowcount
         record(
-            conn, [TimelineEntry(s, n, now, "split", "拆开合单 split from its merge", actor) for s, n in keys]
+            conn,
+            [TimelineEntry(s, n, now, "unmerged", "拆开合单 taken out of its merge", actor) for s, n in keys],
         )
     return int(changed)

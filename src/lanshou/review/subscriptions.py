@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, select, update
 
 from lanshou.db.keyset import ORDER_KEY, keyset
-from lanshou.events import EventBus, OrdersChanged, StockArrived, bus
+from lanshou.events import EventBus, OrdersChanged, OrderShipped, StockArrived, bus
 from lanshou.inventory.reserve import release_orders
 from lanshou.inventory.tables import reservations
 from lanshou.orders.tables import orders
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.model import Limits
 from lanshou.review.run import review_orders, utc_now
+from lanshou.review.tables import shipment_parts
 from lanshou.shops.store import load_shops
 
 CLOSED = ("cancelled", "refunded")
@@ -26,8 +27,20 @@ r, o = reservations.c, orders.c
 
 def subscribe(bus: EventBus) -> None:
     bus.during(OrdersChanged, release_closed)
+    bus.during(OrderShipped, part_shipped)
     bus.after((OrdersChanged,), auto_review)
     bus.after((StockArrived,), recheck_stock)
+
+
+def part_shipped(conn: Connection, event: Any) -> None:
+    """A part of a split order (拆单) left: in the shipping transaction, so it is never offered again."""
+    if event.part:
+        p = shipment_parts.c
+        conn.execute(
+            update(shipment_parts)
+            .where(p.shop_id == event.key[0], p.order_no == event.key[1], p.part == event.part)
+            .values(shipped_at=utc_now())
+        )
 
 
 def release_closed(conn: Connection, event: Any) -> None:

@@ -44,6 +44,21 @@ review_state = Table(
 )
 Index("ix_review_state_state", review_state.c.state, review_state.c.priority)
 
+# 拆单: an order split into shipments. One row per order line of a split order: the shipment part (1, 2, …)
+# it travels in. An order without rows ships whole. `shipped_at` is set on a part's lines when it ships.
+shipment_parts = Table(
+    "shipment_parts",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("line_key", String(128), primary_key=True),
+    Column("part", Integer, nullable=False),
+    Column("split_at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False, server_default="system"),
+    Column("shipped_at", DateTime),
+    CheckConstraint("part >= 1", name="shipment_part_positive"),
+)
+
 # Buyers, phones and addresses whose orders are held for a person to look at.
 review_blacklist = Table(
     "review_blacklist",

@@ -4,7 +4,7 @@ pick order and the sender. Pure, no I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lanshou.carriers.registry import identify
@@ -17,9 +17,27 @@ CHANNELS = {"taobao": "TB", "tmall": "TM", "jd": "JD", "pdd": "PDD", "douyin": "
 
 
 def object_id(shipment: ReadyShipment) -> str:
-    """The shipment's id in the pool and in waybill requests: "<shop id>:<main order no>"."""
+    """The shipment's id in the pool and in waybill requests: "<shop id>:<main order no>", and "#<part>"
+    after it for one part of a split order (拆单)."""
     shop_id, order_no = shipment.keys[0]
-    return f"{shop_id}:{order_no}"
+    return shipment_id(shop_id, order_no, shipment.part)
+
+
+def shipment_id(shop_id: int, order_no: str, part: int = 0) -> str:
+    return f"{shop_id}:{order_no}" + (f"#{part}" if part else "")
+
+
+def parts_of(shipments: Sequence[ReadyShipment]) -> dict[tuple[int, str], int]:
+    """The orders shipped as one part of a split (拆单), and which part."""
+    return {s.keys[0]: s.part for s in shipments if s.part}
+
+
+def part_note(shipment: ReadyShipment) -> str:
+    """What the timeline adds for one part of a split order: its number and goods ("" for a whole one)."""
+    if not shipment.part:
+        return ""
+    skus = ", ".join(f"{sku}×{quantity}" for sku, quantity in shipment.goods)
+    return f" (拆单包裹 part {shipment.part}: {skus})"
 
 
 def shop_sender(settings: Mapping[str, object], default: Party | None) -> Party | None:

@@ -98,9 +98,9 @@ def cancel_number(
     w = shipment_waybills.c
     with write_transaction(engine) as conn:
         held = conn.execute(
-            select(w.shop_id, w.order_no, w.order_nos, w.shipped_at, w.provider, w.provider_ref).where(
-                w.carrier == code, w.tracking_no == tracking_no
-            )
+            select(
+                w.shop_id, w.order_no, w.part, w.order_nos, w.shipped_at, w.provider, w.provider_ref
+            ).where(w.carrier == code, w.tracking_no == tracking_no)
         ).all()
         if any(row.shipped_at is not None for row in held):
             raise WaybillActionRefused(
@@ -116,7 +116,9 @@ def cancel_number(
         orders: list[str] = []
         for row in held:
             conn.execute(
-                delete(shipment_waybills).where(w.shop_id == row.shop_id, w.order_no == row.order_no)
+                delete(shipment_waybills).where(
+                    w.shop_id == row.shop_id, w.order_no == row.order_no, w.part == row.part
+                )
             )
             detail = f"{code} {tracking_no} 作废 cancelled" + (f": {reason}" if reason else "")
             numbers = row.order_nos.split(",")

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.orders.tables import order_lines, orders
+from lanshou.review.queries import split_parts
 from lanshou.review.ready import ReadyLine, ReadyShipment
 from lanshou.shipping import labels as lb
 from lanshou.shipping.labels.model import printed_receiver
@@ -58,10 +59,13 @@ def _shipment(conn: Connection, held: HeldWaybill, shop: str) -> ReadyShipment:
     o, t = orders.c, order_lines.c
     main = conn.execute(select(orders).where(o.shop_id == held.shop_id, o.order_no == held.order_no)).one()
     lines = conn.execute(
-        select(t.order_no, t.sku, t.title, t.quantity, t.category)
+        select(t.order_no, t.sku, t.title, t.quantity, t.category, t.line_key)
         .where(t.shop_id == held.shop_id, t.order_no.in_(held.order_nos))
         .order_by(t.order_no, t.line_key)
     ).all()
+    if held.part:  # one part of a split order (拆单): its own lines only
+        parts = split_parts(conn, [(held.shop_id, held.order_no)]).get((held.shop_id, held.order_no), {})
+        lines = [r for r in lines if parts.get(r.line_key, (0, False))[0] == held.part]
     return ReadyShipment(
         keys=tuple((held.shop_id, n) for n in held.order_nos),
         platform="",
@@ -73,7 +77,7 @@ def _shipment(conn: Connection, held: HeldWaybill, shop: str) -> ReadyShipment:
         promised_ship_by=main.promised_ship_by,
         receiver_name=main.receiver_name,
         receiver_phone=main.receiver_phone,
-        country="CN",
+        country=main.country or "CN",
         province=main.province,
         city=main.city,
         district=main.district,
@@ -82,4 +86,6 @@ def _shipment(conn: Connection, held: HeldWaybill, shop: str) -> ReadyShipment:
         shipping_method="",
         amount=main.order_amount,
         lines=tuple(ReadyLine(r.order_no, r.sku, r.title, r.quantity, r.category) for r in lines),
+        remark=main.seller_remark,
+        part=held.part,
     )

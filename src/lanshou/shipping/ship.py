@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -29,7 +29,7 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
-from lanshou.review.queries import not_shippable  # review's guard: cancelled, held, not accepted
+from lanshou.review.queries import not_shippable, split_parts  # review's guard; split orders' parts
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
@@ -40,7 +40,10 @@ from lanshou.shipping.parcels import (
     Waybill,
     label_for,
     object_id,
+    part_note,
+    parts_of,
     pick_order,
+    shipment_id,
     shop_masks_receiver,
     shop_sender,
     waybill_request,
@@ -48,8 +51,10 @@ from lanshou.shipping.parcels import (
 from lanshou.shipping.pool_store import DbNumberPool, utc_now
 from lanshou.shipping.printing import write_labels_pdf, write_lists
 from lanshou.shipping.providers import ProviderFactory, pool_providers
+from lanshou.shipping.report import Outcome, ShipReport
 from lanshou.shipping.store import (
     HeldWaybill,
+    adopt_waybill,
     held_waybills,
     mark_info_received,
     mark_waybills_shipped,
@@ -83,56 +88,6 @@ class ShipOptions:
     actor: str = "system"
     pick_list: Path | None = None  # the batch's pick list (by warehouse location), beside the labels
     packing_list: Path | None = None
-
-
-@dataclass
-class Outcome:
-    shipment: ReadyShipment
-    ok: bool = False
-    carrier: str = ""
-    tracking_no: str = ""
-    sorting_code: str = ""
-    reason: str = ""  # why this carrier, or why it failed
-    reused: bool = False  # the waybill was taken by an earlier run
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "shop_id": self.shipment.shop_id,
-            "orders": list(self.shipment.order_nos),
-            "ok": self.ok,
-            "carrier": self.carrier,
-            "tracking_no": self.tracking_no,
-            "reused_waybill": self.reused,
-            "reason" if self.ok else "error": self.reason,
-        }
-
-
-@dataclass
-class ShipReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    labels: Path | None = None
-    pages: int = 0
-    upload_files: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # upload files or notifications that failed
-
-    @property
-    def shipped(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.ok]
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "shipped": len(self.shipped),
-            "failed": len(self.failed),
-            "labels": str(self.labels) if self.labels else None,
-            "pages": self.pages,
-            "upload_files": self.upload_files,
-            "notes": self.notes,
-            "shipments": [o.as_json() for o in self.outcomes],
-        }
 
 
 def ship(
@@ -249,8 +204,10 @@ def _take_waybills(engine: Engine, batch: Sequence[ReadyShipment], run: _Run) ->
 def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> list[Outcome]:
     now = utc_now()
     outcomes = {object_id(s): Outcome(s) for s in batch}
-    statuses = not_shippable(conn, [key for s in batch for key in s.keys])
+    statuses = not_shippable(conn, [key for s in batch for key in s.keys], parts_of(batch))
     held = held_waybills(conn, [s.keys[0] for s in batch])
+    split = split_parts(conn, [s.keys[0] for s in batch if s.part])
+    entries: list[TimelineEntry] = []
     wanted: dict[tuple[str, str], list[tuple[WaybillRequest, str, str]]] = defaultdict(list)
     for s in batch:
         outcome = outcomes[object_id(s)]
@@ -258,7 +215,13 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
         if problem:
             outcome.reason = problem
             continue
-        stored = held.get(s.keys[0])
+        stored = held.get((*s.keys[0], s.part))
+        if stored is None:  # a number the order took before it was split (or joined again) is used first
+            now_parts = {part for part, _ in split.get(s.keys[0], {}).values()} if s.part else {0}
+            stored = adopt_waybill(conn, held, s.keys[0], s.part, now_parts)
+            if stored is not None:
+                detail = f"沿用原单号 waybill taken before the split: {stored.carrier} {stored.tracking_no}"
+                entries.append(TimelineEntry(*s.keys[0], now, "waybill_reused", detail, run.options.actor))
         if stored is not None:
             _reuse(outcome, stored)
             continue
@@ -276,7 +239,6 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             continue
         request = waybill_request(s, choice.carrier, choice.service, sender)
         wanted[(choice.provider, choice.carrier)].append((request, choice.service, choice.reason))
-    entries: list[TimelineEntry] = []
     for (provider_name, carrier), items in wanted.items():
         try:
             provider = run.providers(conn, provider_name, carrier)
@@ -292,16 +254,14 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             s = outcome.shipment
             held_here = HeldWaybill(
                 s.shop_id, s.keys[0][1], s.order_nos, carrier, service, provider_name,
-                result.waybill_no, result.sorting_code, why, None,
+                result.waybill_no, result.sorting_code, why, None, None, s.part,
             )  # fmt: skip
             taken.append((held_here, result.provider_ref))
         ours = record_waybills(conn, taken)
-        theirs = held_waybills(
-            conn, [(h.shop_id, h.order_no) for h, _ in taken if (h.shop_id, h.order_no) not in ours]
-        )
+        theirs = held_waybills(conn, [(h.shop_id, h.order_no) for h, _ in taken if h.key not in ours])
         for mine, _ in taken:
-            outcome = outcomes[f"{mine.shop_id}:{mine.order_no}"]
-            key = (mine.shop_id, mine.order_no)
+            outcome = outcomes[shipment_id(*mine.key)]
+            key = mine.key
             if key not in ours:  # another run stored a waybill for it first: give ours back, use theirs
                 if provider_name == "pool":
                     DbNumberPool(conn).release(carrier, mine.tracking_no)
@@ -309,7 +269,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
                 continue
             outcome.ok, outcome.carrier, outcome.tracking_no = True, carrier, mine.tracking_no
             outcome.sorting_code, outcome.reason = mine.sorting_code, mine.reason
-            actor, detail = run.options.actor, f"{carrier} {mine.tracking_no}"
+            actor, detail = run.options.actor, f"{carrier} {mine.tracking_no}" + part_note(outcome.shipment)
             for shop_id, order_no in outcome.shipment.keys:
                 entries.append(TimelineEntry(shop_id, order_no, now, "carrier_chosen", mine.reason, actor))
                 entries.append(TimelineEntry(shop_id, order_no, now, "waybill_taken", detail, actor))
@@ -363,7 +323,7 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     leases.renew(conn, holder, now)
     keys = [key for o in chunk for key in o.shipment.keys]
     order_statuses(conn, keys, lock=True)  # lock the orders: a cancel waits for us, or we see it
-    statuses = not_shippable(conn, keys)
+    statuses = not_shippable(conn, keys, parts_of([o.shipment for o in chunk]))
     go = [o for o in chunk if not _not_shippable(o.shipment, statuses)]
     for o in chunk:
         if o not in go:
@@ -377,13 +337,16 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     ]
     save_shipments(conn, parcels, ())
     mark_info_received(conn, [o.tracking_no for o in go], now)
-    mark_waybills_shipped(conn, [o.shipment.keys[0] for o in go], now)
+    mark_waybills_shipped(conn, [(*o.shipment.keys[0], o.shipment.part) for o in go], now)
     entries = []
     for o in go:
+        part = o.shipment.part
         for key in o.shipment.keys:
-            detail = f"已发货 shipped: {o.carrier} {o.tracking_no}"
+            detail = f"已发货 shipped: {o.carrier} {o.tracking_no}" + part_note(o.shipment)
             entries.append(TimelineEntry(key[0], key[1], now, "shipped", detail, actor))
-            if key in shipped_keys:
+            if part:  # each part of a split order leaves on its own (the first made the order shipped)
+                bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier, part, o.shipment.goods))
+            elif key in shipped_keys:
                 bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier))
     record(conn, entries)
     bus.publish(conn, OrdersChanged(tuple(keys)))

@@ -3,8 +3,8 @@ each shipment holds, and the orders' state as shipping must see it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -80,16 +80,24 @@ class HeldWaybill:
     reason: str
     shipped_at: datetime | None
     taken_at: datetime | None = None
+    part: int = 0  # part n of a split order (拆单); 0: the whole shipment
+
+    @property
+    def key(self) -> ShipmentKey:
+        return (self.shop_id, self.order_no, self.part)
 
 
-def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, HeldWaybill]:
-    """The waybill each shipment (by its main order) already holds."""
+ShipmentKey = tuple[int, str, int]  # (shop id, main order no, part): what a waybill is held for
+
+
+def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[ShipmentKey, HeldWaybill]:
+    """The waybill each shipment of these main orders already holds (one per part of a split order)."""
     w = shipment_waybills.c
-    found: dict[OrderKey, HeldWaybill] = {}
-    for shop_id, numbers in by_shop(keys):
+    found: dict[ShipmentKey, HeldWaybill] = {}
+    for shop_id, numbers in by_shop(list(dict.fromkeys(keys))):
         query = select(shipment_waybills).where(w.shop_id == shop_id, w.order_no.in_(numbers))
         for r in conn.execute(query):
-            found[(r.shop_id, r.order_no)] = HeldWaybill(
+            found[(r.shop_id, r.order_no, r.part)] = HeldWaybill(
                 r.shop_id,
                 r.order_no,
                 tuple(r.order_nos.split(",")),
@@ -101,18 +109,46 @@ def held_waybills(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, 
                 r.reason,
                 r.shipped_at,
                 r.taken_at,
+                r.part,
             )
     return found
+
+
+def adopt_waybill(
+    conn: Connection, held: dict[ShipmentKey, HeldWaybill], key: OrderKey, part: int, current: Collection[int]
+) -> HeldWaybill | None:
+    """A waybill this order took as it was before a split (拆单) or before the split was undone (held for a
+    part it no longer has) and never shipped: shipment part `part` takes it over, so no number is left
+    taken and unused. `held`: the order's held waybills (updated); `current`: the parts the order has now."""
+    orphans = sorted(
+        (h for h in held.values() if (h.shop_id, h.order_no) == key and h.shipped_at is None),
+        key=lambda h: h.part,
+    )
+    orphans = [h for h in orphans if h.part not in current]
+    if not orphans:
+        return None
+    old = orphans[0]
+    w = shipment_waybills.c
+    conn.execute(
+        update(shipment_waybills)
+        .where(w.shop_id == key[0], w.order_no == key[1], w.part == old.part, w.shipped_at.is_(None))
+        .values(part=part)
+    )
+    del held[old.key]
+    adopted = replace(old, part=part)
+    held[adopted.key] = adopted
+    return adopted
 
 
 def held_by_tracking(conn: Connection, carrier: str, tracking_nos: Sequence[str]) -> list[HeldWaybill]:
     w = shipment_waybills.c
     query = select(w.shop_id, w.order_no).where(w.carrier == carrier, w.tracking_no.in_(tracking_nos))
     keys = [(r.shop_id, r.order_no) for r in conn.execute(query)]
-    return list(held_waybills(conn, keys).values())
+    wanted = set(tracking_nos)
+    return [h for h in held_waybills(conn, keys).values() if h.carrier == carrier and h.tracking_no in wanted]
 
 
-def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) -> set[OrderKey]:
+def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) -> set[ShipmentKey]:
     """Store each shipment's waybill (with the provider's reference); returns the shipments whose waybill
     is ours. The others already held one (another run stored it first): keep theirs."""
     now = utc_now()
@@ -120,6 +156,7 @@ def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) 
         {
             "shop_id": held.shop_id,
             "order_no": held.order_no,
+            "part": held.part,
             "order_nos": ",".join(held.order_nos),
             "carrier": held.carrier,
             "service": held.service,
@@ -132,9 +169,9 @@ def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) 
         }
         for held, provider_ref in taken
     ]
-    insert_new(conn, shipment_waybills, rows, ["shop_id", "order_no"])
-    keys = [(held.shop_id, held.order_no) for held, _ in taken]
-    stored = held_waybills(conn, keys)
+    insert_new(conn, shipment_waybills, rows, ["shop_id", "order_no", "part"])
+    keys = [held.key for held, _ in taken]
+    stored = held_waybills(conn, [(held.shop_id, held.order_no) for held, _ in taken])
     return {
         key
         for key, (held, _) in zip(keys, taken, strict=True)
@@ -144,15 +181,23 @@ def record_waybills(conn: Connection, taken: Sequence[tuple[HeldWaybill, str]]) 
     }
 
 
-def mark_waybills_shipped(conn: Connection, keys: Sequence[OrderKey], at: datetime) -> None:
+def mark_waybills_shipped(conn: Connection, keys: Sequence[ShipmentKey], at: datetime) -> None:
     w = shipment_waybills.c
-    for shop_id, numbers in by_shop(keys):
-        for start in range(0, len(numbers), CHUNK):
-            conn.execute(
-                update(shipment_waybills)
-                .where(w.shop_id == shop_id, w.order_no.in_(numbers[start : start + CHUNK]))
-                .values(shipped_at=at)
-            )
+    by_part: dict[int, list[OrderKey]] = {}
+    for shop_id, order_no, part in keys:
+        by_part.setdefault(part, []).append((shop_id, order_no))
+    for part, orders_of_part in by_part.items():
+        for shop_id, numbers in by_shop(orders_of_part):
+            for start in range(0, len(numbers), CHUNK):
+                conn.execute(
+                    update(shipment_waybills)
+                    .where(
+                        w.shop_id == shop_id,
+                        w.order_no.in_(numbers[start : start + CHUNK]),
+                        w.part == part,
+                    )
+                    .values(shipped_at=at)
+                )
 
 
 def order_statuses(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) -> dict[OrderKey, str]:

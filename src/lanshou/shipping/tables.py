@@ -48,6 +48,8 @@ shipment_waybills = Table(
     metadata,
     Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
     Column("order_no", String(64), primary_key=True),  # the shipment's main order
+    # 0: the whole order (or a merge); n: shipment part n of a split order (拆单, review's shipment_parts)
+    Column("part", Integer, primary_key=True, server_default="0", autoincrement=False),
     Column("order_nos", Text, nullable=False),  # every order in the parcel, comma-separated (合单)
     Column("carrier", String(64), nullable=False),
     Column("service", String(64), nullable=False, server_default=""),

@@ -40,6 +40,7 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
         "No carrier configuration: run lanshou carriers load FILE first",
     ),
     "ship.orders": ("订单", "Orders"),
+    "ship.part": ("拆单包裹 {n}", "part {n}"),
     "ship.deadline": ("揽收截止", "Pickup by"),
     "ship.warehouse": ("仓库", "Warehouse"),
     "ship.result": ("已发货 {shipped}，失败 {failed}", "Shipped {shipped}, failed {failed}"),

@@ -95,6 +95,8 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "order.receiver": ("收件人", "Receiver"),
     "order.province": ("省份", "Province"),
     "order.message": ("买家留言", "Buyer message"),
+    "order.seller_remark": ("卖家备注", "Seller remark"),
+    "order.country": ("收货国家", "Destination country"),
     "order.items": ("商品", "Items"),
     "order.title_col": ("名称", "Title"),
     "order.quantity": ("数量", "Qty"),

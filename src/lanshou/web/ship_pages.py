@@ -37,6 +37,7 @@ def _context(engine: Any, scope: PageScope) -> dict[str, Any]:
         {
             "key": f"{s.shop_id}:{s.keys[0][1]}",
             "orders": s.keys,
+            "part": s.part,  # one part of a split order (拆单): checking the order ships all its parts
             "shop": labels.get(s.shop_id, s.shop),
             "place": f"{s.province} {s.city}".strip(),
             "deadline": s.pickup_deadline.strftime("%m-%d %H:%M") if s.pickup_deadline else "—",

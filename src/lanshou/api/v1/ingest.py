@@ -60,6 +60,8 @@ class BatchOrder(BaseModel):
     district: Id = ""
     address: Long = ""
     buyer_message: Long = ""
+    country: Id = ""
+    seller_remark: Long = ""
     order_amount: Money | None = None
     carrier: Id = ""
     tracking_no: Id = ""

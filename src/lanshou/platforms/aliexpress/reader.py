@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lanshou.files.tabular import Table
+from lanshou.orders.countries import country_code
 from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.platforms.base import ReadContext, register
 from lanshou.platforms.exports import (
@@ -167,6 +168,7 @@ class AliExpressOrders:
             city=c.text(row, "city"),
             address=c.text(row, "address") or c.text(row, "full_address"),
             buyer_message=c.text(row, "buyer_message"),
+            country=country_code(c.text(row, "country")),
             order_amount=check(c.text(row, "order_amount"), c.column("order_amount"), parse_amount),
             source_line=line,
         )

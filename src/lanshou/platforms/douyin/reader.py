@@ -80,6 +80,7 @@ class DouyinOrders:
             district=c.text(row, "district"),
             address=address,
             buyer_message=c.text(row, "buyer_message"),
+            seller_remark=c.text(row, "seller_remark"),
             order_amount=c.money(row, "order_amount"),
             buyer_data_masked=any(is_masked(v) for v in (name, phone, address)),
             source_line=line,

@@ -8,6 +8,7 @@ from datetime import tzinfo
 from operator import itemgetter
 
 from lanshou.files.tabular import Table
+from lanshou.orders.countries import country_code
 from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowError
 from lanshou.orders.status import OrderStatus, parse_status
 from lanshou.platforms.base import ReadContext, register, require_columns
@@ -41,6 +42,8 @@ OPTIONAL = (
     "district",
     "address",
     "buyer_message",
+    "country",
+    "seller_remark",
     "title",
     "category",
     "unit_price",
@@ -79,6 +82,8 @@ class _Columns:
     district: int
     address: int
     buyer_message: int
+    country: int
+    seller_remark: int
     order_amount: int
     sku: int
     title: int
@@ -160,6 +165,7 @@ def _order(
     name, address = row[c.buyer_name].strip(), row[c.address].strip()
     province, city, district = row[c.province].strip(), row[c.city].strip(), row[c.district].strip()
     phone = clean_id(row[c.buyer_phone].strip())
+    country = country_code(row[c.country])
     record = OrderRecord(
         platform=platform,
         shop=shop,
@@ -177,6 +183,8 @@ def _order(
         district=share(district, district),
         address=address,
         buyer_message=row[c.buyer_message].strip(),
+        country=share(country, country),
+        seller_remark=row[c.seller_remark].strip(),
         order_amount=check(row[c.order_amount], "order_amount", parse_money),
         buyer_data_masked=is_masked(name) or is_masked(phone) or is_masked(address),
         buyer_email=check(row[c.buyer_email], "buyer_email", parse_email),

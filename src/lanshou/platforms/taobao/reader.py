@@ -77,6 +77,7 @@ class TaobaoOrders:
             district=district,
             address=address,
             buyer_message=c.text(row, "buyer_message"),
+            seller_remark=c.text(row, "seller_remark"),
             order_amount=c.money(row, "order_amount"),
             source_line=line,
         )

@@ -1,0 +1,193 @@
+"""拆单: split one order into several shipments, and put a split order back together.
+
+A merchant ships part of an order now and the rest later, or items from two warehouses: the order's lines
+are divided into shipment parts (1, 2, …). Each part becomes its own ready shipment (lanshou.review.queries
+`ready_shipments`), so shipping gives it its own carrier choice, waybill, label and parcel; the order stays
+one order (metrics see its parcels, the first picked up counts: METRICS.md). Reservations follow the parts
+(lanshou.inventory.parts). The first part to leave makes the order `shipped`; the others still ship.
+
+Lines are named by their number in the order (1-based, in the order `lanshou orders show` lists them).
+Every group given is one part; the lines no group names make one more part. Only a paid order that has
+not shipped, is not cancelled in review and is not merged with others (合单) can be split; anything wrong
+refuses the whole request before anything is written (ActionRefused). Every split, and every undo, goes to
+the order's timeline with the user's name and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from lanshou.db.bulk import insert_rows
+from lanshou.db.engine import write_transaction
+from lanshou.inventory.mapping import load_map
+from lanshou.inventory.parts import assign_parts, join_parts
+from lanshou.orders.tables import order_lines, orders
+from lanshou.orders.timeline import TimelineEntry, record
+from lanshou.review.model import OrderKey
+from lanshou.review.staff import ActionRefused
+from lanshou.review.tables import review_state, shipment_parts
+
+
+@dataclass(frozen=True, slots=True)
+class PartLine:
+    no: int  # the line's number in the order (1-based)
+    line_key: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    key: OrderKey
+    parts: tuple[tuple[PartLine, ...], ...]  # part 1 first
+    reservations: int  # reservation rows now labelled with a part (0: the order holds none yet)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "order_id": self.key[1],
+            "parts": [
+                {"part": n, "lines": [{"no": x.no, "sku": x.sku, "quantity": x.quantity} for x in lines]}
+                for n, lines in enumerate(self.parts, start=1)
+            ],
+            "reservations": self.reservations,
+        }
+
+
+def parse_groups(texts: Sequence[str]) -> list[list[int]]:
+    """`--lines 1,2 --lines 3` → [[1, 2], [3]]; ActionRefused for anything but positive line numbers."""
+    groups: list[list[int]] = []
+    for text in texts:
+        numbers: list[int] = []
+        for item in text.replace("，", ",").split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if not item.isdigit() or int(item) < 1:
+                raise ActionRefused(f"行号须为正整数 line numbers are 1, 2, …: {item!r}")
+            numbers.append(int(item))
+        if not numbers:
+            raise ActionRefused("空的 --lines 分组 an empty --lines group")
+        groups.append(numbers)
+    return groups
+
+
+def _describe(lines: Sequence[PartLine]) -> str:
+    return ", ".join(f"#{x.no} {x.sku}×{x.quantity}" for x in lines)
+
+
+def _refuse_if_not_splittable(conn: Connection, key: OrderKey) -> None:
+    o, r = orders.c, review_state.c
+    query = select(o.status).where(o.shop_id == key[0], o.order_no == key[1])
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()  # shipping locks the order too: it waits for us, or we see it
+    status = conn.execute(query).scalar_one_or_none()
+    if status is None:
+        raise ActionRefused(f"{key[1]}: no such order 订单不存在")
+    if status == "shipped":
+        raise ActionRefused(f"{key[1]}: 订单已发货 the order has shipped: it can no longer be split")
+    if status in ("cancelled", "refunded"):
+        raise ActionRefused(f"{key[1]}: 订单已取消 the order is {status}")
+    if status != "paid":
+        raise ActionRefused(f"{key[1]}: order is {status}, not paid 订单状态不是已付款")
+    review = conn.execute(
+        select(r.state, r.merge_group).where(r.shop_id == key[0], r.order_no == key[1])
+    ).first()
+    if review is not None and review.state == "cancelled":
+        raise ActionRefused(f"{key[1]}: cancelled in review 审单已取消")
+    if review is not None and review.merge_group:
+        raise ActionRefused(
+            f"{key[1]}: 已合单 merged with other orders ({review.merge_group}): "
+            "undo the merge first (`lanshou orders unmerge`)"
+        )
+
+
+def _order_lines(conn: Connection, key: OrderKey) -> list[PartLine]:
+    t = order_lines.c
+    query = (
+        select(t.line_key, t.sku, t.quantity).where(t.shop_id == key[0], t.order_no == key[1]).order_by(t.id)
+    )
+    return [PartLine(n, row.line_key, row.sku, row.quantity) for n, row in enumerate(conn.execute(query), 1)]
+
+
+def plan_parts(lines: Sequence[PartLine], groups: Sequence[Sequence[int]]) -> list[list[PartLine]]:
+    """The parts these groups make of these lines (pure): the groups in order, then the lines no group
+    names. ActionRefused for an unknown line, a line named twice, or fewer than two parts."""
+    by_no = {line.no: line for line in lines}
+    seen: set[int] = set()
+    parts: list[list[PartLine]] = []
+    for group in groups:
+        unknown = [n for n in group if n not in by_no]
+        if unknown:
+            raise ActionRefused(
+                f"没有这一行 no line {', '.join(map(str, unknown))} (the order has lines 1–{len(lines)})"
+            )
+        twice = sorted({n for n in group if n in seen or group.count(n) > 1})
+        if twice:
+            raise ActionRefused(f"一行只能在一个包裹 line {', '.join(map(str, twice))} is in two groups")
+        seen.update(group)
+        parts.append([by_no[n] for n in group])
+    rest = [line for line in lines if line.no not in seen]
+    if rest:
+        parts.append(rest)
+    if len(parts) < 2:
+        raise ActionRefused("拆单至少两个包裹 a split makes two shipments or more: leave some lines out")
+    return parts
+
+
+def split_order(
+    engine: Engine,
+    key: OrderKey,
+    groups: Sequence[Sequence[int]],
+    now: datetime,
+    actor: str,
+    reason: str = "",
+) -> Split:
+    """Split the order into shipment parts (see the module); a split order may be split again, differently,
+    until a part has shipped. ActionRefused (nothing changed) when it cannot be done as asked."""
+    with write_transaction(engine) as conn:
+        _refuse_if_not_splittable(conn, key)
+        parts = plan_parts(_order_lines(conn, key), groups)
+        p = shipment_parts.c
+        conn.execute(delete(shipment_parts).where(p.shop_id == key[0], p.order_no == key[1]))
+        insert_rows(
+            conn,
+            shipment_parts,
+            [
+                (key[0], key[1], line.line_key, n, now, actor)
+                for n, lines in enumerate(parts, start=1)
+                for line in lines
+            ],
+            ("shop_id", "order_no", "line_key", "part", "split_at", "actor"),
+        )
+        skus = load_map(conn)
+        needs = {
+            n: skus.needs(key[0], [(line.sku, line.quantity) for line in lines])
+            for n, lines in enumerate(parts, start=1)
+        }
+        moved = assign_parts(conn, key, needs)
+        described = "; ".join(f"{n}) {_describe(lines)}" for n, lines in enumerate(parts, start=1))
+        detail = f"拆单 split into {len(parts)} shipments: {described}" + (f" — {reason}" if reason else "")
+        record(conn, [TimelineEntry(key[0], key[1], now, "split", detail, actor)])
+    return Split(key, tuple(tuple(lines) for lines in parts), moved)
+
+
+def unsplit_order(engine: Engine, key: OrderKey, now: datetime, actor: str, reason: str = "") -> int:
+    """Put a split order back together (it ships whole again) while none of its parts has shipped; returns
+    how many parts it had. ActionRefused when it cannot (shipped, cancelled, or not split)."""
+    with write_transaction(engine) as conn:
+        _refuse_if_not_splittable(conn, key)
+        p = shipment_parts.c
+        where = (p.shop_id == key[0]) & (p.order_no == key[1])
+        count = conn.execute(select(p.part).distinct().where(where)).all()
+        if not count:
+            raise ActionRefused(f"{key[1]}: 未拆单 the order is not split")
+        conn.execute(delete(shipment_parts).where(where))
+        join_parts(conn, key)
+        detail = f"取消拆单 split undone: ships as one ({len(count)} shipments before)"
+        detail += f" — {reason}" if reason else ""
+        record(conn, [TimelineEntry(key[0], key[1], now, "unsplit", detail, actor)])
+    return len(count)
