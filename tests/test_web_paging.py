@@ -120,7 +120,7 @@ def walk_api(client: TestClient, token: str, url: str, **query: str) -> tuple[li
     items: list[dict[str, Any]] = []
     pages, cursor = 0, None
     while True:
-        params = {"limit": 37, **query, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 37, **query, **({"cursor": cursor} if cursor else {})}
         answer = client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.text
         body = answer.json()
