@@ -7,5 +7,6 @@ split, and hand accepted orders to shipping as ready shipments.
 - `staff`: accept / hold / cancel / merge / split in batch (`lanshou orders accept ...`);
 - `queries`: `ready_shipments(conn, *, shop_ids=None, limit=None)` (what shipping takes), `not_shippable`
   (a guard shipping checks before taking a waybill), review lists;
+- `paging`: keyset pages of the review queue and of the ready shipments (dashboard and API lists);
 - `explain`: `lanshou rules test`; `settings`: auto-review switch, blacklist; `subscriptions`: event wiring.
 """
