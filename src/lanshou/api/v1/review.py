@@ -4,7 +4,7 @@ does not exist, and refuses the whole batch before anything changes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -84,6 +84,11 @@ def order_actions(body: OrderActions, scope: ReviewScope, engine: EngineDep) -> 
     return ActionsDone(action=body.action, items=items)
 
 
+def utc(moment: datetime | None) -> datetime | None:
+    """A stored naive UTC time as an RFC 3339 one (with its zone), as the published schema says."""
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
 class QueueItem(BaseModel):
     order_id: str
     shop_id: int
@@ -121,5 +126,8 @@ def review_queue(
     with engine.connect() as conn:
         rows, last = review_queue_page(conn, scope.shop_ids, state, after, limit)
     labels = {shop.id: shop.label for shop in scope.granted}
-    items = [QueueItem(shop=labels.get(row["shop_id"], ""), **row) for row in rows]
+    items = [
+        QueueItem(**{**row, "shop": labels.get(row["shop_id"], ""), "paid_at": utc(row["paid_at"])})
+        for row in rows
+    ]
     return Page[QueueItem](items=items, next=encode_cursor(last.as_cursor()) if last else None)

@@ -68,6 +68,7 @@ def ready_list(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=300, pattern=NO_NUL)] = None,
 ) -> Page[ReadyItem]:
+    from lanshou.api.v1.review import utc
     from lanshou.review.paging import READY_CURSOR, ReadyPosition, ready_page
 
     after = None
@@ -91,8 +92,8 @@ def ready_list(
             city=s.city,
             warehouse=s.warehouse,
             priority=s.priority,
-            pickup_deadline=s.pickup_deadline,
-            ship_by=s.promised_ship_by,
+            pickup_deadline=utc(s.pickup_deadline),
+            ship_by=utc(s.promised_ship_by),
         )
         for s in shipments
     ]
