@@ -227,20 +227,22 @@ def ready_page(
 
 def _shipments(conn: Connection, groups: list[tuple[int, str]]) -> list[ReadyShipment]:
     """The shipments of these groups, in the given order, built as `ready_shipments` builds them. Two
-    steps (the groups' orders from review_state, then those orders by key), each an index probe per key
-    whatever the planner believes of the tables' sizes."""
+    steps (the merged groups' orders from review_state, then every order by key), each an index probe per
+    key whatever the planner believes of the tables' sizes."""
     if not groups:
         return []
     o, r = orders.c, review_state.c
-    wanted = keyset(conn, groups, (("shop_id", Integer()), ("grp", String())), "grp")
-    members_query = (
-        select(r.shop_id, r.order_no, _group_of())
-        .join(wanted, and_(wanted.c.shop_id == r.shop_id, wanted.c.grp == _group_of()))
-        .where(r.state == "accepted")
-    )
-    group_of = {(row[0], row[1]): (row[0], row[2]) for row in conn.execute(members_query)}
-    if not group_of:
-        return []
+    group_of = {(shop_id, grp[2:]): (shop_id, grp) for shop_id, grp in groups if grp.startswith("o:")}
+    merged = [(shop_id, grp[2:]) for shop_id, grp in groups if grp.startswith("g:")]
+    if merged:  # the orders of each 合单 group, found on the (shop_id, merge_group) index
+        named = keyset(conn, merged, (("shop_id", Integer()), ("merge_group", String())), "grp")
+        # no state filter here (the order query below keeps the accepted ones): with one, SQLite would
+        # walk the state index and scan the key list for each row
+        members_query = select(r.shop_id, r.order_no, r.merge_group).join(
+            named, and_(named.c.shop_id == r.shop_id, named.c.merge_group == r.merge_group)
+        )
+        for shop_id, order_no, group in conn.execute(members_query).all():
+            group_of[(shop_id, order_no)] = (shop_id, f"g:{group}")
     keys = keyset(conn, group_of, ORDER_KEY, "member")
     query = (
         orders_query()

@@ -1,5 +1,6 @@
 """batch labels PDFs move from the data directory into the database: several stateless API processes on
-different machines must all be able to serve the PDF a batch printed on one of them
+different machines must all be able to serve the PDF a batch printed on one of them; and review_state gets
+an index on (shop_id, merge_group), so a page of ready shipments finds its 合单 groups' orders by index
 
 Revision ID: 0019
 Revises: 0016
@@ -28,8 +29,10 @@ def upgrade() -> None:
         sa.Column("pdf", sa.LargeBinary(), nullable=False),
     )
     op.create_index("ix_batch_labels_created_at", "batch_labels", ["created_at"])
+    op.create_index("ix_review_state_merge_group", "review_state", ["shop_id", "merge_group"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_review_state_merge_group", table_name="review_state")
     op.drop_index("ix_batch_labels_created_at", table_name="batch_labels")
     op.drop_table("batch_labels")
