@@ -36,7 +36,13 @@ from lanshou.notifications.tables import (
 from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.review.tables import review_blacklist, review_state, shipment_parts
 from lanshou.rules.tables import rules
-from lanshou.shipping.tables import carrier_configs, ship_leases, shipment_waybills, waybill_numbers
+from lanshou.shipping.tables import (
+    batch_labels,
+    carrier_configs,
+    ship_leases,
+    shipment_waybills,
+    waybill_numbers,
+)
 from lanshou.shops.tables import shops
 from lanshou.sla.tables import alert_scans, alerts
 from lanshou.stats.tables import (
@@ -66,6 +72,7 @@ __all__ = [
     "alert_scans",
     "alerts",
     "api_tokens",
+    "batch_labels",
     "buyer_dirty",
     "buyer_orders",
     "buyer_profiles",

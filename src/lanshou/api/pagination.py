@@ -40,7 +40,9 @@ def decode_cursor(cursor: str, keys: dict[str, type]) -> dict[str, Any]:
         or set(position) != set(keys)
         or not all(type(position[key]) is kind for key, kind in keys.items())
     ):
-        raise ApiError(
-            422, "invalid_cursor", "分页游标无效 invalid cursor: pass the `next` of a previous page"
-        )
+        raise invalid_cursor()
     return position
+
+
+def invalid_cursor() -> ApiError:
+    return ApiError(422, "invalid_cursor", "分页游标无效 invalid cursor: pass the `next` of a previous page")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Connection, or_, select, union
+from sqlalchemy import Connection, false, or_, select, union
 
 from lanshou.metrics.derive import NEVER
 from lanshou.metrics.tables import metric_dirty_orders, metric_dirty_tracking, metric_orders, metric_parcels
@@ -22,17 +22,18 @@ from lanshou.orders.tables import orders
 from lanshou.tracking.tables import parcel_orders
 
 
-def miss_candidates(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
+def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | None = None) -> set[OrderKey]:
+    """The orders that can hold a miss (of `metric` only, when given: each order's M1, M5 and M4 misses
+    are judged from its own facts, and every order a stale parcel carries is kept for M3)."""
     shops = list(shop_ids)
     m, p, o, link = metric_orders.c, metric_parcels.c, orders.c, parcel_orders.c
-    maybe_late = select(m.shop_id, m.order_no).where(
-        m.shop_id.in_(shops),
-        or_(
-            m.pickup_on_time.is_not(True) & m.limit_hours.is_not(None),
-            m.by_promise.is_not(True),
-            m.negative_eday < NEVER,  # NEVER: no negative feedback
-        ),
-    )
+    maybe = {
+        "pay_to_pickup": m.pickup_on_time.is_not(True) & m.limit_hours.is_not(None),
+        "late_shipment": m.by_promise.is_not(True),
+        "shipping_negative_feedback": m.negative_eday < NEVER,  # NEVER: no negative feedback
+    }
+    conditions = list(maybe.values()) if metric is None else [maybe[metric]] if metric in maybe else []
+    maybe_late = select(m.shop_id, m.order_no).where(m.shop_id.in_(shops), or_(false(), *conditions))
     stale = (
         select(link.shop_id, link.order_no)
         .select_from(
@@ -57,5 +58,8 @@ def miss_candidates(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey
         )
         .where(link.shop_id.in_(shops))
     )
-    query = union(maybe_late, stale, underived, marked, tracked)
+    parts = [maybe_late, underived, marked, tracked]
+    if metric in (None, "tracking_freshness"):
+        parts.append(stale)
+    query = union(*parts)
     return {(row[0], row[1]) for row in conn.execute(query)}

@@ -41,14 +41,16 @@ def find_misses(
     timezone: str | None = None,
     shop: str | None = None,
     shop_ids: Collection[int] | None = None,
+    metric: str | None = None,
 ) -> list[Miss]:
-    """Every miss of the report as of `as_of` (among `shop_ids` when given). Raises LookupError for an
-    unknown shop."""
+    """Every miss of the report as of `as_of` (among `shop_ids` when given); with `metric`, every miss of
+    that metric (misses of others may be missing: only the orders that can miss it are judged). Raises
+    LookupError for an unknown shop."""
     with engine.connect() as conn:
         shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         only = None
         if all(timezone in (None, info.timezone) for info in shops.values()):
-            only = miss_candidates(conn, shops)  # the derived rows say who can miss: judge only those
+            only = miss_candidates(conn, shops, metric)  # the derived rows say who can miss: judge those
         facts = list(window_facts(conn, shops, as_of, window_days, only))  # used after the connection closes
     return misses(facts, list(shops.values()), as_of, window_days, timezone)
 
@@ -79,12 +81,12 @@ def miss_report(
     metrics report of the same scope when the caller has it already (else it is computed)."""
     if metric != ALL and metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join((*METRICS, ALL))}")
-    found = find_misses(engine, as_of, window_days, timezone, shop, shop_ids)
+    wanted = None if metric == ALL else metric
+    found = find_misses(engine, as_of, window_days, timezone, shop, shop_ids, wanted)
     denominator = None
     if metric != ALL:
         report = report or metrics_report(engine, as_of, window_days, timezone, shop, shop_ids=shop_ids)
         denominator = decided(report["all"][metric], metric)
-    wanted = None if metric == ALL else metric
     groups = rollup_misses(found, by=by, decided=denominator, metric=wanted)
     chosen = [m for m in found if wanted is None or m.metric == wanted]
     return MissReport(as_of, window_days, metric, by, _by_impact(chosen, groups), groups, denominator)

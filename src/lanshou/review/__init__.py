@@ -8,5 +8,6 @@ split, and hand accepted orders to shipping as ready shipments.
 - `splitting`: 拆单, one order into several shipments (`lanshou orders split ORDER --lines ...`);
 - `queries`: `ready_shipments(conn, *, shop_ids=None, limit=None)` (what shipping takes: one shipment per
   part of a split order), `not_shippable` (a guard shipping checks before taking a waybill), review lists;
+- `paging`: keyset pages of the review queue and of the ready shipments (dashboard and API lists);
 - `explain`: `lanshou rules test`; `settings`: auto-review switch, blacklist; `subscriptions`: event wiring.
 """

@@ -229,36 +229,6 @@ def _parts_waiting(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tup
 QUEUE_STATES = ("held", "accepted")
 
 
-def review_queue(
-    conn: Connection, shop_ids: Sequence[int], state: str | None = None, limit: int = 500
-) -> list[dict[str, Any]]:
-    """The review queue of these shops for the dashboard: paid orders held (with their reasons) or accepted
-    and not yet shipped, held first, then the most urgent."""
-    o, r = orders.c, review_state.c
-    states = [state] if state in QUEUE_STATES else list(QUEUE_STATES)
-    query = (
-        select(o.shop_id, o.order_no, r.state, r.reasons, r.priority, r.tags, r.warehouse, r.actor, o.paid_at)
-        .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(o.status == "paid", r.state.in_(states), o.shop_id.in_(list(shop_ids)))
-        .order_by(r.state.desc(), r.priority.desc(), r.ship_by, o.id)
-        .limit(limit)
-    )
-    return [
-        {
-            "shop_id": row.shop_id,
-            "order_id": row.order_no,
-            "state": row.state,
-            "reasons": [reason for reason in row.reasons.split("\n") if reason],
-            "priority": row.priority,
-            "tags": [tag for tag in row.tags.split("|") if tag],
-            "warehouse": row.warehouse,
-            "actor": row.actor,
-            "paid_at": row.paid_at,
-        }
-        for row in conn.execute(query)
-    ]
-
-
 def scoped_keys(
     conn: Connection, shop_ids: Sequence[int], order_nos: Sequence[str]
 ) -> dict[str, list[tuple[int, str]]]:

@@ -43,6 +43,8 @@ review_state = Table(
     CheckConstraint("priority BETWEEN 0 AND 9", name="priority_range"),
 )
 Index("ix_review_state_state", review_state.c.state, review_state.c.priority)
+# the orders of a 合单 group, for a page of ready shipments (migration 0019)
+Index("ix_review_state_merge_group", review_state.c.shop_id, review_state.c.merge_group)
 
 # 拆单: an order split into shipments. One row per order line of a split order: the shipment part (1, 2, …)
 # it travels in. An order without rows ships whole. `shipped_at` is set on a part's lines when it ships.

@@ -1,28 +1,29 @@
 """Batch shipping for the dashboard and the API: the same `ship` use case `lanshou ship` runs, over the
-caller's shops (optionally only some orders), with the labels PDF kept under the data dir for the browser.
+caller's shops (optionally only some orders), with the labels PDF kept in the database for the browser.
 
-A labels file is `<data dir>/labels/<id>.pdf` beside `<id>.json` naming the shops whose parcels it holds:
-it is served only to a user granted every one of them. The id is random (128 bits), never a path.
+The PDF is drawn into a temporary folder, then stored in `batch_labels` with the shops whose parcels it
+holds and who printed it; it is served only to a user granted every one of those shops, by whichever API
+process answers (several stateless processes on different machines share nothing but the database). The
+id is random (128 bits), never a path.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import re
 import secrets
+import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, insert, select
 
-from lanshou.config import data_dir
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ShipReport, ShopRules
+from lanshou.shipping.tables import batch_labels
 
-LABELS_FOLDER = "labels"
 LABEL_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
@@ -46,12 +47,6 @@ class BatchResult:
         body["labels"] = labels_url  # never the server's file path
         body["label_id"] = self.label_id
         return body
-
-
-def labels_dir() -> Path:
-    path = data_dir() / LABELS_FOLDER
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
@@ -83,15 +78,34 @@ def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
     if not chosen:
         return BatchResult(ShipReport(), None)
     label_id = secrets.token_urlsafe(16)
-    folder = labels_dir()
-    options = ShipOptions(folder / f"{label_id}.pdf", size.name, forced, None, request.actor)
-    report = ship(
-        engine, chosen, config, shops, options, lanes, None, providers_from_environment(config.plan), rules
-    )
-    if not report.labels:
-        return BatchResult(report, None)
+    with tempfile.TemporaryDirectory(prefix="lanshou-labels-") as folder:
+        options = ShipOptions(Path(folder) / f"{label_id}.pdf", size.name, forced, None, request.actor)
+        report = ship(
+            engine,
+            chosen,
+            config,
+            shops,
+            options,
+            lanes,
+            None,
+            providers_from_environment(config.plan),
+            rules,
+        )
+        if not report.labels or not report.labels.is_file():
+            return BatchResult(report, None)
+        pdf = report.labels.read_bytes()
     owners = sorted({o.shipment.shop_id for o in report.shipped})
-    (folder / f"{label_id}.json").write_text(json.dumps({"shop_ids": owners}), encoding="utf-8")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(batch_labels).values(
+                label_id=label_id,
+                shop_ids=",".join(str(shop_id) for shop_id in owners),
+                created_by=request.actor[:64],
+                created_at=now,
+                pages=report.pages,
+                pdf=pdf,
+            )
+        )
     return BatchResult(report, label_id)
 
 
@@ -112,13 +126,13 @@ def saved_carrier_rules(conn: object) -> ShopRules | None:
     return rules
 
 
-def labels_file(label_id: str, granted: Collection[int]) -> Path | None:
+def labels_pdf(conn: Connection, label_id: str, granted: Collection[int]) -> bytes | None:
     """The labels PDF of this id, if every shop it holds parcels of is granted; else None (as if absent)."""
     if not LABEL_ID.match(label_id):
         return None
-    folder = data_dir() / LABELS_FOLDER  # reading makes no folder
-    pdf, owners = folder / f"{label_id}.pdf", folder / f"{label_id}.json"
-    if not pdf.is_file() or not owners.is_file():
+    t = batch_labels.c
+    found = conn.execute(select(t.shop_ids, t.pdf).where(t.label_id == label_id)).first()
+    if found is None:
         return None
-    shop_ids = json.loads(owners.read_text(encoding="utf-8")).get("shop_ids", [])
-    return pdf if shop_ids and set(shop_ids) <= set(granted) else None
+    shop_ids = {int(part) for part in found.shop_ids.split(",") if part}
+    return bytes(found.pdf) if shop_ids and shop_ids <= set(granted) else None

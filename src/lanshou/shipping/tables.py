@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -82,3 +83,18 @@ ship_leases = Table(
     Column("holder", String(128), nullable=False),  # host:pid:random of the run
     Column("expires_at", DateTime, nullable=False),
 )
+
+# The labels PDF of a batch shipped from the dashboard or the API, kept in the database so that any API
+# process, on any machine, can serve it (nothing is kept on a server's disk). `shop_ids` names the shops
+# whose parcels it holds ("1,2"): it is served only to a user granted every one of them.
+batch_labels = Table(
+    "batch_labels",
+    metadata,
+    Column("label_id", String(32), primary_key=True),  # random, 128 bits (never a path)
+    Column("shop_ids", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+)
+Index("ix_batch_labels_created_at", batch_labels.c.created_at)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.metrics.facts import OrderFact
+from lanshou.metrics.packs import pack_for
 from lanshou.metrics.source import iter_facts
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import OrderKey
@@ -22,6 +23,7 @@ from lanshou.orders.status import OrderStatus
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 from lanshou.sla.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
+from lanshou.tracking.queue_scan import orders_worth_a_look
 
 OPEN_STATUSES = (OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
 LOOKBACK_DAYS = 15
@@ -66,7 +68,15 @@ def candidate_keys(
 def candidate_facts(
     conn: Connection, shops: dict[int, ShopInfo], now: datetime, lookback_days: int = LOOKBACK_DAYS
 ) -> list[OrderFact]:
+    """The facts of the candidates that can still be in the queue or carry a stalled parcel at `now`
+    (tracking says which, in SQL): most open orders are in transit and fresh, and loading their events
+    was most of the queue's time. The rest keep the candidates' order (a parcel shared by several orders
+    is listed under the same one as before)."""
     keys = candidate_keys(conn, list(shops), now, lookback_days) if shops else []
+    if keys:
+        gap = min(pack_for(info).freshness_gap_hours for info in shops.values())
+        wanted = orders_worth_a_look(conn, keys, now, now - timedelta(hours=gap))
+        keys = [key for key in keys if key in wanted]
     return list(iter_facts(conn, keys, shops, BATCH))
 
 

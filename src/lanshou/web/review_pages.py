@@ -1,11 +1,11 @@
 """Review (审单) page: the queue of the user's shops — held orders with their reasons, accepted ones
-awaiting shipping — batch accept / hold (with a reason) / cancel, and "run review". Forms are CSRF-checked
-(page_router); each checked box names `shop_id:order_no`, and a shop not granted is refused (404) before
-anything changes."""
+awaiting shipping, in keyset pages of PAGE_SIZE — batch accept / hold (with a reason) / cancel, and "run
+review". Forms are CSRF-checked (page_router); each checked box names `shop_id:order_no`, and a shop not
+granted is refused (404) before anything changes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,13 +14,14 @@ from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.rendering import render
-from lanshou.web.scope import PageScope, page_scope
+from lanshou.web.scope import PageScope, page_scope, read_cursor
 from lanshou.web.security import page_router, require_page
 
 router = page_router()
 Reviewer = Annotated[User, Depends(require_page(Permission.ORDERS_REVIEW))]
 ACTIONS = ("accept", "hold", "cancel")
 STATES = ("held", "accepted")
+PAGE_SIZE = 100  # rows a page shows; the rest are keyset pages away (`?after=`)
 FLASH = "flash"  # a message for the next page, kept in the session (post, redirect, get)
 
 
@@ -35,15 +36,25 @@ def take_flash(request: Request) -> dict[str, object] | None:
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
-    request: Request, user: Reviewer, engine: EngineDep, shop: str = "", state: str = ""
+    request: Request,
+    user: Reviewer,
+    engine: EngineDep,
+    shop: str = "",
+    state: str = "",
+    after: str = "",
 ) -> Response:
-    from lanshou.review.queries import review_queue
+    from lanshou.api.pagination import encode_cursor
+    from lanshou.review.paging import QUEUE_CURSOR, QueuePosition, review_queue_page
 
     scope = page_scope(engine, user, shop)
-    with engine.connect() as conn:
-        rows = (
-            review_queue(conn, scope.shop_ids, state if state in STATES else None) if scope.shop_ids else []
-        )
+    found = read_cursor(after, QUEUE_CURSOR)
+    position = QueuePosition.from_cursor(found) if found else None
+    rows: list[dict[str, Any]] = []
+    last = None
+    if scope.shop_ids:
+        with engine.connect() as conn:
+            chosen = state if state in STATES else None
+            rows, last = review_queue_page(conn, scope.shop_ids, chosen, position, PAGE_SIZE)
     labels = {s.id: s.label for s in scope.granted}
     for row in rows:
         row["shop"] = labels.get(row["shop_id"], "")
@@ -53,6 +64,9 @@ def review_page(
         "state": state if state in STATES else "",
         "states": STATES,
         "flash": take_flash(request),
+        "filters": {"shop": scope.shop, "state": state if state in STATES else ""},
+        "next_after": encode_cursor(last.as_cursor()) if last else None,
+        "paged": position is not None,
     }
     return render(request, "review.html", context)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
@@ -57,3 +58,16 @@ def parse_day(text: str | None) -> date | None:
     except ValueError:
         return None
     return day if date(1970, 1, 1) <= day <= date(2999, 12, 31) else None
+
+
+def read_cursor(text: str, keys: dict[str, type]) -> dict[str, Any] | None:
+    """The position a page's `?after=` cursor holds, else None (a page starts over on one it cannot read)."""
+    from lanshou.api.errors import ApiError
+    from lanshou.api.pagination import decode_cursor
+
+    if not text or len(text) > 300:
+        return None
+    try:
+        return decode_cursor(text, keys)
+    except ApiError:
+        return None

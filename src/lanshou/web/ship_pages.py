@@ -1,14 +1,15 @@
-"""Ship (批量发货) page: the ready shipments of the user's shops, and a form to ship the checked ones or all
-(carrier auto or a code, label size). It runs the ship use case and shows the result: failures with their
-reasons, and a link that opens the labels PDF in the browser (served only to users granted every shop whose
-parcels it holds). Receivers show as province and city only: the label itself carries the address."""
+"""Ship (批量发货) page: the ready shipments of the user's shops (keyset pages of PAGE_SIZE), and a form to
+ship the checked ones or all (carrier auto or a code, label size). It runs the ship use case and shows the
+result: failures with their reasons, and a link that opens the labels PDF in the browser (served only to
+users granted every shop whose parcels it holds). Receivers show as province and city only: the label
+itself carries the address."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
@@ -16,22 +17,29 @@ from lanshou.api.deps import EngineDep
 from lanshou.shipping.labels.model import LABEL_SIZES
 from lanshou.web.rendering import render
 from lanshou.web.review_pages import checked_keys
-from lanshou.web.scope import PageScope, page_scope
+from lanshou.web.scope import PageScope, page_scope, read_cursor
 from lanshou.web.security import page_router, require_page
 
 router = page_router()
 Shipper = Annotated[User, Depends(require_page(Permission.ORDERS_SHIP))]
 Printer = Annotated[User, Depends(require_page(Permission.LABELS_PRINT))]
-SHOWN = 500
+PAGE_SIZE = 100  # shipments a page shows; the rest are keyset pages away (`?after=`)
 
 
-def _context(engine: Any, scope: PageScope) -> dict[str, Any]:
-    from lanshou.review.queries import ready_shipments
+def _context(engine: Any, scope: PageScope, after: str = "") -> dict[str, Any]:
+    from lanshou.api.pagination import encode_cursor
+    from lanshou.review.paging import READY_CURSOR, ReadyPosition, ready_count, ready_page
     from lanshou.shipping.store import config_in_force
 
+    found = read_cursor(after, READY_CURSOR)
+    position = ReadyPosition.from_cursor(found) if found else None
+    shipments: list[Any] = []
+    last, ready = None, 0
     with engine.connect() as conn:
         config = config_in_force(conn)
-        shipments = ready_shipments(conn, shop_ids=list(scope.shop_ids)) if scope.shop_ids else []
+        if scope.shop_ids:
+            shipments, last = ready_page(conn, scope.shop_ids, position, PAGE_SIZE)
+            ready = ready_count(conn, scope.shop_ids)
     labels = {s.id: s.label for s in scope.granted}
     rows = [
         {
@@ -43,23 +51,28 @@ def _context(engine: Any, scope: PageScope) -> dict[str, Any]:
             "deadline": s.pickup_deadline.strftime("%m-%d %H:%M") if s.pickup_deadline else "—",
             "warehouse": s.warehouse,
         }
-        for s in shipments[:SHOWN]
+        for s in shipments
     ]
     return {
         "scope": scope,
         "rows": rows,
-        "ready": len(shipments),
+        "ready": ready,
         "carriers": config.plan.carrier_codes() if config else (),
         "configured": config is not None,
         "sizes": tuple(LABEL_SIZES),
         "result": None,
         "refused": "",
+        "filters": {"shop": scope.shop},
+        "next_after": encode_cursor(last.as_cursor()) if last else None,
+        "paged": position is not None,
     }
 
 
 @router.get("/ship", response_class=HTMLResponse)
-def ship_page(request: Request, user: Shipper, engine: EngineDep, shop: str = "") -> Response:
-    return render(request, "ship.html", _context(engine, page_scope(engine, user, shop)))
+def ship_page(
+    request: Request, user: Shipper, engine: EngineDep, shop: str = "", after: str = ""
+) -> Response:
+    return render(request, "ship.html", _context(engine, page_scope(engine, user, shop), after))
 
 
 @router.post("/ship", response_class=HTMLResponse)
@@ -102,15 +115,12 @@ def ship_now(
 
 @router.get("/ship/labels/{label_id}")
 def labels_pdf(user: Printer, engine: EngineDep, label_id: str) -> Response:
-    from lanshou.shipping.batch import labels_file
+    from lanshou.api.v1.shipping import pdf_response
+    from lanshou.shipping.batch import labels_pdf as stored_pdf
 
     scope = page_scope(engine, user, None)
-    path = labels_file(label_id[:64], {s.id for s in scope.granted})
-    if path is None:
+    with engine.connect() as conn:
+        pdf = stored_pdf(conn, label_id[:64], {s.id for s in scope.granted})
+    if pdf is None:
         raise HTTPException(404)
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"labels-{label_id}.pdf",
-        content_disposition_type="inline",
-    )
+    return pdf_response(pdf, label_id)

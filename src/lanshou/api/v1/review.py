@@ -4,14 +4,16 @@ does not exist, and refuses the whole batch before anything changes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, StringConstraints
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
+from lanshou.api.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 
 router = APIRouter(tags=["review"], responses=BODY_RESPONSES)
 
@@ -80,3 +82,52 @@ def order_actions(body: OrderActions, scope: ReviewScope, engine: EngineDep) -> 
         for o in outcomes
     ]
     return ActionsDone(action=body.action, items=items)
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """A stored naive UTC time as an RFC 3339 one (with its zone), as the published schema says."""
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+class QueueItem(BaseModel):
+    order_id: str
+    shop_id: int
+    shop: str
+    state: Literal["held", "accepted"]
+    reasons: list[str]
+    priority: int
+    tags: list[str]
+    warehouse: str
+    actor: str
+    paid_at: datetime | None
+
+
+@router.get(
+    "/review/queue",
+    response_model=Page[QueueItem],
+    summary="The review queue 审单队列: held orders first, then accepted ones not yet shipped",
+)
+def review_queue(
+    scope: ReviewScope,
+    engine: EngineDep,
+    state: Annotated[Literal["held", "accepted"] | None, Query(description="only this state")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=300, pattern=NO_NUL)] = None,
+) -> Page[QueueItem]:
+    from lanshou.review.paging import QUEUE_CURSOR, QueuePosition, review_queue_page
+
+    after = None
+    if cursor:
+        after = QueuePosition.from_cursor(decode_cursor(cursor, QUEUE_CURSOR))
+        if after is None:
+            raise invalid_cursor()
+    if not scope.shop_ids:
+        return Page[QueueItem](items=[], next=None)
+    with engine.connect() as conn:
+        rows, last = review_queue_page(conn, scope.shop_ids, state, after, limit)
+    labels = {shop.id: shop.label for shop in scope.granted}
+    items = [
+        QueueItem(**{**row, "shop": labels.get(row["shop_id"], ""), "paid_at": utc(row["paid_at"])})
+        for row in rows
+    ]
+    return Page[QueueItem](items=items, next=encode_cursor(last.as_cursor()) if last else None)

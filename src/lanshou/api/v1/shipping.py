@@ -4,15 +4,17 @@ that PDF to users granted every shop whose parcels it holds (anyone else: 404, a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
+from lanshou.api.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 
 router = APIRouter(tags=["shipping"])
 
@@ -38,6 +40,64 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "the labels PDF 面单"},
 }
+
+
+class ReadyItem(BaseModel):
+    key: str = Field(description="shop_id:order_id of its main order (what the ship page's boxes name)")
+    order_ids: list[str] = Field(description="the orders shipped together (合单), the main one first")
+    shop_id: int
+    shop: str
+    platform: str
+    province: str
+    city: str
+    warehouse: str
+    priority: int
+    pickup_deadline: datetime | None
+    ship_by: datetime | None
+
+
+@router.get(
+    "/ship/ready",
+    response_model=Page[ReadyItem],
+    summary="The shipments ready to ship 待发货, most urgent first (合单 as one)",
+    responses=BODY_RESPONSES,
+)
+def ready_list(
+    scope: ShipScope,
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=300, pattern=NO_NUL)] = None,
+) -> Page[ReadyItem]:
+    from lanshou.api.v1.review import utc
+    from lanshou.review.paging import READY_CURSOR, ReadyPosition, ready_page
+
+    after = None
+    if cursor:
+        after = ReadyPosition.from_cursor(decode_cursor(cursor, READY_CURSOR))
+        if after is None:
+            raise invalid_cursor()
+    if not scope.shop_ids:
+        return Page[ReadyItem](items=[], next=None)
+    with engine.connect() as conn:
+        shipments, last = ready_page(conn, scope.shop_ids, after, limit)
+    labels = {shop.id: shop.label for shop in scope.granted}
+    items = [
+        ReadyItem(
+            key=f"{s.shop_id}:{s.keys[0][1]}",
+            order_ids=list(s.order_nos),
+            shop_id=s.shop_id,
+            shop=labels.get(s.shop_id, s.shop),
+            platform=s.platform,
+            province=s.province,
+            city=s.city,
+            warehouse=s.warehouse,
+            priority=s.priority,
+            pickup_deadline=utc(s.pickup_deadline),
+            ship_by=utc(s.promised_ship_by),
+        )
+        for s in shipments
+    ]
+    return Page[ReadyItem](items=items, next=encode_cursor(last.as_cursor()) if last else None)
 
 
 @router.post("/ship", summary="Ship the ready orders 批量发货 (lanshou ship --json)", responses=REFUSED)
@@ -72,7 +132,7 @@ def ship_orders(scope: ShipScope, engine: EngineDep, body: ShipRequest | None = 
 @router.get(
     "/labels/{label_id}",
     summary="A labels PDF from a ship run 面单",
-    response_class=FileResponse,
+    response_class=Response,
     responses=PDF,
 )
 def labels(
@@ -80,15 +140,21 @@ def labels(
         str, Path(min_length=1, max_length=64, pattern=NO_NUL, description="label_id of /ship")
     ],
     scope: PrintScope,
-) -> FileResponse:
-    from lanshou.shipping.batch import labels_file
+    engine: EngineDep,
+) -> Response:
+    from lanshou.shipping.batch import labels_pdf
 
-    path = labels_file(label_id, {shop.id for shop in scope.granted})
-    if path is None:
+    with engine.connect() as conn:
+        pdf = labels_pdf(conn, label_id, {shop.id for shop in scope.granted})
+    if pdf is None:
         raise not_found("面单不存在或无权访问 no such labels file among yours")
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"labels-{label_id}.pdf",
-        content_disposition_type="inline",
-    )
+    return pdf_response(pdf, label_id)
+
+
+def pdf_response(pdf: bytes, label_id: str) -> Response:
+    """The PDF, opened in the browser (inline), never cached by a shared cache."""
+    headers = {
+        "Content-Disposition": f'inline; filename="labels-{label_id}.pdf"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)

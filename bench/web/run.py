@@ -1,0 +1,88 @@
+"""Page speed of the daily flow on a demo database: every page, logged in, median of several requests.
+
+    LANSHOU_DATA_DIR=/tmp/demo lanshou demo --orders 200000 --reset     # a few minutes, once
+    LANSHOU_DATA_DIR=/tmp/demo .venv/bin/python bench/web/run.py [--repeat 7] [--only queue,misses]
+
+Opens the database of the environment (LANSHOU_DATABASE_URL, else LANSHOU_DATA_DIR's SQLite file), adds an
+owner `bench-web` granted every shop if there is none, signs in through the login form and requests each
+page of the daily flow in-process (the ASGI app, no network): one warm-up, then `--repeat` timed requests.
+Prints each page's median and slowest milliseconds and its size; the issue's goal is ≤ 300 ms per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import statistics
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from lanshou.accounts.roles import Role
+from lanshou.accounts.service import add_user
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
+from lanshou.config import database_url
+from lanshou.db.engine import open_database
+from lanshou.orders.tables import orders
+
+USER, PASSWORD = "bench-web", "bench web password 42"
+GOAL_MS = 300
+
+
+def pages(order_path: str) -> dict[str, str]:
+    return {
+        "overview": "/",
+        "queue": "/queue",
+        "misses": "/misses",
+        "review": "/review",
+        "ship": "/ship",
+        "orders": "/orders",
+        "order": order_path,
+        "alerts": "/alerts",
+        "stock": "/stock",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", default="", help="comma-separated page names")
+    args = parser.parse_args()
+    engine = open_database(database_url(), say=print)
+    with contextlib.suppress(Exception):  # already there from an earlier run
+        add_user(engine, USER, PASSWORD, Role.OWNER)
+    with engine.connect() as conn:
+        shop_id, order_no = conn.execute(
+            select(orders.c.shop_id, orders.c.order_no).order_by(orders.c.id.desc()).limit(1)
+        ).one()
+    chosen = pages(f"/orders/{shop_id}/{order_no}")
+    if args.only:
+        chosen = {name: chosen[name] for name in args.only.split(",")}
+    with TestClient(create_app(engine, AppSettings.for_tests()), base_url="https://testserver") as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token, "no login form"
+        signed = client.post(
+            "/login",
+            data={"name": USER, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, f"login failed: {signed.status_code}"
+        print(f"{'page':<10} {'median ms':>10} {'max ms':>8} {'KiB':>6}  (goal ≤ {GOAL_MS} ms)")
+        for name, path in chosen.items():
+            answer = client.get(path)  # warm-up
+            assert answer.status_code == 200, f"{path}: {answer.status_code}"
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                client.get(path)
+                times.append((time.perf_counter() - start) * 1000)
+            median = statistics.median(times)
+            flag = "" if median <= GOAL_MS else "  SLOW"
+            print(f"{name:<10} {median:>10.0f} {max(times):>8.0f} {len(answer.content) / 1024:>6.0f}{flag}")
+
+
+if __name__ == "__main__":
+    main()
