@@ -60,7 +60,7 @@ def stats_cmd(
     engine = database()
     if rebuild:
         rebuild_stats(engine)
-    catch_up_stats(engine)  # what the last imports marked, if their own catch-up did not finish
+    catch_up_stats(engine)  # what the imports marked and the stats.catch_up job has not derived yet
     with engine.connect() as conn:
         shops = load_shops(conn)
         try:
