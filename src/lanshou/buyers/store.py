@@ -18,7 +18,7 @@ from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.config import buyer_hash_key
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import lock_exclusively
-from lanshou.db.marks import catch_up
+from lanshou.db.marks import catch_up, catch_up_here
 from lanshou.followups.store import negatives_by_order
 from lanshou.orders.facts import OrderFacts, buyer_identities, order_facts
 from lanshou.orders.keys import CHUNK, OrderKey, by_shop
@@ -230,7 +230,11 @@ def set_blacklist(conn: Connection, key: str, on: bool, reason: str, actor: str,
 def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, RuleBuyer]:
     """What review's rules see of each order's buyer (`buyer.*` facts): earlier orders and spend across
     every shop (this order left out), repeat flag, tier, segments, blacklist. Orders with no known buyer
-    are absent."""
+    are absent. Marked orders are caught up first, in the caller's transaction (imports only mark)."""
+    from lanshou.orders.facts import now_utc
+
+    if conn.execute(select(buyer_dirty.c.id).limit(1)).first() is not None:
+        catch_up_here(conn, buyer_dirty, LOCK, partial(_refresh_marked, now_utc()))
     wanted = sorted(set(keys))
     links = links_of(conn, wanted)
     profiles: dict[str, Any] = {}
