@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, String, Table, delet
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.metadata import metadata
+from lanshou.gc_pause import gc_paused
 
 BATCH = 2000
 Key = tuple[int, str]  # (shop id, order number)
@@ -49,7 +50,8 @@ def catch_up(
     """Refresh every marked key, oldest marks first; returns how many marks were handled."""
     handled = 0
     while True:
-        done = run_transaction(engine, lambda conn: _one_batch(conn, table, lock, refresh, batch))
+        with gc_paused():
+            done = run_transaction(engine, lambda conn: _one_batch(conn, table, lock, refresh, batch))
         if not done:
             return handled
         handled += done

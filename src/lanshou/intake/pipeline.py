@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
+from lanshou.gc_pause import gc_paused
 from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
@@ -111,7 +112,8 @@ def run(
             for error in message.errors:
                 writer.add(error)
             if message.items:
-                stored = run_transaction(engine, partial(_store_batch, store, message.items))  # one per batch
+                with gc_paused():  # one transaction per batch
+                    stored = run_transaction(engine, partial(_store_batch, store, message.items))
                 _count(report, stored, writer)
         finished = True
     finally:
