@@ -116,7 +116,7 @@ def _awaited(conn: Connection) -> set[str]:
     transaction = conn.get_transaction()
     cached = conn.info.get(AWAITED)
     if cached is not None and cached[0] is transaction:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     c = aftersale_cases.c
     query = select(c.return_tracking_no).where(
         c.return_tracking_no != "", c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])

@@ -336,11 +336,11 @@ def _count_order(deltas: Deltas, order: dict[str, Any], sign: int) -> None:
         main = (MAIN_RULE, pay_day, carrier, order["limit_hours"], pickup_eday, order["pickup_on_time"])
         pickup[(shop_id, *main, order["deadline_day"], closed)] += sign
         for name, (limit, on_time, deadline) in order["extra_m1"].items():
-            key = (shop_id, name, pay_day, carrier, limit, pickup_eday, on_time)
-            pickup[(*key, date.fromisoformat(deadline), closed)] += sign
+            extra = (shop_id, name, pay_day, carrier, limit, pickup_eday, on_time)
+            pickup[(*extra, date.fromisoformat(deadline), closed)] += sign
     if order["promise_day"] is not None:
-        key = (shop_id, order["promise_day"], carrier, pickup_eday, order["by_promise"], closed)
-        deltas["rollup_promise"][key] += sign
+        promise = (shop_id, order["promise_day"], carrier, pickup_eday, order["by_promise"], closed)
+        deltas["rollup_promise"][promise] += sign
 
 
 def _count_parcel(deltas: Deltas, sums: Deltas, parcel: dict[str, Any], sign: int) -> None:
