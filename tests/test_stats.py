@@ -21,7 +21,7 @@ from lanshou.intake.aftersales import import_aftersales
 from lanshou.intake.feedback import import_feedback
 from lanshou.intake.orders import import_orders
 from lanshou.stats import tables as t
-from lanshou.stats.refresh import rebuild
+from lanshou.stats.refresh import catch_up_stats, rebuild
 from lanshou.stats.report import stats_report
 
 ORDERS = """platform,shop,order_id,status,created_at,paid_at,buyer_id,province,sku,category,quantity,unit_price,order_amount,carrier,tracking_no
@@ -63,6 +63,7 @@ def _load(engine: Engine, tmp_path: Path) -> None:
 
 
 def _report(engine: Engine) -> dict[str, Any]:
+    catch_up_stats(engine)  # as every report does first (imports only mark)
     with engine.connect() as conn:
         return stats_report(conn, FIRST, LAST)
 
@@ -142,6 +143,7 @@ def test_hand_computed_report(engine: Engine, tmp_path: Path) -> None:
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    catch_up_stats(engine)
     with engine.connect() as conn:
         return {
             table.name: sorted(tuple(row) for row in conn.execute(select(table)))
@@ -191,7 +193,6 @@ def test_marks_left_by_a_killed_import_are_caught_up_by_the_next_report(
     from lanshou.buyers.tables import buyer_dirty
     from lanshou.db.marks import mark, pending
     from lanshou.events import EventBus, OrdersChanged
-    from lanshou.stats.refresh import catch_up_stats
     from lanshou.stats.tables import stats_dirty
 
     quiet = EventBus()  # marks in the import's transactions, but the process "dies" before catching up

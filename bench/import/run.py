@@ -215,6 +215,29 @@ def _time_settles(meter: CpuMeter) -> None:
         SETTLED.append((time.perf_counter() - started, sum(meter.seconds()) - cpu))
 
     bus.settle = timed  # type: ignore[method-assign]
+    bus._after[:] = [(types, _timed_handler(handler)) for types, handler in bus._after]
+
+
+HANDLERS: dict[str, float] = defaultdict(float)  # wall seconds per subscriber area in the settles
+
+
+def _timed_handler(handler: Any) -> Any:
+    area = handler.__module__.removeprefix("lanshou.").removesuffix(".subscriptions")
+
+    def timed(engine: Engine, events: list[Any]) -> object:
+        started = time.perf_counter()
+        try:
+            return handler(engine, events)
+        finally:
+            HANDLERS[area] += time.perf_counter() - started
+
+    return timed
+
+
+def _print_handlers() -> None:
+    spent = ", ".join(f"{area} {s:.1f} s" for area, s in sorted(HANDLERS.items(), key=lambda kv: -kv[1]))
+    print(f"  the settle by subscriber: {spent or '-'}")
+    HANDLERS.clear()
 
 
 def _settled() -> Spent:
@@ -303,6 +326,7 @@ def run(work: Path, db_url: str, args: Any) -> None:
     print(f"import orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
     print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, started)}")
+    _print_handlers()
     with engine.connect() as conn:
         derived = conn.execute(select(func.count()).select_from(s.metric_orders)).scalar_one()
     _print_statements(sql_times)
@@ -316,6 +340,7 @@ def run(work: Path, db_url: str, args: Any) -> None:
         tracking_figures = (ttotal, _settled())
         print(f"import tracking: {treport.rows:,} rows, {treport.inserted:,} new events, "
               f"{treport.rejected_count:,} rejected")  # fmt: skip
+        _print_handlers()
         _print_statements(sql_times)
     if profiler:
         profiler.disable()

@@ -166,6 +166,8 @@ def blacklist(
     if on and not reason.strip():
         raise ValueError("拉黑须写明原因 / blacklisting needs a reason (--reason)")
 
+    catch_up_buyers(engine)  # the order named may be marked only: its profile is built first
+
     def work(conn: Connection) -> dict[str, Any]:
         row = _find(conn, key_or_order)
         set_blacklist(conn, row.key, on, reason, actor, now)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, String, select, update
 
 from lanshou.aftersales.store import refunds_by_order
 from lanshou.buyers.profile import OrderSummary, Profile, build, counts, profile_key
@@ -18,13 +18,15 @@ from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.config import buyer_hash_key
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import lock_exclusively
-from lanshou.db.marks import catch_up
+from lanshou.db.keyset import ORDER_KEY, keyset
+from lanshou.db.marks import catch_up, catch_up_here
 from lanshou.followups.store import negatives_by_order
 from lanshou.orders.facts import OrderFacts, buyer_identities, order_facts
-from lanshou.orders.keys import CHUNK, OrderKey, by_shop
+from lanshou.orders.keys import CHUNK, OrderKey
 from lanshou.rules.context import RuleBuyer
 
 LOCK = "lanshou.buyers"
+PROFILE_KEY = (("profile_key", String()),)  # a key set of profiles (lanshou.db.keyset)
 AGGREGATES = (
     "platform",
     "name",
@@ -74,25 +76,30 @@ def refresh_orders(
 
 
 def links_of(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, str]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
     b = buyer_orders.c
-    found: dict[OrderKey, str] = {}
-    for shop_id, numbers in by_shop(sorted(set(keys))):
-        query = select(b.shop_id, b.order_no, b.profile_key).where(
-            b.shop_id == shop_id, b.order_no.in_(numbers)
-        )
-        found.update(((r.shop_id, r.order_no), r.profile_key) for r in conn.execute(query))
-    return found
+    k = keyset(conn, wanted, ORDER_KEY)
+    query = select(b.shop_id, b.order_no, b.profile_key).select_from(
+        buyer_orders.join(k, (b.shop_id == k.c.shop_id) & (b.order_no == k.c.order_no))
+    )
+    return {(row[0], row[1]): row[2] for row in conn.execute(query).all()}
 
 
 def orders_of_profiles(conn: Connection, profile_keys: Sequence[str]) -> dict[str, list[OrderKey]]:
+    if not profile_keys:
+        return {}
     b = buyer_orders.c
+    k = keyset(conn, [(key,) for key in profile_keys], PROFILE_KEY)
+    query = select(b.profile_key, b.shop_id, b.order_no).select_from(
+        buyer_orders.join(k, b.profile_key == k.c.profile_key)
+    )
     found: dict[str, list[OrderKey]] = {}
-    for start in range(0, len(profile_keys), CHUNK):
-        query = select(b.profile_key, b.shop_id, b.order_no).where(
-            b.profile_key.in_(profile_keys[start : start + CHUNK])
-        )
-        for row in conn.execute(query.order_by(b.profile_key, b.shop_id, b.order_no)):
-            found.setdefault(row.profile_key, []).append((row.shop_id, row.order_no))
+    for profile, shop_id, order_no in conn.execute(
+        query.order_by(b.profile_key, b.shop_id, b.order_no)
+    ).all():
+        found.setdefault(profile, []).append((shop_id, order_no))
     return found
 
 
@@ -239,7 +246,11 @@ def set_blacklist(conn: Connection, key: str, on: bool, reason: str, actor: str,
 def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, RuleBuyer]:
     """What review's rules see of each order's buyer (`buyer.*` facts): earlier orders and spend across
     every shop (this order left out), repeat flag, tier, segments, blacklist. Orders with no known buyer
-    are absent."""
+    are absent. Marked orders are caught up first, in the caller's transaction (imports only mark)."""
+    from lanshou.orders.facts import now_utc
+
+    if conn.execute(select(buyer_dirty.c.id).limit(1)).first() is not None:
+        catch_up_here(conn, buyer_dirty, LOCK, partial(_refresh_marked, now_utc()))
     wanted = sorted(set(keys))
     links = links_of(conn, wanted)
     profiles: dict[str, Any] = {}

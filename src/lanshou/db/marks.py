@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, String, Table, delet
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.metadata import metadata
+from lanshou.gc_pause import gc_paused
 
 BATCH = 2000
 Key = tuple[int, str]  # (shop id, order number)
@@ -48,19 +49,37 @@ def catch_up(
 ) -> int:
     """Refresh every marked key, oldest marks first; returns how many marks were handled."""
     handled = 0
-
-    def one_batch(conn: Connection) -> int:
-        lock_exclusively(conn, lock)
-        rows = conn.execute(
-            select(table.c.id, table.c.shop_id, table.c.order_no).order_by(table.c.id).limit(batch)
-        ).all()
-        if rows:
-            refresh(conn, sorted({(row.shop_id, row.order_no) for row in rows}))
-            conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
-        return len(rows)
-
     while True:
-        done = run_transaction(engine, one_batch)
+        with gc_paused():
+            done = run_transaction(engine, lambda conn: _one_batch(conn, table, lock, refresh, batch))
         if not done:
             return handled
         handled += done
+
+
+def catch_up_here(
+    conn: Connection,
+    table: Table,
+    lock: str,
+    refresh: Callable[[Connection, list[Key]], Any],
+    batch: int = BATCH,
+) -> int:
+    """The same inside the caller's transaction: for a reader that must see every mark handled but holds
+    a transaction already (it commits or rolls back with the caller's work)."""
+    handled = 0
+    while done := _one_batch(conn, table, lock, refresh, batch):
+        handled += done
+    return handled
+
+
+def _one_batch(
+    conn: Connection, table: Table, lock: str, refresh: Callable[[Connection, list[Key]], Any], batch: int
+) -> int:
+    lock_exclusively(conn, lock)
+    rows = conn.execute(
+        select(table.c.id, table.c.shop_id, table.c.order_no).order_by(table.c.id).limit(batch)
+    ).all()
+    if rows:
+        refresh(conn, sorted({(row.shop_id, row.order_no) for row in rows}))
+        conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
+    return len(rows)

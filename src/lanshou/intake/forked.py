@@ -8,6 +8,7 @@ str/int: pickling rich objects can cost as much as producing them (measured on i
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator
@@ -57,6 +58,7 @@ def _send_all(
     sender: Connection, receiver: Connection, produce: Callable[..., Iterator[Any]], args: tuple[Any, ...]
 ) -> None:
     receiver.close()  # the copy fork gave us: with it open, the consumer closing its end would go unnoticed
+    gc.freeze()  # what the child inherited is never garbage: collections walk only what it makes itself
     try:
         for item in produce(*args):
             sender.send(item)

@@ -34,6 +34,7 @@ from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
+from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
 from lanshou.metrics.packs import RulePack
@@ -109,7 +110,8 @@ def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
         tracking_upto = _max_id(conn, mt.metric_dirty_tracking)
     done = 0
     while True:
-        step = run_transaction(engine, partial(_refresh_round, rules_for, upto, tracking_upto))
+        with gc_paused():
+            step = run_transaction(engine, partial(_refresh_round, rules_for, upto, tracking_upto))
         if step is None:
             return done
         done += step.done
@@ -316,35 +318,29 @@ def _delete_keyed(conn: Connection, table: Table, column: str, keys: list[tuple[
 
 
 def _stored_form(order: dict[str, Any]) -> dict[str, Any]:
-    return {**order, "extra_m1": json.dumps(order["extra_m1"])}
-
-
-def _pickup_rules(order: dict[str, Any]) -> list[dict[str, Any]]:
-    """The order's M1 row under the pack's limit, and one per extra limit (e.g. Taobao's 48 h block)."""
-    rules = [{**order, "rule": MAIN_RULE}]
-    for name, (limit, on_time, deadline) in order["extra_m1"].items():
-        rules.append(
-            {
-                **order,
-                "rule": name,
-                "limit_hours": limit,
-                "pickup_on_time": on_time,
-                "deadline_day": date.fromisoformat(deadline),
-            }
-        )
-    return rules
+    extra = order["extra_m1"]
+    return {**order, "extra_m1": json.dumps(extra) if extra else "{}"}  # most packs have no extra limit
 
 
 def _count_order(deltas: Deltas, order: dict[str, Any], sign: int) -> None:
-    if order["pay_day"] is None:
+    """The order's rollup keys move by `sign`: its M1 row under the pack's limit and one per extra limit
+    (e.g. Taobao's 48 h block), its promise row and its feedback row (keys in ROLLUP_KEYS order)."""
+    pay_day = order["pay_day"]
+    if pay_day is None:
         return
     shop_id = order["shop_id"]
-    deltas["rollup_feedback"][(shop_id, order["pay_day"], order["negative_eday"] or NEVER)] += sign
+    deltas["rollup_feedback"][(shop_id, pay_day, order["negative_eday"] or NEVER)] += sign
+    carrier, pickup_eday, closed = order["carrier"], order["pickup_eday"], order["closed"]
     if order["limit_hours"] is not None:
-        for rule in _pickup_rules(order):
-            deltas["rollup_pickup"][(shop_id, *(rule[k] for k in ROLLUP_KEYS["rollup_pickup"]))] += sign
+        pickup = deltas["rollup_pickup"]
+        main = (MAIN_RULE, pay_day, carrier, order["limit_hours"], pickup_eday, order["pickup_on_time"])
+        pickup[(shop_id, *main, order["deadline_day"], closed)] += sign
+        for name, (limit, on_time, deadline) in order["extra_m1"].items():
+            extra = (shop_id, name, pay_day, carrier, limit, pickup_eday, on_time)
+            pickup[(*extra, date.fromisoformat(deadline), closed)] += sign
     if order["promise_day"] is not None:
-        deltas["rollup_promise"][(shop_id, *(order[k] for k in ROLLUP_KEYS["rollup_promise"]))] += sign
+        promise = (shop_id, order["promise_day"], carrier, pickup_eday, order["by_promise"], closed)
+        deltas["rollup_promise"][promise] += sign
 
 
 def _count_parcel(deltas: Deltas, sums: Deltas, parcel: dict[str, Any], sign: int) -> None:

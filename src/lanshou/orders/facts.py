@@ -10,8 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
+from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.orders import tables as ot
-from lanshou.orders.keys import OrderKey, by_shop
+from lanshou.orders.keys import OrderKey
 from lanshou.shops import tables as st
 
 
@@ -57,43 +58,49 @@ class OrderFacts:
 
 
 def order_facts(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) -> dict[OrderKey, OrderFacts]:
-    """The stored orders among `keys`, with their lines; `lock` holds the rows (PostgreSQL) until commit."""
+    """The stored orders among `keys`, with their lines; `lock` holds the rows (PostgreSQL) until commit.
+    Each table is read once, joined on the keys (lanshou.db.keyset), not in per-shop IN lists."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
     o, s, ln = ot.orders.c, st.shops.c, ot.order_lines.c
-    found: dict[OrderKey, OrderFacts] = {}
-    for shop_id, numbers in by_shop(sorted(set(keys))):
-        lines: dict[str, list[LineFacts]] = defaultdict(list)
-        query = select(ln.order_no, ln.line_key, ln.sku, ln.title, ln.category, ln.quantity, ln.unit_price)
-        picked = query.where(ln.shop_id == shop_id, ln.order_no.in_(numbers)).order_by(ln.id)
-        for line in conn.execute(picked):
-            lines[line.order_no].append(LineFacts(*line[1:]))
-        orders = (
-            select(
-                o.shop_id,
-                s.platform,
-                s.name,
-                o.order_no,
-                o.status,
-                o.order_amount,
-                o.buyer_key,
-                o.receiver_name,
-                o.receiver_phone,
-                o.province,
-                o.city,
-                o.district,
-                o.address,
-                o.buyer_data_masked,
-                o.created_at,
-                o.paid_at,
-                o.buyer_email,
-            )
-            .join_from(ot.orders, st.shops, s.id == o.shop_id)
-            .where(o.shop_id == shop_id, o.order_no.in_(numbers))
-            .order_by(o.order_no)
+    k = keyset(conn, wanted, ORDER_KEY)
+    lines: dict[OrderKey, list[LineFacts]] = defaultdict(list)
+    query = select(
+        ln.shop_id, ln.order_no, ln.line_key, ln.sku, ln.title, ln.category, ln.quantity, ln.unit_price
+    ).select_from(ot.order_lines.join(k, (ln.shop_id == k.c.shop_id) & (ln.order_no == k.c.order_no)))
+    for line in conn.execute(query.order_by(ln.id)).all():
+        lines[(line[0], line[1])].append(LineFacts(*line[2:]))
+    orders = (
+        select(
+            o.shop_id,
+            s.platform,
+            s.name,
+            o.order_no,
+            o.status,
+            o.order_amount,
+            o.buyer_key,
+            o.receiver_name,
+            o.receiver_phone,
+            o.province,
+            o.city,
+            o.district,
+            o.address,
+            o.buyer_data_masked,
+            o.created_at,
+            o.paid_at,
+            o.buyer_email,
         )
-        if lock and conn.dialect.name == "postgresql":
-            orders = orders.with_for_update(of=ot.orders)
-        for row in conn.execute(orders):
-            found[(shop_id, row.order_no)] = OrderFacts(*row, lines=tuple(lines[row.order_no]))  # type: ignore[call-arg]
+        .select_from(ot.orders.join(k, (o.shop_id == k.c.shop_id) & (o.order_no == k.c.order_no)))
+        .join(st.shops, s.id == o.shop_id)
+        .order_by(o.shop_id, o.order_no)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        orders = orders.with_for_update(of=ot.orders)
+    found: dict[OrderKey, OrderFacts] = {}
+    for row in conn.execute(orders).all():
+        key = (row.shop_id, row.order_no)
+        found[key] = OrderFacts(*row, lines=tuple(lines.get(key, ())))  # type: ignore[call-arg]
     return found
 
 
@@ -111,19 +118,14 @@ def buyer_identities(
     conn: Connection, keys: Sequence[OrderKey]
 ) -> dict[OrderKey, tuple[str, str, str, bool]]:
     """(platform, buyer key, receiver phone, buyer data masked) of the stored orders among `keys`."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
     o, s = ot.orders.c, st.shops.c
-    found: dict[OrderKey, tuple[str, str, str, bool]] = {}
-    for shop_id, numbers in by_shop(sorted(set(keys))):
-        query = (
-            select(o.order_no, s.platform, o.buyer_key, o.receiver_phone, o.buyer_data_masked)
-            .join_from(ot.orders, st.shops, s.id == o.shop_id)
-            .where(o.shop_id == shop_id, o.order_no.in_(numbers))
-        )
-        for row in conn.execute(query):
-            found[(shop_id, row.order_no)] = (
-                row.platform,
-                row.buyer_key,
-                row.receiver_phone,
-                row.buyer_data_masked,
-            )
-    return found
+    k = keyset(conn, wanted, ORDER_KEY)
+    query = (
+        select(o.shop_id, o.order_no, s.platform, o.buyer_key, o.receiver_phone, o.buyer_data_masked)
+        .select_from(ot.orders.join(k, (o.shop_id == k.c.shop_id) & (o.order_no == k.c.order_no)))
+        .join(st.shops, s.id == o.shop_id)
+    )
+    return {(row[0], row[1]): (row[2], row[3], row[4], row[5]) for row in conn.execute(query).all()}
