@@ -55,6 +55,7 @@ from lanshou.tracking.tables import (
     parcel_state,
     parcels,
     tracking_events,
+    tracking_inbox,
     tracking_subscriptions,
 )
 
@@ -117,6 +118,7 @@ __all__ = [
     "stock",
     "stock_ledger",
     "tracking_events",
+    "tracking_inbox",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",
