@@ -44,8 +44,8 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     install_error_handlers(app, render_error)
+    app.include_router(push_router())  # first: thousands of pushes a second match it without walking the rest
     app.include_router(api_router())
-    app.include_router(push_router())
     install_docs(app)
     install_pages(app, settings)
     app.add_middleware(SecurityHeaders)

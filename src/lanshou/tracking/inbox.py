@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from lanshou.carriers.kuaidi100.push import read_push
 from lanshou.db.engine import lock_exclusively, run_transaction
@@ -69,18 +69,21 @@ class InboxWriter:
         self.nudge = nudge
         self.clock = clock
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="lanshou-inbox")
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._waiting: list[tuple[tuple[str, str, datetime], asyncio.Future[None]]] = []
+        self._sql = ""
         self._flusher: asyncio.Task[None] | None = None
         self._conn: Connection | None = None
         self._nudged = 0.0
 
-    async def append(self, source: str, payload: str) -> None:
+    def append(self, source: str, payload: str) -> asyncio.Future[None]:
+        """Queue one push for the next insert; the future is done once it is committed (or failed).
+        Call from the event loop's thread."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append(({"source": source, "payload": payload, "received_at": self.clock()}, done))
+        self._waiting.append(((source, payload, self.clock()), done))
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush(loop))
-        await done
+        return done
 
     async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -100,15 +103,20 @@ class InboxWriter:
         finally:
             self._flusher = None
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, rows: list[tuple[str, str, datetime]]) -> None:
         if self._conn is None:
             self._conn = self.engine.connect()
+            self._sql = _insert_sql(self._conn)
             if self._conn.dialect.name == "sqlite":
                 self._conn.exec_driver_sql("PRAGMA synchronous=FULL")
                 self._conn.commit()
         try:
             with self._conn.begin():
-                self._conn.execute(insert(tracking_inbox), rows)
+                params: list[tuple[Any, ...]] = list(rows)
+                if self._conn.dialect.name == "sqlite":  # stored as SQLAlchemy stores a DateTime there
+                    params = [(source, payload, f"{at:%Y-%m-%d %H:%M:%S.%f}") for source, payload, at in rows]
+                # the driver's executemany: SQLAlchemy's per-row parameter handling cost more than the rest
+                self._conn.exec_driver_sql(self._sql, params)
         except Exception:
             self._conn.invalidate()
             self._conn.close()
@@ -130,6 +138,11 @@ class InboxWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _insert_sql(conn: Connection) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {tracking_inbox.name} (source, payload, received_at) VALUES ({mark}, {mark}, {mark})"
 
 
 def enqueue_drain() -> None:

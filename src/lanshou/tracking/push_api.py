@@ -20,9 +20,10 @@ The app provides `app.state.engine`; `app.state.push_config` (PushConfig) overri
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -68,6 +69,33 @@ async def _store(request: Request, source: str, payload: str) -> bool:
     return True
 
 
+def read_form(body: bytes) -> dict[str, str]:
+    """The fields of an `application/x-www-form-urlencoded` body, the first value of each, exactly as
+    `urllib.parse.parse_qs(body.decode(), keep_blank_values=True)` reads them. A push's param is ~4 KB of
+    %XX escapes (its Chinese text): urllib decodes those one byte at a time in Python (~1 ms a push); here
+    C does it (each %XX becomes the \\xXX escape of codecs.escape_decode, every literal backslash doubled
+    first), falling back to urllib for anything it would not read the same way."""
+    fields: dict[str, str] = {}
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition(b"=")
+        key, text = _unquote(name), _unquote(value)
+        fields.setdefault(key, text)
+    return fields
+
+
+def _unquote(raw: bytes) -> str:
+    raw = raw.replace(b"+", b" ")
+    if b"%" not in raw and b"\\" not in raw:
+        return raw.decode("utf-8", "replace")
+    try:
+        decoded = codecs.escape_decode(raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
+    except ValueError:  # a % not followed by two hex digits: urllib keeps it as it is
+        decoded = unquote_to_bytes(raw)
+    return decoded.decode("utf-8", "replace")
+
+
 def _kuaidi100_answer(body: str, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
@@ -109,12 +137,13 @@ def push_router() -> APIRouter:
         "/kuaidi100", summary="Kuaidi100 push callback (快递100 推送)", responses=KUAIDI100_RESPONSES
     )
     async def kuaidi100_push(request: Request) -> Response:
+        body = await request.body()
         try:
-            text = (await request.body()).decode("utf-8")
+            body.decode("utf-8")
         except UnicodeDecodeError:
             _refused(request, "kuaidi100", "body is not UTF-8")
             return _kuaidi100_answer(failure_body("请求不是 UTF-8 body is not UTF-8"), 400)
-        form = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        form = read_form(body)
         refused = refusal(form, _config(request).kuaidi100_salt)
         if refused is not None:
             _refused(request, "kuaidi100", refused.message)
