@@ -46,6 +46,7 @@ KUAIDI100, GENERIC = "kuaidi100", "generic"
 INBOX_LOCK = "lanshou.tracking.inbox"
 DRAIN_BATCH = 100  # pushes per transaction (~1,000 events): SQLite's write lock is held for one batch
 APPEND_BATCH = 1000  # pushes per insert at most
+SETTLE_EVERY = 1.0  # seconds: while a backlog drains, subscribers catch up this often, not per batch
 NUDGE_EVERY = 1.0  # seconds between two drain jobs queued by one writer
 DRAIN_JOB = "tracking.drain_inbox"
 log = logging.getLogger("lanshou.tracking.push")
@@ -176,19 +177,23 @@ class Drained:
 def drain_inbox(
     engine: Engine, events: EventBus = bus, batch: int = DRAIN_BATCH, max_seconds: float | None = None
 ) -> Drained:
-    """Ingest waiting pushes, `batch` per transaction, until none is left (or `max_seconds` passed)."""
+    """Ingest waiting pushes, `batch` per transaction, until none is left (or `max_seconds` passed). The
+    subscribers catch up (bus.settle) at least once a second while a backlog drains, and at the end."""
     total = Drained()
-    started = time.monotonic()
+    started = settled = time.monotonic()
     while max_seconds is None or time.monotonic() - started < max_seconds:
         try:
             done = run_transaction(engine, partial(_drain, events=events, limit=batch))
         except Exception:
             log.exception("ingesting a batch of pushes failed; ingesting them one by one")
             done = _drain_one_by_one(engine, events, batch)
-        events.settle(engine)
         total += done
         if done.pushes + done.failed < batch:
             break
+        if time.monotonic() - settled >= SETTLE_EVERY:
+            events.settle(engine)
+            settled = time.monotonic()
+    events.settle(engine)
     return total
 
 
