@@ -176,7 +176,9 @@ def test_two_processes_draining_at_once_ingest_each_push_once(engine: Engine, tm
     pushes, events = [int(out[0]) for out in outputs], [int(out[1]) for out in outputs]
     assert sum(pushes) == 240  # a push taken by both would count twice
     assert sum(events) == 120 * 6
-    assert all(p > 0 for p in pushes), pushes  # they did take turns
+    if engine.dialect.name == "postgresql":  # the advisory lock queues its waiters: they take turns
+        assert all(p > 0 for p in pushes), pushes
+    # (SQLite's busy handler is no fair queue: one process may win the write lock for every batch)
     assert count(engine, s.tracking_inbox) == 0
     assert count(engine, s.tracking_events) == 120 * 6
     with engine.connect() as conn:

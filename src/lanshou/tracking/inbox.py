@@ -44,7 +44,10 @@ if TYPE_CHECKING:
 
 KUAIDI100, GENERIC = "kuaidi100", "generic"
 INBOX_LOCK = "lanshou.tracking.inbox"
-DRAIN_BATCH = 100  # pushes per transaction (~1,000 events): SQLite's write lock is held for one batch
+# pushes per drain transaction: on SQLite the write lock is held for one batch (~1,000 events, tens of ms)
+# and the endpoint's inserts wait behind it; PostgreSQL's inserts do not wait, so bigger batches (measured:
+# 500 drained 1.9x faster than 100)
+DRAIN_BATCH = {"sqlite": 100, "postgresql": 500}
 APPEND_BATCH = 1000  # pushes per insert at most
 SETTLE_EVERY = 1.0  # seconds: while a backlog drains, subscribers catch up this often, not per batch
 NUDGE_EVERY = 1.0  # seconds between two drain jobs queued by one writer
@@ -175,10 +178,12 @@ class Drained:
 
 
 def drain_inbox(
-    engine: Engine, events: EventBus = bus, batch: int = DRAIN_BATCH, max_seconds: float | None = None
+    engine: Engine, events: EventBus = bus, batch: int | None = None, max_seconds: float | None = None
 ) -> Drained:
-    """Ingest waiting pushes, `batch` per transaction, until none is left (or `max_seconds` passed). The
-    subscribers catch up (bus.settle) at least once a second while a backlog drains, and at the end."""
+    """Ingest waiting pushes, `batch` per transaction (default: DRAIN_BATCH for the database), until none
+    is left (or `max_seconds` passed). The subscribers catch up (bus.settle) at least once a second while a
+    backlog drains, and at the end."""
+    batch = batch or DRAIN_BATCH.get(engine.dialect.name, 100)
     total = Drained()
     started = settled = time.monotonic()
     while max_seconds is None or time.monotonic() - started < max_seconds:
