@@ -28,12 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from lanshou.carriers.kuaidi100.push import read_push
 from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.db.pg_copy import copy_into
 from lanshou.events import EventBus, bus
 from lanshou.tracking.push import PushJob, kuaidi100_job, read_generic_push, store_jobs
 from lanshou.tracking.record import utc_now
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from lanshou.jobs import JobQueue
 
 KUAIDI100, GENERIC = "kuaidi100", "generic"
+INBOX_COLUMNS = ("source", "payload", "received_at")
 INBOX_LOCK = "lanshou.tracking.inbox"
 # pushes per drain transaction: on SQLite the write lock is held for one batch (~1,000 events, tens of ms)
 # and the endpoint's inserts wait behind it; PostgreSQL's inserts do not wait, so bigger batches (measured:
@@ -116,11 +118,11 @@ class InboxWriter:
                 self._conn.commit()
         try:
             with self._conn.begin():
-                params: list[tuple[Any, ...]] = list(rows)
-                if self._conn.dialect.name == "sqlite":  # stored as SQLAlchemy stores a DateTime there
+                if self._conn.dialect.name == "postgresql":  # one COPY: pipelined INSERTs cost ~0.2 ms a push
+                    copy_into(self._conn, tracking_inbox, rows, INBOX_COLUMNS)
+                else:  # stored as SQLAlchemy stores a DateTime in SQLite; the driver's own executemany
                     params = [(source, payload, f"{at:%Y-%m-%d %H:%M:%S.%f}") for source, payload, at in rows]
-                # the driver's executemany: SQLAlchemy's per-row parameter handling cost more than the rest
-                self._conn.exec_driver_sql(self._sql, params)
+                    self._conn.exec_driver_sql(self._sql, params)
         except Exception:
             self._conn.invalidate()
             self._conn.close()
@@ -146,7 +148,7 @@ class InboxWriter:
 
 def _insert_sql(conn: Connection) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {tracking_inbox.name} (source, payload, received_at) VALUES ({mark}, {mark}, {mark})"
+    return f"INSERT INTO {tracking_inbox.name} ({', '.join(INBOX_COLUMNS)}) VALUES ({mark}, {mark}, {mark})"
 
 
 def enqueue_drain() -> None:
