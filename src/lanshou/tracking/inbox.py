@@ -62,7 +62,8 @@ log = logging.getLogger("lanshou.tracking.push")
 
 class InboxWriter:
     """Appends raw pushes to the inbox from an asyncio server: `await writer.append(source, payload)`
-    returns once the push is committed (or raises). One thread does the inserts on a connection of its own
+    returns once the push is committed (or raises); whatever arrives while one insert commits goes into the
+    next. One thread does the inserts on a connection of its own
     (on SQLite with synchronous=FULL: a committed push survives a power cut, not only a crash)."""
 
     def __init__(
@@ -118,7 +119,7 @@ class InboxWriter:
                 self._conn.commit()
         try:
             with self._conn.begin():
-                if self._conn.dialect.name == "postgresql":  # one COPY: pipelined INSERTs cost ~0.2 ms a push
+                if self._conn.dialect.name == "postgresql":  # one COPY, as the other bulk writes do there
                     copy_into(self._conn, tracking_inbox, rows, INBOX_COLUMNS)
                 else:  # stored as SQLAlchemy stores a DateTime in SQLite; the driver's own executemany
                     params = [(source, payload, f"{at:%Y-%m-%d %H:%M:%S.%f}") for source, payload, at in rows]
