@@ -1,7 +1,8 @@
 """The push endpoints in a small FastAPI app of their own (httpx ASGI transport), on both databases:
 the documented Kuaidi100 vector accepted byte for byte, a wrong signature refused and logged with nothing
 stored, abort/shutdown/comNew kept, the generic signed JSON push keeping its good events, and many pushes
-at once stored by the group-committing writer."""
+at once kept by the group-committing inbox writer. Accepted pushes wait in the inbox until drained
+(drain_inbox, as the worker's job does)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from lanshou import schema as s
 from lanshou.carriers.kuaidi100.push import SUCCESS_BODY
 from lanshou.carriers.kuaidi100.signing import push_sign
 from lanshou.carriers.wire import compact_json
+from lanshou.tracking.inbox import drain_inbox
 from lanshou.tracking.push import PushConfig
 from lanshou.tracking.push_api import PREFIX, push_router
 from lanshou.webhook_signing import sign_webhook
@@ -37,11 +39,18 @@ def app(engine: Engine) -> Iterator[FastAPI]:
     app = FastAPI()
     app.state.engine = engine
     app.state.push_config = PushConfig(kuaidi100_salt=PUSH_SALT, generic_secret=SECRET)
+    app.state.push_nudge = lambda: None  # no job queue here: the tests drain the inbox themselves
     app.include_router(push_router())
     yield app
-    writer = getattr(app.state, "push_writer", None)
+    writer = getattr(app.state, "push_inbox", None)
     if writer is not None:
         writer.close()
+
+
+def drained(engine: Engine) -> Engine:
+    """Ingest what the endpoints kept (the drain job's work), then read."""
+    drain_inbox(engine)
+    return engine
 
 
 def post(app: FastAPI, path: str, **kwargs: object) -> httpx.Response:
@@ -66,7 +75,12 @@ def count(engine: Engine, table: s.Table) -> int:  # type: ignore[name-defined]
 def test_the_documented_push_is_stored_and_answered_exactly(app: FastAPI, engine: Engine) -> None:
     response = post(app, "/kuaidi100", **form(PUSH_PARAM, PUSH_SIGN))
     assert (response.status_code, response.text) == (200, SUCCESS_BODY)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # answered once kept raw, exactly as signed; nothing ingested yet
+        kept = conn.execute(select(s.tracking_inbox)).one()
+        assert count(engine, s.tracking_events) == 0
+    assert (kept.source, kept.payload, kept.error) == ("kuaidi100", PUSH_PARAM, None)
+    with drained(engine).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(s.tracking_inbox)).scalar_one() == 0
         event = conn.execute(select(s.tracking_events)).one()
         watch = conn.execute(select(s.tracking_subscriptions)).one()
     assert (event.tracking_no, event.carrier, event.status) == ("V030344422", "yto", "in_transit")
@@ -86,7 +100,7 @@ def test_a_wrong_signature_is_refused_logged_and_nothing_stored(
         assert refused.status_code == 401
         assert refused.json()["result"] is False
     assert "签名错误" in caplog.text
-    for table in (s.tracking_events, s.parcel_state, s.tracking_subscriptions):
+    for table in (s.tracking_inbox, s.tracking_events, s.parcel_state, s.tracking_subscriptions):
         assert count(engine, table) == 0
 
 
@@ -104,7 +118,7 @@ def test_unsigned_or_unreadable_pushes_are_refused(app: FastAPI, engine: Engine)
     assert post(app, "/kuaidi100", **form(junk, push_sign(junk, PUSH_SALT))).status_code == 400
     app.state.push_config = PushConfig()  # no salt configured: nothing is trusted
     assert post(app, "/kuaidi100", **form(PUSH_PARAM, PUSH_SIGN)).status_code == 401
-    assert count(engine, s.tracking_events) == 0
+    assert count(engine, s.tracking_inbox) == 0
 
 
 def signed_push(body: dict[str, object]) -> dict[str, object]:
@@ -119,14 +133,14 @@ def test_abort_asks_for_a_new_subscription_and_comnew_corrects_the_carrier(
     aborted = {"status": "abort", "message": "3天查询无记录", "comOld": "", "comNew": "",
                "lastResult": {**YTO_RESULT, "data": []}}  # fmt: skip
     assert post(app, "/kuaidi100", **signed_push(aborted)).text == SUCCESS_BODY
-    with engine.connect() as conn:
+    with drained(engine).connect() as conn:
         watch = conn.execute(select(s.tracking_subscriptions)).one()
     assert watch.state == "abort" and watch.message == "3天查询无记录"
     assert timedelta(minutes=29) < watch.resubscribe_at - watch.updated_at <= timedelta(minutes=30)
 
     corrected = {"status": "polling", "comOld": "yuantong", "comNew": "ems", "lastResult": YTO_RESULT}
     assert post(app, "/kuaidi100", **signed_push(corrected)).text == SUCCESS_BODY
-    with engine.connect() as conn:
+    with drained(engine).connect() as conn:
         parcel = conn.execute(select(s.parcels)).one()
         state = conn.execute(select(s.parcel_state)).one()
         watch = conn.execute(select(s.tracking_subscriptions)).one()
@@ -135,7 +149,7 @@ def test_abort_asks_for_a_new_subscription_and_comnew_corrects_the_carrier(
 
     shutdown = {"status": "shutdown", "lastResult": YTO_RESULT, "comOld": "", "comNew": ""}
     assert post(app, "/kuaidi100", **signed_push(shutdown)).text == SUCCESS_BODY
-    assert count(engine, s.tracking_events) == len(YTO_RESULT["data"])  # type: ignore[arg-type]  # repeats ignored
+    assert count(drained(engine), s.tracking_events) == len(YTO_RESULT["data"])  # type: ignore[arg-type]  # repeats ignored
 
 
 def generic(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, object]:
@@ -164,7 +178,7 @@ def test_generic_push_keeps_its_good_events_and_lists_the_bad(app: FastAPI, engi
     assert answer["accepted"] == 3
     assert [r["index"] for r in answer["rejected"]] == [1]
     assert "event_time" in answer["rejected"][0]["error"]
-    with engine.connect() as conn:
+    with drained(engine).connect() as conn:
         rows = conn.execute(select(s.tracking_events).order_by(s.tracking_events.c.event_time)).all()
     assert [(r.carrier, r.status) for r in rows] == [("zto", "picked_up"), ("zto", "in_transit"), ("zto", "")]
     assert rows[2].description == "嗯？"  # unreadable: kept with its text, no status
@@ -181,7 +195,7 @@ def test_generic_push_refusals(app: FastAPI, engine: Engine) -> None:
     assert post(app, "/generic", **generic(b'{"events": 5}')).status_code == 400
     none_good = json.dumps({"events": [{"tracking_no": ""}]}).encode()
     assert post(app, "/generic", **generic(none_good)).status_code == 422
-    assert count(engine, s.tracking_events) == 0
+    assert count(engine, s.tracking_inbox) == 0
 
 
 def test_many_pushes_at_once_are_all_stored(app: FastAPI, engine: Engine) -> None:
@@ -200,5 +214,6 @@ def test_many_pushes_at_once_are_all_stored(app: FastAPI, engine: Engine) -> Non
 
     responses = asyncio.run(go())
     assert {r.text for r in responses} == {SUCCESS_BODY}
-    assert count(engine, s.parcel_state) == 60
+    assert count(engine, s.tracking_inbox) == 60
+    assert count(drained(engine), s.parcel_state) == 60
     assert count(engine, s.tracking_events) == 60 * len(YTO_RESULT["data"])  # type: ignore[arg-type]

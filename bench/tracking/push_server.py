@@ -1,6 +1,8 @@
-"""The push endpoint alone, as bench/tracking/run.py starts it: python push_server.py PORT [WORKERS]
-(LANSHOU_DATABASE_URL and LANSHOU_KUAIDI100_SALT from the environment; each worker process has its own
-group-committing writer)."""
+"""The raw baseline of the push benchmark: the same route answering Kuaidi100's success body without
+checking or storing anything, served by uvicorn with the settings `lanshou serve` uses.
+
+    python push_server.py PORT [WORKERS]
+"""
 
 from __future__ import annotations
 
@@ -9,18 +11,19 @@ import sys
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
-from lanshou import bootstrap
-from lanshou.db.engine import make_engine
-from lanshou.tracking.push_api import push_router
+SUCCESS_BODY = '{"result":true,"returnCode":"200","message":"成功"}'
 
 
 def app() -> FastAPI:
-    bootstrap.start()
     application = FastAPI()
-    application.state.engine = make_engine()
-    application.include_router(push_router())
+
+    @application.post("/api/v1/tracking/push/kuaidi100")
+    async def bare(request: Request) -> Response:
+        await request.body()
+        return Response(SUCCESS_BODY, media_type="application/json")
+
     return application
 
 
@@ -28,5 +31,5 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     uvicorn.run("push_server:app", factory=True, app_dir=str(Path(__file__).parent), host="127.0.0.1",
-                port=int(sys.argv[1]), workers=workers, log_level="warning", access_log=False, loop="uvloop",
-                http="httptools")  # fmt: skip
+                port=int(sys.argv[1]), workers=workers, log_level="info",
+                timeout_worker_healthcheck=30)  # fmt: skip

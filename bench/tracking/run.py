@@ -20,6 +20,7 @@ import csv
 import os
 import random
 import resource
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -27,15 +28,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import func, select
 
 from lanshou import bootstrap
 from lanshou.carriers.kuaidi100.signing import push_sign
 from lanshou.carriers.wire import compact_json
 from lanshou.db.engine import open_database
 from lanshou.intake.tracking import import_tracking
+from lanshou.tracking.inbox import drain_inbox
+from lanshou.tracking.tables import tracking_events, tracking_inbox
 
 HEADER = ("carrier", "tracking_no", "event_time", "status", "location", "description")
 CARRIERS = ("zto", "yto", "圆通速递", "sf", "韵达快递")
@@ -195,56 +201,101 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_push(pushes: int, connections: int, workdir: Path, db_url: str | None, workers: int = 1) -> None:
-    url = db_url or f"sqlite:///{workdir / 'push.db'}"
-    open_database(url).dispose()  # migrated before the server starts
-    port = _free_port()
-    env = {**os.environ, "LANSHOU_KUAIDI100_SALT": SALT, "LANSHOU_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            os.environ.get("PUSH_SERVER", str(Path(__file__).with_name("push_server.py"))),
-            str(port),
-            str(workers),
-        ],
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        warm = push_bodies(pushes + 500)
-        asyncio.run(_client(port, warm[pushes:], connections))  # warm-up: other parcels
+def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
         try:
-            import uvloop
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
 
-            uvloop.install()
-        except ImportError:
-            pass
+
+@dataclass
+class Run:
+    seconds: float
+    latencies: list[float]
+    failures: list[str]
+    cpu: float  # server CPU seconds (all its processes)
+
+    def line(self, pushes: int) -> str:
+        self.latencies.sort()
+        p50 = self.latencies[len(self.latencies) // 2]
+        p99 = self.latencies[int(len(self.latencies) * 0.99)]
+        cpu = self.cpu * 1000 / pushes
+        return (f"{pushes / self.seconds:,.0f} pushes/s, p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+                f"failures {len(self.failures)}, server CPU {cpu:.2f} ms/push")  # fmt: skip
+
+
+def _serve_and_push(command: list[str], env: dict[str, str], bodies: list[bytes], warm: list[bytes],
+                    connections: int) -> Run:  # fmt: skip
+    port = _free_port()
+    server = subprocess.Popen([*command, str(port)] if "{port}" not in command else
+                              [c.replace("{port}", str(port)) for c in command],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_for(port, server)
+        asyncio.run(_client(port, warm, connections))  # warm-up: other parcels, every worker started
         cpu = process_cpu(server.pid)
-        seconds, latencies, failures = asyncio.run(_client(port, warm[:pushes], connections))
+        seconds, latencies, failures = asyncio.run(_client(port, bodies, connections))
         cpu = process_cpu(server.pid) - cpu
     finally:
-        server.terminate()
-        server.wait(10)
-    latencies.sort()
-    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
-    rate = pushes / seconds
-    where = f"{connections} connections, {workers} server process(es), {url.split(':')[0]}"
+        server.send_signal(signal.SIGINT)  # uvicorn's graceful stop: the app's shutdown closes the inbox
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return Run(seconds, latencies, failures, cpu)
+
+
+def bench_push(pushes: int, connections: int, workdir: Path, db_url: str | None, workers: int = 1) -> None:
+    """`lanshou serve --workers N`, the bare route in uvicorn with the same settings, then the drain."""
+    url = db_url or f"sqlite:///{workdir / 'push.db'}"
+    bootstrap.start()
+    engine = open_database(url)  # migrated before the server starts
+    queue = f"sqlite:///{workdir / 'queue.db'}"  # the drain jobs the endpoint queues: nobody runs them here
+    env = {**os.environ, "LANSHOU_KUAIDI100_SALT": SALT, "LANSHOU_DATABASE_URL": url,
+           "LANSHOU_DATA_DIR": str(workdir / "data"), "LANSHOU_QUEUE_URL": queue}  # fmt: skip
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    every = push_bodies(pushes + 1000)
+    bodies, warm = every[:pushes], every[pushes:]
+    lanshou = str(Path(sys.executable).with_name("lanshou"))
+    serve = [lanshou, "serve", "--host", "127.0.0.1", "--workers", str(workers), "--port", "{port}"]
+    bare = [sys.executable, str(Path(__file__).with_name("push_server.py")), "{port}", str(workers)]
+    load = os.getloadavg()[0]
+    raw = _serve_and_push(bare, env, bodies, warm, connections)
+    real = _serve_and_push(serve, env, bodies, warm, connections)
+    load = max(load, os.getloadavg()[0])
+    where = f"{connections} connections, {workers} uvicorn worker(s), {url.split(':')[0]}"
     print(f"push: {pushes:,} Kuaidi100 pushes x 10 events, {where}")
-    latency = f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
-    print(f"  {rate:,.0f} pushes/s ({rate * 10:,.0f} events/s), {latency}, failures {len(failures)}")
-    print(
-        f"  server CPU {cpu * 1000 / pushes:.2f} ms per push = {pushes / cpu:,.0f} pushes per CPU-second "
-        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
-    )
-    ok = rate >= 2000 and p99 <= 0.050 and not failures
+    print(f"  lanshou serve (verify + inbox): {real.line(pushes)}")
+    print(f"  bare route (answers only):      {raw.line(pushes)}")
+    rate, raw_rate = pushes / real.seconds, pushes / raw.seconds
+    cores = os.cpu_count()
+    print(f"  ratio {rate / raw_rate:.2f} of the bare route (load average up to {load:.1f} on {cores} cores)")
+    p99 = real.latencies[int(len(real.latencies) * 0.99)]
+    ok = rate >= 2000 and p99 <= 0.050 and not real.failures
     print(f"  target >= 2,000 pushes/s with p99 <= 50 ms: {'met' if ok else 'NOT met'}")
-    if failures:
-        print("  first failure:", failures[0])
+    if real.failures:
+        print("  first failure:", real.failures[0])
+    started, cpu = time.perf_counter(), cpu_seconds()
+    drained = drain_inbox(engine)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(tracking_events)).scalar_one()
+        left = conn.execute(select(func.count()).select_from(tracking_inbox)).scalar_one()
+    print(f"  drain: {drained.pushes:,} pushes ({drained.events:,} new events) in {seconds:.1f} s = "
+          f"{drained.pushes / seconds:,.0f} pushes/s, {drained.events / cpu:,.0f} events per CPU-second; "
+          f"stored events {stored:,} (expected {(pushes + 1000) * 10:,}), inbox left {left}")  # fmt: skip
+    engine.dispose()
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ from lanshou.tracking.tables import (
     parcel_state,
     parcels,
     tracking_events,
+    tracking_inbox,
     tracking_subscriptions,
 )
 
@@ -129,6 +130,7 @@ __all__ = [
     "stock",
     "stock_ledger",
     "tracking_events",
+    "tracking_inbox",
     "tracking_subscriptions",
     "user_shop_grants",
     "users",

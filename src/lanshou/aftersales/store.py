@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
 from lanshou.db.bulk import insert_rows, upsert
+from lanshou.db.keyset import TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey, by_shop
 
 
@@ -135,6 +136,18 @@ def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
         c.return_tracking_no == tracking_no, c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
     )
     return [(row.shop_id, row.order_no) for row in conn.execute(query)]
+
+
+def parcels_returning(conn: Connection, tracking_nos: Iterable[str]) -> set[str]:
+    """Which of these parcels bring back goods of an unfinished case (one look-up for a whole batch)."""
+    c = aftersale_cases.c
+    k = keyset(conn, ((number,) for number in tracking_nos), TRACKING_NO)
+    query = (
+        select(c.return_tracking_no)
+        .select_from(aftersale_cases.join(k, c.return_tracking_no == k.c.tracking_no))
+        .where(c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED]))
+    )
+    return set(conn.execute(query).scalars())
 
 
 def history_of(conn: Connection, shop_id: int, case_no: str) -> list[dict[str, object]]:

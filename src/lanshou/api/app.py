@@ -44,8 +44,8 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     install_error_handlers(app, render_error)
+    app.include_router(push_router())  # first: thousands of pushes a second match it without walking the rest
     app.include_router(api_router())
-    app.include_router(push_router())
     install_docs(app)
     install_pages(app, settings)
     app.add_middleware(SecurityHeaders)
@@ -55,8 +55,8 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    writer = getattr(app.state, "push_writer", None)
-    if writer is not None:  # the pushes it holds are stored before the process ends
+    writer = getattr(app.state, "push_inbox", None)
+    if writer is not None:  # the insert under way finishes before the process ends
         writer.close()
 
 
@@ -65,8 +65,10 @@ def app_from_environment() -> FastAPI:
 
     The schema must already be current: `lanshou serve` upgrades it once before starting the workers.
     """
+    from lanshou import bootstrap
     from lanshou.db.engine import make_engine, schema_revisions
 
+    bootstrap.start()  # a worker process of its own (uvicorn --workers N): the areas subscribe here too
     engine = make_engine()
     current, head = schema_revisions(engine)
     if current != head:

@@ -25,6 +25,7 @@ from lanshou.metrics.source import iter_facts, window_keys
 from lanshou.orders.keys import OrderKey
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
+from lanshou.tracking.inbox import catch_up
 
 Source = Literal["auto", "rollups", "raw"]
 # M2 "also by carrier and by destination province", over all shops: parcels and mean hours (the
@@ -42,7 +43,9 @@ def metrics_report(
     shop_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
     """The report over the shops `shop` names (all when None), among `shop_ids` when given (the API passes
-    the caller's grants). Raises LookupError for an unknown shop."""
+    the caller's grants). Raises LookupError for an unknown shop. Carrier pushes waiting in the tracking
+    inbox are ingested first (their events count)."""
+    catch_up(engine)
     with read_snapshot(engine) as conn:  # every query sees the same committed batches of a refresh
         shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         own_zones = {info.timezone for info in shops.values()}

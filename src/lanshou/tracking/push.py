@@ -1,5 +1,5 @@
-"""Carrier pushes, HTTP-free: what a push stores, the generic JSON push's reading, and the writer that
-stores many pushes in one transaction (group commit) so the endpoint keeps up with thousands a second.
+"""Carrier pushes, HTTP-free: what a push stores and the generic JSON push's reading. Pushes are kept raw
+on arrival and ingested later in batches (lanshou.tracking.inbox).
 
 Configuration (environment):
 - LANSHOU_KUAIDI100_SALT: the `salt` given when subscribing; Kuaidi100 signs each push with it
@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, update
 
 from lanshou.carriers.codes import status_of
 from lanshou.carriers.events import TrackEvent
@@ -31,15 +27,13 @@ from lanshou.carriers.kuaidi100.push import PushOutcome
 from lanshou.carriers.registry import carrier_code
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.db.bulk import upsert
-from lanshou.events import EventBus, bus
-from lanshou.tracking.record import record_events, utc_now
+from lanshou.events import EventBus
+from lanshou.tracking.record import record_events
 from lanshou.tracking.tables import parcels, tracking_subscriptions
 
 SALT_ENV = "LANSHOU_KUAIDI100_SALT"
 SECRET_ENV = "LANSHOU_TRACKING_PUSH_SECRET"
 MAX_EVENTS = 1000  # per generic push
-MAX_BATCH = 200  # pushes per transaction
-SETTLE_EVERY = 1.0  # seconds: under a stream of pushes the subscribers catch up once a second, not per batch
 SUBSCRIPTION_COLUMNS = (
     "tracking_no",
     "carrier",
@@ -95,11 +89,11 @@ class PushJob:
     corrected_carrier: tuple[str, str] | None = None  # (tracking_no, carrier) when Kuaidi100 corrected it
 
 
-def store_jobs(conn: Connection, jobs: Sequence[PushJob], events: EventBus, now: datetime) -> None:
-    """Every job's events in one record_events call, their subscriptions in one upsert."""
+def store_jobs(conn: Connection, jobs: Sequence[PushJob], events: EventBus, now: datetime) -> int:
+    """Every job's events in one record_events call, their subscriptions in one upsert; returns how many
+    events were new."""
     rows = [row for job in jobs for row in job.rows]
-    if rows:
-        record_events(conn, rows, events, now)
+    new = record_events(conn, rows, events, now).new if rows else 0
     watched = {job.subscription["tracking_no"]: job.subscription for job in jobs if job.subscription}
     if watched:
         columns = list(SUBSCRIPTION_COLUMNS)
@@ -108,6 +102,7 @@ def store_jobs(conn: Connection, jobs: Sequence[PushJob], events: EventBus, now:
         if job.corrected_carrier is not None:
             number, carrier = job.corrected_carrier
             conn.execute(update(parcels).where(parcels.c.tracking_no == number).values(carrier=carrier))
+    return new
 
 
 def kuaidi100_job(outcome: PushOutcome, now: datetime) -> PushJob:
@@ -189,79 +184,3 @@ def read_generic_push(document: object, timezone: str = DEFAULT_TIMEZONE) -> Gen
         except ValueError as exc:
             push.rejected.append({"index": index, "error": str(exc)})
     return push
-
-
-_STOP = object()
-
-
-class PushWriter:
-    """One thread writes every push: it takes whatever pushes are waiting (up to MAX_BATCH), stores them in
-    one transaction, answers each, then lets the subscribers catch up (bus.settle). A failing batch is
-    retried push by push, so one bad push cannot sink the others."""
-
-    def __init__(
-        self, engine: Engine, events: EventBus = bus, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        self.engine = engine
-        self.events = events
-        self.clock = clock
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._settled = 0.0
-        self._thread = threading.Thread(target=self._run, name="lanshou-push-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, job: PushJob) -> Future[None]:
-        done: Future[None] = Future()
-        self._queue.put((job, done))
-        return done
-
-    def close(self, timeout: float = 10.0) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                self._settle()
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                batch.append(item)
-            self._write(batch)
-
-    def _write(self, batch: Sequence[tuple[PushJob, Future[None]]]) -> None:
-        try:
-            self._store([job for job, _ in batch])
-        except Exception:
-            log.exception("storing %d pushes together failed; storing them one by one", len(batch))
-            for job, done in batch:
-                try:
-                    self._store([job])
-                    done.set_result(None)
-                except Exception as exc:
-                    log.exception("push not stored")
-                    done.set_exception(exc)
-        else:
-            for _, done in batch:
-                done.set_result(None)
-        if self._queue.empty() or time.monotonic() - self._settled >= SETTLE_EVERY:
-            self._settle()
-
-    def _settle(self) -> None:
-        self._settled = time.monotonic()
-        try:
-            self.events.settle(self.engine)
-        except Exception:  # the pushes are stored; subscribers catch up on the next settle
-            log.exception("subscribers failed after storing pushes")
-
-    def _store(self, jobs: Sequence[PushJob]) -> None:
-        with self.engine.begin() as conn:
-            store_jobs(conn, jobs, self.events, self.clock())

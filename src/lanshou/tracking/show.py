@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.shops.store import load_shops
+from lanshou.tracking.inbox import catch_up
 from lanshou.tracking.queries import orders_by_parcel, parcel_shops
 from lanshou.tracking.store import load_states, status_value
 from lanshou.tracking.tables import parcels, tracking_events
@@ -31,9 +32,10 @@ def parcel_view(
 ) -> dict[str, Any]:
     """The parcel's state and its whole track, newest event first. Raises UnknownParcel.
 
-    With `shop_ids` (a user's grants): a parcel of none of these shops is unknown, and only their orders
-    are named."""
+    Pushes waiting in the inbox are ingested first. With `shop_ids` (a user's grants): a parcel of none
+    of these shops is unknown, and only their orders are named."""
     number = tracking_no.strip()
+    catch_up(engine)  # pushes received but not ingested yet are part of the track
     with engine.connect() as conn:
         if shop_ids is not None and not parcel_shops(conn, number) & set(shop_ids):
             raise UnknownParcel(number)

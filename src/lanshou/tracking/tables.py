@@ -122,3 +122,16 @@ tracking_subscriptions = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 Index("ix_tracking_subscriptions_resubscribe", tracking_subscriptions.c.resubscribe_at)
+
+# Carrier pushes as received, waiting to be ingested (lanshou.tracking.inbox): the endpoint answers once its
+# raw payload is committed here; a drain ingests rows in batches and deletes them in the same transaction.
+# `error` is set on a row that failed to ingest on its own: it stays for an operator, the drain skips it.
+tracking_inbox = Table(
+    "tracking_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(20), nullable=False),  # kuaidi100 (payload: the raw param) | generic (raw body)
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("error", Text),
+)

@@ -1,15 +1,17 @@
-"""Tracking jobs: poll the parcels no carrier pushes (every 15 minutes, retried when the source is down)
-and re-measure the lanes the ETAs come from (daily)."""
+"""Tracking jobs: poll the parcels no carrier pushes (every 15 minutes, retried when the source is down),
+re-measure the lanes the ETAs come from (daily) and ingest the pushes waiting in the inbox (when the push
+endpoint nudges, and every minute)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from lanshou.jobs import crontab, periodic_job
+from lanshou.jobs import crontab, job, periodic_job
 
 POLL_EVERY = timedelta(hours=4)  # Kuaidi100 itself re-checks a watched parcel about every 4 h
 POLL_LIMIT = 600  # parcels per run: 10 minutes at the real-time query's 1 request/s
+DRAIN_SECONDS = 300.0  # one drain job gives way after this (the next nudge or minute goes on)
 log = logging.getLogger("lanshou.tracking.jobs")
 
 
@@ -80,3 +82,26 @@ def subscribe_job() -> int:
             return subscribe_parcels(engine, Kuaidi100Tracking(account, transport), settings, due, now)
     finally:
         engine.dispose()
+
+
+def _drain() -> int:
+    from lanshou.db.engine import open_database
+    from lanshou.tracking.inbox import drain_inbox
+
+    engine = open_database()
+    try:
+        return drain_inbox(engine, max_seconds=DRAIN_SECONDS).pushes
+    finally:
+        engine.dispose()
+
+
+@job("tracking.drain_inbox", timeout=600)
+def drain_inbox_job() -> int:
+    """Ingest the carrier pushes waiting in the inbox (queued by the push endpoint); returns how many."""
+    return _drain()
+
+
+@periodic_job("tracking.drain_inbox_periodic", crontab(minute="*"), timeout=600)
+def drain_inbox_periodic_job() -> int:
+    """The same, every minute (a lost nudge, a push stored while no worker ran)."""
+    return _drain()

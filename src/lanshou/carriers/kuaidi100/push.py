@@ -22,6 +22,7 @@ SUCCESS_BODY = '{"result":true,"returnCode":"200","message":"成功"}'
 # "3天查询无记录" / "60天无变化": Kuaidi100 stops watching; once the number and company are checked,
 # subscribe again after half an hour.
 RESUBSCRIBE_AFTER_ABORT = timedelta(minutes=30)
+NOT_AN_OBJECT = "param 不是 JSON 对象 (param is not a JSON object)"
 
 
 def failure_body(message: str) -> str:
@@ -49,6 +50,13 @@ class PushOutcome:
 
 def handle_push(form: Mapping[str, str], salt: str) -> PushOutcome:
     """Check, parse and answer one push. Never raises: a bad push is a refused outcome."""
+    refused = refusal(form, salt)
+    return refused if refused is not None else read_push(form["param"])
+
+
+def refusal(form: Mapping[str, str], salt: str) -> PushOutcome | None:
+    """Why a push is refused (no param, no salt configured, a wrong sign, a param that is no JSON object),
+    or None: then `form["param"]` is signed and holds a JSON object. The sign is checked on the raw param."""
     param = form.get("param")
     if not isinstance(param, str) or not param:
         return PushOutcome.refused("缺少 param (missing param)")
@@ -59,9 +67,16 @@ def handle_push(form: Mapping[str, str], salt: str) -> PushOutcome:
     sign = form.get("sign")
     if not isinstance(sign, str) or not push_signature_ok(param, sign, salt):
         return PushOutcome.refused("签名错误 (bad signature)")
+    if json_object(param) is None:
+        return PushOutcome.refused(NOT_AN_OBJECT)
+    return None
+
+
+def read_push(param: str) -> PushOutcome:
+    """Parse a push whose signature was checked already (e.g. when it was received and kept raw)."""
     body = json_object(param)
     if body is None:
-        return PushOutcome.refused("param 不是 JSON 对象 (param is not a JSON object)")
+        return PushOutcome.refused(NOT_AN_OBJECT)
     return _accepted(body)
 
 
