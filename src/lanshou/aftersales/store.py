@@ -108,29 +108,8 @@ def list_cases(conn: Connection, flt: CaseFilter, limit: int | None = None) -> l
     return [_case(row) for row in conn.execute(query)]
 
 
-AWAITED = "lanshou.aftersales.awaited"  # conn.info: (transaction, return parcels awaited in it)
-
-
-def _awaited(conn: Connection) -> set[str]:
-    """The return parcels of every unfinished case, read once per transaction (a tracking import tells a
-    status change per parcel: one look-up each cost most of the import). Saving cases forgets it."""
-    transaction = conn.get_transaction()
-    cached = conn.info.get(AWAITED)
-    if cached is not None and cached[0] is transaction:
-        return cached[1]
-    c = aftersale_cases.c
-    query = select(c.return_tracking_no).where(
-        c.return_tracking_no != "", c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
-    )
-    awaited = set(conn.execute(query).scalars())
-    conn.info[AWAITED] = (transaction, awaited)
-    return awaited
-
-
 def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
     """The orders of the unfinished cases whose goods come back in this parcel."""
-    if tracking_no not in _awaited(conn):
-        return []
     c = aftersale_cases.c
     query = select(c.shop_id, c.order_no).where(
         c.return_tracking_no == tracking_no, c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
@@ -161,7 +140,6 @@ def history_of(conn: Connection, shop_id: int, case_no: str) -> list[dict[str, o
 
 
 def save_cases(conn: Connection, cases: Sequence[Case]) -> None:
-    conn.info.pop(AWAITED, None)
     rows = [astuple(case) for case in cases]
     rows = [(*row[:3], str(row[3]), *row[4:6], str(row[6]), *row[7:]) for row in rows]
     upsert(conn, aftersale_cases, rows, CASE_COLUMNS[:2], CASE_COLUMNS[2:], CASE_COLUMNS)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     func,
     literal_column,
     or_,
@@ -36,9 +37,9 @@ from lanshou.inventory.mapping import load_map
 from lanshou.orders.tables import orders
 from lanshou.review.facts import orders_query, with_lines
 from lanshou.review.model import OrderData
-from lanshou.review.queries import QUEUE_STATES, _locations, _shipment
+from lanshou.review.queries import QUEUE_STATES, _locations, _parts_of, _shipment, split_parts
 from lanshou.review.ready import ReadyShipment
-from lanshou.review.tables import review_state
+from lanshou.review.tables import review_state, shipment_parts
 
 NONE_YET = datetime(9999, 12, 31)  # a missing deadline sorts after every real one
 
@@ -178,6 +179,13 @@ def _group_of() -> ColumnElement[str]:
     )
 
 
+def _still_to_ship() -> ColumnElement[bool]:
+    """A paid order, or a split one (拆单) whose first part left and whose other parts wait."""
+    o, p = orders.c, shipment_parts.c
+    part_waiting = exists().where(p.shop_id == o.shop_id, p.order_no == o.order_no, p.shipped_at.is_(None))
+    return or_(o.status == "paid", and_(o.status == "shipped", part_waiting))
+
+
 def _ready_groups(shop_ids: Sequence[int]) -> Any:
     o, r = orders.c, review_state.c
     return (
@@ -190,7 +198,7 @@ def _ready_groups(shop_ids: Sequence[int]) -> Any:
             func.min(o.id).label("lead"),
         )
         .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", o.status == "paid", o.shop_id.in_(list(shop_ids)))
+        .where(r.state == "accepted", _still_to_ship(), o.shop_id.in_(list(shop_ids)))
         .group_by(o.shop_id, _group_of())
         .subquery("groups")
     )
@@ -249,7 +257,7 @@ def _shipments(conn: Connection, groups: list[tuple[int, str]]) -> list[ReadyShi
         .add_columns(r.priority, r.warehouse, r.pickup_deadline, r.ship_by, r.merge_group)
         .join(keys, and_(keys.c.shop_id == o.shop_id, keys.c.order_no == o.order_no))
         .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", o.status == "paid")
+        .where(r.state == "accepted", _still_to_ship())
         .order_by(r.priority.desc(), _when(r.ship_by), o.id)
     )
     rows = conn.execute(query).all()
@@ -259,4 +267,12 @@ def _shipments(conn: Connection, groups: list[tuple[int, str]]) -> list[ReadyShi
         members[group_of[order.key]].append(order)
     skus = load_map(conn)
     bins = _locations(conn)
-    return [_shipment(members[group], extra, skus, bins) for group in groups if members[group]]
+    parts = split_parts(conn, list(extra))
+    shipments: list[ReadyShipment] = []
+    for group in groups:
+        found = members[group]
+        if len(found) == 1 and found[0].key in parts:  # a split order: one shipment per part to go
+            shipments += _parts_of(found[0], parts[found[0].key], extra, skus, bins)
+        elif found:
+            shipments.append(_shipment(found, extra, skus, bins))
+    return shipments

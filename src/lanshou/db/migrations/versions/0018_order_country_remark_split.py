@@ -3,7 +3,7 @@ shipments (拆单): which part each line travels in (shipment_parts), the waybil
 (shipment_waybills.part joins the key) and what each part reserved (reservations.part)
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ different machines must all be able to serve the PDF a batch printed on one of t
 an index on (shop_id, merge_group), so a page of ready shipments finds its 合单 groups' orders by index
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 notify_campaign_messages (which outbox message belongs to which campaign and buyer profile)
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0016"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
