@@ -16,9 +16,10 @@ from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
 from lanshou.tracking.status import is_carrier_scan
 
 # A batch of carrier events publishes its status changes, then ParcelEventsArrived (lanshou.tracking.record):
-# the scans are held per connection until then and looked up together, not one query per change (that
-# query was three quarters of a tracking import's time). Holding the connection keeps its id from reuse.
-_held: dict[int, tuple[Connection, list[ParcelStatusChanged]]] = {}
+# the scans are held in the connection's transaction until then and looked up together, not one query per
+# change (that query was three quarters of a tracking import's time). A rolled-back batch's scans are
+# forgotten with its transaction.
+HELD = "lanshou.aftersales.held_scans"  # conn.info: (transaction, scans told in it)
 
 
 def subscribe(bus: EventBus) -> None:
@@ -27,13 +28,19 @@ def subscribe(bus: EventBus) -> None:
 
 
 def hold_scan(conn: Connection, event: ParcelStatusChanged) -> None:
-    if is_carrier_scan(event.status):  # a label printed is not a parcel sent
-        _held.setdefault(id(conn), (conn, []))[1].append(event)
+    if not is_carrier_scan(event.status):  # a label printed is not a parcel sent
+        return
+    transaction = conn.get_transaction()
+    held: tuple[object, list[ParcelStatusChanged]] | None = conn.info.get(HELD)
+    if held is None or held[0] is not transaction:
+        held = conn.info[HELD] = (transaction, [])
+    held[1].append(event)
 
 
 def follow_returns(conn: Connection, bus: EventBus) -> None:
-    """The held scans of this connection's batch, in the order they were told."""
-    _, scans = _held.pop(id(conn), (conn, []))
+    """The held scans of this transaction's batch, in the order they were told."""
+    held = conn.info.pop(HELD, None)
+    scans: list[ParcelStatusChanged] = held[1] if held and held[0] is conn.get_transaction() else []
     returning = parcels_returning(conn, {scan.tracking_no for scan in scans}) if scans else set()
     for scan in scans:
         if scan.tracking_no in returning:
