@@ -34,7 +34,7 @@ def period(first: date | None, last: date | None, today: date) -> tuple[date, da
     return start, end
 
 
-BAD_PERIOD = {
+BAD_PERIOD: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": f"to before from, or over {LONGEST_PERIOD} days 统计期无效"}
 }
 
