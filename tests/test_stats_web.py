@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -110,6 +110,9 @@ def test_page_shows_the_report_with_changes_and_only_the_users_shops(
     }
     assert _row(page.text, "damage_by_carrier", "zto/damaged")["reason_code"] == "破损"
     assert not any(word in page.text for word in B_ONLY)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    default = client.get("/stats").text  # the last 30 days, today included
+    assert f'data-from="{today - timedelta(days=29)}" data-to="{today}"' in default
     assert client.get(f"/stats?shop={SHOP_B}").status_code == 404
     backwards = client.get(f"/stats?from={TO}&to={FROM}")
     assert (
