@@ -1,13 +1,15 @@
 """Lane statistics from the tracking history (the ETA's input), DB side.
 
 `refresh_lanes` measures the deliveries of the last `days` and replaces the lane_stats table (a job runs it
-daily); `lane_book` is the table as a mapping, cached per database for a few minutes because every batch
-of events that brings pickups asks for it.
+daily); `lane_book` is the table as a mapping, cached per engine for a few minutes because every batch
+of events that brings pickups asks for it (per engine, not per URL: a database dropped and made again under
+the same URL must not see the old one's lanes).
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +23,11 @@ from lanshou.tracking.tables import lane_stats, parcel_state
 
 BOOK_TTL_SECONDS = 300.0
 BATCH = 5000
-_books: dict[str, tuple[float, dict[Lane, LaneNorm]]] = {}
+_books: weakref.WeakKeyDictionary[Engine, tuple[float, dict[Lane, LaneNorm]]] = weakref.WeakKeyDictionary()
 
 
 def lane_book(conn: Connection) -> dict[Lane, LaneNorm]:
-    key = conn.engine.url.render_as_string(hide_password=False)
+    key = conn.engine
     cached = _books.get(key)
     if cached is not None and time.monotonic() - cached[0] < BOOK_TTL_SECONDS:
         return cached[1]
