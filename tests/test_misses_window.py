@@ -78,8 +78,8 @@ def _assert_same_as_full_pass(engine: Engine, as_of: date) -> dict[str, Miss]:
         found = find_misses(engine, as_of, metric=metric)
         assert sorted(found, key=_key) == sorted(expected, key=_key), (as_of, metric)
         for by in ("reason", "carrier", "sku", "province"):
-            report = miss_report(engine, as_of, by=by, metric=metric)  # type: ignore[arg-type]
-            groups = rollup_misses(expected, by=by, decided=report.decided, metric=metric)  # type: ignore[arg-type]
+            report = miss_report(engine, as_of, by=by, metric=metric)
+            groups = rollup_misses(expected, by=by, decided=report.decided, metric=metric)
             assert [(g.key, g.count, g.rate_gain, sorted(g.order_nos)) for g in report.groups] == [
                 (g.key, g.count, g.rate_gain, sorted(g.order_nos)) for g in groups
             ], (as_of, metric, by)
