@@ -1,5 +1,6 @@
-"""The misses page's fast path (one order-level metric: candidates picked by the derived days of the window,
-no raw window scan, only that metric judged) gives exactly the full pass over every order of the window —
+"""The misses page's read of the kept misses (one order-level metric: `metric_misses` kept by the rollup
+upkeep, decided for the as-of day from the derived days; orders changed since the last refresh judged from
+raw rows) gives exactly the full pass over every order of the window —
 the same misses, groups, rates and order — for several as-of days, after carrier events that arrive before
 their orders, a late first scan and a cancelled order. SQLite and PostgreSQL (the `engine` fixture).
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, update
 
+from lanshou import schema as s
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import write_demo
 from lanshou.intake.orders import import_orders
@@ -29,6 +31,7 @@ from lanshou.metrics.explain import Miss, misses, rollup_misses
 from lanshou.metrics.miss_candidates import ORDER_METRICS
 from lanshou.metrics.misses import _by_impact, find_misses, miss_report
 from lanshou.metrics.report import window_facts
+from lanshou.metrics.rollups import mark_dirty
 from lanshou.metrics.upkeep import rebuild_rollups
 from lanshou.shops.store import load_shops
 
@@ -126,3 +129,22 @@ def test_fast_misses_equal_the_full_pass_through_late_arrivals(engine: Engine, t
                 "A7": "carrier_late_pickup",
                 "A8": "no_waybill",
             }
+
+    # the page reads the kept rows: a kept reason shows (A7 not marked) …
+    with engine.begin() as conn:
+        kept = s.metric_misses
+        shop_id = next(i for i, info in load_shops(conn).items() if info.shop == "窗口小店")
+        where = (kept.c.shop_id == shop_id) & (kept.c.order_no == "A7")
+        conn.execute(update(kept).where(where).values(m1_reason="paid_after_cutoff", m1_detail="x"))
+    found = {m.order_no: m.reason for m in find_misses(engine, date(2026, 11, 10), metric="pay_to_pickup")}
+    assert found["A7"] == "paid_after_cutoff"
+    # … until the order is marked changed: then it is judged from its raw rows, and a rebuild rewrites it
+    with engine.begin() as conn:
+        mark_dirty(conn, [(shop_id, "A7")])
+    _assert_same_as_full_pass(engine, date(2026, 11, 10))
+    # an order derived before the table existed (no kept row, no mark) is judged from its raw rows too
+    with engine.begin() as conn:
+        conn.execute(delete(kept).where((kept.c.shop_id == shop_id) & (kept.c.order_no == "A6")))
+    assert _assert_same_as_full_pass(engine, date(2026, 11, 10))["A6"].reason == "carrier_late_pickup"
+    rebuild_rollups(engine)
+    assert _assert_same_as_full_pass(engine, date(2026, 11, 10))["A7"].reason == "carrier_late_pickup"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, or_, select, union
 
@@ -39,7 +40,7 @@ def miss_candidates(
     M1 paid in the window with its deadline passed by the evaluation time, M5 promised in the window, M4
     paid in the window with a negative feedback by then. Orders not derived yet or marked are kept."""
     shops = list(shop_ids)
-    m, p, o, link = metric_orders.c, metric_parcels.c, orders.c, parcel_orders.c
+    m, p, link = metric_orders.c, metric_parcels.c, parcel_orders.c
     maybe: dict[str, ColumnElement[bool]] = {
         "pay_to_pickup": m.pickup_on_time.is_not(True) & m.limit_hours.is_not(None),
         "late_shipment": m.by_promise.is_not(True),
@@ -64,6 +65,21 @@ def miss_candidates(
         )
         .where(p.shop_id.in_(shops), p.stale_day < NEVER)
     )
+    parts = [maybe_late, *_unsettled(shops)]
+    if metric in (None, "tracking_freshness"):
+        parts.append(stale)
+    query = union(*parts)
+    return {(row[0], row[1]) for row in conn.execute(query)}
+
+
+def unsettled_orders(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
+    """Orders whose derived rows may be out of date: not derived yet, or marked (themselves or a parcel's
+    tracking number) since the last refresh."""
+    return {(row[0], row[1]) for row in conn.execute(union(*_unsettled(list(shop_ids))))}
+
+
+def _unsettled(shops: list[int]) -> list[Any]:
+    m, o, link = metric_orders.c, orders.c, parcel_orders.c
     underived = (
         select(o.shop_id, o.order_no)
         .select_from(orders.outerjoin(metric_orders, (m.shop_id == o.shop_id) & (m.order_no == o.order_no)))
@@ -79,8 +95,4 @@ def miss_candidates(
         )
         .where(link.shop_id.in_(shops))
     )
-    parts = [maybe_late, underived, marked, tracked]
-    if metric in (None, "tracking_freshness"):
-        parts.append(stale)
-    query = union(*parts)
-    return {(row[0], row[1]) for row in conn.execute(query)}
+    return [underived, marked, tracked]

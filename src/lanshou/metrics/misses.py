@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
-from lanshou.metrics.miss_candidates import ORDER_METRICS, miss_candidates
+from lanshou.metrics.miss_candidates import ORDER_METRICS, miss_candidates, unsettled_orders
+from lanshou.metrics.miss_store import stored_misses
 from lanshou.metrics.report import metrics_report, window_facts
 from lanshou.metrics.source import iter_facts
 from lanshou.shops.model import only_shops, select_shops
@@ -51,9 +52,11 @@ def find_misses(
         shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
         own_zones = all(timezone in (None, info.timezone) for info in shops.values())
         if own_zones and metric in ORDER_METRICS:
-            # the derived days already place each order in or out of the window: no raw window scan
-            keys = sorted(miss_candidates(conn, shops, metric, (as_of, window_days)))
-            facts = list(iter_facts(conn, keys, shops))
+            # kept by the rollup upkeep; only the orders changed since its last run are judged from raw rows
+            unsettled = unsettled_orders(conn, shops)
+            kept, missing = stored_misses(conn, shops, metric, as_of, window_days, skip=unsettled)
+            facts = list(iter_facts(conn, sorted(unsettled | missing), shops))
+            return kept + misses(facts, list(shops.values()), as_of, window_days, timezone, metric)
         else:
             only = miss_candidates(conn, shops, metric) if own_zones else None  # the derived rows say who
             facts = list(window_facts(conn, shops, as_of, window_days, only))  # can miss: judge those
