@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, case, select
 
 from lanshou.metrics.explain import Context, Miss, local, reason_for
 from lanshou.metrics.facts import OrderFact
@@ -82,14 +82,28 @@ def stored_misses(
     """The misses of `metric` (pay_to_pickup, late_shipment or shipping_negative_feedback) as of `as_of`, from
     the kept rows of the shops' orders, less the orders in `skip` (the caller judges those); and the orders
     that can miss it in the window but have no kept row (derived before revision 0022 and not since), which
-    the caller judges too."""
+    the caller judges too. The as-of decisions are made in SQL (module docstring)."""
     first = as_of - timedelta(days=window_days)
     mm, mo = metric_misses.c, metric_orders.c
-    day = mo.promise_day if metric == "late_shipment" else mo.pay_day
-    can_miss = {
-        "pay_to_pickup": mo.limit_hours.is_not(None) & mo.pickup_on_time.is_not(True),
-        "late_shipment": mo.by_promise.is_not(True),
-        NEGATIVE: mo.negative_eday < as_of,
+    paid_in = (mo.pay_day >= first) & (mo.pay_day < as_of)
+    closed_unpicked = mo.closed.is_(True) & (mo.pickup_eday >= as_of)
+    m1_late = (
+        mm.m1_reason.is_not(None)
+        & paid_in
+        & ~closed_unpicked
+        & ((mo.pickup_eday < as_of) | (mo.deadline_day < as_of))
+    )
+    m5_late = (
+        mm.m5_reason.is_not(None) & (mo.promise_day >= first) & (mo.promise_day < as_of) & ~closed_unpicked
+    )
+    window, can_miss, late = {
+        "pay_to_pickup": (paid_in, mo.limit_hours.is_not(None) & mo.pickup_on_time.is_not(True), m1_late),
+        "late_shipment": (
+            (mo.promise_day >= first) & (mo.promise_day < as_of),
+            mo.by_promise.is_not(True),
+            m5_late,
+        ),
+        NEGATIVE: (paid_in, mo.negative_eday < as_of, paid_in),
     }[metric]
     query = (
         select(
@@ -97,17 +111,14 @@ def stored_misses(
             mo.order_no,
             mm.order_no.label("kept"),
             *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
-            mo.pay_day,
-            mo.pickup_eday,
-            mo.deadline_day,
-            mo.closed,
-            mo.promise_day,
-            mo.negative_eday,
+            _flag(mo.pickup_eday < as_of).label("scanned"),
+            _flag(m1_late).label("m1_late"),
+            _flag(m5_late).label("m5_late"),
         )
         .select_from(
             metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
         )
-        .where(mo.shop_id.in_(list(shops)), day >= first, day < as_of, can_miss)
+        .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
     )
     found: list[Miss] = []
     missing: set[OrderKey] = set()
@@ -118,48 +129,26 @@ def stored_misses(
         if row.kept is None:
             missing.add(key)
             continue
-        reason = _reason(row, metric, first, as_of)
-        if reason is not None:
-            found.append(_miss(row, shops[row.shop_id], metric, reason))
+        found.append(_miss(row, shops[row.shop_id], metric, _reason(row, metric)))
     return found, missing
 
 
-def _reason(row: Any, metric: str, first: date, as_of: date) -> tuple[str, str] | None:
-    m1 = _m1(row, first, as_of)
-    if metric == "pay_to_pickup":
-        return m1
-    m5 = _m5(row, first, as_of)
-    if metric == "late_shipment":
-        return m5
-    if first <= row.pay_day < as_of and row.negative_eday < as_of:
-        return m1 or m5 or ON_TIME_NEGATIVE
-    return None
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
 
 
-def _closed_unpicked(row: Any, as_of: date) -> bool:
-    return bool(row.closed) and row.pickup_eday >= as_of
+def _reason(row: Any, metric: str) -> tuple[str, str]:
+    """The reason of a row the query found late (or negative) as of its day."""
+    if metric == "pay_to_pickup" or (metric == NEGATIVE and row.m1_late):
+        return _as_of(row.m1_reason, row.m1_detail, row.scanned)
+    if metric == "late_shipment" or row.m5_late:
+        return _as_of(row.m5_reason, row.m5_detail, row.scanned)
+    return ON_TIME_NEGATIVE
 
 
-def _m1(row: Any, first: date, as_of: date) -> tuple[str, str] | None:
-    if row.m1_reason is None or not first <= row.pay_day < as_of or _closed_unpicked(row, as_of):
-        return None
-    if row.pickup_eday >= as_of and row.deadline_day >= as_of:
-        return None  # not scanned by D, deadline not passed yet: undecided
-    return _as_of(row.m1_reason, row.m1_detail, row, as_of)
-
-
-def _m5(row: Any, first: date, as_of: date) -> tuple[str, str] | None:
-    if row.m5_reason is None or row.promise_day is None or _closed_unpicked(row, as_of):
-        return None
-    if not first <= row.promise_day < as_of:
-        return None
-    return _as_of(row.m5_reason, row.m5_detail, row, as_of)
-
-
-def _as_of(reason: str, detail: str, row: Any, as_of: date) -> tuple[str, str]:
-    if reason in NEVER_SCANNED or row.pickup_eday < as_of:
-        return reason, detail
-    return NO_SCAN
+def _as_of(reason: str, detail: str, scanned: int) -> tuple[str, str]:
+    """A reason found with every scan known, as the explainer gives it at D: no scan by D, no scan reason."""
+    return (reason, detail) if scanned or reason in NEVER_SCANNED else NO_SCAN
 
 
 def _miss(row: Any, shop: ShopInfo, metric: str, reason: tuple[str, str]) -> Miss:
