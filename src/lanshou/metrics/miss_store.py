@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -133,6 +134,11 @@ def stored_misses(
     return found, missing
 
 
+@lru_cache(maxsize=4096)
+def _skus(stored: str) -> tuple[str, ...]:
+    return tuple(json.loads(stored))  # many orders share a list: parse each once
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -159,7 +165,7 @@ def _miss(row: Any, shop: ShopInfo, metric: str, reason: tuple[str, str]) -> Mis
         metric=metric,
         reason=reason[0],
         carrier=row.carrier,
-        skus=tuple(json.loads(row.skus)),
+        skus=_skus(row.skus),
         warehouse=row.warehouse or str(shop.settings.get("warehouse", "")),
         pay_hour=row.pay_hour,
         detail=reason[1],
