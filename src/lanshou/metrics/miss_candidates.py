@@ -12,7 +12,7 @@ decides each miss, so the result equals the full pass whenever the derived rows 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, or_, select, union
@@ -72,23 +72,19 @@ def miss_candidates(
     return {(row[0], row[1]) for row in conn.execute(query)}
 
 
-def unsettled_orders(
-    conn: Connection, shop_ids: Collection[int], paid: tuple[datetime, datetime] | None = None
-) -> set[OrderKey]:
-    """Orders whose derived rows may be out of date: not derived yet (paid in `paid`, naive UTC, when
-    given), or marked (themselves or a parcel's tracking number) since the last refresh."""
-    return {(row[0], row[1]) for row in conn.execute(union(*_unsettled(list(shop_ids), paid)))}
+def unsettled_orders(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
+    """Orders whose derived rows may be out of date: not derived yet, or marked (themselves or a parcel's
+    tracking number) since the last refresh."""
+    return {(row[0], row[1]) for row in conn.execute(union(*_unsettled(list(shop_ids))))}
 
 
-def _unsettled(shops: list[int], paid: tuple[datetime, datetime] | None = None) -> list[Any]:
+def _unsettled(shops: list[int]) -> list[Any]:
     m, o, link = metric_orders.c, orders.c, parcel_orders.c
     underived = (
         select(o.shop_id, o.order_no)
         .select_from(orders.outerjoin(metric_orders, (m.shop_id == o.shop_id) & (m.order_no == o.order_no)))
         .where(o.shop_id.in_(shops), m.order_no.is_(None))
     )
-    if paid is not None:
-        underived = underived.where(o.paid_at >= paid[0], o.paid_at < paid[1])
     marked = select(metric_dirty_orders.c.shop_id, metric_dirty_orders.c.order_no).where(
         metric_dirty_orders.c.shop_id.in_(shops)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
@@ -53,13 +53,7 @@ def find_misses(
         own_zones = all(timezone in (None, info.timezone) for info in shops.values())
         if own_zones and metric in ORDER_METRICS:
             # kept by the rollup upkeep; only the orders changed since its last run are judged from raw rows
-            paid = None  # M1 and M4 count orders paid in the window: the underived outside it cannot miss
-            if metric != "late_shipment":  # (UTC bounds a day wider than any shop's local window)
-                paid = (
-                    _midnight(as_of - timedelta(days=window_days + 1)),
-                    _midnight(as_of + timedelta(days=1)),
-                )
-            unsettled = unsettled_orders(conn, shops, paid)
+            unsettled = unsettled_orders(conn, shops)
             kept, missing = stored_misses(conn, shops, metric, as_of, window_days, skip=unsettled)
             facts = list(iter_facts(conn, sorted(unsettled | missing), shops))
             return kept + misses(facts, list(shops.values()), as_of, window_days, timezone, metric)
@@ -67,10 +61,6 @@ def find_misses(
             only = miss_candidates(conn, shops, metric) if own_zones else None  # the derived rows say who
             facts = list(window_facts(conn, shops, as_of, window_days, only))  # can miss: judge those
     return misses(facts, list(shops.values()), as_of, window_days, timezone, metric)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time())
 
 
 def decided(block: Mapping[str, Any], metric: str) -> int | None:

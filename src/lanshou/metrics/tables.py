@@ -66,10 +66,6 @@ metric_orders = Table(
     Column("extra_m1", Text, nullable=False, server_default="{}"),
 )
 
-# the misses page selects the window's orders by day (revision 0022)
-Index("ix_metric_orders_pay_day", metric_orders.c.pay_day, metric_orders.c.shop_id)
-Index("ix_metric_orders_promise_day", metric_orders.c.promise_day, metric_orders.c.shop_id)
-
 # Why an order missed M1 / M5 (revision 0022), kept by the rollup upkeep for every order that can miss M1,
 # M5 or M4 (lanshou.metrics.miss_store): the reason as if scanned by any evaluation time (the reader turns a
 # scan-dependent reason into shipped_no_scan when the first scan comes after it), and what a Miss shows.

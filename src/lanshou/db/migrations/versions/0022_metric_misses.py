@@ -1,6 +1,5 @@
 """metric_misses: why each order that can miss M1/M5/M4 missed, kept by the rollup upkeep so the misses page
-reads it instead of judging the window's orders on every request; metric_orders indexed on its pay and
-promise days (the page's window)
+reads it instead of judging the window's orders on every request
 
 Revision ID: 0022
 Revises: 0021
@@ -33,13 +32,9 @@ def upgrade() -> None:
         sa.Column("pay_hour", sa.Integer()),
         sa.Column("province", sa.String(length=64), server_default="", nullable=False),
     )
-    op.create_index("ix_metric_orders_pay_day", "metric_orders", ["pay_day", "shop_id"])
-    op.create_index("ix_metric_orders_promise_day", "metric_orders", ["promise_day", "shop_id"])
     # existing databases: the misses of an order derived before this revision (no row here) are judged from
     # its raw rows until it is derived again; `lanshou metrics rebuild` fills the table at once
 
 
 def downgrade() -> None:
-    op.drop_index("ix_metric_orders_promise_day", table_name="metric_orders")
-    op.drop_index("ix_metric_orders_pay_day", table_name="metric_orders")
     op.drop_table("metric_misses")
