@@ -29,6 +29,10 @@ def _full_pass(engine: Engine, as_of: date) -> list[object]:
     return list(misses(facts, list(shops.values()), as_of, 30))
 
 
+def _key(m: object) -> tuple[str, str, str]:
+    return (m.platform, m.shop, m.order_no)  # type: ignore[attr-defined]
+
+
 def test_candidates_give_the_same_misses_as_judging_every_order(engine: Engine) -> None:
     write_demo(engine, DemoConfig(orders=1_500, days=30, seed=5, end=END, batch_orders=500))
     rebuild_rollups(engine)
@@ -56,7 +60,8 @@ def test_candidates_give_the_same_misses_as_judging_every_order(engine: Engine) 
 
 def test_one_metrics_candidates_give_that_metrics_misses(engine: Engine) -> None:
     """The misses page asks for one metric: judging only the orders that can miss it finds every miss of
-    it that the full pass finds, no more, in the same order (M3's shared parcels go to the same order)."""
+        it that the full pass finds, no more (M3 in the same order: its shared parcels go to the same order;
+    the order-level metrics read kept rows, lanshou.metrics.miss_store)."""
     write_demo(engine, DemoConfig(orders=1_500, days=30, seed=5, end=END, batch_orders=500))
     rebuild_rollups(engine)
     full = _full_pass(engine, END)
@@ -66,6 +71,9 @@ def test_one_metrics_candidates_give_that_metrics_misses(engine: Engine) -> None
         for metric in ("pay_to_pickup", "late_shipment", "tracking_freshness", "shipping_negative_feedback"):
             expected = [m for m in full if m.metric == metric]  # type: ignore[attr-defined]
             found = [m for m in find_misses(engine, END, metric=metric) if m.metric == metric]
-            assert found == expected, metric
+            if metric == "tracking_freshness":
+                assert found == expected, metric
+            else:  # read from metric_misses in the database's order; the report ranks them (by impact)
+                assert sorted(found, key=_key) == sorted(expected, key=_key), metric
             assert miss_candidates(conn, shops, metric) <= everything
         assert len(miss_candidates(conn, shops, "shipping_negative_feedback")) < len(everything)

@@ -14,6 +14,7 @@ from lanshou.inventory.tables import reservations, sku_mappings, stock, stock_le
 from lanshou.metrics.tables import (
     metric_dirty_orders,
     metric_dirty_tracking,
+    metric_misses,
     metric_orders,
     metric_parcels,
     rollup_delivery,
@@ -86,6 +87,7 @@ __all__ = [
     "metadata",
     "metric_dirty_orders",
     "metric_dirty_tracking",
+    "metric_misses",
     "metric_orders",
     "metric_parcels",
     "notify_campaign_messages",

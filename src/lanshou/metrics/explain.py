@@ -55,6 +55,7 @@ REASONS = (
     "weekend_or_holiday",
     "unknown",
 )
+NEGATIVE = "shipping_negative_feedback"
 GroupBy = Literal["reason", "carrier", "sku", "warehouse", "pay_hour", "metric", "shop", "province"]
 
 
@@ -174,29 +175,33 @@ def _miss(
     )
 
 
-def order_misses(order: OrderFact, ctx: Context, window_start: datetime | None = None) -> list[Miss]:
-    """Every miss of one order: late M1, late M5, stale M3 parcels, negative M4."""
+def order_misses(
+    order: OrderFact, ctx: Context, window_start: datetime | None = None, metric: str | None = None
+) -> list[Miss]:
+    """Every miss of one order: late M1, late M5, stale M3 parcels, negative M4 (with `metric`, only the
+    misses of that metric; M4 still looks at M1 and M5, whose reason it takes)."""
     found: list[Miss] = []
     pack, end = ctx.pack, ctx.eval_time
+    wants = {metric} if metric else {"pay_to_pickup", "late_shipment", "tracking_freshness", NEGATIVE}
     late_reason: tuple[str, str] | None = None
-    if m1_outcome(order, pack, end, window_start) == "late":
+    if wants & {"pay_to_pickup", NEGATIVE} and m1_outcome(order, pack, end, window_start) == "late":
         deadline = pickup_deadline(order, pack)
         assert deadline is not None
         late_reason = reason_for(order, deadline, ctx)
         found.append(_miss(order, "pay_to_pickup", late_reason, ctx))
-    if m5_outcome(order, pack, end, window_start) == "late":
+    if wants & {"late_shipment", NEGATIVE} and m5_outcome(order, pack, end, window_start) == "late":
         promised = promised_ship_time(order, pack)
         assert promised is not None
         m5_reason = reason_for(order, promised, ctx)
         late_reason = late_reason or m5_reason
         found.append(_miss(order, "late_shipment", m5_reason, ctx))
-    for parcel in order.parcels:
+    for parcel in order.parcels if "tracking_freshness" in wants else ():
         if m3_outcome(parcel, pack, end, window_start) == "stale":
             found.append(_miss(order, "tracking_freshness", stale_reason(parcel, ctx), ctx, parcel))
-    if m4_in_population(order, end, window_start) and m4_negative(order, pack, end):
+    if NEGATIVE in wants and m4_in_population(order, end, window_start) and m4_negative(order, pack, end):
         reason = late_reason or ("unknown", "shipped on time; see the feedback")
-        found.append(_miss(order, "shipping_negative_feedback", reason, ctx))
-    return found
+        found.append(_miss(order, NEGATIVE, reason, ctx))
+    return [miss for miss in found if metric is None or miss.metric == metric]
 
 
 def misses(
@@ -205,8 +210,10 @@ def misses(
     as_of: date,
     window_days: int = 30,
     timezone: str | None = None,
+    metric: str | None = None,
 ) -> list[Miss]:
-    """All misses of the report as of `as_of` (same population and evaluation time as compute_report)."""
+    """All misses of the report as of `as_of` (same population and evaluation time as compute_report);
+    with `metric`, those of that metric only."""
     shop_metrics = {
         (s.platform, s.shop): ShopMetrics.for_shop(s, as_of, window_days, timezone) for s in shops
     }
@@ -218,7 +225,7 @@ def misses(
             continue
         warehouse = str(shop.info.settings.get("warehouse", ""))
         ctx = Context(shop.pack, shop.win.end, ZoneInfo(timezone or shop.info.timezone), warehouse)
-        for miss in order_misses(order, ctx, shop.win.start):
+        for miss in order_misses(order, ctx, shop.win.start, metric):
             if miss.metric == "tracking_freshness":
                 parcel = (miss.platform, miss.shop, miss.tracking_no)
                 if order.paid_at is None or parcel in stale_seen:

@@ -12,8 +12,10 @@ decides each miss, so the result equals the full pass whenever the derived rows 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, false, or_, select, union
+from sqlalchemy import ColumnElement, Connection, false, or_, select, union
 
 from lanshou.metrics.derive import NEVER
 from lanshou.metrics.tables import metric_dirty_orders, metric_dirty_tracking, metric_orders, metric_parcels
@@ -21,17 +23,37 @@ from lanshou.orders.keys import OrderKey
 from lanshou.orders.tables import orders
 from lanshou.tracking.tables import parcel_orders
 
+ORDER_METRICS = ("pay_to_pickup", "late_shipment", "shipping_negative_feedback")  # judged per order
 
-def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | None = None) -> set[OrderKey]:
+
+def miss_candidates(
+    conn: Connection,
+    shop_ids: Collection[int],
+    metric: str | None = None,
+    window: tuple[date, int] | None = None,
+) -> set[OrderKey]:
     """The orders that can hold a miss (of `metric` only, when given: each order's M1, M5 and M4 misses
-    are judged from its own facts, and every order a stale parcel carries is kept for M3)."""
+    are judged from its own facts, and every order a stale parcel carries is kept for M3).
+
+    With `window` (as_of, window_days) and one of ORDER_METRICS, only the derived orders that can miss it
+    in that window are taken (the derived days are the shops' local days, as the report's window is):
+    M1 paid in the window with its deadline passed by the evaluation time, M5 promised in the window, M4
+    paid in the window with a negative feedback by then. Orders not derived yet or marked are kept."""
     shops = list(shop_ids)
-    m, p, o, link = metric_orders.c, metric_parcels.c, orders.c, parcel_orders.c
-    maybe = {
+    m, p, link = metric_orders.c, metric_parcels.c, parcel_orders.c
+    maybe: dict[str, ColumnElement[bool]] = {
         "pay_to_pickup": m.pickup_on_time.is_not(True) & m.limit_hours.is_not(None),
         "late_shipment": m.by_promise.is_not(True),
         "shipping_negative_feedback": m.negative_eday < NEVER,  # NEVER: no negative feedback
     }
+    if window is not None and metric in ORDER_METRICS:
+        as_of, days = window
+        first = as_of - timedelta(days=days)
+        maybe["pay_to_pickup"] &= (m.pay_day >= first) & (m.pay_day < as_of) & (m.deadline_day < as_of)
+        maybe["late_shipment"] &= (m.promise_day >= first) & (m.promise_day < as_of)
+        maybe["shipping_negative_feedback"] &= (
+            (m.pay_day >= first) & (m.pay_day < as_of) & (m.negative_eday < as_of)
+        )
     conditions = list(maybe.values()) if metric is None else [maybe[metric]] if metric in maybe else []
     maybe_late = select(m.shop_id, m.order_no).where(m.shop_id.in_(shops), or_(false(), *conditions))
     stale = (
@@ -43,6 +65,21 @@ def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | N
         )
         .where(p.shop_id.in_(shops), p.stale_day < NEVER)
     )
+    parts = [maybe_late, *_unsettled(shops)]
+    if metric in (None, "tracking_freshness"):
+        parts.append(stale)
+    query = union(*parts)
+    return {(row[0], row[1]) for row in conn.execute(query)}
+
+
+def unsettled_orders(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
+    """Orders whose derived rows may be out of date: not derived yet, or marked (themselves or a parcel's
+    tracking number) since the last refresh."""
+    return {(row[0], row[1]) for row in conn.execute(union(*_unsettled(list(shop_ids))))}
+
+
+def _unsettled(shops: list[int]) -> list[Any]:
+    m, o, link = metric_orders.c, orders.c, parcel_orders.c
     underived = (
         select(o.shop_id, o.order_no)
         .select_from(orders.outerjoin(metric_orders, (m.shop_id == o.shop_id) & (m.order_no == o.order_no)))
@@ -58,8 +95,4 @@ def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | N
         )
         .where(link.shop_id.in_(shops))
     )
-    parts = [maybe_late, underived, marked, tracked]
-    if metric in (None, "tracking_freshness"):
-        parts.append(stale)
-    query = union(*parts)
-    return {(row[0], row[1]) for row in conn.execute(query)}
+    return [underived, marked, tracked]

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lanshou.metrics.explain import GroupBy, Miss, MissGroup, misses, rollup_misses
-from lanshou.metrics.miss_candidates import miss_candidates
+from lanshou.metrics.miss_candidates import ORDER_METRICS, miss_candidates, unsettled_orders
+from lanshou.metrics.miss_store import stored_misses
 from lanshou.metrics.report import metrics_report, window_facts
+from lanshou.metrics.source import iter_facts
 from lanshou.shops.model import only_shops, select_shops
 from lanshou.shops.store import load_shops
 
@@ -48,11 +50,17 @@ def find_misses(
     LookupError for an unknown shop."""
     with engine.connect() as conn:
         shops = only_shops(select_shops(load_shops(conn), shop), shop_ids)
-        only = None
-        if all(timezone in (None, info.timezone) for info in shops.values()):
-            only = miss_candidates(conn, shops, metric)  # the derived rows say who can miss: judge those
-        facts = list(window_facts(conn, shops, as_of, window_days, only))  # used after the connection closes
-    return misses(facts, list(shops.values()), as_of, window_days, timezone)
+        own_zones = all(timezone in (None, info.timezone) for info in shops.values())
+        if own_zones and metric in ORDER_METRICS:
+            # kept by the rollup upkeep; only the orders changed since its last run are judged from raw rows
+            unsettled = unsettled_orders(conn, shops)
+            kept, missing = stored_misses(conn, shops, metric, as_of, window_days, skip=unsettled)
+            facts = list(iter_facts(conn, sorted(unsettled | missing), shops))
+            return kept + misses(facts, list(shops.values()), as_of, window_days, timezone, metric)
+        else:
+            only = miss_candidates(conn, shops, metric) if own_zones else None  # the derived rows say who
+            facts = list(window_facts(conn, shops, as_of, window_days, only))  # can miss: judge those
+    return misses(facts, list(shops.values()), as_of, window_days, timezone, metric)
 
 
 def decided(block: Mapping[str, Any], metric: str) -> int | None:

@@ -37,6 +37,7 @@ from lanshou.db.metadata import metadata
 from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
+from lanshou.metrics.miss_store import derive_misses
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rollup_sql import MAIN_RULE
 from lanshou.metrics.source import CountedParcel, ParcelKey, load_batch, load_parcels
@@ -178,7 +179,7 @@ def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
 
 def _clear_and_mark_all(conn: Connection) -> None:
     lock_exclusively(conn, LOCK)
-    for table in (mt.metric_orders, mt.metric_parcels, *rollup_tables().values()):
+    for table in (mt.metric_orders, mt.metric_parcels, mt.metric_misses, *rollup_tables().values()):
         conn.execute(delete(table))
     conn.execute(delete(mt.metric_dirty_tracking))  # every order is marked below
     conn.execute(delete(mt.metric_dirty_orders))
@@ -200,6 +201,9 @@ class Derived:
     keys: Sequence[OrderKey]
     orders: dict[OrderKey, dict[str, Any]] = field(default_factory=dict)
     parcels: dict[ParcelKey, dict[str, Any] | None] = field(default_factory=dict)
+    misses: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # metric_misses rows (lanshou.metrics.miss_store)
 
 
 def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> Derived:
@@ -210,11 +214,14 @@ def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFo
     out = Derived(keys)
     for (shop_id, order_no), fact in loaded.facts:
         shop_rules, tz = rules[shop_id]
-        out.orders[(shop_id, order_no)] = {
+        row = out.orders[(shop_id, order_no)] = {
             "shop_id": shop_id,
             "order_no": order_no,
             **derive_order(fact, shop_rules, tz),
         }
+        why = derive_misses(fact, row, shop_rules, tz)
+        if why is not None:
+            out.misses.append({"shop_id": shop_id, "order_no": order_no, **why})
     for key, counted in loaded.parcels.items():
         out.parcels[key] = _parcel_row(key, counted, rules[key[0]])
     return out
@@ -245,6 +252,8 @@ def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor) -> No
     _delete_keyed(conn, mt.metric_parcels, "tracking_no", list(old_parcels))
     insert_rows(conn, mt.metric_orders, [_stored_form(row) for row in derived.orders.values()])
     insert_rows(conn, mt.metric_parcels, new_parcels)
+    _delete_keyed(conn, mt.metric_misses, "order_no", list(derived.keys))
+    insert_rows(conn, mt.metric_misses, derived.misses)
     _apply_deltas(conn, deltas, sums)
 
 

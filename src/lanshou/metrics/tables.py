@@ -66,6 +66,25 @@ metric_orders = Table(
     Column("extra_m1", Text, nullable=False, server_default="{}"),
 )
 
+# Why an order missed M1 / M5 (revision 0022), kept by the rollup upkeep for every order that can miss M1,
+# M5 or M4 (lanshou.metrics.miss_store): the reason as if scanned by any evaluation time (the reader turns a
+# scan-dependent reason into shipped_no_scan when the first scan comes after it), and what a Miss shows.
+metric_misses = Table(
+    "metric_misses",
+    metadata,
+    Column("shop_id", Integer, primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("m1_reason", String(32)),  # NULL: picked up on time (or not in M1)
+    Column("m1_detail", Text),
+    Column("m5_reason", String(32)),  # NULL: picked up by the promise (or no promise)
+    Column("m5_detail", Text),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("skus", Text, nullable=False, server_default="[]"),  # JSON list, in line order
+    Column("warehouse", String(64), nullable=False, server_default=""),
+    Column("pay_hour", Integer),
+    Column("province", String(64), nullable=False, server_default=""),
+)
+
 # One row per parcel of a shop (revision 0005: keyed by shop and tracking number). A parcel carrying several
 # orders counts once, under the paid order with the smallest number (its province is the destination);
 # a parcel no paid order carries has no row.

@@ -1,0 +1,173 @@
+"""Misses kept current (docs/misses-rollup.md): why each order missed M1 / M5, written by the rollup upkeep
+beside its `metric_orders` row, and read back for any as-of day without judging raw rows.
+
+What depends on the as-of day D is decided from the derived days (lanshou.metrics.derive), exactly as the
+explainer decides it at D 00:00 local:
+- M1 late at D: not picked up on time, paid in [F, D), deadline passed by D (`deadline_day` < D), and not
+  closed before a pickup by D (closed with `pickup_eday` >= D: out of M1).
+- M5 late at D: not picked up by the promise, promised in [F, D), not closed before a pickup by D.
+- M4 at D: paid in [F, D) with a counting negative feedback by D; its reason is M1's when M1 is late at D,
+  else M5's when M5 is late at D, else `unknown`.
+- The reason is stored as if every scan had happened; when the order's first scan comes after D
+  (`pickup_eday` >= D) a scan-dependent reason (late pickup, calendar) reads as `shipped_no_scan`, which is
+  what `explain.reason_for` says when no scan is known by the evaluation time.
+Orders changed since the last refresh (marked, not derived yet) are left to the caller, who judges them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Connection, case, select
+
+from lanshou.metrics.explain import Context, Miss, local, reason_for
+from lanshou.metrics.facts import OrderFact
+from lanshou.metrics.packs import RulePack
+from lanshou.metrics.rules import pickup_deadline, promised_ship_time
+from lanshou.metrics.tables import metric_misses, metric_orders
+from lanshou.orders.keys import OrderKey
+from lanshou.shops.model import ShopInfo
+
+NEGATIVE = "shipping_negative_feedback"
+NO_SCAN = ("shipped_no_scan", "tracking number issued but no carrier scan")
+NEVER_SCANNED = ("held_for_review", "out_of_stock", "no_waybill", "shipped_no_scan")  # need no scan time
+ON_TIME_NEGATIVE = ("unknown", "shipped on time; see the feedback")
+ANY_TIME = datetime.max  # an evaluation time after every scan
+
+
+def derive_misses(
+    order: OrderFact, derived: Mapping[str, Any], pack: RulePack, tz: tzinfo
+) -> dict[str, Any] | None:
+    """The metric_misses row (minus its key) of one order, given its metric_orders row; None when the order
+    can miss none of M1, M5, M4."""
+    if order.paid_at is None:
+        return None
+    ctx = Context(pack, ANY_TIME, cast(ZoneInfo, tz))
+    m1 = m5 = None
+    if derived["limit_hours"] is not None and not derived["pickup_on_time"]:
+        deadline = pickup_deadline(order, pack)
+        assert deadline is not None
+        m1 = reason_for(order, deadline, ctx)
+    if derived["promise_day"] is not None and not derived["by_promise"]:
+        promised = promised_ship_time(order, pack)
+        assert promised is not None
+        m5 = reason_for(order, promised, ctx)
+    if m1 is None and m5 is None and derived["negative_eday"] == date(9999, 12, 31):
+        return None
+    return {
+        "m1_reason": m1 and m1[0],
+        "m1_detail": m1 and m1[1],
+        "m5_reason": m5 and m5[0],
+        "m5_detail": m5 and m5[1],
+        "carrier": next((p.carrier for p in order.parcels), ""),
+        "skus": json.dumps(list(order.skus), ensure_ascii=False),
+        "warehouse": order.warehouse,
+        "pay_hour": local(order.paid_at, ctx.tz).hour,
+        "province": order.province,
+    }
+
+
+def stored_misses(
+    conn: Connection,
+    shops: Mapping[int, ShopInfo],
+    metric: str,
+    as_of: date,
+    window_days: int,
+    skip: Collection[OrderKey] = (),
+) -> tuple[list[Miss], set[OrderKey]]:
+    """The misses of `metric` (pay_to_pickup, late_shipment or shipping_negative_feedback) as of `as_of`, from
+    the kept rows of the shops' orders, less the orders in `skip` (the caller judges those); and the orders
+    that can miss it in the window but have no kept row (derived before revision 0022 and not since), which
+    the caller judges too. The as-of decisions are made in SQL (module docstring)."""
+    first = as_of - timedelta(days=window_days)
+    mm, mo = metric_misses.c, metric_orders.c
+    paid_in = (mo.pay_day >= first) & (mo.pay_day < as_of)
+    closed_unpicked = mo.closed.is_(True) & (mo.pickup_eday >= as_of)
+    m1_late = (
+        mm.m1_reason.is_not(None)
+        & paid_in
+        & ~closed_unpicked
+        & ((mo.pickup_eday < as_of) | (mo.deadline_day < as_of))
+    )
+    m5_late = (
+        mm.m5_reason.is_not(None) & (mo.promise_day >= first) & (mo.promise_day < as_of) & ~closed_unpicked
+    )
+    window, can_miss, late = {
+        "pay_to_pickup": (paid_in, mo.limit_hours.is_not(None) & mo.pickup_on_time.is_not(True), m1_late),
+        "late_shipment": (
+            (mo.promise_day >= first) & (mo.promise_day < as_of),
+            mo.by_promise.is_not(True),
+            m5_late,
+        ),
+        NEGATIVE: (paid_in, mo.negative_eday < as_of, paid_in),
+    }[metric]
+    query = (
+        select(
+            mo.shop_id,
+            mo.order_no,
+            mm.order_no.label("kept"),
+            *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
+            _flag(mo.pickup_eday < as_of).label("scanned"),
+            _flag(m1_late).label("m1_late"),
+            _flag(m5_late).label("m5_late"),
+        )
+        .select_from(
+            metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
+        )
+        .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
+    )
+    found: list[Miss] = []
+    missing: set[OrderKey] = set()
+    for row in conn.execute(query):
+        key = (row.shop_id, row.order_no)
+        if key in skip:
+            continue
+        if row.kept is None:
+            missing.add(key)
+            continue
+        found.append(_miss(row, shops[row.shop_id], metric, _reason(row, metric)))
+    return found, missing
+
+
+@lru_cache(maxsize=4096)
+def _skus(stored: str) -> tuple[str, ...]:
+    return tuple(json.loads(stored))  # many orders share a list: parse each once
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _reason(row: Any, metric: str) -> tuple[str, str]:
+    """The reason of a row the query found late (or negative) as of its day."""
+    if metric == "pay_to_pickup" or (metric == NEGATIVE and row.m1_late):
+        return _as_of(row.m1_reason, row.m1_detail, row.scanned)
+    if metric == "late_shipment" or row.m5_late:
+        return _as_of(row.m5_reason, row.m5_detail, row.scanned)
+    return ON_TIME_NEGATIVE
+
+
+def _as_of(reason: str, detail: str, scanned: int) -> tuple[str, str]:
+    """A reason found with every scan known, as the explainer gives it at D: no scan by D, no scan reason."""
+    return (reason, detail) if scanned or reason in NEVER_SCANNED else NO_SCAN
+
+
+def _miss(row: Any, shop: ShopInfo, metric: str, reason: tuple[str, str]) -> Miss:
+    return Miss(
+        platform=shop.platform,
+        shop=shop.shop,
+        order_no=row.order_no,
+        metric=metric,
+        reason=reason[0],
+        carrier=row.carrier,
+        skus=_skus(row.skus),
+        warehouse=row.warehouse or str(shop.settings.get("warehouse", "")),
+        pay_hour=row.pay_hour,
+        detail=reason[1],
+        province=row.province,
+    )
