@@ -12,7 +12,6 @@ decides each miss, so the result equals the full pass whenever the derived rows 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, false, or_, select, union
@@ -26,19 +25,10 @@ from lanshou.tracking.tables import parcel_orders
 ORDER_METRICS = ("pay_to_pickup", "late_shipment", "shipping_negative_feedback")  # judged per order
 
 
-def miss_candidates(
-    conn: Connection,
-    shop_ids: Collection[int],
-    metric: str | None = None,
-    window: tuple[date, int] | None = None,
-) -> set[OrderKey]:
+def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | None = None) -> set[OrderKey]:
     """The orders that can hold a miss (of `metric` only, when given: each order's M1, M5 and M4 misses
-    are judged from its own facts, and every order a stale parcel carries is kept for M3).
-
-    With `window` (as_of, window_days) and one of ORDER_METRICS, only the derived orders that can miss it
-    in that window are taken (the derived days are the shops' local days, as the report's window is):
-    M1 paid in the window with its deadline passed by the evaluation time, M5 promised in the window, M4
-    paid in the window with a negative feedback by then. Orders not derived yet or marked are kept."""
+    are judged from its own facts, and every order a stale parcel carries is kept for M3). Orders not
+    derived yet or marked are kept."""
     shops = list(shop_ids)
     m, p, link = metric_orders.c, metric_parcels.c, parcel_orders.c
     maybe: dict[str, ColumnElement[bool]] = {
@@ -46,14 +36,6 @@ def miss_candidates(
         "late_shipment": m.by_promise.is_not(True),
         "shipping_negative_feedback": m.negative_eday < NEVER,  # NEVER: no negative feedback
     }
-    if window is not None and metric in ORDER_METRICS:
-        as_of, days = window
-        first = as_of - timedelta(days=days)
-        maybe["pay_to_pickup"] &= (m.pay_day >= first) & (m.pay_day < as_of) & (m.deadline_day < as_of)
-        maybe["late_shipment"] &= (m.promise_day >= first) & (m.promise_day < as_of)
-        maybe["shipping_negative_feedback"] &= (
-            (m.pay_day >= first) & (m.pay_day < as_of) & (m.negative_eday < as_of)
-        )
     conditions = list(maybe.values()) if metric is None else [maybe[metric]] if metric in maybe else []
     maybe_late = select(m.shop_id, m.order_no).where(m.shop_id.in_(shops), or_(false(), *conditions))
     stale = (
