@@ -37,7 +37,7 @@ from lanshou.inventory.mapping import load_map
 from lanshou.orders.tables import orders
 from lanshou.review.facts import orders_query, with_lines
 from lanshou.review.model import OrderData
-from lanshou.review.queries import QUEUE_STATES, _locations, _parts_of, _shipment, split_parts
+from lanshou.review.queries import QUEUE_STATES, _locations, _parts_of, _shipment, reviewed, split_parts
 from lanshou.review.ready import ReadyShipment
 from lanshou.review.tables import review_state, shipment_parts
 
@@ -121,20 +121,7 @@ def review_queue_page(
     if after is not None:
         query = query.where(_after(order, (after.state, after.priority, after.ship_by, after.id)))
     found = conn.execute(query).all()
-    rows = [
-        {
-            "shop_id": row.shop_id,
-            "order_id": row.order_no,
-            "state": row.state,
-            "reasons": [reason for reason in row.reasons.split("\n") if reason],
-            "priority": row.priority,
-            "tags": [tag for tag in row.tags.split("|") if tag],
-            "warehouse": row.warehouse,
-            "actor": row.actor,
-            "paid_at": row.paid_at,
-        }
-        for row in found[:limit]
-    ]
+    rows = [{**reviewed(row), "paid_at": row.paid_at} for row in found[:limit]]
     if len(found) <= limit:
         return rows, None
     last = found[limit - 1]

@@ -163,19 +163,21 @@ def review_states(conn: Connection, state: str | None = None, limit: int = 500) 
     if state is not None:
         query = query.where(r.state == state)
     query = query.order_by(r.priority.desc(), r.id).limit(limit)
-    return [
-        {
-            "shop_id": row.shop_id,
-            "order_id": row.order_no,
-            "state": row.state,
-            "reasons": [reason for reason in row.reasons.split("\n") if reason],
-            "priority": row.priority,
-            "tags": [tag for tag in row.tags.split("|") if tag],
-            "warehouse": row.warehouse,
-            "actor": row.actor,
-        }
-        for row in conn.execute(query)
-    ]
+    return [reviewed(row) for row in conn.execute(query)]
+
+
+def reviewed(row: Any) -> dict[str, Any]:
+    """One review_state row as the lists show it (CLI, pages, API)."""
+    return {
+        "shop_id": row.shop_id,
+        "order_id": row.order_no,
+        "state": row.state,
+        "reasons": [reason for reason in row.reasons.split("\n") if reason],
+        "priority": row.priority,
+        "tags": [tag for tag in row.tags.split("|") if tag],
+        "warehouse": row.warehouse,
+        "actor": row.actor,
+    }
 
 
 def not_shippable(
