@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -114,6 +116,36 @@ def test_five_failures_lock_the_name_for_the_window_even_with_the_right_password
         authenticate(seeded, "alice", PASSWORD, "10.0.9.9", LIMITS, NOW + timedelta(minutes=15)).name
         == "alice"
     )
+
+
+def test_guesses_sent_at_once_get_no_more_password_checks_than_the_cap(seeded: Engine) -> None:
+    """Twenty guesses in parallel threads (argon2 takes long enough for all to pass a count made before any
+    failure is stored): at most `per_name` of them reach the password check, the rest are throttled."""
+    guesses = 20
+    start = threading.Barrier(guesses)
+
+    def guess(index: int) -> str:
+        start.wait()
+        try:
+            authenticate(seeded, "alice", f"guess {index}", f"10.1.0.{index}", LIMITS, NOW)
+        except LoginRefused:
+            return "checked"
+        except LoginThrottled:
+            return "throttled"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        outcomes = list(pool.map(guess, range(guesses)))
+    assert 1 <= outcomes.count("checked") <= LIMITS.per_name, outcomes
+    assert outcomes.count("throttled") == guesses - outcomes.count("checked")
+    with seeded.connect() as conn:  # a throttled try leaves no failure behind: the window ends on time
+        stored = conn.execute(select(func.count()).where(login_failures.c.name == "alice")).scalar_one()
+    assert stored == outcomes.count("checked")
+    for _ in range(LIMITS.per_name - stored):  # some throttled ones may have counted others not yet gone
+        with pytest.raises(LoginRefused):
+            authenticate(seeded, "alice", "one more", "10.0.9.8", LIMITS, NOW)
+    with pytest.raises(LoginThrottled):
+        authenticate(seeded, "alice", PASSWORD, "10.0.9.9", LIMITS, NOW + timedelta(minutes=1))
 
 
 def test_a_good_login_clears_the_names_failures(seeded: Engine) -> None:

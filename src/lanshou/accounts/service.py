@@ -105,17 +105,28 @@ def authenticate(
 ) -> User:
     """The user with this name and password, or LoginRefused / LoginThrottled.
 
-    Throttling is decided before the password is checked, so a locked-out guesser learns nothing more.
+    Throttling is decided before the password is checked, so a locked-out guesser learns nothing more. Each
+    try is stored as a failure first and counted against the ones stored before it (a good password then
+    clears them): many guesses sent at once cannot all pass the count before any of them is recorded.
     """
     now = now or utc_now()
     key = name.strip().casefold()[:64]
     if "\x00" in key + client:  # no name holds NUL, and PostgreSQL refuses it in text: refuse unasked
         raise LoginRefused()
+    with engine.begin() as conn:
+        attempt = store.record_failure(conn, key, client, now, forget_before=limits.since(now))
     with engine.connect() as conn:
-        by_name, by_client = store.failure_times(conn, key, client, limits.since(now))
+        by_name, by_client = store.failure_times(conn, key, client, limits.since(now), except_id=attempt)
     wait = retry_after(limits, by_name, by_client, now)
     if wait is not None:
+        with engine.begin() as conn:  # a refused try does not count: the lock ends when the window says
+            store.forget_failure(conn, attempt)
         raise LoginThrottled(wait)
+    return _check_password(engine, key, password)
+
+
+def _check_password(engine: Engine, key: str, password: str) -> User:
+    """The user if the password is right (their failures, this try's too, cleared); else LoginRefused."""
     with engine.begin() as conn:
         found = store.user_and_hash(conn, key)
         if found is None:
@@ -126,7 +137,6 @@ def authenticate(
             if needs_rehash(found[1]):
                 store.set_password_hash(conn, user.id, hash_password(password))
             return user
-        store.record_failure(conn, key, client, now, forget_before=limits.since(now))
     raise LoginRefused()
 
 

@@ -106,18 +106,28 @@ def listings(conn: Connection) -> list[UserListing]:
     ]
 
 
-def failure_times(conn: Connection, name: str, client: str, since: datetime) -> tuple[list[datetime], ...]:
-    """Failed logins after `since`, oldest first: (for this name, from this client)."""
+def failure_times(
+    conn: Connection, name: str, client: str, since: datetime, except_id: int | None = None
+) -> tuple[list[datetime], ...]:
+    """Failed logins after `since`, oldest first: (for this name, from this client), except `except_id`."""
     found = []
     for column, value in ((login_failures.c.name, name), (login_failures.c.client, client)):
         stmt = select(login_failures.c.at).where(column == value, login_failures.c.at > since)
+        if except_id is not None:
+            stmt = stmt.where(login_failures.c.id != except_id)
         found.append(list(conn.execute(stmt.order_by(login_failures.c.at)).scalars()))
     return tuple(found)
 
 
-def record_failure(conn: Connection, name: str, client: str, now: datetime, forget_before: datetime) -> None:
+def record_failure(conn: Connection, name: str, client: str, now: datetime, forget_before: datetime) -> int:
+    """Store a failed (or not yet decided) login; returns its id."""
     conn.execute(delete(login_failures).where(login_failures.c.at < forget_before))
-    conn.execute(insert(login_failures).values(at=now, name=name[:NAME_LENGTH], client=client[:64]))
+    row = {"at": now, "name": name[:NAME_LENGTH], "client": client[:64]}
+    return int(conn.execute(insert(login_failures).values(row)).inserted_primary_key[0])
+
+
+def forget_failure(conn: Connection, failure_id: int) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.id == failure_id))
 
 
 def clear_failures(conn: Connection, name: str) -> None:
