@@ -225,3 +225,23 @@ def test_ship_page_pages_reach_every_shipment_once(client: TestClient, queued: S
     assert len(urls) == -(-len(expected) // 100)
     first = client.get("/ship").text
     assert f"{len(expected)}" in re.sub(r"<[^>]+>", "", first.split('id="ship-form"')[0])  # the count
+
+
+def test_ready_pages_hold_the_very_shipments_shipping_takes(queued: Seeded) -> None:
+    """The keyset pages and `ready_shipments` (what `lanshou ship` takes) build each shipment by one rule:
+    walking every page gives the same shipments, lines, deadlines and receivers, 合单 pairs included."""
+    from lanshou.review.paging import ready_page
+    from lanshou.review.queries import ready_shipments
+
+    shop_ids = sorted(queued.shop_ids.values())
+    paged, after = [], None
+    with queued.engine.connect() as conn:
+        while True:
+            page, after = ready_page(conn, shop_ids, after, 53)
+            paged += page
+            if after is None:
+                break
+        whole = ready_shipments(conn, shop_ids=shop_ids)
+    assert len(whole) == len(expected_shipments(queued.engine, set(shop_ids)))
+    assert any(len(shipment.keys) == 2 for shipment in whole)
+    assert sorted(paged, key=lambda s: (s.keys, s.part)) == sorted(whole, key=lambda s: (s.keys, s.part))

@@ -123,7 +123,7 @@ def record_failure(conn: Connection, name: str, client: str, now: datetime, forg
     """Store a failed (or not yet decided) login; returns its id."""
     conn.execute(delete(login_failures).where(login_failures.c.at < forget_before))
     row = {"at": now, "name": name[:NAME_LENGTH], "client": client[:64]}
-    return int(conn.execute(insert(login_failures).values(row)).inserted_primary_key[0])
+    return int(conn.execute(insert(login_failures).values(row).returning(login_failures.c.id)).scalar_one())
 
 
 def forget_failure(conn: Connection, failure_id: int) -> None:

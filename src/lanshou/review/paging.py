@@ -10,7 +10,6 @@ to the caller's shops in SQL, so a position (cursor) cannot reach another shop.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
     func,
     literal_column,
     or_,
@@ -33,13 +31,10 @@ from sqlalchemy import (
 )
 
 from lanshou.db.keyset import ORDER_KEY, keyset
-from lanshou.inventory.mapping import load_map
 from lanshou.orders.tables import orders
-from lanshou.review.facts import orders_query, with_lines
-from lanshou.review.model import OrderData
-from lanshou.review.queries import QUEUE_STATES, _locations, _parts_of, _shipment, reviewed, split_parts
+from lanshou.review.queries import QUEUE_STATES, accepted_to_ship, build_shipments, reviewed, still_to_ship
 from lanshou.review.ready import ReadyShipment
-from lanshou.review.tables import review_state, shipment_parts
+from lanshou.review.tables import review_state
 
 NONE_YET = datetime(9999, 12, 31)  # a missing deadline sorts after every real one
 
@@ -166,13 +161,6 @@ def _group_of() -> ColumnElement[str]:
     )
 
 
-def _still_to_ship() -> ColumnElement[bool]:
-    """A paid order, or a split one (拆单) whose first part left and whose other parts wait."""
-    o, p = orders.c, shipment_parts.c
-    part_waiting = exists().where(p.shop_id == o.shop_id, p.order_no == o.order_no, p.shipped_at.is_(None))
-    return or_(o.status == "paid", and_(o.status == "shipped", part_waiting))
-
-
 def _ready_groups(shop_ids: Sequence[int]) -> Any:
     o, r = orders.c, review_state.c
     return (
@@ -185,7 +173,7 @@ def _ready_groups(shop_ids: Sequence[int]) -> Any:
             func.min(o.id).label("lead"),
         )
         .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", _still_to_ship(), o.shop_id.in_(list(shop_ids)))
+        .where(r.state == "accepted", still_to_ship(), o.shop_id.in_(list(shop_ids)))
         .group_by(o.shop_id, _group_of())
         .subquery("groups")
     )
@@ -240,26 +228,9 @@ def _shipments(conn: Connection, groups: list[tuple[int, str]]) -> list[ReadyShi
             group_of[(shop_id, order_no)] = (shop_id, f"g:{group}")
     keys = keyset(conn, group_of, ORDER_KEY, "member")
     query = (
-        orders_query()
-        .add_columns(r.priority, r.warehouse, r.pickup_deadline, r.ship_by, r.merge_group)
+        accepted_to_ship()
         .join(keys, and_(keys.c.shop_id == o.shop_id, keys.c.order_no == o.order_no))
-        .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", _still_to_ship())
         .order_by(r.priority.desc(), _when(r.ship_by), o.id)
     )
     rows = conn.execute(query).all()
-    extra = {(row.shop_id, row.order_no): row[-5:] for row in rows}
-    members: dict[tuple[int, str], list[OrderData]] = defaultdict(list)
-    for order in with_lines(conn, [row[:-5] for row in rows]):
-        members[group_of[order.key]].append(order)
-    skus = load_map(conn)
-    bins = _locations(conn)
-    parts = split_parts(conn, list(extra))
-    shipments: list[ReadyShipment] = []
-    for group in groups:
-        found = members[group]
-        if len(found) == 1 and found[0].key in parts:  # a split order: one shipment per part to go
-            shipments += _parts_of(found[0], parts[found[0].key], extra, skus, bins)
-        elif found:
-            shipments.append(_shipment(found, extra, skus, bins))
-    return shipments
+    return build_shipments(conn, rows, lambda key, _merge_group: group_of[key], groups=groups)

@@ -4,13 +4,13 @@ review state of orders for lists."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, or_, select
 
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.tables import stock, warehouses
@@ -31,39 +31,62 @@ def ready_shipments(
     one (拆单) as one shipment per part not shipped yet (the order is `shipped` once its first part left):
     highest priority first, then the earliest deadline. Lines carry stock SKUs (mappings and bundles
     applied)."""
-    o, r, p = orders.c, review_state.c, shipment_parts.c
+    o, r = orders.c, review_state.c
+    query = accepted_to_ship().order_by(r.priority.desc(), r.ship_by, o.id)
+    if shop_ids is not None:
+        query = query.where(o.shop_id.in_(list(shop_ids)))
+
+    def group_of(key: tuple[int, str], merge_group: str) -> tuple[int, str]:
+        return (key[0], merge_group or f"{key[0]}:{key[1]}")
+
+    shipments = build_shipments(conn, conn.execute(query).all(), group_of, limit=limit)
+    return sorted(shipments, key=lambda s: (-s.priority, s.promised_ship_by or FAR, s.pickup_deadline or FAR))
+
+
+def still_to_ship() -> ColumnElement[bool]:
+    """A paid order, or a split one (拆单) whose first part left and whose other parts wait."""
+    o, p = orders.c, shipment_parts.c
     part_waiting = exists().where(p.shop_id == o.shop_id, p.order_no == o.order_no, p.shipped_at.is_(None))
-    query = (
+    return or_(o.status == "paid", and_(o.status == "shipped", part_waiting))
+
+
+def accepted_to_ship() -> Select[Any]:
+    """The accepted orders still to ship, each with the five review columns `build_shipments` reads."""
+    o, r = orders.c, review_state.c
+    return (
         orders_query()
         .add_columns(r.priority, r.warehouse, r.pickup_deadline, r.ship_by, r.merge_group)
         .join(review_state, and_(r.shop_id == o.shop_id, r.order_no == o.order_no))
-        .where(r.state == "accepted", or_(o.status == "paid", and_(o.status == "shipped", part_waiting)))
-        .order_by(r.priority.desc(), r.ship_by, o.id)
+        .where(r.state == "accepted", still_to_ship())
     )
-    if shop_ids is not None:
-        query = query.where(o.shop_id.in_(list(shop_ids)))
-    rows = conn.execute(query).all()
+
+
+def build_shipments(
+    conn: Connection,
+    rows: Sequence[Any],
+    group_of: Callable[[tuple[int, str], str], Hashable],
+    groups: Sequence[Hashable] | None = None,
+    limit: int | None = None,
+) -> list[ReadyShipment]:
+    """The shipments of `rows` (of `accepted_to_ship`): the orders `group_of(key, merge_group)` puts
+    together become one shipment, a split order one per part to go. In the order of `groups` when given
+    (a group without rows is left out), else in the rows' order of first appearance, up to `limit`."""
     extra = {(row.shop_id, row.order_no): row[-5:] for row in rows}
-    data = with_lines(conn, [row[:-5] for row in rows])
-    groups: dict[tuple[int, str], list[OrderData]] = defaultdict(list)
-    ordered: list[tuple[int, str]] = []
-    for order in data:
-        group = extra[order.key][4] or f"{order.shop_id}:{order.order_no}"
-        if (order.shop_id, group) not in groups:
-            ordered.append((order.shop_id, group))
-        groups[(order.shop_id, group)].append(order)
-    chosen = ordered[:limit] if limit is not None else ordered
+    members: dict[Hashable, list[OrderData]] = defaultdict(list)
+    for order in with_lines(conn, [row[:-5] for row in rows]):
+        members[group_of(order.key, extra[order.key][4])].append(order)
+    chosen = list(groups) if groups is not None else list(members)[:limit]
     skus = load_map(conn)
     bins = _locations(conn)
-    parts = split_parts(conn, [order.key for order in data])
+    parts = split_parts(conn, list(extra))
     shipments: list[ReadyShipment] = []
-    for g in chosen:
-        members = groups[g]
-        if len(members) == 1 and members[0].key in parts:
-            shipments += _parts_of(members[0], parts[members[0].key], extra, skus, bins)
-        else:
-            shipments.append(_shipment(members, extra, skus, bins))
-    return sorted(shipments, key=lambda s: (-s.priority, s.promised_ship_by or FAR, s.pickup_deadline or FAR))
+    for group in chosen:
+        found = members.get(group)
+        if found and len(found) == 1 and found[0].key in parts:
+            shipments += _parts_of(found[0], parts[found[0].key], extra, skus, bins)
+        elif found:
+            shipments.append(_shipment(found, extra, skus, bins))
+    return shipments
 
 
 def _locations(conn: Connection) -> dict[tuple[str, str], str]:
