@@ -142,7 +142,8 @@ def queue_campaign(
         if not dry_run and fresh:
             outbox_rows = [{k: v for k, v in row.items() if k != "profile_key"} for row in fresh]
             insert_new(conn, notify_outbox, outbox_rows, ["idempotency_key"])
-            _link(conn, wanted, campaign_id, fresh, now, actor)
+            # what this run wrote: a run of the same campaign at the same moment may have written the rest
+            fresh = _link(conn, wanted, campaign_id, fresh, now, actor)
         states = [row["state"] for row in fresh]
         return CampaignReport(
             wanted.name,
@@ -277,8 +278,9 @@ def _link(
     rows: list[dict[str, Any]],
     now: datetime,
     actor: str,
-) -> None:
-    """Tie this call's new outbox rows to the campaign, and say in each order's timeline what happened."""
+) -> list[dict[str, Any]]:
+    """Tie this call's new outbox rows to the campaign, and say in each order's timeline what happened;
+    returns those rows (of `rows`, the ones this call inserted)."""
     assert campaign_id is not None
     o = notify_outbox.c
     profile_of = {row["idempotency_key"]: row for row in rows}
@@ -310,6 +312,7 @@ def _link(
             )
         )
     record(conn, entries)
+    return [row for _, row in mine]
 
 
 def campaign_facts(conn: Connection, outbox_id: int, facts: NotificationFacts) -> NotificationFacts:
