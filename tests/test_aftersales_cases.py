@@ -3,6 +3,7 @@ check over all of an order's cases, the return window, policy, timeline, events 
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +19,15 @@ from lanshou.aftersales.states import AfterSaleRefused
 from lanshou.events import AfterSalesChanged, EventBus, OrdersChanged, ReturnReceived
 from lanshou.intake.aftersales import import_aftersales
 from lanshou.intake.tracking import import_tracking
-from tests.aftersales_data import CASES, DOUYIN_ROWS, RETURN_TRACKING, TAOBAO_EXPORT, load_orders, write_cases
+from tests.aftersales_data import (
+    CASES,
+    CASES_HEADER,
+    DOUYIN_ROWS,
+    RETURN_TRACKING,
+    TAOBAO_EXPORT,
+    load_orders,
+    write_cases,
+)
 
 
 def _cases(engine: Engine) -> dict[str, Any]:
@@ -76,6 +85,27 @@ def test_import_checks_money_window_order_and_status_then_is_idempotent(
             select(s.order_events.c.kind, s.order_events.c.actor).where(s.order_events.c.order_no == "T1")
         ).all()
     assert ("aftersale_open", "system") in kinds
+
+
+def test_rejects_file_keeps_each_cases_own_reason_and_imports_as_it_is_once_fixed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The generic and Douyin files have a `reason` column of their own (退款原因): the rejects file says why
+    in another column, so a fixed rejects file brings the case in with the buyer's reason, not ours."""
+    load_orders(engine, tmp_path)
+    cases = write_cases(tmp_path / "cases.csv", [CASES[0], CASES[1]])  # C2: 60 + 50 > 100 paid
+    report = import_aftersales(engine, cases, rejects=tmp_path / "rej.csv")
+    assert (report.inserted, report.rejected_count) == (1, 1)
+    with (tmp_path / "rej.csv").open(encoding="utf-8-sig", newline="") as f:
+        header, row = list(csv.reader(f))
+    assert header == [*CASES_HEADER.split(","), "reject_reason"]
+    assert row[header.index("reason")] == "不想要了" and "refund exceeds" in row[-1]
+    row[header.index("amount")] = "40.00"
+    with (tmp_path / "fixed.csv").open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([header, row])
+    again = import_aftersales(engine, tmp_path / "fixed.csv", rejects=tmp_path / "rej2.csv")
+    assert (again.inserted, again.rejected_count) == (1, 0)
+    assert _cases(engine)["C2"].reason == "不想要了"
 
 
 def test_platform_updates_follow_the_machine_and_refunds_stay_within_payment(

@@ -29,6 +29,8 @@ from lanshou.platforms.base import ReadContext
 from lanshou.shops.store import ShopDirectory
 
 BATCH_CASES = 1000
+# the rejects file's column saying why a row was refused: the cases' own `reason` (退款原因) keeps its name
+REJECT_REASON = "reject_reason"
 
 
 def import_aftersales(
@@ -50,7 +52,7 @@ def import_aftersales(
     ctx = ReadContext(shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones))
     parsed = pipeline.batches(parse_batches, path, fmt, ctx)
     store = partial(_store, shops=shops, source=path.name, events=events)
-    return pipeline.run(engine, report, parsed, store, rejects, progress, events)
+    return pipeline.run(engine, report, parsed, store, rejects, progress, events, reason_column=REJECT_REASON)
 
 
 def parse_batches(path: Path, fmt: str, ctx: ReadContext) -> Parsed:

@@ -28,7 +28,7 @@ from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.gc_pause import gc_paused
 from lanshou.intake.forked import can_fork, produced_in_child
-from lanshou.intake.report import ImportReport, RejectWriter
+from lanshou.intake.report import REASON, ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 
 Progress = Callable[[int], None]  # called with the number of rows read so far
@@ -94,13 +94,14 @@ def run(
     progress: Progress | None = None,
     events: EventBus = bus,
     settle_each_batch: bool = False,
+    reason_column: str = REASON,
 ) -> ImportReport:
     """Store every batch, then let the subscribers catch up. `settle_each_batch`: they catch up after each
     batch as well, while the forked parser reads the next one (the writer would wait for it otherwise), so
     the last settle has one batch left to do; for kinds whose batches touch disjoint orders (an order is
     in one batch of an orders file), where settling often costs nothing extra."""
     reread = partial(rows_at, Path(report.file), report)
-    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread)
+    writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread, reason_column)
     finished = False
     try:
         for message in parsed:

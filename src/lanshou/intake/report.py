@@ -82,8 +82,11 @@ class RejectWriter:
         path: Path,
         report: ImportReport,
         reread: Callable[[set[int]], dict[int, list[str]]] | None = None,
+        reason_column: str = REASON,
     ) -> None:
         self.path = path
+        # the column saying why (a format with its own `reason` column, after-sales, names it otherwise)
+        self.reason_column = reason_column
         self.report = report
         self.reread = reread  # the input's cells at some lines, for rows rejected when stored (no cells kept)
         self.later: list[RowError] = []
@@ -123,10 +126,10 @@ class RejectWriter:
         self._stream = self.path.open("w", encoding="utf-8-sig", newline="")
         self._writer = csv.writer(self._stream)
         header = list(self.header)
-        if REASON in header:
-            self._reason_at = header.index(REASON)
+        if self.reason_column in header:
+            self._reason_at = header.index(self.reason_column)
         else:
-            header.append(REASON)
+            header.append(self.reason_column)
         self._writer.writerow(header)
         self.report.rejected_path = self.path
 
