@@ -27,6 +27,14 @@ def serve(
             help="send cookies over HTTPS only (default: on, except when listening on a loopback address)",
         ),
     ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="the load balancers' addresses (comma-separated) whose X-Forwarded-For names the client; "
+            "the login limit counts per client (default: FORWARDED_ALLOW_IPS, else this machine only)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web pages and the REST API. 启动网页与 API 服务."""
     import uvicorn
@@ -51,6 +59,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # behind a load balancer every request comes from its address: trusted, its X-Forwarded-For gives
+        # the client, so one guesser cannot use up the login limit of everyone behind it
+        forwarded_allow_ips=forwarded_allow_ips,
         # a worker spends seconds importing before it can answer the supervisor's ping; on a busy 2-core
         # machine the 5 s default had workers killed and restarted at start-up
         timeout_worker_healthcheck=30,
