@@ -12,7 +12,11 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 def data_dir() -> Path:
     path = Path(os.environ.get("LANSHOU_DATA_DIR") or user_data_dir("lanshou", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        # only its owner may enter: the database in it holds buyers' phone numbers and addresses unmasked,
+        # and the session and buyer-key secrets (a folder made earlier keeps the mode it has)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
     return path
 
 
