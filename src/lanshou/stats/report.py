@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -173,21 +172,12 @@ def _products(
 def _returns(
     conn: Connection, first: date, last: date, shop_ids: Sequence[int] | None, sku_orders: dict[str, int]
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[int, int, Decimal]]]:
-    """Returns by SKU (with their rate) and by reason from one pass over the returns' days and blocks; the
-    ~30,000 (SKU, reason) groups of all shops are added up as whole numbers (refunds in cents)."""
+    """Returns by SKU (with their rate) and by reason, each summed by the database from the returns' days
+    and blocks: cheaper than ~30,000 (SKU, reason) groups added up here."""
     r = period_rows(t.stats_returns, first, last, shop_ids)
-    per_group = select(
-        r.c.sku, r.c.reason_code, func.sum(r.c.returns), func.sum(r.c.cases), _cents(r.c.refunded)
-    )
-    returned: dict[str, int] = defaultdict(int)
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for sku, reason, returns, cases, cents in conn.execute(per_group.group_by(r.c.sku, r.c.reason_code)):
-        returned[sku] += int(returns)
-        reason_sums = sums[reason]
-        reason_sums[0] += int(returns)
-        reason_sums[1] += int(cases)
-        reason_sums[2] += int(cents)
-    ordered = sorted(((sku, n) for sku, n in returned.items() if n), key=lambda x: (-x[1], x[0]))
+    returns = func.sum(r.c.returns)
+    returned = conn.execute(select(r.c.sku, returns).group_by(r.c.sku).having(returns != 0)).all()
+    ordered = sorted(((sku, int(n)) for sku, n in returned), key=lambda x: (-x[1], x[0]))
     by_sku = [
         {
             "sku": sku,
@@ -197,7 +187,11 @@ def _returns(
         }
         for sku, n in ordered
     ]
-    reasons = {code: (n, cases, _money(Decimal(cents) / 100)) for code, (n, cases, cents) in sums.items()}
+    per_reason = select(r.c.reason_code, returns, func.sum(r.c.cases), _cents(r.c.refunded))
+    reasons = {
+        code: (int(n), int(cases), _money(Decimal(cents) / 100))
+        for code, n, cases, cents in conn.execute(per_reason.group_by(r.c.reason_code))
+    }
     return by_sku, reasons
 
 

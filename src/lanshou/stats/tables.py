@@ -195,6 +195,10 @@ stats_province_span = Table(
     _money("sales"),
 )
 
+# a period's single days of all shops: the primary keys lead with the shop (PostgreSQL scanned the table)
+for _daily in (stats_sku, stats_returns, stats_category, stats_province):
+    Index(f"ix_{_daily.name}_day", _daily.c.day, _daily.c.shop_id)
+
 SPANS = (  # each daily rollup a period reads by key, and its blocks
     (stats_sku, stats_sku_span),
     (stats_returns, stats_returns_span),

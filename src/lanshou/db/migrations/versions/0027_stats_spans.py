@@ -1,6 +1,6 @@
 """stats_{sku,returns,category,province}_span: the statistics rollups a period reads by key, summed over
 aligned blocks of 2 … 128 days, so a period reads a few blocks plus single days (lanshou.stats.spans);
-filled here from the daily rollups of an existing database
+filled here from the daily rollups of an existing database; and an index on the daily rollups' day
 
 Revision ID: 0027
 Revises: 0022
@@ -71,6 +71,8 @@ def upgrade() -> None:
         SPANS["stats_province_span"][2],
     )
     for span, (daily, keys, measures) in SPANS.items():
+        # a period's single days of all shops (the primary key leads with the shop)
+        op.create_index(f"ix_{daily}_day", daily, ["day", "shop_id"])
         _fill(span, daily, keys, measures)
 
 
@@ -103,6 +105,8 @@ def _fill(span: str, daily: str, keys: tuple[str, ...], measures: tuple[str, ...
 
 
 def downgrade() -> None:
+    for daily, _, _ in SPANS.values():
+        op.drop_index(f"ix_{daily}_day", table_name=daily)
     op.drop_table("stats_province_span")
     op.drop_table("stats_category_span")
     op.drop_table("stats_returns_span")
