@@ -96,14 +96,14 @@ def stats_report(
         }
         for i in range(days)
     ]
-    c = period_rows(t.stats_category, first, last, shop_ids)
+    c = period_rows(t.stats_category_span, first, last, shop_ids)
     categories = conn.execute(
         select(c.c.category, func.sum(c.c.quantity), func.sum(c.c.sales))
         .group_by(c.c.category)
         .order_by(_cents(c.c.sales).desc(), c.c.category)  # equal sales by name, whatever the float noise
     ).all()
     products, sku_orders = _products(conn, first, last, shop_ids)
-    p = period_rows(t.stats_province, first, last, shop_ids)
+    p = period_rows(t.stats_province_span, first, last, shop_ids)
     provinces = conn.execute(
         select(p.c.province, func.sum(p.c.orders), func.sum(p.c.sales))
         .group_by(p.c.province)
@@ -160,7 +160,7 @@ def _products(
 ) -> tuple[list[tuple[str, int, Decimal]], dict[str, int]]:
     """The top products by sales, and every SKU's orders (the return rates' denominators): one pass over
     the SKU rollup's days and blocks. Sales come as whole cents, so ordering ~10,000 SKUs needs no Decimal."""
-    k = period_rows(t.stats_sku, first, last, shop_ids)
+    k = period_rows(t.stats_sku_span, first, last, shop_ids)
     per_sku = conn.execute(
         select(k.c.sku, func.sum(k.c.orders), func.sum(k.c.quantity), _cents(k.c.sales)).group_by(k.c.sku)
     ).all()
@@ -172,9 +172,9 @@ def _products(
 def _returns(
     conn: Connection, first: date, last: date, shop_ids: Sequence[int] | None, sku_orders: dict[str, int]
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[int, int, Decimal]]]:
-    """Returns by SKU (with their rate) and by reason, each summed by the database from the returns' days
-    and blocks: cheaper than ~30,000 (SKU, reason) groups added up here."""
-    r = period_rows(t.stats_returns, first, last, shop_ids)
+    """Returns by SKU (with their rate) and by reason, each summed by the database from its own blocks (the
+    ~30,000 (SKU, reason) groups of all shops are never formed)."""
+    r = period_rows(t.stats_returns_span, first, last, shop_ids)
     returns = func.sum(r.c.returns)
     returned = conn.execute(select(r.c.sku, returns).group_by(r.c.sku).having(returns != 0)).all()
     ordered = sorted(((sku, int(n)) for sku, n in returned), key=lambda x: (-x[1], x[0]))
@@ -187,10 +187,11 @@ def _returns(
         }
         for sku, n in ordered
     ]
-    per_reason = select(r.c.reason_code, returns, func.sum(r.c.cases), _cents(r.c.refunded))
+    g = period_rows(t.stats_reason_span, first, last, shop_ids)
+    per_reason = select(g.c.reason_code, func.sum(g.c.returns), func.sum(g.c.cases), _cents(g.c.refunded))
     reasons = {
         code: (int(n), int(cases), _money(Decimal(cents) / 100))
-        for code, n, cases, cents in conn.execute(per_reason.group_by(r.c.reason_code))
+        for code, n, cases, cents in conn.execute(per_reason.group_by(g.c.reason_code))
     }
     return by_sku, reasons
 

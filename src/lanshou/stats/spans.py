@@ -37,7 +37,7 @@ from lanshou.stats.tables import SPANS
 
 SIZES = (2, 4, 8, 16, 32, 64, 128)  # days per block; 366 days read at most 2·7 blocks and 2 days
 Block = tuple[int, int]  # (days, block number)
-SPAN_OF: dict[str, Table] = {daily.name: span for daily, span in SPANS}
+DAILY_OF: dict[str, Table] = {span.name: daily for daily, span in SPANS}
 
 
 def cover(first: date, last: date) -> tuple[list[date], list[Block]]:
@@ -56,13 +56,14 @@ def cover(first: date, last: date) -> tuple[list[date], list[Block]]:
     return days, blocks
 
 
-def _keys(daily: Table) -> list[str]:
-    """The daily rollup's grouping columns besides shop and day."""
-    return [c.name for c in daily.primary_key.columns if c.name not in ("shop_id", "day")]
+def _keys(span: Table) -> list[str]:
+    """The blocks' grouping columns besides size, block and shop: the daily rollup's, or some of them (the
+    returns by SKU sum the reasons, the returns by reason the SKUs)."""
+    return [c.name for c in span.primary_key.columns if c.name not in ("days", "block", "shop_id")]
 
 
-def _measures(daily: Table) -> list[str]:
-    return [c.name for c in daily.columns if not c.primary_key]
+def _measures(span: Table) -> list[str]:
+    return [c.name for c in span.columns if not c.primary_key]
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -86,7 +87,7 @@ def _sum_blocks(
 ) -> None:
     where = and_(span.c.days == size, span.c.block.in_(blocks), span.c.shop_id == shop_id)
     conn.execute(delete(span).where(where))
-    keys, measures = _keys(daily), _measures(daily)
+    keys, measures = _keys(span), _measures(span)
     halves = _halves(daily, span, shop_id, size, blocks).subquery()
     summed = select(
         literal(size, Integer),
@@ -100,7 +101,7 @@ def _sum_blocks(
 
 def _halves(daily: Table, span: Table, shop_id: int, size: int, blocks: Sequence[int]) -> Select[Any]:
     """The rows of the two halves of each block, each labelled with the block's number."""
-    keys, measures = _keys(daily), _measures(daily)
+    keys, measures = _keys(span), _measures(span)
     if size == 2:
         parent = {date.fromordinal(2 * b + half): b for b in blocks for half in (0, 1)}
         return select(
@@ -114,11 +115,11 @@ def _halves(daily: Table, span: Table, shop_id: int, size: int, blocks: Sequence
     ).where(span.c.days == size // 2, span.c.block.in_(children), span.c.shop_id == shop_id)
 
 
-def period_rows(daily: Table, first: date, last: date, shop_ids: Sequence[int] | None) -> Any:
-    """A subquery of the daily rollup's keys and measures over first..last (summing them gives the sums
-    over the days): the rows of the cover's single days and blocks."""
-    span = SPAN_OF[daily.name]
-    names = [*_keys(daily), *_measures(daily)]
+def period_rows(span: Table, first: date, last: date, shop_ids: Sequence[int] | None) -> Any:
+    """A subquery of the blocks' keys and measures over first..last (summed by those keys, the sums over the
+    days): the daily rollup's rows of the cover's single days and the cover's blocks."""
+    daily = DAILY_OF[span.name]
+    names = [*_keys(span), *_measures(span)]
     days, blocks = cover(first, last)
     parts: list[Select[Any]] = []
     if days:

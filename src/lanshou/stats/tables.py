@@ -166,11 +166,20 @@ stats_sku_span = Table(
     _money("sales"),
 )
 
-stats_returns_span = Table(
+stats_returns_span = Table(  # by SKU, all reasons
     "stats_returns_span",
     metadata,
     *_span_key(),
     Column("sku", String(128), primary_key=True),
+    _count("returns"),
+    _count("cases"),
+    _money("refunded"),
+)
+
+stats_reason_span = Table(  # by reason, all SKUs
+    "stats_reason_span",
+    metadata,
+    *_span_key(),
     Column("reason_code", String(20), primary_key=True),
     _count("returns"),
     _count("cases"),
@@ -202,6 +211,7 @@ for _daily in (stats_sku, stats_returns, stats_category, stats_province):
 SPANS = (  # each daily rollup a period reads by key, and its blocks
     (stats_sku, stats_sku_span),
     (stats_returns, stats_returns_span),
+    (stats_returns, stats_reason_span),
     (stats_category, stats_category_span),
     (stats_province, stats_province_span),
 )

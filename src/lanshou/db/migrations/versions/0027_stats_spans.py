@@ -1,5 +1,5 @@
-"""stats_{sku,returns,category,province}_span: the statistics rollups a period reads by key, summed over
-aligned blocks of 2 … 128 days, so a period reads a few blocks plus single days (lanshou.stats.spans);
+"""stats_{sku,returns,reason,category,province}_span: the statistics rollups a period reads by key, summed
+over aligned blocks of 2 … 128 days, so a period reads a few blocks plus single days (lanshou.stats.spans);
 filled here from the daily rollups of an existing database; and an index on the daily rollups' day
 
 Revision ID: 0027
@@ -18,10 +18,12 @@ branch_labels = None
 depends_on = None
 
 SIZES = (2, 4, 8, 16, 32, 64, 128)
+DAILY = ("stats_sku", "stats_returns", "stats_category", "stats_province")
 # span table -> (its daily rollup, keys besides shop and day, measures)
 SPANS = {
     "stats_sku_span": ("stats_sku", ("sku",), ("orders", "quantity", "sales")),
-    "stats_returns_span": ("stats_returns", ("sku", "reason_code"), ("returns", "cases", "refunded")),
+    "stats_returns_span": ("stats_returns", ("sku",), ("returns", "cases", "refunded")),
+    "stats_reason_span": ("stats_returns", ("reason_code",), ("returns", "cases", "refunded")),
     "stats_category_span": ("stats_category", ("category",), ("quantity", "sales")),
     "stats_province_span": ("stats_province", ("province",), ("orders", "sales")),
 }
@@ -54,11 +56,13 @@ def upgrade() -> None:
     )
     _span_table(
         "stats_returns_span",
-        (
-            sa.Column("sku", sa.String(length=128), nullable=False),
-            sa.Column("reason_code", sa.String(length=20), nullable=False),
-        ),
+        (sa.Column("sku", sa.String(length=128), nullable=False),),
         SPANS["stats_returns_span"][2],
+    )
+    _span_table(
+        "stats_reason_span",
+        (sa.Column("reason_code", sa.String(length=20), nullable=False),),
+        SPANS["stats_reason_span"][2],
     )
     _span_table(
         "stats_category_span",
@@ -70,9 +74,9 @@ def upgrade() -> None:
         (sa.Column("province", sa.String(length=64), nullable=False),),
         SPANS["stats_province_span"][2],
     )
-    for span, (daily, keys, measures) in SPANS.items():
-        # a period's single days of all shops (the primary key leads with the shop)
+    for daily in DAILY:  # a period's single days of all shops (the primary keys lead with the shop)
         op.create_index(f"ix_{daily}_day", daily, ["day", "shop_id"])
+    for span, (daily, keys, measures) in SPANS.items():
         _fill(span, daily, keys, measures)
 
 
@@ -105,7 +109,8 @@ def _fill(span: str, daily: str, keys: tuple[str, ...], measures: tuple[str, ...
 
 
 def downgrade() -> None:
-    for daily, _, _ in SPANS.values():
+    op.drop_table("stats_reason_span")
+    for daily in DAILY:
         op.drop_index(f"ix_{daily}_day", table_name=daily)
     op.drop_table("stats_province_span")
     op.drop_table("stats_category_span")
