@@ -22,13 +22,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import make_engine, upgrade
 from lanshou.shops.tables import shops
+from lanshou.stats import spans
 from lanshou.stats import tables as t
 from lanshou.stats.report import stats_report
+from lanshou.stats.spans import regroup_spans
 
 SHOPS, DAYS, CATEGORIES, PROVINCES = 20, 90, 30, 31
 REASONS = ("quality", "damaged", "no_reason", "other")
@@ -98,18 +100,53 @@ def fill(url: str, skus: int, seed: int) -> None:
             insert_rows(conn, t.stats_province, provs, ("shop_id", "day", "province", "orders", "sales"))
             columns = ("shop_id", "day", "sku", "reason_code", "returns", "cases", "refunded")
             insert_rows(conn, t.stats_returns, list(rets.values()), columns)
+            regroup_spans(conn, shop, [FIRST + timedelta(days=d) for d in range(DAYS)])
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
 
-def timed(job: Callable[[], object], runs: int = 5) -> float:
-    took = []
+class Took(tuple[float, float]):
+    """Median wall and process-CPU milliseconds (on SQLite the CPU is the whole query; on PostgreSQL only
+    the client's share, the server's is not counted)."""
+
+    def __str__(self) -> str:
+        return f"{self[0]:.0f} ms (CPU {self[1]:.0f} ms)"
+
+
+def timed(job: Callable[[], object], runs: int = 5) -> Took:
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         job()
-        took.append(time.perf_counter() - start)
-    return statistics.median(took) * 1000
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return Took((statistics.median(wall) * 1000, statistics.median(cpu) * 1000))
+
+
+def server_ms(conn: Any, job: Callable[[], object], runs: int = 3) -> float:
+    """PostgreSQL only: the server's execution time of the job's statements (EXPLAIN ANALYZE of each,
+    summed; best of `runs`), which the load on a shared machine inflates far less than the wall time."""
+    caught: list[tuple[str, Any]] = []
+
+    def catch(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        caught.append((statement, parameters))
+
+    event.listen(conn, "before_cursor_execute", catch)
+    try:
+        job()
+    finally:
+        event.remove(conn, "before_cursor_execute", catch)
+    best = []
+    for _ in range(runs):
+        total = 0.0
+        for statement, parameters in caught:
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+            ).scalar_one()
+            total += plan[0]["Execution Time"]
+        best.append(total)
+    return min(best)
 
 
 def main() -> None:
@@ -130,25 +167,52 @@ def main() -> None:
     engine = make_engine(url)
     last = FIRST + timedelta(days=DAYS - 1)
     first = last - timedelta(days=29)
-    d = t.stats_daily
     with engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(t.stats_sku)).scalar_one()
-        print(f"{conn.dialect.name}: {rows:,} SKU rollup rows")
-        all_shops = timed(lambda: stats_report(conn, first, last))
-        one_shop = timed(lambda: stats_report(conn, first, last, [3]))
+        blocks = conn.execute(select(func.count()).select_from(t.stats_sku_span)).scalar_one()
+        print(f"{conn.dialect.name}: {rows:,} SKU rollup rows, {blocks:,} SKU rows of blocks of days")
+        days, spanned = spans.cover(first, last)
+        print(f"30 days {first}..{last} = {len(spanned)} blocks {spanned} + {len(days)} single days")
+        figures = _time_reports(conn, first, last)
+        d = t.stats_daily
         daily = select(func.sum(d.c.orders), func.sum(d.c.sales)).where(d.c.day.between(first, last))
         bare = timed(lambda: conn.execute(daily).one())
-        # the 经营统计 page reads the period and the one before (each section's change): two reports
-        before = first - timedelta(days=1)
-        page = timed(
-            lambda: (
-                stats_report(conn, first, last, [3]),
-                stats_report(conn, before - timedelta(days=29), before, [3]),
-            )
-        )
-    print(f"30 days, all shops: {all_shops:.0f} ms · one shop: {one_shop:.0f} ms · bare sum: {bare:.1f} ms")
-    print(f"the statistics page's reports (30 days and the 30 before), one shop: {page:.0f} ms")
-    print(f"ratio all shops / bare daily sum: {all_shops / bare:.0f}× (target: ≤ 500 ms)")
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            server = server_ms(conn, lambda: stats_report(conn, first, last))
+        sizes = spans.SIZES
+        spans.SIZES = ()  # the same reports reading every day's rows, as before the blocks
+        try:
+            by_day = timed(lambda: stats_report(conn, first, last))
+            if postgres:
+                server_by_day = server_ms(conn, lambda: stats_report(conn, first, last))
+        finally:
+            spans.SIZES = sizes
+    if postgres:
+        print(f"server time of the all-shops report: {server:.0f} ms, blocks off: {server_by_day:.0f} ms")
+    print(f"report, all shops, 30 days read day by day (no blocks, same run): {by_day}")
+    for name, took in figures.items():
+        print(f"{name}: {took}")
+    ratio = figures["report, all shops"][0] / bare[0]
+    print(f"bare daily sum: {bare[0]:.1f} ms · ratio all shops / bare: {ratio:.0f}×")
+    print("target: ≤ 500 ms for the all-shops report and for the page's two reports")
+
+
+def _time_reports(conn: Any, first: date, last: date) -> dict[str, Took]:
+    """The report for all shops and one shop, and the 经营统计 page's two (the period and the one before,
+    for each section's change)."""
+    before = first - timedelta(days=1)
+    previous = before - timedelta(days=29)
+    return {
+        "report, all shops": timed(lambda: stats_report(conn, first, last)),
+        "report, one shop": timed(lambda: stats_report(conn, first, last, [3])),
+        "page (two reports), all shops": timed(
+            lambda: (stats_report(conn, first, last), stats_report(conn, previous, before))
+        ),
+        "page (two reports), one shop": timed(
+            lambda: (stats_report(conn, first, last, [3]), stats_report(conn, previous, before, [3]))
+        ),
+    }
 
 
 if __name__ == "__main__":

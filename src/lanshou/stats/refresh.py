@@ -25,6 +25,7 @@ from lanshou.orders.keys import CHUNK, OrderKey, by_shop
 from lanshou.shops.store import load_shops
 from lanshou.stats import tables as t
 from lanshou.stats.derive import DAMAGE_REASONS, CaseIn, LineIn, OrderIn, derive, purchases, repeats
+from lanshou.stats.spans import regroup_spans
 from lanshou.stats.tables import stats_dirty
 from lanshou.tracking.queries import parcels_of
 
@@ -195,10 +196,11 @@ def regroup(conn: Connection, groups: Groups) -> None:
         days = sorted(day_set)
         for start in range(0, len(days), CHUNK):
             _regroup(conn, shop_id, days[start : start + CHUNK])
+        regroup_spans(conn, shop_id, days)
 
 
 def _regroup(conn: Connection, shop_id: int, days: Sequence[date]) -> None:
-    for table in t.ROLLUPS:
+    for table in t.DAILY_ROLLUPS:
         conn.execute(delete(table).where(_in_groups(table, shop_id, days)))
     o, ln, cs = t.stats_order_facts, t.stats_line_facts, t.stats_case_facts
     counted = and_(_in_groups(o, shop_id, days), o.c.counted.is_(True))

@@ -144,7 +144,86 @@ stats_carrier_damage = Table(
     _money("refunded"),
 )
 
-ROLLUPS = (stats_daily, stats_category, stats_sku, stats_province, stats_returns, stats_carrier_damage)
+
+def _span_key() -> tuple[Column[object], ...]:
+    """Blocks of `days` aligned days (2, 4, … 128), numbered first day's ordinal // days (stats.spans).
+    Size and block lead the key so one block's rows are one index range, for one shop or all."""
+    return (
+        Column("days", Integer, primary_key=True),
+        Column("block", Integer, primary_key=True),
+        Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    )
+
+
+# the rollups summed over aligned blocks of days: a period reads a few blocks plus single days
+stats_sku_span = Table(
+    "stats_sku_span",
+    metadata,
+    *_span_key(),
+    Column("sku", String(128), primary_key=True),
+    _count("orders"),
+    _count("quantity"),
+    _money("sales"),
+)
+
+stats_returns_span = Table(  # by SKU, all reasons
+    "stats_returns_span",
+    metadata,
+    *_span_key(),
+    Column("sku", String(128), primary_key=True),
+    _count("returns"),
+    _count("cases"),
+    _money("refunded"),
+)
+
+stats_reason_span = Table(  # by reason, all SKUs
+    "stats_reason_span",
+    metadata,
+    *_span_key(),
+    Column("reason_code", String(20), primary_key=True),
+    _count("returns"),
+    _count("cases"),
+    _money("refunded"),
+)
+
+stats_category_span = Table(
+    "stats_category_span",
+    metadata,
+    *_span_key(),
+    Column("category", String(128), primary_key=True),
+    _count("quantity"),
+    _money("sales"),
+)
+
+stats_province_span = Table(
+    "stats_province_span",
+    metadata,
+    *_span_key(),
+    Column("province", String(64), primary_key=True),
+    _count("orders"),
+    _money("sales"),
+)
+
+# a period's single days of all shops: the primary keys lead with the shop (PostgreSQL scanned the table)
+for _daily in (stats_sku, stats_returns, stats_category, stats_province):
+    Index(f"ix_{_daily.name}_day", _daily.c.day, _daily.c.shop_id)
+
+SPANS = (  # each daily rollup a period reads by key, and its blocks
+    (stats_sku, stats_sku_span),
+    (stats_returns, stats_returns_span),
+    (stats_returns, stats_reason_span),
+    (stats_category, stats_category_span),
+    (stats_province, stats_province_span),
+)
+DAILY_ROLLUPS = (
+    stats_daily,
+    stats_category,
+    stats_sku,
+    stats_province,
+    stats_returns,
+    stats_carrier_damage,
+)
+ROLLUPS = (*DAILY_ROLLUPS, *(span for _, span in SPANS))
 FACTS = (stats_order_facts, stats_line_facts, stats_case_facts)
 
 # orders whose statistics facts must be derived again (lanshou.db.marks)
