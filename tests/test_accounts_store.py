@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from lanshou.accounts.errors import AccountError, LoginRefused, LoginThrottled
@@ -26,7 +27,8 @@ from lanshou.accounts.service import (
     user_by_id,
     user_for_token,
 )
-from lanshou.accounts.tables import api_tokens, login_failures, users
+from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
+from lanshou.accounts.tokens import token_digest
 from lanshou.schema import metadata
 from tests.accounts_data import PASSWORD, SHOP_A, SHOP_B, SHOP_C, seed
 
@@ -201,6 +203,34 @@ def test_disabled_users_lose_tokens_and_sessions(seeded: Engine) -> None:
     assert user_for_token(seeded, token) is None
     assert token_holder_and_shops(seeded, token) is None
     assert user_by_id(seeded, bob.id) is None
+
+
+def test_a_token_finds_the_same_shops_as_shops_for_in_one_statement(seeded: Engine) -> None:
+    for name in ("alice", "bob", "wang", "boss"):
+        held = token_holder_and_shops(seeded, issue_token(seeded, name))
+        assert held is not None and held[0].name == name
+        assert [shop.label for shop in held[1]] == labels(seeded, name)
+    granted_none = add_user(seeded, "new-owner", PASSWORD, Role.OWNER)
+    with seeded.begin() as conn:  # the user is found even without a shop to see
+        conn.execute(update(users).where(users.c.id == granted_none.id).values(all_shops=False))
+    found = token_holder_and_shops(seeded, issue_token(seeded, "new-owner"))
+    assert found == (replace(granted_none, all_shops=False), [])
+
+
+def test_deleted_tokens_and_withdrawn_grants_count_from_the_next_request(seeded: Engine) -> None:
+    """Nothing about a token is cached: revoking it (deleting its row) or a grant takes effect at once."""
+    token, other = issue_token(seeded, "wang"), issue_token(seeded, "wang")
+    held = token_holder_and_shops(seeded, token)
+    assert held is not None and [shop.label for shop in held[1]] == [SHOP_B, SHOP_A]
+    with seeded.begin() as conn:
+        conn.execute(delete(user_shop_grants).where(user_shop_grants.c.user_id == held[0].id,
+                                                    user_shop_grants.c.shop_id == held[1][0].id))  # fmt: skip
+    held = token_holder_and_shops(seeded, token)
+    assert held is not None and [shop.label for shop in held[1]] == [SHOP_A]
+    with seeded.begin() as conn:
+        conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == token_digest(token)))
+    assert token_holder_and_shops(seeded, token) is None
+    assert token_holder_and_shops(seeded, other) is not None
 
 
 def test_list_users_shows_roles_grants_and_token_counts(seeded: Engine) -> None:

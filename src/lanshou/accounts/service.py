@@ -150,14 +150,15 @@ def user_for_token(engine: Engine, token: str) -> User | None:
 
 
 def token_holder_and_shops(engine: Engine, token: str) -> tuple[User, list[ShopRef]] | None:
-    """`user_for_token` and `shops_for` over one connection: what every scoped API request needs first."""
+    """`user_for_token` and `shops_for` in one statement: what every scoped API request needs first.
+
+    Read outside a transaction (one statement sees one committed state): no BEGIN and ROLLBACK round trips
+    around it. Nothing is cached, so a disabled user or a deleted token is refused from the next request.
+    """
     if not looks_like_token(token):
         return None
-    with engine.connect() as conn:
-        user = store.user_by_token_digest(conn, token_digest(token))
-        if user is None or not user.active:
-            return None
-        return user, store.shops_of(conn, user)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return store.token_holder_and_shops(conn, token_digest(token))
 
 
 def user_by_id(engine: Engine, user_id: int) -> User | None:

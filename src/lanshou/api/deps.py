@@ -143,10 +143,11 @@ def timezone_param(name: str | None) -> str | None:
 async def known_query_only(request: Request) -> None:
     """422 for a query parameter the route does not take, or one it takes once given several times: a
     misspelt filter (`?stauts=paid`) or an ambiguous one (`?shop=A&shop=`) must not silently widen a list."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    single, multiple = _query_names(dependant)
+    single, multiple = _route_query_names(route, dependant)
     unknown = sorted(set(request.query_params) - single - multiple)
     if unknown:
         names = ", ".join(repr(name[:40]) for name in unknown[:5])
@@ -157,6 +158,23 @@ async def known_query_only(request: Request) -> None:
         raise ApiError(
             422, "invalid_request", f"参数重复 query parameter given more than once: {repeated[0]}"
         )
+
+
+def _route_query_names(route: Any, dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
+    """`_query_names` of a route, worked out on its first request and kept on the route object: a route's
+    parameters never change, and the walk cost a fifth of a millisecond on every request."""
+    kept: _KeptNames | None = getattr(route, "_lanshou_query_names", None)
+    if kept is None or kept.dependant is not dependant:
+        kept = _KeptNames(dependant, *_query_names(dependant))
+        route._lanshou_query_names = kept
+    return kept.single, kept.multiple
+
+
+@dataclass(frozen=True)
+class _KeptNames:
+    dependant: Dependant
+    single: frozenset[str]
+    multiple: frozenset[str]
 
 
 def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:

@@ -17,8 +17,18 @@ def scoped_orders(
     pass the last id as `before_id` for the next page)."""
     if not shop_ids:
         return []
-    if flt.order_no and before_id is None and flt == replace(OrderFilter(), order_no=flt.order_no):
-        rows = find_order(conn, flt.order_no, shop_ids, limit)
+    number = one_order_number(flt, before_id)
+    if number is not None:
+        rows = find_order(conn, number, shop_ids, limit)
     else:
         rows = list(query_orders(conn, replace(flt, shop_ids=tuple(shop_ids), before_id=before_id), limit))
     return [(row.row_id, row) for row in rows]
+
+
+def one_order_number(flt: OrderFilter, before_id: int | None) -> str | None:
+    """The number, when the filter is only an order number: the one-statement look-up of `find_order`
+    (an ERP polling one order)."""
+    only_a_number = (
+        flt.order_no and before_id is None and flt == replace(OrderFilter(), order_no=flt.order_no)
+    )
+    return flt.order_no if only_a_number else None

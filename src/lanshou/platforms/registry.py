@@ -45,6 +45,12 @@ def marketplaces() -> dict[str, Marketplace]:
     return dict(sorted(_MARKETPLACES.items()))
 
 
+def is_platform_code(code: str) -> bool:
+    """`code in platform_codes()` without building the sorted list: the generic reader asks per order."""
+    load_platforms()
+    return code in _MARKETPLACES
+
+
 def platform_codes() -> tuple[str, ...]:
     return tuple(marketplaces())
 

@@ -18,7 +18,7 @@ from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
 from lanshou.api.errors import ApiError, ErrorBody, forbidden, not_found
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor
-from lanshou.api.scoped_orders import scoped_orders
+from lanshou.api.scoped_orders import one_order_number, scoped_orders
 from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver
 from lanshou.orders.status import OrderStatus
 
@@ -149,6 +149,10 @@ def list_orders(
     )
     before = decode_cursor(cursor, {"before": int})["before"] if cursor else None
     with engine.connect() as conn:
+        if (
+            one_order_number(flt, before) is not None
+        ):  # one statement: no BEGIN and ROLLBACK round trips around it
+            conn.execution_options(isolation_level="AUTOCOMMIT")
         found = scoped_orders(conn, flt, scope.shop_ids, limit + 1, before)
     page, more = found[:limit], len(found) > limit
     return Page[OrderItem](

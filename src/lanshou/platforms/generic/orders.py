@@ -13,7 +13,7 @@ from lanshou.orders.records import LineRecord, OrderRecord, ParcelRecord, RowErr
 from lanshou.orders.status import OrderStatus, parse_status
 from lanshou.platforms.base import ReadContext, register, require_columns
 from lanshou.platforms.limits import Limits, line_problem, order_problem, parcel_problem
-from lanshou.platforms.registry import platform_codes
+from lanshou.platforms.registry import is_platform_code, platform_codes
 from lanshou.platforms.values import (
     CellError,
     cell_reason,
@@ -243,9 +243,8 @@ def _required_id(text: str) -> str:
 
 
 def _platform(text: str) -> str:
-    known = platform_codes()
-    if text not in known:
-        raise ValueError(f"unknown platform {text!r} (expected one of {', '.join(known)})")
+    if not is_platform_code(text):
+        raise ValueError(f"unknown platform {text!r} (expected one of {', '.join(platform_codes())})")
     return text
 
 
