@@ -29,7 +29,11 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
-from lanshou.review.queries import not_shippable, split_parts  # review's guard; split orders' parts
+from lanshou.review.queries import (
+    not_shippable,
+    part_numbers,
+    split_parts,
+)  # review's guard; split orders' parts
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
@@ -217,7 +221,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             continue
         stored = held.get((*s.keys[0], s.part))
         if stored is None:  # a number the order took before it was split (or joined again) is used first
-            now_parts = {part for part, _ in split.get(s.keys[0], {}).values()} if s.part else {0}
+            now_parts = part_numbers(split.get(s.keys[0], {})) if s.part else {0}
             stored = adopt_waybill(conn, held, s.keys[0], s.part, now_parts)
             if stored is not None:
                 detail = f"沿用原单号 waybill taken before the split: {stored.carrier} {stored.tracking_no}"
