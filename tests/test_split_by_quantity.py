@@ -156,3 +156,29 @@ def test_cli_splits_by_units(cli_env: Path) -> None:
     bad = runner.invoke(app, ["orders", "split", "S100", "--lines", "3:9"])
     assert bad.exit_code == 2 and "has 3 of 3 units left, 9 asked" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_orders_show_lists_the_reservations_of_each_part(cli_env: Path) -> None:
+    """Issue 10 item 8: `orders show` gives the order's reservations (here: a line divided 2 + 1)."""
+    import json
+
+    from lanshou.cli.app import app
+    from lanshou.cli.common import database
+
+    seed(database())
+    runner = CliRunner()
+    assert runner.invoke(app, ["orders", "split", "S100", "--lines", "3:2"]).exit_code == 0
+    result = runner.invoke(app, ["orders", "show", "S100", "--json"])
+    assert result.exit_code == 0, result.output
+    held = [
+        (x["sku"], x["warehouse"], x["quantity"], x["state"], x["part"])
+        for x in json.loads(result.stdout)["reservations"]
+    ]
+    assert sorted(held) == [
+        ("BAG", "WH1", 1, "reserved", 2),
+        ("BAG", "WH1", 2, "reserved", 1),
+        ("CUP", "WH1", 2, "reserved", 2),
+        ("LID", "WH1", 1, "reserved", 2),
+    ]
+    text = runner.invoke(app, ["orders", "show", "S100"])
+    assert text.exit_code == 0 and "reservations" in text.output and "BAG" in text.output
