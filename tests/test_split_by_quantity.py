@@ -182,3 +182,16 @@ def test_orders_show_lists_the_reservations_of_each_part(cli_env: Path) -> None:
     ]
     text = runner.invoke(app, ["orders", "show", "S100"])
     assert text.exit_code == 0 and "reservations" in text.output and "BAG" in text.output
+
+
+def test_a_lowered_line_never_ships_more_than_it_has(engine: Engine) -> None:
+    """The platform lowers line 3 from 3 units to 2 after a 2 + 1 split (a partial refund): the named part
+    keeps its 2, the rest part, made of what was left, has none of it now."""
+    key = seed(engine)
+    split_order(engine, key, [[(3, 2)]], NOW, "王芳")
+    with engine.begin() as conn:
+        t = s.order_lines.c
+        conn.execute(s.order_lines.update().where(t.order_no == key[1], t.sku == "BAG").values(quantity=2))
+        first, rest = ready_shipments(conn)
+    assert goods(first) == [("BAG", 2)]
+    assert goods(rest) == [("CUP", 2), ("LID", 1)]

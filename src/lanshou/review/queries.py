@@ -89,12 +89,17 @@ def part_numbers(parts: Parts) -> set[int]:
 
 
 def units_in_part(parts: Parts, line_key: str, quantity: int, part: int) -> int:
-    """How many of the line's `quantity` units travel in `part` (0: none)."""
-    return sum(
-        quantity if share.quantity is None else share.quantity
-        for share in parts.get(line_key, ())
-        if share.part == part
-    )
+    """How many of the line's `quantity` units travel in `part` (0: none). Counted parts take their units
+    first (never more than the line has: the platform may have lowered it since), a part holding the line
+    "whole" or "the rest" takes what they leave."""
+    shares = sorted(parts.get(line_key, ()), key=lambda x: (x.quantity is None, x.part))
+    left = quantity
+    for share in shares:
+        units = left if share.quantity is None else min(share.quantity, left)
+        left -= units
+        if share.part == part:
+            return units
+    return 0
 
 
 def split_parts(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Parts]:

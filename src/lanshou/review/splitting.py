@@ -40,10 +40,17 @@ class PartLine:
     sku: str
     quantity: int  # the units in this part
     of: int = 0  # the line's units in the order (0: as many as `quantity`)
+    rest: bool = False  # in the last part, made of what no group named
 
     @property
     def whole(self) -> bool:
         return self.quantity >= self.of
+
+    @property
+    def stored_units(self) -> int | None:
+        """shipment_parts.quantity: None for the whole line or the rest of it, which follow the order's line
+        if the platform changes its quantity; a count only for units a group named."""
+        return None if self.whole or self.rest else self.quantity
 
 
 Pick = tuple[int, int | None]  # (line number, units; None: the whole line)
@@ -157,7 +164,7 @@ def plan_parts(lines: Sequence[PartLine], groups: Sequence[Sequence[int | Pick]]
             raise ActionRefused(f"一行只能在一个包裹 line {', '.join(map(str, twice))} is in two groups")
         parts.append([_take(by_no[n], units, taken) for n, units in picks])
     rest = [
-        replace(line, quantity=line.of - taken.get(line.no, 0))
+        replace(line, quantity=line.of - taken.get(line.no, 0), rest=True)
         for line in lines
         if line.no not in taken or taken[line.no] < line.of
     ]
@@ -200,7 +207,7 @@ def split_order(
             conn,
             shipment_parts,
             [
-                (key[0], key[1], line.line_key, n, None if line.whole else line.quantity, now, actor)
+                (key[0], key[1], line.line_key, n, line.stored_units, now, actor)
                 for n, lines in enumerate(parts, start=1)
                 for line in lines
             ],
