@@ -186,6 +186,8 @@ def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["shipped"] == 3 and body["pages"] == 3
+    # the batch-ship upload file is written without asking, beside the labels (issue 10 item 7)
+    assert body["upload_files"] == [str(tmp_path / "l-upload" / "taobao_批量发货.csv")]
     assert pages(tmp_path / "pick.pdf") >= 1 and pages(tmp_path / "pack.pdf") >= 1
     page = pdfium.PdfDocument(str(tmp_path / "l.pdf"))[0]
     assert [round(v / 72 * 25.4) for v in page.get_size()] == [76, 130]

@@ -135,7 +135,8 @@ def split_cmd(
         list[str] | None,
         typer.Option(
             "--lines",
-            help="line numbers of one shipment, e.g. 1,2 (repeat for more; the rest ship together) / 行号",
+            help="line numbers of one shipment, e.g. 1,2; N:Q for Q units of line N, e.g. 1:3 (repeat for "
+            "more shipments; the rest ship together) / 行号, 行号:件数",
         ),
     ] = None,
     shop: ShopOpt = None,
@@ -145,7 +146,7 @@ def split_cmd(
 ) -> None:
     """Split an order into several shipments (拆单): each gets its own carrier, waybill, label and parcel.
     Lines are numbered as `lanshou orders show` lists them."""
-    from lanshou.review.splitting import parse_groups, split_order, unsplit_order
+    from lanshou.review.splitting import describe, parse_groups, split_order, unsplit_order
     from lanshou.review.staff import ActionRefused
 
     if undo and lines:
@@ -170,5 +171,4 @@ def split_cmd(
         return
     console.print(f"{escape(key[1])}: 已拆单 split into {len(done.parts)} shipments")
     for n, part in enumerate(done.parts, start=1):
-        items = ", ".join(f"#{x.no} {x.sku}×{x.quantity}" for x in part)
-        console.print(f"  {n}) {escape(items)}")
+        console.print(f"  {n}) {escape(describe(part))}")

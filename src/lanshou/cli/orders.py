@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.text import Text
 from lanshou.cli.common import console, database, err_console
 from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver, to_local
 from lanshou.orders.status import OrderStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 app = typer.Typer(help="Query and export orders. 查询、导出订单")
 
@@ -184,10 +187,27 @@ def show_cmd(
         except OrderNotFound as exc:
             err_console.print(f"[red]{escape(str(exc))}[/]")
             raise typer.Exit(1) from None
+        detail["reservations"] = _reservations(conn, order_id, shop_ids, detail["timezone"])
     if as_json:
         print_json(detail)
         return
     _show_detail(detail)
+
+
+def _reservations(conn: Connection, order_id: str, shop_ids: list[int], zone: str) -> list[dict[str, Any]]:
+    """What the order holds or held in stock (the inventory area's rows), times in the order's zone."""
+    from zoneinfo import ZoneInfo
+
+    from lanshou.inventory.queries import order_reservations
+    from lanshou.orders.detail import iso, shops_holding
+
+    ((shop_id, _),) = shops_holding(conn, order_id, shop_ids)
+    tz = ZoneInfo(zone)
+    rows = order_reservations(conn, shop_id, order_id.strip())
+    return [
+        {**row, "created_at": iso(row["created_at"], tz), "closed_at": iso(row["closed_at"], tz)}
+        for row in rows
+    ]
 
 
 def _show_detail(d: dict[str, Any]) -> None:
@@ -211,6 +231,25 @@ def _show_detail(d: dict[str, Any]) -> None:
         price = line["unit_price"] or "-"
         lines.add_row(str(line["no"]), Text(line["sku"]), Text(line["title"]), str(line["quantity"]), price)
     console.print(lines)
+    if d["reservations"]:
+        held = RichTable(title="库存预占 reservations", title_justify="left")
+        for column in (
+            "SKU",
+            "仓库 warehouse",
+            "数量 qty",
+            "状态 state",
+            "包裹 part",
+            "时间 at",
+            "结束 closed",
+        ):
+            held.add_column(column)
+        for x in d["reservations"]:
+            part = str(x["part"]) if x["part"] else "-"
+            at, closed = x["created_at"] or "-", x["closed_at"] or "-"
+            held.add_row(
+                Text(x["sku"]), Text(x["warehouse"]), str(x["quantity"]), x["state"], part, at, closed
+            )
+        console.print(held)
     for p in d["parcels"]:
         console.print(
             f"包裹 parcel [bold]{escape(p['tracking_no'])}[/] {escape(p['carrier'])} · {p['status'] or '-'}"

@@ -107,7 +107,11 @@ def ship_cmd(
     size: Annotated[str, typer.Option("--size", help="100x180 | 76x130")] = "100x180",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="at most N shipments")] = None,
     upload_dir: Annotated[
-        Path | None, typer.Option("--upload-dir", help="write each platform's batch-ship upload file here")
+        Path | None,
+        typer.Option(
+            "--upload-dir",
+            help="each platform's batch-ship upload file goes here (default: <labels>-upload/)",
+        ),
     ] = None,
     pick_list: Annotated[
         Path | None, typer.Option("--pick-list", help="also write the pick list PDF")
@@ -153,11 +157,12 @@ def ship_cmd(
     if not shipments:
         console.print("没有待发货订单 nothing ready to ship")
         return
+    labels = labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf")
     options = ShipOptions(
-        labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf"),
+        labels,
         label_size.name,
         forced,
-        upload_dir,
+        upload_dir or labels.with_name(f"{labels.stem}-upload"),  # a folder per run: nothing overwritten
         by,
         pick_list,
         packing_list,

@@ -105,10 +105,10 @@ def ledger_mismatches(conn: Connection) -> list[tuple[str, int, int, int, int, i
 
 def order_reservations(conn: Connection, shop_id: int, order_no: str) -> list[dict[str, Any]]:
     """What one order holds or held, oldest first (for `lanshou orders show`): stock SKU, warehouse,
-    quantity, state (reserved, released, deducted) and times (naive UTC)."""
+    quantity, state (reserved, released, deducted), shipment part and times (naive UTC)."""
     r, w = reservations.c, warehouses.c
     query = (
-        select(r.sku, w.code, r.quantity, r.state, r.created_at, r.closed_at)
+        select(r.sku, w.code, r.quantity, r.state, r.part, r.created_at, r.closed_at)
         .join(warehouses, w.id == r.warehouse_id)
         .where(r.shop_id == shop_id, r.order_no == order_no)
         .order_by(r.id)
@@ -119,6 +119,7 @@ def order_reservations(conn: Connection, shop_id: int, order_no: str) -> list[di
             "warehouse": row.code,
             "quantity": row.quantity,
             "state": row.state,
+            "part": row.part,  # 0: the whole order; n: part n of a split order (拆单)
             "created_at": row.created_at,
             "closed_at": row.closed_at,
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -95,11 +95,38 @@ def _locations(conn: Connection) -> dict[tuple[str, str], str]:
     return {(row.sku, row.code): row.location for row in conn.execute(query)}
 
 
-Parts = dict[str, tuple[int, bool]]  # line key -> (part, shipped)
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Where (some of) one line of a split order travels."""
+
+    part: int
+    quantity: int | None  # units of the line in this part; None: the whole line
+    shipped: bool
+
+
+Parts = dict[str, list[Share]]  # line key -> its shares (one per part it travels in)
+
+
+def part_numbers(parts: Parts) -> set[int]:
+    return {share.part for shares in parts.values() for share in shares}
+
+
+def units_in_part(parts: Parts, line_key: str, quantity: int, part: int) -> int:
+    """How many of the line's `quantity` units travel in `part` (0: none). Counted parts take their units
+    first (never more than the line has: the platform may have lowered it since), a part holding the line
+    "whole" or "the rest" takes what they leave."""
+    shares = sorted(parts.get(line_key, ()), key=lambda x: (x.quantity is None, x.part))
+    left = quantity
+    for share in shares:
+        units = left if share.quantity is None else min(share.quantity, left)
+        left -= units
+        if share.part == part:
+            return units
+    return 0
 
 
 def split_parts(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Parts]:
-    """The split orders (拆单) among keys: each line's part and whether that part has shipped."""
+    """The split orders (拆单) among keys: each line's shares, and whether their part has shipped."""
     from lanshou.review.facts import key_filter
 
     found: dict[tuple[int, str], Parts] = defaultdict(dict)
@@ -107,22 +134,28 @@ def split_parts(conn: Connection, keys: Sequence[tuple[int, str]]) -> dict[tuple
     if not keys or conn.execute(select(p.part).limit(1)).first() is None:
         return found  # most merchants never split: no look-up
     for start in range(0, len(keys), 500):
-        query = select(p.shop_id, p.order_no, p.line_key, p.part, p.shipped_at).where(
+        query = select(p.shop_id, p.order_no, p.line_key, p.part, p.quantity, p.shipped_at).where(
             key_filter(shipment_parts, list(keys[start : start + 500]))
         )
-        for row in conn.execute(query):
-            found[(row.shop_id, row.order_no)][row.line_key] = (row.part, row.shipped_at is not None)
+        for row in conn.execute(query.order_by(p.part)):
+            share = Share(row.part, row.quantity, row.shipped_at is not None)
+            found[(row.shop_id, row.order_no)].setdefault(row.line_key, []).append(share)
     return found
 
 
 def _parts_of(
     order: OrderData, parts: Parts, extra: dict[Any, Any], skus: Any, bins: dict[Any, str]
 ) -> list[ReadyShipment]:
-    """One shipment per part of a split order that has not shipped, with that part's lines."""
-    numbers = sorted({part for part, shipped in parts.values() if not shipped})
+    """One shipment per part of a split order that has not shipped, with that part's lines (a line divided
+    between parts carries only this part's units)."""
+    numbers = sorted({x.part for shares in parts.values() for x in shares if not x.shipped})
     made = []
     for number in numbers:
-        mine = tuple(line for line in order.lines if parts.get(line.line_key, (0, False))[0] == number)
+        mine = tuple(
+            replace(line, quantity=units)
+            for line in order.lines
+            if (units := units_in_part(parts, line.line_key, line.quantity, number)) > 0
+        )
         if mine:
             made.append(replace(_shipment([replace(order, lines=mine)], extra, skus, bins), part=number))
     return made
@@ -247,7 +280,7 @@ def _parts_waiting(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tup
     """(order, part) of the split parts of these orders that have not shipped."""
     waiting: set[tuple[tuple[int, str], int]] = set()
     for key, lines in split_parts(conn, keys).items():
-        waiting |= {(key, part) for part, shipped in lines.values() if not shipped}
+        waiting |= {(key, x.part) for shares in lines.values() for x in shares if not x.shipped}
     return waiting
 
 

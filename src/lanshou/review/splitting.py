@@ -6,17 +6,18 @@ are divided into shipment parts (1, 2, …). Each part becomes its own ready shi
 one order (metrics see its parcels, the first picked up counts: METRICS.md). Reservations follow the parts
 (lanshou.inventory.parts). The first part to leave makes the order `shipped`; the others still ship.
 
-Lines are named by their number in the order (1-based, in the order `lanshou orders show` lists them).
-Every group given is one part; the lines no group names make one more part. Only a paid order that has
-not shipped, is not cancelled in review and is not merged with others (合单) can be split; anything wrong
-refuses the whole request before anything is written (ActionRefused). Every split, and every undo, goes to
-the order's timeline with the user's name and reason.
+Lines are named by their number in the order (1-based, in the order `lanshou orders show` lists them),
+`N:Q` naming Q units of line N (5 units split 3 + 2: `--lines 1:3`; the 2 left ship with the rest).
+Every group given is one part; the lines and units no group names make one more part. Only a paid order
+that has not shipped, is not cancelled in review and is not merged with others (合单) can be split; anything
+wrong refuses the whole request before anything is written (ActionRefused). Every split, and every undo,
+goes to the order's timeline with the user's name and reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, select
@@ -37,7 +38,22 @@ class PartLine:
     no: int  # the line's number in the order (1-based)
     line_key: str
     sku: str
-    quantity: int
+    quantity: int  # the units in this part
+    of: int = 0  # the line's units in the order (0: as many as `quantity`)
+    rest: bool = False  # in the last part, made of what no group named
+
+    @property
+    def whole(self) -> bool:
+        return self.quantity >= self.of
+
+    @property
+    def stored_units(self) -> int | None:
+        """shipment_parts.quantity: None for the whole line or the rest of it, which follow the order's line
+        if the platform changes its quantity; a count only for units a group named."""
+        return None if self.whole or self.rest else self.quantity
+
+
+Pick = tuple[int, int | None]  # (line number, units; None: the whole line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,33 +66,45 @@ class Split:
         return {
             "order_id": self.key[1],
             "parts": [
-                {"part": n, "lines": [{"no": x.no, "sku": x.sku, "quantity": x.quantity} for x in lines]}
+                {
+                    "part": n,
+                    "lines": [{"no": x.no, "sku": x.sku, "quantity": x.quantity, "of": x.of} for x in lines],
+                }
                 for n, lines in enumerate(self.parts, start=1)
             ],
             "reservations": self.reservations,
         }
 
 
-def parse_groups(texts: Sequence[str]) -> list[list[int]]:
-    """`--lines 1,2 --lines 3` → [[1, 2], [3]]; ActionRefused for anything but positive line numbers."""
-    groups: list[list[int]] = []
+def parse_groups(texts: Sequence[str]) -> list[list[Pick]]:
+    """`--lines 1,2 --lines 3:1` → [[(1, None), (2, None)], [(3, 1)]]; ActionRefused for anything but
+    positive line numbers, each with an optional positive unit count."""
+    groups: list[list[Pick]] = []
     for text in texts:
-        numbers: list[int] = []
-        for item in text.replace("，", ",").split(","):
-            item = item.strip()
-            if not item:
-                continue
-            if not item.isdigit() or int(item) < 1:
-                raise ActionRefused(f"行号须为正整数 line numbers are 1, 2, …: {item!r}")
-            numbers.append(int(item))
-        if not numbers:
+        picks = [_parse_pick(item.strip()) for item in text.replace("，", ",").split(",") if item.strip()]
+        if not picks:
             raise ActionRefused("空的 --lines 分组 an empty --lines group")
-        groups.append(numbers)
+        groups.append(picks)
     return groups
 
 
-def _describe(lines: Sequence[PartLine]) -> str:
-    return ", ".join(f"#{x.no} {x.sku}×{x.quantity}" for x in lines)
+def _parse_pick(item: str) -> Pick:
+    number, colon, units = item.replace("：", ":").partition(":")
+    number, units = number.strip(), units.strip()
+    if not _positive(number) or (colon and not _positive(units)):
+        raise ActionRefused(
+            f"行号须为正整数 line numbers are 1, 2, …, units a positive count "
+            f"(1:3 = 3 units of line 1): {item!r}"
+        )
+    return int(number), int(units) if colon else None
+
+
+def _positive(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) >= 1
+
+
+def describe(lines: Sequence[PartLine]) -> str:
+    return ", ".join(f"#{x.no} {x.sku}×{x.quantity}" + ("" if x.whole else f"/{x.of}") for x in lines)
 
 
 def _refuse_if_not_splittable(conn: Connection, key: OrderKey) -> None:
@@ -110,27 +138,36 @@ def _order_lines(conn: Connection, key: OrderKey) -> list[PartLine]:
     query = (
         select(t.line_key, t.sku, t.quantity).where(t.shop_id == key[0], t.order_no == key[1]).order_by(t.id)
     )
-    return [PartLine(n, row.line_key, row.sku, row.quantity) for n, row in enumerate(conn.execute(query), 1)]
+    return [
+        PartLine(n, row.line_key, row.sku, row.quantity, row.quantity)
+        for n, row in enumerate(conn.execute(query), 1)
+    ]
 
 
-def plan_parts(lines: Sequence[PartLine], groups: Sequence[Sequence[int]]) -> list[list[PartLine]]:
-    """The parts these groups make of these lines (pure): the groups in order, then the lines no group
-    names. ActionRefused for an unknown line, a line named twice, or fewer than two parts."""
+def plan_parts(lines: Sequence[PartLine], groups: Sequence[Sequence[int | Pick]]) -> list[list[PartLine]]:
+    """The parts these groups make of these lines (pure): the groups in order, then the lines and units no
+    group names. ActionRefused for an unknown line, a line named twice in a group or whole in two, more
+    units than the line has, or fewer than two parts."""
     by_no = {line.no: line for line in lines}
-    seen: set[int] = set()
+    taken: dict[int, int] = {}  # units of each named line given to a part so far
     parts: list[list[PartLine]] = []
     for group in groups:
-        unknown = [n for n in group if n not in by_no]
+        picks = [(g, None) if isinstance(g, int) else g for g in group]
+        unknown = [n for n, _ in picks if n not in by_no]
         if unknown:
             raise ActionRefused(
                 f"没有这一行 no line {', '.join(map(str, unknown))} (the order has lines 1–{len(lines)})"
             )
-        twice = sorted({n for n in group if n in seen or group.count(n) > 1})
+        numbers = [n for n, _ in picks]
+        twice = sorted({n for n, units in picks if numbers.count(n) > 1 or (units is None and n in taken)})
         if twice:
             raise ActionRefused(f"一行只能在一个包裹 line {', '.join(map(str, twice))} is in two groups")
-        seen.update(group)
-        parts.append([by_no[n] for n in group])
-    rest = [line for line in lines if line.no not in seen]
+        parts.append([_take(by_no[n], units, taken) for n, units in picks])
+    rest = [
+        replace(line, quantity=line.of - taken.get(line.no, 0), rest=True)
+        for line in lines
+        if line.no not in taken or taken[line.no] < line.of
+    ]
     if rest:
         parts.append(rest)
     if len(parts) < 2:
@@ -138,10 +175,23 @@ def plan_parts(lines: Sequence[PartLine], groups: Sequence[Sequence[int]]) -> li
     return parts
 
 
+def _take(line: PartLine, units: int | None, taken: dict[int, int]) -> PartLine:
+    """`units` of the line (None: all of it) for one part, counted in `taken`; refused beyond what is left."""
+    left = line.of - taken.get(line.no, 0)
+    wanted = left if units is None else units
+    if wanted > left or (left == 0 and line.of > 0):
+        raise ActionRefused(
+            f"第 {line.no} 行只剩 {left} 件 line {line.no} ({line.sku}) has {left} of {line.of} units left, "
+            f"{wanted} asked"
+        )
+    taken[line.no] = taken.get(line.no, 0) + wanted
+    return replace(line, quantity=wanted)
+
+
 def split_order(
     engine: Engine,
     key: OrderKey,
-    groups: Sequence[Sequence[int]],
+    groups: Sequence[Sequence[int | Pick]],
     now: datetime,
     actor: str,
     reason: str = "",
@@ -157,11 +207,11 @@ def split_order(
             conn,
             shipment_parts,
             [
-                (key[0], key[1], line.line_key, n, now, actor)
+                (key[0], key[1], line.line_key, n, line.stored_units, now, actor)
                 for n, lines in enumerate(parts, start=1)
                 for line in lines
             ],
-            ("shop_id", "order_no", "line_key", "part", "split_at", "actor"),
+            ("shop_id", "order_no", "line_key", "part", "quantity", "split_at", "actor"),
         )
         skus = load_map(conn)
         needs = {
@@ -169,7 +219,7 @@ def split_order(
             for n, lines in enumerate(parts, start=1)
         }
         moved = assign_parts(conn, key, needs)
-        described = "; ".join(f"{n}) {_describe(lines)}" for n, lines in enumerate(parts, start=1))
+        described = "; ".join(f"{n}) {describe(lines)}" for n, lines in enumerate(parts, start=1))
         detail = f"拆单 split into {len(parts)} shipments: {described}" + (f" — {reason}" if reason else "")
         record(conn, [TimelineEntry(key[0], key[1], now, "split", detail, actor)])
     return Split(key, tuple(tuple(lines) for lines in parts), moved)

@@ -46,19 +46,22 @@ Index("ix_review_state_state", review_state.c.state, review_state.c.priority)
 # the orders of a 合单 group, for a page of ready shipments (migration 0019)
 Index("ix_review_state_merge_group", review_state.c.shop_id, review_state.c.merge_group)
 
-# 拆单: an order split into shipments. One row per order line of a split order: the shipment part (1, 2, …)
-# it travels in. An order without rows ships whole. `shipped_at` is set on a part's lines when it ships.
+# 拆单: an order split into shipments. One row per order line of a split order and shipment part (1, 2, …)
+# it travels in, with the units it takes there when a line is divided between parts (5 → 3 + 2). An order
+# without rows ships whole. `shipped_at` is set on a part's lines when it ships.
 shipment_parts = Table(
     "shipment_parts",
     metadata,
     Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
     Column("order_no", String(64), primary_key=True),
     Column("line_key", String(128), primary_key=True),
-    Column("part", Integer, nullable=False),
+    Column("part", Integer, primary_key=True),
     Column("split_at", DateTime, nullable=False),
     Column("actor", String(64), nullable=False, server_default="system"),
     Column("shipped_at", DateTime),
+    Column("quantity", Integer),  # units of the line in this part; NULL: the whole line
     CheckConstraint("part >= 1", name="shipment_part_positive"),
+    CheckConstraint("quantity IS NULL OR quantity >= 1", name="shipment_part_quantity_positive"),
 )
 
 # Buyers, phones and addresses whose orders are held for a person to look at.

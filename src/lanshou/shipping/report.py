@@ -18,6 +18,9 @@ class Outcome:
     sorting_code: str = ""
     reason: str = ""  # why this carrier, or why it failed
     reused: bool = False  # the waybill was taken by an earlier run
+    # a later part of a split order (拆单): the platform already has the order shipped with the first
+    # part's waybill, so this one is an additional package (追加包裹), not a second "shipped" row
+    additional: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -28,6 +31,7 @@ class Outcome:
             "carrier": self.carrier,
             "tracking_no": self.tracking_no,
             "reused_waybill": self.reused,
+            "additional_package": self.additional,
             "reason" if self.ok else "error": self.reason,
         }
 

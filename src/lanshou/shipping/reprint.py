@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, select
 
 from lanshou.orders.tables import order_lines, orders
-from lanshou.review.queries import split_parts
+from lanshou.review.queries import split_parts, units_in_part
 from lanshou.review.ready import ReadyLine, ReadyShipment
 from lanshou.shipping import labels as lb
 from lanshou.shipping.labels.model import printed_receiver
@@ -63,9 +63,11 @@ def _shipment(conn: Connection, held: HeldWaybill, shop: str) -> ReadyShipment:
         .where(t.shop_id == held.shop_id, t.order_no.in_(held.order_nos))
         .order_by(t.order_no, t.line_key)
     ).all()
-    if held.part:  # one part of a split order (拆单): its own lines only
+    items = [ReadyLine(r.order_no, r.sku, r.title, r.quantity, r.category) for r in lines]
+    if held.part:  # one part of a split order (拆单): its own lines, and of a divided line its own units
         parts = split_parts(conn, [(held.shop_id, held.order_no)]).get((held.shop_id, held.order_no), {})
-        lines = [r for r in lines if parts.get(r.line_key, (0, False))[0] == held.part]
+        units = [units_in_part(parts, r.line_key, r.quantity, held.part) for r in lines]
+        items = [replace(item, quantity=n) for item, n in zip(items, units, strict=True) if n > 0]
     return ReadyShipment(
         keys=tuple((held.shop_id, n) for n in held.order_nos),
         platform="",
@@ -85,7 +87,7 @@ def _shipment(conn: Connection, held: HeldWaybill, shop: str) -> ReadyShipment:
         buyer_data_masked=bool(main.buyer_data_masked),
         shipping_method="",
         amount=main.order_amount,
-        lines=tuple(ReadyLine(r.order_no, r.sku, r.title, r.quantity, r.category) for r in lines),
+        lines=tuple(items),
         remark=main.seller_remark,
         part=held.part,
     )

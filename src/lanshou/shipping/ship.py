@@ -29,7 +29,11 @@ from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.platforms.shipping_api import ShippingRefused
-from lanshou.review.queries import not_shippable, split_parts  # review's guard; split orders' parts
+from lanshou.review.queries import (
+    not_shippable,
+    part_numbers,
+    split_parts,
+)  # review's guard; split orders' parts
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import RuleSet
 from lanshou.shipping import labels as lb
@@ -217,7 +221,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             continue
         stored = held.get((*s.keys[0], s.part))
         if stored is None:  # a number the order took before it was split (or joined again) is used first
-            now_parts = {part for part, _ in split.get(s.keys[0], {}).values()} if s.part else {0}
+            now_parts = part_numbers(split.get(s.keys[0], {})) if s.part else {0}
             stored = adopt_waybill(conn, held, s.keys[0], s.part, now_parts)
             if stored is not None:
                 detail = f"沿用原单号 waybill taken before the split: {stored.carrier} {stored.tracking_no}"
@@ -279,7 +283,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
 
 def shipped_rows(shipped: Sequence[Outcome]) -> list[ShippedRow]:
     return [
-        ShippedRow(key, o.shipment.platform, o.carrier, o.tracking_no)
+        ShippedRow(key, o.shipment.platform, o.carrier, o.tracking_no, o.additional)
         for o in shipped
         for key in o.shipment.keys
     ]
@@ -339,12 +343,15 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
     mark_info_received(conn, [o.tracking_no for o in go], now)
     mark_waybills_shipped(conn, [(*o.shipment.keys[0], o.shipment.part) for o in go], now)
     entries = []
+    first_parts: set[OrderKey] = set()
     for o in go:
         part = o.shipment.part
         for key in o.shipment.keys:
             detail = f"已发货 shipped: {o.carrier} {o.tracking_no}" + part_note(o.shipment)
             entries.append(TimelineEntry(key[0], key[1], now, "shipped", detail, actor))
             if part:  # each part of a split order leaves on its own (the first made the order shipped)
+                o.additional = key not in shipped_keys or key in first_parts
+                first_parts.add(key)
                 bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier, part, o.shipment.goods))
             elif key in shipped_keys:
                 bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier))

@@ -1,5 +1,12 @@
 """Telling the marketplaces what shipped: each platform's batch-ship upload file (订单号 + 物流公司 + 运单号
-in its own format) and the platforms' "shipped" API through their notifiers (platforms.shipping_api)."""
+in its own format) and the platforms' "shipped" API through their notifiers (platforms.shipping_api).
+
+A split order (拆单) ships in several parcels but a platform marks an order shipped once: its batch-ship
+file has one row per order (订单号 is the row's key; a second row for the same order is refused as already
+shipped, or replaces the first waybill), and "shipped" is one call per order. So only the order's first
+parcel goes there; each later part is an additional package (追加包裹/多包裹) written to its own file,
+`<platform>_追加包裹.csv` (same columns and encoding), for the seller centre's add-package function, and
+noted in the order's timeline instead of a second "shipped" call."""
 
 from __future__ import annotations
 
@@ -26,29 +33,39 @@ class ShippedRow:
     platform: str
     carrier: str
     tracking_no: str
+    additional: bool = False  # a later parcel of a split order: an additional package, not "shipped"
 
     def shipment(self) -> Shipment:
         return Shipment(self.key[1], self.carrier, self.tracking_no)
 
 
+ADDITIONAL_NAME = "{platform}_追加包裹.csv"
+
+
 def write_upload_files(rows: Sequence[ShippedRow], folder: Path) -> tuple[list[str], list[str]]:
-    """One upload file per platform in `folder`; returns (files written, problems)."""
-    by_platform: dict[str, list[Shipment]] = defaultdict(list)
+    """One batch-ship file per platform in `folder` (each order once), and one file of additional packages
+    per platform that has some; returns (files written, problems)."""
+    by_file: dict[tuple[str, bool], list[Shipment]] = defaultdict(list)
     for row in rows:
-        by_platform[row.platform].append(row.shipment())
+        by_file[(row.platform, row.additional)].append(row.shipment())
     folder.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     notes: list[str] = []
-    for platform, shipments in sorted(by_platform.items()):
+    for (platform, additional), shipments in sorted(by_file.items()):
         try:
             writer = ship_file_writer(platform)
             data = writer.write(shipments)
         except (LookupError, ShippingRefused) as exc:
             notes.append(f"{platform}: {exc}")
             continue
-        path = folder / writer.filename
+        path = folder / (ADDITIONAL_NAME.format(platform=platform) if additional else writer.filename)
         path.write_bytes(data)
         files.append(str(path))
+        if additional:
+            notes.append(
+                f"{platform}: {len(shipments)} 个追加包裹 additional packages of split orders (拆单) in "
+                f"{path.name}: add them in the seller centre, they are not in the batch-ship file"
+            )
     return files, notes
 
 
@@ -61,12 +78,12 @@ def notify_platforms(
     """Call each shop's notifier (its own, else its platform's) with its shipped orders; every answer goes
     to the order's timeline. Returns the failures, one line each."""
     groups: dict[int, tuple[ShippedNotifier, list[ShippedRow]]] = {}
-    for row in rows:
-        notifier = notifiers.get(row.key[0]) or notifiers.get(row.platform)
-        if notifier is not None:
+    told = [row for row in rows if notifiers.get(row.key[0]) or notifiers.get(row.platform)]
+    entries, notes = _additional_packages([row for row in told if row.additional], actor)
+    for row in told:
+        if not row.additional:
+            notifier = notifiers.get(row.key[0]) or notifiers[row.platform]
             groups.setdefault(id(notifier), (notifier, []))[1].append(row)
-    entries: list[TimelineEntry] = []
-    notes: list[str] = []
     now = utc_now()
     for notifier, mine in groups.values():
         results = notifier.notify_shipped([row.shipment() for row in mine])
@@ -83,6 +100,26 @@ def notify_platforms(
     if entries:
         run_transaction(engine, lambda conn: record(conn, entries))
     return notes
+
+
+def _additional_packages(rows: Sequence[ShippedRow], actor: str) -> tuple[list[TimelineEntry], list[str]]:
+    """Later parcels of split orders: the platform API has no "shipped again"; say so where staff look."""
+    entries: list[TimelineEntry] = []
+    notes: list[str] = []
+    now = utc_now()
+    for row in rows:
+        detail = (
+            f"{row.platform} 追加包裹 additional package {row.carrier} {row.tracking_no}: "
+            f'not sent as "shipped" again: add it in the seller centre '
+            f"({ADDITIONAL_NAME.format(platform=row.platform)})"
+        )
+        entries.append(
+            TimelineEntry(row.key[0], row.key[1], now, "platform_additional_package", detail, actor)
+        )
+        notes.append(
+            f"{row.platform} {row.key[1]}: 追加包裹 additional package {row.tracking_no} to add by hand"
+        )
+    return entries, notes
 
 
 def notifier_from_settings(platform: str, settings: Mapping[str, object]) -> ShippedNotifier | None:
