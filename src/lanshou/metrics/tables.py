@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     Float,
     Index,
     Integer,
@@ -84,6 +85,28 @@ metric_misses = Table(
     Column("pay_hour", Integer),
     Column("province", String(64), nullable=False, server_default=""),
 )
+
+# The at-risk queue's deadlines (revision 0026), kept by the rollup upkeep for every paid order whose status
+# was still open (paid or shipped) when derived (lanshou.metrics.queue_store): the queue reads the open
+# orders of its window here instead of loading their facts. Times are naive UTC, known from every event.
+metric_queue = Table(
+    "metric_queue",
+    metadata,
+    Column("shop_id", Integer, primary_key=True),
+    Column("order_no", String(64), primary_key=True),
+    Column("paid_at", DateTime, nullable=False),
+    Column("first_scan_at", DateTime),  # NULL: no carrier scan yet
+    Column("delivered_at", DateTime),  # every parcel delivered by then; NULL: not all (or none)
+    Column("oldest_last_event", DateTime),  # the earliest of its parcels' last events (NULL: no event)
+    Column("newest_event", DateTime),  # its latest event of any parcel
+    Column("pickup_deadline", DateTime),  # M1: pay + L; NULL for presale
+    Column("promised_ship_by", DateTime),  # M5: the promise, else pay + the default
+    Column("has_waybill", Boolean, nullable=False),
+    Column("carrier", String(64), nullable=False, server_default=""),
+    Column("skus", Text, nullable=False, server_default="[]"),  # JSON list, in line order
+    Column("warehouse", String(64), nullable=False, server_default=""),
+)
+Index("ix_metric_queue_paid", metric_queue.c.shop_id, metric_queue.c.paid_at)
 
 # One row per parcel of a shop (revision 0005: keyed by shop and tracking number). A parcel carrying several
 # orders counts once, under the paid order with the smallest number (its province is the destination);
