@@ -86,7 +86,7 @@ def candidate_keys(
 @dataclass
 class _Found:
     kept: list[KeptOrder]  # waiting at `now`, read from their kept rows
-    facts: list[OrderFact]  # the rest worth judging, in the candidates' order
+    facts: list[OrderFact]  # the rest worth judging, in orders.id order
     ids: dict[tuple[str, str, str], int]  # (platform, shop, order_no) of each fact -> orders.id
 
 
@@ -101,9 +101,11 @@ def _find(conn: Connection, shops: dict[int, ShopInfo], now: datetime, lookback_
     may = [c for c in may_stall(conn, shops, now, lookback_days, silent_since) if (c[0], c[1]) not in judged]
     silent = silent_orders(conn, [(c[0], c[1]) for c in may], now, silent_since)
     chosen = [c for c in unsettled if (c[0], c[1]) in wanted] + [c for c in may if (c[0], c[1]) in silent]
-    chosen.sort(key=lambda c: (c[2], c[3]))
-    facts = list(iter_facts(conn, [(c[0], c[1]) for c in chosen], shops, BATCH))
     ids = {(shops[c[0]].platform, shops[c[0]].shop, c[1]): c[3] for c in chosen}
+    facts = list(iter_facts(conn, [(c[0], c[1]) for c in chosen], shops, BATCH))
+    # a parcel carried by several orders is listed under the one stored first (the smallest orders.id), as
+    # the full pass did (it loaded the candidates in batches of 2,000, each in id order)
+    facts.sort(key=lambda f: ids[(f.platform, f.shop, f.order_no)])
     waiting = waiting_orders(conn, shops, now, lookback_days)
     kept = [k for k in waiting if (k.shop_id, k.order_no) not in judged]
     return _Found(kept, facts, ids)
