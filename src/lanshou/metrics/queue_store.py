@@ -20,14 +20,15 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, select
 
+from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.metrics.facts import OrderFact
+from lanshou.metrics.miss_candidates import marked_orders
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import delivered_at, order_pickup, pickup_deadline, promised_ship_time
-from lanshou.metrics.tables import metric_dirty_orders, metric_dirty_tracking, metric_queue
+from lanshou.metrics.tables import metric_queue
 from lanshou.orders import tables as ot
 from lanshou.orders.status import OrderStatus
 from lanshou.shops.model import ShopInfo
-from lanshou.tracking.tables import parcel_orders
 
 OPEN_STATUSES = (OrderStatus.PAID.value, OrderStatus.SHIPPED.value)
 
@@ -87,18 +88,17 @@ def unsettled_candidates(
 ) -> list[tuple[int, str, datetime, int]]:
     """The candidates whose kept row may be out of date (marked, themselves or a parcel's tracking number,
     since the last refresh) or missing: (shop_id, order_no, paid_at, orders.id) in the candidates' order."""
-    o, q, mark, link = ot.orders.c, metric_queue.c, metric_dirty_orders.c, parcel_orders.c
+    o, q = ot.orders.c, metric_queue.c
     kept = exists().where(q.shop_id == o.shop_id, q.order_no == o.order_no)
-    marked = exists().where(mark.shop_id == o.shop_id, mark.order_no == o.order_no)
-    tracked = exists(
-        select(link.order_no)
-        .select_from(
-            parcel_orders.join(metric_dirty_tracking, metric_dirty_tracking.c.tracking_no == link.tracking_no)
+    found = {tuple(row) for row in conn.execute(_candidates(shops, now, lookback_days).where(~kept))}
+    marked = marked_orders(conn, shops)
+    if marked:
+        k = keyset(conn, marked, ORDER_KEY)
+        query = _candidates(shops, now, lookback_days).join_from(
+            ot.orders, k, (k.c.shop_id == o.shop_id) & (k.c.order_no == o.order_no)
         )
-        .where(link.shop_id == o.shop_id, link.order_no == o.order_no)
-    )
-    query = _candidates(shops, now, lookback_days).where(~kept | marked | tracked).order_by(o.paid_at, o.id)
-    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]
+        found |= {tuple(row) for row in conn.execute(query)}
+    return sorted(((r[0], r[1], r[2], r[3]) for r in found), key=lambda c: (c[2], c[3]))
 
 
 def waiting_orders(

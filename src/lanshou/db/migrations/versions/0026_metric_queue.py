@@ -1,5 +1,6 @@
 """metric_queue: each open order's queue deadlines and first scan, kept by the rollup upkeep so the at-risk
-queue reads them instead of loading every open order's facts on every request
+queue reads them instead of loading every open order's facts on every request; metric_orders indexed by
+pay day and promise day for the misses page's window
 
 Revision ID: 0026
 Revises: 0022
@@ -35,6 +36,9 @@ def upgrade() -> None:
         sa.Column("warehouse", sa.String(length=64), server_default="", nullable=False),
     )
     op.create_index("ix_metric_queue_paid", "metric_queue", ["shop_id", "paid_at"])
+    # the misses page selects its window's derived rows by these days
+    op.create_index("ix_metric_orders_pay_day", "metric_orders", ["shop_id", "pay_day"])
+    op.create_index("ix_metric_orders_promise_day", "metric_orders", ["shop_id", "promise_day"])
     # existing databases: every open order is marked, so the next refresh writes its row; until then the
     # queue judges it from its raw rows, as it does any order marked since the last refresh
     op.execute(
@@ -44,5 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_metric_orders_promise_day", table_name="metric_orders")
+    op.drop_index("ix_metric_orders_pay_day", table_name="metric_orders")
     op.drop_index("ix_metric_queue_paid", table_name="metric_queue")
     op.drop_table("metric_queue")
