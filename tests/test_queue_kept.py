@@ -2,7 +2,8 @@
 since the last refresh or without a kept row judged from raw rows) gives exactly the full pass: every open
 candidate's facts through the pure queue functions — the same entries in the same order, and the same
 stalled parcels — at several evaluation times (before, during and after the demo's last days), per shop,
-after a scan arriving later, a cancellation, a tampered and a missing kept row, and a rebuild. SQLite and
+after a scan arriving later, a cancellation, a tampered and a missing kept row, a rule-pack change and a
+rebuild. SQLite and
 PostgreSQL (the `engine` fixture).
 """
 
@@ -22,6 +23,7 @@ from lanshou.intake.tracking import import_tracking
 from lanshou.metrics.rollups import mark_dirty
 from lanshou.metrics.source import iter_facts
 from lanshou.metrics.upkeep import rebuild_rollups
+from lanshou.review.settings import set_shop_setting
 from lanshou.shops.model import only_shops
 from lanshou.shops.store import load_shops
 from lanshou.sla.queue import QueueEntry, StalledParcel, at_risk_queue, stalled_parcels
@@ -136,6 +138,13 @@ def test_kept_queue_equals_the_full_pass(engine: Engine, tmp_path: Path) -> None
         conn.execute(delete(kept).where((kept.c.shop_id == shop_id) & (kept.c.order_no == "Q3")))
     _assert_same(engine, at)
     assert any(p.order_no == "Q3" for p in queue_report(engine, at).stalled)
+    # a rule-pack change (M1's limit, the default promise) shows at once: deadlines are made at read time
+    with engine.begin() as conn:
+        set_shop_setting(conn, shop_id, "limit_hours", 36)
+        set_shop_setting(conn, shop_id, "default_promise_hours", 30)
+    before_scan = at - timedelta(hours=3)
+    (q1,) = [e for e in _assert_same(engine, before_scan) if e.order_no == "Q1"]
+    assert q1.pickup_deadline == datetime(2026, 11, 21, 14, 0)  # paid 11-20 10:00 local = 02:00 UTC, + 36 h
     rebuild_rollups(engine)
-    for now in (at, *TIMES):
+    for now in (at, before_scan, *TIMES):
         _assert_same(engine, now)

@@ -50,7 +50,7 @@ class KeptOrder:
     warehouse: str
 
 
-def derive_queue_row(order: OrderFact, pack: RulePack) -> dict[str, Any] | None:
+def derive_queue_row(order: OrderFact) -> dict[str, Any] | None:
     """The metric_queue row (minus its key) of one order; None when it is unpaid or not open."""
     if order.paid_at is None or order.status not in OPEN_STATUSES:
         return None
@@ -63,8 +63,7 @@ def derive_queue_row(order: OrderFact, pack: RulePack) -> dict[str, Any] | None:
         "delivered_at": max(d for d in deliveries if d is not None) if every_delivered else None,
         "oldest_last_event": min(last_events, default=None),
         "newest_event": max(last_events, default=None),
-        "pickup_deadline": pickup_deadline(order, pack),
-        "promised_ship_by": promised_ship_time(order, pack),
+        "categories": json.dumps(list(order.categories), ensure_ascii=False),
         "has_waybill": bool(order.parcels),
         "carrier": next((p.carrier for p in order.parcels), ""),
         "skus": json.dumps(list(order.skus), ensure_ascii=False),
@@ -102,21 +101,35 @@ def unsettled_candidates(
 
 
 def waiting_orders(
-    conn: Connection, shops: Mapping[int, ShopInfo], now: datetime, lookback_days: int
+    conn: Connection,
+    shops: Mapping[int, ShopInfo],
+    packs: Mapping[int, RulePack],
+    now: datetime,
+    lookback_days: int,
 ) -> list[KeptOrder]:
-    """Kept candidates with no carrier scan by `now` (the caller drops the unsettled ones)."""
+    """Kept candidates with no carrier scan by `now` (the caller drops the unsettled ones), their deadlines
+    made with the shops' `packs` by the rules (lanshou.metrics.rules) from the order's own columns and the
+    kept categories: a rule-pack change shows at once, as when the queue judged every order's facts."""
     q, o = metric_queue.c, ot.orders.c
-    columns = [q[name] for name in ("pickup_deadline", "promised_ship_by", "has_waybill", "carrier")]
     query = (
         _candidates(shops, now, lookback_days)
-        .add_columns(*columns, q.skus, q.warehouse)
+        .add_columns(o.status, o.is_presale, o.promised_ship_by, q.categories)
+        .add_columns(q.has_waybill, q.carrier, q.skus, q.warehouse)
         .join_from(ot.orders, metric_queue, (q.shop_id == o.shop_id) & (q.order_no == o.order_no))
         .where(q.first_scan_at.is_(None) | (q.first_scan_at > now))
     )
-    return [
-        KeptOrder(r[0], r[1], r[3], r[2], r[4], r[5], bool(r[6]), r[7], _skus(r[8]), r[9])
-        for r in conn.execute(query)
-    ]
+    found = []
+    for r in conn.execute(query):
+        info, paid = shops[r[0]], r[2]
+        terms = OrderFact(
+            info.platform, info.shop, r[1], r[4], paid, paid, bool(r[5]), r[6], categories=_texts(r[7])
+        )
+        pack = packs[r[0]]
+        deadline, promised = pickup_deadline(terms, pack), promised_ship_time(terms, pack)
+        found.append(
+            KeptOrder(r[0], r[1], r[3], paid, deadline, promised, bool(r[8]), r[9], _texts(r[10]), r[11])
+        )
+    return found
 
 
 def may_stall(
@@ -144,5 +157,5 @@ def may_stall(
 
 
 @lru_cache(maxsize=4096)
-def _skus(stored: str) -> tuple[str, ...]:
-    return tuple(json.loads(stored))  # many orders share a list: parse each once
+def _texts(stored: str) -> tuple[str, ...]:
+    return tuple(json.loads(stored))  # many orders share a list of SKUs or categories: parse each once

@@ -225,7 +225,7 @@ def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFo
         why = derive_misses(fact, row, shop_rules, tz)
         if why is not None:
             out.misses.append({"shop_id": shop_id, "order_no": order_no, **why})
-        waiting = derive_queue_row(fact, shop_rules)
+        waiting = derive_queue_row(fact)
         if waiting is not None:
             out.queue.append({"shop_id": shop_id, "order_no": order_no, **waiting})
     for key, counted in loaded.parcels.items():

@@ -91,9 +91,11 @@ metric_misses = Table(
     Column("province", String(64), nullable=False, server_default=""),
 )
 
-# The at-risk queue's deadlines (revision 0026), kept by the rollup upkeep for every paid order whose status
-# was still open (paid or shipped) when derived (lanshou.metrics.queue_store): the queue reads the open
-# orders of its window here instead of loading their facts. Times are naive UTC, known from every event.
+# What the at-risk queue needs of an open order (revision 0026), kept by the rollup upkeep for every paid
+# order whose status was open (paid or shipped) when derived (lanshou.metrics.queue_store): its first scan
+# and what its deadlines are made of, so the queue reads the open orders of its window here instead of
+# loading their facts. The deadlines themselves are made at read time with the shop's current rule pack.
+# Times are naive UTC, known from every event.
 metric_queue = Table(
     "metric_queue",
     metadata,
@@ -104,8 +106,7 @@ metric_queue = Table(
     Column("delivered_at", DateTime),  # every parcel delivered by then; NULL: not all (or none)
     Column("oldest_last_event", DateTime),  # the earliest of its parcels' last events (NULL: no event)
     Column("newest_event", DateTime),  # its latest event of any parcel
-    Column("pickup_deadline", DateTime),  # M1: pay + L; NULL for presale
-    Column("promised_ship_by", DateTime),  # M5: the promise, else pay + the default
+    Column("categories", Text, nullable=False, server_default="[]"),  # JSON list: L, so M1's deadline
     Column("has_waybill", Boolean, nullable=False),
     Column("carrier", String(64), nullable=False, server_default=""),
     Column("skus", Text, nullable=False, server_default="[]"),  # JSON list, in line order

@@ -106,7 +106,8 @@ def _find(conn: Connection, shops: dict[int, ShopInfo], now: datetime, lookback_
     # a parcel carried by several orders is listed under the one stored first (the smallest orders.id), as
     # the full pass did (it loaded the candidates in batches of 2,000, each in id order)
     facts.sort(key=lambda f: ids[(f.platform, f.shop, f.order_no)])
-    waiting = waiting_orders(conn, shops, now, lookback_days)
+    packs = {shop_id: pack_for(info) for shop_id, info in shops.items()}
+    waiting = waiting_orders(conn, shops, packs, now, lookback_days)
     kept = [k for k in waiting if (k.shop_id, k.order_no) not in judged]
     return _Found(kept, facts, ids)
 

@@ -1,6 +1,6 @@
-"""metric_queue: each open order's queue deadlines and first scan, kept by the rollup upkeep so the at-risk
-queue reads them instead of loading every open order's facts on every request; metric_orders indexed by
-pay day and promise day for the misses page's window
+"""metric_queue: each open order's first scan and what its queue deadlines are made of, kept by the rollup
+upkeep so the at-risk queue reads them instead of loading every open order's facts on every request;
+metric_orders indexed by pay day and promise day for the misses page's window
 
 Revision ID: 0026
 Revises: 0022
@@ -28,8 +28,7 @@ def upgrade() -> None:
         sa.Column("delivered_at", sa.DateTime()),
         sa.Column("oldest_last_event", sa.DateTime()),
         sa.Column("newest_event", sa.DateTime()),
-        sa.Column("pickup_deadline", sa.DateTime()),
-        sa.Column("promised_ship_by", sa.DateTime()),
+        sa.Column("categories", sa.Text(), server_default="[]", nullable=False),
         sa.Column("has_waybill", sa.Boolean(), nullable=False),
         sa.Column("carrier", sa.String(length=64), server_default="", nullable=False),
         sa.Column("skus", sa.Text(), server_default="[]", nullable=False),
