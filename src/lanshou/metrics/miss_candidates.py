@@ -12,10 +12,10 @@ decides each miss, so the result equals the full pass whenever the derived rows 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, or_, select, union
+from sqlalchemy import ColumnElement, Connection, false, func, or_, select, union
 
+from lanshou.db.keyset import TRACKING_NO, keyset
 from lanshou.metrics.derive import NEVER
 from lanshou.metrics.tables import metric_dirty_orders, metric_dirty_tracking, metric_orders, metric_parcels
 from lanshou.orders.keys import OrderKey
@@ -47,34 +47,56 @@ def miss_candidates(conn: Connection, shop_ids: Collection[int], metric: str | N
         )
         .where(p.shop_id.in_(shops), p.stale_day < NEVER)
     )
-    parts = [maybe_late, *_unsettled(shops)]
+    parts = [maybe_late]
     if metric in (None, "tracking_freshness"):
         parts.append(stale)
     query = union(*parts)
-    return {(row[0], row[1]) for row in conn.execute(query)}
+    return {(row[0], row[1]) for row in conn.execute(query)} | unsettled_orders(conn, shops)
 
 
 def unsettled_orders(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
     """Orders whose derived rows may be out of date: not derived yet, or marked (themselves or a parcel's
     tracking number) since the last refresh."""
-    return {(row[0], row[1]) for row in conn.execute(union(*_unsettled(list(shop_ids))))}
+    shops = list(shop_ids)
+    return marked_orders(conn, shops) | _underived(conn, shops)
 
 
-def _unsettled(shops: list[int]) -> list[Any]:
-    m, o, link = metric_orders.c, orders.c, parcel_orders.c
+def marked_orders(conn: Connection, shop_ids: Collection[int]) -> set[OrderKey]:
+    """Orders marked for re-derivation, themselves or through a parcel's tracking number."""
+    shops = list(shop_ids)
+    mark = metric_dirty_orders.c
+    marked = select(mark.shop_id, mark.order_no).where(mark.shop_id.in_(shops))
+    return {(row[0], row[1]) for row in conn.execute(marked)} | _tracked(conn, shops)
+
+
+def _tracked(conn: Connection, shops: list[int]) -> set[OrderKey]:
+    """The orders of the marked tracking numbers. The marks are read first: joined in one query, SQLite
+    (no statistics) walked every parcel link of the shops to probe the usually empty mark table (0.6 s)."""
+    numbers = [(row[0],) for row in conn.execute(select(metric_dirty_tracking.c.tracking_no).distinct())]
+    if not numbers:
+        return set()
+    link = parcel_orders.c
+    k = keyset(conn, numbers, TRACKING_NO)
+    query = (
+        select(link.shop_id, link.order_no)
+        .select_from(parcel_orders.join(k, k.c.tracking_no == link.tracking_no))
+        .where(link.shop_id.in_(shops))
+    )
+    return {(row[0], row[1]) for row in conn.execute(query)}
+
+
+def _underived(conn: Connection, shops: list[int]) -> set[OrderKey]:
+    """Orders with no derived row. A row is written only for an order that exists and no order is ever
+    deleted, so as many rows as orders means none is missing: two counts instead of probing the derived
+    rows once per order (200k probes, 0.4 s on SQLite)."""
+    m, o = metric_orders.c, orders.c
+    count_orders = select(func.count()).where(o.shop_id.in_(shops))
+    count_derived = select(func.count()).select_from(metric_orders).where(m.shop_id.in_(shops))
+    if conn.execute(count_orders).scalar_one() == conn.execute(count_derived).scalar_one():
+        return set()
     underived = (
         select(o.shop_id, o.order_no)
         .select_from(orders.outerjoin(metric_orders, (m.shop_id == o.shop_id) & (m.order_no == o.order_no)))
         .where(o.shop_id.in_(shops), m.order_no.is_(None))
     )
-    marked = select(metric_dirty_orders.c.shop_id, metric_dirty_orders.c.order_no).where(
-        metric_dirty_orders.c.shop_id.in_(shops)
-    )
-    tracked = (
-        select(link.shop_id, link.order_no)
-        .select_from(
-            parcel_orders.join(metric_dirty_tracking, metric_dirty_tracking.c.tracking_no == link.tracking_no)
-        )
-        .where(link.shop_id.in_(shops))
-    )
-    return [underived, marked, tracked]
+    return {(row[0], row[1]) for row in conn.execute(underived)}

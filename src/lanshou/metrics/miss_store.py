@@ -120,6 +120,7 @@ def stored_misses(
             metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
         )
         .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
+        .order_by(mo.shop_id, mo.order_no)  # the groups list their orders in this order, whichever index
     )
     found: list[Miss] = []
     missing: set[OrderKey] = set()

@@ -39,6 +39,7 @@ from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
 from lanshou.metrics.miss_store import derive_misses
 from lanshou.metrics.packs import RulePack
+from lanshou.metrics.queue_store import derive_queue_row
 from lanshou.metrics.rollup_sql import MAIN_RULE
 from lanshou.metrics.source import CountedParcel, ParcelKey, load_batch, load_parcels
 from lanshou.orders import tables as ot
@@ -179,7 +180,8 @@ def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
 
 def _clear_and_mark_all(conn: Connection) -> None:
     lock_exclusively(conn, LOCK)
-    for table in (mt.metric_orders, mt.metric_parcels, mt.metric_misses, *rollup_tables().values()):
+    kept = (mt.metric_orders, mt.metric_parcels, mt.metric_misses, mt.metric_queue)
+    for table in (*kept, *rollup_tables().values()):
         conn.execute(delete(table))
     conn.execute(delete(mt.metric_dirty_tracking))  # every order is marked below
     conn.execute(delete(mt.metric_dirty_orders))
@@ -204,6 +206,7 @@ class Derived:
     misses: list[dict[str, Any]] = field(
         default_factory=list
     )  # metric_misses rows (lanshou.metrics.miss_store)
+    queue: list[dict[str, Any]] = field(default_factory=list)  # metric_queue rows (metrics.queue_store)
 
 
 def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> Derived:
@@ -222,6 +225,9 @@ def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFo
         why = derive_misses(fact, row, shop_rules, tz)
         if why is not None:
             out.misses.append({"shop_id": shop_id, "order_no": order_no, **why})
+        waiting = derive_queue_row(fact)
+        if waiting is not None:
+            out.queue.append({"shop_id": shop_id, "order_no": order_no, **waiting})
     for key, counted in loaded.parcels.items():
         out.parcels[key] = _parcel_row(key, counted, rules[key[0]])
     return out
@@ -254,6 +260,8 @@ def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor) -> No
     insert_rows(conn, mt.metric_parcels, new_parcels)
     _delete_keyed(conn, mt.metric_misses, "order_no", list(derived.keys))
     insert_rows(conn, mt.metric_misses, derived.misses)
+    _delete_keyed(conn, mt.metric_queue, "order_no", list(derived.keys))
+    insert_rows(conn, mt.metric_queue, derived.queue)
     _apply_deltas(conn, deltas, sums)
 
 

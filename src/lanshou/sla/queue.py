@@ -47,6 +47,23 @@ def _hours_between(later: datetime | None, now: datetime) -> float | None:
     return None if later is None else (later - now).total_seconds() / 3600
 
 
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What a queue entry shows of an order waiting for its pickup, however it was found (from its facts, or
+    from the row the rollup upkeep keeps: lanshou.metrics.queue_store)."""
+
+    platform: str
+    shop: str
+    order_no: str
+    paid_at: datetime
+    pickup_deadline: datetime | None
+    promised_ship_by: datetime | None
+    has_waybill: bool
+    carrier: str
+    skus: tuple[str, ...]
+    warehouse: str
+
+
 def queue_entry(
     order: OrderFact, pack: RulePack, now: datetime, within_hours: float = 4.0
 ) -> QueueEntry | None:
@@ -54,17 +71,34 @@ def queue_entry(
     paid = order.paid_at
     if paid is None or paid > now or order.status in CLOSED or order_pickup(order, now) is not None:
         return None
-    deadline, promised = pickup_deadline(order, pack), promised_ship_time(order, pack)
+    waiting = Waiting(
+        platform=order.platform,
+        shop=order.shop,
+        order_no=order.order_no,
+        paid_at=paid,
+        pickup_deadline=pickup_deadline(order, pack),
+        promised_ship_by=promised_ship_time(order, pack),
+        has_waybill=bool(order.parcels),
+        carrier=next((p.carrier for p in order.parcels), ""),
+        skus=order.skus,
+        warehouse=order.warehouse,
+    )
+    return waiting_entry(waiting, now, within_hours)
+
+
+def waiting_entry(waiting: Waiting, now: datetime, within_hours: float) -> QueueEntry:
+    """The queue entry of an order not picked up by `now`: the earliest of its two deadlines counts."""
+    deadline, promised = waiting.pickup_deadline, waiting.promised_ship_by
     to_deadline, to_promise = _hours_between(deadline, now), _hours_between(promised, now)
     candidates = [
         (h, k) for h, k in ((to_deadline, "pay_to_pickup"), (to_promise, "late_shipment")) if h is not None
     ]
     hours_left, kind = min(candidates)
     return QueueEntry(
-        platform=order.platform,
-        shop=order.shop,
-        order_no=order.order_no,
-        paid_at=paid,
+        platform=waiting.platform,
+        shop=waiting.shop,
+        order_no=waiting.order_no,
+        paid_at=waiting.paid_at,
         pickup_deadline=deadline,
         promised_ship_by=promised,
         hours_to_pickup_deadline=to_deadline,
@@ -73,11 +107,16 @@ def queue_entry(
         deadline_kind=kind,
         at_risk=0 <= hours_left <= within_hours,
         overdue=hours_left < 0,
-        has_waybill=bool(order.parcels),
-        carrier=next((p.carrier for p in order.parcels), ""),
-        skus=order.skus,
-        warehouse=order.warehouse,
+        has_waybill=waiting.has_waybill,
+        carrier=waiting.carrier,
+        skus=waiting.skus,
+        warehouse=waiting.warehouse,
     )
+
+
+def queue_order(entry: QueueEntry) -> tuple[float, datetime, str]:
+    """The queue's order: smallest time left first (overdue ones lead), then the earliest paid."""
+    return (entry.hours_left, entry.paid_at, entry.order_no)
 
 
 def at_risk_queue(
@@ -92,7 +131,7 @@ def at_risk_queue(
         entry = None if pack is None else queue_entry(order, pack, now, within_hours)
         if entry is not None:
             entries.append(entry)
-    return sorted(entries, key=lambda e: (e.hours_left, e.paid_at, e.order_no))
+    return sorted(entries, key=queue_order)
 
 
 @dataclass(frozen=True)
