@@ -178,10 +178,10 @@ def test_a_period_read_through_blocks_sums_what_its_days_sum(engine: Engine) -> 
 def test_the_migration_fills_the_blocks_of_an_existing_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = _alembic_config(engine)
-    command.upgrade(config, "0022")  # before the blocks
+    command.upgrade(config, "0023")  # before the blocks
     with engine.begin() as conn:
         _fill_days(conn, random.Random(5))
-    command.upgrade(config, "0027")
+    command.upgrade(config, "0024")
     with engine.connect() as conn:
         _assert_blocks_are_their_days(conn)
     engine.dispose()

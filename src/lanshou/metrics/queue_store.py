@@ -1,4 +1,4 @@
-"""The at-risk queue's deadlines kept current (revision 0026): one row per open order, written by the rollup
+"""The at-risk queue's deadlines kept current (revision 0023): one row per open order, written by the rollup
 upkeep beside its `metric_orders` row, read back by the queue for any `now` without loading facts.
 
 What depends on `now` is decided in SQL from the kept times, exactly as lanshou.sla.queue decides it from

@@ -67,7 +67,7 @@ metric_orders = Table(
     Column("extra_m1", Text, nullable=False, server_default="{}"),
 )
 
-# The misses page selects a window's orders by pay day or promise day (revision 0026): without these SQLite
+# The misses page selects a window's orders by pay day or promise day (revision 0023): without these SQLite
 # walked every derived row of the shops (the key starts with the shop), 0.4 s of the page at 200k orders.
 Index("ix_metric_orders_pay_day", metric_orders.c.shop_id, metric_orders.c.pay_day)
 Index("ix_metric_orders_promise_day", metric_orders.c.shop_id, metric_orders.c.promise_day)
@@ -91,7 +91,7 @@ metric_misses = Table(
     Column("province", String(64), nullable=False, server_default=""),
 )
 
-# What the at-risk queue needs of an open order (revision 0026), kept by the rollup upkeep for every paid
+# What the at-risk queue needs of an open order (revision 0023), kept by the rollup upkeep for every paid
 # order whose status was open (paid or shipped) when derived (lanshou.metrics.queue_store): its first scan
 # and what its deadlines are made of, so the queue reads the open orders of its window here instead of
 # loading their facts. The deadlines themselves are made at read time with the shop's current rule pack.

@@ -2,7 +2,7 @@
 upkeep so the at-risk queue reads them instead of loading every open order's facts on every request;
 metric_orders indexed by pay day and promise day for the misses page's window
 
-Revision ID: 0026
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-11-30 20:20:00
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None

@@ -2,8 +2,8 @@
 over aligned blocks of 2 … 128 days, so a period reads a few blocks plus single days (lanshou.stats.spans);
 filled here from the daily rollups of an existing database; and an index on the daily rollups' day
 
-Revision ID: 0027
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-11-30 20:20:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """shipment_parts.quantity: a split (拆单) may divide one line's units between parts (5 → 3 + 2), so a line
 may sit in several parts; NULL keeps the old meaning, the whole line
 
-Revision ID: 0029
-Revises: 0022
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-11-30 20:30:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0022"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
