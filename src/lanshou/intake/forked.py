@@ -44,7 +44,9 @@ class Produced(Iterator[T]):
     def close(self) -> None:
         self._items.close()
 
-    def _received(self, produce: Callable[..., Iterator[T]], args: tuple[Any, ...]) -> Generator[T, None, None]:
+    def _received(
+        self, produce: Callable[..., Iterator[T]], args: tuple[Any, ...]
+    ) -> Generator[T, None, None]:
         forking = mp.get_context("fork")
         receiver, sender = forking.Pipe(duplex=False)
         child = forking.Process(target=_send_all, args=(sender, receiver, produce, args), daemon=True)
