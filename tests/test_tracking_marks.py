@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Connection, Engine
 
-from lanshou import schema as s
 from lanshou.events import EventBus, ParcelEventsArrived
 from lanshou.intake.tracking import import_tracking
+from lanshou.metrics import subscriptions
 from lanshou.tracking.record import record_events
 from tests.test_merged_parcels import EVENTS, load, report, write_events
 
@@ -49,24 +50,45 @@ def test_only_parcels_whose_journey_changed_are_told(engine: Engine) -> None:
     assert told(engine, [row("A", t.replace(day=1, hour=7), "info_received")]).journey_changed == ("A",)
 
 
-def test_a_reimport_marks_nothing_and_the_rollups_stay_the_recompute(engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture
+def marked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tracking numbers the metrics subscriber marks for re-derivation (then marked as before)."""
+    seen: list[str] = []
+    mark = subscriptions.mark_tracking_dirty
+
+    def spy(conn: Connection, numbers: tuple[str, ...]) -> None:
+        seen.extend(numbers)
+        mark(conn, numbers)
+
+    monkeypatch.setattr(subscriptions, "mark_tracking_dirty", spy)
+    return seen
+
+
+def test_a_reimport_marks_nothing_and_the_rollups_stay_the_recompute(
+    engine: Engine, tmp_path: Path, marked: list[str]
+) -> None:
     load(engine, tmp_path)
+    assert sorted(set(marked)) == ["TM", "TS1", "TS2", "TX", "TY"]
     before = report(engine)
+    marked.clear()
     again = import_tracking(engine, write_events(tmp_path / "again.csv", EVENTS), rejects=tmp_path / "r.csv")
     assert again.inserted == 0
-    with engine.connect() as conn:
-        derived_at = conn.execute(select(func.count()).select_from(s.metric_dirty_tracking)).scalar_one()
-    assert derived_at == 0
+    assert marked == []
     assert report(engine) == before
 
 
-def test_events_after_delivery_and_a_return_keep_the_rollups_exact(engine: Engine, tmp_path: Path) -> None:
+def test_events_after_delivery_and_a_return_keep_the_rollups_exact(
+    engine: Engine, tmp_path: Path, marked: list[str]
+) -> None:
     load(engine, tmp_path)
     before = report(engine)
+    marked.clear()
     late = [("TM", "zto", "11-04 09:00", "in_transit"), ("TM", "zto", "11-04 10:00", "delivered")]
     import_tracking(engine, write_events(tmp_path / "late.csv", late), rejects=tmp_path / "r.csv")
-    assert report(engine) == before  # after TM's delivery: the same figures (and equal to the recompute)
+    assert marked == []  # after TM's delivery: nothing to derive again
+    assert report(engine) == before  # the same figures, and equal to the recompute
     returned = [("TX", "zto", "11-08 09:00", "returned")]
     import_tracking(engine, write_events(tmp_path / "ret.csv", returned), rejects=tmp_path / "r.csv")
+    assert marked == ["TX"]
     (shop,) = report(engine)["shops"]  # equal to the recompute (checked in report) and moved:
     assert shop["delivery_hours"]["count"] == before["shops"][0]["delivery_hours"]["count"] - 1
