@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -23,59 +23,31 @@ def can_fork() -> bool:
     return (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
 
 
-class Produced(Iterator[T]):
-    """The items a child produces, in order (the child starts at the first `next`); `waiting()` tells
-    whether the next one is still being made, so a consumer may use the wait for other work (the import
-    lets the rollups catch up meanwhile)."""
-
-    def __init__(self, produce: Callable[..., Iterator[T]], args: tuple[Any, ...]) -> None:
-        self._receiver: Connection | None = None
-        self._items = self._received(produce, args)
-
-    def __next__(self) -> T:
-        return next(self._items)
-
-    def waiting(self) -> bool:
-        try:
-            return self._receiver is not None and not self._receiver.poll()
-        except OSError:  # closed: the child finished or the consumer stopped
-            return False
-
-    def close(self) -> None:
-        self._items.close()
-
-    def _received(
-        self, produce: Callable[..., Iterator[T]], args: tuple[Any, ...]
-    ) -> Generator[T, None, None]:
-        forking = mp.get_context("fork")
-        receiver, sender = forking.Pipe(duplex=False)
-        child = forking.Process(target=_send_all, args=(sender, receiver, produce, args), daemon=True)
-        child.start()
-        sender.close()
-        self._receiver = receiver
-        try:
-            while True:
-                try:
-                    message = receiver.recv()
-                except EOFError:
-                    raise RuntimeError(
-                        f"{produce.__name__}: the child process stopped without finishing"
-                    ) from None
-                if isinstance(message, _Done):
-                    return
-                if isinstance(message, BaseException):
-                    raise message  # the same error as producing here would give
-                yield message
-        finally:
-            receiver.close()  # an early stop (a crash while consuming) ends the child's next send
-            child.join(timeout=10)
-            if child.is_alive():
-                child.kill()
-
-
-def produced_in_child(produce: Callable[..., Iterator[T]], *args: Any) -> Produced[T]:
+def produced_in_child(produce: Callable[..., Iterator[T]], *args: Any) -> Iterator[T]:
     """What produce(*args) yields, produced in a child process; its exception is raised here."""
-    return Produced(produce, args)
+    forking = mp.get_context("fork")
+    receiver, sender = forking.Pipe(duplex=False)
+    child = forking.Process(target=_send_all, args=(sender, receiver, produce, args), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"{produce.__name__}: the child process stopped without finishing"
+                ) from None
+            if isinstance(message, _Done):
+                return
+            if isinstance(message, BaseException):
+                raise message  # the same error as producing here would give
+            yield message
+    finally:
+        receiver.close()  # an early stop (a crash while consuming) ends the child's next send
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
 
 
 class _Done:

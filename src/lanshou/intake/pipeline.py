@@ -27,7 +27,7 @@ from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.gc_pause import gc_paused
-from lanshou.intake.forked import Produced, can_fork, produced_in_child
+from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 
@@ -94,14 +94,11 @@ def run(
     progress: Progress | None = None,
     events: EventBus = bus,
     settle_each_batch: bool = False,
-    settle_while_parsing: bool = False,
 ) -> ImportReport:
     """Store every batch, then let the subscribers catch up. `settle_each_batch`: they catch up after each
     batch as well, while the forked parser reads the next one (the writer would wait for it otherwise), so
     the last settle has one batch left to do; for kinds whose batches touch disjoint orders (an order is
-    in one batch of an orders file), where settling often costs nothing extra. `settle_while_parsing`:
-    they catch up after a batch only when the forked parser has not finished the next one, i.e. in time
-    the writer would spend waiting (for kinds where a later batch may touch the same orders again)."""
+    in one batch of an orders file), where settling often costs nothing extra."""
     reread = partial(rows_at, Path(report.file), report)
     writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread)
     finished = False
@@ -123,7 +120,7 @@ def run(
                 with gc_paused():  # one transaction per batch
                     stored = run_transaction(engine, partial(_store_batch, store, message.items))
                 _count(report, stored, writer)
-                if settle_each_batch or (settle_while_parsing and _parser_busy(parsed)):
+                if settle_each_batch:
                     events.settle(engine)
         finished = True
     finally:
@@ -131,11 +128,6 @@ def run(
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
     events.settle(engine)
     return report
-
-
-def _parser_busy(parsed: Parsed) -> bool:
-    """The forked parser is still reading the next batch (parsing here: never, the writer waits for none)."""
-    return isinstance(parsed, Produced) and parsed.waiting()
 
 
 def _store_batch(store: Store, items: list[Any], conn: Connection) -> Stored:

@@ -49,9 +49,7 @@ def import_tracking(
     report = ImportReport(file=str(path), kind="tracking", fmt=fmt)
     parsed = pipeline.batches(parse_batches, path, timezone or DEFAULT_TIMEZONE, fmt, sheet, from_tables())
     store = partial(_store, events=events)
-    # the rollups, alerts and notifications catch up while the parser reads on (one parcel's events may
-    # come in several batches: catching up after every batch could derive its orders again and again)
-    return pipeline.run(engine, report, parsed, store, rejects, progress, events, settle_while_parsing=True)
+    return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
 def _store(conn: Connection, rows: list[dict[str, Any]], events: EventBus) -> Stored:
