@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, select, update
-from sqlalchemy.engine import URL
 
 from lanshou.db.bulk import insert_new, upsert
 from lanshou.notifications.conditions import compile_notify_condition
@@ -77,11 +76,11 @@ def parse_language(text: str) -> str:
 # Most databases have no notification rule: a parcel status change then costs no rule query. A "none"
 # answer is trusted for NO_RULES_TTL seconds (rules added by this process clear it at once).
 NO_RULES_TTL = 5.0
-_no_rules_until: dict[URL, float] = {}
+_no_rules_until: dict[str, float] = {}
 
 
 def any_enabled_rules(conn: Connection) -> bool:
-    key = conn.engine.url  # asked once per parcel status change while no rule is enabled: no rendering
+    key = conn.engine.url.render_as_string(hide_password=True)
     if _no_rules_until.get(key, 0.0) > clock.monotonic():
         return False
     found = bool(conn.execute(select(exists().where(notify_rules.c.enabled.is_(True)))).scalar())
