@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"  # the lead chains it after 0023 at merge
+down_revision = "0022"  # on this branch; the lead chains it after the other revisions at merge
 branch_labels = None
 depends_on = None
 
