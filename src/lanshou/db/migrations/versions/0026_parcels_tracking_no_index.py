@@ -1,7 +1,7 @@
 """parcels: an index on tracking_no alone (look-ups of a tracking number's parcels whatever the shop)
 
-Revision ID: 0024
-Revises: 0022
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-11-30 20:15:00
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0022"  # on this branch; the lead chains it after the other revisions at merge
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
