@@ -140,16 +140,24 @@ def _time_statements(engine: Engine) -> dict[str, float]:
     return spent
 
 
-def _tenths(marks: list[tuple[int, float]], started: float) -> str:
-    """Import speed over each tenth of the file: does it slow down as the database grows?"""
+def _tenths(marks: list[tuple[int, float]], ended: float) -> str:
+    """Import speed over each tenth of the file: does it slow down as the database grows? A mark is (rows
+    read, when their batch arrived); a batch is stored (and settled) from its arrival to the next one's (the
+    last: to the end), so its rows are divided by that time, not by the time the previous batch took."""
     if not marks:
         return "-"
-    total, last = marks[-1][0], (0, started)
+    total = marks[-1][0]
+    spans = [  # (rows done after the batch, seconds its store took)
+        (done, (marks[i + 1][1] if i + 1 < len(marks) else ended) - at) for i, (done, at) in enumerate(marks)
+    ]
     rates: list[str] = []
-    for done, at in marks:
-        if done >= total * (len(rates) + 1) / 10 and at > last[1]:
-            rates.append(f"{(done - last[0]) / (at - last[1]):,.0f}")
-            last = (done, at)
+    rows_before, rows, seconds = 0, 0, 0.0
+    for done, spent in spans:
+        rows, seconds = rows + done - rows_before, seconds + spent
+        rows_before = done
+        if done >= total * (len(rates) + 1) / 10 and seconds > 0:
+            rates.append(f"{rows / seconds:,.0f}")
+            rows, seconds = 0, 0.0
     return " ".join(rates)
 
 
@@ -321,11 +329,12 @@ def run(work: Path, db_url: str, args: Any) -> None:
         rejects=work / "rejected.csv",
         progress=lambda done: marks.append((done, time.perf_counter())),
     )
-    total = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+    ended = time.perf_counter()
+    total = (ended - started, sum(meter.seconds()) - cpu)
     refresh = _settled()
     print(f"import orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
-    print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, started)}")
+    print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, ended)}")
     _print_handlers()
     with engine.connect() as conn:
         derived = conn.execute(select(func.count()).select_from(s.metric_orders)).scalar_one()

@@ -34,6 +34,7 @@ from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.engine import lock_exclusively, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
+from lanshou.db.statistics import analyze_new_tables
 from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
@@ -73,6 +74,11 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 # these also sum delivery seconds
 WITH_SECONDS = ("rollup_delivery", "rollup_delivery_carrier", "rollup_delivery_province")
+# the tables a refresh joins its batches' keys with (lanshou.db.statistics)
+READ_AND_WRITTEN = (
+    "orders", "order_lines", "order_events", "parcels", "parcel_orders", "tracking_events", "feedback",
+    "metric_orders", "metric_parcels", "metric_misses", "metric_dirty_orders", "metric_dirty_tracking",
+)  # fmt: skip
 RulesFor = Callable[[ShopInfo], RulePack]  # the shop's rule pack (lanshou.metrics.packs.pack_for)
 Deltas = dict[str, Counter[tuple[Any, ...]]]
 
@@ -107,6 +113,7 @@ def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None]
     """Re-derive every order marked when it starts (and what its tracking marks resolve to); returns how
     many were processed. Marks added later are left to the writer that added them (it refreshes after
     committing), so an import never waits on another one's work."""
+    analyze_new_tables(engine, READ_AND_WRITTEN)  # a first import into a new database: plan its look-ups
     with engine.connect() as conn:
         upto = _max_id(conn, mt.metric_dirty_orders)
         tracking_upto = _max_id(conn, mt.metric_dirty_tracking)

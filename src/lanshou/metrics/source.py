@@ -72,11 +72,11 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     orders = conn.execute(select(*columns).select_from(_joined(o, k)).order_by(o.c.id)).all()
     if not orders:
         return loaded
-    lines: dict[OrderKey, list[Any]] = defaultdict(list)
+    lines: dict[OrderKey, list[tuple[str, str | None]]] = defaultdict(list)  # (sku, category)
     li = ot.order_lines
     query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
-    for line in conn.execute(query.order_by(li.c.id)).all():
-        lines[(line.shop_id, line.order_no)].append(line)
+    for shop_id, order_no, sku, category in conn.execute(query.order_by(li.c.id)).all():
+        lines[(shop_id, order_no)].append((sku, category))
     parcels = parcels_of_orders(conn, [(r.shop_id, r.order_no) for r in orders])
     stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
     known = {(r.shop_id, r.order_no): (r.paid_at, r.province) for r in orders}
@@ -96,23 +96,24 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     timeline = select(ev.c.shop_id, ev.c.order_no, ev.c.kind).select_from(_joined(ev, k)).distinct()
     for entry in conn.execute(timeline).all():
         kinds[(entry.shop_id, entry.order_no)].add(entry.kind)
-    for o_row in orders:
-        key = (o_row.shop_id, o_row.order_no)
-        shop = shops[o_row.shop_id]
-        order_lines = lines.get(key, [])
+    counted = loaded.parcels
+    for shop_id, order_no, status, created_at, paid_at, is_presale, promised, province in orders:
+        key = (shop_id, order_no)
+        shop = shops[shop_id]
+        order_lines = lines.get(key, ())
         fact = OrderFact(
             platform=shop.platform,
             shop=shop.shop,
-            order_no=o_row.order_no,
-            status=o_row.status,
-            created_at=o_row.created_at,
-            paid_at=o_row.paid_at,
-            is_presale=bool(o_row.is_presale),
-            promised_ship_by=o_row.promised_ship_by,
-            province=o_row.province,
-            categories=tuple(line.category for line in order_lines if line.category),
-            skus=tuple(line.sku for line in order_lines),
-            parcels=tuple(loaded.parcels[(o_row.shop_id, p.tracking_no)].fact for p in parcels.get(key, [])),
+            order_no=order_no,
+            status=status,
+            created_at=created_at,
+            paid_at=paid_at,
+            is_presale=bool(is_presale),
+            promised_ship_by=promised,
+            province=province,
+            categories=tuple([category for _, category in order_lines if category]),
+            skus=tuple([sku for sku, _ in order_lines]),
+            parcels=tuple([counted[(shop_id, p.tracking_no)].fact for p in parcels.get(key, ())]),
             feedback=tuple(feedback.get(key, ())),
             timeline_kinds=frozenset(kinds.get(key, ())),
         )
@@ -120,6 +121,7 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     return loaded
 
 
+# load_batch unpacks the rows in this order
 ORDER_COLUMNS = ("shop_id", "order_no", "status", "created_at", "paid_at", "is_presale", "promised_ship_by",
                  "province")  # fmt: skip
 
