@@ -17,7 +17,7 @@ Orders changed since the last refresh (marked, not derived yet) are left to the 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, cast
@@ -84,6 +84,24 @@ def stored_misses(
     the kept rows of the shops' orders, less the orders in `skip` (the caller judges those); and the orders
     that can miss it in the window but have no kept row (derived before revision 0022 and not since), which
     the caller judges too. The as-of decisions are made in SQL (module docstring)."""
+    found: list[Miss] = []
+    missing: set[OrderKey] = set()
+    for row in stored_rows(conn, shops, metric, as_of, window_days):
+        key = (row.shop_id, row.order_no)
+        if key in skip:
+            continue
+        if row.kept is None:
+            missing.add(key)
+            continue
+        found.append(row_miss(row, shops[row.shop_id], metric))
+    return found, missing
+
+
+def stored_rows(
+    conn: Connection, shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int
+) -> Iterable[Any]:
+    """The rows behind `stored_misses`, in (shop_id, order_no) order: `kept` is None for an order that can
+    miss `metric` in the window but has no kept row; `row_miss` makes the others' Miss."""
     first = as_of - timedelta(days=window_days)
     mm, mo = metric_misses.c, metric_orders.c
     paid_in = (mo.pay_day >= first) & (mo.pay_day < as_of)
@@ -122,17 +140,16 @@ def stored_misses(
         .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
         .order_by(mo.shop_id, mo.order_no)  # the groups list their orders in this order, whichever index
     )
-    found: list[Miss] = []
-    missing: set[OrderKey] = set()
-    for row in conn.execute(query):
-        key = (row.shop_id, row.order_no)
-        if key in skip:
-            continue
-        if row.kept is None:
-            missing.add(key)
-            continue
-        found.append(_miss(row, shops[row.shop_id], metric, _reason(row, metric)))
-    return found, missing
+    return conn.execute(query)
+
+
+def row_miss(row: Any, shop: ShopInfo, metric: str) -> Miss:
+    """The Miss of a kept row `stored_rows` returned."""
+    return _miss(row, shop, metric, row_reason(row, metric))
+
+
+def row_skus(row: Any) -> tuple[str, ...]:
+    return _skus(row.skus)
 
 
 @lru_cache(maxsize=4096)
@@ -144,7 +161,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _reason(row: Any, metric: str) -> tuple[str, str]:
+def row_reason(row: Any, metric: str) -> tuple[str, str]:
     """The reason of a row the query found late (or negative) as of its day."""
     if metric == "pay_to_pickup" or (metric == NEGATIVE and row.m1_late):
         return _as_of(row.m1_reason, row.m1_detail, row.scanned)
