@@ -40,9 +40,13 @@ class ShopChanged:
 
 @dataclass(frozen=True)
 class ParcelEventsArrived:
-    """Carrier tracking events were stored for these tracking numbers."""
+    """Carrier tracking events were stored for these tracking numbers (a batch: repeats included).
+    `journey_changed`: those whose journey (first scan, the scans up to delivery, delivery, a return) may
+    have changed; the others got only events already stored, or events after their delivery that are no
+    return; None: all of them may have."""
 
     tracking_nos: tuple[str, ...]
+    journey_changed: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

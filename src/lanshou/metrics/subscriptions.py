@@ -31,7 +31,11 @@ def _mark_orders(conn: Connection, event: OrdersChanged | FeedbackArrived) -> No
 
 
 def _mark_parcel_orders(conn: Connection, event: ParcelEventsArrived) -> None:
-    mark_tracking_dirty(conn, event.tracking_nos)  # the refresh finds the orders they carry, under its lock
+    """Only parcels whose journey changed: an event already stored, or after the delivery and no return,
+    changes no metric input (pickup, the gaps up to delivery, delivery, return), so re-importing a file,
+    or pushes that only repeat what is stored, derive nothing again."""
+    changed = event.tracking_nos if event.journey_changed is None else event.journey_changed
+    mark_tracking_dirty(conn, changed)  # the refresh finds the orders they carry, under its lock
 
 
 def _mark_shop_orders(conn: Connection, event: ShopChanged) -> None:

@@ -25,6 +25,10 @@ from lanshou.tracking.status import TrackingStatus
 from lanshou.tracking.store import load_states, save_states, store_events
 
 STATUS_OF = {s.value: s for s in TrackingStatus}  # a row's status value → the enum; anything else: None
+# after a delivery these still change the journey (a return, a refusal: the parcel is no delivery after all)
+STILL_NEWS_AFTER_DELIVERY = frozenset(
+    {TrackingStatus.RETURNING, TrackingStatus.RETURNED, TrackingStatus.REJECTED, TrackingStatus.LOST}
+)
 LAST_MILE = frozenset({TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.AVAILABLE_FOR_PICKUP})
 EVENT_COLUMNS = ("tracking_no", "carrier", "event_time", "status", "raw_status", "location", "description")
 
@@ -78,8 +82,28 @@ def record_events(
                 change.at,
             ),
         )
-    events.publish(conn, ParcelEventsArrived(tuple(grouped)))
+    events.publish(conn, ParcelEventsArrived(tuple(grouped), _journeys_changed(new, grouped, stored)))
     return Recorded(new, len(rows) - new, tuple(changes))
+
+
+def _journeys_changed(
+    new: int, grouped: dict[str, list[EventFacts]], stored: dict[str, ParcelState]
+) -> tuple[str, ...]:
+    """The parcels whose journey these events may change: none when every event was stored already (which
+    ones were new is not known otherwise), else all but those already delivered that got only later
+    events other than a return (the first delivery, the first scan before it and the gaps up to it stay)."""
+    if not new:
+        return ()
+    return tuple(
+        number for number, facts in grouped.items() if not _after_delivery(stored.get(number), facts)
+    )
+
+
+def _after_delivery(before: ParcelState | None, facts: list[EventFacts]) -> bool:
+    delivered = before.delivered_at if before is not None else None
+    return delivered is not None and all(
+        f.time > delivered and f.status not in STILL_NEWS_AFTER_DELIVERY for f in facts
+    )
 
 
 def _estimate(
