@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -56,8 +56,7 @@ class MissPage:
     decided: int | None  # the metric's denominator
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):  # a tuple: made once per miss of the window (12.5k), cheaper than a dataclass
     keys: tuple[str, ...]
     shop: str
     order_no: str
@@ -88,7 +87,7 @@ def miss_page(
     groups = [GroupCount(key, n, None if denominator is None else rate(n, denominator)) for key, n in ranked]
     position = {group.key: index for index, group in enumerate(groups)}
     first = heapq.nsmallest(  # stable, as the full report's sort
-        shown, entries, key=lambda e: (min(position[k] for k in e.keys), e.shop, e.order_no)
+        shown, entries, key=lambda e: (min(map(position.__getitem__, e.keys)), e.shop, e.order_no)
     )
     return MissPage(groups, [_made(entry, shops, metric) for entry in first], len(entries), denominator)
 

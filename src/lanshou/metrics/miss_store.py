@@ -29,7 +29,7 @@ from lanshou.metrics.explain import Context, Miss, local, reason_for
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import pickup_deadline, promised_ship_time
-from lanshou.metrics.tables import metric_misses, metric_orders
+from lanshou.metrics.tables import M1_CAN_MISS, M5_CAN_MISS, metric_misses, metric_orders
 from lanshou.orders.keys import OrderKey
 from lanshou.shops.model import ShopInfo
 
@@ -116,12 +116,8 @@ def stored_rows(
         mm.m5_reason.is_not(None) & (mo.promise_day >= first) & (mo.promise_day < as_of) & ~closed_unpicked
     )
     window, can_miss, late = {
-        "pay_to_pickup": (paid_in, mo.limit_hours.is_not(None) & mo.pickup_on_time.is_not(True), m1_late),
-        "late_shipment": (
-            (mo.promise_day >= first) & (mo.promise_day < as_of),
-            mo.by_promise.is_not(True),
-            m5_late,
-        ),
+        "pay_to_pickup": (paid_in, M1_CAN_MISS, m1_late),  # the partial indexes' own predicates
+        "late_shipment": ((mo.promise_day >= first) & (mo.promise_day < as_of), M5_CAN_MISS, m5_late),
         NEGATIVE: (paid_in, mo.negative_eday < as_of, paid_in),
     }[metric]
     query = (
