@@ -24,7 +24,14 @@ from lanshou.metrics.blocks import blocks_from_counts
 from lanshou.metrics.compute import rate
 from lanshou.metrics.explain import GroupBy, Miss, group_keys, misses
 from lanshou.metrics.miss_candidates import ORDER_METRICS, unsettled_orders
-from lanshou.metrics.miss_store import row_miss, row_reason, row_skus, stored_rows
+from lanshou.metrics.miss_store import (
+    row_miss,
+    row_reason,
+    row_skus,
+    stored_first,
+    stored_group_counts,
+    stored_rows,
+)
 from lanshou.metrics.misses import decided, miss_report
 from lanshou.metrics.report import merge_counts
 from lanshou.metrics.source import iter_facts
@@ -33,6 +40,7 @@ from lanshou.shops.store import load_shops
 from lanshou.tracking.inbox import catch_up
 
 ROW_GROUPS = ("reason", "carrier", "sku", "province")  # read off a kept row without making its Miss
+SQL_GROUPS = ("reason", "carrier", "province")  # counted in SQL: one key per miss
 COUNTS = {
     "pay_to_pickup": rollup_sql.m1_counts,
     "late_shipment": rollup_sql.m5_counts,
@@ -80,16 +88,49 @@ def miss_page(
     catch_up(engine)  # as the metrics report does: pushes waiting in the tracking inbox count
     with read_snapshot(engine) as conn:
         shops = only_shops(select_shops(load_shops(conn), None), shop_ids)
-        entries = _entries(conn, shops, as_of, window_days, by, metric)
         denominator = metric_decided(conn, shops, as_of, window_days, metric)
+        counted = _counted_in_sql(conn, shops, as_of, window_days, by, metric, denominator, shown)
+        if counted is not None:
+            return counted
+        entries = _entries(conn, shops, as_of, window_days, by, metric)
     counts = Counter(key for entry in entries for key in entry.keys)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     groups = [GroupCount(key, n, None if denominator is None else rate(n, denominator)) for key, n in ranked]
     position = {group.key: index for index, group in enumerate(groups)}
+    rank: dict[str, int] = {}  # an order number's first group, whichever shop (as `misses._by_impact`)
+    for entry in entries:
+        mine = min(map(position.__getitem__, entry.keys))
+        rank[entry.order_no] = min(mine, rank.get(entry.order_no, mine))
     first = heapq.nsmallest(  # stable, as the full report's sort
-        shown, entries, key=lambda e: (min(map(position.__getitem__, e.keys)), e.shop, e.order_no)
+        shown, entries, key=lambda e: (rank[e.order_no], e.shop, e.order_no)
     )
     return MissPage(groups, [_made(entry, shops, metric) for entry in first], len(entries), denominator)
+
+
+def _counted_in_sql(
+    conn: Connection,
+    shops: dict[int, ShopInfo],
+    as_of: date,
+    window_days: int,
+    by: GroupBy,
+    metric: str,
+    denominator: int | None,
+    shown: int,
+) -> MissPage | None:
+    """The page from group counts and the first rows, both in SQL, when every order of the window is
+    settled and kept (the usual case: the upkeep follows every write); None when some must be judged from
+    raw rows, or the grouping needs each miss (SKUs: one order counts in each of its SKU groups)."""
+    if by not in SQL_GROUPS or unsettled_orders(conn, shops):
+        return None
+    counts, missing = stored_group_counts(conn, shops, metric, as_of, window_days, by)
+    if missing:
+        return None
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    groups = [GroupCount(key, n, None if denominator is None else rate(n, denominator)) for key, n in ranked]
+    ranks = {group.key: index for index, group in enumerate(groups)}
+    rows = stored_first(conn, shops, metric, as_of, window_days, by, ranks, shown) if groups else []
+    first = [row_miss(row, shops[row.shop_id], metric) for row in rows]
+    return MissPage(groups, first, sum(counts.values()), denominator)
 
 
 def _entries(

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, case, select
+from sqlalchemy import ColumnElement, Connection, case, func, select
 
 from lanshou.metrics.explain import Context, Miss, local, reason_for
 from lanshou.metrics.facts import OrderFact
@@ -102,6 +102,21 @@ def stored_rows(
 ) -> Iterable[Any]:
     """The rows behind `stored_misses`, in (shop_id, order_no) order: `kept` is None for an order that can
     miss `metric` in the window but has no kept row; `row_miss` makes the others' Miss."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    query = (
+        select(*_columns(flags))
+        .select_from(_joined())
+        .where(*where)
+        .order_by(metric_orders.c.shop_id, metric_orders.c.order_no)  # the groups list their orders so
+    )
+    return conn.execute(query)
+
+
+def _window(
+    shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int
+) -> tuple[dict[str, ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The as-of conditions (scanned, M1 late, M5 late) and the WHERE of the window's orders that can miss
+    `metric` (those without a kept row, and the kept rows late or negative as of the day)."""
     first = as_of - timedelta(days=window_days)
     mm, mo = metric_misses.c, metric_orders.c
     paid_in = (mo.pay_day >= first) & (mo.pay_day < as_of)
@@ -120,23 +135,99 @@ def stored_rows(
         "late_shipment": ((mo.promise_day >= first) & (mo.promise_day < as_of), M5_CAN_MISS, m5_late),
         NEGATIVE: (paid_in, mo.negative_eday < as_of, paid_in),
     }[metric]
+    flags = {"scanned": mo.pickup_eday < as_of, "m1_late": m1_late, "m5_late": m5_late}
+    return flags, [mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late]
+
+
+def _joined() -> Any:
+    mm, mo = metric_misses.c, metric_orders.c
+    return metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
+
+
+def _columns(flags: Mapping[str, ColumnElement[bool]]) -> list[ColumnElement[Any]]:
+    mo = metric_orders.c
+    return [
+        mo.shop_id,
+        mo.order_no,
+        metric_misses.c.order_no.label("kept"),
+        *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
+        *(_flag(condition).label(name) for name, condition in flags.items()),
+    ]
+
+
+def stored_group_counts(
+    conn: Connection, shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int, by: str
+) -> tuple[dict[str, int], int]:
+    """How many kept misses each group (`by`: reason, carrier or province) holds, counted in SQL; and how
+    many orders of the window have no kept row (the caller must judge those from raw rows)."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    key = _group_key(flags, metric, by)
+    unkept = metric_misses.c.order_no.is_(None)
     query = (
-        select(
-            mo.shop_id,
-            mo.order_no,
-            mm.order_no.label("kept"),
-            *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
-            _flag(mo.pickup_eday < as_of).label("scanned"),
-            _flag(m1_late).label("m1_late"),
-            _flag(m5_late).label("m5_late"),
-        )
-        .select_from(
-            metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
-        )
-        .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
-        .order_by(mo.shop_id, mo.order_no)  # the groups list their orders in this order, whichever index
+        select(key, _flag(unkept), func.count()).select_from(_joined()).where(*where).group_by(key, unkept)
     )
-    return conn.execute(query)
+    counts: dict[str, int] = {}
+    missing = 0
+    for group, no_row, n in conn.execute(query):
+        if no_row:
+            missing += n
+        else:
+            counts[group] = n
+    return counts, missing
+
+
+def stored_first(
+    conn: Connection,
+    shops: Mapping[int, ShopInfo],
+    metric: str,
+    as_of: date,
+    window_days: int,
+    by: str,
+    ranks: Mapping[str, int],
+    limit: int,
+) -> list[Any]:
+    """The first `limit` kept rows by their group's rank, the shop's name, the order number (then the
+    shop id, as a stable sort of the rows in key order would leave them): what the page lists."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    by_name = sorted(shops, key=lambda shop_id: shops[shop_id].shop)
+    order_no: ColumnElement[Any] = metric_orders.c.order_no
+    if conn.dialect.name == "postgresql":
+        order_no = order_no.collate("C")  # code point order, as Python compares strings (SQLite: bytes)
+    query = (
+        select(*_columns(flags))
+        .select_from(_joined())
+        .where(*where, metric_misses.c.order_no.is_not(None))
+        .order_by(
+            # an order number's rank is its first group's, whichever shop (as `misses._by_impact` ranks)
+            func.min(case(dict(ranks), value=_group_key(flags, metric, by), else_=len(ranks))).over(
+                partition_by=metric_orders.c.order_no
+            ),
+            case({shop_id: rank for rank, shop_id in enumerate(by_name)}, value=metric_orders.c.shop_id),
+            order_no,
+            metric_orders.c.shop_id,
+        )
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def _group_key(flags: Mapping[str, ColumnElement[bool]], metric: str, by: str) -> ColumnElement[str]:
+    """The group key of a kept row in SQL, as `explain.group_keys` gives it for its Miss."""
+    mm = metric_misses.c
+    if by != "reason":
+        return {"carrier": mm.carrier, "province": mm.province}[by]
+    m1 = _reason_as_of(mm.m1_reason, flags["scanned"])
+    m5 = _reason_as_of(mm.m5_reason, flags["scanned"])
+    if metric == "pay_to_pickup":
+        return m1
+    if metric == "late_shipment":
+        return m5
+    return case((flags["m1_late"], m1), (flags["m5_late"], m5), else_=ON_TIME_NEGATIVE[0])
+
+
+def _reason_as_of(reason: ColumnElement[str], scanned: ColumnElement[bool]) -> ColumnElement[str]:
+    """`_as_of` in SQL."""
+    return case((scanned | reason.in_(NEVER_SCANNED), reason), else_=NO_SCAN[0])
 
 
 def row_miss(row: Any, shop: ShopInfo, metric: str) -> Miss:
