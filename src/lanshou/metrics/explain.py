@@ -248,7 +248,7 @@ def rollup_misses(
     groups: dict[str, list[str]] = defaultdict(list)
     for miss in found:
         if metric is None or miss.metric == metric:
-            for key in _keys(miss, by):
+            for key in group_keys(miss, by):
                 groups[key].append(miss.order_no)
     result = [
         MissGroup(key, len(nos), None if decided is None else rate(len(nos), decided), tuple(nos))
@@ -257,7 +257,7 @@ def rollup_misses(
     return sorted(result, key=lambda g: (-g.count, g.key))
 
 
-def _keys(miss: Miss, by: GroupBy) -> tuple[str, ...]:
+def group_keys(miss: Miss, by: GroupBy) -> tuple[str, ...]:
     if by == "sku":
         return miss.skus or ("",)
     if by == "pay_hour":

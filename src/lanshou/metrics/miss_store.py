@@ -17,19 +17,19 @@ Orders changed since the last refresh (marked, not derived yet) are left to the 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, case, select
+from sqlalchemy import ColumnElement, Connection, case, func, select
 
 from lanshou.metrics.explain import Context, Miss, local, reason_for
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import pickup_deadline, promised_ship_time
-from lanshou.metrics.tables import metric_misses, metric_orders
+from lanshou.metrics.tables import M1_CAN_MISS, M5_CAN_MISS, metric_misses, metric_orders
 from lanshou.orders.keys import OrderKey
 from lanshou.shops.model import ShopInfo
 
@@ -86,6 +86,39 @@ def stored_misses(
     the kept rows of the shops' orders, less the orders in `skip` (the caller judges those); and the orders
     that can miss it in the window but have no kept row (derived before revision 0022 and not since), which
     the caller judges too. The as-of decisions are made in SQL (module docstring)."""
+    found: list[Miss] = []
+    missing: set[OrderKey] = set()
+    for row in stored_rows(conn, shops, metric, as_of, window_days):
+        key = (row.shop_id, row.order_no)
+        if key in skip:
+            continue
+        if row.kept is None:
+            missing.add(key)
+            continue
+        found.append(row_miss(row, shops[row.shop_id], metric))
+    return found, missing
+
+
+def stored_rows(
+    conn: Connection, shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int
+) -> Iterable[Any]:
+    """The rows behind `stored_misses`, in (shop_id, order_no) order: `kept` is None for an order that can
+    miss `metric` in the window but has no kept row; `row_miss` makes the others' Miss."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    query = (
+        select(*_columns(flags))
+        .select_from(_joined())
+        .where(*where)
+        .order_by(metric_orders.c.shop_id, metric_orders.c.order_no)  # the groups list their orders so
+    )
+    return conn.execute(query)
+
+
+def _window(
+    shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int
+) -> tuple[dict[str, ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The as-of conditions (scanned, M1 late, M5 late) and the WHERE of the window's orders that can miss
+    `metric` (those without a kept row, and the kept rows late or negative as of the day)."""
     first = as_of - timedelta(days=window_days)
     mm, mo = metric_misses.c, metric_orders.c
     paid_in = (mo.pay_day >= first) & (mo.pay_day < as_of)
@@ -100,41 +133,112 @@ def stored_misses(
         mm.m5_reason.is_not(None) & (mo.promise_day >= first) & (mo.promise_day < as_of) & ~closed_unpicked
     )
     window, can_miss, late = {
-        "pay_to_pickup": (paid_in, mo.limit_hours.is_not(None) & mo.pickup_on_time.is_not(True), m1_late),
-        "late_shipment": (
-            (mo.promise_day >= first) & (mo.promise_day < as_of),
-            mo.by_promise.is_not(True),
-            m5_late,
-        ),
+        "pay_to_pickup": (paid_in, M1_CAN_MISS, m1_late),  # the partial indexes' own predicates
+        "late_shipment": ((mo.promise_day >= first) & (mo.promise_day < as_of), M5_CAN_MISS, m5_late),
         NEGATIVE: (paid_in, mo.negative_eday < as_of, paid_in),
     }[metric]
+    flags = {"scanned": mo.pickup_eday < as_of, "m1_late": m1_late, "m5_late": m5_late}
+    return flags, [mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late]
+
+
+def _joined() -> Any:
+    mm, mo = metric_misses.c, metric_orders.c
+    return metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
+
+
+def _columns(flags: Mapping[str, ColumnElement[bool]]) -> list[ColumnElement[Any]]:
+    mo = metric_orders.c
+    return [
+        mo.shop_id,
+        mo.order_no,
+        metric_misses.c.order_no.label("kept"),
+        *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
+        *(_flag(condition).label(name) for name, condition in flags.items()),
+    ]
+
+
+def stored_group_counts(
+    conn: Connection, shops: Mapping[int, ShopInfo], metric: str, as_of: date, window_days: int, by: str
+) -> tuple[dict[str, int], int]:
+    """How many kept misses each group (`by`: reason, carrier or province) holds, counted in SQL; and how
+    many orders of the window have no kept row (the caller must judge those from raw rows)."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    key = _group_key(flags, metric, by)
+    unkept = metric_misses.c.order_no.is_(None)
     query = (
-        select(
-            mo.shop_id,
-            mo.order_no,
-            mm.order_no.label("kept"),
-            *(column for column in metric_misses.c if column.name not in ("shop_id", "order_no")),
-            _flag(mo.pickup_eday < as_of).label("scanned"),
-            _flag(m1_late).label("m1_late"),
-            _flag(m5_late).label("m5_late"),
-        )
-        .select_from(
-            metric_orders.outerjoin(metric_misses, (mm.shop_id == mo.shop_id) & (mm.order_no == mo.order_no))
-        )
-        .where(mo.shop_id.in_(list(shops)), window, can_miss, mm.order_no.is_(None) | late)
-        .order_by(mo.shop_id, mo.order_no)  # the groups list their orders in this order, whichever index
+        select(key, _flag(unkept), func.count()).select_from(_joined()).where(*where).group_by(key, unkept)
     )
-    found: list[Miss] = []
-    missing: set[OrderKey] = set()
-    for row in conn.execute(query):
-        key = (row.shop_id, row.order_no)
-        if key in skip:
-            continue
-        if row.kept is None:
-            missing.add(key)
-            continue
-        found.append(_miss(row, shops[row.shop_id], metric, _reason(row, metric)))
-    return found, missing
+    counts: dict[str, int] = {}
+    missing = 0
+    for group, no_row, n in conn.execute(query):
+        if no_row:
+            missing += n
+        else:
+            counts[group] = n
+    return counts, missing
+
+
+def stored_first(
+    conn: Connection,
+    shops: Mapping[int, ShopInfo],
+    metric: str,
+    as_of: date,
+    window_days: int,
+    by: str,
+    ranks: Mapping[str, int],
+    limit: int,
+) -> list[Any]:
+    """The first `limit` kept rows by their group's rank, the shop's name, the order number (then the
+    shop id, as a stable sort of the rows in key order would leave them): what the page lists."""
+    flags, where = _window(shops, metric, as_of, window_days)
+    by_name = sorted(shops, key=lambda shop_id: shops[shop_id].shop)
+    order_no: ColumnElement[Any] = metric_orders.c.order_no
+    if conn.dialect.name == "postgresql":
+        order_no = order_no.collate("C")  # code point order, as Python compares strings (SQLite: bytes)
+    query = (
+        select(*_columns(flags))
+        .select_from(_joined())
+        .where(*where, metric_misses.c.order_no.is_not(None))
+        .order_by(
+            # an order number's rank is its first group's, whichever shop (as `misses._by_impact` ranks)
+            func.min(case(dict(ranks), value=_group_key(flags, metric, by), else_=len(ranks))).over(
+                partition_by=metric_orders.c.order_no
+            ),
+            case({shop_id: rank for rank, shop_id in enumerate(by_name)}, value=metric_orders.c.shop_id),
+            order_no,
+            metric_orders.c.shop_id,
+        )
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def _group_key(flags: Mapping[str, ColumnElement[bool]], metric: str, by: str) -> ColumnElement[str]:
+    """The group key of a kept row in SQL, as `explain.group_keys` gives it for its Miss."""
+    mm = metric_misses.c
+    if by != "reason":
+        return {"carrier": mm.carrier, "province": mm.province}[by]
+    m1 = _reason_as_of(mm.m1_reason, flags["scanned"])
+    m5 = _reason_as_of(mm.m5_reason, flags["scanned"])
+    if metric == "pay_to_pickup":
+        return m1
+    if metric == "late_shipment":
+        return m5
+    return case((flags["m1_late"], m1), (flags["m5_late"], m5), else_=ON_TIME_NEGATIVE[0])
+
+
+def _reason_as_of(reason: ColumnElement[str], scanned: ColumnElement[bool]) -> ColumnElement[str]:
+    """`_as_of` in SQL."""
+    return case((scanned | reason.in_(NEVER_SCANNED), reason), else_=NO_SCAN[0])
+
+
+def row_miss(row: Any, shop: ShopInfo, metric: str) -> Miss:
+    """The Miss of a kept row `stored_rows` returned."""
+    return _miss(row, shop, metric, row_reason(row, metric))
+
+
+def row_skus(row: Any) -> tuple[str, ...]:
+    return _skus(row.skus)
 
 
 @lru_cache(maxsize=4096)
@@ -146,7 +250,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def _reason(row: Any, metric: str) -> tuple[str, str]:
+def row_reason(row: Any, metric: str) -> tuple[str, str]:
     """The reason of a row the query found late (or negative) as of its day."""
     if metric == "pay_to_pickup" or (metric == NEGATIVE and row.m1_late):
         return _as_of(row.m1_reason, row.m1_detail, row.scanned)

@@ -40,15 +40,17 @@ def window_counts(
 ) -> dict[int, Counts]:
     start = as_of - timedelta(days=window_days)
     result = {shop_id: Counts() for shop_id in shop_ids}
-    _m1(conn, start, as_of, shop_ids, result)
-    _m5(conn, start, as_of, shop_ids, result)
-    _m4(conn, start, as_of, shop_ids, result)
-    _m3(conn, start, as_of, shop_ids, result)
+    m1_counts(conn, start, as_of, shop_ids, result)
+    m5_counts(conn, start, as_of, shop_ids, result)
+    m4_counts(conn, start, as_of, shop_ids, result)
+    m3_counts(conn, start, as_of, shop_ids, result)
     _m2(conn, start, as_of, shop_ids, result)
     return result
 
 
-def _m1(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
+def m1_counts(
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]
+) -> None:
     t = mt.rollup_pickup
     picked = t.c.pickup_eday < d
     waiting = and_(t.c.pickup_eday >= d, t.c.closed.is_(False))
@@ -72,7 +74,9 @@ def _m1(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
             out[shop_id].extra_m1[rule] = counts
 
 
-def _m5(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
+def m5_counts(
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]
+) -> None:
     t = mt.rollup_promise
     picked = t.c.pickup_eday < d
     # the promised time is inside the window, so it has always passed by the evaluation time
@@ -90,7 +94,9 @@ def _m5(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
         out[shop_id].m5 = {"on_time": int(on_time), "late": int(late), "undecided": 0}
 
 
-def _m4(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
+def m4_counts(
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]
+) -> None:
     t = mt.rollup_feedback
     query = (
         select(t.c.shop_id, _sum(t.c.negative_eday < d, t.c.n), func.sum(t.c.n))
@@ -101,7 +107,9 @@ def _m4(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: di
         out[shop_id].m4 = {"negative_orders": int(negative), "paid_orders": int(paid)}
 
 
-def _m3(conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]) -> None:
+def m3_counts(
+    conn: Connection, start: date, d: date, shop_ids: Sequence[int], out: dict[int, Counts]
+) -> None:
     t = mt.rollup_freshness
     query = (
         select(t.c.shop_id, _sum(t.c.stale_day >= d, t.c.n), func.sum(t.c.n))

@@ -71,6 +71,25 @@ metric_orders = Table(
 # walked every derived row of the shops (the key starts with the shop), 0.4 s of the page at 200k orders.
 Index("ix_metric_orders_pay_day", metric_orders.c.shop_id, metric_orders.c.pay_day)
 Index("ix_metric_orders_promise_day", metric_orders.c.shop_id, metric_orders.c.promise_day)
+# Only the orders that can miss M1 / M5 (revision 0027; ~18 % / ~7 % of the rows): the misses read of one
+# metric walks these instead of every order of the window (M1 at 200k orders: 141 -> 75 ms in SQLite). The
+# read's WHERE repeats each predicate word for word, which is what lets SQLite use a partial index.
+M1_CAN_MISS = metric_orders.c.limit_hours.is_not(None) & metric_orders.c.pickup_on_time.is_not(True)
+M5_CAN_MISS = metric_orders.c.by_promise.is_not(True)
+Index(
+    "ix_metric_orders_m1_can_miss",
+    metric_orders.c.shop_id,
+    metric_orders.c.pay_day,
+    sqlite_where=M1_CAN_MISS,
+    postgresql_where=M1_CAN_MISS,
+)
+Index(
+    "ix_metric_orders_m5_can_miss",
+    metric_orders.c.shop_id,
+    metric_orders.c.promise_day,
+    sqlite_where=M5_CAN_MISS,
+    postgresql_where=M5_CAN_MISS,
+)
 
 # Why an order missed M1 / M5 (revision 0022), kept by the rollup upkeep for every order that can miss M1,
 # M5 or M4 (lanshou.metrics.miss_store): the reason as if scanned by any evaluation time (the reader turns a

@@ -98,7 +98,7 @@ def misses_page(
     metric: str = "pay_to_pickup",
     as_of: str = "",
 ) -> Response:
-    from lanshou.metrics.misses import miss_report
+    from lanshou.metrics.miss_page import miss_page
 
     require_page(Permission.METRICS_READ)(user)
     scope = page_scope(engine, user, shop)
@@ -106,11 +106,11 @@ def misses_page(
     metric = metric if metric in MISS_METRICS else "pay_to_pickup"
     day = parse_day(as_of) or today()
     grouping = cast(GroupBy, by)
-    result = miss_report(engine, day, 30, None, None, grouping, metric, shop_ids=scope.shop_ids)
+    result = miss_page(engine, day, 30, grouping, metric, scope.shop_ids, SHOWN)  # only what is shown
     ids = {shop_ref.label: shop_ref.id for shop_ref in scope.granted}
     groups = result.groups
     chart = bar_chart([(g.key or "—", g.count) for g in groups[:15]], by) if groups else None
-    misses = [{"miss": m, "shop_id": ids.get(f"{m.platform}/{m.shop}", 0)} for m in result.misses[:SHOWN]]
+    misses = [{"miss": m, "shop_id": ids.get(f"{m.platform}/{m.shop}", 0)} for m in result.misses]
     context = {
         "scope": scope,
         "by": by,
@@ -119,7 +119,7 @@ def misses_page(
         "groups": groups,
         "chart": chart,
         "misses": misses,
-        "total": len(result.misses),
+        "total": result.total,
         "decided": result.decided,
         "group_names": MISS_GROUPS,
         "metric_names": MISS_METRICS,
