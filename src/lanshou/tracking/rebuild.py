@@ -173,8 +173,8 @@ def _bare_states(engine: Engine, now: datetime) -> int:
         .group_by(p.c.tracking_no)
     )
     with write_transaction(engine) as conn:
-        result = conn.execute(insert(s).from_select(["tracking_no", "carrier", "updated_at"], missing))
-    return max(result.rowcount, 0)
+        made = insert(s).from_select(["tracking_no", "carrier", "updated_at"], missing)
+        return len(conn.execute(made.returning(s.c.tracking_no)).all())  # psycopg's rowcount here: -1
 
 
 def _estimate_stored(engine: Engine, book: Book, settings: EtaSettings, now: datetime, batch: int) -> int:
