@@ -38,7 +38,6 @@ from lanshou.tracking.store import STATE_COLUMNS, load_states, save_states, stat
 from lanshou.tracking.tables import parcel_state, parcels, tracking_events
 
 BATCH = 20_000  # events read per batch (a few thousand parcels): one read, one state look-up, one write
-EVENT_ORDER = ("tracking_no", "event_time", "raw_status")  # the events' unique index: the keyset
 Book = Mapping[Lane, LaneNorm]
 
 
@@ -94,26 +93,23 @@ def _parcel_batches(engine: Engine, batch: int) -> Iterator[dict[str, list[Event
     """Every parcel's events, a batch of whole parcels at a time: the last parcel of a full read may go
     on in the next one, so it is held back until its events end."""
     e = tracking_events
-    query = select(*(e.c[c] for c in EVENT_ORDER), e.c.status, e.c.carrier).order_by(
-        *(e.c[c] for c in EVENT_ORDER)
-    )
+    keys = (e.c.tracking_no, e.c.event_time, e.c.raw_status)  # the events' unique index: the keyset
+    query = select(*keys, e.c.status, e.c.carrier).order_by(*keys)
     after: tuple[Any, ...] | None = None
     held: dict[str, list[EventFacts]] = {}
     while True:
-        page = query if after is None else query.where(tuple_(*(e.c[c] for c in EVENT_ORDER)) > after)
+        page = query if after is None else query.where(tuple_(*keys) > after)
         with engine.connect() as conn:
-            rows = conn.execute(page.limit(batch)).all()
+            rows = conn.execute(page.limit(batch)).tuples().all()
         group, read = held, STATUS_OF.get  # a stored status nothing could read ("") is None
-        for row in rows:
-            group.setdefault(row.tracking_no, []).append(
-                EventFacts(row.event_time, read(row.status), row.carrier)
-            )
+        for number, when, _raw, status, carrier in rows:  # plain tuples: named access costs more
+            group.setdefault(number, []).append(EventFacts(when, read(status), carrier))
         if len(rows) < batch:
             if group:
                 yield group
             return
-        after = tuple(rows[-1][: len(EVENT_ORDER)])
-        last = rows[-1].tracking_no
+        after = rows[-1][:3]
+        last = rows[-1][0]
         held = {last: group.pop(last)}
         if group:
             yield group
@@ -146,11 +142,13 @@ def _with_etas(
     if not picked or not book:
         return states
     lanes = lanes_of(conn, picked)
+    norms: dict[Lane, LaneNorm | None] = {}  # a few thousand lanes for any number of parcels
     for number in picked:
         state = states[number]
-        origin, destination = lanes.get(number, ("", ""))
-        norm = norm_for(book, Lane(state.carrier, origin, destination), settings.min_parcels)
-        guess = estimate(state, norm, settings)
+        lane = Lane(state.carrier, *lanes.get(number, ("", "")))
+        if lane not in norms:
+            norms[lane] = norm_for(book, lane, settings.min_parcels)
+        guess = estimate(state, norms[lane], settings)
         pickup_eta = state.pickup_eta if state.pickup_eta is not None else guess.lane_eta
         states[number] = replace(state, eta=guess.eta, late_after=guess.late_after, pickup_eta=pickup_eta)
     return states
