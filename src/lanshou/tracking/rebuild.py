@@ -100,7 +100,7 @@ def _parcel_batches(engine: Engine, batch: int) -> Iterator[dict[str, list[Event
     while True:
         page = query if after is None else query.where(tuple_(*keys) > after)
         with engine.connect() as conn:
-            rows = conn.execute(page.limit(batch)).tuples().all()
+            rows = conn.execute(page.limit(batch)).all()
         group, read = held, STATUS_OF.get  # a stored status nothing could read ("") is None
         for number, when, _raw, status, carrier in rows:  # plain tuples: named access costs more
             group.setdefault(number, []).append(EventFacts(when, read(status), carrier))
