@@ -36,6 +36,9 @@ parcels = Table(
     Column("shipped_at", DateTime),  # when the waybill was printed / the orders were marked shipped
     UniqueConstraint("shop_id", "tracking_no"),
 )
+# A tracking number's parcel without its shop (the alert scan's shop look-up, `tracking show`): the unique key
+# leads with shop_id, so without this a look-up by number scans every parcel.
+Index("ix_parcels_tracking_no", parcels.c.tracking_no)
 
 # Which orders a parcel carries: written by lanshou.tracking.store, read through lanshou.tracking.queries.
 parcel_orders = Table(
