@@ -98,12 +98,17 @@ def resolve_cmd(alert_id: IdArg, note: NoteOpt = "", by: UserOpt = None, as_json
 
 
 @app.command("scan")
-def scan_cmd(as_json: JsonOpt = False) -> None:
+def scan_cmd(
+    full: Annotated[
+        bool, typer.Option("--full", help="every parcel, not only what changed since the last scan")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Scan now (the worker does it every five minutes). 立即扫描."""
     from lanshou.sla.scan import scan_alerts
     from lanshou.tracking.record import utc_now
 
-    result = scan_alerts(database(), utc_now())
+    result = scan_alerts(database(), utc_now(), full=full)
     data = {
         "candidates": result.candidates,
         "opened": result.opened,

@@ -45,6 +45,14 @@ def demo_cmd(
         str | None, typer.Option("--end", help="last day, YYYY-MM-DD (default: yesterday)")
     ] = None,
     reset: Annotated[bool, typer.Option("--reset", help="empty ALL tables of the database first")] = False,
+    tracking_state: Annotated[
+        bool,
+        typer.Option(
+            "--tracking-state/--no-tracking-state",
+            help="rebuild the parcels' states (ETAs, alerts) from the demo's events; "
+            "--no-tracking-state leaves it to `lanshou tracking rebuild-state` (big benchmark demos)",
+        ),
+    ] = True,
 ) -> None:
     """Fill the database with seeded demo data: 7 shops, 90 days. 生成演示数据."""
     config = DemoConfig(orders=orders, days=days, seed=seed, end=_parse_day(end) if end else default_end())
@@ -52,7 +60,7 @@ def demo_cmd(
     if reset:
         reset_database(engine)
         err_console.print("[yellow]emptied every table of the database[/]")
-    _generate(engine, config)
+    _generate(engine, config, tracking_state)
 
 
 def run_cmd(
@@ -121,7 +129,7 @@ def _parse_day(text: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-11-21", param_hint="--end") from None
 
 
-def _generate(engine: Engine, config: DemoConfig) -> WriteStats:
+def _generate(engine: Engine, config: DemoConfig, tracking_state: bool = True) -> WriteStats:
     try:
         with progress_bar("generating demo orders", config.orders) as progress:
             stats = write_demo(engine, config, progress)
@@ -135,7 +143,23 @@ def _generate(engine: Engine, config: DemoConfig) -> WriteStats:
         f"demo data: {stats.orders:,} orders, {stats.rows:,} rows in {stats.seconds:.1f} s "
         f"({stats.rows_per_second:,.0f} rows/s), {config.first_day} … {config.end}, seed {config.seed}"
     )
+    if tracking_state:
+        _settle(engine)
     return stats
+
+
+def _settle(engine: Engine) -> None:
+    """The demo parcels' states, ETAs and alerts (lanshou.demo.settle): what the tracking pages show."""
+    from lanshou.demo.settle import settle_tracking
+
+    with err_console.status("parcel states, ETAs and alerts from the demo's carrier events …"):
+        settled = settle_tracking(engine)
+    states, alerts = settled.states, settled.alerts
+    console.print(
+        f"parcel states: {states.parcels:,} parcels from {states.events:,} events (+{states.bare:,} not "
+        f"scanned yet), {states.lanes:,} lanes; {alerts.opened:,} alerts opened; "
+        f"{states.seconds + alerts.seconds:.1f} s"
+    )
 
 
 def summary_sections(engine: Engine) -> list[RenderableType]:

@@ -63,6 +63,22 @@ def show_cmd(
     console.print(table)
 
 
+@app.command("rebuild-state")
+def rebuild_state_cmd(as_json: JsonOpt = False) -> None:
+    """Rebuild every parcel's state and ETA from its stored events (no notification). 重建运单状态."""
+    from lanshou.tracking.rebuild import rebuild_states
+
+    result = rebuild_states(database())
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    console.print(
+        f"rebuilt {result.parcels:,} parcel states from {result.events:,} events: "
+        f"{result.written:,} written, {result.bare:,} bare (no event yet), {result.lanes:,} lanes measured, "
+        f"in {result.seconds:.1f} s (then `lanshou alerts scan --full`)"
+    )
+
+
 @app.command("eta-accuracy")
 def eta_accuracy_cmd(
     days: Annotated[int, typer.Option("--days", min=1, help="deliveries of the last N days")] = 30,
