@@ -40,9 +40,12 @@ def upgrade() -> None:
     op.create_index("ix_metric_orders_promise_day", "metric_orders", ["shop_id", "promise_day"])
     # existing databases: every open order is marked, so the next refresh writes its row; until then the
     # queue judges it from its raw rows, as it does any order marked since the last refresh
+    # (an order marked already keeps its one mark: the marks are a queue without a unique key)
     op.execute(
         "INSERT INTO metric_dirty_orders (shop_id, order_no) "
-        "SELECT shop_id, order_no FROM orders WHERE status IN ('paid', 'shipped') AND paid_at IS NOT NULL"
+        "SELECT o.shop_id, o.order_no FROM orders o "
+        "WHERE o.status IN ('paid', 'shipped') AND o.paid_at IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM metric_dirty_orders d WHERE d.shop_id = o.shop_id AND d.order_no = o.order_no)"
     )
 
 
