@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,9 +14,6 @@ from rich.text import Text
 from lanshou.cli.common import console, database, err_console
 from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver, to_local
 from lanshou.orders.status import OrderStatus
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
 app = typer.Typer(help="Query and export orders. 查询、导出订单")
 
@@ -169,6 +166,7 @@ def show_cmd(
 ) -> None:
     """One order: lines, parcels with their tracks, and the timeline. 订单详情与时间线."""
     from lanshou.cli.render import print_json, unknown_shop
+    from lanshou.inventory.order_detail import with_reservations
     from lanshou.orders.detail import AmbiguousOrder, OrderNotFound, find_order_detail
     from lanshou.shops.model import select_shops
     from lanshou.shops.store import load_shops
@@ -187,27 +185,11 @@ def show_cmd(
         except OrderNotFound as exc:
             err_console.print(f"[red]{escape(str(exc))}[/]")
             raise typer.Exit(1) from None
-        detail["reservations"] = _reservations(conn, order_id, shop_ids, detail["timezone"])
+        with_reservations(conn, detail, order_id, shop_ids)
     if as_json:
         print_json(detail)
         return
     _show_detail(detail)
-
-
-def _reservations(conn: Connection, order_id: str, shop_ids: list[int], zone: str) -> list[dict[str, Any]]:
-    """What the order holds or held in stock (the inventory area's rows), times in the order's zone."""
-    from zoneinfo import ZoneInfo
-
-    from lanshou.inventory.queries import order_reservations
-    from lanshou.orders.detail import iso, shops_holding
-
-    ((shop_id, _),) = shops_holding(conn, order_id, shop_ids)
-    tz = ZoneInfo(zone)
-    rows = order_reservations(conn, shop_id, order_id.strip())
-    return [
-        {**row, "created_at": iso(row["created_at"], tz), "closed_at": iso(row["closed_at"], tz)}
-        for row in rows
-    ]
 
 
 def _show_detail(d: dict[str, Any]) -> None:

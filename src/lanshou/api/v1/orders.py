@@ -179,6 +179,7 @@ def get_order(
         Query(max_length=64, description="zone of the times shown", json_schema_extra={"enum": TIMEZONES}),
     ] = None,
 ) -> dict[str, Any]:
+    from lanshou.inventory.order_detail import with_reservations
     from lanshou.orders.detail import AmbiguousOrder, OrderNotFound, find_order_detail
 
     if unmask and not scope.user.may(Permission.BUYER_DATA_VIEW):
@@ -186,7 +187,8 @@ def get_order(
     zone = timezone_param(timezone)
     with engine.connect() as conn:
         try:
-            return find_order_detail(conn, order_id, scope.shop_ids, unmask, zone)
+            detail = find_order_detail(conn, order_id, scope.shop_ids, unmask, zone)
+            return with_reservations(conn, detail, order_id, scope.shop_ids)
         except OrderNotFound as exc:
             raise not_found(str(exc)) from None
         except AmbiguousOrder as exc:
