@@ -36,7 +36,8 @@ def test_unsettled_orders_are_the_underived_and_the_marked(engine: Engine) -> No
         first, second = conn.execute(select(s.parcel_orders).order_by(s.parcel_orders.c.tracking_no)).all()[
             :2
         ]
-    assert unsettled_orders(engine.connect(), shop_ids) == set() == _plainly(engine, shop_ids)
+    with engine.connect() as conn:  # closed here: a connection left open holds its locks on PostgreSQL
+        assert unsettled_orders(conn, shop_ids) == set() == _plainly(engine, shop_ids)
     with engine.begin() as conn:  # one order loses its derived row (no mark), a parcel is marked
         m = s.metric_orders.c
         conn.execute(delete(s.metric_orders).where(m.shop_id == first.shop_id, m.order_no == first.order_no))
