@@ -25,12 +25,12 @@ from lanshou.metrics.compute import rate
 from lanshou.metrics.explain import GroupBy, Miss, group_keys, misses
 from lanshou.metrics.miss_candidates import ORDER_METRICS, unsettled_orders
 from lanshou.metrics.miss_store import (
+    kept_rows,
     row_miss,
     row_reason,
     row_skus,
     stored_first,
     stored_group_counts,
-    stored_rows,
 )
 from lanshou.metrics.misses import decided, miss_report
 from lanshou.metrics.report import merge_counts
@@ -140,14 +140,8 @@ def _entries(
     rows), with its group keys; a kept row's Miss is made only if it is shown."""
     unsettled = unsettled_orders(conn, shops)
     entries: list[_Entry] = []
-    missing = set()
-    for row in stored_rows(conn, shops, metric, as_of, window_days):
-        key = (row.shop_id, row.order_no)
-        if key in unsettled:
-            continue
-        if row.kept is None:
-            missing.add(key)
-            continue
+    rows, missing = kept_rows(conn, shops, metric, as_of, window_days, skip=unsettled)
+    for row in rows:
         shop = shops[row.shop_id]
         keys = _row_keys(row, by, metric) if by in ROW_GROUPS else group_keys(row_miss(row, shop, metric), by)
         entries.append(_Entry(keys, shop.shop, row.order_no, row))

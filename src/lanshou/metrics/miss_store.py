@@ -86,7 +86,21 @@ def stored_misses(
     the kept rows of the shops' orders, less the orders in `skip` (the caller judges those); and the orders
     that can miss it in the window but have no kept row (derived before revision 0022 and not since), which
     the caller judges too. The as-of decisions are made in SQL (module docstring)."""
-    found: list[Miss] = []
+    rows, missing = kept_rows(conn, shops, metric, as_of, window_days, skip)
+    return [row_miss(row, shops[row.shop_id], metric) for row in rows], missing
+
+
+def kept_rows(
+    conn: Connection,
+    shops: Mapping[int, ShopInfo],
+    metric: str,
+    as_of: date,
+    window_days: int,
+    skip: Collection[OrderKey] = (),
+) -> tuple[list[Any], set[OrderKey]]:
+    """The kept rows behind `stored_misses` (`row_miss` makes each one's Miss), less the orders in `skip`;
+    and the orders that can miss `metric` in the window but have no kept row."""
+    rows: list[Any] = []
     missing: set[OrderKey] = set()
     for row in stored_rows(conn, shops, metric, as_of, window_days):
         key = (row.shop_id, row.order_no)
@@ -95,8 +109,8 @@ def stored_misses(
         if row.kept is None:
             missing.add(key)
             continue
-        found.append(row_miss(row, shops[row.shop_id], metric))
-    return found, missing
+        rows.append(row)
+    return rows, missing
 
 
 def stored_rows(
