@@ -24,6 +24,7 @@ from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import pack_for
 from lanshou.metrics.report import metrics_report
 from lanshou.metrics.rollups import mark_dirty, mark_tracking_dirty, refresh
+from lanshou.tracking.rebuild import rebuild_states
 from tests.metric_data import BASE, Data, shop_data, write, write_parcels, write_shops
 
 
@@ -38,6 +39,7 @@ def load_in_phases(engine: Engine, data: Data, split: int) -> None:
         write(conn, s.tracking_events, data.events[split:])
         write(conn, s.feedback, data.feedback[split:])
         mark_dirty(conn, [(o["shop_id"], o["order_no"]) for o in data.orders])
+    rebuild_states(engine)  # raw events written: their parcels' states, as recording them keeps
     refresh(engine, pack_for)
     with engine.begin() as conn:
         write(conn, s.tracking_events, data.events[:split])
@@ -53,6 +55,7 @@ def load_in_phases(engine: Engine, data: Data, split: int) -> None:
                 .values(status="cancelled")
             )
             mark_dirty(conn, [(first["shop_id"], first["order_no"])])
+    rebuild_states(engine)
     refresh(engine, pack_for)
     with engine.begin() as conn:
         newer_exports(conn, data)

@@ -27,7 +27,9 @@ from lanshou.platforms.values import zone
 from lanshou.tracking.record import record_events
 from lanshou.tracking.store import EVENT_KEY
 
-BATCH_EVENTS = 5000
+# Events arrive at random times and numbers, so each batch's inserts land all over the indexes; a larger
+# batch shares more pages per commit (1M events: 5,000 a batch 23.7 s, 20,000 19.1 s; 50,000 no faster).
+BATCH_EVENTS = 20000
 FORMATS = ("generic", "kuaidi100")  # generic: CSV/XLSX columns; kuaidi100: pushes or query replies (JSON)
 
 

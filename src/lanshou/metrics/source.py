@@ -27,7 +27,7 @@ from lanshou.tracking.queries import (
     ParcelKey,
     StoredParcel,
     orders_carried,
-    orders_scanned_between,
+    orders_tracked_since,
     parcels_by_key,
     parcels_of_orders,
 )
@@ -209,7 +209,8 @@ def iter_all_keys(conn: Connection, batch: int = 2000) -> Iterator[list[OrderKey
 def window_keys(
     conn: Connection, start: datetime, end: datetime, default_promise: timedelta = timedelta(days=30)
 ) -> list[OrderKey]:
-    """Orders any metric of [start, end) can touch: paid or promised in it, or with a carrier event in it.
+    """Orders any metric of [start, end) can touch: paid or promised in it, or with a carrier event in it
+    (taken as: with a parcel's newest event at or after `start`; a few more orders, never fewer).
 
     An order without a platform promise is promised pay + the pack's default, so orders paid up to
     `default_promise` before the range are taken too.
@@ -219,6 +220,6 @@ def window_keys(
     promised = select(o.c.shop_id, o.c.order_no).where(
         o.c.promised_ship_by >= start, o.c.promised_ship_by < end
     )
-    scanned = orders_scanned_between(start, end)
+    scanned = orders_tracked_since(start)
     rows: Iterable[Any] = conn.execute(union(paid, promised, scanned))
     return [(r.shop_id, r.order_no) for r in rows]

@@ -65,8 +65,6 @@ tracking_events = Table(
     UniqueConstraint("tracking_no", "event_time", "raw_status"),
 )
 
-Index("ix_tracking_events_time", tracking_events.c.event_time)
-
 # One row per tracking number with events, kept as events are stored (lanshou.tracking.state). Events may
 # come before the order that carries the number: the state is keyed by the number alone.
 parcel_state = Table(
