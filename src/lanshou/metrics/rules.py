@@ -33,10 +33,12 @@ def hours(h: float) -> timedelta:
 
 
 def parcel_pickup(parcel: ParcelFact, by: datetime | None = None) -> datetime | None:
-    """The parcel's first carrier scan: its earliest event that is not `info_received`."""
-    return min(
-        (e.time for e in parcel.events if is_carrier_scan(e.status) and _known(e.time, by)), default=None
-    )
+    """The parcel's first carrier scan: its earliest event that is not `info_received`. A parcel's events
+    are sorted by time (ParcelFact), so that is the first scan found; if it came after `by`, all did."""
+    for event in parcel.events:
+        if is_carrier_scan(event.status):
+            return event.time if _known(event.time, by) else None
+    return None
 
 
 def first_scan(order: OrderFact, by: datetime | None = None) -> tuple[datetime | None, str]:
