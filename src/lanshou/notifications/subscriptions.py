@@ -103,7 +103,7 @@ def _pending(conn: Connection) -> _Pending | None:
     if pending is not None:
         return pending
     transaction = conn.get_transaction()
-    if conn.info.get(NO_RULES_IN) is transaction:
+    if transaction is not None and conn.info.get(NO_RULES_IN) is transaction:
         return None
     if any_enabled_rules(conn):
         pending = _buffered[id(conn)] = _Pending(conn)
