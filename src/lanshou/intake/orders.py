@@ -24,7 +24,9 @@ from lanshou.platforms.base import FORMATS, ReadContext
 from lanshou.platforms.registry import load_platforms
 from lanshou.shops.store import ShopDirectory
 
-BATCH_ORDERS = 5000  # fewer commits: each costs a WAL append and sometimes a checkpoint
+# Orders a transaction. Larger batches share more index pages per commit (buyers' keys land at random):
+# 1M lines, 5,000 -> 10,000: the import step 33.1k -> 35.1k-35.9k lines/s, peak RSS 130 -> 225 MB.
+BATCH_ORDERS = 10000
 
 
 def import_orders(
