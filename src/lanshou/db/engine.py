@@ -87,9 +87,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # each checkpoint syncs the database file, so frequent ones cost ~10% of an import (bench/import)
     cur.execute("PRAGMA wal_autocheckpoint=50000")
     # SQLite's default page cache is 2 MB. A bulk batch inserts thousands of keys at random places in indexes
-    # of millions of rows (events by time, orders by buyer): with 2 MB each page is read, spilled and
-    # written again several times per batch (measured: a 1M-event tracking import 14% slower). The cache
-    # is a limit, filled only as pages are used; a connection that reads a few orders stays small.
+    # of millions of rows (events and parcel states by tracking number, orders and buyers by buyer): with
+    # 2 MB each page is read, spilled and written again several times per batch (measured: a 1M-event
+    # tracking import 14% slower; bench/tracking/README.md). The cache is a limit, filled only as pages
+    # are used: a connection that reads a few orders stays small.
     cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
