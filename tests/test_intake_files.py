@@ -63,6 +63,32 @@ def test_rejects_file_sits_beside_the_input_and_a_fixed_file_imports_as_is(
     assert not rejects.exists()  # a clean run removes the older rejects
 
 
+def test_rejects_guard_formula_cells_and_import_them_unguarded(engine: Engine, tmp_path: Path) -> None:
+    """A buyer's text that a spreadsheet would run ("=…") is written guarded in the rejects file, which
+    merchants open in Excel; the fixed file imports the text as the input had it."""
+    path = write(
+        tmp_path / "orders.csv",
+        [row(1, title="'plain quote"), row(2, quantity="1e3", title='"=HYPERLINK(""http://x"",""点我"")"')],
+    )
+    first = import_orders(engine, path)
+    assert first.rejected_count == 1 and first.inserted == 1
+    rejects = tmp_path / "orders.rejected.csv"
+    with rejects.open(encoding="utf-8-sig", newline="") as f:
+        written = list(csv.reader(f))
+    assert written[1][6] == '\'=HYPERLINK("http://x","点我")'  # no cell starts a formula
+    assert not any(cell.startswith(("=", "+", "-", "@")) for line in written for cell in line)
+    rejects.write_text(rejects.read_text(encoding="utf-8-sig").replace(",1e3,", ",3,"), encoding="utf-8")
+    again = import_orders(engine, rejects)
+    assert again.ok and again.inserted == 1
+    titles = dict(scalar_rows(engine, select(s.order_lines.c.order_no, s.order_lines.c.title)))
+    assert titles == {"O1": "'plain quote", "O2": '=HYPERLINK("http://x","点我")'}  # only the guard removed
+
+
+def scalar_rows(engine: Engine, query: object) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]  # type: ignore[call-overload]
+
+
 def test_repeated_identical_lines_are_duplicates_not_doubled(engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "orders.csv", [row(1), row(2), row(1), row(1)])
     report = import_orders(engine, path)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from lanshou import schema as s
+from lanshou.files.export import safe_cell
 from lanshou.intake.feedback import import_feedback
 from lanshou.intake.limits import from_tables
 from lanshou.intake.orders import import_orders
@@ -160,7 +161,7 @@ def test_hostile_cells_reject_their_row_only(
     with rejects.open(encoding="utf-8-sig", newline="") as f:
         written = list(csv.reader(f))
     assert written[0] == [*HEADER, "reason"]
-    assert [w[:-1] for w in written[1:]] == [[r[c] for c in HEADER] for r, _ in bad_rows]  # raw cells
+    assert [w[:-1] for w in written[1:]] == [[safe_cell(r[c]) for c in HEADER] for r, _ in bad_rows]
     for w, (_, column) in zip(written[1:], bad_rows, strict=True):
         assert f"[{column}]" in w[-1], (column, w[-1][:200])
 

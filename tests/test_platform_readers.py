@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from lanshou import schema as s
+from lanshou.files.export import safe_cell
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.intake.orders import import_orders
 from lanshou.intake.report import ImportReport
@@ -544,7 +545,7 @@ def test_bad_row_is_reported_and_others_go_in(
     with path.open(encoding="utf-8-sig") as f:
         original = list(csv.reader(f))
     assert written[0] == [*original[0], "reason"]  # the input's header, then why
-    assert written[1] == [*original[line - 1], f"line {line} [{column}]: {error.reason}"]
+    assert written[1] == [*map(safe_cell, original[line - 1]), f"line {line} [{column}]: {error.reason}"]
 
 
 def test_cli_imports_a_platform_export(cli_env: Path, tmp_path: Path) -> None:

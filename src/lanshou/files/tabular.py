@@ -14,6 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from lanshou.files.export import FORMULA_STARTS
+
 SNIFF_BYTES = 1 << 20
 CHECK_BYTES = 1 << 22  # the whole file is decoded in chunks of this size before a row is read
 
@@ -151,6 +153,12 @@ def _open_csv(path: Path) -> Table:
     return table
 
 
+def _unguarded(cell: str) -> str:
+    """A cell a spreadsheet-safe export guarded ("'=…", lanshou.files.export.safe_cell) reads as it was
+    ("=…"): a rejects file, fixed, imports exactly what the input said."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
 def _bad_bytes(text: str) -> bool:
     return "\\x" in text  # what backslashreplace writes for a byte it cannot decode
 
@@ -166,6 +174,8 @@ def _csv_rows(
                 if not clean and any(_bad_bytes(c) for c in row):
                     table.undecodable.append((line, row))
                     continue
+                if any(c.startswith("'") for c in row):
+                    row = [_unguarded(c) for c in row]
                 yield line, row
     except csv.Error as exc:  # e.g. a NUL byte in an older Python, a broken quote at the end
         raise FileRefused(f"{table.path}: line {reader.line_num}: {exc}") from None  # type: ignore[attr-defined]

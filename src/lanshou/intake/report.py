@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from lanshou.files.export import safe_cell
 from lanshou.orders.records import RowError
 
 KEEP_IN_MEMORY = 200  # the first rejected rows are kept for display; all of them go to the CSV
@@ -75,7 +76,9 @@ def reason_text(error: RowError) -> str:
 
 
 class RejectWriter:
-    """Streams rejected rows to CSV: the input's header and cells, and why each row was rejected."""
+    """Streams rejected rows to CSV: the input's header and cells, and why each row was rejected. A cell a
+    spreadsheet would run as a formula (a buyer's message "=HYPERLINK(…)") is written guarded ("'=…", as
+    every export is); importing the file reads it unguarded, so a fixed rejects file imports as it was."""
 
     def __init__(
         self,
@@ -119,7 +122,7 @@ class RejectWriter:
         else:
             cells = cells[:width] + [""] * (width - len(cells)) + cells[width:]
             cells.insert(width, reason_text(error))
-        self._writer.writerow(cells)
+        self._writer.writerow([safe_cell(cell) for cell in cells])  # read back unguarded (files.tabular)
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +133,7 @@ class RejectWriter:
             self._reason_at = header.index(self.reason_column)
         else:
             header.append(self.reason_column)
-        self._writer.writerow(header)
+        self._writer.writerow([safe_cell(cell) for cell in header])
         self.report.rejected_path = self.path
 
     def close(self, finished: bool = True) -> None:
