@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from lanshou import schema as s
 from lanshou.events import EventBus, ParcelStatusChanged
 from lanshou.intake.tracking import import_tracking
-from lanshou.tracking.queries import orders_of
+from lanshou.tracking.queries import orders_of, orders_tracked_since
 from lanshou.tracking.record import record_events
 from lanshou.tracking.show import UnknownParcel, parcel_view
 from tests.kuaidi100_wire import YTO_RESULT, text_only
@@ -145,3 +145,20 @@ def test_tracking_show_cli_json(cli_env: Path, tmp_path: Path) -> None:
                                  "carrier": "zto"}  # fmt: skip
     missing = runner.invoke(app, ["tracking", "show", "NOPE"])
     assert missing.exit_code == 1 and "NOPE" in missing.output
+
+
+def test_orders_tracked_since_covers_every_order_with_an_event_in_the_window(engine: Engine) -> None:
+    """The raw report's window look-up (parcel_state.last_event_at): an order whose parcel had an event at or
+    after the start is found, one whose parcel went quiet before it is not, and a parcel without any state
+    (written past the write path) is taken rather than missed."""
+    start = datetime(2026, 11, 10)
+    with engine.begin() as conn:
+        conn.execute(s.shops.insert(), {"id": 1, "platform": "taobao", "name": "店"})
+        links = [("IN", "A"), ("IN", "B"), ("QUIET", "C"), ("NOSTATE", "D")]  # IN carries A and B (合并发货)
+        conn.execute(
+            s.parcel_orders.insert(), [{"tracking_no": t, "shop_id": 1, "order_no": o} for t, o in links]
+        )
+        record_events(conn, [row("IN", datetime(2026, 11, 8), "picked_up"), row("IN", start, "in_transit")])
+        record_events(conn, [row("QUIET", datetime(2026, 11, 9, 23, 59), "picked_up")])
+        found = set(conn.execute(orders_tracked_since(start)).all())
+    assert found == {(1, "A"), (1, "B"), (1, "D")}

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, false, func, select
+from sqlalchemy import Connection, Select, and_, false, func, or_, select
 
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
@@ -313,14 +313,16 @@ def parcels_by_key(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKe
 
 def orders_tracked_since(start: datetime) -> Select[tuple[int, str]]:
     """A select of (shop_id, order_no): orders a parcel of which has its newest carrier event at or after
-    `start`. Every order with an event in a window that begins at `start` is among them (a superset: some
-    have only later events). Read from one row per parcel: an index of every event by time made inserting
-    events a quarter slower (bench/tracking) and served only this."""
+    `start`, or has no state at all. Every order with an event in a window that begins at `start` is among
+    them (a superset: some have only later events). Read from one row per parcel: an index of every event
+    by time made inserting events a quarter slower (bench/tracking) and served only this. Every parcel has
+    a state (orders and events both make one); one without (a database filled past the write path, as
+    lanshou.demo.writer does before `tracking rebuild-state`) is taken: more orders, never fewer."""
     s = parcel_state
     return (
         select(parcel_orders.c.shop_id, parcel_orders.c.order_no)
-        .select_from(parcel_orders.join(s, s.c.tracking_no == parcel_orders.c.tracking_no))
-        .where(s.c.last_event_at >= start)
+        .select_from(parcel_orders.outerjoin(s, s.c.tracking_no == parcel_orders.c.tracking_no))
+        .where(or_(s.c.last_event_at >= start, s.c.tracking_no.is_(None)))
     )
 
 
