@@ -64,6 +64,31 @@ def test_rules_are_refused_with_position_saved_listed_and_tested(cli_env: Path) 
     assert runner.invoke(app, ["rules", "remove", "big"]).exit_code == 2
 
 
+def test_rule_names_are_per_shop_and_the_shop_is_asked_for_when_two_share_one(cli_env: Path) -> None:
+    """Two shops may each have a rule named 大额; an every-shop rule shares a name with none. Removing or
+    switching a name two shops use needs --shop; `rules test` uses the order's shop's rule."""
+    setup_orders()  # 1001 (8,000) and 1002 in 旗舰店
+    engine = database()
+    with engine.begin() as conn:
+        make_shop(conn, "小店", "taobao")
+    engine.dispose()
+    add = ["rules", "add", "大额"]
+    assert runner.invoke(app, [*add, "amount > 9000.0", "hold:很大", "--shop", "小店"]).exit_code == 0
+    mine = runner.invoke(app, [*add, "amount > 5000.0", "hold:大额订单", "--shop", "旗舰店"])
+    assert mine.exit_code == 0, mine.stderr
+    every = runner.invoke(app, [*add, "true", "accept"])
+    assert every.exit_code == 2 and "exists" in every.stderr  # every shop would hold two rules named 大额
+    hit = runner.invoke(app, ["rules", "test", "大额", "--order", "1001"])
+    assert "命中 matched" in hit.stdout and "大额订单" in hit.stdout  # 旗舰店's rule, not 小店's (9,000)
+    ambiguous = runner.invoke(app, ["rules", "disable", "大额"])
+    assert ambiguous.exit_code == 2 and "--shop" in ambiguous.stderr
+    assert runner.invoke(app, ["rules", "disable", "大额", "--shop", "小店"]).exit_code == 0
+    assert runner.invoke(app, ["rules", "remove", "大额", "--shop", "旗舰店"]).exit_code == 0
+    left = json.loads(runner.invoke(app, ["rules", "list", "--json"]).stdout)
+    assert [(r["name"], r["shop"], r["enabled"]) for r in left] == [("大额", "taobao:小店", False)]
+    assert runner.invoke(app, ["rules", "remove", "大额"]).exit_code == 0  # one left: no --shop needed
+
+
 def test_review_run_json_and_staff_actions(cli_env: Path) -> None:
     setup_orders()
     run = runner.invoke(app, ["review", "run", "--json"])

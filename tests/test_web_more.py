@@ -267,17 +267,24 @@ def test_rule_page_lists_own_shop_rules_validates_and_saves(client: TestClient, 
     saved = client.post("/rules", data=form, follow_redirects=False)
     assert saved.status_code == 303
     assert re.findall(r'<tr data-rule="([^"]+)">', client.get("/rules").text) == ["全部", "A大额"]
-    taken = client.post("/rules", data={**form, "name": "B大额", "shop": SHOP_A})  # never replaces B's
+    taken = client.post("/rules", data=form)  # never replaces: A's own name is taken
     assert taken.status_code == 422 and "data-error" in taken.text
+    every = client.post("/rules", data={**form, "name": "全部"})  # so is an every-shop rule's (A runs it)
+    assert every.status_code == 422 and "data-error" in every.text
+    # a name only shop B uses is free for shop A: B's rule is not told of, nor touched
+    assert client.post("/rules", data={**form, "name": "B大额"}, follow_redirects=False).status_code == 303
     assert client.post("/rules", data={**form, "name": "x", "shop": SHOP_B}).status_code == 422
     assert client.post("/rules", data={**form, "name": "y", "shop": "*"}).status_code == 422
     wrong = client.post("/rules", data={**form, "name": "z", "condition": "amount >"})
     assert wrong.status_code == 422 and "data-error" in wrong.text
     with seeded.engine.connect() as conn:
-        kept = {r.name: r for r in list_rules(conn)}
-    assert sorted(kept) == ["A大额", "B大额", "全部"]
-    assert (
-        kept["B大额"].shop_id == seeded.shop_ids[SHOP_B] and kept["A大额"].shop_id == seeded.shop_ids[SHOP_A]
-    )
+        kept = sorted((r.name, r.shop_id, r.condition) for r in list_rules(conn))
+    a, b = seeded.shop_ids[SHOP_A], seeded.shop_ids[SHOP_B]
+    assert kept == [
+        ("A大额", a, "amount > 900.0"),
+        ("B大额", a, "amount > 900.0"),
+        ("B大额", b, "amount > 500.0"),
+        ("全部", 0, "true"),
+    ]
     sign_in(client, "bob")  # customer service does not review
     assert client.get("/rules").status_code == 403

@@ -110,34 +110,46 @@ def list_cmd(
 
 
 @app.command("remove")
-def remove_cmd(name: Annotated[str, typer.Argument(help="rule name")]) -> None:
-    """Delete a rule. 删除规则."""
+def remove_cmd(name: Annotated[str, typer.Argument(help="rule name")], shop: ShopOpt = None) -> None:
+    """Delete a rule (--shop when several shops have one of that name). 删除规则."""
+    from lanshou.rules import RuleError
     from lanshou.rules.store import remove_rule
 
     with database().begin() as conn:
-        if not remove_rule(conn, name):
-            raise refuse(f"no rule named {name!r} 没有这条规则")
+        try:
+            if not remove_rule(conn, name, _shop_id(conn, shop)):
+                raise refuse(f"no rule named {name!r} 没有这条规则")
+        except RuleError as exc:
+            raise refuse(str(exc)) from None
     console.print(f"removed 已删除: {escape(name)}")
 
 
 @app.command("enable")
-def enable_cmd(name: Annotated[str, typer.Argument(help="rule name")]) -> None:
+def enable_cmd(name: Annotated[str, typer.Argument(help="rule name")], shop: ShopOpt = None) -> None:
     """Switch a rule on. 启用."""
-    _switch(name, True)
+    _switch(name, True, shop)
 
 
 @app.command("disable")
-def disable_cmd(name: Annotated[str, typer.Argument(help="rule name")]) -> None:
+def disable_cmd(name: Annotated[str, typer.Argument(help="rule name")], shop: ShopOpt = None) -> None:
     """Switch a rule off. 停用."""
-    _switch(name, False)
+    _switch(name, False, shop)
 
 
-def _switch(name: str, on: bool) -> None:
+def _shop_id(conn: object, shop: str | None) -> int | None:
+    return shop_id_of(conn, shop) if shop else None  # no --shop: whichever shop has the name
+
+
+def _switch(name: str, on: bool, shop: str | None) -> None:
+    from lanshou.rules import RuleError
     from lanshou.rules.store import set_enabled
 
     with database().begin() as conn:
-        if not set_enabled(conn, name, on):
-            raise refuse(f"no rule named {name!r} 没有这条规则")
+        try:
+            if not set_enabled(conn, name, on, _shop_id(conn, shop)):
+                raise refuse(f"no rule named {name!r} 没有这条规则")
+        except RuleError as exc:
+            raise refuse(str(exc)) from None
     console.print(f"{'enabled 已启用' if on else 'disabled 已停用'}: {escape(name)}")
 
 

@@ -21,11 +21,6 @@ class RuleTestError(ValueError):
 def try_rule(
     conn: Connection, rule_text: str, order_no: str, shop: str | None, action: str = "tag:test"
 ) -> str:
-    stored = find_rule(conn, rule_text)
-    try:
-        rule = compiled(stored) if stored else make_rule("inline", rule_text, action)
-    except (RuleError, ActionError) as exc:
-        raise RuleTestError(f"no saved rule named {rule_text!r}, and as a condition: {exc}") from None
     shops = load_shops(conn)
     try:
         wanted = select_shops(shops, shop)
@@ -39,6 +34,11 @@ def try_rule(
         raise RuleTestError(f"no order {order_no!r} 没有这个订单")
     if len(found) > 1:
         raise RuleTestError(f"order {order_no!r} is in several shops: add --shop 多个店铺有此订单号")
+    stored = find_rule(conn, rule_text, found[0].shop_id)  # the order's shop's rule of that name
+    try:
+        rule = compiled(stored) if stored else make_rule("inline", rule_text, action)
+    except (RuleError, ActionError) as exc:
+        raise RuleTestError(f"no saved rule named {rule_text!r}, and as a condition: {exc}") from None
     batch = facts.load_orders(conn, [(found[0].shop_id, found[0].order_no)])
     history = facts.buyer_history(conn, batch)
     listed = facts.blacklist_hits(conn, batch)

@@ -92,8 +92,9 @@ def add_rule(
     """Store a rule that compiles (nothing is stored otherwise). Without a position it goes last."""
     rule = check_rule(name, scope, condition, action, position or 0)
     t = rules.c
-    exists = conn.execute(select(t.id).where(t.name == rule.name)).first()
-    if exists is not None and not replace:
+    sharing = _sharing_name(conn, rule.name, shop_id)
+    exists = next((row for row in sharing if row.shop_id == shop_id), None)
+    if (exists is not None and not replace) or any(row.shop_id != shop_id for row in sharing):
         raise RuleError(f"规则已存在 a rule named {rule.name!r} exists (remove it first, or replace it)")
     if position is None:
         last = conn.execute(select(func.max(t.position)).where(t.scope == scope)).scalar_one()
@@ -125,18 +126,53 @@ def list_rules(conn: Connection, scope: str | None = None) -> list[StoredRule]:
     return [StoredRule(*row) for row in conn.execute(query)]
 
 
-def find_rule(conn: Connection, name: str) -> StoredRule | None:
-    found = [rule for rule in list_rules(conn) if rule.name == name.strip()]
-    return found[0] if found else None
-
-
-def remove_rule(conn: Connection, name: str) -> bool:
-    return bool(conn.execute(rules.delete().where(rules.c.name == name.strip())).rowcount)
-
-
-def set_enabled(conn: Connection, name: str, enabled: bool) -> bool:
+def _sharing_name(conn: Connection, name: str, shop_id: int) -> list[Any]:
+    """The rules a shop's rule set would hold beside one of this name and shop: its own and the every-shop
+    ones (for an every-shop rule: every shop's). A name is unique among them, so a decision's rule name
+    says which rule it was; a shop's user is never told of a name in a shop they cannot see."""
     t = rules.c
-    return bool(conn.execute(rules.update().where(t.name == name.strip()).values(enabled=enabled)).rowcount)
+    query = select(t.id, t.shop_id).where(t.name == name)
+    if shop_id != ALL_SHOPS:
+        query = query.where(t.shop_id.in_((shop_id, ALL_SHOPS)))
+    return list(conn.execute(query))
+
+
+def find_rule(conn: Connection, name: str, shop_id: int | None = None) -> StoredRule | None:
+    """The rule of this name in this shop's rule set (its own or an every-shop one); any shop's when
+    `shop_id` is None and only one shop has it."""
+    wanted = name.strip()
+    found = [
+        rule
+        for rule in list_rules(conn)
+        if rule.name == wanted and (shop_id is None or rule.shop_id in (shop_id, ALL_SHOPS))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _one_named(conn: Connection, name: str, shop_id: int | None) -> int | None:
+    """The id of the rule of this name (in this shop's rule set when given); RuleError when several shops
+    have one and none was named."""
+    t = rules.c
+    query = select(t.id, t.shop_id).where(t.name == name.strip())
+    if shop_id is not None:
+        query = query.where(t.shop_id.in_((shop_id, ALL_SHOPS)))
+    found = list(conn.execute(query))
+    if len(found) > 1:
+        raise RuleError(
+            f"several shops have a rule named {name.strip()!r}: name the shop (--shop) 请指定店铺"
+        )
+    return found[0].id if found else None
+
+
+def remove_rule(conn: Connection, name: str, shop_id: int | None = None) -> bool:
+    found = _one_named(conn, name, shop_id)
+    return found is not None and bool(conn.execute(rules.delete().where(rules.c.id == found)).rowcount)
+
+
+def set_enabled(conn: Connection, name: str, enabled: bool, shop_id: int | None = None) -> bool:
+    found = _one_named(conn, name, shop_id)
+    update = rules.update().where(rules.c.id == found).values(enabled=enabled)
+    return found is not None and bool(conn.execute(update).rowcount)
 
 
 class ShopRuleSets:

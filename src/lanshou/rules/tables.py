@@ -28,6 +28,6 @@ rules = Table(
     Column("enabled", Boolean, nullable=False, server_default="1"),
     Column("shop_id", Integer, nullable=False, server_default="0"),  # 0: every shop
     Column("updated_at", DateTime, nullable=False),
-    UniqueConstraint("name"),
+    UniqueConstraint("shop_id", "name"),  # and no shop rule shares an every-shop rule's name (store)
     CheckConstraint("scope IN ('review','priority','carrier','notify')", name="scope_known"),
 )
