@@ -21,6 +21,7 @@ from lanshou.accounts.passwords import (
 )
 from lanshou.accounts.roles import Role
 from lanshou.accounts.tokens import looks_like_token, new_token, token_digest, token_hint
+from lanshou.db.engine import lock_exclusively, write_transaction
 
 
 def utc_now() -> datetime:
@@ -105,22 +106,24 @@ def authenticate(
 ) -> User:
     """The user with this name and password, or LoginRefused / LoginThrottled.
 
-    Throttling is decided before the password is checked, so a locked-out guesser learns nothing more. Each
-    try is stored as a failure first and counted against the ones stored before it (a good password then
-    clears them): many guesses sent at once cannot all pass the count before any of them is recorded.
+    Throttling is decided before the password is checked, so a locked-out guesser learns nothing more. The
+    tries of one name (and of one client) are counted one at a time, each stored as a failure when it is let
+    through (a good password then clears them): of many guesses sent at once, the first ones up to the cap
+    reach the password check, never more, never none. A throttled try is not stored: the lock ends when the
+    window says.
     """
     now = now or utc_now()
     key = name.strip().casefold()[:64]
     if "\x00" in key + client:  # no name holds NUL, and PostgreSQL refuses it in text: refuse unasked
         raise LoginRefused()
-    with engine.begin() as conn:
-        attempt = store.record_failure(conn, key, client, now, forget_before=limits.since(now))
-    with engine.connect() as conn:
-        by_name, by_client = store.failure_times(conn, key, client, limits.since(now), except_id=attempt)
-    wait = retry_after(limits, by_name, by_client, now)
+    with write_transaction(engine) as conn:  # SQLite: the write lock from the count on
+        for lock in sorted((f"login name {key}", f"login client {client}")):  # one order: no deadlock
+            lock_exclusively(conn, lock)  # PostgreSQL: held until the try is stored
+        by_name, by_client = store.failure_times(conn, key, client, limits.since(now))
+        wait = retry_after(limits, by_name, by_client, now)
+        if wait is None:
+            store.record_failure(conn, key, client, now, forget_before=limits.since(now))
     if wait is not None:
-        with engine.begin() as conn:  # a refused try does not count: the lock ends when the window says
-            store.forget_failure(conn, attempt)
         raise LoginThrottled(wait)
     return _check_password(engine, key, password)
 

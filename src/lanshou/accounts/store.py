@@ -138,15 +138,11 @@ def listings(conn: Connection) -> list[UserListing]:
     ]
 
 
-def failure_times(
-    conn: Connection, name: str, client: str, since: datetime, except_id: int | None = None
-) -> tuple[list[datetime], ...]:
-    """Failed logins after `since`, oldest first: (for this name, from this client), except `except_id`."""
+def failure_times(conn: Connection, name: str, client: str, since: datetime) -> tuple[list[datetime], ...]:
+    """Failed logins after `since`, oldest first: (for this name, from this client)."""
     found = []
     for column, value in ((login_failures.c.name, name), (login_failures.c.client, client)):
         stmt = select(login_failures.c.at).where(column == value, login_failures.c.at > since)
-        if except_id is not None:
-            stmt = stmt.where(login_failures.c.id != except_id)
         found.append(list(conn.execute(stmt.order_by(login_failures.c.at)).scalars()))
     return tuple(found)
 
@@ -156,10 +152,6 @@ def record_failure(conn: Connection, name: str, client: str, now: datetime, forg
     conn.execute(delete(login_failures).where(login_failures.c.at < forget_before))
     row = {"at": now, "name": name[:NAME_LENGTH], "client": client[:64]}
     return int(conn.execute(insert(login_failures).values(row).returning(login_failures.c.id)).scalar_one())
-
-
-def forget_failure(conn: Connection, failure_id: int) -> None:
-    conn.execute(delete(login_failures).where(login_failures.c.id == failure_id))
 
 
 def clear_failures(conn: Connection, name: str) -> None:
