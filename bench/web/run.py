@@ -40,6 +40,8 @@ def pages(order_path: str) -> dict[str, str]:
         "overview": "/",
         "queue": "/queue",
         "misses": "/misses",
+        "misses_sku": "/misses?by=sku",
+        "misses_carrier": "/misses?by=carrier",
         "review": "/review",
         "ship": "/ship",
         "orders": "/orders",
