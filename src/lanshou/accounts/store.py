@@ -147,11 +147,10 @@ def failure_times(conn: Connection, name: str, client: str, since: datetime) -> 
     return tuple(found)
 
 
-def record_failure(conn: Connection, name: str, client: str, now: datetime, forget_before: datetime) -> int:
-    """Store a failed (or not yet decided) login; returns its id."""
+def record_failure(conn: Connection, name: str, client: str, now: datetime, forget_before: datetime) -> None:
+    """Store a failed (or not yet decided) login; forget those before `forget_before`."""
     conn.execute(delete(login_failures).where(login_failures.c.at < forget_before))
-    row = {"at": now, "name": name[:NAME_LENGTH], "client": client[:64]}
-    return int(conn.execute(insert(login_failures).values(row).returning(login_failures.c.id)).scalar_one())
+    conn.execute(insert(login_failures).values(at=now, name=name[:NAME_LENGTH], client=client[:64]))
 
 
 def clear_failures(conn: Connection, name: str) -> None:

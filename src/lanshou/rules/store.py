@@ -92,7 +92,7 @@ def add_rule(
     """Store a rule that compiles (nothing is stored otherwise). Without a position it goes last."""
     rule = check_rule(name, scope, condition, action, position or 0)
     t = rules.c
-    sharing = _sharing_name(conn, rule.name, shop_id)
+    sharing = _named(conn, rule.name, shop_id)
     exists = next((row for row in sharing if row.shop_id == shop_id), None)
     if (exists is not None and not replace) or any(row.shop_id != shop_id for row in sharing):
         raise RuleError(f"规则已存在 a rule named {rule.name!r} exists (remove it first, or replace it)")
@@ -126,13 +126,14 @@ def list_rules(conn: Connection, scope: str | None = None) -> list[StoredRule]:
     return [StoredRule(*row) for row in conn.execute(query)]
 
 
-def _sharing_name(conn: Connection, name: str, shop_id: int) -> list[Any]:
-    """The rules a shop's rule set would hold beside one of this name and shop: its own and the every-shop
-    ones (for an every-shop rule: every shop's). A name is unique among them, so a decision's rule name
-    says which rule it was; a shop's user is never told of a name in a shop they cannot see."""
+def _named(conn: Connection, name: str, shop_id: int | None) -> list[Any]:
+    """(id, shop_id) of the rules of this name that a shop's rule set holds beside a rule of `shop_id`: its
+    own and the every-shop ones (for an every-shop rule, or no shop given: every shop's). A name is unique
+    among them, so a decision's rule name says which rule it was; a shop's user is never told of a name in
+    a shop they cannot see."""
     t = rules.c
-    query = select(t.id, t.shop_id).where(t.name == name)
-    if shop_id != ALL_SHOPS:
+    query = select(t.id, t.shop_id).where(t.name == name.strip())
+    if shop_id not in (None, ALL_SHOPS):
         query = query.where(t.shop_id.in_((shop_id, ALL_SHOPS)))
     return list(conn.execute(query))
 
@@ -152,11 +153,7 @@ def find_rule(conn: Connection, name: str, shop_id: int | None = None) -> Stored
 def _one_named(conn: Connection, name: str, shop_id: int | None) -> int | None:
     """The id of the rule of this name (in this shop's rule set when given); RuleError when several shops
     have one and none was named."""
-    t = rules.c
-    query = select(t.id, t.shop_id).where(t.name == name.strip())
-    if shop_id is not None:
-        query = query.where(t.shop_id.in_((shop_id, ALL_SHOPS)))
-    found = list(conn.execute(query))
+    found = _named(conn, name, shop_id)
     if len(found) > 1:
         raise RuleError(
             f"several shops have a rule named {name.strip()!r}: name the shop (--shop) 请指定店铺"
