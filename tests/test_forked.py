@@ -1,4 +1,5 @@
-"""A producer in a forked child: items arrive in order, its error is raised here, an early stop ends it."""
+"""A producer in a forked child: items arrive in order (or as they are ready), its error is raised here, an
+early stop ends it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lanshou.intake.forked import can_fork, produced_in_child
+from lanshou.forked import InChild, can_fork, produced_in_child
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
 
@@ -46,3 +47,25 @@ def test_stopping_early_ends_the_child_at_once() -> None:
     assert time.perf_counter() - started < 5  # not the 10 s join timeout and a kill
     with pytest.raises(ProcessLookupError):
         os.kill(child_pid, 0)  # gone and reaped
+
+
+def test_in_child_gives_what_is_ready_without_waiting_then_the_rest() -> None:
+    with InChild(numbers, 50) as child:
+        started = time.monotonic()
+        first = child.ready()  # whatever has arrived by now, perhaps nothing: it does not wait
+        assert time.monotonic() - started < 1
+        early = list(first)
+        deadline = time.monotonic() + 10
+        while len(early) < 50 and time.monotonic() < deadline:
+            early += child.ready()
+        assert [i for i, _ in early] == list(range(50))
+        assert list(child.rest()) == []  # then only the end arrives
+        assert child.ready() == []
+
+
+def test_in_child_raises_the_childs_error_after_its_items() -> None:
+    seen = []
+    with InChild(failing, 2) as child, pytest.raises(ValueError, match="bad row after 2"):
+        for item in child.rest():
+            seen.append(item)
+    assert seen == [0, 1]

@@ -17,7 +17,7 @@ from lanshou.db.bulk import insert_rows, upsert
 from lanshou.demo.catalog import SHOPS
 from lanshou.demo.generator import DemoConfig, table_batches
 from lanshou.events import EventBus, OrdersChanged, bus
-from lanshou.intake.forked import can_fork, produced_in_child
+from lanshou.forked import can_fork, produced_in_child
 from lanshou.shops.store import ShopDirectory
 
 CHUNK = 5_000  # rows per executemany

@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine
 from lanshou.db.engine import checkpoint, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
+from lanshou.forked import can_fork, produced_in_child
 from lanshou.gc_pause import gc_paused
-from lanshou.intake.forked import can_fork, produced_in_child
 from lanshou.intake.report import REASON, ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 
