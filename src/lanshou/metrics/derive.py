@@ -87,9 +87,9 @@ def derive_parcel(parcel: ParcelFact, pack: RulePack, tz: tzinfo) -> dict[str, A
         return row
     row["pickup_day"] = local_day(pickup, tz)
     row["returned_eday"] = local_eday(rules.returned_at(parcel), tz)
-    stale_at = rules.stale_at(parcel, pack)
-    row["stale_day"] = NEVER if stale_at is None else local_day(stale_at, tz)
     delivered = rules.delivered_at(parcel)
+    stale_at = rules.stale_after(parcel, pack, pickup, delivered)
+    row["stale_day"] = NEVER if stale_at is None else local_day(stale_at, tz)
     if delivered is not None:
         seconds = (delivered - pickup).total_seconds()
         row.update(

@@ -148,9 +148,13 @@ def stale_at(parcel: ParcelFact, pack: RulePack) -> datetime | None:
     pack's gap G passes without an event; None when it never does. It is stale as of an evaluation time E
     exactly when stale_at < E (a gap of exactly G is still fresh)."""
     pickup = parcel_pickup(parcel)
-    if pickup is None:
-        return None
-    delivered = delivered_at(parcel)
+    return None if pickup is None else stale_after(parcel, pack, pickup, delivered_at(parcel))
+
+
+def stale_after(
+    parcel: ParcelFact, pack: RulePack, pickup: datetime, delivered: datetime | None
+) -> datetime | None:
+    """stale_at for a parcel whose pickup and first delivery (None: not delivered) are known already."""
     gap = hours(pack.freshness_gap_hours)
     times = sorted(
         e.time for e in parcel.events if e.time >= pickup and (delivered is None or e.time <= delivered)
