@@ -15,14 +15,17 @@ Several processes refresh at once (each import's settle, a rebuild, the demo wri
   the lock, so a parcel linked to an order by an import running meanwhile is never missed (either the
   resolution sees the link, or that import's own mark of the order comes after the events);
 - whether there are old rows at all (`fresh`: the first build) is decided inside the lock, per batch;
-- readers see whole batches only: each is one transaction.
+- readers see whole batches only: each is one transaction;
+- a big refresh on a machine with a second core runs in two processes, each deriving a batch from a read
+  snapshot while the other writes (see "deriving in two processes" below for what keeps that exact).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -31,10 +34,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_column, select
 
 from lanshou.db.bulk import insert_rows, upsert
-from lanshou.db.engine import lock_exclusively, run_transaction
+from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
 from lanshou.db.statistics import analyze_new_tables
+from lanshou.forked import InChild, can_fork
 from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
@@ -48,7 +52,7 @@ from lanshou.orders.keys import OrderKey
 from lanshou.platforms.values import zone
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.store import load_shops
-from lanshou.tracking.queries import orders_of
+from lanshou.tracking.queries import orders_carried, orders_of
 
 BATCH = 2000  # orders per refresh transaction
 TRACKING_BATCH = 5000  # tracking-number marks resolved per transaction
@@ -109,24 +113,41 @@ class _Round:
     order_marks_upto: int  # marks of orders up to this id are this refresh's to process
 
 
-def refresh(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
+def refresh(
+    engine: Engine,
+    rules_for: RulesFor,
+    progress: Callable[[int], None] | None = None,
+    two_processes: bool | None = None,
+) -> int:
     """Re-derive every order marked when it starts (and what its tracking marks resolve to); returns how
     many were processed. Marks added later are left to the writer that added them (it refreshes after
-    committing), so an import never waits on another one's work."""
+    committing), so an import never waits on another one's work. `two_processes`: a forked child refreshes
+    half the marks meanwhile (None: when they are many and this is a bulk job's main thread)."""
     analyze_new_tables(engine, READ_AND_WRITTEN)  # a first import into a new database: plan its look-ups
     with engine.connect() as conn:
         upto = _max_id(conn, mt.metric_dirty_orders)
         tracking_upto = _max_id(conn, mt.metric_dirty_tracking)
     done = 0
-    while True:
+    tick = progress or (lambda done: None)
+    if two_processes is not False:
+        while run_transaction(engine, partial(_resolve_round, tracking_upto)):
+            pass  # every tracking mark into order marks first: the two processes share order marks only
+        with engine.connect() as conn:
+            upto = max(upto, _max_id(conn, mt.metric_dirty_orders))
+            many = _at_least(conn, upto, FORK_FROM)
+        if two_processes is None:
+            two_processes = many and _may_fork(engine)
+    if two_processes:
+        done = _refresh_in_two_processes(engine, rules_for, upto, tick)
+    while True:  # one process; after two, what they left (orders another refresh took from under them)
         with gc_paused():
             step = run_transaction(engine, partial(_refresh_round, rules_for, upto, tracking_upto))
         if step is None:
             return done
         done += step.done
         upto = max(upto, step.order_marks_upto)
-        if progress is not None and step.done:
-            progress(done)
+        if step.done:
+            tick(done)
 
 
 def _refresh_round(rules_for: RulesFor, upto: int, tracking_upto: int, conn: Connection) -> _Round | None:
@@ -145,6 +166,138 @@ def _refresh_round(rules_for: RulesFor, upto: int, tracking_upto: int, conn: Con
     write_derived(conn, derive_orders(conn, keys, rules_for), rules_for)
     _delete_ids(conn, d, ids)
     return _Round(len(keys), upto)
+
+
+def _resolve_round(upto: int, conn: Connection) -> bool:
+    lock_exclusively(conn, LOCK)
+    return _resolve_tracking_marks(conn, upto)
+
+
+# ── deriving in two processes ───────────────────────────────────────────────────────────────────────────
+# With a second core, the marks up to `upto` are cut in two halves by id; a forked child refreshes one half
+# while this process refreshes the other. Each derives a batch from a read snapshot, outside the lock, then
+# writes it under the lock: so one process derives while the other writes. What keeps that exact:
+# - an order is written only when its marks, as the snapshot saw them, are all still there (then they are
+#   deleted). A mark gone means another refresh derived the order since, from the same facts or newer ones:
+#   the order is left out, and its marks still there are left for the one-process rounds that end the
+#   refresh. A fact changed after the snapshot left a newer mark, so no order stays stale;
+# - a parcel's row also depends on the other orders it carries, which nothing here marks: it is derived
+#   again under the lock unless it carries one order only, that order is written, and it carries the same
+#   now (_write_still_marked).
+
+FORK_FROM = 4 * BATCH  # fewer marks: the fork costs more than the overlap gains
+
+
+def _at_least(conn: Connection, upto: int, count: int) -> bool:
+    d = mt.metric_dirty_orders
+    nth = select(d.c.id).where(d.c.id <= upto).order_by(d.c.id).offset(count - 1).limit(1)
+    return conn.execute(nth).first() is not None
+
+
+def _may_fork(engine: Engine) -> bool:
+    """A second core, fork, the main thread (a server's request or job thread would fork other threads'
+    locks held) and no connection of the engine in use: SQLite keeps its file locks' bookkeeping in the
+    process, so the child must not inherit a connection that is in a transaction."""
+    if not can_fork() or threading.current_thread() is not threading.main_thread():
+        return False
+    return engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def _refresh_in_two_processes(
+    engine: Engine, rules_for: RulesFor, upto: int, tick: Callable[[int], None]
+) -> int:
+    d = mt.metric_dirty_orders
+    with engine.connect() as conn:
+        marked = select(d.c.id).where(d.c.id <= upto)
+        half = conn.execute(select(func.count()).select_from(marked.subquery())).scalar_one() // 2
+        middle = conn.execute(marked.order_by(d.c.id).offset(half).limit(1)).scalar()
+    if middle is None:
+        return 0  # nothing marked
+    if engine.dialect.name == "sqlite":
+        engine.dispose()  # the child starts with no SQLite connection of ours in its memory at all
+    done = 0
+    with InChild(_refresh_marked, engine, rules_for, middle, upto, True) as child:
+        for written in _refresh_marked(engine, rules_for, 0, middle):
+            done += written + sum(child.ready())
+            tick(done)
+        for written in child.rest():
+            done += written
+            tick(done)
+    return done
+
+
+def _refresh_marked(
+    engine: Engine, rules_for: RulesFor, after: int, upto: int, in_child: bool = False
+) -> Iterator[int]:
+    """The orders marked with ids after < id <= upto, a batch at a time, derived from a read snapshot and
+    written under the lock; yields how many each batch wrote."""
+    if in_child:  # an engine of its own: the parent's pooled connections stay the parent's, untouched
+        own = make_engine(engine.url.render_as_string(hide_password=False))
+        try:
+            yield from _refresh_marked(own, rules_for, after, upto)
+        finally:
+            own.dispose()
+        return
+    done: set[int] = set()  # marks of orders derived already (an order marked twice is derived once)
+    while (batch := _derived_from_snapshot(engine, rules_for, after, upto, done)) is not None:
+        after, marks, derived = batch
+        with gc_paused():
+            yield run_transaction(engine, partial(_write_still_marked, rules_for, marks, derived))
+        for ids in marks.values():
+            done.update(ids)
+
+
+Marks = dict[OrderKey, list[int]]  # every mark of each order, as a snapshot saw them
+
+
+def _derived_from_snapshot(
+    engine: Engine, rules_for: RulesFor, after: int, upto: int, done: set[int]
+) -> tuple[int, Marks, Derived] | None:
+    """The next batch of marks after `after` (up to `upto`, not `done`): the last mark id read, every
+    mark of those orders, and the orders derived, all from one read snapshot. None: no mark left."""
+    d = mt.metric_dirty_orders
+    with read_snapshot(engine) as conn, gc_paused():
+        while True:
+            query = select(d.c.id, d.c.shop_id, d.c.order_no).where(d.c.id > after, d.c.id <= upto)
+            first = conn.execute(query.order_by(d.c.id).limit(BATCH)).all()
+            if not first:
+                return None
+            after = first[-1].id
+            keys = sorted({(r.shop_id, r.order_no) for r in first if r.id not in done})
+            if keys:
+                break
+        marks: Marks = defaultdict(list)
+        every = select(d.c.id, d.c.shop_id, d.c.order_no)
+        for mark_id, shop_id, order_no in conn.execute(
+            every.select_from(_joined(d, keyset(conn, keys, ORDER_KEY), "order_no"))
+        ):
+            marks[(shop_id, order_no)].append(mark_id)
+        return after, dict(marks), derive_orders(conn, keys, rules_for)
+
+
+def _write_still_marked(rules_for: RulesFor, marks: Marks, derived: Derived, conn: Connection) -> int:
+    """Write the batch but the orders another refresh took since its snapshot; returns how many it wrote.
+    A parcel is derived again here, from what is stored now, when it carries several orders (a change to
+    any of them changes its row, and only that order is marked) or when what it carries changed since the
+    snapshot or was taken: only an unchanged parcel of one kept order is written as the snapshot saw it."""
+    lock_exclusively(conn, LOCK)
+    d = mt.metric_dirty_orders
+    k = keyset(conn, [(i,) for ids in marks.values() for i in ids], IDS)
+    there = set(conn.execute(select(d.c.id).select_from(d.join(k, d.c.id == k.c.id))).scalars())
+    taken = {key for key, ids in marks.items() if not there.issuperset(ids)}
+    carried_now = orders_carried(conn, list(derived.carriers))
+    again = {
+        key
+        for key, carried in derived.carriers.items()
+        if len(carried) > 1
+        or tuple(carried_now.get(key, ())) != carried
+        or any((key[0], order_no) in taken for order_no in carried)
+    }
+    kept = derived.without(taken, again) if taken or again else derived
+    _derive_more_parcels(conn, kept, sorted(again), rules_for)
+    write_derived(conn, kept, rules_for)
+    _delete_ids(conn, d, [i for key in kept.keys for i in marks.get(key, ())])
+    return len(kept.keys)
 
 
 def _resolve_tracking_marks(conn: Connection, upto: int) -> bool:
@@ -178,11 +331,16 @@ def _max_id(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
 
 
-def rebuild(engine: Engine, rules_for: RulesFor, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(
+    engine: Engine,
+    rules_for: RulesFor,
+    progress: Callable[[int], None] | None = None,
+    two_processes: bool | None = None,
+) -> int:
     """Derive every order again (after a rule or timezone change): one transaction drops every derived row
     and rollup and marks every order, then the refresh runs. Safe beside imports: their marks stay."""
     run_transaction(engine, _clear_and_mark_all)
-    return refresh(engine, rules_for, progress)
+    return refresh(engine, rules_for, progress, two_processes)
 
 
 def _clear_and_mark_all(conn: Connection) -> None:
@@ -214,6 +372,22 @@ class Derived:
         default_factory=list
     )  # metric_misses rows (lanshou.metrics.miss_store)
     queue: list[dict[str, Any]] = field(default_factory=list)  # metric_queue rows (metrics.queue_store)
+    carriers: dict[ParcelKey, tuple[str, ...]] = field(default_factory=dict)  # orders each parcel carried
+
+    def without(self, taken: set[OrderKey], parcels: set[ParcelKey]) -> Derived:
+        """The batch less these orders and these parcels."""
+
+        def kept(row: dict[str, Any]) -> bool:
+            return (row["shop_id"], row["order_no"]) not in taken
+
+        return Derived(
+            [key for key in self.keys if key not in taken],
+            {key: row for key, row in self.orders.items() if key not in taken},
+            {key: row for key, row in self.parcels.items() if key not in parcels},
+            [row for row in self.misses if kept(row)],
+            [row for row in self.queue if kept(row)],
+            {key: row for key, row in self.carriers.items() if key not in parcels},
+        )
 
 
 def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> Derived:
@@ -237,6 +411,7 @@ def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFo
             out.queue.append({"shop_id": shop_id, "order_no": order_no, **waiting})
     for key, counted in loaded.parcels.items():
         out.parcels[key] = _parcel_row(key, counted, rules[key[0]])
+        out.carriers[key] = counted.carried
     return out
 
 

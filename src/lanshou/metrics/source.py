@@ -40,6 +40,7 @@ class CountedParcel:
 
     fact: ParcelFact
     order_no: str | None
+    carried: tuple[str, ...] = ()  # every order of its shop it carries, smallest first
 
 
 @dataclass
@@ -156,14 +157,15 @@ def _counted(
     counted = {}
     for key, parcel in stored.items():
         shop_id, number = key
-        orders = [o for o in carried.get(key, ()) if (shop_id, o) in known]  # smallest first
+        carries = tuple(carried.get(key, ()))
+        orders = [o for o in carries if (shop_id, o) in known]  # smallest first
         paid = [o for o in orders if known[(shop_id, o)][0] is not None]
         order_no = paid[0] if paid else None
         # the destination: the first paid order's that has one (the raw engine falls back on the order's
         # own province only when none has, and then every paid order it carries has none either)
         province = next((known[(shop_id, o)][1] for o in paid if known[(shop_id, o)][1]), "")
         fact = ParcelFact(number, parcel.carrier, parcel.shipped_at, events.get(number, ()), province)
-        counted[key] = CountedParcel(fact, order_no)
+        counted[key] = CountedParcel(fact, order_no, carries)
     return counted
 
 
