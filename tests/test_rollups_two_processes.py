@@ -157,3 +157,15 @@ def test_a_parcel_of_two_orders_is_derived_again_when_written(
         ).scalar_one()
     assert province == "测试省"
     _assert_rollups_equal_raw(engine)
+
+
+def test_mark_ids_are_never_reused(engine: Engine) -> None:
+    """The two-process refresh recognises the marks a snapshot saw by id (SQLite: migration 0030)."""
+    for table, row in ((s.metric_dirty_orders, {"shop_id": 1, "order_no": "A"}),
+                       (s.metric_dirty_tracking, {"tracking_no": "T"})):  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(table.insert(), [row, row, row])
+            newest = conn.execute(select(func.max(table.c.id))).scalar_one()
+            conn.execute(table.delete())  # a refresh took them all (or a rebuild cleared them)
+            conn.execute(table.insert(), [row])
+            assert conn.execute(select(table.c.id)).scalar_one() > newest

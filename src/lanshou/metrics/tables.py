@@ -36,6 +36,7 @@ metric_dirty_orders = Table(
     Column("id", Integer, primary_key=True),
     Column("shop_id", Integer, nullable=False),
     Column("order_no", String(64), nullable=False),
+    sqlite_autoincrement=True,  # ids never reused (migration 0030): lanshou.metrics.rollups keys on them
 )
 Index("ix_metric_dirty_orders_order", metric_dirty_orders.c.shop_id, metric_dirty_orders.c.order_no)
 
@@ -44,6 +45,7 @@ metric_dirty_tracking = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("tracking_no", String(64), nullable=False),
+    sqlite_autoincrement=True,
 )
 Index("ix_metric_dirty_tracking_number", metric_dirty_tracking.c.tracking_no)
 
