@@ -11,6 +11,7 @@ stored here with D, so daily rollups answer reports for any D — including past
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any
 
 from lanshou.metrics import rules
@@ -34,7 +35,26 @@ ORDER_KEYS = (
 
 
 def local_day(t: datetime, tz: tzinfo) -> date:
+    offset = fixed_offset(tz)
+    if offset is not None and FIXED_FROM <= t < FIXED_UNTIL:
+        return (t + offset).date()  # a third of the conversion's cost; a derivation makes ~8 an order
     return t.replace(tzinfo=UTC).astimezone(tz).date()
+
+
+FIXED_FROM, FIXED_UNTIL = datetime(2000, 1, 1), datetime(2100, 1, 1)
+
+
+@cache
+def fixed_offset(tz: tzinfo) -> timedelta | None:
+    """The zone's UTC offset when it is the same every week from FIXED_FROM to FIXED_UNTIL (China's zone
+    since 1991), else None. A change undone within a week would go unseen: the shortest summer times and
+    Ramadan pauses of the time zone database last about a month."""
+    first = FIXED_FROM.replace(tzinfo=UTC)
+    offset = first.astimezone(tz).utcoffset()
+    for days in range(0, (FIXED_UNTIL - FIXED_FROM).days + 7, 7):
+        if (first + timedelta(days=days)).astimezone(tz).utcoffset() != offset:
+            return None
+    return offset
 
 
 def local_eday(t: datetime | None, tz: tzinfo) -> date:

@@ -9,6 +9,7 @@ Times are naive UTC. `by` is the moment of knowledge: events and feedback stampe
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import pairwise
 
 from lanshou.metrics.facts import FeedbackFact, OrderFact, ParcelFact
@@ -25,8 +26,9 @@ def _known(t: datetime, by: datetime | None) -> bool:
     return by is None or t <= by
 
 
+@cache
 def hours(h: float) -> timedelta:
-    return timedelta(hours=h)
+    return timedelta(hours=h)  # a handful of limits, asked for several times an order
 
 
 # ── pickup (揽收) ───────────────────────────────────────────────────────────────────────────────────────
