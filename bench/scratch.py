@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 CHUNK = 5_000
 
@@ -130,25 +130,31 @@ def ceiling(
 
 
 class CpuMeter:
-    """CPU seconds spent on the work: this process and its reaped children (the forked parser), plus on
-    PostgreSQL the server processes (backends) of the engine's connections, read from /proc (same machine).
-    On a shared, loaded machine the wall clock mostly measures the neighbours; CPU time is what the work
-    costs. Read `seconds()` before the engine is disposed (its backends exit then)."""
+    """CPU seconds spent on the work: this process and its reaped children (the forked parser, the second
+    refresh process), plus on PostgreSQL the server's: every postgres process's CPU, with that of exited
+    backends as the postmaster's reaped children (a second process's connections come and go). Differences
+    between two readings count; on PostgreSQL they include whatever other sessions ran on the same server
+    meanwhile (none on a quiet machine), so they err high, never low."""
 
     def __init__(self, engine: Any) -> None:
-        self.backends: set[int] = set()
-        if engine.dialect.name == "postgresql":
-            event.listen(engine, "connect", self._connected)
-            engine.dispose()  # connections made from now on are seen
-
-    def _connected(self, dbapi_conn: Any, _record: Any) -> None:
-        with dbapi_conn.cursor() as cur:
-            cur.execute("SELECT pg_backend_pid()")
-            self.backends.add(int(cur.fetchone()[0]))
-        dbapi_conn.commit()
+        self.postgres = engine.dialect.name == "postgresql"
 
     def seconds(self) -> tuple[float, float]:
         """(client CPU seconds, server CPU seconds) so far."""
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         client = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-        return client, sum(_backend_cpu(pid) for pid in self.backends)
+        return client, _postgres_cpu() if self.postgres else 0.0
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every postgres process on this machine, their reaped children's included."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # exited meanwhile: its time is its parent's now
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name == "postgres":
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")

@@ -184,6 +184,9 @@ def main() -> None:
     parser.add_argument("--one-process", action="store_true", help="parse in the writer, as on one core")
     parser.add_argument("--no-tracking", action="store_true", help="only the orders import")
     parser.add_argument(
+        "--one-process-refresh", action="store_true", help="the rollup refresh in the writer alone"
+    )
+    parser.add_argument(
         "--pragma",
         action="append",
         default=[],
@@ -195,6 +198,11 @@ def main() -> None:
 
         pipeline.PARSE_IN_CHILD = False
         print("experiment: parsing in the writing process")
+    if args.one_process_refresh:
+        import lanshou.metrics.rollups as rollups
+
+        rollups.FORK_FROM = sys.maxsize
+        print("experiment: the rollup refresh in one process")
     if args.batch_orders:
         import lanshou.intake.orders as orders_import
 
