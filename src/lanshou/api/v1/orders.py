@@ -110,7 +110,6 @@ def _utc(moment: datetime) -> datetime:
 @router.get("/orders", response_model=Page[OrderItem], summary="Find orders 查询订单")
 async def list_orders(
     scope: Scope,
-    engine: EngineDep,
     request: Request,
     order_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="订单号")] = None,
     platform: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
@@ -156,7 +155,7 @@ async def list_orders(
         # one indexed statement: on the loop, outside a transaction (see lanshou.api.loop_reads)
         found = loop_reads(request).run(lambda conn: scoped_orders(conn, flt, shop_ids, limit + 1, before))
     else:  # a list may scan: in a worker thread
-        found = await run_in_threadpool(_scoped, engine, flt, shop_ids, limit + 1, before)
+        found = await run_in_threadpool(_scoped, request.app.state.engine, flt, shop_ids, limit + 1, before)
     page, more = found[:limit], len(found) > limit
     return Page[OrderItem](
         items=[OrderItem.of(row, unmask) for _, row in page],
