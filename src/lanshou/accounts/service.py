@@ -145,10 +145,15 @@ def _check_password(engine: Engine, key: str, password: str) -> User:
 
 def user_for_token(engine: Engine, token: str) -> User | None:
     """The active user holding this API token, else None."""
+    with engine.connect() as conn:
+        return user_for_token_over(conn, token)
+
+
+def user_for_token_over(conn: Connection, token: str) -> User | None:
+    """`user_for_token` over a connection the caller holds."""
     if not looks_like_token(token):
         return None
-    with engine.connect() as conn:
-        user = store.user_by_token_digest(conn, token_digest(token))
+    user = store.user_by_token_digest(conn, token_digest(token))
     return user if user is not None and user.active else None
 
 
@@ -158,10 +163,15 @@ def token_holder_and_shops(engine: Engine, token: str) -> tuple[User, list[ShopR
     Read outside a transaction (one statement sees one committed state): no BEGIN and ROLLBACK round trips
     around it. Nothing is cached, so a disabled user or a deleted token is refused from the next request.
     """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return token_holder_and_shops_over(conn, token)
+
+
+def token_holder_and_shops_over(conn: Connection, token: str) -> tuple[User, list[ShopRef]] | None:
+    """`token_holder_and_shops` over a connection the caller holds (autocommit: one statement)."""
     if not looks_like_token(token):
         return None
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return store.token_holder_and_shops(conn, token_digest(token))
+    return store.token_holder_and_shops(conn, token_digest(token))
 
 
 def user_by_id(engine: Engine, user_id: int) -> User | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert
 from lanshou.accounts.model import ShopRef, User, UserListing
 from lanshou.accounts.roles import Role
 from lanshou.accounts.tables import NAME_LENGTH, api_tokens, login_failures, user_shop_grants, users
+from lanshou.db.driver_reads import fetch_all
 from lanshou.shops.tables import shops
 
 _USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.all_shops, users.c.active)
@@ -57,7 +58,7 @@ def user_by_token_digest(conn: Connection, digest: str) -> User | None:
 def token_holder_and_shops(conn: Connection, digest: str) -> tuple[User, list[ShopRef]] | None:
     """The active holder of the token with this digest and their shops (as `shops_of` orders them), in
     one statement: the first round trip of every scoped API request, so it is the only one it spends."""
-    rows = conn.execute(_holder_and_shops_statement(), {"digest": digest}).all()
+    rows = fetch_all(conn, _holder_and_shops_statement(), {"digest": digest})
     if not rows:
         return None
     return _user(rows[0]), [

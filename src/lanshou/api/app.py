@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lanshou import __version__
 from lanshou.api.docs import DOCS_URL, install_docs
 from lanshou.api.errors import install_error_handlers
+from lanshou.api.loop_reads import LoopReads
 from lanshou.api.settings import AppSettings, settings_from_environment
 from lanshou.api.v1 import PREFIX, api_router
 from lanshou.tracking.push_api import PREFIX as PUSH_PREFIX
@@ -44,6 +45,7 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.engine = engine
+    app.state.loop_reads = LoopReads(engine)
     app.state.settings = settings
     install_error_handlers(app, render_error)
     app.include_router(push_router())  # first: thousands of pushes a second match it without walking the rest
@@ -63,6 +65,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     yield
+    app.state.loop_reads.close()
     writer = getattr(app.state, "push_inbox", None)
     if writer is not None:  # the insert under way finishes before the process ends
         writer.close()

@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 
 from lanshou.accounts.model import ShopRef, User, pick_shops
 from lanshou.accounts.roles import Permission
-from lanshou.accounts.service import token_holder_and_shops, user_for_token
+from lanshou.accounts.service import token_holder_and_shops_over, user_for_token_over
 from lanshou.api.errors import ApiError, forbidden, unauthorized
+from lanshou.api.loop_reads import LoopReads
 
 # PostgreSQL refuses NUL in text: a NUL in any text parameter is a 422, never a database error
 NO_NUL = r"^[^\x00]*$"
@@ -31,8 +32,9 @@ bearer = HTTPBearer(
 )
 
 
-# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` in a worker thread, and each such
-# hop cost about a millisecond per request on a busy machine. Those that query the database stay `def`.
+# Dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and each such hop cost about
+# a millisecond per request on a busy machine. The token check is one indexed statement, run on the loop
+# itself (`LoopReads`); nothing that may take longer belongs in a dependency.
 
 
 async def get_engine(request: Request) -> Engine:
@@ -41,6 +43,12 @@ async def get_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def loop_reads(request: Request) -> LoopReads:
+    """The app's connection for short indexed reads on the event loop (see `lanshou.api.loop_reads`)."""
+    reads: LoopReads = request.app.state.loop_reads
+    return reads
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -56,8 +64,9 @@ def _invalid_token() -> ApiError:
     return unauthorized("令牌无效 invalid token, or its user is disabled")
 
 
-def api_user(engine: EngineDep, credentials: Credentials) -> User:
-    user = user_for_token(engine, _token(credentials))
+async def api_user(request: Request, credentials: Credentials) -> User:
+    token = _token(credentials)
+    user = loop_reads(request).run(lambda conn: user_for_token_over(conn, token))
     if user is None:
         raise _invalid_token()
     return user
@@ -90,8 +99,8 @@ class ShopScope:
         return tuple(shop.id for shop in self.selected)
 
 
-def shop_scope(
-    engine: EngineDep,
+async def shop_scope(
+    request: Request,
     credentials: Credentials,
     shop: Annotated[
         str | None,
@@ -99,8 +108,9 @@ def shop_scope(
     ] = None,
 ) -> ShopScope:
     """The caller and their shops, narrowed by `?shop=`. Authenticates by itself (not through `api_user`):
-    the token and the grants are read over one connection, in one worker-thread hop."""
-    found = token_holder_and_shops(engine, _token(credentials))
+    the token and the grants are one statement, run on the loop (no worker-thread hop)."""
+    token = _token(credentials)
+    found = loop_reads(request).run(lambda conn: token_holder_and_shops_over(conn, token))
     if found is None:
         raise _invalid_token()
     user, shops = found

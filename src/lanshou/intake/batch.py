@@ -2,9 +2,9 @@
 transaction through the same store and events as a file import, committed (durable) before it returns.
 
 Each order is given with its lines; they are flattened to the generic file's rows (one per line, the
-order's columns repeated) and read by the generic reader, so an order from the API is checked exactly as
-the same order in a file. `may_write` decides which shops the caller may write: if any order names another
-shop, nothing is stored.
+order's columns repeated) and read by the generic reader's `read_rows`, so an order from the API is checked
+exactly as the same order in a file (without a file: the rows are built positionally). `may_write` decides
+which shops the caller may write: if any order names another shop, nothing is stored.
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from lanshou.db.engine import run_transaction
 from lanshou.events import EventBus, bus
-from lanshou.files.tabular import Table
 from lanshou.intake.orders import _store
 from lanshou.orders.records import OrderRecord, RowError
 from lanshou.orders.rows import to_rows
-from lanshou.platforms.base import FORMATS, ReadContext
-from lanshou.platforms.generic.orders import LINE_COLUMNS, OPTIONAL, REQUIRED
+from lanshou.platforms.base import ReadContext
+from lanshou.platforms.generic.orders import LINE_COLUMNS, OPTIONAL, REQUIRED, read_rows
 from lanshou.platforms.registry import load_platforms
 from lanshou.shops.store import ShopDirectory
 
@@ -48,16 +46,26 @@ class BatchResult:
     rejected: list[RowError] = field(default_factory=list)  # line = the order's position (1-based)
 
 
-def rows_of(orders: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, list[str]]]:
-    """(order position, generic row) per line: the order's fields repeated on each of its lines; a line's
-    carrier/tracking/shipped_at default to the order's own."""
+POSITIONS = {name: i for i, name in enumerate(COLUMNS)}
+_ORDER_AT = tuple(POSITIONS[name] for name in ORDER_FIELDS)
+_LINE_AT = tuple((POSITIONS[name], name) for name in COLUMNS if name in LINE_COLUMNS)
+
+
+def rows_of(orders: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, list[str], list[str], object]]:
+    """(order position, generic row, the row and "" after it, the order's key) per line, for
+    `read_rows`: the order's fields repeated on each of its lines; a line's carrier/tracking/shipped_at
+    default to the order's own. Built positionally: no file, no dict per line."""
+    width = len(COLUMNS)
     for position, order in enumerate(orders, start=1):
-        head = [_text(order.get(name)) for name in ORDER_FIELDS]
+        head = tuple([_text(order.get(name)) for name in ORDER_FIELDS])
+        template = [""] * (width + 1)  # the last: what an absent column reads (none is absent here)
+        for at, value in zip(_ORDER_AT, head, strict=True):
+            template[at] = value
         for line in order.get("lines") or [{}]:
-            values = dict(zip(ORDER_FIELDS, head, strict=True))
-            for name in LINE_COLUMNS:
-                values[name] = _text(line.get(name, order.get(name)))
-            yield position, [values[name] for name in COLUMNS]
+            row = template.copy()
+            for at, name in _LINE_AT:
+                row[at] = _text(line.get(name, order.get(name)))
+            yield position, row[:width], row, head
 
 
 def _text(value: Any) -> str:
@@ -84,11 +92,10 @@ def ingest_orders(
     load_platforms()
     with engine.connect() as conn:
         shops = ShopDirectory(conn)
-    table = Table(Path(SOURCE), list(COLUMNS), rows_of(orders), "utf-8")
     ctx = ReadContext(shop_timezones=dict(shops.timezones))
     records: list[OrderRecord] = []
     result = BatchResult()
-    for item in FORMATS["generic"]().read(table, ctx):
+    for item in read_rows(rows_of(orders), POSITIONS, ctx, SOURCE):  # the generic file's checks
         if isinstance(item, OrderRecord):
             records.append(item)
         elif not result.rejected or result.rejected[-1].line != item.line:  # one reason per order

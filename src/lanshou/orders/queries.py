@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     CTE,
     ColumnElement,
     Connection,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     false,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 )
 
 from lanshou.customers.masking import mask_address, mask_email, mask_name, mask_phone
+from lanshou.db.driver_reads import fetch_all
 from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
@@ -122,12 +125,12 @@ def find_order(conn: Connection, order_no: str, shop_ids: Sequence[int], limit: 
     if not shop_ids:
         return []
     params = {"shop_ids": list(shop_ids), "order_no": order_no.strip(), "limit": limit}
-    return list(_rows(conn.execute(_one_order_statement(), params)))
+    return list(_rows(fetch_all(conn, _one_order_statement(conn.dialect.name), params)))
 
 
 def _rows(result: Iterable[Any]) -> Iterator[OrderRow]:
     for row in result:
-        values = dict(row._mapping)
+        values = row._asdict()  # a SQLAlchemy Row or a named tuple (lanshou.db.driver_reads)
         parcels = _parcels(values.pop("parcels"))
         yield OrderRow(
             **values,
@@ -149,9 +152,13 @@ def build_query(conn: Connection, flt: OrderFilter, limit: int | None = None, of
 
 
 @cache
-def _one_order_statement() -> Select[Any]:
+def _one_order_statement(dialect: str) -> Select[Any]:
     o = ot.orders.c
-    wanted = [o.shop_id.in_(bindparam("shop_ids", expanding=True)), o.order_no == bindparam("order_no")]
+    if dialect == "postgresql":  # one array parameter: the statement's text is the same for any shops
+        in_shops = o.shop_id == any_(bindparam("shop_ids", type_=ARRAY(Integer)))
+    else:
+        in_shops = o.shop_id.in_(bindparam("shop_ids", expanding=True))
+    wanted = [in_shops, o.order_no == bindparam("order_no")]
     return _detailed(_picked_where(wanted).limit(bindparam("limit")).cte("picked"))
 
 

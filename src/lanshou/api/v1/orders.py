@@ -11,11 +11,13 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, BeforeValidator, JsonValue
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from lanshou.accounts.roles import Permission
-from lanshou.api.deps import NO_NUL, EngineDep, Scope, timezone_param
+from lanshou.api.deps import NO_NUL, EngineDep, Scope, loop_reads, timezone_param
 from lanshou.api.errors import ApiError, ErrorBody, forbidden, not_found
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor
 from lanshou.api.scoped_orders import one_order_number, scoped_orders
@@ -106,9 +108,9 @@ def _utc(moment: datetime) -> datetime:
 
 
 @router.get("/orders", response_model=Page[OrderItem], summary="Find orders 查询订单")
-def list_orders(
+async def list_orders(
     scope: Scope,
-    engine: EngineDep,
+    request: Request,
     order_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="订单号")] = None,
     platform: Annotated[str | None, Query(max_length=20, pattern=NO_NUL)] = None,
     status: Annotated[list[OrderStatus] | None, Query(description="repeat for several")] = None,
@@ -148,17 +150,24 @@ def list_orders(
         timezone=timezone_param(timezone),
     )
     before = decode_cursor(cursor, {"before": int})["before"] if cursor else None
-    with engine.connect() as conn:
-        if (
-            one_order_number(flt, before) is not None
-        ):  # one statement: no BEGIN and ROLLBACK round trips around it
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-        found = scoped_orders(conn, flt, scope.shop_ids, limit + 1, before)
+    shop_ids = scope.shop_ids
+    if one_order_number(flt, before) is not None:
+        # one indexed statement: on the loop, outside a transaction (see lanshou.api.loop_reads)
+        found = loop_reads(request).run(lambda conn: scoped_orders(conn, flt, shop_ids, limit + 1, before))
+    else:  # a list may scan: in a worker thread
+        found = await run_in_threadpool(_scoped, request.app.state.engine, flt, shop_ids, limit + 1, before)
     page, more = found[:limit], len(found) > limit
     return Page[OrderItem](
         items=[OrderItem.of(row, unmask) for _, row in page],
         next=encode_cursor({"before": page[-1][0]}) if more else None,
     )
+
+
+def _scoped(
+    engine: Engine, flt: OrderFilter, shop_ids: tuple[int, ...], limit: int, before: int | None
+) -> list[tuple[int, OrderRow]]:
+    with engine.connect() as conn:
+        return scoped_orders(conn, flt, shop_ids, limit, before)
 
 
 OrderId = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="订单号")]

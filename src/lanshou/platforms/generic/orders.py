@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from operator import itemgetter
@@ -107,36 +107,51 @@ class GenericOrders:
     def read(self, table: Table, ctx: ReadContext) -> Iterator[OrderRecord | RowError]:
         required = [c for c in REQUIRED if not (c == "shop" and ctx.shop)]
         pos = require_columns(table, required)
-        c = _Columns.of(pos)
-        ctx.absent = frozenset(name for name in ORDER_RECORD_FIELDS if getattr(c, name) == ABSENT)
         # at least two order columns (platform, order_id…), so itemgetter returns tuples
         pick_order = itemgetter(*(i for name, i in pos.items() if name in ORDER_COLUMNS))
         width = max(pos.values()) + 1
-        current: OrderRecord | None = None
-        current_cells: tuple[str, ...] | None = None
-        tz: tzinfo | None = None
-        # one object per distinct shop, place, product or carrier name: batches then pickle each once
-        shared: dict[str, str] = {}
-        share = shared.setdefault
-        for line, row in table.rows:
-            raw = row
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            row = [*row, ""]  # what ABSENT reads
-            order_cells = pick_order(row)
-            try:
-                if order_cells != current_cells or current is None:
-                    if current is not None and current.lines:
-                        yield current
-                    current = current_cells = None  # stays so if this row's order cells are bad
-                    current, tz = _order(row, c, ctx, line, share)
-                    current_cells = order_cells
-                assert tz is not None
-                _add_line(current, row, c, tz, share, ctx.limits)
-            except CellError as exc:
-                yield RowError(table.path.name, line, exc.column, exc.reason, raw)
-        if current is not None and current.lines:
-            yield current
+
+        def keyed() -> Iterator[tuple[int, list[str], list[str], object]]:
+            for line, raw in table.rows:
+                row = raw + [""] * (width - len(raw)) if len(raw) < width else raw
+                row = [*row, ""]  # what ABSENT reads
+                yield line, raw, row, pick_order(row)
+
+        yield from read_rows(keyed(), pos, ctx, table.path.name)
+
+
+def read_rows(
+    rows: Iterable[tuple[int, list[str], list[str], object]],
+    pos: dict[str, int],
+    ctx: ReadContext,
+    source: str,
+) -> Iterator[OrderRecord | RowError]:
+    """Orders of (line, raw row, row, order key) tuples: consecutive rows with equal order keys (the order's
+    cells) are one order's lines. `row` holds every column of `pos`, and "" at its end (what ABSENT reads).
+    The generic file's reader and the API's batch ingest (which gives its rows without a file) share this.
+    """
+    c = _Columns.of(pos)
+    ctx.absent = frozenset(name for name in ORDER_RECORD_FIELDS if getattr(c, name) == ABSENT)
+    current: OrderRecord | None = None
+    current_key: object = None
+    tz: tzinfo | None = None
+    # one object per distinct shop, place, product or carrier name: batches then pickle each once
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    for line, raw, row, order_key in rows:
+        try:
+            if current is None or order_key != current_key:
+                if current is not None and current.lines:
+                    yield current
+                current = current_key = None  # stays so if this row's order cells are bad
+                current, tz = _order(row, c, ctx, line, share)
+                current_key = order_key
+            assert tz is not None
+            _add_line(current, row, c, tz, share, ctx.limits)
+        except CellError as exc:
+            yield RowError(source, line, exc.column, exc.reason, raw)
+    if current is not None and current.lines:
+        yield current
 
 
 ORDER_COLUMNS = frozenset((*REQUIRED, *OPTIONAL)) - LINE_COLUMNS
