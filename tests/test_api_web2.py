@@ -197,6 +197,29 @@ def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(client: TestC
     assert call(client, both, "boss", "POST", "/api/v1/orders/batch", json=new_shop).json()["inserted"] == 1
 
 
+def test_batch_ingest_gives_lines_the_orders_carrier_and_tracking_number(
+    client: TestClient, both: Both
+) -> None:
+    """A line without its own carrier, tracking number or shipping time takes the order's, as a line of the
+    generic file does; a line's own wins."""
+    shipped = {"carrier": "zto", "tracking_no": "ZT1001", "shipped_at": "2026-11-20 18:00:00"}
+    order = _order("S1", **shipped)
+    order["lines"][1] |= {"carrier": "sf", "tracking_no": "SF2002"}
+    stored = call(client, both, "dora", "POST", "/api/v1/orders/batch", json={"orders": [order]})
+    assert stored.status_code == 200 and stored.json()["inserted"] == 1, stored.text
+    link = s.parcel_orders
+    with both.engine.connect() as conn:
+        parcels = conn.execute(
+            select(s.parcels.c.tracking_no, s.parcels.c.carrier)
+            .join(
+                link,
+                (link.c.shop_id == s.parcels.c.shop_id) & (link.c.tracking_no == s.parcels.c.tracking_no),
+            )
+            .where(link.c.shop_id == both.case_shop_id, link.c.order_no == "S1")
+        ).all()
+    assert sorted(map(tuple, parcels)) == [("SF2002", "sf"), ("ZT1001", "zto")]
+
+
 @pytest.mark.parametrize(
     ("method", "url"),
     [

@@ -64,7 +64,8 @@ def rows_of(orders: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, list[str
         for line in order.get("lines") or [{}]:
             row = template.copy()
             for at, name in _LINE_AT:
-                row[at] = _text(line.get(name, order.get(name)))
+                value = line.get(name)  # a line's own carrier, tracking or shipped_at, else the order's
+                row[at] = _text(order.get(name) if value is None else value)
             yield position, row[:width], row, head
 
 
