@@ -56,7 +56,7 @@ def import_orders(
     absent: set[str] = set()  # filled from the parse's Opened before the first batch is stored
     store = partial(_store, shops=shops, source=path.name, events=events, timezone=timezone, absent=absent)
     parsed = _watch(pipeline.batches(parse_batches, path, fmt, ctx, sheet), absent)
-    return pipeline.run(engine, report, parsed, store, rejects, progress, events, settle_each_batch=True)
+    return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
 
 def _watch(parsed: Parsed, absent: set[str]) -> Parsed:

@@ -93,13 +93,11 @@ def run(
     rejects: Path | None = None,
     progress: Progress | None = None,
     events: EventBus = bus,
-    settle_each_batch: bool = False,
     reason_column: str = REASON,
 ) -> ImportReport:
-    """Store every batch, then let the subscribers catch up. `settle_each_batch`: they catch up after each
-    batch as well, while the forked parser reads the next one (the writer would wait for it otherwise), so
-    the last settle has one batch left to do; for kinds whose batches touch disjoint orders (an order is
-    in one batch of an orders file), where settling often costs nothing extra."""
+    """Store every batch, then let the subscribers catch up once. (Catching up after each batch, while the
+    forked parser read the next, was slower once the rollups catch up in two processes: the parser, the
+    writer and a second deriver then shared two cores; measured on an orders file, bench/import/README.md.)"""
     reread = partial(rows_at, Path(report.file), report)
     writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread, reason_column)
     finished = False
@@ -121,8 +119,6 @@ def run(
                 with gc_paused():  # one transaction per batch
                     stored = run_transaction(engine, partial(_store_batch, store, message.items))
                 _count(report, stored, writer)
-                if settle_each_batch:
-                    events.settle(engine)
         finished = True
     finally:
         writer.close(finished)
