@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lanshou.api.loop_reads import LoopReads
 from lanshou.db.driver_reads import fetch_all
+from lanshou.db.engine import make_engine
 
 BACKEND = select(func.pg_backend_pid().label("pid"), bindparam("tag").label("tag"))
 
@@ -25,9 +27,16 @@ def test_reads_share_one_connection_and_a_failed_statement_keeps_it(engine: Engi
     assert first.closed
 
 
-def test_a_connection_the_server_dropped_is_replaced_and_the_read_run_again(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a server that drops connections: PostgreSQL")
+@pytest.fixture
+def pg_engine(pg_database: str) -> Iterator[Engine]:
+    """PostgreSQL only: a server whose backend can be terminated under the kept connection."""
+    engine = make_engine(pg_database)
+    yield engine
+    engine.dispose()
+
+
+def test_a_connection_the_server_dropped_is_replaced_and_the_read_run_again(pg_engine: Engine) -> None:
+    engine = pg_engine
 
     def backend(conn: Connection) -> int:
         return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
@@ -42,9 +51,8 @@ def test_a_connection_the_server_dropped_is_replaced_and_the_read_run_again(engi
     reads.close()
 
 
-def test_the_driver_level_read_is_replaced_and_run_again_too(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a server that drops connections: PostgreSQL")
+def test_the_driver_level_read_is_replaced_and_run_again_too(pg_engine: Engine) -> None:
+    engine = pg_engine
     reads = LoopReads(engine)
     row = reads.run(lambda conn: fetch_all(conn, BACKEND, {"tag": "a"}))[0]
     assert row.tag == "a"
