@@ -134,7 +134,7 @@ def refresh(
             pass  # every tracking mark into order marks first: the two processes share order marks only
         with engine.connect() as conn:
             upto = max(upto, _max_id(conn, mt.metric_dirty_orders))
-            many = _at_least(conn, upto, FORK_FROM)
+            many = _nth_mark(conn, upto, FORK_FROM - 1) is not None
         if two_processes is None:
             two_processes = many and _may_fork(engine)
     if two_processes:
@@ -188,10 +188,11 @@ def _resolve_round(upto: int, conn: Connection) -> bool:
 FORK_FROM = 4 * BATCH  # fewer marks: the fork costs more than the overlap gains
 
 
-def _at_least(conn: Connection, upto: int, count: int) -> bool:
+def _nth_mark(conn: Connection, upto: int, n: int) -> int | None:
+    """The id of the n-th mark (from 0) up to `upto`, in id order; None: there are n or fewer."""
     d = mt.metric_dirty_orders
-    nth = select(d.c.id).where(d.c.id <= upto).order_by(d.c.id).offset(count - 1).limit(1)
-    return conn.execute(nth).first() is not None
+    nth = select(d.c.id).where(d.c.id <= upto).order_by(d.c.id).offset(n).limit(1)
+    return conn.execute(nth).scalar()
 
 
 def _may_fork(engine: Engine) -> bool:
@@ -208,9 +209,8 @@ def _refresh_in_two_processes(
 ) -> int:
     d = mt.metric_dirty_orders
     with engine.connect() as conn:
-        marked = select(d.c.id).where(d.c.id <= upto)
-        half = conn.execute(select(func.count()).select_from(marked.subquery())).scalar_one() // 2
-        middle = conn.execute(marked.order_by(d.c.id).offset(half).limit(1)).scalar()
+        marked = select(func.count()).select_from(d).where(d.c.id <= upto)
+        middle = _nth_mark(conn, upto, conn.execute(marked).scalar_one() // 2)
     if middle is None:
         return 0  # nothing marked
     if engine.dialect.name == "sqlite":
@@ -266,13 +266,7 @@ def _derived_from_snapshot(
             keys = sorted({(r.shop_id, r.order_no) for r in first if r.id not in done})
             if keys:
                 break
-        marks: Marks = defaultdict(list)
-        every = select(d.c.id, d.c.shop_id, d.c.order_no)
-        for mark_id, shop_id, order_no in conn.execute(
-            every.select_from(_joined(d, keyset(conn, keys, ORDER_KEY), "order_no"))
-        ):
-            marks[(shop_id, order_no)].append(mark_id)
-        return after, dict(marks), derive_orders(conn, keys, rules_for)
+        return after, _marks_of(conn, keys), derive_orders(conn, keys, rules_for)
 
 
 def _write_still_marked(rules_for: RulesFor, marks: Marks, derived: Derived, conn: Connection) -> int:
@@ -316,9 +310,18 @@ def _resolve_tracking_marks(conn: Connection, upto: int) -> bool:
 
 
 def _mark_ids(conn: Connection, keys: Sequence[OrderKey]) -> list[int]:
+    return [mark_id for ids in _marks_of(conn, keys).values() for mark_id in ids]
+
+
+def _marks_of(conn: Connection, keys: Sequence[OrderKey]) -> Marks:
+    """Every mark of these orders, by order."""
     d = mt.metric_dirty_orders
     k = keyset(conn, keys, ORDER_KEY)
-    return list(conn.execute(select(d.c.id).select_from(_joined(d, k, "order_no"))).scalars())
+    marks: Marks = defaultdict(list)
+    query = select(d.c.id, d.c.shop_id, d.c.order_no).select_from(_joined(d, k, "order_no"))
+    for mark_id, shop_id, order_no in conn.execute(query):
+        marks[(shop_id, order_no)].append(mark_id)
+    return dict(marks)
 
 
 def _delete_ids(conn: Connection, table: Table, ids: list[int]) -> None:
