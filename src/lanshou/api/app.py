@@ -18,6 +18,7 @@ from lanshou import __version__
 from lanshou.api.docs import DOCS_URL, install_docs
 from lanshou.api.errors import install_error_handlers
 from lanshou.api.loop_reads import LoopReads
+from lanshou.api.one_order import OneOrderReads
 from lanshou.api.settings import AppSettings, settings_from_environment
 from lanshou.api.v1 import PREFIX, api_router
 from lanshou.tracking.push_api import PREFIX as PUSH_PREFIX
@@ -52,6 +53,7 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
     app.include_router(api_router())
     install_docs(app)
     install_pages(app, settings)
+    app.add_middleware(OneOrderReads, reads=app.state.loop_reads)  # inside the headers, before the session
     app.add_middleware(SecurityHeaders)
     mask_access_log()  # a buyer search's phone number or name never reaches the server's log
     return app

@@ -25,6 +25,7 @@ from lanshou.orders.queries import OrderFilter, OrderRow, email_of, receiver
 from lanshou.orders.status import OrderStatus
 
 router = APIRouter(tags=["orders"])
+DEFAULT_LIMIT = 50  # orders per page unless ?limit= says otherwise
 
 # Days outside these are clamped to them: no order is older or newer, and converting a local midnight of
 # 0001-01-01 or 9999-12-31 to UTC would leave datetime's range.
@@ -133,7 +134,7 @@ async def list_orders(
         ),
     ] = None,
     unmask: Annotated[bool, Query(description="full receiver data (roles that may see it only)")] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
 ) -> Page[OrderItem]:
     may_see = scope.user.may(Permission.BUYER_DATA_VIEW)

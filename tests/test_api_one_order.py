@@ -1,0 +1,160 @@
+"""The one-order read answered in front of FastAPI's router (lanshou.api.one_order): the same answers as the
+route, byte for byte, on SQLite and PostgreSQL; anything but the well-formed success goes to the route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from lanshou.api import one_order
+from lanshou.api.app import create_app
+from lanshou.api.one_order import OneOrderReads
+from lanshou.api.settings import AppSettings
+from tests.accounts_data import ORDERS, Seeded, seed
+
+PATH = "/api/v1/orders"
+
+
+@pytest.fixture
+def seeded(engine: Engine, tmp_path: Path) -> Seeded:
+    return seed(engine, tmp_path)
+
+
+@pytest.fixture
+def client(seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per request to the orders path: whether the fast read answered it."""
+    seen: list[bool] = []
+    answer = OneOrderReads._answer
+
+    def spy(self: OneOrderReads, scope: Any) -> bytes | None:
+        body = answer(self, scope)
+        seen.append(body is not None)
+        return body
+
+    monkeypatch.setattr(OneOrderReads, "_answer", spy)
+    return seen
+
+
+def get(client: TestClient, token: str, query: str, **headers: str) -> Any:
+    return client.get(f"{PATH}?{query}", headers={"Authorization": f"Bearer {token}", **headers})
+
+
+HEADERS = ("content-type", "content-length", "content-security-policy", "x-content-type-options")
+QUERIES = [
+    f"shop={shop}&order_id={number}"
+    for shop in ("旗舰店", "tmall/旗舰店", "抖音小店", "douyin/抖音小店", "")
+    for number in ("A-1", "A-2", "SAME-1", "B-1", "C-1", "NONE-9", " A-1 ")
+] + [f"order_id={number}" for _, _, number, *_ in ORDERS]
+
+
+@pytest.mark.parametrize("user", ["alice", "bob", "carol", "boss"])
+def test_answers_equal_the_routes_byte_for_byte(
+    client: TestClient, seeded: Seeded, taken: list[bool], user: str
+) -> None:
+    token = seeded.tokens[user]
+    fast_answers = 0
+    for query in QUERIES:
+        fast = get(client, token, query)
+        took = taken.pop()
+        route = get(client, token, f"{query}&limit=50")  # the default, named: FastAPI answers it
+        assert taken.pop() is False
+        assert (fast.status_code, fast.content) == (route.status_code, route.content), query
+        assert [fast.headers.get(h) for h in HEADERS] == [route.headers.get(h) for h in HEADERS]
+        fast_answers += took
+        assert took == (fast.status_code == 200), query  # errors (a shop not granted: 404) are the route's
+    assert fast_answers >= 8
+
+
+def test_the_fast_answer_is_scoped_and_masked(client: TestClient, seeded: Seeded, taken: list[bool]) -> None:
+    body = get(client, seeded.tokens["alice"], "order_id=SAME-1").json()
+    found = [(i["platform"], i["shop"], i["order_id"]) for i in body["items"]]
+    assert found == [("tmall", "旗舰店", "SAME-1")]
+    assert get(client, seeded.tokens["alice"], "order_id=B-1").json() == {"items": [], "next": None}
+    item = get(client, seeded.tokens["carol"], "shop=旗舰店&order_id=A-1").json()["items"][0]
+    assert (item["receiver_phone"], item["receiver_name"], item["masked"]) == ("138****5678", "张*", True)
+    assert taken == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("shop=抖音小店&order_id=B-1", 404),  # not granted to alice: the route's shop_not_found
+        ("order_id=A-1&order_id=A-2", 422),  # given twice
+        ("order_id=A-1&shop=旗舰店&shop=", 422),
+        ("order_id=A%00", 422),
+        ("order_id=" + "9" * 65, 422),
+        ("order_id=A-1&stauts=paid", 422),  # misspelt filter
+        ("order_id=A-1&unmask=true", 403),  # an operator may not unmask
+        ("order_id=", 200),  # no number: the list
+        ("shop=旗舰店", 200),
+    ],
+)
+def test_anything_else_goes_to_the_route(
+    client: TestClient, seeded: Seeded, taken: list[bool], query: str, status: int
+) -> None:
+    response = get(client, seeded.tokens["alice"], query)
+    assert response.status_code == status, response.text
+    assert taken == [False]
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Bearer lsk_" + "x" * 43, "Basic abc", "Bearer", "Bearer  ", "bearer"]
+)
+def test_a_bad_token_gets_the_routes_401(client: TestClient, taken: list[bool], authorization: str) -> None:
+    response = client.get(f"{PATH}?order_id=A-1", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert taken == [False]
+
+
+def test_a_browser_request_with_a_cookie_goes_to_the_route(
+    client: TestClient, seeded: Seeded, taken: list[bool]
+) -> None:
+    response = get(client, seeded.tokens["alice"], "order_id=A-1", cookie="lanshou_session=x")
+    assert response.status_code == 200 and len(response.json()["items"]) == 1
+    assert taken == [False]
+
+
+def test_the_token_as_the_route_reads_it(client: TestClient, seeded: Seeded, taken: list[bool]) -> None:
+    token = seeded.tokens["alice"]
+    for authorization in (f"bearer {token}", f"BEARER {token}  "):
+        response = client.get(f"{PATH}?order_id=A-1", headers={"Authorization": authorization})
+        assert response.status_code == 200 and len(response.json()["items"]) == 1
+    assert taken == [True, True]
+
+
+def test_a_database_error_is_left_to_the_route(
+    client: TestClient, seeded: Seeded, taken: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = []
+    real = one_order.token_holder_and_shops_over
+
+    def failing_once(conn: Any, token: str) -> Any:
+        if not failures:
+            failures.append(token)
+            raise OperationalError("SELECT", {}, Exception("the database went away"))
+        return real(conn, token)
+
+    monkeypatch.setattr(one_order, "token_holder_and_shops_over", failing_once)
+    response = get(client, seeded.tokens["alice"], "shop=旗舰店&order_id=A-2")
+    assert response.status_code == 200 and response.json()["items"][0]["order_id"] == "A-2"
+    assert failures and taken == [False]
+
+
+def test_other_methods_and_paths_pass_through(client: TestClient, seeded: Seeded, taken: list[bool]) -> None:
+    headers = {"Authorization": f"Bearer {seeded.tokens['alice']}"}
+    assert client.post(f"{PATH}?order_id=A-1", headers=headers).status_code == 405
+    assert client.get(f"{PATH}/A-1?shop=旗舰店", headers=headers).status_code == 200
+    assert taken == [False]  # the POST; the order's own path is not the orders path
