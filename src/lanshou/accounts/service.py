@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.exc import IntegrityError
 
 from lanshou.accounts import store
@@ -172,6 +173,17 @@ def token_holder_and_shops_over(conn: Connection, token: str) -> tuple[User, lis
     if not looks_like_token(token):
         return None
     return store.token_holder_and_shops(conn, token_digest(token))
+
+
+def shops_of_token() -> Select[Any]:
+    """A subquery: the ids of the shops the active holder of a token may see, as `token_holder_and_shops`
+    decides (for a statement that reads those shops' rows in the same round trip); bind `token_params`."""
+    return store.shops_of_token_digest()
+
+
+def token_params(token: str) -> dict[str, str] | None:
+    """The parameters of `shops_of_token` for this token; None when it cannot be a token at all."""
+    return {"digest": token_digest(token)} if looks_like_token(token) else None
 
 
 def user_by_id(engine: Engine, user_id: int) -> User | None:

@@ -68,8 +68,6 @@ def token_holder_and_shops(conn: Connection, digest: str) -> tuple[User, list[Sh
 
 @cache
 def _holder_and_shops_statement() -> Select[Any]:
-    granted = select(user_shop_grants.c.shop_id).where(user_shop_grants.c.user_id == users.c.id)
-    visible = or_(users.c.all_shops, shops.c.id.in_(granted.scalar_subquery()))
     return (
         select(
             *_USER_COLUMNS,
@@ -78,12 +76,32 @@ def _holder_and_shops_statement() -> Select[Any]:
             shops.c.name.label("shop_name"),
             shops.c.timezone,
         )
-        .select_from(api_tokens)
-        .join(users, and_(users.c.id == api_tokens.c.user_id, users.c.active))
-        .outerjoin(shops, visible)
+        .select_from(_holder_of_digest().outerjoin(shops, _visible_to_holder()))
         .where(api_tokens.c.token_hash == bindparam("digest"))
         .order_by(shops.c.platform, shops.c.name)
     )
+
+
+@cache
+def shops_of_token_digest() -> Select[Any]:
+    """The ids of the shops the active holder of the token whose digest is bound as `digest` may see: the
+    same rule as `token_holder_and_shops`, as a subquery for a statement that reads those shops' rows."""
+    return (
+        select(shops.c.id)
+        .select_from(_holder_of_digest().join(shops, _visible_to_holder()))
+        .where(api_tokens.c.token_hash == bindparam("digest"))
+    )
+
+
+def _holder_of_digest() -> Any:
+    """Tokens joined to their users, active ones only (the WHERE names the digest)."""
+    return api_tokens.join(users, and_(users.c.id == api_tokens.c.user_id, users.c.active))
+
+
+def _visible_to_holder() -> Any:
+    """A shop the joined user may see: every shop (all_shops), or one granted to them."""
+    granted = select(user_shop_grants.c.shop_id).where(user_shop_grants.c.user_id == users.c.id)
+    return or_(users.c.all_shops, shops.c.id.in_(granted.scalar_subquery()))
 
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:

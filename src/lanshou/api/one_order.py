@@ -3,13 +3,15 @@ polls thousands of times a minute.
 
 Through FastAPI this read spent about three quarters of its CPU outside Lanshou's code: the route walk,
 and the per-parameter work for the list route's eleven query parameters (bench/api: ~1 ms a read). Here a
-request that is exactly the well-formed one-order form, with a bearer token and no cookie, runs the same
-steps the route runs — the token and grants (`token_holder_and_shops_over`), the shop pick
-(`pick_shops`), the look-up (`scoped_orders`), the item (`OrderItem.of`), masked — on the event loop
-(`LoopReads`), and answers with the same JSON. Anything else — another parameter, a malformed value, no
-or an unknown token, a shop not granted, a database error — goes on to FastAPI untouched, which answers
-it (an error, the list) as before: only the success of the common form is taken here, so no error path
-exists twice. `tests/test_api_one_order.py` holds the answers equal, byte for byte, to the route's.
+request that is exactly the well-formed one-order form, with a bearer token and no cookie, is one
+statement on the event loop (`LoopReads`): the order among the shops the token's active holder may see
+(`accounts.service.shops_of_token`, the rule the route's token check applies), narrowed to the shop
+`?shop=` names as the route's `pick_shops` reads it (`orders.queries.find_order_among`); found, it is
+answered as the route answers it (`OrderItem`, masked; `Page`). Anything else — another parameter, a
+malformed value, no or an unknown token, a shop not granted, no such order, a database error — goes on
+to FastAPI untouched, which answers it (an error, an empty list) as before: only the found order of the
+common form is taken here, so no error path exists twice. `tests/test_api_one_order.py` holds the
+answers equal, byte for byte, to the route's.
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from urllib.parse import parse_qsl
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lanshou.accounts.model import pick_shops
-from lanshou.accounts.service import token_holder_and_shops_over
+from lanshou.accounts.service import shops_of_token, token_params
 from lanshou.api.loop_reads import LoopReads
 from lanshou.api.pagination import Page, encode_cursor
-from lanshou.api.scoped_orders import scoped_orders
 from lanshou.api.v1 import PREFIX
 from lanshou.api.v1.orders import DEFAULT_LIMIT, OrderItem
-from lanshou.orders.queries import OrderFilter
+from lanshou.orders.queries import find_order_among
 
 PATH = f"{PREFIX}/orders"
 # the route's own limits on these two parameters (lanshou.api.v1.orders, lanshou.api.deps.shop_scope)
@@ -64,20 +64,20 @@ class OneOrderReads:
             return None  # the route runs it again and answers the error as every route does
 
     def _read(self, token: str, order_id: str, shop: str | None) -> bytes | None:
-        found = self.reads.run(lambda conn: token_holder_and_shops_over(conn, token))
-        if found is None:
+        params = token_params(token)
+        if params is None:
             return None  # 401 from the route
-        _, granted = found
-        selected = pick_shops(tuple(granted), shop)
-        if not selected and shop and shop.strip():
-            return None  # 404 shop_not_found from the route
-        flt = OrderFilter(order_no=order_id)
-        shop_ids = tuple(s.id for s in selected)
-        rows = self.reads.run(lambda conn: scoped_orders(conn, flt, shop_ids, DEFAULT_LIMIT + 1))
+        # the caller's shops and the order in one statement; nothing found is the route's to answer (an
+        # unknown token: 401; a shop not granted: 404; no such order: an empty list)
+        rows = self.reads.run(
+            lambda conn: find_order_among(conn, order_id, shops_of_token(), params, shop, DEFAULT_LIMIT + 1)
+        )
+        if not rows:
+            return None
         page, more = rows[:DEFAULT_LIMIT], len(rows) > DEFAULT_LIMIT
         answer = Page[OrderItem](
-            items=[OrderItem.of(row, False) for _, row in page],
-            next=encode_cursor({"before": page[-1][0]}) if more else None,
+            items=[OrderItem.of(row, False) for row in page],
+            next=encode_cursor({"before": page[-1].row_id}) if more else None,
         )
         return answer.model_dump_json(by_alias=True).encode()
 

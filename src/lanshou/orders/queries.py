@@ -8,7 +8,7 @@ Stored times are naive UTC; date filters are local days, in the shop's timezone 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -126,6 +126,34 @@ def find_order(conn: Connection, order_no: str, shop_ids: Sequence[int], limit: 
         return []
     params = {"shop_ids": list(shop_ids), "order_no": order_no.strip(), "limit": limit}
     return list(_rows(fetch_all(conn, _one_order_statement(conn.dialect.name), params)))
+
+
+def find_order_among(
+    conn: Connection,
+    order_no: str,
+    shops: Select[Any],
+    params: Mapping[str, Any],
+    shop: str | None = None,
+    limit: int = 10,
+) -> list[OrderRow]:
+    """`find_order` among the shops a statement selects (their ids; run as a subquery with `params`, so a
+    caller's shops and the order are one round trip), narrowed to the shop `shop` names ("旗舰店" or
+    "tmall/旗舰店", as `accounts.model.pick_shops` reads it) when it names one."""
+    named = shop.strip() if shop else ""
+    values = {**params, "order_no": order_no.strip(), "shop": named or None, "limit": limit}
+    return list(_rows(fetch_all(conn, _one_order_among_statement(shops), values)))
+
+
+@cache
+def _one_order_among_statement(shops: Select[Any]) -> Select[Any]:
+    o, sh = ot.orders.c, st.shops.c
+    named = bindparam("shop", type_=String())
+    wanted = [
+        o.shop_id.in_(shops.scalar_subquery()),
+        o.order_no == bindparam("order_no"),
+        or_(named.is_(None), sh.name == named, sh.platform + "/" + sh.name == named),
+    ]
+    return _detailed(_picked_where(wanted).limit(bindparam("limit")).cte("picked"))
 
 
 def _rows(result: Iterable[Any]) -> Iterator[OrderRow]:
