@@ -38,6 +38,7 @@ from lanshou.db.driver_reads import fetch_all
 from lanshou.orders import tables as ot
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
+from lanshou.shops.store import name_param, named_by
 from lanshou.tracking.queries import order_parcels
 
 STREAM_BATCH = 1000
@@ -138,20 +139,19 @@ def find_order_among(
 ) -> list[OrderRow]:
     """`find_order` among the shops a statement selects (their ids; run as a subquery with `params`, so a
     caller's shops and the order are one round trip), narrowed to the shop `shop` names ("旗舰店" or
-    "tmall/旗舰店", as `accounts.model.pick_shops` reads it) when it names one."""
-    named = shop.strip() if shop else ""
-    values = {**params, "order_no": order_no.strip(), "shop": named or None, "limit": limit}
+    "tmall/旗舰店", as `accounts.model.pick_shops` reads it) when it names one. `shops` must be built once
+    (cached): its compiled form is kept per object."""
+    values = {**params, "order_no": order_no.strip(), "shop": name_param(shop), "limit": limit}
     return list(_rows(fetch_all(conn, _one_order_among_statement(shops), values)))
 
 
 @cache
 def _one_order_among_statement(shops: Select[Any]) -> Select[Any]:
-    o, sh = ot.orders.c, st.shops.c
-    named = bindparam("shop", type_=String())
+    o = ot.orders.c
     wanted = [
         o.shop_id.in_(shops.scalar_subquery()),
         o.order_no == bindparam("order_no"),
-        or_(named.is_(None), sh.name == named, sh.platform + "/" + sh.name == named),
+        named_by(bindparam("shop", type_=String())),
     ]
     return _detailed(_picked_where(wanted).limit(bindparam("limit")).cte("picked"))
 

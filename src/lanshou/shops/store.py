@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, String, bindparam, or_, select
 
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.db.bulk import insert_new
+from lanshou.db.driver_reads import fetch_all
 from lanshou.shops.model import ShopInfo
 from lanshou.shops.tables import shops
 
@@ -18,6 +22,34 @@ def load_shops(conn: Connection) -> dict[int, ShopInfo]:
         row.id: ShopInfo(row.platform, row.name, row.timezone, json.loads(row.settings or "{}"))
         for row in rows
     }
+
+
+def name_param(wanted: str | None) -> str | None:
+    """The value `named_by` compares: the name stripped, None when it names nothing (every shop)."""
+    text = wanted.strip() if wanted else ""
+    return text or None
+
+
+def named_by(name: Any) -> ColumnElement[bool]:
+    """The shops a bound name (`name_param`) names — "旗舰店" or "tmall/旗舰店", as
+    `accounts.model.pick_shops` reads it — or every shop when it is NULL."""
+    sh = shops.c
+    return or_(name.is_(None), sh.name == name, sh.platform + "/" + sh.name == name)
+
+
+def names_a_shop_among(
+    conn: Connection, among: Select[Any], params: Mapping[str, Any], wanted: str | None
+) -> bool:
+    """Whether `wanted` names a shop among the ids `among` selects (with `params`), or, naming none, whether
+    it selects any. `among` must be built once (cached): its compiled form is kept per object."""
+    values = {**params, "shop": name_param(wanted)}
+    return bool(fetch_all(conn, _named_among_statement(among), values))
+
+
+@cache
+def _named_among_statement(among: Select[Any]) -> Select[Any]:
+    named = bindparam("shop", type_=String())
+    return select(shops.c.id).where(shops.c.id.in_(among.scalar_subquery()), named_by(named)).limit(1)
 
 
 class ShopDirectory:
