@@ -118,7 +118,7 @@ def _bearer_without_cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
         if name == b"authorization" and authorization is None:  # the first, as Starlette's Headers.get
             authorization = value.decode("latin-1")
     scheme, _, credentials = (authorization or "").partition(" ")  # as FastAPI's HTTPBearer splits it
-    return credentials.strip() or None if scheme.lower() == "bearer" else None
+    return (credentials.strip() or None) if scheme.lower() == "bearer" else None
 
 
 class _Fallbacks:
