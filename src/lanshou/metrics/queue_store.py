@@ -23,6 +23,7 @@ from sqlalchemy import Connection, exists, select
 from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.miss_candidates import marked_orders
+from lanshou.metrics.miss_store import strings_json
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import delivered_at, order_pickup, pickup_deadline, promised_ship_time
 from lanshou.metrics.tables import metric_queue
@@ -63,10 +64,10 @@ def derive_queue_row(order: OrderFact) -> dict[str, Any] | None:
         "delivered_at": max(d for d in deliveries if d is not None) if every_delivered else None,
         "oldest_last_event": min(last_events, default=None),
         "newest_event": max(last_events, default=None),
-        "categories": json.dumps(list(order.categories), ensure_ascii=False),
+        "categories": strings_json(order.categories),
         "has_waybill": bool(order.parcels),
         "carrier": next((p.carrier for p in order.parcels), ""),
-        "skus": json.dumps(list(order.skus), ensure_ascii=False),
+        "skus": strings_json(order.skus),
         "warehouse": order.warehouse,
     }
 
