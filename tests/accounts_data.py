@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -81,3 +82,13 @@ def order_ids(platform: str | None = None, shop: str | None = None) -> set[tuple
         for p, n, order_id, *_ in ORDERS
         if (platform is None or p == platform) and (shop is None or n == shop)
     }
+
+
+def route_contexts(app: Any) -> list[Any]:
+    """Every route of the app, through included routers (FastAPI >= 0.16x keeps them nested), each with
+    `path`, `methods` (None for a mount) and its routers' dependencies in `dependant`."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))

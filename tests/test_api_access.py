@@ -19,7 +19,7 @@ from lanshou.api.app import PUBLIC_PATHS, create_app
 from lanshou.api.deps import ShopScope, require, require_in_scope
 from lanshou.api.pagination import encode_cursor
 from lanshou.api.settings import AppSettings
-from tests.accounts_data import SHOP_A, SHOP_B, Seeded, order_ids, seed
+from tests.accounts_data import SHOP_A, SHOP_B, Seeded, order_ids, route_contexts, seed
 
 PUBLIC_MOUNTS = {"/static", "/api/docs/assets"}  # stylesheets and Swagger UI's files: no data
 
@@ -51,11 +51,7 @@ def concrete(path: str) -> str:
 
 def route_table(app: Any) -> list[tuple[str, set[str] | None]]:
     """(path, methods) of every route, mounts with None, through included routers."""
-    try:
-        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.16x keeps included routers nested
-    except ImportError:
-        return [(route.path, getattr(route, "methods", None)) for route in app.routes]
-    return [(context.path, context.methods) for context in iter_route_contexts(app.routes)]
+    return [(route.path, getattr(route, "methods", None)) for route in route_contexts(app)]
 
 
 def test_every_route_refuses_an_anonymous_caller(client: TestClient) -> None:

@@ -20,7 +20,7 @@ from lanshou.api.deps import NO_NUL
 from lanshou.api.loop_reads import LoopReads
 from lanshou.api.one_order import OneOrderReads
 from lanshou.api.settings import AppSettings
-from tests.accounts_data import ORDERS, Seeded, seed
+from tests.accounts_data import ORDERS, Seeded, route_contexts, seed
 
 PATH = "/api/v1/orders"
 
@@ -220,7 +220,9 @@ def test_what_the_fast_read_assumes_of_the_route(client: TestClient) -> None:
     """The route's checks the fast read repeats (limits, NUL) and its dependencies, every one of which the
     fast read stands in for: a new check or dependency on the route must be mirrored there too."""
     (route,) = [
-        r for r in route_table_routes(client.app) if r.path == PATH and "GET" in getattr(r, "methods", ())
+        r
+        for r in route_contexts(client.app)
+        if r.path == PATH and "GET" in (getattr(r, "methods", None) or ())
     ]
     calls = set()
     limits = {}
@@ -241,11 +243,3 @@ def test_what_the_fast_read_assumes_of_the_route(client: TestClient) -> None:
     assert calls == {"known_query_only", "shop_scope", "HTTPBearer"}
     assert limits["order_id"] == (one_order.MAX_ORDER_ID, NO_NUL)
     assert limits["shop"] == (one_order.MAX_SHOP, NO_NUL)
-
-
-def route_table_routes(app: Any) -> list[Any]:
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:
-        return list(app.routes)
-    return list(iter_route_contexts(app.routes))  # each with its routers' dependencies
