@@ -29,6 +29,15 @@ def wired() -> None:
     bootstrap.start()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Whatever a test leaves in the data dir (the default job queue a nudge writes to, the buyer key)
+    goes to a folder of the run's, never the user's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LANSHOU_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        yield
+
+
 def _pg_reachable() -> str | None:
     try:
         probe = create_engine(PG_ADMIN_URL)

@@ -23,6 +23,7 @@ from lanshou.jobs import (
     queue_from_url,
     run_in_process,
 )
+from lanshou.jobs.queue import WAITING_PREFIX, WAITING_STALE
 from lanshou.jobs.worker import CLAIM_PREFIX, ClaimingScheduler, claim_minute
 
 NOW = datetime(2025, 6, 10, 2, 0)  # huey keeps naive UTC
@@ -222,3 +223,49 @@ def test_discover_imports_each_areas_tasks_module(tmp_path: Path, monkeypatch: p
         "lanshou.metrics.tasks",
     }
     assert declared <= set(discover())  # areas that declare jobs
+
+
+def coalescing_queue(url: str = "memory://", name: str | None = None) -> tuple[JobQueue, list[int]]:
+    registry = JobRegistry()
+    runs: list[int] = []
+    registry.job("rollups.catch_up", coalesce=True)(lambda: runs.append(1))
+    registry.job("plain")(lambda: None)
+    return JobQueue(queue_from_url(url, name=name), registry), runs
+
+
+def test_a_coalescing_job_waits_in_the_queue_once_until_it_starts() -> None:
+    queue, runs = coalescing_queue()
+    q = queue.huey
+    for _ in range(3):
+        queue.enqueue("rollups.catch_up")
+    assert q.pending_count() == 1
+    q.execute(q.dequeue())  # started: what is asked from now on runs after it
+    assert runs == [1] and q.pending_count() == 0
+    queue.enqueue("rollups.catch_up")
+    queue.enqueue("rollups.catch_up")
+    assert q.pending_count() == 1
+    queue.enqueue("plain")
+    queue.enqueue("plain")  # other jobs queue as often as asked
+    assert q.pending_count() == 3
+
+
+def test_a_lost_waiting_mark_is_taken_over_and_a_failed_enqueue_leaves_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queue, _ = coalescing_queue()
+    q = queue.huey
+    queue.enqueue("rollups.catch_up")
+    q.storage.flush_queue()  # the job is lost (a flushed queue); its mark is still there
+    queue.enqueue("rollups.catch_up")
+    assert q.pending_count() == 0  # taken for waiting
+    q.put(WAITING_PREFIX + "rollups.catch_up", time.time() - WAITING_STALE - 1)
+    queue.enqueue("rollups.catch_up")
+    assert q.pending_count() == 1
+
+    q.flush()
+    monkeypatch.setattr(q, "enqueue", lambda task: (_ for _ in ()).throw(ConnectionError("queue down")))
+    with pytest.raises(ConnectionError):
+        queue.enqueue("rollups.catch_up")
+    monkeypatch.undo()
+    queue.enqueue("rollups.catch_up")
+    assert q.pending_count() == 1  # no mark left behind by the failure

@@ -112,3 +112,20 @@ def test_two_worker_processes_run_every_job_exactly_once(queue_url: str, tmp_pat
     assert len(keys) == JOBS and sorted(set(keys)) == [f"job-{i:04d}" for i in range(JOBS)]  # once each
     assert {pid for _, pid in rows} == ready_pids == {p.pid for p in workers}  # both processes worked
     assert queue.pending_count() == 0
+
+
+def test_a_coalescing_job_is_marked_waiting_in_each_backend(queue_url: str) -> None:
+    """The waiting mark lives in the queue's own storage (put-if-empty, read, delete on start)."""
+    from tests.test_jobs_queue import coalescing_queue
+
+    queue, runs = coalescing_queue(queue_url, name=f"coalesce-{uuid.uuid4().hex[:8]}")  # a shared Redis
+    q = queue.huey
+    try:
+        queue.enqueue("rollups.catch_up")
+        queue.enqueue("rollups.catch_up")
+        assert q.pending_count() == 1
+        q.execute(q.dequeue())
+        queue.enqueue("rollups.catch_up")
+        assert runs == [1] and q.pending_count() == 1
+    finally:
+        q.flush()

@@ -13,6 +13,7 @@ from lanshou.jobs.queue import (
     JobQueue,
     QueueConfigError,
     UnknownJob,
+    configured_queue,
     open_queue,
     queue_from_url,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "JobSpec",
     "QueueConfigError",
     "UnknownJob",
+    "configured_queue",
     "crontab",
     "discover",
     "job",

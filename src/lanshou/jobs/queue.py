@@ -13,8 +13,10 @@ LANSHOU_QUEUE_NAME (default "lanshou") separates several queues on one Redis or 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +30,8 @@ from lanshou.jobs.registry import REGISTRY, JobRegistry, JobSpec, discover
 QUEUE_URL_ENV = "LANSHOU_QUEUE_URL"
 QUEUE_NAME_ENV = "LANSHOU_QUEUE_NAME"
 DEFAULT_NAME = "lanshou"
+WAITING_PREFIX = "lanshou.waiting."  # + a coalescing job's name: set while one of it waits in the queue
+WAITING_STALE = 600.0  # seconds after which a waiting mark is presumed lost
 
 
 class QueueConfigError(ValueError):
@@ -72,12 +76,14 @@ def queue_from_url(
     )
 
 
-def _entry(spec: JobSpec) -> Callable[..., Any]:
+def _entry(spec: JobSpec, queue: huey.Huey) -> Callable[..., Any]:
     """The function huey runs. huey names a task `<module>.<name>`; giving every entry the same module
     makes the job's name alone identify it, whatever module declared it (a worker started with
     `python -m` sees that module as `__main__`)."""
 
     def run(*args: Any, **kwargs: Any) -> Any:
+        if spec.coalesce:  # started: no longer waiting, so what is enqueued from now on runs after this
+            queue.delete(WAITING_PREFIX + spec.name)
         return spec.func(*args, **kwargs)
 
     run.__module__ = __name__
@@ -95,8 +101,8 @@ def _bind(queue: huey.Huey, spec: JobSpec) -> TaskWrapper:
         "name": spec.name,
     }
     if spec.schedule is not None:
-        return queue.periodic_task(spec.schedule, **settings)(_entry(spec))
-    return queue.task(**settings)(_entry(spec))
+        return queue.periodic_task(spec.schedule, **settings)(_entry(spec, queue))
+    return queue.task(**settings)(_entry(spec, queue))
 
 
 class JobQueue:
@@ -105,18 +111,39 @@ class JobQueue:
     def __init__(self, queue: huey.Huey, registry: JobRegistry = REGISTRY) -> None:
         self.huey = queue
         self.tasks: Mapping[str, TaskWrapper] = {spec.name: _bind(queue, spec) for spec in registry}
+        self._coalesced = {spec.name for spec in registry if spec.coalesce}
 
     def enqueue(
         self, name: str, /, *args: Any, delay: float | None = None, eta: datetime | None = None, **kwargs: Any
     ) -> Result | None:
-        """Queue job `name` now, after `delay` seconds, or at `eta`."""
+        """Queue job `name` now, after `delay` seconds, or at `eta`. A coalescing job is queued only when
+        none of it is waiting (queued, not yet started): then None is returned."""
         task = self.tasks.get(name)
         if task is None:
             known = ", ".join(sorted(self.tasks)) or "none"
             raise UnknownJob(f"未知任务 unknown job {name!r} (registered: {known})")
-        if delay is None and eta is None:
-            return task(*args, **kwargs)
-        return task.schedule(args=args, kwargs=kwargs, delay=delay, eta=eta)
+        if name in self._coalesced and not self._claim_waiting(name):
+            return None
+        try:
+            if delay is None and eta is None:
+                return task(*args, **kwargs)
+            return task.schedule(args=args, kwargs=kwargs, delay=delay, eta=eta)
+        except BaseException:
+            if name in self._coalesced:  # nothing queued: the next enqueue must not think one waits
+                self.huey.delete(WAITING_PREFIX + name)
+            raise
+
+    def _claim_waiting(self, name: str) -> bool:
+        """True when no job `name` waits (now one is marked waiting). A mark older than WAITING_STALE
+        (its job lost with a flushed queue, a worker killed between taking and starting it) is taken over."""
+        key, now = WAITING_PREFIX + name, time.time()
+        if self.huey.put_if_empty(key, now):
+            return True
+        since = self.huey.get(key, peek=True)
+        if isinstance(since, float) and now - since < WAITING_STALE:
+            return False
+        self.huey.put(key, now)
+        return True
 
     def pending_count(self) -> int:
         return int(self.huey.pending_count())
@@ -134,3 +161,16 @@ def open_queue(
         discover()
         registry = REGISTRY
     return JobQueue(queue_from_url(url, name=name, immediate=immediate), registry)
+
+
+def configured_queue() -> JobQueue:
+    """The queue LANSHOU_QUEUE_URL (and LANSHOU_QUEUE_NAME) name, opened once per configuration for the
+    life of the process: what a nudge after a write enqueues on."""
+    url, name = os.environ.get(QUEUE_URL_ENV) or None, os.environ.get(QUEUE_NAME_ENV) or None
+    return _opened(url, name, str(data_dir()) if url is None else "")
+
+
+@lru_cache(maxsize=4)
+def _opened(url: str | None, name: str | None, where: str) -> JobQueue:
+    del where  # the data dir the default SQLite queue lives in: part of the cache key only
+    return open_queue(url, name=name)

@@ -42,6 +42,7 @@ class JobSpec:
     retry_backoff: float = 0.0  # multiply the delay by this after each retry (0: fixed delay)
     schedule: Schedule | None = None  # set for periodic jobs
     timeout: float | None = None  # seconds; the engine cancels a longer run
+    coalesce: bool = False  # at most one waiting in the queue: enqueueing while one waits adds nothing
 
     @property
     def periodic(self) -> bool:
@@ -71,8 +72,9 @@ class JobRegistry:
         retry_delay: float = 0.0,
         retry_backoff: float = 0.0,
         timeout: float | None = None,
+        coalesce: bool = False,
     ) -> Callable[[F], F]:
-        return self._declare(name, None, retries, retry_delay, retry_backoff, timeout)
+        return self._declare(name, None, retries, retry_delay, retry_backoff, timeout, coalesce)
 
     def periodic(
         self,
@@ -94,9 +96,10 @@ class JobRegistry:
         retry_delay: float,
         retry_backoff: float,
         timeout: float | None,
+        coalesce: bool = False,
     ) -> Callable[[F], F]:
         def register(func: F) -> F:
-            self.add(JobSpec(name, func, retries, retry_delay, retry_backoff, schedule, timeout))
+            self.add(JobSpec(name, func, retries, retry_delay, retry_backoff, schedule, timeout, coalesce))
             return func
 
         return register

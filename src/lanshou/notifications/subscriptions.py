@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, exists, select, tuple_
@@ -34,30 +34,16 @@ from lanshou.tracking.record import utc_now
 from lanshou.tracking.tables import tracking_events
 
 if TYPE_CHECKING:
-    from lanshou.jobs import JobQueue
+    pass
 
 SEND_JOB = "notifications.send_due"
 log = logging.getLogger("lanshou.notifications")
 
 
 def _enqueue_with_configured_queue() -> None:
-    import os
+    from lanshou.jobs import configured_queue
 
-    from lanshou.config import data_dir
-    from lanshou.jobs import QUEUE_NAME_ENV, QUEUE_URL_ENV
-
-    url, name = os.environ.get(QUEUE_URL_ENV) or None, os.environ.get(QUEUE_NAME_ENV) or None
-    _job_queue(url, name, str(data_dir()) if url is None else "").enqueue(SEND_JOB)
-
-
-@lru_cache(maxsize=4)
-def _job_queue(url: str | None, name: str | None, where: str) -> JobQueue:
-    """One queue (and its connection pool) per configuration for the life of the process; `where` is the
-    data dir the default SQLite queue lives in."""
-    from lanshou.jobs import open_queue
-
-    del where  # part of the cache key only
-    return open_queue(url, name=name)
+    configured_queue().enqueue(SEND_JOB)
 
 
 # Replaced in tests; the default opens the queue LANSHOU_QUEUE_URL names.

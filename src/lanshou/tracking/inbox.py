@@ -21,13 +21,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, delete, select, update
@@ -41,7 +40,7 @@ from lanshou.tracking.record import utc_now
 from lanshou.tracking.tables import tracking_inbox
 
 if TYPE_CHECKING:
-    from lanshou.jobs import JobQueue
+    pass
 
 KUAIDI100, GENERIC = "kuaidi100", "generic"
 INBOX_COLUMNS = ("source", "payload", "received_at")
@@ -154,17 +153,9 @@ def _insert_sql(conn: Connection) -> str:
 
 def enqueue_drain() -> None:
     """The default nudge: queue the drain job on the queue LANSHOU_QUEUE_URL names."""
-    from lanshou.jobs import QUEUE_NAME_ENV, QUEUE_URL_ENV
+    from lanshou.jobs import configured_queue
 
-    url, name = os.environ.get(QUEUE_URL_ENV) or None, os.environ.get(QUEUE_NAME_ENV) or None
-    _job_queue(url, name).enqueue(DRAIN_JOB)
-
-
-@lru_cache(maxsize=4)
-def _job_queue(url: str | None, name: str | None) -> JobQueue:
-    from lanshou.jobs import open_queue
-
-    return open_queue(url, name=name)
+    configured_queue().enqueue(DRAIN_JOB)
 
 
 # ── draining ─────────────────────────────────────────────────────────────────────────────────────────────
