@@ -19,6 +19,8 @@ from lanshou import schema as s
 from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
+from lanshou.jobs import JobQueue, open_queue
+from lanshou.metrics.upkeep import CATCH_UP_JOB
 from lanshou.metrics.report import metrics_report
 from lanshou.orders import timeline
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP
@@ -34,9 +36,27 @@ def both(engine: Engine, tmp_path: Path) -> Both:
 
 
 @pytest.fixture
-def client(both: Both) -> Iterator[TestClient]:
-    with TestClient(create_app(both.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+def jobs(both: Both, monkeypatch: pytest.MonkeyPatch) -> JobQueue:
+    """The queue the API hands the rollups to (in memory: the test runs its jobs as a worker would)."""
+    monkeypatch.setenv("LANSHOU_DATABASE_URL", both.engine.url.render_as_string(hide_password=False))
+    return open_queue("memory://")
+
+
+@pytest.fixture
+def client(both: Both, jobs: JobQueue) -> Iterator[TestClient]:
+    app = create_app(both.engine, AppSettings.for_tests())
+    app.state.rollups_nudge = lambda: jobs.enqueue(CATCH_UP_JOB)
+    with TestClient(app, base_url="https://testserver") as c:
         yield c
+
+
+def run_jobs(queue: JobQueue) -> list[str]:
+    """Run what waits in the queue, as a worker would; the jobs' names."""
+    ran = []
+    while (task := queue.huey.dequeue()) is not None:
+        queue.huey.execute(task)
+        ran.append(task.name)
+    return ran
 
 
 def call(client: TestClient, both: Both, who: str, method: str, url: str, **kwargs: Any) -> Any:
@@ -160,8 +180,11 @@ def _order(order_id: str, shop: str = SHOP, platform: str = "douyin", **extra: A
     }
 
 
-def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(client: TestClient, both: Both) -> None:
+def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(
+    client: TestClient, both: Both, jobs: JobQueue
+) -> None:
     batch = {"orders": [_order("N1"), _order("N2"), _order("BAD", created_at="not a time")]}
+    before = get_json(client, both, "dora", "/api/v1/metrics", as_of="2026-11-22")["shops"][0]
     stored = call(client, both, "dora", "POST", "/api/v1/orders/batch", json=batch)
     assert stored.status_code == 200, stored.text
     body = stored.json()
@@ -175,11 +198,18 @@ def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(client: TestC
         ).scalar_one()
     assert n1 == "paid"
     assert get_json(client, both, "dora", "/api/v1/orders/N1")["lines"][0]["quantity"] == 2
-    # the rollups caught up after the answer: the report from them equals the one from the raw rows
+    # the rollups are left to a worker: one catch-up job waits, however many batches asked for it
+    same = {"orders": [_order("N2")]}
+    assert call(client, both, "dora", "POST", "/api/v1/orders/batch", json=same).json()["unchanged"] == 1
+    waiting = get_json(client, both, "dora", "/api/v1/metrics", as_of="2026-11-22")["shops"][0]
+    assert waiting["pay_to_pickup"] == before["pay_to_pickup"]  # not derived in the API process
+    assert run_jobs(jobs) == [CATCH_UP_JOB]
+    # once it ran, the report from the rollups equals the one from the raw rows
     rolled = get_json(client, both, "dora", "/api/v1/metrics", as_of="2026-11-22")
     raw = metrics_report(both.engine, date(2026, 11, 22), 30, shop_ids=[both.case_shop_id], source="raw")
     assert rolled["shops"][0]["pay_to_pickup"] == raw["shops"][0]["pay_to_pickup"]
     assert rolled["shops"][0]["pay_to_pickup"]["late"] >= 2  # N1 and N2, never picked up
+    assert rolled["shops"][0]["pay_to_pickup"] != before["pay_to_pickup"]
     again = call(client, both, "dora", "POST", "/api/v1/orders/batch", json={"orders": [_order("N1")]})
     assert again.json()["unchanged"] == 1  # idempotent, as a file import
 

@@ -21,6 +21,8 @@ from lanshou.api.loop_reads import LoopReads
 from lanshou.api.one_order import OneOrderReads
 from lanshou.api.settings import AppSettings, settings_from_environment
 from lanshou.api.v1 import PREFIX, api_router
+from lanshou.jobs.nudge import QuietNudge
+from lanshou.metrics.upkeep import queue_catch_up
 from lanshou.tracking.push_api import PREFIX as PUSH_PREFIX
 from lanshou.tracking.push_api import push_router
 
@@ -48,6 +50,8 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.loop_reads = LoopReads(engine)
     app.state.settings = settings
+    # batch ingest hands its rollups to the workers' catch-up job, queued once a burst pauses
+    app.state.rollups_nudge = QuietNudge(queue_catch_up)
     install_error_handlers(app, render_error)
     app.include_router(push_router())  # first: thousands of pushes a second match it without walking the rest
     app.include_router(api_router())
@@ -68,6 +72,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     yield
     app.state.loop_reads.close()
+    getattr(app.state.rollups_nudge, "flush", lambda: None)()  # a batch's catch-up still held back
     writer = getattr(app.state, "push_inbox", None)
     if writer is not None:  # the insert under way finishes before the process ends
         writer.close()

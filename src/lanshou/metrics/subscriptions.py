@@ -7,11 +7,11 @@ move by the difference (lanshou.metrics.rollups.refresh, safe beside other proce
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
 from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived, ShopChanged
 from lanshou.metrics.rollups import mark_dirty, mark_tracking_dirty
-from lanshou.metrics.upkeep import bring_rollups_up_to_date
+from lanshou.metrics.upkeep import after_writes
 from lanshou.orders.tables import orders
 
 
@@ -22,7 +22,7 @@ def subscribe(bus: EventBus) -> None:
     bus.during(ShopChanged, _mark_shop_orders)
     bus.after(
         (OrdersChanged, FeedbackArrived, ParcelEventsArrived, ShopChanged),
-        lambda engine, _: bring_rollups_up_to_date(engine),
+        lambda engine, _: after_writes(engine),
     )
 
 
@@ -43,7 +43,3 @@ def _mark_shop_orders(conn: Connection, event: ShopChanged) -> None:
     for shop_id in event.shop_ids:
         keys = conn.execute(select(orders.c.shop_id, orders.c.order_no).where(orders.c.shop_id == shop_id))
         mark_dirty(conn, [(row.shop_id, row.order_no) for row in keys])
-
-
-def _catch_up(engine: Engine, _events: list[object]) -> None:
-    bring_rollups_up_to_date(engine)

@@ -1,9 +1,10 @@
-"""Metric jobs: bring the rollups up to date every five minutes (imports keep them current as they go;
-this catches what an interrupted import or a subscriber error left marked)."""
+"""Metric jobs: bring the rollups up to date when a writer hands them off (the API's batch ingest queues
+`metrics.catch_up`), and every five minutes (imports keep them current as they go; this catches what an
+interrupted import, a subscriber error or a lost job left marked)."""
 
 from __future__ import annotations
 
-from lanshou.jobs import crontab, periodic_job
+from lanshou.jobs import crontab, job, periodic_job
 
 
 @periodic_job(
@@ -11,6 +12,18 @@ from lanshou.jobs import crontab, periodic_job
 )
 def upkeep_job() -> int:
     """Re-derive every order marked dirty; returns how many were."""
+    return _bring_up_to_date()
+
+
+# coalesce: however many batches ask while one waits, one run; each run derives every order marked when
+# it starts, so a batch committed after it started queues the next
+@job("metrics.catch_up", coalesce=True, timeout=1800)
+def catch_up_job() -> int:
+    """Re-derive the orders writers marked and handed off; returns how many."""
+    return _bring_up_to_date()
+
+
+def _bring_up_to_date() -> int:
     from lanshou.db.engine import open_database
     from lanshou.metrics.upkeep import bring_rollups_up_to_date
 
