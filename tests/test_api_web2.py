@@ -20,8 +20,8 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.jobs import JobQueue, open_queue
-from lanshou.metrics.upkeep import CATCH_UP_JOB
 from lanshou.metrics.report import metrics_report
+from lanshou.metrics.upkeep import CATCH_UP_JOB
 from lanshou.orders import timeline
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP
 from tests.web2_data import CASE_SHOP, Both, seed_both

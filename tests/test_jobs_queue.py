@@ -17,6 +17,7 @@ from lanshou.jobs import (
     JobRegistry,
     QueueConfigError,
     UnknownJob,
+    configured_queue,
     crontab,
     discover,
     open_queue,
@@ -37,6 +38,24 @@ def test_default_queue_is_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch: py
     assert isinstance(queue, huey.SqliteHuey) and queue.name == "lanshou"
     assert Path(queue.storage.filename) == tmp_path / "data" / "queue.db"
     assert queue.results is False and queue.utc is True
+
+
+def test_the_configured_queue_is_opened_once_per_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LANSHOU_QUEUE_URL", raising=False)
+    monkeypatch.delenv("LANSHOU_QUEUE_NAME", raising=False)
+    monkeypatch.setenv("LANSHOU_DATA_DIR", str(tmp_path / "a"))
+    first = configured_queue()
+    assert configured_queue() is first  # one queue (and connection pool) per configuration
+    assert Path(first.huey.storage.filename) == tmp_path / "a" / "queue.db"
+    monkeypatch.setenv("LANSHOU_DATA_DIR", str(tmp_path / "b"))  # another data dir: its own default queue
+    assert Path(configured_queue().huey.storage.filename) == tmp_path / "b" / "queue.db"
+    monkeypatch.setenv("LANSHOU_QUEUE_URL", "memory://")
+    monkeypatch.setenv("LANSHOU_QUEUE_NAME", "shop-a")
+    named = configured_queue()
+    assert isinstance(named.huey, huey.MemoryHuey) and named.huey.name == "shop-a"
+    assert "metrics.catch_up" in named.tasks  # every area's jobs are bound
 
 
 def test_urls_pick_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

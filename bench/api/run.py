@@ -1,11 +1,13 @@
 """The REST API under a light load client on loopback, against PostgreSQL (a fresh database of the local
 server, dropped afterwards):
 
-    .venv/bin/python bench/api/run.py [--orders 60000] [--batch 1000] [--reads 20000] [--workers 2]
+    .venv/bin/python bench/api/run.py [--orders 60000] [--batch 500] [--reads 20000] [--job-nice 0]
 
 ingest: POST /api/v1/orders/batch (orders of two lines each, the generic file's fields), `--batch` orders a
-request over 2 connections; each answer comes after the batch is committed (durable). Baseline in the same
-run: the same orders' rows COPYed by psycopg into two plain tables (no checks, no indexes but the keys).
+request over 2 connections; each answer comes after the batch is committed (durable). A `lanshou worker`
+beside the servers derives the metric rollups (the servers queue its job once the batches pause); the run
+waits for them and says how long after the last answer they were current. Baseline in the same run: the
+same orders' rows COPYed by psycopg into two plain tables (no checks, no indexes but the keys).
 reads: GET /api/v1/orders?shop=…&order_id=… for random stored orders over 8 keep-alive connections (enough
 to keep 2 server processes busy; more only queue, adding to p99 and not to the rate), each
 answer checked; baseline in the same run: GET /api/v1/health (the framework, no token, one SELECT 1);
@@ -248,7 +250,7 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=60_000)
-    parser.add_argument("--batch", type=int, default=1000, help="orders per POST")
+    parser.add_argument("--batch", type=int, default=500, help="orders per POST")
     parser.add_argument("--ingest-connections", type=int, default=2)
     parser.add_argument("--reads", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=8, help="read connections")
@@ -309,8 +311,10 @@ def main() -> None:
         print(f"  {rate:,.0f} orders/s, per request p50 {p50:.0f} ms, p99 {p99:.0f} ms, ", end="")
         print(f"stored {stored:,}, failures {len(failures)}")
         print(f"  server processes' CPU {cpu:.1f} s: {args.orders / cpu:,.0f} orders per server-CPU-second")
-        print(f"  meanwhile CPU of PostgreSQL {pg_cpu:.1f} s (local server), the job worker {during:.1f} s, "
-              f"this client {client_cpu:.1f} s; {os.cpu_count()} cores x {seconds:.1f} s")
+        print(
+            f"  meanwhile CPU of PostgreSQL {pg_cpu:.1f} s (local server), the job worker {during:.1f} s, "
+            f"this client {client_cpu:.1f} s; {os.cpu_count()} cores x {seconds:.1f} s"
+        )
         print(f"  metric rollups current {caught_up:.1f} s after the last answer (derived by the job worker, "
               f"nice {args.job_nice}, {worker_cpu:.1f} CPU-s): ingest and rollups together "
               f"{args.orders / (seconds + caught_up):,.0f} orders/s")  # fmt: skip

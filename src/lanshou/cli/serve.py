@@ -52,6 +52,10 @@ def serve(
             "Cookie 未加 Secure 标记，仅限本机使用。[/]"
         )
     err_console.print(f"Lanshou 揽收: http://{host}:{port}/  API docs: http://{host}:{port}/api/docs")
+    err_console.print(
+        "Background jobs (rollups after batch ingest, carrier pushes, notifications) run in "
+        "`lanshou worker`: start at least one. 后台任务需另行运行 lanshou worker。"
+    )
     uvicorn.run(
         "lanshou.api.app:app_from_environment",
         factory=True,

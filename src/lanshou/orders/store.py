@@ -105,7 +105,9 @@ class OrderStore:
                 else:
                     result.unchanged += 1
                     unchanged = True
-            (new_lines if stored is None else lines).extend([(shop_id, order_no, *line) for line in order.lines])
+            (new_lines if stored is None else lines).extend(
+                [(shop_id, order_no, *line) for line in order.lines]
+            )
             shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
