@@ -5,7 +5,16 @@ local paths, token = {}, ""
 local threads = {}
 not_ok = 0
 
+-- BENCH_PORTS (comma-separated): the servers' ports; wrk thread i reads from the i-th (-t one per server)
+local ports = {}
+for port in string.gmatch(os.getenv("BENCH_PORTS") or "", "%d+") do
+  ports[#ports + 1] = port
+end
+
 function setup(thread)
+  if #ports > 0 then
+    thread.addr = wrk.lookup("127.0.0.1", ports[#threads % #ports + 1])[1]
+  end
   table.insert(threads, thread)
 end
 

@@ -108,14 +108,17 @@ async def _connection(port: int, requests: list[bytes], latencies: list[float], 
         writer.close()
 
 
-def load(port: int, requests: list[bytes], connections: int) -> tuple[float, list[float], list[str]]:
+def load(ports: list[int], requests: list[bytes], connections: int) -> tuple[float, list[float], list[str]]:
+    """Send the requests over `connections` keep-alive connections, the i-th to the server on
+    ports[i % len(ports)] (as a round-robin balancer spreads them)."""
     latencies: list[float] = []
     failures: list[str] = []
     shares = [requests[i::connections] for i in range(connections)]
 
     async def run() -> float:
         started = time.perf_counter()
-        await asyncio.gather(*(_connection(port, share, latencies, failures) for share in shares if share))
+        spread = [(ports[i % len(ports)], share) for i, share in enumerate(shares)]
+        await asyncio.gather(*(_connection(port, share, latencies, failures) for port, share in spread))
         return time.perf_counter() - started
 
     seconds = asyncio.run(run())
@@ -124,26 +127,29 @@ def load(port: int, requests: list[bytes], connections: int) -> tuple[float, lis
 
 
 def read_phase(
-    client: str, port: int, paths: list[str], token: str, args: argparse.Namespace, server_pid: int,
-    seconds: float,
+    client: str, ports: list[int], paths: list[str], token: str, args: argparse.Namespace,
+    servers: list[int], seconds: float,
 ) -> tuple[float, float, float, int, float, int]:  # fmt: skip
     """GETs of these paths (at random with wrk, for `seconds`; each once with the Python client):
     (requests/s, p50 ms, p99 ms, answers not 200, server CPU seconds, requests)."""
     if client == "python":
-        cpu = process_tree_cpu(server_pid)
-        seconds, latencies, failures = load(port, [request("GET", p, token) for p in paths], args.connections)
-        cpu = process_tree_cpu(server_pid) - cpu
+        cpu = servers_cpu(servers)
+        gets = [request("GET", p, token) for p in paths]
+        seconds, latencies, failures = load(ports, gets, args.connections)
+        cpu = servers_cpu(servers) - cpu
         p50, p99 = pct(latencies, 0.5), pct(latencies, 0.99)
         return len(paths) / seconds, p50, p99, len(failures), cpu, len(paths)
     listed = Path(tempfile.mkstemp(prefix="bench-api-", suffix=".txt")[1])
     try:
         listed.write_text("\n".join(paths) + "\n")
-        command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{seconds:g}s", "--latency", "-s",
-                   str(Path(__file__).with_name("reads.lua")), f"http://127.0.0.1:{port}", "--", str(listed),
-                   token]  # fmt: skip
-        cpu = process_tree_cpu(server_pid)
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        cpu = process_tree_cpu(server_pid) - cpu
+        # one wrk thread per server (reads.lua points each at its port), the connections split among them
+        command = ["wrk", "-t", str(len(ports)), "-c", str(max(args.connections, len(ports))), "-d",
+                   f"{seconds:g}s", "--latency", "-s", str(Path(__file__).with_name("reads.lua")),
+                   f"http://127.0.0.1:{ports[0]}", "--", str(listed), token]  # fmt: skip
+        env = {**os.environ, "BENCH_PORTS": ",".join(map(str, ports))}
+        cpu = servers_cpu(servers)
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+        cpu = servers_cpu(servers) - cpu
     finally:
         listed.unlink()
     result = next(line for line in out.splitlines() if line.startswith("RESULT "))
@@ -166,6 +172,10 @@ def process_tree_cpu(root: int) -> float:
         if root in (pid, parent):
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def servers_cpu(pids: list[int]) -> float:
+    return sum(process_tree_cpu(pid) for pid in pids)
 
 
 def postgres_cpu() -> float:
@@ -254,7 +264,7 @@ def main() -> None:
     parser.add_argument("--ingest-connections", type=int, default=2)
     parser.add_argument("--reads", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=8, help="read connections")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (one port each)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
                         help="read load client; auto: wrk (C: little CPU) when installed")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk read phase")
@@ -267,25 +277,32 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    server = worker = None
+    servers: list[subprocess.Popen[bytes]] = []
+    worker = None
     try:
         engine = open_database(url)
-        warm = orders(args.batch, start=10**9)  # creates the shop; its orders are not counted
         add_user(engine, "bench", "bench-password-1", Role.OWNER)
         token = issue_token(engine, "bench")
-        port = free_port()
+        ports = [free_port() for _ in range(args.workers)]
         env = {**os.environ, "LANSHOU_DATABASE_URL": url, "LANSHOU_SECRET_KEY": "bench" * 10,
                "LANSHOU_QUEUE_URL": url}  # fmt: skip
-        command = [sys.executable, str(Path(__file__).with_name("server.py")), str(port), str(args.workers)]
-        server = subprocess.Popen(command, env=env)
+        # one server process per port, as API processes behind a round-robin balancer: one `lanshou serve
+        # --workers 2` hands every connection a client opens at once to whichever process accepts first (all
+        # of them to one process, measured), which would leave a core to PostgreSQL alone
+        script = str(Path(__file__).with_name("server.py"))
+        servers = [subprocess.Popen([sys.executable, script, str(port), "1"], env=env) for port in ports]
+        pids = [server.pid for server in servers]
         # the rollups' catch-up job, as `lanshou worker` runs it beside the servers (two job threads)
         lanshou = str(Path(sys.executable).with_name("lanshou"))
         log = open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w")  # noqa: SIM115 (the worker's life)
         worker = subprocess.Popen(["nice", "-n", str(args.job_nice), lanshou, "worker", "--workers", "2"],
                                   env=env, stderr=log)  # fmt: skip
-        wait_until_up(port)
+        for port in ports:
+            wait_until_up(port)
         post = "/api/v1/orders/batch"
-        load(port, [request("POST", post, token, json.dumps({"orders": warm}).encode())], 1)
+        for n, port in enumerate(ports):  # each server's first batch (its first statements); not counted
+            warm = orders(args.batch, start=10**9 + n * args.batch)  # the first creates the shop
+            load([port], [request("POST", post, token, json.dumps({"orders": warm}).encode())], 1)
 
         made = orders(args.orders)
         bodies = [
@@ -293,10 +310,10 @@ def main() -> None:
             for i in range(0, len(made), args.batch)
         ]
         wait_for_rollups(engine)  # the warm-up's
-        cpu, worker_cpu, pg_cpu = process_tree_cpu(server.pid), process_tree_cpu(worker.pid), postgres_cpu()
+        cpu, worker_cpu, pg_cpu = servers_cpu(pids), process_tree_cpu(worker.pid), postgres_cpu()
         client_cpu = time.process_time()
-        seconds, latencies, failures = load(port, bodies, args.ingest_connections)
-        cpu, pg_cpu = process_tree_cpu(server.pid) - cpu, postgres_cpu() - pg_cpu
+        seconds, latencies, failures = load(ports, bodies, args.ingest_connections)
+        cpu, pg_cpu = servers_cpu(pids) - cpu, postgres_cpu() - pg_cpu
         client_cpu = time.process_time() - client_cpu
         during = process_tree_cpu(worker.pid) - worker_cpu
         rate = args.orders / seconds
@@ -331,13 +348,11 @@ def main() -> None:
             for _ in range(args.reads)
         ]
         client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
-        read_phase(client, port, paths[:1000], token, args, server.pid, 2)  # warm-up
-        rate, p50, p99, bad, cpu, count = read_phase(
-            client, port, paths, token, args, server.pid, args.seconds
-        )
+        read_phase(client, ports, paths[:1000], token, args, pids, 2)  # warm-up
+        rate, p50, p99, bad, cpu, count = read_phase(client, ports, paths, token, args, pids, args.seconds)
         health = ["/api/v1/health"] * (len(paths) if client == "python" else 1)
         base_rate, _, base_p99, _, base_cpu, base_count = read_phase(
-            client, port, health, token, args, server.pid, args.seconds
+            client, ports, health, token, args, pids, args.seconds
         )
         print(
             f"reads: GET /api/v1/orders?shop=&order_id= over {args.connections} connections, client {client}"
@@ -353,7 +368,7 @@ def main() -> None:
         print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         engine.dispose()
     finally:
-        for process in (server, worker):
+        for process in [*servers, worker]:
             if process is not None:
                 process.terminate()
                 process.wait(60)
