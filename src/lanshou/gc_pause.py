@@ -9,17 +9,53 @@ builds is cyclic garbage, so reference counting frees it all; the collector runs
 from __future__ import annotations
 
 import gc
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# Threads pause together: the first in records whether the collector was on, the last out puts it back.
+# (Each block restoring what it saw itself would leave it off for good when blocks of two threads overlap:
+# one sees it off because the other paused it, and turns it off again after the other turned it on.)
+_lock = threading.Lock()
+_depths: dict[int, int] = {}  # thread id -> blocks it is in
+_was_enabled = False
 
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic collector for the block (nested blocks keep it paused until the outermost ends)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    """Pause the cyclic collector for the block; blocks nest and overlap across threads, and the collector
+    is back as it was once the last of them ends."""
+    global _was_enabled
+    me = threading.get_ident()
+    with _lock:
+        if not _depths:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depths[me] = _depths.get(me, 0) + 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _depths[me] -= 1
+            if not _depths[me]:
+                del _depths[me]
+            if not _depths and _was_enabled:
+                gc.enable()
+
+
+def _forked_child() -> None:
+    """A forked child has only the forking thread: the other threads' pauses are not its own."""
+    global _lock
+    _lock = threading.Lock()
+    mine = _depths.pop(threading.get_ident(), 0)
+    others = bool(_depths)
+    _depths.clear()
+    if mine:
+        _depths[threading.get_ident()] = mine
+    elif others and _was_enabled:
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked_child)

@@ -78,7 +78,6 @@ class OrderStore:
         now = time_text(moment)  # text, like every time in OrderRows
         new_rows: list[Values] = []
         changed_rows: list[Values] = []
-        new_lines: list[Values] = []  # of new orders: nothing to merge with
         lines: list[Values] = []
         shipments: list[Shipment] = []
         buyers: dict[tuple[str, str], Values] = {}
@@ -105,25 +104,20 @@ class OrderStore:
                 else:
                     result.unchanged += 1
                     unchanged = True
-            (new_lines if stored is None else lines).extend(
-                [(shop_id, order_no, *line) for line in order.lines]
-            )
+            lines.extend([(shop_id, order_no, *line) for line in order.lines])
             shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
         # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
-        buyer_rows = [buyers[key] for key in sorted(buyers)]
-        self._write(new_rows, changed_rows, new_lines, lines, buyer_rows, events)
+        self._write(new_rows, changed_rows, lines, [buyers[key] for key in sorted(buyers)], events)
         result.riders = save_shipments(self.conn, shipments, existing.keys())
-        result.inserted, result.updated = len(new_rows), len(changed_rows)
-        result.lines = len(new_lines) + len(lines)
+        result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
         return result
 
     def _write(
         self,
         new_rows: list[Values],
         changed_rows: list[Values],
-        new_lines: list[Values],
         lines: list[Values],
         buyers: list[Values],
         events: list[dict[str, Any]],
@@ -131,10 +125,7 @@ class OrderStore:
         conn = self.conn
         insert_rows(conn, ot.orders, new_rows, ORDER_COLUMNS)
         upsert(conn, ot.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
-        # A new order's lines go straight in: its row, inserted just now, is this transaction's until it
-        # commits (a concurrent import of the same order waits on it, then fails and retries as a change).
-        # Lines are unique already: merge_records gave each order's lines distinct keys.
-        insert_rows(conn, ot.order_lines, new_lines, LINE_COLUMNS)
+        # lines are unique already: merge_records gave each order's lines distinct keys
         upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
         save_buyers(conn, buyers, BUYER_COLUMNS)
         insert_rows(conn, ot.order_events, events)
