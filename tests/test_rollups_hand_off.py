@@ -52,3 +52,24 @@ def test_a_failed_nudge_loses_nothing(engine: Engine, caplog: pytest.LogCaptureF
     assert count(engine, metric_dirty_orders) == 1
     assert bring_rollups_up_to_date(engine) == 1  # what the five-minute upkeep does
     assert count(engine, metric_orders) == 1
+
+
+def test_a_batch_with_its_own_pending_events_is_settled_only_by_its_own_settle(engine: Engine) -> None:
+    """The API's batch settles its events after answering, its rollups handed off; a page's action settling
+    the process's bus meanwhile neither derives them nor hands its own off."""
+    from lanshou.events import bus
+
+    batch = bus.with_own_pending()
+    ingest_orders(engine, [order("B1")], events=batch, settle=False)
+    bus.settle(engine)  # another request's settle: the batch's events are not in its list
+    assert count(engine, metric_dirty_orders) == 1
+
+    ingest_orders(engine, [order("P1")])  # a page's own write, settled on the process's bus: derived now
+    assert count(engine, metric_dirty_orders) == 0  # (the refresh derives every mark, B1's too)
+
+    ingest_orders(engine, [order("B2")], events=batch, settle=False)
+    nudges: list[int] = []
+    with rollups_handed_to(lambda: nudges.append(1)):
+        batch.settle(engine)
+        bus.settle(engine)  # nothing of the process's bus is pending: nothing more handed off
+    assert nudges == [1] and count(engine, metric_dirty_orders) == 1

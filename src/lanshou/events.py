@@ -154,6 +154,14 @@ class EventBus:
     def after(self, event_types: Iterable[type], handler: After) -> None:
         self._after.append((tuple(event_types), handler))
 
+    def with_own_pending(self) -> EventBus:
+        """The same subscriptions, with pending events of its own: what is published through it waits for
+        its own `settle`, not for whoever settles this bus next (the API's batch ingest settles its batch
+        after answering, with the rollups handed to the workers; a page's action settles its own at once)."""
+        view = EventBus()
+        view._during, view._after, view.wired = self._during, self._after, self.wired
+        return view
+
     def publish(self, conn: Connection, event: Any) -> None:
         for handler in self._during.get(type(event), ()):
             handler(conn, event)

@@ -9,7 +9,6 @@ which shops the caller may write: if any order names another shop, nothing is st
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -90,7 +89,7 @@ def ingest_orders(
     good ones are stored.
 
     The orders and their marks for the subscribers (metric rollups) are committed together; `settle=False`
-    leaves the subscribers' catching up to the caller (`Settler`), as the API does after answering."""
+    leaves the subscribers' catching up to the caller (`events.settle`), as the API does after answering."""
     load_platforms()
     with engine.connect() as conn:
         shops = ShopDirectory(conn)
@@ -130,35 +129,3 @@ def _check_and_store(
         result.lines = stored.lines
         result.rejected += stored.rejected
     return result, bool(records)
-
-
-class Settler:
-    """Lets the subscribers catch up (`events.settle`) after batches, one run at a time per process: a
-    batch arriving while a run is going asks for one more run, so many concurrent batches cost a few runs,
-    not one each. Each run covers every mark committed before it starts."""
-
-    def __init__(self, engine: Engine, events: EventBus = bus) -> None:
-        self.engine = engine
-        self.events = events
-        self._lock = threading.Lock()
-        self._running = False
-        self._again = False
-
-    def __call__(self) -> None:
-        with self._lock:
-            if self._running:
-                self._again = True
-                return
-            self._running = True
-        try:
-            while True:
-                self.events.settle(self.engine)
-                with self._lock:
-                    if not self._again:
-                        self._running = False
-                        return
-                    self._again = False
-        except BaseException:
-            with self._lock:
-                self._running = False
-            raise

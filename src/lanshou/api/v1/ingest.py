@@ -9,11 +9,13 @@ from typing import Annotated, NotRequired
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import Engine
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, forbidden
+from lanshou.events import EventBus, bus
 from lanshou.metrics.upkeep import rollups_handed_to
 
 router = APIRouter(tags=["orders"], responses=BODY_RESPONSES)
@@ -32,7 +34,7 @@ Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
 
 class BatchLine(TypedDict):
-    """One line of an order. Absent: title and category "", unit_price, carrier, tracking_no and shipped_at
+    """One line of an order. Absent: title and category "", no unit_price; carrier, tracking_no and shipped_at
     those of the order."""
 
     sku: Code
@@ -96,10 +98,10 @@ class BatchStored(BaseModel):
     rejected: list[Rejected]
 
 
-def _settle(settler: Callable[[], None], nudge: Callable[[], None]) -> None:
-    """The other subscribers (auto-review) here, after the answer; the rollups to the workers."""
+def _settle(events: EventBus, engine: Engine, nudge: Callable[[], None]) -> None:
+    """After the answer: the batch's other subscribers (auto-review) here, its rollups to the workers."""
     with rollups_handed_to(nudge):
-        settler()
+        events.settle(engine)
 
 
 WriteScope = Annotated[ShopScope, Depends(require_in_scope(Permission.ORDERS_REVIEW))]
@@ -117,7 +119,7 @@ def ingest(
     by a job worker (`lanshou worker`, or the one `lanshou run` starts) once the batches pause for a second
     (at the latest 30 s after the first held back): deriving does not slow a burst down, and dashboards
     follow within seconds after it."""
-    from lanshou.intake.batch import Settler, ShopNotAllowed, ingest_orders
+    from lanshou.intake.batch import ShopNotAllowed, ingest_orders
 
     granted = {(shop.platform, shop.name) for shop in scope.selected}
     # a user of every shop (all_shops) may bring a new shop; everyone else writes only the granted ones
@@ -126,14 +128,12 @@ def ingest(
     def may_write(platform: str, shop: str) -> bool:
         return everything or (platform, shop) in granted
 
+    events = bus.with_own_pending()  # settled below, never by another request's settle
     try:
-        result = ingest_orders(engine, batch["orders"], may_write, settle=False)
+        result = ingest_orders(engine, batch["orders"], may_write, events, settle=False)
     except ShopNotAllowed as exc:
         raise forbidden(str(exc)) from None
-    settler = getattr(request.app.state, "settler", None)
-    if settler is None:
-        settler = request.app.state.settler = Settler(engine)
-    later.add_task(_settle, settler, request.app.state.rollups_nudge)
+    later.add_task(_settle, events, engine, request.app.state.rollups_nudge)
     return BatchStored(
         inserted=result.inserted,
         updated=result.updated,
