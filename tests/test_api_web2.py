@@ -20,8 +20,9 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.jobs import JobQueue, open_queue
+from lanshou.jobs.nudge import QuietNudge
 from lanshou.metrics.report import metrics_report
-from lanshou.metrics.upkeep import CATCH_UP_JOB
+from lanshou.metrics.upkeep import CATCH_UP_JOB, queue_catch_up
 from lanshou.orders import timeline
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP
 from tests.web2_data import CASE_SHOP, Both, seed_both
@@ -225,6 +226,22 @@ def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(
     assert not numbers & {"N3", "X1", "Z1"}
     # the owner of every shop may bring a new one
     assert call(client, both, "boss", "POST", "/api/v1/orders/batch", json=new_shop).json()["inserted"] == 1
+
+
+def test_the_app_queues_the_catch_up_once_batches_pause_and_at_shutdown(both: Both) -> None:
+    """The app's own wiring (the other tests replace it): a QuietNudge around the catch-up job's enqueue,
+    passed on when the server stops if the pause has not come yet."""
+    app = create_app(both.engine, AppSettings.for_tests())
+    nudge = app.state.rollups_nudge
+    assert isinstance(nudge, QuietNudge) and nudge.nudge is queue_catch_up
+    queued: list[int] = []
+    nudge.nudge, nudge.quiet = (lambda: queued.append(1)), 60.0  # no pause in this test
+    with TestClient(app, base_url="https://testserver") as c:
+        for number in ("Q1", "Q2"):
+            stored = call(c, both, "dora", "POST", "/api/v1/orders/batch", json={"orders": [_order(number)]})
+            assert stored.status_code == 200, stored.text
+        assert queued == []  # held back: the batches have not paused for `quiet` yet
+    assert queued == [1]  # the shutdown passed it on, once for both batches
 
 
 def test_batch_ingest_gives_lines_the_orders_carrier_and_tracking_number(
