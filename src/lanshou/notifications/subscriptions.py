@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, select, tuple_
 
@@ -32,9 +32,6 @@ from lanshou.orders.tables import orders
 from lanshou.tracking.queries import orders_by_parcel
 from lanshou.tracking.record import utc_now
 from lanshou.tracking.tables import tracking_events
-
-if TYPE_CHECKING:
-    pass
 
 SEND_JOB = "notifications.send_due"
 log = logging.getLogger("lanshou.notifications")

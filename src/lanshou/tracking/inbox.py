@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -38,9 +37,6 @@ from lanshou.events import EventBus, bus
 from lanshou.tracking.push import PushJob, kuaidi100_job, read_generic_push, store_jobs
 from lanshou.tracking.record import utc_now
 from lanshou.tracking.tables import tracking_inbox
-
-if TYPE_CHECKING:
-    pass
 
 KUAIDI100, GENERIC = "kuaidi100", "generic"
 INBOX_COLUMNS = ("source", "payload", "received_at")
