@@ -228,6 +228,18 @@ def test_batch_ingest_stores_durably_and_only_in_the_callers_shops(
     assert call(client, both, "boss", "POST", "/api/v1/orders/batch", json=new_shop).json()["inserted"] == 1
 
 
+def test_the_published_batch_schema_says_what_an_absent_field_reads_as(client: TestClient) -> None:
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    order, line = schemas["BatchOrder"]["properties"], schemas["BatchLine"]["properties"]
+    assert (order["status"]["default"], order["is_presale"]["default"], order["city"]["default"]) == (
+        "paid",
+        False,
+        "",
+    )
+    assert line["title"]["default"] == "" and "default" not in order["order_id"]  # required: no default
+    assert schemas["BatchOrder"]["required"] == ["platform", "shop", "order_id", "created_at", "lines"]
+
+
 def test_the_app_queues_the_catch_up_once_batches_pause_and_at_shutdown(both: Both) -> None:
     """The app's own wiring (the other tests replace it): a QuietNudge around the catch-up job's enqueue,
     passed on when the server stops if the pause has not come yet."""

@@ -9,6 +9,7 @@ from typing import Annotated, NotRequired
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
+from pydantic.fields import FieldInfo
 from sqlalchemy import Engine
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
@@ -33,18 +34,24 @@ Time = Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
 Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
 
 
+def absent(value: str | bool | None) -> FieldInfo:
+    """What an absent field reads as, for the published schema (a TypedDict holds no defaults itself:
+    lanshou.intake.batch reads an absent field as the file's empty cell)."""
+    return Field(json_schema_extra={"default": value})
+
+
 class BatchLine(TypedDict):
     """One line of an order. Absent: title and category "", no unit_price; carrier, tracking_no and shipped_at
     those of the order."""
 
     sku: Code
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
-    title: NotRequired[Long]
-    category: NotRequired[Code]
-    unit_price: NotRequired[Money | None]
-    carrier: NotRequired[Id | None]
-    tracking_no: NotRequired[Id | None]
-    shipped_at: NotRequired[Time | None]
+    title: NotRequired[Annotated[Long, absent("")]]
+    category: NotRequired[Annotated[Code, absent("")]]
+    unit_price: NotRequired[Annotated[Money | None, absent(None)]]
+    carrier: NotRequired[Annotated[Id | None, absent(None)]]
+    tracking_no: NotRequired[Annotated[Id | None, absent(None)]]
+    shipped_at: NotRequired[Annotated[Time | None, absent(None)]]
 
 
 class BatchOrder(TypedDict):
@@ -56,25 +63,26 @@ class BatchOrder(TypedDict):
     shop: Name
     order_id: Id
     created_at: Time
-    status: NotRequired[Short]
-    paid_at: NotRequired[Time]
-    is_presale: NotRequired[bool]
-    promised_ship_by: NotRequired[Time]
-    buyer_id: NotRequired[Name]
-    buyer_name: NotRequired[Name]
-    buyer_phone: NotRequired[Id]
-    buyer_email: NotRequired[Long]  # checked as the file's buyer_email: a bad address rejects the order
-    province: NotRequired[Id]
-    city: NotRequired[Id]
-    district: NotRequired[Id]
-    address: NotRequired[Long]
-    buyer_message: NotRequired[Long]
-    country: NotRequired[Id]
-    seller_remark: NotRequired[Long]
-    order_amount: NotRequired[Money | None]
-    carrier: NotRequired[Id]
-    tracking_no: NotRequired[Id]
-    shipped_at: NotRequired[Time]
+    status: NotRequired[Annotated[Short, absent("paid")]]
+    paid_at: NotRequired[Annotated[Time, absent("")]]
+    is_presale: NotRequired[Annotated[bool, absent(False)]]
+    promised_ship_by: NotRequired[Annotated[Time, absent("")]]
+    buyer_id: NotRequired[Annotated[Name, absent("")]]
+    buyer_name: NotRequired[Annotated[Name, absent("")]]
+    buyer_phone: NotRequired[Annotated[Id, absent("")]]
+    # checked as the file's buyer_email column: a bad address rejects the order
+    buyer_email: NotRequired[Annotated[Long, absent("")]]
+    province: NotRequired[Annotated[Id, absent("")]]
+    city: NotRequired[Annotated[Id, absent("")]]
+    district: NotRequired[Annotated[Id, absent("")]]
+    address: NotRequired[Annotated[Long, absent("")]]
+    buyer_message: NotRequired[Annotated[Long, absent("")]]
+    country: NotRequired[Annotated[Id, absent("")]]
+    seller_remark: NotRequired[Annotated[Long, absent("")]]
+    order_amount: NotRequired[Annotated[Money | None, absent(None)]]
+    carrier: NotRequired[Annotated[Id, absent("")]]
+    tracking_no: NotRequired[Annotated[Id, absent("")]]
+    shipped_at: NotRequired[Annotated[Time, absent("")]]
     lines: Annotated[list[BatchLine], Field(min_length=1, max_length=500)]
 
 
