@@ -117,7 +117,7 @@ class JobQueue:
         self, name: str, /, *args: Any, delay: float | None = None, eta: datetime | None = None, **kwargs: Any
     ) -> Result | None:
         """Queue job `name` now, after `delay` seconds, or at `eta`. A coalescing job is queued only when
-        none of it is waiting (queued, not yet started): then None is returned."""
+        none of it is waiting (queued, not yet started); otherwise nothing is queued."""
         task = self.tasks.get(name)
         if task is None:
             known = ", ".join(sorted(self.tasks)) or "none"
