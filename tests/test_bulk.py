@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Connection, Engine, select
 
 from lanshou import schema as s
 from lanshou.db.bulk import insert_new, insert_rows, upsert
@@ -109,3 +110,33 @@ def test_a_rolled_back_batch_leaves_the_next_one_working(engine: Engine) -> None
         upsert(conn, s.parcels, _parcels("A", 60, "yto"), KEY, ["carrier"])
     with engine.connect() as conn:
         assert set(conn.execute(select(s.parcels.c.carrier)).scalars()) == {"yto"}
+
+
+def _versions(conn: Connection) -> dict[str, object]:
+    """Each parcel's row version: PostgreSQL's xmin changes with every write of the row; SQLite has none,
+    so there the database's count of changed rows stands in (one number for the table)."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql("SELECT tracking_no, xmin::text FROM parcels")
+        return dict(rows.all())  # type: ignore[arg-type]
+    return {"changes": conn.exec_driver_sql("SELECT total_changes()").scalar_one()}
+
+
+@pytest.mark.parametrize("size", [3, 60])  # statements, and COPY with a staging merge on PostgreSQL
+def test_an_upsert_leaves_rows_that_would_not_change_unwritten(engine: Engine, size: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(s.shops.insert(), {"id": 1, "platform": "tmall", "name": "店"})
+        upsert(conn, s.parcels, _parcels("A", size, "zto"), KEY, ["carrier", "shipped_at"])
+    with engine.begin() as conn:
+        before = _versions(conn)
+        upsert(conn, s.parcels, _parcels("A", size, "zto"), KEY, ["carrier", "shipped_at"])  # the same again
+        assert _versions(conn) == before
+        changed = [*_parcels("A", 1, "sf"), *_parcels("A", size, "zto")[1:]]
+        upsert(conn, s.parcels, changed, KEY, ["carrier", "shipped_at"])
+        after = _versions(conn)
+        if conn.dialect.name == "postgresql":
+            assert {k for k in after if after[k] != before[k]} == {"A0"}  # only the row that changed
+        else:
+            assert after != before
+    with engine.connect() as conn:
+        carriers = dict(conn.execute(select(s.parcels.c.tracking_no, s.parcels.c.carrier)).all())
+    assert carriers["A0"] == "sf" and {carriers[f"A{i}"] for i in range(1, size)} == {"zto"}

@@ -17,7 +17,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, literal_column, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -48,7 +48,8 @@ def upsert(
     add: Sequence[str] = (),
 ) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE the `update` columns (or DO NOTHING when none); `add` columns
-    are added to the stored values (counters moved by deltas: one row per key then)."""
+    are added to the stored values (counters moved by deltas: one row per key then). A stored row whose
+    values are already those given (and whose deltas are all 0) is not written again."""
     if not rows:
         return
     if _copies(conn, rows):
@@ -115,7 +116,11 @@ def _upsert_statement(
     if update or add:
         sets = {c: stmt.excluded[c] for c in update}
         sets.update({c: table.c[c] + stmt.excluded[c] for c in add})
-        return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets)
+        # a row that would not change is left alone (no new row version, no index or log writes): what a
+        # re-import of the same file mostly brings
+        changes = [table.c[c].is_distinct_from(stmt.excluded[c]) for c in update]
+        changes += [stmt.excluded[c] != literal_column("0") for c in add]  # no bound parameter: see _compiled
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=sets, where=or_(*changes))
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 

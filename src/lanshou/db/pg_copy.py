@@ -56,7 +56,8 @@ def merge(
     """INSERT … ON CONFLICT (keys) DO UPDATE `update` (DO NOTHING when empty), set-based through a staging
     table. Several rows with one key act as one statement per row would: with an update the last one wins,
     without one the first. `add` columns are added to the stored value instead (count deltas; rows must
-    have unique keys then). Returns how many rows were inserted or updated."""
+    have unique keys then). A stored row that would not change is not written. Returns how many rows were
+    inserted or updated."""
     tuples = list(_as_tuples(rows, columns))
     pick = itemgetter(*(columns.index(k) for k in keys))
     row_keys = [pick(row) for row in tuples]
@@ -73,7 +74,10 @@ def merge(
     target = _quoted(table.name)
     sets = [f"{_quoted(c)} = EXCLUDED.{_quoted(c)}" for c in update]
     sets += [f"{_quoted(c)} = {target}.{_quoted(c)} + EXCLUDED.{_quoted(c)}" for c in add]
-    action = f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING"
+    # a row that would not change is left alone (no new row version, no index or WAL writes)
+    changes = [f"{target}.{_quoted(c)} IS DISTINCT FROM EXCLUDED.{_quoted(c)}" for c in update]
+    changes += [f"EXCLUDED.{_quoted(c)} <> 0" for c in add]
+    action = f"DO UPDATE SET {', '.join(sets)} WHERE {' OR '.join(changes)}" if sets else "DO NOTHING"
     sql = f"INSERT INTO {target} ({names}) SELECT {names} FROM {stage} ON CONFLICT ({conflict}) {action}"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cursor.execute(sql)
