@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -133,10 +134,10 @@ def read_phase(
     """GETs of these paths (at random with wrk, for `seconds`; each once with the Python client):
     (requests/s, p50 ms, p99 ms, answers not 200, server CPU seconds, requests)."""
     if client == "python":
-        cpu = servers_cpu(servers)
+        cpu = processes_cpu(servers)
         gets = [request("GET", p, token) for p in paths]
         seconds, latencies, failures = load(ports, gets, args.connections)
-        cpu = servers_cpu(servers) - cpu
+        cpu = processes_cpu(servers) - cpu
         p50, p99 = pct(latencies, 0.5), pct(latencies, 0.99)
         return len(paths) / seconds, p50, p99, len(failures), cpu, len(paths)
     listed = Path(tempfile.mkstemp(prefix="bench-api-", suffix=".txt")[1])
@@ -147,9 +148,9 @@ def read_phase(
                    f"{seconds:g}s", "--latency", "-s", str(Path(__file__).with_name("reads.lua")),
                    f"http://127.0.0.1:{ports[0]}", "--", str(listed), token]  # fmt: skip
         env = {**os.environ, "BENCH_PORTS": ",".join(map(str, ports))}
-        cpu = servers_cpu(servers)
+        cpu = processes_cpu(servers)
         out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
-        cpu = servers_cpu(servers) - cpu
+        cpu = processes_cpu(servers) - cpu
     finally:
         listed.unlink()
     result = next(line for line in out.splitlines() if line.startswith("RESULT "))
@@ -157,38 +158,29 @@ def read_phase(
     return count / (micros / 1e6), p50 / 1000, p99 / 1000, not_ok + errors, cpu, count
 
 
-def process_tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by process `root` and its children (the uvicorn workers):
-    what a rate per server-CPU-second is computed from, which the other sessions' load inflates far less
-    than wall-clock time. Linux /proc only; 0.0 elsewhere."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, parent = int(stat.parent.name), int(fields[1])
-        if root in (pid, parent):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def servers_cpu(pids: list[int]) -> float:
-    return sum(process_tree_cpu(pid) for pid in pids)
+def processes_cpu(roots: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the processes `roots` and their children (the uvicorn
+    servers, the job worker): what a rate per server-CPU-second is computed from, which the other sessions'
+    load inflates far less than wall-clock time. Linux /proc only; 0.0 elsewhere."""
+    return _cpu_of(lambda pid, parent, name: pid in roots or parent in roots)
 
 
 def postgres_cpu() -> float:
     """CPU seconds used so far by every process named postgres (the local server's backends)."""
+    return _cpu_of(lambda pid, parent, name: name == "postgres")
+
+
+def _cpu_of(chosen: Callable[[int, int, str], bool]) -> float:
+    """User + system CPU seconds of the processes `chosen(pid, parent pid, name)` picks, from /proc."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text_ = stat.read_text()
+            line = stat.read_text()
         except OSError:
             continue
-        name, fields = text_[text_.find("(") + 1 : text_.rfind(")")], text_.rsplit(")", 1)[1].split()
-        if name == "postgres":
+        name, fields = line[line.find("(") + 1 : line.rfind(")")], line.rsplit(")", 1)[1].split()
+        if chosen(int(stat.parent.name), int(fields[1]), name):
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
@@ -294,9 +286,9 @@ def main() -> None:
         pids = [server.pid for server in servers]
         # the rollups' catch-up job, as `lanshou worker` runs it beside the servers (two job threads)
         lanshou = str(Path(sys.executable).with_name("lanshou"))
-        log = open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w")  # noqa: SIM115 (the worker's life)
-        worker = subprocess.Popen(["nice", "-n", str(args.job_nice), lanshou, "worker", "--workers", "2"],
-                                  env=env, stderr=log)  # fmt: skip
+        with open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w") as log:  # the worker keeps its copy
+            worker = subprocess.Popen(["nice", "-n", str(args.job_nice), lanshou, "worker", "--workers", "2"],
+                                      env=env, stderr=log)  # fmt: skip
         for port in ports:
             wait_until_up(port)
         post = "/api/v1/orders/batch"
@@ -310,15 +302,15 @@ def main() -> None:
             for i in range(0, len(made), args.batch)
         ]
         wait_for_rollups(engine)  # the warm-up's
-        cpu, worker_cpu, pg_cpu = servers_cpu(pids), process_tree_cpu(worker.pid), postgres_cpu()
+        cpu, worker_cpu, pg_cpu = processes_cpu(pids), processes_cpu([worker.pid]), postgres_cpu()
         client_cpu = time.process_time()
         seconds, latencies, failures = load(ports, bodies, args.ingest_connections)
-        cpu, pg_cpu = servers_cpu(pids) - cpu, postgres_cpu() - pg_cpu
+        cpu, pg_cpu = processes_cpu(pids) - cpu, postgres_cpu() - pg_cpu
         client_cpu = time.process_time() - client_cpu
-        during = process_tree_cpu(worker.pid) - worker_cpu
+        during = processes_cpu([worker.pid]) - worker_cpu
         rate = args.orders / seconds
         caught_up = wait_for_rollups(engine)
-        worker_cpu = process_tree_cpu(worker.pid) - worker_cpu
+        worker_cpu = processes_cpu([worker.pid]) - worker_cpu
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM orders WHERE order_no LIKE 'BA0%'")).scalar_one()
         baseline = copy_baseline(url, made)
