@@ -13,6 +13,8 @@ from sqlalchemy import (
 
 from lanshou.db.metadata import metadata
 
+# A shop is never deleted: the bulk tables (orders, their lines and timeline, parcels, feedback) name it by
+# id with no FOREIGN KEY (migration 0031 says why); the smaller tables keep theirs.
 shops = Table(
     "shops",
     metadata,

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -30,7 +29,7 @@ parcels = Table(
     "parcels",
     metadata,
     Column("id", Integer, primary_key=True),  # the order parcels were first seen in: a stable sort key
-    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("shop_id", Integer, nullable=False),  # no FOREIGN KEY to shops: see migration 0031
     Column("tracking_no", String(64), nullable=False),
     Column("carrier", String(64), nullable=False, server_default=""),
     Column("shipped_at", DateTime),  # when the waybill was printed / the orders were marked shipped
@@ -46,7 +45,7 @@ parcel_orders = Table(
     "parcel_orders",
     metadata,
     Column("tracking_no", String(64), primary_key=True),
-    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("shop_id", Integer, primary_key=True),  # no FOREIGN KEY to shops: see migration 0031
     Column("order_no", String(64), primary_key=True),
 )
 Index("ix_parcel_orders_order", parcel_orders.c.shop_id, parcel_orders.c.order_no)
