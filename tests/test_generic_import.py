@@ -18,6 +18,7 @@ from lanshou.files.export import safe_cell
 from lanshou.files.tabular import FileRefused
 from lanshou.intake import orders as orders_import
 from lanshou.intake import pipeline
+from lanshou.intake.limits import from_tables
 from lanshou.intake.orders import import_orders
 
 HEADER = (
@@ -262,3 +263,22 @@ def test_parsing_in_a_second_process_stores_exactly_what_parsing_here_does(
         assert (str(os.getpid()) not in parsed_in) is in_child
     assert results[True] == results[False]
     assert results[True][0] == 9 and results[True][2] == ["orders.csv:3 [sku]: missing sku"]
+
+
+def test_batches_start_small_and_double_up_to_the_batch_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer starts on a small first batch while the parser reads on; batches never split an order."""
+    rows = []
+    for n in range(40):
+        number = f"10000000000{n:05d}"
+        rows += [ROW_A1.replace("1000000000000001", number), ROW_A2.replace("1000000000000001", number)]
+    path = write(tmp_path / "orders.csv", rows)
+    monkeypatch.setattr(orders_import, "FIRST_BATCH_ORDERS", 3)
+    monkeypatch.setattr(orders_import, "BATCH_ORDERS", 10)
+    orders_import.load_platforms()
+    ctx = orders_import.ReadContext(shop=None, timezone=None, shop_timezones={}, limits=from_tables())
+    batches = [m for m in orders_import.parse_chunks(path, "generic", ctx) if isinstance(m, pipeline.Batch)]
+    orders = [len({item.key for item in batch.items}) for batch in batches]
+    lines = [sum(len(item.lines) for item in batch.items) for batch in batches]
+    assert orders == [3, 6, 10, 10, 10, 1] and lines == [2 * n for n in orders]
