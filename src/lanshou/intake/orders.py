@@ -105,8 +105,8 @@ def parse_batches(path: Path, fmt: str, ctx: ReadContext, sheet: str | None = No
 def parse_chunks(
     path: Path, fmt: str, ctx: ReadContext, sheet: str | None = None
 ) -> Iterator[Batch | Opened]:
-    """Parsed items in chunks of about BATCH_ORDERS orders, cut only between orders (Batch.items holds
-    records and RowErrors), after an Opened with the file's header."""
+    """Parsed items in chunks of FIRST_BATCH_ORDERS orders, then twice as many each time up to BATCH_ORDERS,
+    cut only between orders (Batch.items holds records and RowErrors), after an Opened with the header."""
     table = open_table(path, sheet, pipeline.fits(lambda t: FORMATS[fmt]().read(t, ctx)))
     rows = pipeline.open_rows(table)
     items = iter(FORMATS[fmt]().read(table, ctx))
