@@ -7,6 +7,9 @@ A use case publishes inside its own transaction. Each subscriber has two moments
   it subscribed to since the last settle (metrics brings its rollups up to date). After-handlers must be
   idempotent and tolerate an event of a transaction that rolled back: they act on stored state, not on the
   event's word.
+A subscriber whose after-handler works from what is committed (marks), not from the events, may also give
+an `alongside` handler: a bulk writer (an import) can run it in another process while it stores its next
+batches (lanshou.intake.alongside), so less is left for its settle.
 Areas subscribe in `lanshou.bootstrap`; a publisher imports nothing of its subscribers.
 """
 
@@ -139,12 +142,16 @@ class ReturnReceived:
 SETTLE_ROUNDS = 4  # events → after-handlers that publish → … ; a loop beyond this waits for the next settle
 During = Callable[["Connection", Any], None]
 After = Callable[["Engine", list[Any]], object]
+# (engine, stopping) -> how many items it caught up with; it returns once stopping() says so, between its
+# transactions, or when nothing committed is left to do
+Alongside = Callable[["Engine", Callable[[], bool]], int]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._during: dict[type, list[During]] = defaultdict(list)
         self._after: list[tuple[tuple[type, ...], After]] = []
+        self._alongside: list[Alongside] = []
         self._pending: list[Any] = []
         self.wired = False  # set by lanshou.bootstrap once the areas have subscribed
 
@@ -154,12 +161,21 @@ class EventBus:
     def after(self, event_types: Iterable[type], handler: After) -> None:
         self._after.append((tuple(event_types), handler))
 
+    def alongside(self, handler: Alongside) -> None:
+        """`handler` catches up with what writers committed so far, needing no event (see the module)."""
+        self._alongside.append(handler)
+
+    @property
+    def alongside_handlers(self) -> tuple[Alongside, ...]:
+        return tuple(self._alongside)
+
     def with_own_pending(self) -> EventBus:
         """The same subscriptions, with pending events of its own: what is published through it waits for
         its own `settle`, not for whoever settles this bus next (the API's batch ingest settles its batch
         after answering, with the rollups handed to the workers; a page's action settles its own at once)."""
         view = EventBus()
-        view._during, view._after, view.wired = self._during, self._after, self.wired
+        view._during, view._after, view._alongside = self._during, self._after, self._alongside
+        view.wired = self.wired
         return view
 
     def publish(self, conn: Connection, event: Any) -> None:
@@ -184,6 +200,7 @@ class EventBus:
         """Forget every subscription and pending event (tests that wire their own)."""
         self._during.clear()
         self._after.clear()
+        self._alongside.clear()
         self._pending.clear()
         self.wired = False
 

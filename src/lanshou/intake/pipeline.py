@@ -5,7 +5,8 @@ plain rows, then `Notes` for the summary (run in a forked child when there is a 
 and writing overlap), and `store`, which writes one batch inside the transaction the pipeline opens and
 publishes what changed. The pipeline owns the rest: a transaction per
 batch (a crash never leaves half a batch), bad rows to the rejects file, the counts, and, once everything is
-committed, letting the subscribers catch up (`bus.settle`: e.g. the metric rollups).
+committed, letting the subscribers catch up (`bus.settle`: e.g. the metric rollups). From the second batch
+on, those that can catch up in a forked child while the next batches are stored (lanshou.intake.alongside).
 
 Other processes may import at the same time: each batch is a write transaction (on SQLite it holds the
 write lock from its first read), run again when the database reports a conflict with another transaction
@@ -28,6 +29,7 @@ from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.forked import can_fork, produced_in_child
 from lanshou.gc_pause import gc_paused
+from lanshou.intake.alongside import CatchUpAlongside
 from lanshou.intake.report import REASON, ImportReport, RejectWriter
 from lanshou.orders.records import RowError
 
@@ -95,12 +97,14 @@ def run(
     events: EventBus = bus,
     reason_column: str = REASON,
 ) -> ImportReport:
-    """Store every batch, then let the subscribers catch up once. (Catching up after each batch, while the
-    forked parser read the next, was slower once the rollups catch up in two processes: the parser, the
-    writer and a second deriver then shared two cores; measured on an orders file, bench/import/README.md.)"""
+    """Store every batch, then let the subscribers catch up once (on PostgreSQL a child catches up beside
+    the writer meanwhile). (Catching up in this process after each batch, while the forked parser read
+    the next, was slower: the writer waited for each refresh; measured, bench/import/README.md.)"""
     reread = partial(rows_at, Path(report.file), report)
     writer = RejectWriter(rejects or default_rejects_path(Path(report.file)), report, reread, reason_column)
     finished = False
+    alongside = CatchUpAlongside(engine, events)
+    batches_stored = 0
     try:
         for message in parsed:
             if isinstance(message, Opened):
@@ -116,11 +120,15 @@ def run(
             for error in message.errors:
                 writer.add(error)
             if message.items:
+                if batches_stored:
+                    alongside.start()  # the batches stored so far are derived while this one is stored
+                batches_stored += 1
                 with gc_paused():  # one transaction per batch
                     stored = run_transaction(engine, partial(_store_batch, store, message.items))
                 _count(report, stored, writer)
         finished = True
     finally:
+        alongside.stop()
         writer.close(finished)
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
     events.settle(engine)

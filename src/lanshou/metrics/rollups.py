@@ -118,11 +118,13 @@ def refresh(
     rules_for: RulesFor,
     progress: Callable[[int], None] | None = None,
     two_processes: bool | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> int:
     """Re-derive every order marked when it starts (and what its tracking marks resolve to); returns how
     many were processed. Marks added later are left to the writer that added them (it refreshes after
     committing), so an import never waits on another one's work. `two_processes`: a forked child refreshes
-    half the marks meanwhile (None: when they are many and this is a bulk job's main thread)."""
+    half the marks meanwhile (None: when they are many and this is a bulk job's main thread). `stopping`:
+    asked before each batch of the one-process rounds; True returns at once (what is left stays marked)."""
     analyze_new_tables(engine, READ_AND_WRITTEN)  # a first import into a new database: plan its look-ups
     with engine.connect() as conn:
         upto = _max_id(conn, mt.metric_dirty_orders)
@@ -140,6 +142,8 @@ def refresh(
     if two_processes:
         done = _refresh_in_two_processes(engine, rules_for, upto, tick)
     while True:  # one process; after two, what they left (orders another refresh took from under them)
+        if stopping is not None and stopping():
+            return done
         with gc_paused():
             step = run_transaction(engine, partial(_refresh_round, rules_for, upto, tracking_upto))
         if step is None:

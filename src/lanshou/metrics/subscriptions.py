@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from lanshou.events import EventBus, FeedbackArrived, OrdersChanged, ParcelEventsArrived, ShopChanged
 from lanshou.metrics.rollups import mark_dirty, mark_tracking_dirty
-from lanshou.metrics.upkeep import after_writes
+from lanshou.metrics.upkeep import after_writes, catch_up_alongside
 from lanshou.orders.tables import orders
 
 
@@ -24,6 +24,7 @@ def subscribe(bus: EventBus) -> None:
         (OrdersChanged, FeedbackArrived, ParcelEventsArrived, ShopChanged),
         lambda engine, _: after_writes(engine),
     )
+    bus.alongside(catch_up_alongside)  # the refresh works from committed marks: it can run beside an import
 
 
 def _mark_orders(conn: Connection, event: OrdersChanged | FeedbackArrived) -> None:

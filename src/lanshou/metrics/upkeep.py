@@ -62,6 +62,12 @@ def bring_rollups_up_to_date(engine: Engine) -> int:
         return refresh(engine, pack_for, tick)
 
 
+def catch_up_alongside(engine: Engine, stopping: Callable[[], bool]) -> int:
+    """Derive what writers have committed so far, in this one process (a bulk import's helper, beside
+    its writer: lanshou.intake.alongside); returns how many orders."""
+    return refresh(engine, pack_for, two_processes=False, stopping=stopping)
+
+
 def rebuild_rollups(engine: Engine) -> int:
     """Derive every order again (after a rule-pack or shop-timezone change); returns how many."""
     with track("rebuilding metric rollups / 重建指标") as tick:

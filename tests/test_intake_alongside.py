@@ -1,0 +1,180 @@
+"""Catching up beside an import (lanshou.intake.alongside): on PostgreSQL a forked child derives the metric
+rollups of the batches committed so far while the import stores the next; the rollups still equal the
+recompute, a failing or slow child loses nothing, SQLite never starts one, and the refresh it runs stops
+between batches when asked."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from lanshou import schema as s
+from lanshou.events import EventBus, bus
+from lanshou.forked import can_fork
+from lanshou.intake import alongside as alongside_module
+from lanshou.intake import orders as orders_import
+from lanshou.intake import pipeline
+from lanshou.intake import tracking as tracking_import
+from lanshou.intake.alongside import CatchUpAlongside
+from lanshou.intake.orders import import_orders
+from lanshou.intake.tracking import import_tracking
+from lanshou.metrics import rollups
+from lanshou.metrics.compare import report_differences
+from lanshou.metrics.packs import pack_for
+from lanshou.metrics.report import metrics_report
+from tests.concurrency_data import write_files
+
+AS_OF = (date(2026, 11, 22), date(2026, 11, 12))
+
+
+class Noted(CatchUpAlongside):
+    """The pipeline's catch-up, kept for the test to read once the import has stopped it. With `waits`,
+    the start that forks the child waits (a while) until it has caught up with the batches committed so
+    far, so that on a busy machine too the child works while the writer stores the next batch."""
+
+    made: ClassVar[list[Noted]] = []
+    waits: ClassVar[bool] = False
+
+    def __init__(self, engine: Engine, events: EventBus) -> None:
+        super().__init__(engine, events)
+        Noted.made.append(self)
+
+    def start(self) -> None:
+        forking = self._child is None
+        super().start()
+        deadline = time.monotonic() + 10
+        while Noted.waits and forking and self._child is not None and not self.caught_up:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def noted(monkeypatch: pytest.MonkeyPatch) -> list[Noted]:
+    Noted.made, Noted.waits = [], False
+    monkeypatch.setattr(pipeline, "CatchUpAlongside", Noted)
+    monkeypatch.setattr(orders_import, "FIRST_BATCH_ORDERS", 40)  # several batches from a small file
+    monkeypatch.setattr(orders_import, "BATCH_ORDERS", 40)
+    monkeypatch.setattr(tracking_import, "BATCH_EVENTS", 400)
+    return Noted.made
+
+
+def count(engine: Engine, table: s.Table) -> int:  # type: ignore[name-defined]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def assert_rollups_equal_the_recompute(engine: Engine) -> None:
+    for as_of in AS_OF:
+        from_rollups = metrics_report(engine, as_of, source="rollups")
+        raw = metrics_report(engine, as_of, source="raw")
+        from_rollups.pop("source"), raw.pop("source")
+        assert report_differences(from_rollups, raw) == []
+    assert count(engine, s.metric_dirty_orders) == count(engine, s.metric_dirty_tracking) == 0
+    assert count(engine, s.metric_orders) == count(engine, s.orders)
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+def test_imports_catch_up_beside_the_writer_and_the_rollups_equal_the_recompute(
+    engine: Engine, tmp_path: Path, noted: list[Noted]
+) -> None:
+    files = write_files(tmp_path, orders=400, slices=1)
+    Noted.waits = True
+    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    Noted.waits = False  # the second tracking file's first batch repeats stored events: nothing to derive
+    for path in files.tracking:
+        import_tracking(engine, path, rejects=tmp_path / "tracking.rej.csv")
+    assert_rollups_equal_the_recompute(engine)
+    if engine.dialect.name == "postgresql":  # a child derived some of it while the writer stored the rest
+        assert all(made._child is not None for made in noted)
+        assert sum(made.caught_up for made in noted) > 0
+    else:  # SQLite's one writer: a child would only wait for the import's write lock
+        assert all(made._child is None for made in noted) and noted
+
+
+def _fails(engine: Engine, stopping: object) -> int:
+    raise RuntimeError("the database went away")
+
+
+def _derives_until_stopped(engine: Engine, stopping: object) -> int:
+    while not stopping():  # type: ignore[operator]
+        pass
+    return 0
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # the only database it runs on
+@pytest.mark.parametrize("handler", [_fails, _derives_until_stopped])
+def test_a_failing_or_busy_child_loses_nothing(
+    engine: Engine, tmp_path: Path, noted: list[Noted], handler: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = bus.with_own_pending()
+    monkeypatch.setattr(view, "_alongside", [handler])  # instead of the rollups' refresh
+    files = write_files(tmp_path, orders=200, slices=1)
+    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv", events=view)
+    (made,) = noted
+    assert made._child is not None and made._child.exitcode == 0 and made.caught_up == 0
+    assert_rollups_equal_the_recompute(engine)  # the import's own settle derived everything
+
+
+def test_a_file_of_one_batch_starts_no_child(engine: Engine, tmp_path: Path, noted: list[Noted]) -> None:
+    files = write_files(tmp_path, orders=30, slices=1)
+    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    (made,) = noted
+    assert made._child is None
+    assert_rollups_equal_the_recompute(engine)
+
+
+def test_the_refresh_stops_between_batches_when_asked(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_files(tmp_path, orders=120, slices=1)
+    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv", events=EventBus())
+    rollups.rebuild(engine, pack_for, two_processes=False, progress=None)  # every order derived
+    with engine.begin() as conn:
+        keys = conn.execute(select(s.orders.c.shop_id, s.orders.c.order_no)).all()
+        rollups.mark_dirty(conn, [tuple(key) for key in keys])
+    monkeypatch.setattr(rollups, "BATCH", 50)
+    asked: list[int] = []
+
+    def stopping() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # one batch, then stop
+
+    assert rollups.refresh(engine, pack_for, two_processes=False, stopping=stopping) == 50
+    assert count(engine, s.metric_dirty_orders) == len(keys) - 50  # the rest stays marked
+    assert rollups.refresh(engine, pack_for, two_processes=False) == len(keys) - 50
+    assert_rollups_equal_the_recompute(engine)
+
+
+def test_the_bus_hands_its_alongside_handlers_to_a_view_and_forgets_them_when_cleared() -> None:
+    own = EventBus()
+    own.alongside(_fails)
+    assert own.with_own_pending().alongside_handlers == (_fails,)
+    own.clear()
+    assert own.alongside_handlers == ()
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_child_stops_with_the_import_even_when_its_handler_is_slow_to_return(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = EventBus()
+    view.alongside(_never_returns)
+    monkeypatch.setattr(alongside_module, "STOP_WAIT_SECONDS", 0.5)
+    catching_up = CatchUpAlongside(engine, view)
+    catching_up.start()
+    catching_up.stop()  # waited 0.5 s, then ended it
+    assert catching_up._child is not None and not catching_up._child.is_alive()
+
+
+def _never_returns(engine: Engine, stopping: object) -> int:
+    while True:
+        os.sched_yield()
