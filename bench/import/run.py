@@ -383,8 +383,8 @@ def run(work: Path, db_url: str, args: Any) -> None:
     print()
     print("CPU: this process, its forked parser" + ("" if sqlite_db else " and the PostgreSQL backends"))
     rate = _line("lanshou import orders, END TO END (import + rollups)", total, written, "lines/s")
-    beside = "" if sqlite_db else "; the rollups derived beside it"
-    _line(f"  the import (parse, store, dirty marks{beside})", _minus(total, refresh), written, "lines/s")
+    beside = "" if sqlite_db or args.no_catch_up_alongside else " + rollups beside"
+    _line(f"  the import (parse, store, marks{beside})", _minus(total, refresh), written, "lines/s")
     _line(f"  the rollup refresh ({derived:,} orders derived)", refresh, derived, "orders/s")
     bare_rate = _line(f"{bare}, same rows (ceiling)", ceiling(db_url, csv_path, HEADER), written, "lines/s")
     _ratios(rate, bare_rate)
@@ -392,7 +392,7 @@ def run(work: Path, db_url: str, args: Any) -> None:
         ttotal, trefresh = tracking_figures
         trate = _line("lanshou import tracking, END TO END (import + rollups)", ttotal, events, "events/s")
         _line(
-            f"  the import (events, parcel states, dirty marks{beside})",
+            f"  the import (events, states, marks{beside})",
             _minus(ttotal, trefresh),
             events,
             "events/s",
