@@ -6,6 +6,7 @@ between batches when asked."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -178,3 +179,16 @@ def test_the_child_stops_with_the_import_even_when_its_handler_is_slow_to_return
 def _never_returns(engine: Engine, stopping: object) -> int:
     while True:
         os.sched_yield()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_no_child_is_forked_from_a_thread_other_than_the_main_one(engine: Engine) -> None:
+    """A server's thread may run an import: a fork there could inherit a lock another thread holds."""
+    view = EventBus()
+    view.alongside(_fails)
+    catching_up = CatchUpAlongside(engine, view)
+    worker = threading.Thread(target=catching_up.start)
+    worker.start()
+    worker.join()
+    catching_up.stop()
+    assert catching_up._child is None

@@ -4,12 +4,13 @@ the import stores its next batches; its settle then finds only the last batches 
 
 An import alone keeps about one and a half of two cores busy (the forked parser, the writer, the database
 server, each waiting on the next at times); the child uses the rest. Measured (bench/import, PostgreSQL,
-100k order lines and their 364k tracking events): `lanshou import orders` end to end 6.9-7.1 -> 6.0-6.1 s,
-`lanshou import tracking` 12.5-13.1 -> 10.8-11.1 s.
+100k order lines and their 364k tracking events, back to back): `lanshou import orders` end to end 7.0 ->
+6.0 s, `lanshou import tracking` 12.5-12.6 -> 10.6-11.1 s.
 
 PostgreSQL only: SQLite takes one writer at a time, so the child's writes wait for the import's and delay
 them (measured, 200k lines into SQLite: 9.8 -> 11.5 s end to end). The child starts with the second batch
-(a file of one batch has nothing to overlap), has its own engine (the parent's pooled connections stay the
+(a file of one batch has nothing to overlap), only from a main thread (a fork from a server's thread could
+inherit a lock another thread holds), has its own engine (the parent's pooled connections stay the
 parent's, untouched), and is asked to stop once the last batch is stored: it returns between two of its
 transactions. Whatever it leaves, or fails at (logged), stays marked for the import's own settle.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import threading
 from collections.abc import Sequence
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
@@ -68,7 +70,8 @@ class CatchUpAlongside:
         return int(self._done.value)
 
     def _worth_it(self) -> bool:
-        return self._engine.dialect.name == "postgresql" and can_fork()
+        main = threading.current_thread() is threading.main_thread()
+        return self._engine.dialect.name == "postgresql" and can_fork() and main
 
 
 def _catch_up_until_stopped(
