@@ -447,9 +447,11 @@ def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor) -> No
     _delete_keyed(conn, mt.metric_parcels, "tracking_no", list(old_parcels))
     insert_rows(conn, mt.metric_orders, [_stored_form(row) for row in derived.orders.values()])
     insert_rows(conn, mt.metric_parcels, new_parcels)
-    _delete_keyed(conn, mt.metric_misses, "order_no", list(derived.keys))
+    # an order's miss and queue rows exist only beside its metric_orders row (written and cleared with it):
+    # only the orders that had one can have them (a first derivation, e.g. of a rebuild, looks for nothing)
+    _delete_keyed(conn, mt.metric_misses, "order_no", list(old_orders))
     insert_rows(conn, mt.metric_misses, derived.misses)
-    _delete_keyed(conn, mt.metric_queue, "order_no", list(derived.keys))
+    _delete_keyed(conn, mt.metric_queue, "order_no", list(old_orders))
     insert_rows(conn, mt.metric_queue, derived.queue)
     _apply_deltas(conn, deltas, sums)
 
