@@ -121,15 +121,20 @@ def slow_tag_excused(order: OrderFact, created: datetime, pack: RulePack) -> boo
 
 
 def delivered_at(parcel: ParcelFact, by: datetime | None = None) -> datetime | None:
-    """The parcel's first `delivered` event."""
-    return min((e.time for e in parcel.events if e.status == DELIVERED and _known(e.time, by)), default=None)
+    """The parcel's first `delivered` event (events are sorted by time: the first one found; if it came
+    after `by`, every later one did)."""
+    for event in parcel.events:
+        if event.status == DELIVERED:
+            return event.time if _known(event.time, by) else None
+    return None
 
 
 def returned_at(parcel: ParcelFact, by: datetime | None = None) -> datetime | None:
     """The first `returned` or `rejected` event: such a parcel is not a delivery."""
-    return min(
-        (e.time for e in parcel.events if e.status in NOT_DELIVERIES and _known(e.time, by)), default=None
-    )
+    for event in parcel.events:
+        if event.status in NOT_DELIVERIES:
+            return event.time if _known(event.time, by) else None
+    return None
 
 
 def tracked_times(parcel: ParcelFact, by: datetime) -> list[datetime]:
@@ -158,9 +163,7 @@ def stale_after(
 ) -> datetime | None:
     """stale_at for a parcel whose pickup and first delivery (None: not delivered) are known already."""
     gap = hours(pack.freshness_gap_hours)
-    times = sorted(
-        e.time for e in parcel.events if e.time >= pickup and (delivered is None or e.time <= delivered)
-    )
+    times = [e.time for e in parcel.events if e.time >= pickup and (delivered is None or e.time <= delivered)]
     for current, following in pairwise(times):
         if following - current > gap:
             return current + gap
