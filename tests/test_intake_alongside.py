@@ -5,11 +5,15 @@ between batches when asked."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -49,10 +53,9 @@ class Noted(CatchUpAlongside):
     def start(self) -> None:
         forking = self._child is None
         super().start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while Noted.waits and forking and self._child is not None and not self.caught_up:
-            if time.monotonic() > deadline:
-                break
+            assert time.monotonic() < deadline, "the child caught up with nothing in 60 s"
             time.sleep(0.01)
 
 
@@ -105,7 +108,7 @@ def _fails(engine: Engine, stopping: object) -> int:
 
 def _derives_until_stopped(engine: Engine, stopping: object) -> int:
     while not stopping():  # type: ignore[operator]
-        pass
+        time.sleep(0.005)
     return 0
 
 
@@ -150,7 +153,9 @@ def test_the_refresh_stops_between_batches_when_asked(
 
     assert rollups.refresh(engine, pack_for, two_processes=False, stopping=stopping) == 50
     assert count(engine, s.metric_dirty_orders) == len(keys) - 50  # the rest stays marked
+    assert rollups.anything_marked(engine)
     assert rollups.refresh(engine, pack_for, two_processes=False) == len(keys) - 50
+    assert not rollups.anything_marked(engine)
     assert_rollups_equal_the_recompute(engine)
 
 
@@ -192,3 +197,97 @@ def test_no_child_is_forked_from_a_thread_other_than_the_main_one(engine: Engine
     worker.join()
     catching_up.stop()
     assert catching_up._child is None
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_an_import_that_fails_midway_raises_its_own_error_and_ends_the_child(
+    engine: Engine, tmp_path: Path, noted: list[Noted], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lanshou.orders.store import OrderStore
+
+    real_save, calls = OrderStore.save, []
+
+    def fails_on_the_third_batch(self: OrderStore, *args: object, **kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        return real_save(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OrderStore, "save", fails_on_the_third_batch)
+    files = write_files(tmp_path, orders=200, slices=1)
+    with pytest.raises(RuntimeError, match="power cut"):
+        import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    (made,) = noted
+    assert made._child is not None and not made._child.is_alive()
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_fork_that_fails_leaves_the_import_to_its_settle(
+    engine: Engine, tmp_path: Path, noted: list[Noted], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoFork:  # the fork context, but every fork fails (the parser's own fork is left alone)
+        def __init__(self) -> None:
+            self._real = multiprocessing.get_context("fork")
+            self.Event, self.Value = self._real.Event, self._real.Value
+
+        def Process(self, **kw: object) -> object:  # the context's name for it
+            return SimpleNamespace(start=self.refuse)
+
+        def refuse(self) -> None:
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(alongside_module, "mp", SimpleNamespace(get_context=lambda kind: NoFork()))
+    files = write_files(tmp_path, orders=200, slices=1)
+    report = import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    assert report.ok
+    (made,) = noted
+    assert made._child is None and made.caught_up == 0
+    assert_rollups_equal_the_recompute(engine)
+
+
+PARENT = """
+import sys, time
+from lanshou.db.engine import make_engine
+from lanshou.events import EventBus
+from lanshou.intake.alongside import CatchUpAlongside
+
+def waits(engine, stopping):
+    while not stopping():
+        time.sleep(0.01)
+    return 0
+
+view = EventBus()
+view.alongside(waits)
+catching_up = CatchUpAlongside(make_engine(sys.argv[1]), view)
+catching_up.start()
+print(catching_up._child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's parent may be a PID 1 that does not reap)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_child_stops_when_the_import_is_killed_outright(engine: Engine, tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    url = engine.url.render_as_string(hide_password=False)
+    parent = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _running(child)
+    parent.kill()  # SIGKILL: no finally, no stop()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child)

@@ -12,15 +12,19 @@ them (measured, 200k lines into SQLite: 9.8 -> 11.5 s end to end). The child sta
 (a file of one batch has nothing to overlap), only from a main thread (a fork from a server's thread could
 inherit a lock another thread holds), has its own engine (the parent's pooled connections stay the
 parent's, untouched), and is asked to stop once the last batch is stored: it returns between two of its
-transactions. Whatever it leaves, or fails at (logged), stays marked for the import's own settle.
+transactions. It also stops when its parent is gone (an import killed outright runs no `finally`). Whatever
+it leaves, or fails at (logged), stays marked for the import's own settle; a fork that fails is logged and
+the import goes on without it.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 
@@ -42,21 +46,29 @@ class CatchUpAlongside:
     def __init__(self, engine: Engine, events: EventBus) -> None:
         self._engine = engine
         self._handlers = events.alongside_handlers
-        self._context = mp.get_context("fork")
-        self._stop = self._context.Event()
-        self._done: Synchronized[int] = self._context.Value("q", 0)
-        self._child: mp.process.BaseProcess | None = None
+        self._tried = False
+        self._child: mp.process.BaseProcess | None = None  # a started child
+        self._stop: Event | None = None
+        self._done: Synchronized[int] | None = None
 
     def start(self) -> None:
-        if self._child is not None or not self._handlers or not self._worth_it():
+        if self._tried or not self._handlers or not self._worth_it():
             return
-        url = self._engine.url.render_as_string(hide_password=False)
-        args = (url, self._handlers, self._stop, self._done)
-        self._child = self._context.Process(target=_catch_up_until_stopped, args=args, daemon=True)
-        self._child.start()
+        self._tried = True  # one try: a fork that failed is not tried again for every batch
+        try:
+            context = mp.get_context("fork")
+            self._stop, self._done = context.Event(), context.Value("q", 0)
+            url = self._engine.url.render_as_string(hide_password=False)
+            args = (url, self._handlers, self._stop, self._done, os.getpid())
+            child = context.Process(target=_catch_up_until_stopped, args=args, daemon=True)
+            child.start()
+        except (OSError, ValueError) as exc:  # no fork, no memory, no semaphores: the settle does it all
+            log.warning("no catch-up beside the import (the import's settle does it all): %s", exc)
+            return
+        self._child = child
 
     def stop(self) -> None:
-        if self._child is None:
+        if self._child is None or self._stop is None:
             return
         self._stop.set()
         self._child.join(STOP_WAIT_SECONDS)
@@ -67,7 +79,7 @@ class CatchUpAlongside:
 
     @property
     def caught_up(self) -> int:
-        return int(self._done.value)
+        return 0 if self._done is None else int(self._done.value)
 
     def _worth_it(self) -> bool:
         main = threading.current_thread() is threading.main_thread()
@@ -75,14 +87,16 @@ class CatchUpAlongside:
 
 
 def _catch_up_until_stopped(
-    url: str, handlers: Sequence[Alongside], stop: Event, done: Synchronized[int]
+    url: str, handlers: Sequence[Alongside], stop: Event, done: Synchronized[int], parent: int
 ) -> None:
+    gc.freeze()  # what the child inherited is never garbage: its collections walk only what it makes
     engine = make_engine(url)
+    stopping = _stopping(stop, parent)
     try:
-        while not stop.is_set():
+        while not stopping():
             found = 0
             for handler in handlers:
-                found += handler(engine, stop.is_set)
+                found += handler(engine, stopping)
             done.value += found
             if not found:
                 stop.wait(POLL_SECONDS)
@@ -92,3 +106,9 @@ def _catch_up_until_stopped(
         )
     finally:
         engine.dispose()
+
+
+def _stopping(stop: Event, parent: int) -> Callable[[], bool]:
+    """Asked to stop, or orphaned: a parent killed outright (SIGKILL, the OOM killer) stops nothing, and
+    the child would otherwise go on polling (and keep the parser's pipe open) for good."""
+    return lambda: stop.is_set() or os.getppid() != parent

@@ -128,8 +128,10 @@ def run(
                 _count(report, stored, writer)
         finished = True
     finally:
-        alongside.stop()
-        writer.close(finished)
+        try:
+            alongside.stop()
+        finally:
+            writer.close(finished)
     checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
     events.settle(engine)
     return report

@@ -334,6 +334,16 @@ def _delete_ids(conn: Connection, table: Table, ids: list[int]) -> None:
         conn.execute(delete(table).where(table.c.id.in_(select(k.c.id))))
 
 
+def anything_marked(engine: Engine) -> bool:
+    """Whether any order or tracking number waits to be derived: one cheap read, no lock (a caller polling
+    for work asks this before a refresh, which takes the rollup lock)."""
+    with engine.connect() as conn:
+        return any(
+            conn.execute(select(table.c.id).limit(1)).first() is not None
+            for table in (mt.metric_dirty_orders, mt.metric_dirty_tracking)
+        )
+
+
 def _max_id(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
 

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from sqlalchemy import Engine
 
 from lanshou.metrics.packs import pack_for
-from lanshou.metrics.rollups import rebuild, refresh
+from lanshou.metrics.rollups import anything_marked, rebuild, refresh
 from lanshou.progress import track
 
 CATCH_UP_JOB = "metrics.catch_up"
@@ -64,7 +64,9 @@ def bring_rollups_up_to_date(engine: Engine) -> int:
 
 def catch_up_alongside(engine: Engine, stopping: Callable[[], bool]) -> int:
     """Derive what writers have committed so far, in this one process (a bulk import's helper, beside
-    its writer: lanshou.intake.alongside); returns how many orders."""
+    its writer: lanshou.intake.alongside, which asks again and again); returns how many orders."""
+    if not anything_marked(engine):  # nothing committed to derive yet: no rollup lock taken for nothing
+        return 0
     return refresh(engine, pack_for, two_processes=False, stopping=stopping)
 
 
