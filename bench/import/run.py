@@ -3,9 +3,10 @@ into a fresh database (--database-url: a SQLite file or a PostgreSQL server), wi
 the ceiling of the same database in the same run.
 
     .venv/bin/python bench/import/run.py [--lines 1000000] [--database-url URL] [--seed 7] [--dir DIR]
-                                         [--profile out.prof] [--statements] [--no-tracking]
+                                         [--mean-lines 2.5] [--profile out.prof] [--statements]
+                                         [--no-tracking]
 
-The files: a generic orders CSV of --lines lines (demo generator, ~2.5 lines per order, each line naming its
+The files: a generic orders CSV of --lines lines (demo generator, --mean-lines per order, each line naming its
 parcel) and a generic tracking CSV of every carrier event of those parcels. Each import runs as the CLI runs
 it (lanshou.bootstrap wired: the import, then the metric rollups brought up to date before it returns); the
 bench times the whole ("end to end") and, inside it, the rollup refresh (the bus's settle; on PostgreSQL a
@@ -83,10 +84,12 @@ TRACKING_HEADER = ("carrier", "tracking_no", "event_time", "status", "location",
 EVENT_KEY = ("tracking_no", "event_time", "status")
 
 
-def write_csv(path: Path, tracking: Path, lines: int, seed: int) -> tuple[int, int]:
+def write_csv(
+    path: Path, tracking: Path, lines: int, seed: int, mean_lines: float = MEAN_LINES
+) -> tuple[int, int]:
     """The orders file of `lines` lines, and the tracking file of every event of their parcels (each
     parcel once: a merged parcel is named by several orders). Returns (lines, events) written."""
-    config = DemoConfig(orders=int(lines / MEAN_LINES * 1.2) + 10, seed=seed, mean_lines=MEAN_LINES,
+    config = DemoConfig(orders=int(lines / mean_lines * 1.2) + 10, seed=seed, mean_lines=mean_lines,
                         end=date(2026, 11, 21))  # fmt: skip
     written = events = 0
     seen: set[str] = set()
@@ -179,6 +182,12 @@ def main() -> None:
         help="sqlite:///path.db (default: lanshou.db in the work dir) or a PostgreSQL server URL",
     )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL scratch database")
+    parser.add_argument(
+        "--mean-lines",
+        type=float,
+        default=MEAN_LINES,
+        help="mean lines per order of the file (1.6: the demo's, ~1.4 lines an order as issue 9's file)",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the imports here")
     parser.add_argument("--batch-orders", type=int, default=None, help="experiment: orders per import batch")
@@ -274,22 +283,18 @@ def _settled() -> Spent:
     return spent
 
 
-def _files(work: Path, lines: int, seed: int) -> tuple[Path, Path, int, int]:
+def _files(work: Path, lines: int, seed: int, mean_lines: float) -> tuple[Path, Path, int, int]:
     csv_path, tracking_path = work / "orders.csv", work / "tracking.csv"
-    made_for = work / "orders.csv.made-for"  # "lines seed written events": a kept --dir reuses its files
+    made_for = work / "orders.csv.made-for"  # "lines seed mean written events": a kept --dir reuses them
     started = time.perf_counter()
     kept = made_for.read_text().split() if made_for.exists() else []
-    if (
-        csv_path.exists()
-        and tracking_path.exists()
-        and kept[:2] == [str(lines), str(seed)]
-        and len(kept) == 4
-    ):
-        written, events = int(kept[2]), int(kept[3])
+    wanted = [str(lines), str(seed), str(mean_lines)]
+    if csv_path.exists() and tracking_path.exists() and kept[:3] == wanted and len(kept) == 5:
+        written, events = int(kept[3]), int(kept[4])
         print(f"reusing {csv_path} and {tracking_path}")
     else:
-        written, events = write_csv(csv_path, tracking_path, lines, seed)
-        made_for.write_text(f"{lines} {seed} {written} {events}\n")
+        written, events = write_csv(csv_path, tracking_path, lines, seed, mean_lines)
+        made_for.write_text(f"{lines} {seed} {mean_lines} {written} {events}\n")
     size_mb = csv_path.stat().st_size / 1e6
     print(f"wrote {written:,} order lines ({size_mb:.0f} MB) and {events:,} tracking events "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
@@ -329,7 +334,7 @@ def _line(what: str, spent: Spent, count: int, unit: str) -> tuple[float, float]
 
 
 def run(work: Path, db_url: str, args: Any) -> None:
-    csv_path, tracking_path, written, events = _files(work, args.lines, args.seed)
+    csv_path, tracking_path, written, events = _files(work, args.lines, args.seed, args.mean_lines)
     sqlite_db = not is_postgres(db_url)
     print(f"database: {'SQLite file' if sqlite_db else 'PostgreSQL'} ({db_url.split('@')[-1]})")
     engine, sql_times = _engine(db_url, args.pragma, args.statements)
