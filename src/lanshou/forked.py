@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
@@ -28,6 +29,12 @@ CHILD_COLLECT_AFTER = 200_000
 def can_fork() -> bool:
     """A second core to run on, and fork (the child inherits the job's state; nothing is re-imported)."""
     return (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
+
+
+def can_fork_here() -> bool:
+    """can_fork(), and this is the main thread: a fork from another one (a server's request or job thread)
+    would copy locks other threads hold, never to be released in the child."""
+    return can_fork() and threading.current_thread() is threading.main_thread()
 
 
 def produced_in_child(produce: Callable[..., Iterator[T]], *args: Any) -> Iterator[T]:

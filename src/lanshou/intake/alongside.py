@@ -23,7 +23,6 @@ import gc
 import logging
 import multiprocessing as mp
 import os
-import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
@@ -32,7 +31,7 @@ from sqlalchemy import Engine
 
 from lanshou.db.engine import make_engine
 from lanshou.events import Alongside, EventBus
-from lanshou.forked import can_fork
+from lanshou.forked import can_fork_here
 
 POLL_SECONDS = 0.05  # between passes that found nothing left: a batch commits every ~0.1-1 s
 STOP_WAIT_SECONDS = 60.0  # a pass returns between transactions; this is only a guard against a hung child
@@ -82,8 +81,7 @@ class CatchUpAlongside:
         return 0 if self._done is None else int(self._done.value)
 
     def _worth_it(self) -> bool:
-        main = threading.current_thread() is threading.main_thread()
-        return self._engine.dialect.name == "postgresql" and can_fork() and main
+        return self._engine.dialect.name == "postgresql" and can_fork_here()
 
 
 def _catch_up_until_stopped(

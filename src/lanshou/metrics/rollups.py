@@ -23,7 +23,6 @@ Several processes refresh at once (each import's settle, a rebuild, the demo wri
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
 from lanshou.db.statistics import analyze_new_tables
-from lanshou.forked import InChild, can_fork
+from lanshou.forked import InChild, can_fork_here
 from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
@@ -200,12 +199,10 @@ def _nth_mark(conn: Connection, upto: int, n: int) -> int | None:
 
 
 def _may_fork(engine: Engine) -> bool:
-    """A second core, fork, the main thread (a server's request or job thread would fork other threads'
-    locks held) and no connection of the engine in use: SQLite keeps its file locks' bookkeeping in the
-    process, so the child must not inherit a connection that is in a transaction."""
-    if not can_fork() or threading.current_thread() is not threading.main_thread():
-        return False
-    return engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    """A second core, fork, the main thread (lanshou.forked.can_fork_here) and no connection of the engine
+    in use: SQLite keeps its file locks' bookkeeping in the process, so the child must not inherit a
+    connection that is in a transaction."""
+    return can_fork_here() and engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def _refresh_in_two_processes(
