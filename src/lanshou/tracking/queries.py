@@ -49,7 +49,7 @@ def orders_of(conn: Connection, tracking_numbers: Iterable[str]) -> list[OrderKe
         .select_from(link.join(k, link.c.tracking_no == k.c.tracking_no))
         .distinct()
     )
-    return sorted((r.shop_id, r.order_no) for r in conn.execute(query).all())
+    return sorted((shop_id, order_no) for shop_id, order_no in conn.execute(query).all())
 
 
 def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, list[OrderKey]]:
@@ -60,8 +60,8 @@ def orders_by_parcel(conn: Connection, tracking_numbers: Iterable[str]) -> dict[
         link.join(k, link.c.tracking_no == k.c.tracking_no)
     )
     found: dict[str, list[OrderKey]] = {}
-    for row in conn.execute(query).all():
-        found.setdefault(row.tracking_no, []).append((row.shop_id, row.order_no))
+    for tracking_no, shop_id, order_no in conn.execute(query).all():
+        found.setdefault(tracking_no, []).append((shop_id, order_no))
     return found
 
 
@@ -308,7 +308,7 @@ def parcels_by_key(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKe
     query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
         p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
     )
-    return {(row.shop_id, row.tracking_no): StoredParcel(*row[1:]) for row in conn.execute(query).all()}
+    return {(row[0], row[1]): StoredParcel(*row[1:]) for row in conn.execute(query).all()}
 
 
 def orders_tracked_since(start: datetime) -> Select[tuple[int, str]]:

@@ -134,7 +134,8 @@ def _stored_parcels(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelK
     query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
         p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
     )
-    return {(r.shop_id, r.tracking_no): (r.carrier, _text(r.shipped_at)) for r in conn.execute(query).all()}
+    rows = conn.execute(query).all()
+    return {(shop_id, number): (carrier, _text(shipped_at)) for shop_id, number, carrier, shipped_at in rows}
 
 
 def _text(value: Any) -> Any:
@@ -148,7 +149,7 @@ def _links_of(conn: Connection, keys: Sequence[OrderKey]) -> set[tuple[str, int,
     query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).select_from(
         link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.order_no == k.c.order_no))
     )
-    return {(r.tracking_no, r.shop_id, r.order_no) for r in conn.execute(query).all()}
+    return set(map(tuple, conn.execute(query).all()))  # (tracking_no, shop_id, order_no)
 
 
 def _by_shop_parcel(links: Iterable[tuple[str, int, str]]) -> list[tuple[int, dict[str, list[str]]]]:
@@ -164,7 +165,7 @@ def _orders_carried(conn: Connection, keys: Sequence[ParcelKey]) -> set[OrderKey
     query = select(link.c.shop_id, link.c.order_no).select_from(
         link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.tracking_no == k.c.tracking_no))
     )
-    return {(r.shop_id, r.order_no) for r in conn.execute(query).all()}
+    return {(shop_id, order_no) for shop_id, order_no in conn.execute(query).all()}
 
 
 def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
