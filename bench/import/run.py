@@ -142,7 +142,27 @@ def _time_statements(engine: Engine) -> dict[str, float]:
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    _time_copies(spent)
     return spent
+
+
+def _time_copies(spent: dict[str, float]) -> None:
+    """PostgreSQL's COPY paths (lanshou.db.pg_copy) bypass SQLAlchemy's events: timed here, by table. A
+    merge's line includes its COPY into the staging table."""
+    from lanshou.db import pg_copy
+
+    def timed(name: str, function: Any) -> Any:
+        def run(conn: Any, table: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(conn, table, *args, **kwargs)
+            finally:
+                spent[f"{name} {table.name}"] += time.perf_counter() - started
+
+        return run
+
+    pg_copy.copy_into = timed("COPY INTO", pg_copy.copy_into)  # type: ignore[assignment]
+    pg_copy.merge = timed("MERGE INTO", pg_copy.merge)  # type: ignore[assignment]
 
 
 def _tenths(marks: list[tuple[int, float]], ended: float) -> str:
@@ -319,7 +339,7 @@ def _engine(db_url: str, pragmas: list[str], statements: bool) -> tuple[Engine, 
 def _print_statements(sql_times: dict[str, float] | None) -> None:
     if sql_times is None:
         return
-    for what, spent in sorted({**sql_times, **COMMITS}.items(), key=lambda kv: -kv[1])[:15]:
+    for what, spent in sorted({**sql_times, **COMMITS}.items(), key=lambda kv: -kv[1])[:20]:
         print(f"  SQL {what}: {spent:.2f} s")
     sql_times.clear()
     COMMITS.clear()

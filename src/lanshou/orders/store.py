@@ -78,7 +78,8 @@ class OrderStore:
         now = time_text(moment)  # text, like every time in OrderRows
         new_rows: list[Values] = []
         changed_rows: list[Values] = []
-        lines: list[Values] = []
+        new_lines: list[Values] = []  # of orders new in this batch: no stored line can have their key
+        lines: list[Values] = []  # of stored orders
         shipments: list[Shipment] = []
         buyers: dict[tuple[str, str], Values] = {}
         events: list[dict[str, Any]] = []
@@ -104,20 +105,26 @@ class OrderStore:
                 else:
                     result.unchanged += 1
                     unchanged = True
-            lines.extend([(shop_id, order_no, *line) for line in order.lines])
+            keyed_lines = [(shop_id, order_no, *line) for line in order.lines]
+            if stored is None:
+                new_lines.extend(keyed_lines)
+            else:
+                lines.extend(keyed_lines)
             shipments.append((shop_id, order_no, order.parcels))
             if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
         # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
-        self._write(new_rows, changed_rows, lines, [buyers[key] for key in sorted(buyers)], events)
+        self._write(new_rows, changed_rows, new_lines, lines, [buyers[key] for key in sorted(buyers)], events)
         result.riders = save_shipments(self.conn, shipments, existing.keys())
-        result.inserted, result.updated, result.lines = len(new_rows), len(changed_rows), len(lines)
+        result.inserted, result.updated = len(new_rows), len(changed_rows)
+        result.lines = len(new_lines) + len(lines)
         return result
 
     def _write(
         self,
         new_rows: list[Values],
         changed_rows: list[Values],
+        new_lines: list[Values],
         lines: list[Values],
         buyers: list[Values],
         events: list[dict[str, Any]],
@@ -125,7 +132,10 @@ class OrderStore:
         conn = self.conn
         insert_rows(conn, ot.orders, new_rows, ORDER_COLUMNS)
         upsert(conn, ot.orders, changed_rows, ["shop_id", "order_no"], ORDER_COLUMNS[2:], ORDER_COLUMNS)
-        # lines are unique already: merge_records gave each order's lines distinct keys
+        # lines are unique already: merge_records gave each order's lines distinct keys. A new order's lines
+        # are inserted (COPY on PostgreSQL): lines are written only with their order, whose row this batch
+        # just inserted (a concurrent import of the same order fails on that row first, and runs again)
+        insert_rows(conn, ot.order_lines, new_lines, LINE_COLUMNS)
         upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
         save_buyers(conn, buyers, BUYER_COLUMNS)
         insert_rows(conn, ot.order_events, events)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from lanshou.db.bulk import Row, insert_new, upsert
+from lanshou.db.bulk import Row, insert_new, insert_rows, upsert
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
 from lanshou.tracking.state import ParcelState
@@ -86,7 +86,9 @@ def save_shipments(
     renamed = [(s, o) for s, o, given in shipments if given and (s, o) in stored]  # only they can drop links
     current = _links_of(conn, renamed)
     stale = current - wanted
-    upsert(conn, parcel_orders, sorted(wanted - current), LINK_COLUMNS, (), LINK_COLUMNS)
+    # links are written only here, with their order: a new order has none, a stored one (locked by the
+    # batch on PostgreSQL) has `current`, so the rest are new and simply inserted (COPY on PostgreSQL)
+    insert_rows(conn, parcel_orders, sorted(wanted - current), LINK_COLUMNS)
     for shop_id, numbers in _by_shop_parcel(stale):
         for tracking_no, order_nos in numbers.items():
             conn.execute(
