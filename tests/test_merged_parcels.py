@@ -34,6 +34,7 @@ from lanshou.metrics.report import metrics_report
 from lanshou.orders.queries import OrderFilter, export_cells, query_orders
 from lanshou.sla.queue_report import queue_report
 from lanshou.tracking.queries import parcels_of
+from lanshou.tracking.store import save_shipments
 
 HEADER = (
     "platform,shop,order_id,status,created_at,paid_at,is_presale,promised_ship_by,buyer_id,buyer_name,"
@@ -208,6 +209,24 @@ def test_a_record_without_tracking_numbers_keeps_the_links(engine: Engine, tmp_p
         assert import_orders(engine, path, rejects=tmp_path / "rej.csv").ok
     with engine.connect() as conn:
         assert [p.tracking_no for p in parcels_of(conn, 1, ["A"])["A"]] == ["TA"]
+
+
+def test_links_of_new_orders_go_straight_in_and_a_link_added_again_stays_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """An import inserts a new order's links as they are (they cannot exist yet); shipping adds parcels to
+    stored orders without reading their links first (save_shipments with no `stored`), so a link it adds
+    again must stay one link, not fail."""
+    load(engine, tmp_path)  # M1 and M2 new: their links to TM inserted straight
+    again = [(1, "M1", [("zto", "TM", datetime(2026, 11, 1, 4))]), (1, "M1", [("yto", "TM2", None)])]
+    with engine.begin() as conn:
+        save_shipments(conn, again, ())
+    with engine.connect() as conn:
+        links = conn.execute(
+            select(s.parcel_orders.c.tracking_no).where(s.parcel_orders.c.order_no == "M1")
+        ).scalars()
+        assert sorted(links) == ["TM", "TM2"]
+        assert [p.tracking_no for p in parcels_of(conn, 1, ["M2"])["M2"]] == ["TM"]
 
 
 def test_a_parcel_named_in_two_shops_counts_once_in_each(engine: Engine, tmp_path: Path) -> None:

@@ -66,13 +66,17 @@ def status_value(column: str | None) -> TrackingStatus | None:
 
 
 def save_shipments(
-    conn: Connection, shipments: Sequence[Shipment], stored: Collection[OrderKey]
+    conn: Connection,
+    shipments: Sequence[Shipment],
+    stored: Collection[OrderKey],
+    new: Collection[OrderKey] = (),
 ) -> list[OrderKey]:
     """Store the parcels each order's record names and link them to it (see the module's rules).
 
-    `stored` holds the orders among the shipments that were stored before this batch (only they can have
-    links to drop). Returns the orders outside the batch that ride in a parcel whose carrier or shipped time
-    changed here: what is known about them changed too.
+    `stored` holds the orders among the shipments that were stored before this batch and whose links may
+    be dropped; `new` the orders this transaction inserted (they have no link yet: theirs are inserted
+    straight, by COPY on PostgreSQL, not merged). Returns the orders outside the batch that ride in a parcel
+    whose carrier or shipped time changed here: what is known about them changed too.
     """
     named: dict[ParcelKey, tuple[str, Any]] = {}  # the last record wins, as for the order's own fields
     wanted: set[tuple[str, int, str]] = set()
@@ -86,9 +90,10 @@ def save_shipments(
     renamed = [(s, o) for s, o, given in shipments if given and (s, o) in stored]  # only they can drop links
     current = _links_of(conn, renamed)
     stale = current - wanted
-    # links are written only here, with their order: a new order has none, a stored one (locked by the
-    # batch on PostgreSQL) has `current`, so the rest are new and simply inserted (COPY on PostgreSQL)
-    insert_rows(conn, parcel_orders, sorted(wanted - current), LINK_COLUMNS)
+    added = sorted(wanted - current)
+    insert_rows(conn, parcel_orders, [link for link in added if link[1:] in new], LINK_COLUMNS)
+    others = [link for link in added if link[1:] not in new]
+    upsert(conn, parcel_orders, others, LINK_COLUMNS, (), LINK_COLUMNS)
     for shop_id, numbers in _by_shop_parcel(stale):
         for tracking_no, order_nos in numbers.items():
             conn.execute(
@@ -104,19 +109,25 @@ def save_shipments(
 
 
 def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> list[ParcelKey]:
-    """Insert new parcels, update those whose carrier or shipped time differ; returns the updated ones."""
+    """Insert new parcels, update those whose carrier or shipped time differ; returns the updated ones.
+    A new one goes straight in (COPY on PostgreSQL): should another transaction insert it meanwhile, this
+    one fails on the unique key and runs again (lanshou.db.engine.is_transient), finding it stored."""
     known = _stored_parcels(conn, named)
-    rows: list[Row] = []
+    new: list[Row] = []
+    updated: list[Row] = []
     changed: list[ParcelKey] = []
     for key, given in named.items():  # in the order the records name them: ids follow it
         before = known.get(key)
         carrier, shipped_at = _filled(given, before)
         if before == (carrier, _text(shipped_at)):
             continue
-        if before is not None:
+        if before is None:
+            new.append((*key, carrier, shipped_at))
+        else:
             changed.append(key)
-        rows.append((*key, carrier, shipped_at))
-    upsert(conn, parcels, rows, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
+            updated.append((*key, carrier, shipped_at))
+    insert_rows(conn, parcels, new, PARCEL_COLUMNS)
+    upsert(conn, parcels, updated, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
     now = datetime.now(UTC).replace(tzinfo=None)
     bare = [(tracking_no, carrier, now) for (_, tracking_no), (carrier, _) in named.items()]
     insert_new(conn, parcel_state, bare, ["tracking_no"], ("tracking_no", "carrier", "updated_at"))
