@@ -129,9 +129,24 @@ def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> 
     insert_rows(conn, parcels, new, PARCEL_COLUMNS)
     upsert(conn, parcels, updated, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
     now = datetime.now(UTC).replace(tzinfo=None)
-    bare = [(tracking_no, carrier, now) for (_, tracking_no), (carrier, _) in named.items()]
-    insert_new(conn, parcel_state, bare, ["tracking_no"], ("tracking_no", "carrier", "updated_at"))
+    # a state row for each parcel that has none (events may have come first): looked up, the rest inserted
+    # straight (COPY on PostgreSQL; one a concurrent import adds meanwhile fails this batch on the unique key,
+    # which then runs again); the first carrier named wins, as in a row-by-row insert
+    have = _with_state(conn, [number for _, number in named])
+    bare: dict[str, Row] = {}
+    for (_, number), (carrier, _) in named.items():
+        if number not in have:
+            bare.setdefault(number, (number, carrier, now))
+    insert_rows(conn, parcel_state, list(bare.values()), ("tracking_no", "carrier", "updated_at"))
     return changed
+
+
+def _with_state(conn: Connection, numbers: Sequence[str]) -> set[str]:
+    """The numbers among these that have a parcel_state row."""
+    s = parcel_state
+    k = keyset(conn, ((n,) for n in numbers), TRACKING_NO)
+    query = select(s.c.tracking_no).select_from(s.join(k, s.c.tracking_no == k.c.tracking_no))
+    return set(conn.execute(query).scalars())
 
 
 def _filled(given: tuple[str, Any], known: tuple[str, Any] | None) -> tuple[str, Any]:
