@@ -115,7 +115,7 @@ class OrderStore:
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
         # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
         self._write(new_rows, changed_rows, new_lines, lines, [buyers[key] for key in sorted(buyers)], events)
-        new = {(shop_id, order_no) for shop_id, order_no, *_ in new_rows}
+        new = {(row[0], row[1]) for row in new_rows}  # (shop id, order number): not every field unpacked
         result.riders = save_shipments(self.conn, shipments, existing.keys(), new)
         result.inserted, result.updated = len(new_rows), len(changed_rows)
         result.lines = len(new_lines) + len(lines)
