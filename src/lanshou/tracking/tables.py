@@ -85,15 +85,40 @@ parcel_state = Table(
     Column("polled_at", DateTime),  # last real-time query (carriers without push)
     Column("updated_at", DateTime, nullable=False),
 )
-# The alert scan's selections: silent parcels, parcels past their lane's norm, parcels waiting at a locker.
-Index("ix_parcel_state_silent", parcel_state.c.finished, parcel_state.c.last_event_at)
-Index("ix_parcel_state_late", parcel_state.c.finished, parcel_state.c.late_after)
-Index("ix_parcel_state_status", parcel_state.c.status, parcel_state.c.status_at)
-Index("ix_parcel_state_delivered", parcel_state.c.delivered_at)
-Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)
+# The alert scan's selections: silent parcels, parcels past their lane's norm, parcels waiting at a locker;
+# and delivered parcels. Each query compares the column a partial index needs (revision 0032): a parcel's
+# bare row, written with its order before any carrier event, goes into none of them.
+_SILENT, _LATE = parcel_state.c.last_event_at.is_not(None), parcel_state.c.late_after.is_not(None)
+_HAS_STATUS, _DELIVERED = parcel_state.c.status.is_not(None), parcel_state.c.delivered_at.is_not(None)
 Index(
-    "ix_parcel_state_updated", parcel_state.c.updated_at
-)  # what moved since the last alert scan  # pickup_at IS NULL: waiting for the carrier
+    "ix_parcel_state_silent",
+    parcel_state.c.finished,
+    parcel_state.c.last_event_at,
+    sqlite_where=_SILENT,
+    postgresql_where=_SILENT,
+)
+Index(
+    "ix_parcel_state_late",
+    parcel_state.c.finished,
+    parcel_state.c.late_after,
+    sqlite_where=_LATE,
+    postgresql_where=_LATE,
+)
+Index(
+    "ix_parcel_state_status",
+    parcel_state.c.status,
+    parcel_state.c.status_at,
+    sqlite_where=_HAS_STATUS,
+    postgresql_where=_HAS_STATUS,
+)
+Index(
+    "ix_parcel_state_delivered",
+    parcel_state.c.delivered_at,
+    sqlite_where=_DELIVERED,
+    postgresql_where=_DELIVERED,
+)
+Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)  # pickup_at IS NULL: waiting for the carrier
+Index("ix_parcel_state_updated", parcel_state.c.updated_at)  # what moved since the last alert scan
 
 # Delivery times per lane (carrier × origin province → destination province), measured from history;
 # "*" stands for any (the wider lanes an ETA falls back to when a lane has few deliveries).
