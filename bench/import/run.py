@@ -366,7 +366,8 @@ def run(work: Path, db_url: str, args: Any) -> None:
 
     # what `lanshou import orders FILE` does
     marks: list[tuple[int, float]] = []
-    started, cpu = time.perf_counter(), sum(meter.seconds())
+    started, before = time.perf_counter(), meter.seconds()
+    cpu = sum(before)
     report = import_orders(
         engine,
         csv_path,
@@ -379,6 +380,7 @@ def run(work: Path, db_url: str, args: Any) -> None:
     refresh = _settled()
     print(f"import orders: {report.rows:,} rows, {report.inserted:,} orders, {report.lines:,} lines, "
           f"{report.rejected_count:,} rejected")  # fmt: skip
+    _print_cpu_split(before, meter.seconds())
     print(f"  import rate by tenth of the file (lines/s): {_tenths(marks, ended)}")
     _print_handlers()
     with engine.connect() as conn:
@@ -388,12 +390,13 @@ def run(work: Path, db_url: str, args: Any) -> None:
     # what `lanshou import tracking FILE` does
     tracking_figures = None
     if not args.no_tracking:
-        started, cpu = time.perf_counter(), sum(meter.seconds())
+        started, before = time.perf_counter(), meter.seconds()
         treport = import_tracking(engine, tracking_path, rejects=work / "rejected-tracking.csv")
-        ttotal = (time.perf_counter() - started, sum(meter.seconds()) - cpu)
+        ttotal = (time.perf_counter() - started, sum(meter.seconds()) - sum(before))
         tracking_figures = (ttotal, _settled())
         print(f"import tracking: {treport.rows:,} rows, {treport.inserted:,} new events, "
               f"{treport.rejected_count:,} rejected")  # fmt: skip
+        _print_cpu_split(before, meter.seconds())
         _print_handlers()
         _print_statements(sql_times)
     if profiler:
@@ -425,6 +428,14 @@ def run(work: Path, db_url: str, args: Any) -> None:
         _line("  the rollup refresh", trefresh, events, "events/s")
         spent = ceiling(db_url, tracking_path, TRACKING_HEADER, EVENT_KEY)
         _ratios(trate, _line(f"{bare}, unique key (ceiling)", spent, events, "events/s"))
+
+
+def _print_cpu_split(before: tuple[float, float], after: tuple[float, float]) -> None:
+    """On PostgreSQL, how the end-to-end CPU splits between Lanshou's processes and the server's."""
+    server = after[1] - before[1]
+    if server:
+        client = after[0] - before[0]
+        print(f"  CPU end to end: Lanshou's processes {client:.1f} s, PostgreSQL {server:.1f} s")
 
 
 def _minus(a: Spent, b: Spent) -> Spent:
