@@ -1,4 +1,7 @@
-"""`fetch_all`: the rows of a prepared one-statement read, run on PostgreSQL by the driver directly.
+"""Reads that skip SQLAlchemy's per-row work: `fetch_all` for the API's hot one-statement reads, `tuples`
+for the bulk reads of a batch.
+
+`fetch_all`: the rows of a prepared one-statement read, run on PostgreSQL by the driver directly.
 
 For the reads of the API's hot path (a token check, one order by number) SQLAlchemy's execution (its
 execution context, parameter and result processing) cost more CPU than the statement itself. On PostgreSQL
@@ -7,18 +10,26 @@ statement; rows come back as named tuples with the statement's column names, and
 own (the same types SQLAlchemy's psycopg dialect returns: no type in these statements needs processing).
 Elsewhere (SQLite) it is `conn.execute(statement, params).all()`.
 
+`tuples`: a batch's read (thousands of rows: a refresh reads every carrier event of 2,000 orders) runs
+through SQLAlchemy as usual and its rows are taken from the driver's cursor as plain tuples: a Row object
+and SQLAlchemy's processing of each value cost more than the read (measured on SQLite, 300,000 events
+with a time each: 0.79 s as Rows, 0.30 s as tuples with the times parsed here). psycopg returns every
+type as SQLAlchemy would; SQLite returns times, days and booleans as stored (text, 0/1), parsed here as
+SQLAlchemy's SQLite types do; a read selecting any other type that SQLAlchemy processes is refused.
+
 Driver errors are SQLAlchemy's (`DBAPIError`, with `connection_invalidated` set when the connection is
 gone), as if SQLAlchemy had run the statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, cast
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Boolean, Connection, Date, DateTime, Dialect, Enum, Float, Integer, String
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Select
 
@@ -57,3 +68,39 @@ def _compiled(
         defaults = {k: v for k, v in expanded.parameters.items() if k not in params}
         kept = _COMPILED[key] = (statement, expanded.statement, defaults)
     return kept[1], kept[2]
+
+
+def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of `query` as a plain tuple, with the values SQLAlchemy would have returned."""
+    parsers = _sqlite_parsers(query)  # checked on every database: a read refused is refused everywhere
+    result = conn.execute(query)
+    try:
+        rows = cast(list[tuple[Any, ...]], result.cursor.fetchall())  # the DBAPI cursor's own rows
+    finally:
+        result.close()
+    if not rows or not parsers or conn.dialect.name != "sqlite":
+        return rows
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for i, parse in parsers:
+        columns[i] = [None if value is None else parse(value) for value in columns[i]]
+    return list(zip(*columns, strict=True))
+
+
+def _decimal(kind: Any) -> bool:
+    return isinstance(kind, Float) and bool(kind.asdecimal)
+
+
+def _sqlite_parsers(query: Select[Any]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(index, parse) of each selected column whose stored SQLite value SQLAlchemy would convert."""
+    parsers: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(query.selected_columns):
+        kind = column.type
+        if isinstance(kind, DateTime):
+            parsers.append((i, datetime.fromisoformat))
+        elif isinstance(kind, Date):
+            parsers.append((i, date.fromisoformat))
+        elif isinstance(kind, Boolean):
+            parsers.append((i, bool))  # stored 0 / 1
+        elif isinstance(kind, Enum) or not isinstance(kind, String | Integer | Float) or _decimal(kind):
+            raise TypeError(f"tuples() does not parse {kind!r} ({column}): read it with conn.execute")
+    return tuple(parsers)

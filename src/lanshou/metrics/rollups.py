@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_column, select
 
 from lanshou.db.bulk import insert_rows, upsert
+from lanshou.db.driver_reads import tuples
 from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
@@ -516,10 +517,9 @@ def _stored(
 
 def _rows_by_key(conn: Connection, query: Any, column: str) -> dict[tuple[int, str], dict[str, Any]]:
     """Rows as dicts by (shop_id, `column`): zipped with the column names (a RowMapping copies slower)."""
-    result = conn.execute(query)
-    names = tuple(result.keys())
+    names = tuple(c.name for c in query.selected_columns)
     shop, other = names.index("shop_id"), names.index(column)
-    return {(row[shop], row[other]): dict(zip(names, row, strict=True)) for row in result.all()}
+    return {(row[shop], row[other]): dict(zip(names, row, strict=True)) for row in tuples(conn, query)}
 
 
 def _joined(table: Any, k: Any, column: str) -> Any:

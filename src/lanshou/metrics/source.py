@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, union
 
 from lanshou.customers import tables as ct
+from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, TRACKING_NO, keyset
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.orders import tables as ot
@@ -70,15 +71,14 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     k = keyset(conn, keys, ORDER_KEY)
     o = ot.orders
     columns = [o.c[name] for name in ORDER_COLUMNS]
-    orders = conn.execute(select(*columns).select_from(_joined(o, k)).order_by(o.c.id)).all()
+    orders = tuples(conn, select(*columns).select_from(_joined(o, k)).order_by(o.c.id))
     if not orders:
         return loaded
     lines: dict[OrderKey, list[tuple[str, str | None]]] = defaultdict(list)  # (sku, category)
     li = ot.order_lines
     query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
-    for shop_id, order_no, sku, category in conn.execute(query.order_by(li.c.id)).all():
+    for shop_id, order_no, sku, category in tuples(conn, query.order_by(li.c.id)):
         lines[(shop_id, order_no)].append((sku, category))
-    # rows unpacked, not read by attribute: a Row's attribute costs ~10x its index (measured)
     known = {
         (shop_id, order_no): (paid_at, province)
         for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders
@@ -194,7 +194,7 @@ def _events(conn: Connection, tracking_numbers: Iterable[str]) -> dict[str, tupl
         .order_by(table.c.tracking_no, table.c.event_time, table.c.id)
     )
     new = tuple.__new__  # EventFact(when, status) without the named tuple's argument parsing: ~10 a parcel
-    for tracking_no, when, status in conn.execute(query).all():
+    for tracking_no, when, status in tuples(conn, query):
         found[tracking_no].append(new(EventFact, (when, status)))
     return {number: tuple(events) for number, events in found.items()}
 

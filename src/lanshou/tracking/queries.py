@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, and_, false, func, or_, select
 
+from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.tables import order_lines, orders
@@ -281,7 +282,7 @@ def parcels_of_orders(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderK
         .order_by(parcels.c.id)
     )
     found: dict[OrderKey, list[StoredParcel]] = defaultdict(list)
-    for shop_id, order_no, *parcel in conn.execute(query).all():
+    for shop_id, order_no, *parcel in tuples(conn, query):
         found[(shop_id, order_no)].append(StoredParcel(*parcel))
     return dict(found)
 
@@ -296,7 +297,7 @@ def orders_carried(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKe
         .order_by(link.c.shop_id, link.c.tracking_no, link.c.order_no)
     )
     found: dict[ParcelKey, list[str]] = defaultdict(list)
-    for shop_id, tracking_no, order_no in conn.execute(query).all():
+    for shop_id, tracking_no, order_no in tuples(conn, query):
         found[(shop_id, tracking_no)].append(order_no)
     return dict(found)
 

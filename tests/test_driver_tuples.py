@@ -1,0 +1,77 @@
+"""lanshou.db.driver_reads.tuples: a batch read's rows as plain tuples hold exactly what SQLAlchemy's Rows
+hold (values and their types: times, days, booleans, NULLs, floats), on both databases; a read of a type
+it would not parse as SQLAlchemy does is refused before it runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from lanshou.db.driver_reads import tuples
+from lanshou.metrics import tables as mt
+from lanshou.orders import tables as ot
+from lanshou.tracking.tables import parcel_state
+
+NEVER = date(9999, 12, 31)
+
+
+def _typed(rows: Any) -> list[tuple[tuple[type, Any], ...]]:
+    return [tuple((type(value), value) for value in row) for row in rows]
+
+
+def _same_as_rows(engine: Engine, query: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        fast, rows = tuples(conn, query), conn.execute(query).all()
+    assert _typed(fast) == _typed(rows)
+    assert all(type(row) is tuple for row in fast)
+    return fast
+
+
+def test_times_days_booleans_and_nulls_read_as_sqlalchemy_reads_them(engine: Engine) -> None:
+    order = {"shop_id": 1, "negative_eday": NEVER, "extra_m1": "{}", "carrier": ""}
+    parcel = {"shop_id": 1, "order_no": "A", "bucket": 2}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(mt.metric_orders),
+            [
+                {**order, "order_no": "A", "pay_day": date(2026, 11, 30), "limit_hours": 24,
+                 "pickup_on_time": True, "closed": False},
+                {**order, "order_no": "B", "pay_day": None, "limit_hours": None, "pickup_on_time": None,
+                 "closed": None, "carrier": "顺丰"},
+            ],
+        )  # fmt: skip
+        conn.execute(
+            insert(mt.metric_parcels),
+            [{**parcel, "tracking_no": "SF1", "duration_s": 5400.5},
+             {**parcel, "tracking_no": "SF2", "duration_s": None}],
+        )  # fmt: skip
+        conn.execute(
+            insert(parcel_state),
+            [{"tracking_no": "SF1", "updated_at": datetime(2026, 12, 1, 8, 30, 5, 120),
+              "pickup_at": datetime(2026, 12, 1, 9), "finished": True},
+             {"tracking_no": "SF2", "updated_at": datetime(2026, 12, 1, 8, 30), "pickup_at": None,
+              "finished": False}],
+        )  # fmt: skip
+    orders = _same_as_rows(engine, select(mt.metric_orders).order_by(mt.metric_orders.c.order_no))
+    assert [(row[0], row[1], row[2]) for row in orders] == [(1, "A", date(2026, 11, 30)), (1, "B", None)]
+    assert orders[0][7] is True
+    parcels = _same_as_rows(engine, select(mt.metric_parcels).order_by(mt.metric_parcels.c.tracking_no))
+    assert [row[-2] for row in parcels] == [5400.5, None]
+    states = select(parcel_state.c.tracking_no, parcel_state.c.updated_at, parcel_state.c.pickup_at,
+                    parcel_state.c.finished).order_by(parcel_state.c.tracking_no)  # fmt: skip
+    assert _same_as_rows(engine, states) == [
+        ("SF1", datetime(2026, 12, 1, 8, 30, 5, 120), datetime(2026, 12, 1, 9), True),
+        ("SF2", datetime(2026, 12, 1, 8, 30), None, False),
+    ]
+
+
+def test_no_row_is_an_empty_list(engine: Engine) -> None:
+    assert _same_as_rows(engine, select(mt.metric_orders)) == []
+
+
+def test_a_type_it_would_not_parse_is_refused_before_the_read(engine: Engine) -> None:
+    with engine.connect() as conn, pytest.raises(TypeError, match="order_amount"):
+        tuples(conn, select(ot.orders.c.order_no, ot.orders.c.order_amount))
