@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
 from lanshou.db.bulk import Row, insert_new, insert_rows, upsert
+from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
 from lanshou.tracking.state import ParcelState
@@ -205,15 +207,18 @@ def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def load_states(conn: Connection, numbers: Iterable[str]) -> dict[str, ParcelState]:
-    found: dict[str, ParcelState] = {}
     t = parcel_state
     k = keyset(conn, ((n,) for n in numbers), TRACKING_NO)
-    query = select(*(t.c[name] for name in STATE_COLUMNS if name not in ("finished", "updated_at")))
-    for row in conn.execute(query.select_from(t.join(k, t.c.tracking_no == k.c.tracking_no))).all():
-        values = row._asdict()
-        values["status"] = status_value(values["status"])
-        found[row.tracking_no] = ParcelState(**values)
-    return found
+    query = select(*(t.c[name] for name in STATE_FIELDS)).select_from(
+        t.join(k, t.c.tracking_no == k.c.tracking_no)
+    )
+    return {
+        number: ParcelState(number, carrier, status_value(status), *times)  # in STATE_FIELDS order
+        for number, carrier, status, *times in tuples(conn, query)
+    }
+
+
+STATE_FIELDS = tuple(field.name for field in fields(ParcelState))  # each a parcel_state column
 
 
 def save_states(conn: Connection, states: Sequence[ParcelState], now: datetime) -> None:
