@@ -68,6 +68,23 @@ def test_times_days_booleans_and_nulls_read_as_sqlalchemy_reads_them(engine: Eng
     ]
 
 
+def test_a_streamed_read_gives_the_same_tuples(engine: Engine) -> None:
+    states = [
+        {"tracking_no": f"SF{i}", "updated_at": datetime(2026, 12, 1, 8, i), "finished": i % 2 == 0}
+        for i in range(7)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(parcel_state), states)
+    query = select(parcel_state.c.tracking_no, parcel_state.c.updated_at, parcel_state.c.finished)
+    ordered = query.order_by(parcel_state.c.tracking_no)
+    with engine.connect() as conn:
+        plain = tuples(conn, ordered)
+        streamed = tuples(conn, ordered.execution_options(yield_per=2))
+        by_connection = tuples(conn.execution_options(stream_results=True), ordered)
+    assert _typed(streamed) == _typed(plain) == _typed(by_connection)
+    assert len(plain) == 7 and plain[0][2] is True
+
+
 def test_no_row_is_an_empty_list(engine: Engine) -> None:
     assert _same_as_rows(engine, select(mt.metric_orders)) == []
 

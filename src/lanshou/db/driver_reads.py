@@ -73,6 +73,8 @@ def _compiled(
 def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     """Every row of `query` as a plain tuple, with the values SQLAlchemy would have returned."""
     parsers = _sqlite_parsers(query)  # checked on every database: a read refused is refused everywhere
+    if _streamed(conn, query):  # SQLAlchemy reads ahead from a streaming cursor: its rows, as tuples
+        return [tuple(row) for row in conn.execute(query)]
     result = conn.execute(query)
     try:
         rows = cast(list[tuple[Any, ...]], result.cursor.fetchall())  # the DBAPI cursor's own rows
@@ -84,6 +86,11 @@ def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     for i, parse in parsers:
         columns[i] = [None if value is None else parse(value) for value in columns[i]]
     return list(zip(*columns, strict=True))
+
+
+def _streamed(conn: Connection, query: Select[Any]) -> bool:
+    options = {**conn.get_execution_options(), **query.get_execution_options()}
+    return bool(options.get("stream_results") or options.get("yield_per"))
 
 
 def _decimal(kind: Any) -> bool:
