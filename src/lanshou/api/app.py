@@ -10,6 +10,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,6 +71,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # which paused all requests for tens of milliseconds (bench/tracking push: the p99).
     gc.collect()
     gc.freeze()
+    # as many `def` routes at once as the settings say (AnyIO's default: 40), each with a kept connection
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.request_threads
     yield
     app.state.loop_reads.close()
     getattr(app.state.rollups_nudge, "flush", lambda: None)()  # a batch's catch-up still held back
@@ -87,13 +90,14 @@ def app_from_environment() -> FastAPI:
     from lanshou.db.engine import make_engine, schema_revisions
 
     bootstrap.start()  # a worker process of its own (uvicorn --workers N): the areas subscribe here too
-    engine = make_engine()
+    settings = settings_from_environment()
+    engine = make_engine(connections=settings.request_threads + 1)  # + the event loop's own (LoopReads)
     current, head = schema_revisions(engine)
     if current != head:
         raise RuntimeError(
             f"数据库版本 {current} 需要升级到 {head}: run `lanshou serve` or any lanshou command first"
         )
-    return create_app(engine, settings_from_environment())
+    return create_app(engine, settings)
 
 
 # Pages may use only what this site serves; Swagger UI's page needs its inline start-up script.

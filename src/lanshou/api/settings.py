@@ -19,6 +19,10 @@ class AppSettings:
     secure_cookies: bool = True  # cookies only over HTTPS; turn off for plain-HTTP localhost
     session_max_age: int = 12 * 3600  # seconds: a working day, then log in again
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    # requests run in threads (every `def` route) at once, and database connections the pool keeps open for
+    # them: equal, so that a burst queues for a thread instead of opening and closing connections (on
+    # PostgreSQL each one a new server process; measured under wrk: docs/deploy.md)
+    request_threads: int = 10
 
     @classmethod
     def for_tests(cls, secure_cookies: bool = True) -> AppSettings:
@@ -26,8 +30,22 @@ class AppSettings:
 
 
 def settings_from_environment() -> AppSettings:
-    """LANSHOU_SECRET_KEY (else a key kept in the data dir), LANSHOU_SECURE_COOKIES (default on)."""
-    return AppSettings(secret_key=secret_key(), secure_cookies=env_flag("LANSHOU_SECURE_COOKIES", True))
+    """LANSHOU_SECRET_KEY (else a key kept in the data dir), LANSHOU_SECURE_COOKIES (default on),
+    LANSHOU_REQUEST_THREADS (default 10: requests in threads at once, and connections kept open)."""
+    return AppSettings(
+        secret_key=secret_key(),
+        secure_cookies=env_flag("LANSHOU_SECURE_COOKIES", True),
+        request_threads=_positive_int("LANSHOU_REQUEST_THREADS", AppSettings.request_threads),
+    )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def secret_key() -> str:

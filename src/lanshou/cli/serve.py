@@ -39,10 +39,14 @@ def serve(
     """Serve the web pages and the REST API. 启动网页与 API 服务."""
     import uvicorn
 
-    from lanshou.api.settings import secret_key
+    from lanshou.api.settings import settings_from_environment
 
     database()  # create or upgrade the schema once, before any worker starts
-    secret_key()  # likewise the session key kept in the data dir (unless LANSHOU_SECRET_KEY is set)
+    try:  # likewise the session key kept in the data dir (unless LANSHOU_SECRET_KEY is set)
+        settings_from_environment()  # and a wrong setting is said once, here, not by every worker
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     if secure_cookies is None:
         secure_cookies = not _is_loopback(host)
     os.environ["LANSHOU_SECURE_COOKIES"] = "1" if secure_cookies else "0"  # read by each worker

@@ -49,7 +49,9 @@ TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
 T = TypeVar("T")
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, connections: int | None = None) -> Engine:
+    """`connections`: on PostgreSQL, how many the pool keeps open (a server process passes its number of
+    request threads; as many more are opened for a burst and closed after). Default: SQLAlchemy's 5 + 10."""
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url)
@@ -57,7 +59,8 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True)
+    sized = {} if connections is None else {"pool_size": connections, "max_overflow": connections}
+    engine = create_engine(url, pool_pre_ping=True, **sized)
     event.listen(engine, "connect", _pg_costs)
     return engine
 
