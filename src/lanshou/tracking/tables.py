@@ -10,6 +10,8 @@ tracking number: every order the parcel carries sees them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -85,40 +87,24 @@ parcel_state = Table(
     Column("polled_at", DateTime),  # last real-time query (carriers without push)
     Column("updated_at", DateTime, nullable=False),
 )
+
+
 # The alert scan's selections: silent parcels, parcels past their lane's norm, parcels waiting at a locker;
 # and delivered parcels. Each query compares the column a partial index needs (revision 0032): a parcel's
 # bare row, written with its order before any carrier event, goes into none of them.
-_SILENT, _LATE = parcel_state.c.last_event_at.is_not(None), parcel_state.c.late_after.is_not(None)
-_HAS_STATUS, _DELIVERED = parcel_state.c.status.is_not(None), parcel_state.c.delivered_at.is_not(None)
-Index(
-    "ix_parcel_state_silent",
-    parcel_state.c.finished,
-    parcel_state.c.last_event_at,
-    sqlite_where=_SILENT,
-    postgresql_where=_SILENT,
-)
-Index(
-    "ix_parcel_state_late",
-    parcel_state.c.finished,
-    parcel_state.c.late_after,
-    sqlite_where=_LATE,
-    postgresql_where=_LATE,
-)
-Index(
-    "ix_parcel_state_status",
-    parcel_state.c.status,
-    parcel_state.c.status_at,
-    sqlite_where=_HAS_STATUS,
-    postgresql_where=_HAS_STATUS,
-)
-Index(
-    "ix_parcel_state_delivered",
-    parcel_state.c.delivered_at,
-    sqlite_where=_DELIVERED,
-    postgresql_where=_DELIVERED,
-)
-Index("ix_parcel_state_unscanned", parcel_state.c.pickup_at)  # pickup_at IS NULL: waiting for the carrier
-Index("ix_parcel_state_updated", parcel_state.c.updated_at)  # what moved since the last alert scan
+def _where_present(name: str, *columns: Column[Any], present: Column[Any]) -> Index:
+    """An index of only the rows that have a value in `present`."""
+    where = present.is_not(None)
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
+_s = parcel_state.c
+_where_present("ix_parcel_state_silent", _s.finished, _s.last_event_at, present=_s.last_event_at)
+_where_present("ix_parcel_state_late", _s.finished, _s.late_after, present=_s.late_after)
+_where_present("ix_parcel_state_status", _s.status, _s.status_at, present=_s.status)
+_where_present("ix_parcel_state_delivered", _s.delivered_at, present=_s.delivered_at)
+Index("ix_parcel_state_unscanned", _s.pickup_at)  # pickup_at IS NULL: waiting for the carrier
+Index("ix_parcel_state_updated", _s.updated_at)  # what moved since the last alert scan
 
 # Delivery times per lane (carrier × origin province → destination province), measured from history;
 # "*" stands for any (the wider lanes an ETA falls back to when a lane has few deliveries).
