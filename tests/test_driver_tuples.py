@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, String, func, insert, select, type_coerce
+from sqlalchemy.exc import DBAPIError
 
 from lanshou.db.driver_reads import tuples
 from lanshou.metrics import tables as mt
@@ -92,3 +93,12 @@ def test_no_row_is_an_empty_list(engine: Engine) -> None:
 def test_a_type_it_would_not_parse_is_refused_before_the_read(engine: Engine) -> None:
     with engine.connect() as conn, pytest.raises(TypeError, match="order_amount"):
         tuples(conn, select(ot.orders.c.order_no, ot.orders.c.order_amount))
+
+
+def test_an_error_while_stepping_through_the_rows_is_sqlalchemys(sqlite_engine: Engine) -> None:
+    rows = [{"tracking_no": number, "updated_at": datetime(2026, 12, 1)} for number in ('["a"]', "not json")]
+    with sqlite_engine.begin() as conn:  # the first row reads, the second fails (SQLite steps in fetchall)
+        conn.execute(insert(parcel_state), rows)
+    first = type_coerce(func.json_extract(parcel_state.c.tracking_no, "$[0]"), String)
+    with sqlite_engine.connect() as conn, pytest.raises(DBAPIError, match="JSON"):
+        tuples(conn, select(first).order_by(parcel_state.c.tracking_no))

@@ -17,8 +17,8 @@ with a time each: 0.79 s as Rows, 0.30 s as tuples with the times parsed here). 
 type as SQLAlchemy would; SQLite returns times, days and booleans as stored (text, 0/1), parsed here as
 SQLAlchemy's SQLite types do; a read selecting any other type that SQLAlchemy processes is refused.
 
-Driver errors are SQLAlchemy's (`DBAPIError`, with `connection_invalidated` set when the connection is
-gone), as if SQLAlchemy had run the statement.
+Driver errors are SQLAlchemy's (`DBAPIError`, with `connection_invalidated` set when `fetch_all`'s
+connection is gone), as if SQLAlchemy had run the statement.
 """
 
 from __future__ import annotations
@@ -76,8 +76,11 @@ def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     if _streamed(conn, query):  # SQLAlchemy reads ahead from a streaming cursor: its rows, as tuples
         return [tuple(row) for row in conn.execute(query)]
     result = conn.execute(query)
+    driver_error = conn.dialect.loaded_dbapi.Error
     try:
         rows = cast(list[tuple[Any, ...]], result.cursor.fetchall())  # the DBAPI cursor's own rows
+    except driver_error as exc:  # SQLite steps through the rows here: its errors as SQLAlchemy's
+        raise DBAPIError.instance(None, None, exc, driver_error) from exc
     finally:
         result.close()
     if not rows or not parsers or conn.dialect.name != "sqlite":
