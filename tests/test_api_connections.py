@@ -59,20 +59,24 @@ def test_a_burst_of_requests_uses_the_connections_the_server_keeps(pg_database: 
     command = [sys.executable, "-c", "from lanshou.cli.app import main; main()", "serve", "--port", str(port)]
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    admin = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_database, isolation_level="AUTOCOMMIT", pool_size=1)
+    database = pg_database.rsplit("/", 1)[1]
     try:
         _wait_until_up(base, server)
         _burst(base)  # the first burst opens the connections the server keeps
-        time.sleep(1.5)  # a backend reports its session to the statistics within a second
-        before = _sessions_opened(admin, pg_database.rsplit("/", 1)[1])
+        _sessions_opened(admin, database)  # this test's own session opened, before the count starts
+        time.sleep(2)  # a backend reports its session to the statistics within a second or so
+        before = _sessions_opened(admin, database)
         _burst(base)
-        time.sleep(1.5)
-        opened = _sessions_opened(admin, pg_database.rsplit("/", 1)[1]) - before
+        time.sleep(2)
+        opened = _sessions_opened(admin, database) - before
     finally:
         server.terminate()
         server.wait(timeout=20)
         admin.dispose()
-    assert opened == 0, f"{opened} connections opened and closed by a burst of {CLIENTS} at once"
+    # the old pool (5 kept, 10 more for a burst, closed as they came back) opened 18 here; one the first burst
+    # did not need may still open in the second
+    assert opened <= 1, f"{opened} connections opened and closed by a burst of {CLIENTS} at once"
 
 
 def test_request_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
