@@ -3,7 +3,9 @@ convention. Times are naive UTC; money is Numeric; natural keys make bulk upsert
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import Any
+
+from sqlalchemy import ColumnElement, Index, MetaData
 
 metadata = MetaData(
     naming_convention={
@@ -14,3 +16,8 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+def partial_index(name: str, *columns: Any, where: ColumnElement[bool]) -> Index:
+    """An index of only the rows `where` holds, on both databases (each dialect takes its own predicate)."""
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)

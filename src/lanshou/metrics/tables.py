@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from lanshou.db.metadata import metadata
+from lanshou.db.metadata import metadata, partial_index
 
 # ---------------------------------------------------------------------------------------------------------
 # Metric rollups (revision 0002). Each order and parcel has one derived row holding the keys it contributes
@@ -78,19 +78,11 @@ Index("ix_metric_orders_promise_day", metric_orders.c.shop_id, metric_orders.c.p
 # read's WHERE repeats each predicate word for word, which is what lets SQLite use a partial index.
 M1_CAN_MISS = metric_orders.c.limit_hours.is_not(None) & metric_orders.c.pickup_on_time.is_not(True)
 M5_CAN_MISS = metric_orders.c.by_promise.is_not(True)
-Index(
-    "ix_metric_orders_m1_can_miss",
-    metric_orders.c.shop_id,
-    metric_orders.c.pay_day,
-    sqlite_where=M1_CAN_MISS,
-    postgresql_where=M1_CAN_MISS,
+partial_index(
+    "ix_metric_orders_m1_can_miss", metric_orders.c.shop_id, metric_orders.c.pay_day, where=M1_CAN_MISS
 )
-Index(
-    "ix_metric_orders_m5_can_miss",
-    metric_orders.c.shop_id,
-    metric_orders.c.promise_day,
-    sqlite_where=M5_CAN_MISS,
-    postgresql_where=M5_CAN_MISS,
+partial_index(
+    "ix_metric_orders_m5_can_miss", metric_orders.c.shop_id, metric_orders.c.promise_day, where=M5_CAN_MISS
 )
 
 # Why an order missed M1 / M5 (revision 0022), kept by the rollup upkeep for every order that can miss M1,

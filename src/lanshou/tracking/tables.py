@@ -10,8 +10,6 @@ tracking number: every order the parcel carries sees them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     Boolean,
     Column,
@@ -25,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from lanshou.db.metadata import metadata
+from lanshou.db.metadata import metadata, partial_index
 
 parcels = Table(
     "parcels",
@@ -87,22 +85,14 @@ parcel_state = Table(
     Column("polled_at", DateTime),  # last real-time query (carriers without push)
     Column("updated_at", DateTime, nullable=False),
 )
-
-
 # The alert scan's selections: silent parcels, parcels past their lane's norm, parcels waiting at a locker;
 # and delivered parcels. Each query compares the column a partial index needs (revision 0032): a parcel's
 # bare row, written with its order before any carrier event, goes into none of them.
-def _where_present(name: str, *columns: Column[Any], present: Column[Any]) -> Index:
-    """An index of only the rows that have a value in `present`."""
-    where = present.is_not(None)
-    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
-
-
 _s = parcel_state.c
-_where_present("ix_parcel_state_silent", _s.finished, _s.last_event_at, present=_s.last_event_at)
-_where_present("ix_parcel_state_late", _s.finished, _s.late_after, present=_s.late_after)
-_where_present("ix_parcel_state_status", _s.status, _s.status_at, present=_s.status)
-_where_present("ix_parcel_state_delivered", _s.delivered_at, present=_s.delivered_at)
+partial_index("ix_parcel_state_silent", _s.finished, _s.last_event_at, where=_s.last_event_at.is_not(None))
+partial_index("ix_parcel_state_late", _s.finished, _s.late_after, where=_s.late_after.is_not(None))
+partial_index("ix_parcel_state_status", _s.status, _s.status_at, where=_s.status.is_not(None))
+partial_index("ix_parcel_state_delivered", _s.delivered_at, where=_s.delivered_at.is_not(None))
 Index("ix_parcel_state_unscanned", _s.pickup_at)  # pickup_at IS NULL: waiting for the carrier
 Index("ix_parcel_state_updated", _s.updated_at)  # what moved since the last alert scan
 
