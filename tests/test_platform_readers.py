@@ -287,7 +287,10 @@ def test_taobao_without_shop_needs_the_shop_option(sqlite_engine: Engine, tmp_pa
 def test_taobao_orders_then_items_keeps_order_fields(engine: Engine, tmp_path: Path) -> None:
     run(engine, TAOBAO_ORDERS, "taobao", tmp_path)
     items = run(engine, TAOBAO_ITEMS, "taobao-items", tmp_path, shop=TAOBAO_SHOP)
-    assert items.ok and (items.inserted, items.updated, items.lines) == (0, 0, 5)
+    # the items file brings the lines of three stored orders: they are updated, their order fields kept
+    assert items.ok and (items.inserted, items.updated, items.lines) == (0, 3, 5)
+    again = run(engine, TAOBAO_ITEMS, "taobao-items", tmp_path, shop=TAOBAO_SHOP)
+    assert (again.inserted, again.updated, again.unchanged, again.lines) == (0, 0, 3, 5)
     done = order(engine, "3000000000000001")
     assert (done.order_amount, done.province, done.address) == (
         Decimal("128.00"),
@@ -329,7 +332,7 @@ def test_taobao_items_moves_status_forward_only(sqlite_engine: Engine, tmp_path:
 
     path = rewrite_csv(TAOBAO_ITEMS, tmp_path / "items.csv", later)
     report = run(sqlite_engine, path, "taobao-items", tmp_path, shop=TAOBAO_SHOP)
-    assert report.ok and report.updated == 1
+    assert report.ok and report.updated == 3  # each stored order gets its lines, order 2 its status too
     assert order(sqlite_engine, "3000000000000002").status == "shipped"
     assert order(sqlite_engine, "3000000000000002").receiver_name == "李四"
     assert order(sqlite_engine, "3000000000000005").status == "shipped"  # never moved back

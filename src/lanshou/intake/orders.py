@@ -82,8 +82,7 @@ def _store(
         shops.ensure(conn, *key, timezone=timezone or DEFAULT_TIMEZONE)
     keep = kept_fields(frozenset(absent or ()))
     result = OrderStore(conn, shops).save(orders, source=source, keep=keep)
-    keys = [(shops.ids[(o.platform, o.shop)], o.order_no) for o in orders]
-    events.publish(conn, OrdersChanged(tuple(keys + result.riders)))  # riders: in a parcel it changed
+    events.publish(conn, OrdersChanged(tuple(result.changed)))  # an unchanged order is not derived again
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 
 

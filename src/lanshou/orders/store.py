@@ -1,8 +1,11 @@
-"""Persist imported orders in batches: compare with what is stored, write only what changed."""
+"""Persist imported orders in batches: compare with what is stored, write only what changed, and say which
+orders changed (a re-imported export mostly repeats what is stored: nothing downstream is derived again for
+an order whose fields, lines and parcels are as they were)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,8 +44,9 @@ class BatchResult:
     unchanged: int = 0
     lines: int = 0
     rejected: list[RowError] = field(default_factory=list)
-    # orders outside the batch whose facts changed with it (they ride in a parcel it updated)
-    riders: list[OrderKey] = field(default_factory=list)
+    # orders whose stored facts changed: new, updated, and those outside the batch that ride in a parcel it
+    # updated (lanshou.tracking.store.save_shipments); an unchanged order is not among them
+    changed: list[OrderKey] = field(default_factory=list)
 
 
 def _keep_stored(stored: Values, fields: Values) -> Values:
@@ -74,21 +78,25 @@ class OrderStore:
         result = BatchResult()
         keyed = [(self.shops.ensure(self.conn, o.platform, o.shop), o) for o in orders]
         existing = self._existing([(shop_id, o.order_no) for shop_id, o in keyed])
+        stored_lines = self._stored_lines(existing)
         moment = datetime.now(UTC).replace(tzinfo=None)
         now = time_text(moment)  # text, like every time in OrderRows
         new_rows: list[Values] = []
         changed_rows: list[Values] = []
         new_lines: list[Values] = []  # of orders new in this batch: no stored line can have their key
-        lines: list[Values] = []  # of stored orders
+        lines: list[Values] = []  # of stored orders: those new or different
+        kept: list[OrderKey] = []  # stored orders of the batch not rejected
+        touched: set[OrderKey] = set()  # stored orders whose fields, lines or parcels changed
         shipments: list[Shipment] = []
         buyers: dict[tuple[str, str], Values] = {}
         events: list[dict[str, Any]] = []
         for shop_id, order in keyed:
-            order_no, fields = order.order_no, order.fields
-            stored = existing.get((shop_id, order_no))
-            unchanged = False
+            key = (shop_id, order.order_no)
+            stored = existing.get(key)
+            fields = order.fields
             if stored is None:
-                new_rows.append((shop_id, order_no, *fields, now))
+                new_rows.append((*key, *fields, now))
+                new_lines.extend([(*key, *line) for line in order.lines])
             else:
                 if order.lines_only:
                     fields = _keep_stored(stored, fields)  # an older status is kept, not rejected
@@ -98,27 +106,29 @@ class OrderStore:
                 if not can_transition(current, status):
                     result.rejected.append(_illegal_change(source, order, current, status))
                     continue
+                kept.append(key)
                 if stored != fields:
-                    changed_rows.append((shop_id, order_no, *fields, now))
+                    touched.add(key)
+                    changed_rows.append((*key, *fields, now))
                     if current != status:
                         events.append(_status_event(source, order, shop_id, current, status, moment))
-                else:
-                    result.unchanged += 1
-                    unchanged = True
-            keyed_lines = [(shop_id, order_no, *line) for line in order.lines]
-            if stored is None:
-                new_lines.extend(keyed_lines)
-            else:
-                lines.extend(keyed_lines)
-            shipments.append((shop_id, order_no, order.parcels))
-            if order.buyer is not None and not unchanged:  # an unchanged order's buyer is stored already
+                have = stored_lines.get(key, {})
+                moved = [(*key, *line) for line in order.lines if have.get(line[0]) != line]
+                if moved:
+                    touched.add(key)
+                    lines.extend(moved)
+            result.lines += len(order.lines)
+            shipments.append((*key, order.parcels))
+            if order.buyer is not None and (stored is None or stored != fields):  # else stored already
                 buyers[(order.platform, order.buyer_key)] = (order.platform, order.buyer_key, *order.buyer)
         # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
         self._write(new_rows, changed_rows, new_lines, lines, [buyers[key] for key in sorted(buyers)], events)
         new = {(row[0], row[1]) for row in new_rows}  # (shop id, order number): not every field unpacked
-        result.riders = save_shipments(self.conn, shipments, existing.keys(), new)
-        result.inserted, result.updated = len(new_rows), len(changed_rows)
-        result.lines = len(new_lines) + len(lines)
+        touched.update(save_shipments(self.conn, shipments, existing.keys(), new))
+        result.inserted = len(new_rows)
+        result.updated = sum(1 for key in kept if key in touched)  # their lines or parcels count too
+        result.unchanged = len(kept) - result.updated
+        result.changed = sorted(new | touched)
         return result
 
     def _write(
@@ -140,6 +150,22 @@ class OrderStore:
         upsert(conn, ot.order_lines, lines, LINE_COLUMNS[:3], LINE_COLUMNS[3:], LINE_COLUMNS)
         save_buyers(conn, buyers, BUYER_COLUMNS)
         insert_rows(conn, ot.order_events, events)
+
+    def _stored_lines(self, orders: Collection[OrderKey]) -> dict[OrderKey, dict[str, Values]]:
+        """The stored lines (LINE_FIELDS) of these orders, by order and line key, as OrderRows hold them:
+        only a line that is new or differs is written again, and only its order counts as changed. Read
+        after _existing, whose locks (PostgreSQL) cover the lines: they are written only with their order."""
+        if not orders:
+            return {}
+        li = ot.order_lines
+        k = keyset(self.conn, orders, ORDER_KEY)
+        query = select(li.c.shop_id, li.c.order_no, *[li.c[name] for name in LINE_FIELDS]).select_from(
+            li.join(k, (li.c.shop_id == k.c.shop_id) & (li.c.order_no == k.c.order_no))
+        )
+        found: dict[OrderKey, dict[str, Values]] = defaultdict(dict)
+        for row in self.conn.execute(query):
+            found[(row[0], row[1])][row[2]] = tuple(map(as_stored, row[2:]))
+        return found
 
     def _existing(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Values]:
         """Stored ORDER_FIELDS of the orders among keys that exist, in one look-up joined on the batch's keys

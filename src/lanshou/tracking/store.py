@@ -77,8 +77,8 @@ def save_shipments(
 
     `stored` holds the orders among the shipments that were stored before this batch and whose links may
     be dropped; `new` the orders this transaction inserted (they have no link yet: theirs are inserted
-    straight, by COPY on PostgreSQL, not merged). Returns the orders outside the batch that ride in a parcel
-    whose carrier or shipped time changed here: what is known about them changed too.
+    straight, by COPY on PostgreSQL, not merged). Returns the orders whose parcels changed here, in the
+    batch or not: a link added or dropped, or a parcel they ride in whose carrier or shipped time changed.
     """
     named: dict[ParcelKey, tuple[str, Any]] = {}  # the last record wins, as for the order's own fields
     wanted: set[tuple[str, int, str]] = set()
@@ -105,9 +105,8 @@ def save_shipments(
                     parcel_orders.c.order_no.in_(order_nos),
                 )
             )
-    batch = {(shop_id, order_no) for shop_id, order_no, _ in shipments}
-    riders = _orders_carried(conn, changed)
-    return sorted(key for key in riders if key not in batch)
+    relinked = {(shop_id, order_no) for _, shop_id, order_no in stale | set(added)}
+    return sorted(relinked | _orders_carried(conn, changed))
 
 
 def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> list[ParcelKey]:
