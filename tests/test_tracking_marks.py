@@ -50,6 +50,15 @@ def test_only_parcels_whose_journey_changed_are_told(engine: Engine) -> None:
     assert told(engine, [row("A", t.replace(day=1, hour=7), "info_received")]).journey_changed == ("A",)
 
 
+def test_a_batch_repeating_stored_events_tells_only_the_parcels_that_got_a_new_one(engine: Engine) -> None:
+    t = datetime(2026, 11, 1, 8)
+    first = [row("A", t, "picked_up"), row("B", t, "picked_up"), row("C", t, "picked_up")]
+    told(engine, first)
+    newer = [*first, row("B", t.replace(day=2), "in_transit")]  # a later export: B moved, A and C did not
+    assert told(engine, newer).journey_changed == ("B",)
+    assert told(engine, newer).journey_changed == ()
+
+
 @pytest.fixture
 def marked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The tracking numbers the metrics subscriber marks for re-derivation (then marked as before)."""
@@ -92,3 +101,20 @@ def test_events_after_delivery_and_a_return_keep_the_rollups_exact(
     assert marked == ["TX"]
     (shop,) = report(engine)["shops"]  # equal to the recompute (checked in report) and moved:
     assert shop["delivery_hours"]["count"] == before["shops"][0]["delivery_hours"]["count"] - 1
+
+
+def test_a_later_export_repeating_an_earlier_one_marks_the_parcels_it_moved(
+    engine: Engine, tmp_path: Path, marked: list[str]
+) -> None:
+    """A daily tracking export repeats every event of the earlier one: only a parcel whose journey a new
+    event changes is derived again (TX, a scan before its delivery), not the parcels of the same batch that
+    got none, nor TS1, whose new scan came after its delivery; the rollups stay the recompute."""
+    load(engine, tmp_path)
+    marked.clear()
+    later = [*EVENTS, ("TS1", "yto", "11-04 16:00", "in_transit")]
+    import_tracking(engine, write_events(tmp_path / "later.csv", later), rejects=tmp_path / "r.csv")
+    assert marked == []  # TS1 was delivered already: a later scan changes nothing
+    earlier_scan = [*EVENTS, ("TX", "zto", "11-05 20:00", "in_transit")]  # before TX's delivery: its gaps
+    import_tracking(engine, write_events(tmp_path / "gap.csv", earlier_scan), rejects=tmp_path / "r.csv")
+    assert marked == ["TX"]
+    report(engine)  # the rollups are still exactly the recompute

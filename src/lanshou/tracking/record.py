@@ -22,7 +22,13 @@ from lanshou.tracking.lanes import lane_book
 from lanshou.tracking.queries import lanes_of
 from lanshou.tracking.state import EventFacts, ParcelState, StatusChange, advance
 from lanshou.tracking.status import TrackingStatus
-from lanshou.tracking.store import load_states, save_states, store_events
+from lanshou.tracking.store import (
+    events_after,
+    last_event_id,
+    load_states,
+    save_states,
+    store_events,
+)
 
 STATUS_OF = {s.value: s for s in TrackingStatus}  # a row's status value → the enum; anything else: None
 # after a delivery these still change the journey (a return, a refusal: the parcel is no delivery after all)
@@ -54,12 +60,14 @@ def record_events(
     """Rows have EVENT_COLUMNS; `event_time` naive UTC; `status` a normalised value or None (unreadable)."""
     if not rows:
         return Recorded(0, 0, ())
+    last_id = last_event_id(conn)
     new = store_events(conn, rows)
     grouped: dict[str, list[EventFacts]] = defaultdict(list)
     read = STATUS_OF.get
     for row in rows:
         grouped[row["tracking_no"]].append(EventFacts(row["event_time"], read(row["status"]), row["carrier"]))
     stored = load_states(conn, grouped)
+    fresh = _new_facts(conn, last_id, new, len(rows), grouped)
     changed: dict[str, ParcelState] = {}
     changes: list[StatusChange] = []
     for number, facts in grouped.items():
@@ -82,20 +90,36 @@ def record_events(
                 change.at,
             ),
         )
-    events.publish(conn, ParcelEventsArrived(tuple(grouped), _journeys_changed(new, grouped, stored)))
+    events.publish(conn, ParcelEventsArrived(tuple(grouped), _journeys_changed(grouped, fresh, stored)))
     return Recorded(new, len(rows) - new, tuple(changes))
 
 
+def _new_facts(
+    conn: Connection, last_id: int, new: int, given: int, grouped: dict[str, list[EventFacts]]
+) -> dict[str, list[EventFacts]]:
+    """The events not stored before, by parcel. Read by id when some were stored already (a file repeating
+    an earlier one's events): the events this transaction inserted have ids above the last one before it.
+    On PostgreSQL another import's events committed meanwhile can be among them: a parcel may be derived
+    again once too often, never once too few."""
+    if new == given:
+        return grouped
+    found: dict[str, list[EventFacts]] = defaultdict(list)
+    if new:
+        for number, when, status, carrier in events_after(conn, last_id):
+            found[number].append(EventFacts(when, STATUS_OF.get(status), carrier))
+    return found
+
+
 def _journeys_changed(
-    new: int, grouped: dict[str, list[EventFacts]], stored: dict[str, ParcelState]
+    grouped: dict[str, list[EventFacts]], fresh: dict[str, list[EventFacts]], stored: dict[str, ParcelState]
 ) -> tuple[str, ...]:
-    """The parcels whose journey these events may change: none when every event was stored already (which
-    ones were new is not known otherwise), else all but those already delivered that got only later
-    events other than a return (the first delivery, the first scan before it and the gaps up to it stay)."""
-    if not new:
-        return ()
+    """The parcels whose journey these events may change: those that got a new event, but those already
+    delivered whose new events all came later and are no return (the first delivery, the first scan before
+    it and the gaps up to it stay)."""
     return tuple(
-        number for number, facts in grouped.items() if not _after_delivery(stored.get(number), facts)
+        number
+        for number in grouped
+        if (facts := fresh.get(number)) and not _after_delivery(stored.get(number), facts)
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from lanshou.db.bulk import Row, insert_new, insert_rows, upsert
 from lanshou.db.driver_reads import tuples
@@ -203,6 +203,17 @@ def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if any(not row["status"] for row in rows):
         rows = [{**row, "status": status_column(row["status"])} for row in rows]
     return insert_new(conn, tracking_events, rows, EVENT_KEY)
+
+
+def last_event_id(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(tracking_events.c.id))).scalar() or 0)
+
+
+def events_after(conn: Connection, last_id: int) -> list[tuple[str, datetime, str, str]]:
+    """(tracking number, time, status column, carrier) of the events stored with an id above `last_id`."""
+    e = tracking_events
+    query = select(e.c.tracking_no, e.c.event_time, e.c.status, e.c.carrier).where(e.c.id > last_id)
+    return tuples(conn, query.order_by(e.c.id))
 
 
 def load_states(conn: Connection, numbers: Iterable[str]) -> dict[str, ParcelState]:
