@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from lanshou.buyers.store import refresh_orders, set_blacklist
 from lanshou.events import OrdersChanged, bus
+from lanshou.intake.orders import import_orders
 from lanshou.inventory.counts import adjust
 from lanshou.inventory.queries import ledger_mismatches
 from lanshou.orders.timeline import read
@@ -20,7 +22,9 @@ from lanshou.review.staff import ActionRefused, act, merge
 from lanshou.rules import RuleError
 from lanshou.rules.store import add_rule
 from lanshou.schema import review_state
+from lanshou.shops.store import ShopDirectory
 from tests.inventory_data import NOW, add_order, make_shop, put_stock, stock_of
+from tests.test_merged_parcels import HEADER
 
 
 def states(engine: Engine) -> dict[str, tuple[str, str, bool]]:
@@ -179,6 +183,30 @@ def test_auto_review_runs_after_import_only_for_shops_that_turn_it_on(engine: En
         bus.publish(conn, OrdersChanged(tuple(keys)))
     bus.settle(engine)
     assert states(engine) == {"a1": ("accepted", "", False)}
+
+
+def test_an_import_repeating_a_held_order_looks_at_it_again(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next day's export repeats an unchanged presale order: nothing about it is derived again, but an
+    auto-review shop's hold is looked at again, and the presale hold, due by now, gives way to the next."""
+    import lanshou.review.run as run
+
+    row = ("taobao,自动店,P1,paid,2026-11-01 10:00:00,2026-11-01 10:00:00,1,2026-11-10 10:00:00,b1,张三,"
+           "13812345678,浙江省,杭州市,西湖区,文三路1号,,SKU-1,t,,1,10,10,,,")  # fmt: skip
+    path = tmp_path / "orders.csv"
+    path.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
+    with engine.begin() as conn:
+        shop_id = ShopDirectory(conn).ensure(conn, "taobao", "自动店")
+        set_shop_setting(conn, shop_id, "auto_review", True)
+    monkeypatch.setattr(run, "utc_now", lambda: datetime(2026, 11, 1, 12))
+    assert import_orders(engine, path, rejects=tmp_path / "r.csv").ok
+    (state, reasons, _) = states(engine)["P1"]
+    assert state == "held" and reasons.startswith("预售未到期 presale not due")
+    monkeypatch.setattr(run, "utc_now", lambda: datetime(2026, 11, 8, 12))  # the presale hold is due
+    assert import_orders(engine, path, rejects=tmp_path / "r.csv").unchanged == 1
+    (state, reasons, _) = states(engine)["P1"]
+    assert state == "held" and reasons.startswith("缺货 stock short")
 
 
 def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:

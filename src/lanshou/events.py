@@ -29,7 +29,16 @@ OrderKey = tuple[int, str]  # (shop id, platform order number)
 
 @dataclass(frozen=True)
 class OrdersChanged:
-    """Orders were stored or changed (their lines, parcels, buyer or status)."""
+    """Orders were stored or changed (their fields, lines, parcels, buyer or status), or ride in a parcel
+    that changed. An order an import repeats as it was is not among them."""
+
+    keys: tuple[OrderKey, ...]
+
+
+@dataclass(frozen=True)
+class OrdersImported:
+    """An import named these orders, changed or not (a daily export repeats the ones still open): review
+    looks again at those of shops that review automatically (a presale hold may be due by now)."""
 
     keys: tuple[OrderKey, ...]
 

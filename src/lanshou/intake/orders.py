@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.carriers.registry import CarrierNames
 from lanshou.config import DEFAULT_TIMEZONE
-from lanshou.events import EventBus, OrdersChanged, bus
+from lanshou.events import EventBus, OrdersChanged, OrdersImported, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake import pipeline
 from lanshou.intake.checks import checked_file, checked_timezone, refuse_moved_timezone
@@ -83,6 +83,7 @@ def _store(
     keep = kept_fields(frozenset(absent or ()))
     result = OrderStore(conn, shops).save(orders, source=source, keep=keep)
     events.publish(conn, OrdersChanged(tuple(result.changed)))  # an unchanged order is not derived again
+    events.publish(conn, OrdersImported(tuple((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders)))
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 
 

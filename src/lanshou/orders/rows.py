@@ -164,7 +164,10 @@ def order_rows(r: OrderRecord) -> OrderRows:
 
 @lru_cache(maxsize=8192)  # prices repeat
 def money_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT))  # as the Numeric(14, 2) columns read back
+    if value is None:
+        return None
+    cents = value.quantize(CENT)  # as the Numeric(14, 2) columns read back, where -0 is 0 (and both are one
+    return str(cents if cents else abs(cents))  # key of this cache: Decimal("-0.00") == Decimal("0.00"))
 
 
 def as_stored(value: Any) -> Any:

@@ -123,7 +123,8 @@ def parse_money(text: str) -> Decimal | None:
     most = DEFAULT.money_max
     if amount.adjusted() >= DEFAULT.money_digits or amount.quantize(CENT) > most:  # adjusted(): no rounding
         raise ValueError(f"amount too large: {_short(text)} (at most {most})")
-    return amount.quantize(CENT)
+    cents = amount.quantize(CENT)
+    return cents if cents else abs(cents)  # "-0" is 0.00: stored so, and compared so on a re-import
 
 
 def parse_bool(text: str) -> bool:

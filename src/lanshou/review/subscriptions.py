@@ -1,6 +1,7 @@
 """Review follows imports and stock:
 - after orders are imported or changed, shops with auto-review on (`auto_review` in their settings, off by
-  default) have their new paid orders reviewed at once;
+  default) have their new paid orders reviewed at once, and the held ones an import repeats looked at again
+  (a presale hold may be due by now);
 - orders the platform cancelled or refunded give back the stock they held (in the import's transaction);
 - when stock arrives, orders held only for stock are reviewed again."""
 
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from lanshou.db.keyset import ORDER_KEY, keyset
-from lanshou.events import EventBus, OrdersChanged, OrderShipped, StockArrived, bus
+from lanshou.events import EventBus, OrdersChanged, OrderShipped, OrdersImported, StockArrived, bus
 from lanshou.inventory.reserve import release_orders
 from lanshou.inventory.tables import reservations
 from lanshou.orders.tables import orders
@@ -28,7 +29,7 @@ r, o = reservations.c, orders.c
 def subscribe(bus: EventBus) -> None:
     bus.during(OrdersChanged, release_closed)
     bus.during(OrderShipped, part_shipped)
-    bus.after((OrdersChanged,), auto_review)
+    bus.after((OrdersChanged, OrdersImported), auto_review)
     bus.after((StockArrived,), recheck_stock)
 
 

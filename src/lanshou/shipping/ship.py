@@ -339,7 +339,7 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
         for o in go
         for shop_id, order_no in o.shipment.keys
     ]
-    save_shipments(conn, parcels, ())
+    riding = save_shipments(conn, parcels, ())  # with the orders of a stored parcel it now carries too
     mark_info_received(conn, [o.tracking_no for o in go], now)
     mark_waybills_shipped(conn, [(*o.shipment.keys[0], o.shipment.part) for o in go], now)
     entries = []
@@ -356,7 +356,7 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
             elif key in shipped_keys:
                 bus.publish(conn, OrderShipped(key, o.tracking_no, o.carrier))
     record(conn, entries)
-    bus.publish(conn, OrdersChanged(tuple(keys)))
+    bus.publish(conn, OrdersChanged(tuple(dict.fromkeys([*keys, *riding]))))
 
 
 __all__ = ["Outcome", "ShipOptions", "ShipRefused", "ShipReport", "ship"]

@@ -78,7 +78,8 @@ def save_shipments(
     `stored` holds the orders among the shipments that were stored before this batch and whose links may
     be dropped; `new` the orders this transaction inserted (they have no link yet: theirs are inserted
     straight, by COPY on PostgreSQL, not merged). Returns the orders whose parcels changed here, in the
-    batch or not: a link added or dropped, or a parcel they ride in whose carrier or shipped time changed.
+    batch or not: those that gained or lost a link, and every order riding in a parcel that gained or lost
+    one or whose carrier or shipped time changed (with `stored` empty, every link named counts as gained).
     """
     named: dict[ParcelKey, tuple[str, Any]] = {}  # the last record wins, as for the order's own fields
     wanted: set[tuple[str, int, str]] = set()
@@ -88,7 +89,7 @@ def save_shipments(
             wanted.add((tracking_no, shop_id, order_no))
     if not named:
         return []
-    changed = _save_parcels(conn, named)
+    changed, created = _save_parcels(conn, named)
     renamed = [(s, o) for s, o, given in shipments if given and (s, o) in stored]  # only they can drop links
     current = _links_of(conn, renamed)
     stale = current - wanted
@@ -105,14 +106,22 @@ def save_shipments(
                     parcel_orders.c.order_no.in_(order_nos),
                 )
             )
-    relinked = {(shop_id, order_no) for _, shop_id, order_no in stale | set(added)}
-    return sorted(relinked | _orders_carried(conn, changed))
+    relinked = stale | set(added)
+    # every order a stored parcel that gained or lost a link still carries: the parcel counts under its
+    # smallest paid order, at the province of the first that has one, and either may have just come or gone
+    # (a parcel new here carries only the orders just linked)
+    moved = {(shop_id, number) for number, shop_id, _ in relinked} - created
+    linked = {(shop_id, order_no) for _, shop_id, order_no in relinked}
+    return sorted(linked | _orders_carried(conn, sorted(set(changed) | moved)))
 
 
-def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> list[ParcelKey]:
-    """Insert new parcels, update those whose carrier or shipped time differ; returns the updated ones.
-    A new one goes straight in (COPY on PostgreSQL): should another transaction insert it meanwhile, this
-    one fails on the unique key and runs again (lanshou.db.engine.is_transient), finding it stored."""
+def _save_parcels(
+    conn: Connection, named: dict[ParcelKey, tuple[str, Any]]
+) -> tuple[list[ParcelKey], set[ParcelKey]]:
+    """Insert new parcels, update those whose carrier or shipped time differ; returns (the updated ones, the
+    new ones). A new one goes straight in (COPY on PostgreSQL): should another transaction insert it
+    meanwhile, this one fails on the unique key and runs again (lanshou.db.engine.is_transient), finding it
+    stored."""
     known = _stored_parcels(conn, named)
     new: list[Row] = []
     updated: list[Row] = []
@@ -139,7 +148,7 @@ def _save_parcels(conn: Connection, named: dict[ParcelKey, tuple[str, Any]]) -> 
         if number not in have:
             bare.setdefault(number, (number, carrier, now))
     insert_rows(conn, parcel_state, list(bare.values()), ("tracking_no", "carrier", "updated_at"))
-    return changed
+    return changed, {key for key in named if key not in known}
 
 
 def _with_state(conn: Connection, numbers: Sequence[str]) -> set[str]:
