@@ -99,9 +99,9 @@ class Rejected(BaseModel):
 
 
 class BatchStored(BaseModel):
-    inserted: int
-    updated: int
-    unchanged: int
+    inserted: int = Field(description="orders new to Lanshou")
+    updated: int = Field(description="stored orders whose fields, lines or parcels changed")
+    unchanged: int = Field(description="stored orders sent again as they were (nothing derived again)")
     lines: int
     rejected: list[Rejected]
 
