@@ -55,7 +55,7 @@ def test_the_configured_queue_is_opened_once_per_configuration(
     monkeypatch.setenv("LANSHOU_QUEUE_NAME", "shop-a")
     named = configured_queue()
     assert isinstance(named.huey, huey.MemoryHuey) and named.huey.name == "shop-a"
-    assert "metrics.catch_up" in named.tasks  # every area's jobs are bound
+    assert {"metrics.catch_up", "review.catch_up"} <= set(named.tasks)  # every area's jobs are bound
 
 
 def test_urls_pick_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -209,6 +209,32 @@ def test_an_import_repeating_a_held_order_looks_at_it_again(
     assert state == "held" and reasons.startswith("缺货 stock short")
 
 
+def test_the_review_job_looks_again_at_the_due_holds_of_auto_review_shops(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lanshou.review.run as run
+    from lanshou.review.tasks import catch_up_job
+
+    put_stock(engine, [("A", "main", 10)])
+    with engine.begin() as conn:
+        auto, manual = make_shop(conn, "auto"), make_shop(conn, "manual")
+        set_shop_setting(conn, auto, "auto_review", True)
+        for shop, order_no in ((auto, "a1"), (manual, "m1")):
+            add_order(conn, shop, order_no, [("A", 1)], is_presale=True, promised_ship_by=NOW + timedelta(10))
+    review_orders(engine, now=NOW)
+    assert {no: state[1][:5] for no, state in states(engine).items()} == {
+        "a1": "预售未到期",
+        "m1": "预售未到期",
+    }
+    monkeypatch.setenv("LANSHOU_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr(run, "utc_now", lambda: NOW + timedelta(days=1))
+    assert catch_up_job() == 0  # not due yet: nothing decided
+    monkeypatch.setattr(run, "utc_now", lambda: NOW + timedelta(days=10))
+    assert catch_up_job() == 1
+    after = states(engine)
+    assert after["a1"][0] == "accepted" and after["m1"][0] == "held"  # a manual shop's staff decide
+
+
 def test_a_platform_cancellation_releases_the_stock(engine: Engine) -> None:
     from lanshou.schema import orders
 
