@@ -98,9 +98,10 @@ def _new_facts(
     conn: Connection, last_id: int, new: int, given: int, grouped: dict[str, list[EventFacts]]
 ) -> dict[str, list[EventFacts]]:
     """The events not stored before, by parcel. Read by id when some were stored already (a file repeating
-    an earlier one's events): the events this transaction inserted have ids above the last one before it.
-    On PostgreSQL another import's events committed meanwhile can be among them: a parcel may be derived
-    again once too often, never once too few."""
+    an earlier one's events): the events this transaction inserted have ids above the last one before it
+    (ids are drawn in increasing order: the next rowid on SQLite, a sequence on PostgreSQL). On PostgreSQL
+    another import's events committed meanwhile can be among them: a parcel may be derived again once too
+    often, never once too few."""
     if new == given:
         return grouped
     found: dict[str, list[EventFacts]] = defaultdict(list)
