@@ -37,8 +37,9 @@ def _t(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
 
 
-def order_rows(o: DemoOrder) -> Iterator[list[str]]:
-    """One row per order line, order columns repeated; line i names parcel i (the last one past it)."""
+def order_rows(o: DemoOrder, categories: bool = True) -> Iterator[list[str]]:
+    """One row per order line, order columns repeated; line i names parcel i (the last one past it).
+    `categories` False: as an older export that had no categories (the lines' facts differ)."""
     f, b = o.fate, o.buyer
     head = [o.shop.platform, o.shop.name, o.order_no, f.status, _t(o.created), _t(f.paid_at),
             "1" if f.presale else "0", _t(f.promised), b.key, b.name, b.phone, b.province, b.city,
@@ -46,7 +47,8 @@ def order_rows(o: DemoOrder) -> Iterator[list[str]]:
     for i, (product, qty) in enumerate(o.lines):
         parcel = f.parcels[min(i, len(f.parcels) - 1)] if f.parcels else None
         ship = [parcel.carrier, parcel.tracking_no, _t(parcel.waybill)] if parcel else ["", "", ""]
-        yield [*head, product.sku, product.title, product.category, str(qty), str(product.price),
+        category = product.category if categories else ""
+        yield [*head, product.sku, product.title, category, str(qty), str(product.price),
                str(o.amount), *ship]  # fmt: skip
 
 
@@ -56,14 +58,16 @@ def write_files(folder: Path, orders: int, seed: int = 5, slices: int = 3) -> Fi
     n = len(generated)
     step = n // slices
     overlap = step // 4
-    for k in range(slices):  # each slice reaches a quarter into the next one: those orders come twice
-        part = (
-            generated[k * step : min(n, (k + 1) * step + overlap)]
-            if k < slices - 1
-            else generated[k * step :]
-        )
+    # each slice reaches a quarter into the next one: those orders come twice, in this file as an older
+    # export without the lines' categories, so whichever import stores them last changes their facts
+    for k in range(slices):
+        last = k == slices - 1
+        own = generated[k * step :] if last else generated[k * step : (k + 1) * step]
+        older = [] if last else generated[(k + 1) * step : min(n, (k + 1) * step + overlap)]
+        rows = [row for o in own for row in order_rows(o)]
+        rows += [row for o in older for row in order_rows(o, categories=False)]
         path = folder / f"orders_{k}.csv"
-        _write(path, ORDER_HEADER, (row for o in part for row in order_rows(o)))
+        _write(path, ORDER_HEADER, rows)
         files.orders.append(path)
     for o in generated:
         files.lines[(o.shop.platform, o.shop.name, o.order_no)] = len(o.lines)
