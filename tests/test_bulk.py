@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from lanshou import schema as s
-from lanshou.db.bulk import insert_new, insert_rows, upsert
+from lanshou.db.bulk import insert_new, insert_new_returning, insert_rows, upsert
 
 COLUMNS = ("shop_id", "order_no", "line_key", "sku", "title", "category", "quantity", "unit_price")
 KEY = ["shop_id", "tracking_no"]
@@ -54,6 +54,27 @@ def test_insert_new_counts_only_new_rows_and_updates_nothing(engine: Engine) -> 
         assert insert_new(conn, s.parcel_orders, [("T", 1, "b"), ("T", 1, "c")], columns, columns) == 1
         stored = conn.execute(select(s.parcel_orders.c.order_no).order_by("order_no")).scalars()
         assert list(stored) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("size", [3, 120], ids=["statements", "copy"])  # PostgreSQL: RETURNING / COPY
+def test_insert_new_returning_gives_the_rows_that_were_new(engine: Engine, size: int) -> None:
+    events, key = s.tracking_events, ("tracking_no", "event_time", "raw_status")
+    columns = ("tracking_no", "carrier", "event_time", "status", "raw_status", "location", "description")
+    at = datetime(2026, 11, 1, 8)
+
+    def event(number: str) -> tuple[object, ...]:
+        return (number, "zto", at, "in_transit", "运输中", "", "")
+
+    first = [event(f"T{i}") for i in range(size)]
+    later = [*first[1:], event("X"), event("Y")]  # a later file: two new among the stored
+    with engine.begin() as conn:
+        assert insert_new_returning(conn, events, first, key, ["tracking_no"], columns) is None  # all new
+        assert insert_new_returning(conn, events, first, key, ["tracking_no"], columns) == []
+        new = insert_new_returning(conn, events, later, key, ["tracking_no", "event_time"], columns)
+        assert new == [("X", at), ("Y", at)]
+        assert insert_new_returning(conn, events, [], key, ["tracking_no"], columns) == []
+        stored = conn.execute(select(func.count()).select_from(events)).scalar_one()
+    assert stored == size + 2
 
 
 def _parcels(prefix: str, n: int, carrier: str) -> list[dict[str, object]]:

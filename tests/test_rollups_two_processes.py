@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from lanshou import schema as s
+from lanshou.db.bulk import last_id
 from lanshou.db.engine import run_transaction
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import write_demo
@@ -71,7 +72,7 @@ def test_an_order_another_refresh_took_is_not_written_from_the_older_snapshot(
     monkeypatch.setattr(rollups, "BATCH", 1000)  # the whole demo in the child's first batch
     run_transaction(engine, rollups._clear_and_mark_all)
     with engine.connect() as conn:
-        upto = rollups._max_id(conn, s.metric_dirty_orders)
+        upto = last_id(conn, s.metric_dirty_orders)
         shop_id, order_no = conn.execute(
             select(s.orders.c.shop_id, s.orders.c.order_no)
             .where(s.orders.c.status == "paid", s.orders.c.paid_at.is_not(None))
@@ -133,7 +134,7 @@ def test_a_parcel_of_two_orders_is_derived_again_when_written(
     with engine.begin() as conn:
         rollups.mark_dirty(conn, [(shop_id, other)])
     with engine.connect() as conn:
-        upto = rollups._max_id(conn, s.metric_dirty_orders)
+        upto = last_id(conn, s.metric_dirty_orders)
     batch = rollups._derived_from_snapshot(engine, pack_for, 0, upto, set())
     assert batch is not None
     _, marks, derived = batch

@@ -17,11 +17,12 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, literal_column, or_
+from sqlalchemy import Connection, Table, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from lanshou.db import pg_copy
+from lanshou.db.driver_reads import tuples
 
 Row = dict[str, Any] | tuple[Any, ...]
 
@@ -87,6 +88,39 @@ def insert_new(
         # psycopg reports -1 for batched inserts, so count the rows RETURNING gives back
         return len(conn.execute(stmt.returning(table.c[keys[0]]), _dicts(rows, columns)).all())
     return _execute_many(conn, stmt, rows, columns)
+
+
+def insert_new_returning(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Row],
+    keys: Sequence[str],
+    returning: Sequence[str],
+    columns: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]] | None:
+    """INSERT … ON CONFLICT DO NOTHING, as insert_new; returns the `returning` columns of the rows that were
+    new, or None when every row given was. PostgreSQL's statement batches (a push, a poll) take them from
+    RETURNING. Otherwise they are read back by id when only some were new (a file repeating an earlier
+    one): the table's integer `id` is drawn in increasing order (the next rowid on SQLite, a sequence on
+    PostgreSQL), so the rows inserted here have ids above the largest one before; on PostgreSQL rows that
+    another transaction committed meanwhile can be among them."""
+    if not rows:
+        return []
+    wanted = [table.c[name] for name in returning]
+    if conn.dialect.name == "postgresql" and not _copies(conn, rows):
+        stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), (), ())
+        found = [tuple(row) for row in conn.execute(stmt.returning(*wanted), _dicts(rows, columns))]
+        return None if len(found) == len(rows) else found
+    before = last_id(conn, table)
+    new = insert_new(conn, table, rows, keys, columns)
+    if new == len(rows):
+        return None
+    return tuples(conn, select(*wanted).where(table.c.id > before).order_by(table.c.id)) if new else []
+
+
+def last_id(conn: Connection, table: Table) -> int:
+    """The largest `id` stored in the table (0 when empty)."""
+    return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
 
 
 def _copies(conn: Connection, rows: Sequence[Row]) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_column, select
 
-from lanshou.db.bulk import insert_rows, upsert
+from lanshou.db.bulk import insert_rows, last_id, upsert
 from lanshou.db.driver_reads import tuples
 from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
@@ -128,15 +128,15 @@ def refresh(
     asked before each batch of the one-process rounds; True returns at once (what is left stays marked)."""
     analyze_new_tables(engine, READ_AND_WRITTEN)  # a first import into a new database: plan its look-ups
     with engine.connect() as conn:
-        upto = _max_id(conn, mt.metric_dirty_orders)
-        tracking_upto = _max_id(conn, mt.metric_dirty_tracking)
+        upto = last_id(conn, mt.metric_dirty_orders)
+        tracking_upto = last_id(conn, mt.metric_dirty_tracking)
     done = 0
     tick = progress or (lambda done: None)
     if two_processes is not False:
         while run_transaction(engine, partial(_resolve_round, tracking_upto)):
             pass  # every tracking mark into order marks first: the two processes share order marks only
         with engine.connect() as conn:
-            upto = max(upto, _max_id(conn, mt.metric_dirty_orders))
+            upto = max(upto, last_id(conn, mt.metric_dirty_orders))
             many = _nth_mark(conn, upto, FORK_FROM - 1) is not None
         if two_processes is None:
             two_processes = many and _may_fork(engine)
@@ -159,7 +159,7 @@ def _refresh_round(rules_for: RulesFor, upto: int, tracking_upto: int, conn: Con
     """One transaction: resolve a batch of tracking marks, else re-derive a batch of orders; None: done."""
     lock_exclusively(conn, LOCK)
     if _resolve_tracking_marks(conn, tracking_upto):
-        return _Round(0, _max_id(conn, mt.metric_dirty_orders))
+        return _Round(0, last_id(conn, mt.metric_dirty_orders))
     d = mt.metric_dirty_orders
     first = conn.execute(
         select(d.c.shop_id, d.c.order_no).where(d.c.id <= upto).order_by(d.c.id).limit(BATCH)
@@ -344,10 +344,6 @@ def anything_marked(engine: Engine) -> bool:
             conn.execute(select(table.c.id).limit(1)).first() is not None
             for table in (mt.metric_dirty_orders, mt.metric_dirty_tracking)
         )
-
-
-def _max_id(conn: Connection, table: Table) -> int:
-    return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
 
 
 def rebuild(

@@ -22,13 +22,7 @@ from lanshou.tracking.lanes import lane_book
 from lanshou.tracking.queries import lanes_of
 from lanshou.tracking.state import EventFacts, ParcelState, StatusChange, advance
 from lanshou.tracking.status import TrackingStatus
-from lanshou.tracking.store import (
-    events_after,
-    last_event_id,
-    load_states,
-    save_states,
-    store_events,
-)
+from lanshou.tracking.store import load_states, save_states, store_events
 
 STATUS_OF = {s.value: s for s in TrackingStatus}  # a row's status value → the enum; anything else: None
 # after a delivery these still change the journey (a return, a refusal: the parcel is no delivery after all)
@@ -60,14 +54,16 @@ def record_events(
     """Rows have EVENT_COLUMNS; `event_time` naive UTC; `status` a normalised value or None (unreadable)."""
     if not rows:
         return Recorded(0, 0, ())
-    last_id = last_event_id(conn)
-    new = store_events(conn, rows)
+    # None: every event was new. On PostgreSQL another import's events may be among them: a parcel is
+    # derived again once too often, never once too few
+    new_events = store_events(conn, rows)
+    new = len(rows) if new_events is None else len(new_events)
     grouped: dict[str, list[EventFacts]] = defaultdict(list)
     read = STATUS_OF.get
     for row in rows:
         grouped[row["tracking_no"]].append(EventFacts(row["event_time"], read(row["status"]), row["carrier"]))
     stored = load_states(conn, grouped)
-    fresh = _new_facts(conn, last_id, new, len(rows), grouped)
+    fresh = grouped if new_events is None else _by_parcel(new_events)
     changed: dict[str, ParcelState] = {}
     changes: list[StatusChange] = []
     for number, facts in grouped.items():
@@ -94,20 +90,11 @@ def record_events(
     return Recorded(new, len(rows) - new, tuple(changes))
 
 
-def _new_facts(
-    conn: Connection, last_id: int, new: int, given: int, grouped: dict[str, list[EventFacts]]
-) -> dict[str, list[EventFacts]]:
-    """The events not stored before, by parcel. Read by id when some were stored already (a file repeating
-    an earlier one's events): the events this transaction inserted have ids above the last one before it
-    (ids are drawn in increasing order: the next rowid on SQLite, a sequence on PostgreSQL). On PostgreSQL
-    another import's events committed meanwhile can be among them: a parcel may be derived again once too
-    often, never once too few."""
-    if new == given:
-        return grouped
+def _by_parcel(events: list[tuple[Any, ...]]) -> dict[str, list[EventFacts]]:
+    """(tracking number, time, status column, carrier) of the new events -> their facts, by parcel."""
     found: dict[str, list[EventFacts]] = defaultdict(list)
-    if new:
-        for number, when, status, carrier in events_after(conn, last_id):
-            found[number].append(EventFacts(when, STATUS_OF.get(status), carrier))
+    for number, when, status, carrier in events:
+        found[number].append(EventFacts(when, STATUS_OF.get(status), carrier))
     return found
 
 

@@ -24,9 +24,9 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, select
 
-from lanshou.db.bulk import Row, insert_new, insert_rows, upsert
+from lanshou.db.bulk import Row, insert_new_returning, insert_rows, upsert
 from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
@@ -206,23 +206,16 @@ def _orders_carried(conn: Connection, keys: Sequence[ParcelKey]) -> set[OrderKey
     return {(shop_id, order_no) for shop_id, order_no in conn.execute(query).all()}
 
 
-def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert events not stored yet (same tracking number, time and raw status); returns how many were new.
-    Rows carry `status` as a normalised value, or None/"" when unreadable."""
+def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]] | None:
+    """Insert events not stored yet (same tracking number, time and raw status); returns (tracking number,
+    time, status column, carrier) of those that were new, or None when all were. Rows carry `status` as a
+    normalised value, or None/"" when unreadable."""
     if any(not row["status"] for row in rows):
         rows = [{**row, "status": status_column(row["status"])} for row in rows]
-    return insert_new(conn, tracking_events, rows, EVENT_KEY)
+    return insert_new_returning(conn, tracking_events, rows, EVENT_KEY, NEW_EVENT_FACTS)
 
 
-def last_event_id(conn: Connection) -> int:
-    return int(conn.execute(select(func.max(tracking_events.c.id))).scalar() or 0)
-
-
-def events_after(conn: Connection, last_id: int) -> list[tuple[str, datetime, str, str]]:
-    """(tracking number, time, status column, carrier) of the events stored with an id above `last_id`."""
-    e = tracking_events
-    query = select(e.c.tracking_no, e.c.event_time, e.c.status, e.c.carrier).where(e.c.id > last_id)
-    return tuples(conn, query.order_by(e.c.id))
+NEW_EVENT_FACTS = ("tracking_no", "event_time", "status", "carrier")
 
 
 def load_states(conn: Connection, numbers: Iterable[str]) -> dict[str, ParcelState]:
