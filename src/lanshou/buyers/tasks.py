@@ -10,10 +10,7 @@ from lanshou.jobs import crontab, periodic_job
 def catch_up_job() -> int:
     """Recompute the profiles of every marked order; returns how many marks were handled."""
     from lanshou.buyers.store import catch_up_buyers
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return catch_up_buyers(engine)
-    finally:
-        engine.dispose()

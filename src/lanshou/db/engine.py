@@ -134,6 +134,16 @@ def open_database(url: str | None = None, say: Callable[[str], None] | None = No
     return engine
 
 
+@contextmanager
+def database_for_a_job() -> Iterator[Engine]:
+    """The configured database, opened (and brought up to date) for one job run and closed after it."""
+    engine = open_database()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def checkpoint(engine: Engine) -> None:
     """Move SQLite's write-ahead log into the database file (after a bulk write); no-op elsewhere. While
     others read or write it does what it can at once (measured: a TRUNCATE checkpoint waited 8.6 s for a

@@ -24,11 +24,8 @@ def catch_up_job() -> int:
 
 
 def _bring_up_to_date() -> int:
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.metrics.upkeep import bring_rollups_up_to_date
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return bring_rollups_up_to_date(engine)
-    finally:
-        engine.dispose()

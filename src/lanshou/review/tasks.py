@@ -10,11 +10,8 @@ from lanshou.jobs import crontab, periodic_job
 @periodic_job("review.catch_up", crontab(minute="*/5"), retries=2, retry_delay=60, timeout=1800)
 def catch_up_job() -> int:
     """Review what came due in auto-review shops; returns how many orders were decided."""
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.review.subscriptions import review_due
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return review_due(engine)
-    finally:
-        engine.dispose()

@@ -9,11 +9,8 @@ from lanshou.jobs import crontab, periodic_job
 @periodic_job("stats.catch_up", crontab(minute="*"), retries=2, retry_delay=60, timeout=1800)
 def catch_up_job() -> int:
     """Derive every marked order again; returns how many marks were handled."""
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.stats.refresh import catch_up_stats
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return catch_up_stats(engine)
-    finally:
-        engine.dispose()

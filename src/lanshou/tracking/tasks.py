@@ -22,7 +22,7 @@ def poll_job() -> int:
     """Ask the Kuaidi100 real-time query about due parcels; returns how many answered."""
     from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
     from lanshou.carriers.transport import FormTransport
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.tracking.polling import (
         Kuaidi100Source,
         due_for_poll,
@@ -36,29 +36,23 @@ def poll_job() -> int:
     if account is None:
         log.info("tracking.poll: no LANSHOU_KUAIDI100_KEY configured, nothing polled")
         return 0
-    engine = open_database()
     now = utc_now()
-    try:
+    with database_for_a_job() as engine:
         due = due_for_poll(engine, now, POLL_EVERY, POLL_LIMIT, push_carriers_from_environment())
         with FormTransport() as transport:
             report = poll(engine, Kuaidi100Source(Kuaidi100Tracking(account, transport)), due, now)
         return report.answered
-    finally:
-        engine.dispose()
 
 
 @periodic_job("tracking.refresh_lanes", crontab(minute="20", hour="3"), retries=1, retry_delay=600)
 def refresh_lanes_job() -> int:
     """Re-measure every lane from the last 60 days of deliveries; returns how many lanes are known."""
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.tracking.lanes import refresh_lanes
     from lanshou.tracking.record import utc_now
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return refresh_lanes(engine, utc_now())
-    finally:
-        engine.dispose()
 
 
 @periodic_job("tracking.subscribe", crontab(minute="*/10"), retries=2, retry_delay=300)
@@ -66,7 +60,7 @@ def subscribe_job() -> int:
     """Subscribe new parcels (and aborted ones now due) for Kuaidi100 pushes; returns how many were taken."""
     from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
     from lanshou.carriers.transport import FormTransport
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.tracking.polling import kuaidi100_account_from_environment
     from lanshou.tracking.record import utc_now
     from lanshou.tracking.subscribing import SubscribeSettings, due_for_subscription, subscribe_parcels
@@ -74,25 +68,19 @@ def subscribe_job() -> int:
     account, settings = kuaidi100_account_from_environment(), SubscribeSettings.from_environment()
     if account is None or settings is None:
         return 0
-    engine = open_database()
     now = utc_now()
-    try:
+    with database_for_a_job() as engine:
         due = due_for_subscription(engine, now, 500)
         with FormTransport() as transport:
             return subscribe_parcels(engine, Kuaidi100Tracking(account, transport), settings, due, now)
-    finally:
-        engine.dispose()
 
 
 def _drain() -> int:
-    from lanshou.db.engine import open_database
+    from lanshou.db.engine import database_for_a_job
     from lanshou.tracking.inbox import drain_inbox
 
-    engine = open_database()
-    try:
+    with database_for_a_job() as engine:
         return drain_inbox(engine, max_seconds=DRAIN_SECONDS).pushes
-    finally:
-        engine.dispose()
 
 
 @job("tracking.drain_inbox", timeout=600)
