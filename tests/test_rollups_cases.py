@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from lanshou import schema as s
 from lanshou.metrics.packs import apply_overrides, load_pack
@@ -195,3 +195,52 @@ def test_delivery_median_and_p90_interpolate_within_and_across_hour_buckets(engi
     report = metrics_report(engine, date(2026, 11, 10), 30, source="rollups")  # nothing left to derive
     overall = report["all"]["delivery_hours"]
     assert (overall["median"], overall["p90"]) == (pytest.approx(20.625), pytest.approx(41.225))
+
+
+def test_a_parcel_has_a_derived_row_from_its_first_scan(engine: Engine) -> None:
+    """A parcel never scanned counts in no rollup, so it has no metric_parcels row (an import of orders
+    before their tracking wrote one per parcel only for the first scan to replace it); the first scan
+    derives its row and moves the rollups."""
+    paid = EVAL - timedelta(days=3)
+    with engine.begin() as conn:
+        conn.execute(
+            s.shops.insert(), [{"id": 1, "platform": "douyin", "name": "店", "timezone": "Asia/Shanghai"}]
+        )
+        add_order(conn, "waiting", paid)
+        write_parcels(conn, [{"shop_id": 1, "order_no": "waiting", "carrier": "zto", "tracking_no": "Tw"}])
+        mark_dirty(conn, [(1, "waiting")])
+    refresh(engine, lambda shop: RULES)
+
+    def parcel_rows() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            p = s.metric_parcels.c
+            return [tuple(r) for r in conn.execute(select(p.tracking_no, p.order_no, p.pickup_day))]
+
+    def freshness_counted() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.sum(s.rollup_freshness.c.n), 0))).scalar_one())
+
+    assert parcel_rows() == []
+    assert freshness_counted() == 0
+    with engine.connect() as conn:
+        assert window_counts(conn, date(2026, 11, 10), 30, [1])[1].m1 == {
+            "on_time": 0,
+            "late": 1,
+            "undecided": 0,
+        }
+    picked = paid + timedelta(hours=2)  # 2026-11-06 18:00 UTC: 11-07 local
+    with engine.begin() as conn:
+        conn.execute(
+            s.tracking_events.insert(),
+            [{"tracking_no": "Tw", "event_time": picked, "status": "picked_up", "raw_status": "揽收"}],
+        )
+        mark_dirty(conn, [(1, "waiting")])
+    refresh(engine, lambda shop: RULES)
+    assert parcel_rows() == [("Tw", "waiting", date(2026, 11, 7))]
+    assert freshness_counted() == 1
+    with engine.connect() as conn:
+        assert window_counts(conn, date(2026, 11, 10), 30, [1])[1].m1 == {
+            "on_time": 1,
+            "late": 0,
+            "undecided": 0,
+        }

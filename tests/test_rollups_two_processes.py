@@ -125,7 +125,7 @@ def test_a_parcel_of_two_orders_is_derived_again_when_written(
         merged = conn.execute(
             select(link.c.shop_id, link.c.tracking_no, func.min(link.c.order_no), func.max(link.c.order_no))
             .select_from(link.join(o, (o.c.shop_id == link.c.shop_id) & (o.c.order_no == link.c.order_no)))
-            .where(o.c.paid_at.is_not(None))
+            .where(o.c.paid_at.is_not(None), link.c.tracking_no.in_(select(s.metric_parcels.c.tracking_no)))
             .group_by(link.c.shop_id, link.c.tracking_no)
             .having(func.count() == 2)
         ).first()

@@ -471,8 +471,10 @@ def _shop_rules(shops: dict[int, ShopInfo], rules_for: RulesFor) -> dict[int, tu
 def _parcel_row(key: ParcelKey, counted: CountedParcel, rules: tuple[RulePack, Any]) -> dict[str, Any] | None:
     if counted.order_no is None:
         return None  # no paid order carries it: counts nowhere
-    shop_id, tracking_no = key
     row = derive_parcel(counted.fact, *rules)
+    if row["pickup_day"] is None:
+        return None  # never scanned: it counts in no rollup and no reader looks for it (no row to write)
+    shop_id, tracking_no = key
     return {"shop_id": shop_id, "tracking_no": tracking_no, "order_no": counted.order_no, **row}
 
 

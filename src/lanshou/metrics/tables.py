@@ -129,7 +129,8 @@ Index("ix_metric_queue_paid", metric_queue.c.shop_id, metric_queue.c.paid_at)
 
 # One row per parcel of a shop (revision 0005: keyed by shop and tracking number). A parcel carrying several
 # orders counts once, under the paid order with the smallest number (its province is the destination);
-# a parcel no paid order carries has no row.
+# a parcel no paid order carries has no row, nor has one never scanned (it counts in no rollup: rows for the
+# parcels of every order not yet picked up were written and deleted again when the first scan came).
 metric_parcels = Table(
     "metric_parcels",
     metadata,
