@@ -27,12 +27,32 @@ if TYPE_CHECKING:  # the bus hands handlers a connection or an engine; it needs 
 OrderKey = tuple[int, str]  # (shop id, platform order number)
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedOrder:
+    """An order stored for the first time, as the store wrote it (times are naive UTC text, as in
+    lanshou.orders.rows): its lines' (SKU, category) and its parcels' (tracking number, carrier, shipped
+    time) in the order stored, every parcel new in the same transaction and carrying this order alone."""
+
+    key: OrderKey
+    status: str
+    created_at: str
+    paid_at: str | None
+    is_presale: bool
+    promised_ship_by: str | None
+    province: str
+    lines: tuple[tuple[str, str], ...]
+    parcels: tuple[tuple[str, str, str | None], ...]
+
+
 @dataclass(frozen=True)
 class OrdersChanged:
     """Orders were stored or changed (their fields, lines, parcels, buyer or status), or ride in a parcel
-    that changed. An order an import repeats as it was is not among them."""
+    that changed. An order an import repeats as it was is not among them. `created`: some of the keys'
+    orders as just written, when the publisher offers them (a file import does), so that a subscriber
+    may work from them instead of reading them back."""
 
     keys: tuple[OrderKey, ...]
+    created: tuple[CreatedOrder, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -201,8 +201,20 @@ def lock_exclusively(conn: Connection, name: str) -> None:
     """Hold the lock called `name` until the transaction ends: one holder at a time across processes.
     PostgreSQL: an advisory transaction lock. SQLite: a write_transaction is exclusive already."""
     if conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)})
+
+
+def lock_if_free(conn: Connection, name: str) -> bool:
+    """Take the lock called `name` until the transaction ends if nobody holds it (True), else leave it
+    (False) without waiting: lock_exclusively for a writer that has something else to do meanwhile."""
+    if conn.dialect.name == "postgresql":
+        query = text("SELECT pg_try_advisory_xact_lock(:key)")
+        return bool(conn.execute(query, {"key": _lock_key(name)}).scalar_one())
+    return True  # a write_transaction holds the database already
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 @contextmanager

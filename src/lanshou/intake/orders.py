@@ -13,6 +13,7 @@ from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.events import EventBus, OrdersChanged, OrdersImported, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake import pipeline
+from lanshou.intake.alongside import runs_beside
 from lanshou.intake.checks import checked_file, checked_timezone, refuse_moved_timezone
 from lanshou.intake.limits import from_tables
 from lanshou.intake.pipeline import Batch, Notes, Opened, Parsed, Progress, Stored
@@ -57,7 +58,18 @@ def import_orders(
         shop=shop, timezone=timezone, shop_timezones=dict(shops.timezones), limits=from_tables()
     )
     absent: set[str] = set()  # filled from the parse's Opened before the first batch is stored
-    store = partial(_store, shops=shops, source=path.name, events=events, timezone=timezone, absent=absent)
+    # the new orders are derived as they are stored unless a child derives beside the writer (PostgreSQL
+    # on two cores: the writer is the slower of the two there, and the child works on the other core)
+    describe = not runs_beside(engine, events.alongside_handlers)
+    store = partial(
+        _store,
+        shops=shops,
+        source=path.name,
+        events=events,
+        timezone=timezone,
+        absent=absent,
+        describe=describe,
+    )
     parsed = _watch(pipeline.batches(parse_batches, path, fmt, ctx, sheet), absent)
     return pipeline.run(engine, report, parsed, store, rejects, progress, events)
 
@@ -77,12 +89,16 @@ def _store(
     events: EventBus,
     timezone: str | None = None,
     absent: set[str] | None = None,
+    describe: bool = False,
 ) -> Stored:
+    """`describe`: the new orders go out as written (OrdersChanged.created): a file import's subscribers
+    derive them at once instead of reading them back (the API's batch ingest leaves that to its job)."""
     for key in dict.fromkeys((o.platform, o.shop) for o in orders):  # a new shop keeps --timezone
         shops.ensure(conn, *key, timezone=timezone or DEFAULT_TIMEZONE)
     keep = kept_fields(frozenset(absent or ()))
-    result = OrderStore(conn, shops).save(orders, source=source, keep=keep)
-    events.publish(conn, OrdersChanged(tuple(result.changed)))  # an unchanged order is not derived again
+    result = OrderStore(conn, shops).save(orders, source=source, keep=keep, describe=describe)
+    # an unchanged order is not derived again
+    events.publish(conn, OrdersChanged(tuple(result.changed), tuple(result.created)))
     events.publish(conn, OrdersImported(tuple((shops.ids[(o.platform, o.shop)], o.order_no) for o in orders)))
     return Stored(result.inserted, result.updated, result.unchanged, result.lines, result.rejected)
 

@@ -35,10 +35,11 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, literal_
 
 from lanshou.db.bulk import insert_rows, last_id, upsert
 from lanshou.db.driver_reads import tuples
-from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction
+from lanshou.db.engine import lock_exclusively, lock_if_free, make_engine, read_snapshot, run_transaction
 from lanshou.db.keyset import IDS, ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.db.metadata import metadata
 from lanshou.db.statistics import analyze_new_tables
+from lanshou.events import CreatedOrder
 from lanshou.forked import InChild, can_fork_here
 from lanshou.gc_pause import gc_paused
 from lanshou.metrics import tables as mt
@@ -47,7 +48,7 @@ from lanshou.metrics.miss_store import derive_misses
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.queue_store import derive_queue_row
 from lanshou.metrics.rollup_sql import MAIN_RULE
-from lanshou.metrics.source import CountedParcel, ParcelKey, load_batch, load_parcels
+from lanshou.metrics.source import CountedParcel, Loaded, ParcelKey, load_batch, load_created, load_parcels
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import OrderKey
 from lanshou.platforms.values import zone
@@ -405,10 +406,29 @@ class Derived:
         )
 
 
+def derive_created(conn: Connection, created: Sequence[CreatedOrder], rules_for: RulesFor) -> set[OrderKey]:
+    """Derive, in the transaction storing them, orders stored for the first time (lanshou.events.
+    CreatedOrder), from what it wrote: an import then leaves nothing of them to its refresh, which would
+    mark them, read them all back and derive them. Returns the orders derived: none when another process
+    holds the rollup lock (PostgreSQL: the writer marks them instead of waiting)."""
+    if not created or not lock_if_free(conn, LOCK):
+        return set()
+    shops = load_shops(conn)
+    keys = [c.key for c in created]
+    derived = _derive_loaded(keys, load_created(conn, created, shops), shops, rules_for)
+    write_derived(conn, derived, rules_for)
+    return set(keys)
+
+
 def derive_orders(conn: Connection, keys: Sequence[OrderKey], rules_for: RulesFor) -> Derived:
     """Only reads the raw tables (a bulk job may derive in a read transaction, then write under the lock)."""
     shops = load_shops(conn)
-    loaded = load_batch(conn, keys, shops)
+    return _derive_loaded(keys, load_batch(conn, keys, shops), shops, rules_for)
+
+
+def _derive_loaded(
+    keys: Sequence[OrderKey], loaded: Loaded, shops: dict[int, ShopInfo], rules_for: RulesFor
+) -> Derived:
     rules = _shop_rules(shops, rules_for)
     out = Derived(keys)
     for (shop_id, order_no), fact in loaded.facts:

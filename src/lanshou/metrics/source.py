@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, select, union
 from lanshou.customers import tables as ct
 from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, TRACKING_NO, keyset
+from lanshou.events import CreatedOrder
 from lanshou.metrics.facts import EventFact, FeedbackFact, OrderFact, ParcelFact
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import OrderKey
@@ -65,16 +66,15 @@ def load_facts(
 def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, ShopInfo]) -> Loaded:
     """The facts of these orders and how each of their parcels is counted: each table read once for the
     whole batch, joined on its keys."""
-    loaded = Loaded()
     if not keys:
-        return loaded
+        return Loaded()
     k = keyset(conn, keys, ORDER_KEY)
     o = ot.orders
     columns = [o.c[name] for name in ORDER_COLUMNS]
     orders = tuples(conn, select(*columns).select_from(_joined(o, k)).order_by(o.c.id))
     if not orders:
-        return loaded
-    lines: dict[OrderKey, list[tuple[str, str | None]]] = defaultdict(list)  # (sku, category)
+        return Loaded()
+    lines: dict[OrderKey, list[tuple[str, str]]] = defaultdict(list)  # (sku, category)
     li = ot.order_lines
     query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
     for shop_id, order_no, sku, category in tuples(conn, query.order_by(li.c.id)):
@@ -85,7 +85,63 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     }
     parcels = parcels_of_orders(conn, known)
     stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
-    loaded.parcels = _counted(conn, stored, known)
+    return _assembled(conn, k, orders, lines, parcels, _counted(conn, stored, known), shops)
+
+
+def load_created(conn: Connection, created: Sequence[CreatedOrder], shops: dict[int, ShopInfo]) -> Loaded:
+    """As load_batch, for orders the connection's transaction has just stored for the first time, from what
+    it wrote (lanshou.events.CreatedOrder): only what may have come before them is read (their parcels'
+    carrier events, their feedback, their timeline). Each parcel carries its order alone, as stored."""
+    if not created:
+        return Loaded()
+    k = keyset(conn, [c.key for c in created], ORDER_KEY)
+    orders: list[tuple[Any, ...]] = []
+    lines: dict[OrderKey, list[tuple[str, str]]] = {}
+    parcels: dict[OrderKey, list[StoredParcel]] = {}
+    for c in created:
+        paid_at = _time(c.paid_at)
+        orders.append(
+            (
+                *c.key,
+                c.status,
+                _time(c.created_at),
+                paid_at,
+                c.is_presale,
+                _time(c.promised_ship_by),
+                c.province,
+            )
+        )
+        lines[c.key] = list(c.lines)
+        parcels[c.key] = [StoredParcel(number, carrier, _time(at)) for number, carrier, at in c.parcels]
+    numbers = [number for c in created for number, _, _ in c.parcels]
+    events = _events(conn, numbers) if numbers else {}
+    counted: dict[ParcelKey, CountedParcel] = {}
+    for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders:
+        paid = paid_at is not None  # the parcel counts under its one order if paid, at its province
+        for p in parcels[(shop_id, order_no)]:
+            fact = ParcelFact(p.tracking_no, p.carrier, p.shipped_at, events.get(p.tracking_no, ()),
+                              province if paid else "")  # fmt: skip
+            counted[(shop_id, p.tracking_no)] = CountedParcel(fact, order_no if paid else None, (order_no,))
+    return _assembled(conn, k, orders, lines, parcels, counted, shops)
+
+
+def _time(text: str | None) -> datetime | None:
+    """A time as the store's rows hold it (naive UTC text) as the database reads it back."""
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _assembled(
+    conn: Connection,
+    k: Any,
+    orders: Sequence[Sequence[Any]],
+    lines: dict[OrderKey, list[tuple[str, str]]],
+    parcels: dict[OrderKey, list[StoredParcel]],
+    counted: dict[ParcelKey, CountedParcel],
+    shops: dict[int, ShopInfo],
+) -> Loaded:
+    """The orders' facts (ORDER_COLUMNS rows, with their lines, parcels and how each parcel is counted),
+    with their feedback and timeline read (k: their key set)."""
+    loaded = Loaded(parcels=counted)
     feedback: dict[OrderKey, list[FeedbackFact]] = defaultdict(list)
     fb = ct.feedback
     given = select(fb.c.shop_id, fb.c.order_no, fb.c.created_at, fb.c.rating, fb.c.tags).select_from(
@@ -100,7 +156,6 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     timeline = select(ev.c.shop_id, ev.c.order_no, ev.c.kind).select_from(_joined(ev, k)).distinct()
     for shop_id, order_no, kind in conn.execute(timeline).all():
         kinds[(shop_id, order_no)].add(kind)
-    counted = loaded.parcels
     for shop_id, order_no, status, created_at, paid_at, is_presale, promised, province in orders:
         key = (shop_id, order_no)
         shop = shops[shop_id]

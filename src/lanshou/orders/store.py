@@ -4,7 +4,7 @@ an order whose fields, lines and parcels are as they were)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from lanshou.customers.store import save_buyers
 from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.keyset import ORDER_KEY, keyset
+from lanshou.events import CreatedOrder
 from lanshou.orders import tables as ot
 from lanshou.orders.keys import OrderKey
 from lanshou.orders.records import RowError
@@ -35,6 +36,9 @@ ORDER_COLUMNS = ("shop_id", "order_no", *ORDER_FIELDS, "updated_at")
 LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
 BUYER_COLUMNS = ("platform", "buyer_key", *BUYER_FIELDS)
 STATUS, PAID_AT = ORDER_FIELDS.index("status"), ORDER_FIELDS.index("paid_at")
+CREATED_AT, IS_PRESALE = ORDER_FIELDS.index("created_at"), ORDER_FIELDS.index("is_presale")
+PROMISED_SHIP_BY, PROVINCE = ORDER_FIELDS.index("promised_ship_by"), ORDER_FIELDS.index("province")
+SKU, CATEGORY = LINE_FIELDS.index("sku"), LINE_FIELDS.index("category")
 
 
 @dataclass
@@ -47,6 +51,8 @@ class BatchResult:
     # orders whose stored facts changed: new, updated, and those outside the batch that ride in a parcel it
     # updated (lanshou.tracking.store.save_shipments); an unchanged order is not among them
     changed: list[OrderKey] = field(default_factory=list)
+    # when asked for: the new orders as written whose parcels are all new and carry them alone
+    created: list[CreatedOrder] = field(default_factory=list)
 
 
 def _keep_stored(stored: Values, fields: Values) -> Values:
@@ -72,9 +78,12 @@ class OrderStore:
         self.conn = conn
         self.shops = shops or ShopDirectory(conn)
 
-    def save(self, orders: Sequence[OrderRows], source: str = "", keep: Sequence[int] = ()) -> BatchResult:
+    def save(
+        self, orders: Sequence[OrderRows], source: str = "", keep: Sequence[int] = (), describe: bool = False
+    ) -> BatchResult:
         """Store one batch (each order once: see lanshou.orders.rows.to_rows). `keep`: positions in
-        ORDER_FIELDS the file carries no value for (lanshou.orders.rows.kept_fields): stored values stay."""
+        ORDER_FIELDS the file carries no value for (lanshou.orders.rows.kept_fields): stored values stay.
+        `describe`: fill BatchResult.created."""
         result = BatchResult()
         keyed = [(self.shops.ensure(self.conn, o.platform, o.shop), o) for o in orders]
         existing = self._existing([(shop_id, o.order_no) for shop_id, o in keyed])
@@ -124,7 +133,10 @@ class OrderStore:
         # buyers in key order: two imports sharing buyers lock their rows in the same order (no deadlock)
         self._write(new_rows, changed_rows, new_lines, lines, [buyers[key] for key in sorted(buyers)], events)
         new = {(row[0], row[1]) for row in new_rows}  # (shop id, order number): not every field unpacked
-        touched.update(save_shipments(self.conn, shipments, existing.keys(), new))
+        saved = save_shipments(self.conn, shipments, existing.keys(), new)
+        touched.update(saved.changed)
+        if describe and new:
+            result.created = _created(keyed, new, shipments, saved.created)
         result.inserted = len(new_rows)
         result.updated = sum(1 for key in kept if key in touched)  # their lines or parcels count too
         result.unchanged = len(kept) - result.updated
@@ -188,6 +200,40 @@ class OrderStore:
         for row in self.conn.execute(query):
             found[(row[0], row[1])] = tuple(map(as_stored, row[2:]))
         return found
+
+
+def _created(
+    keyed: Sequence[tuple[int, OrderRows]],
+    new: Collection[OrderKey],
+    shipments: Sequence[Shipment],
+    created: Collection[tuple[int, str]],
+) -> list[CreatedOrder]:
+    """The new orders as written (lanshou.events.CreatedOrder) whose every parcel is new too and named by
+    no other order of the batch (one several name carries them all and counts under one of them)."""
+    named = Counter((shop_id, number) for shop_id, _, parcels in shipments for _, number, _ in parcels)
+    found = []
+    for shop_id, order in keyed:
+        key = (shop_id, order.order_no)
+        if key not in new or any(
+            named[(shop_id, number)] != 1 or (shop_id, number) not in created
+            for _, number, _ in order.parcels
+        ):
+            continue
+        f = order.fields
+        found.append(
+            CreatedOrder(
+                key,
+                f[STATUS],
+                f[CREATED_AT],
+                f[PAID_AT],
+                f[IS_PRESALE],
+                f[PROMISED_SHIP_BY],
+                f[PROVINCE],
+                tuple([(line[SKU], line[CATEGORY]) for line in order.lines]),
+                tuple([(number, carrier, shipped_at) for carrier, number, shipped_at in order.parcels]),
+            )
+        )
+    return found
 
 
 def _illegal_change(source: str, order: OrderRows, current: OrderStatus, status: OrderStatus) -> RowError:

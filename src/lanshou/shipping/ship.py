@@ -339,7 +339,8 @@ def _mark_shipped(conn: Connection, chunk: Sequence[Outcome], actor: str, holder
         for o in go
         for shop_id, order_no in o.shipment.keys
     ]
-    riding = save_shipments(conn, parcels, ())  # with the orders of a stored parcel it now carries too
+    # with the orders of a stored parcel it now carries too
+    riding = save_shipments(conn, parcels, ()).changed
     mark_info_received(conn, [o.tracking_no for o in go], now)
     mark_waybills_shipped(conn, [(*o.shipment.keys[0], o.shipment.part) for o in go], now)
     entries = []

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
@@ -67,19 +67,25 @@ def status_value(column: str | None) -> TrackingStatus | None:
     return TrackingStatus(column) if column in NORMALISED else None
 
 
+class SavedShipments(NamedTuple):
+    changed: list[OrderKey]  # orders whose parcels changed (see save_shipments)
+    created: set[ParcelKey]  # parcels stored for the first time
+
+
 def save_shipments(
     conn: Connection,
     shipments: Sequence[Shipment],
     stored: Collection[OrderKey],
     new: Collection[OrderKey] = (),
-) -> list[OrderKey]:
+) -> SavedShipments:
     """Store the parcels each order's record names and link them to it (see the module's rules).
 
     `stored` holds the orders among the shipments that were stored before this batch and whose links may
     be dropped; `new` the orders this transaction inserted (they have no link yet: theirs are inserted
     straight, by COPY on PostgreSQL, not merged). Returns the orders whose parcels changed here, in the
     batch or not: those that gained or lost a link, and every order riding in a parcel that gained or lost
-    one or whose carrier or shipped time changed (with `stored` empty, every link named counts as gained).
+    one or whose carrier or shipped time changed (with `stored` empty, every link named counts as gained),
+    and the parcels it stored for the first time.
     """
     named: dict[ParcelKey, tuple[str, Any]] = {}  # the last record wins, as for the order's own fields
     wanted: set[tuple[str, int, str]] = set()
@@ -88,7 +94,7 @@ def save_shipments(
             named[(shop_id, tracking_no)] = _filled((carrier, shipped_at), named.get((shop_id, tracking_no)))
             wanted.add((tracking_no, shop_id, order_no))
     if not named:
-        return []
+        return SavedShipments([], set())
     changed, created = _save_parcels(conn, named)
     renamed = [(s, o) for s, o, given in shipments if given and (s, o) in stored]  # only they can drop links
     current = _links_of(conn, renamed)
@@ -112,7 +118,7 @@ def save_shipments(
     # (a parcel new here carries only the orders just linked)
     moved = {(shop_id, number) for number, shop_id, _ in relinked} - created
     linked = {(shop_id, order_no) for _, shop_id, order_no in relinked}
-    return sorted(linked | _orders_carried(conn, sorted(set(changed) | moved)))
+    return SavedShipments(sorted(linked | _orders_carried(conn, sorted(set(changed) | moved))), created)
 
 
 def _save_parcels(

@@ -1,0 +1,148 @@
+"""Orders an import creates are derived as they are stored, from what the store wrote (no read back, no mark),
+and what that derives is what a rebuild from the raw tables derives: every derived row and rollup, on SQLite
+and PostgreSQL, with orders first or carrier events first. Orders it cannot derive so (a parcel several
+orders name, a parcel stored before) are marked and derived by the refresh, as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from lanshou import schema as s
+from lanshou.db.engine import lock_exclusively, make_engine
+from lanshou.intake import orders as intake_orders
+from lanshou.intake.tracking import import_tracking
+from lanshou.metrics import subscriptions
+from lanshou.metrics.packs import pack_for
+from lanshou.metrics.rollups import LOCK, rebuild, rollup_tables
+from tests.conftest import _truncate_all
+from tests.test_merged_parcels import ORDERS, load, order_rows, report, write_events, write_orders
+
+DERIVED = ("metric_orders", "metric_parcels", "metric_misses", "metric_queue")
+# beside the merged and split parcels of test_merged_parcels: orders with a parcel of their own (one paid
+# and scanned, one never scanned, one never paid, one presale) and one with no parcel at all
+ALONE = [
+    ("A1", "shipped", "11-03 09:58", "11-03 10:00", "江苏省", "SKU-1", "zto", "TA1", "11-03 12:00"),
+    ("A2", "paid", "11-04 09:58", "11-04 10:00", "江苏省", "SKU-2", "yto", "TA2", ""),
+    ("A3", "cancelled", "11-04 11:00", "", "江苏省", "SKU-1", "zto", "TA3", "11-04 12:00"),
+    ("A4", "paid", "11-06 09:00", "11-06 09:01", "", "SKU-3", "", "", ""),
+]  # fmt: skip
+
+
+@pytest.fixture
+def derived_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The order numbers the import derived as it stored them. The import offers its new orders whatever
+    the database (on PostgreSQL a child would otherwise derive beside it, not the writer)."""
+    found: list[str] = []
+    real = subscriptions.derive_created
+
+    def spy(conn: Any, created: Any, rules_for: Any) -> set[tuple[int, str]]:
+        keys = real(conn, created, rules_for)
+        found.extend(order_no for _, order_no in keys)
+        return keys
+
+    monkeypatch.setattr(subscriptions, "derive_created", spy)
+    monkeypatch.setattr(intake_orders, "runs_beside", lambda engine, handlers: False)
+    yield found
+
+
+def everything_derived(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
+    tables = {name: s.metadata.tables[name] for name in DERIVED} | rollup_tables()
+    with engine.connect() as conn:
+        return {
+            name: {tuple(row) for row in conn.execute(table.select()) if getattr(row, "n", 1)}
+            for name, table in tables.items()
+        }
+
+
+def marks(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM metric_dirty_orders")).scalar_one())
+
+
+@pytest.mark.parametrize("tracking_first", [False, True], ids=["orders-then-tracking", "tracking-first"])
+def test_created_orders_derive_as_a_rebuild_does(
+    engine: Engine, tmp_path: Path, derived_at_once: list[str], tracking_first: bool
+) -> None:
+    load(engine, tmp_path, tracking_first)  # the merged and split parcels, and their events
+    more = write_orders(tmp_path / "more.csv", order_rows(ALONE))
+    assert intake_orders.import_orders(engine, more, rejects=tmp_path / "rej.csv").ok
+    # S1 travels in two parcels of its own; the A orders in one or none; M/X/Y share a parcel each
+    assert sorted(derived_at_once) == ["A1", "A2", "A3", "A4", "S1"]
+    assert marks(engine) == 0
+    report(engine)  # the rollups' report is the recompute's
+    as_imported = everything_derived(engine)
+    assert len(as_imported["metric_orders"]) == 11  # 7 orders of the merged case and 4 alone
+    rebuild(engine, pack_for, two_processes=False)
+    assert everything_derived(engine) == as_imported
+
+
+def test_a_parcel_stored_before_its_order_is_left_to_the_refresh(
+    engine: Engine, tmp_path: Path, derived_at_once: list[str]
+) -> None:
+    """An order naming a parcel another order's record stored first is marked, not derived at once (the
+    parcel counts under the smaller paid order of the two), and both end as a rebuild derives them."""
+    scanned = write_events(tmp_path / "tracking.csv", [("TA1", "zto", "11-03 20:00", "picked_up")])
+    assert import_tracking(engine, scanned, rejects=tmp_path / "rej_t.csv").ok
+    first = write_orders(tmp_path / "first.csv", order_rows([ALONE[0]]))
+    assert intake_orders.import_orders(engine, first, rejects=tmp_path / "rej.csv").ok
+    joined = ("A0", "shipped", "11-03 09:00", "11-03 09:30", "浙江省", "SKU-2", "zto", "TA1", "11-03 12:00")
+    second = write_orders(tmp_path / "second.csv", order_rows([joined]))
+    assert intake_orders.import_orders(engine, second, rejects=tmp_path / "rej2.csv").ok
+    assert derived_at_once == ["A1"]
+    report(engine)
+    as_imported = everything_derived(engine)
+    with engine.connect() as conn:
+        counted = conn.execute(text("SELECT order_no, province FROM metric_parcels")).all()
+    assert [tuple(row) for row in counted] == [("A0", "浙江省")]
+    rebuild(engine, pack_for, two_processes=False)
+    assert everything_derived(engine) == as_imported
+
+
+@pytest.fixture
+def pg_engine(pg_database: str) -> Iterator[Engine]:
+    engine = make_engine(pg_database)
+    _truncate_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_writer_finding_the_rollup_lock_taken_marks_instead(
+    pg_engine: Engine, tmp_path: Path, derived_at_once: list[str]
+) -> None:
+    """PostgreSQL (SQLite's write transaction is the lock: a writer always holds it): another process
+    deriving holds the rollup lock; the import does not wait for it, it marks its new orders, and its
+    refresh (once the lock is free) derives them."""
+    engine = pg_engine
+    path = write_orders(tmp_path / "orders.csv", order_rows(ALONE))
+    with engine.connect() as other, other.begin():
+        lock_exclusively(other, LOCK)
+        events = intake_orders.bus
+        settle = events.settle
+        events.settle = lambda engine: None  # type: ignore[method-assign]  # the refresh would wait
+        try:
+            assert intake_orders.import_orders(engine, path, rejects=tmp_path / "rej.csv").ok
+        finally:
+            events.settle = settle  # type: ignore[method-assign]
+        assert derived_at_once == []
+        assert marks(engine) == 4
+    intake_orders.bus.settle(engine)
+    assert marks(engine) == 0
+    report(engine)
+    as_imported = everything_derived(engine)
+    rebuild(engine, pack_for, two_processes=False)
+    assert everything_derived(engine) == as_imported
+
+
+def test_the_merged_case_keeps_its_hand_computed_numbers(
+    engine: Engine, tmp_path: Path, derived_at_once: list[str]
+) -> None:
+    load(engine, tmp_path)
+    counts = report(engine)["all"]
+    assert counts["pay_to_pickup"]["on_time"] == 4 and counts["pay_to_pickup"]["late"] == 2
+    assert "S1" in derived_at_once
+    assert len({row[0] for row in ORDERS}) == 7
