@@ -1,7 +1,8 @@
 """Keep the metric rollups current: re-derive changed orders and apply the difference as count deltas.
 
 Writers of raw data mark what changed (cheap, batched, in their own transaction); `refresh` re-derives the
-marked orders a batch at a time. For each order the old derived keys count -1 and the new ones +1, so the
+marked orders a batch at a time. Orders a file import creates are derived in its own transaction instead,
+from what it wrote (`derive_created`: no mark, no read back), when it finds the rollup lock free. For each order the old derived keys count -1 and the new ones +1, so the
 rollups always equal a GROUP BY over the derived rows, and those equal a recompute from the raw tables
 (tests/test_rollups_property.py proves it with hypothesis, tests/test_concurrency.py with real processes).
 
