@@ -2,9 +2,10 @@
 
 Writers of raw data mark what changed (cheap, batched, in their own transaction); `refresh` re-derives the
 marked orders a batch at a time. Orders a file import creates are derived in its own transaction instead,
-from what it wrote (`derive_created`: no mark, no read back), when it finds the rollup lock free. For each order the old derived keys count -1 and the new ones +1, so the
-rollups always equal a GROUP BY over the derived rows, and those equal a recompute from the raw tables
-(tests/test_rollups_property.py proves it with hypothesis, tests/test_concurrency.py with real processes).
+from what it wrote (`derive_created`: no mark, no read back), when it finds the rollup lock free. For each
+order the old derived keys count -1 and the new ones +1, so the rollups always equal a GROUP BY over the
+derived rows, and those equal a recompute from the raw tables (tests/test_rollups_property.py proves it with
+hypothesis, tests/test_concurrency.py with real processes, tests/test_created_orders.py for created orders).
 
 Several processes refresh at once (each import's settle, a rebuild, the demo writer), so:
 - a batch is one transaction holding the rollup lock (lanshou.db.engine.lock_exclusively; on SQLite the
@@ -417,7 +418,7 @@ def derive_created(conn: Connection, created: Sequence[CreatedOrder], rules_for:
     shops = load_shops(conn)
     keys = [c.key for c in created]
     derived = _derive_loaded(keys, load_created(conn, created, shops), shops, rules_for)
-    write_derived(conn, derived, rules_for)
+    write_derived(conn, derived, rules_for, created=True)
     return set(keys)
 
 
@@ -451,10 +452,12 @@ def _derive_loaded(
     return out
 
 
-def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor) -> None:
+def write_derived(conn: Connection, derived: Derived, rules_for: RulesFor, created: bool = False) -> None:
     """Replace the batch's derived rows and move the rollups by the difference. Under the rollup lock: the
-    old rows read here are the ones the rollups count."""
-    fresh = _nothing_derived(conn)
+    old rows read here are the ones the rollups count. `created`: the orders and their parcels were first
+    stored in this transaction, so none has a derived row yet (orders and parcels are never deleted, and
+    derived rows are only written for stored ones): nothing old to read."""
+    fresh = created or _nothing_derived(conn)
     old_orders: dict[OrderKey, dict[str, Any]] = {}
     old_parcels: dict[ParcelKey, dict[str, Any]] = {}
     if not fresh:
