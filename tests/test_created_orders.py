@@ -6,6 +6,7 @@ orders name, a parcel stored before) are marked and derived by the refresh, as b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 from lanshou import schema as s
-from lanshou.db.engine import lock_exclusively, make_engine
+from lanshou.db.bulk import last_id
+from lanshou.db.engine import lock_exclusively, make_engine, run_transaction
+from lanshou.events import CreatedOrder, EventBus, OrdersChanged
 from lanshou.intake import orders as intake_orders
 from lanshou.intake.tracking import import_tracking
-from lanshou.metrics import subscriptions
+from lanshou.metrics import rollups, subscriptions
 from lanshou.metrics.packs import pack_for
-from lanshou.metrics.rollups import LOCK, rebuild, rollup_tables
+from lanshou.metrics.rollups import LOCK, mark_dirty, rebuild, rollup_tables
 from tests.conftest import _truncate_all
 from tests.test_merged_parcels import ORDERS, load, order_rows, report, write_events, write_orders
 
@@ -146,3 +149,56 @@ def test_the_merged_case_keeps_its_hand_computed_numbers(
     assert counts["pay_to_pickup"]["on_time"] == 4 and counts["pay_to_pickup"]["late"] == 2
     assert "S1" in derived_at_once
     assert len({row[0] for row in ORDERS}) == 7
+
+
+def test_a_refresh_snapshot_from_before_the_order_existed_leaves_it_as_the_import_derived_it(
+    engine: Engine, tmp_path: Path, derived_at_once: list[str]
+) -> None:
+    """Feedback that came before its order marked it; a two-process refresh's snapshot then found no such
+    order. An import creates it meanwhile and derives it at once (no mark of its own): the snapshot's
+    batch must leave it alone, not delete what the import derived (its mark stays for the rounds that end
+    the refresh, which find the order)."""
+    first = write_orders(tmp_path / "first.csv", order_rows([ALONE[1]]))  # the shop exists from here on
+    assert intake_orders.import_orders(engine, first, rejects=tmp_path / "rej.csv").ok
+    with engine.begin() as conn:
+        shop_id = conn.execute(text("SELECT id FROM shops")).scalar_one()
+        mark_dirty(conn, [(shop_id, "A1")])  # as an import of feedback for an order not stored yet does
+    with engine.connect() as conn:
+        upto = last_id(conn, s.metric_dirty_orders)
+    batch = rollups._derived_from_snapshot(engine, pack_for, 0, upto, set())
+    assert batch is not None
+    _, marks_seen, derived = batch
+    assert list(marks_seen) == [(shop_id, "A1")] and not derived.orders  # no such order in the snapshot
+    later = write_orders(tmp_path / "later.csv", order_rows([ALONE[0]]))
+    events = intake_orders.bus
+    settle = events.settle
+    events.settle = lambda engine: None  # type: ignore[method-assign]  # the snapshot's batch writes first
+    try:
+        assert intake_orders.import_orders(engine, later, rejects=tmp_path / "rej2.csv").ok
+    finally:
+        events.settle = settle  # type: ignore[method-assign]
+    assert derived_at_once == ["A2", "A1"]
+    assert run_transaction(engine, partial(rollups._write_still_marked, pack_for, marks_seen, derived)) == 0
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT count(*) FROM metric_orders WHERE order_no = 'A1'")).scalar_one()
+    assert kept == 1
+    intake_orders.bus.settle(engine)  # the import's own settle: the mark left behind, derived again
+    assert marks(engine) == 0
+    report(engine)
+    as_refreshed = everything_derived(engine)
+    rebuild(engine, pack_for, two_processes=False)
+    assert everything_derived(engine) == as_refreshed
+
+
+def test_after_handlers_get_the_change_without_the_created_orders() -> None:
+    """The created orders ride to the during-handlers only: a long import does not keep them all pending."""
+    events = EventBus()
+    during: list[int] = []
+    after: list[Any] = []
+    events.during(OrdersChanged, lambda conn, event: during.append(len(event.created)))
+    events.after((OrdersChanged,), lambda engine, pending: after.extend(pending))
+    order = CreatedOrder((1, "A"), "paid", "2026-11-01 00:00:00.000000", None, False, None, "", (), ())
+    events.publish(None, OrdersChanged(((1, "A"),), (order,)))  # type: ignore[arg-type]
+    events.settle(None)  # type: ignore[arg-type]
+    assert during == [1]
+    assert after == [OrdersChanged(((1, "A"),))]

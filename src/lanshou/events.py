@@ -49,7 +49,8 @@ class OrdersChanged:
     """Orders were stored or changed (their fields, lines, parcels, buyer or status), or ride in a parcel
     that changed. An order an import repeats as it was is not among them. `created`: some of the keys'
     orders as just written, when the publisher offers them (a file import does), so that a subscriber
-    may work from them instead of reading them back."""
+    may work from them instead of reading them back: during-handlers only (after-handlers get the event
+    without them, so a long import does not hold every order it created until it settles)."""
 
     keys: tuple[OrderKey, ...]
     created: tuple[CreatedOrder, ...] = ()
@@ -210,7 +211,7 @@ class EventBus:
     def publish(self, conn: Connection, event: Any) -> None:
         for handler in self._during.get(type(event), ()):
             handler(conn, event)
-        self._pending.append(event)
+        self._pending.append(_as_kept(event))
 
     def settle(self, engine: Engine) -> None:
         """Run the after-handlers on what was published since the last settle (call after committing).
@@ -232,6 +233,13 @@ class EventBus:
         self._alongside.clear()
         self._pending.clear()
         self.wired = False
+
+
+def _as_kept(event: Any) -> Any:
+    """The event as it waits for the after-handlers: without what only during-handlers see."""
+    if isinstance(event, OrdersChanged) and event.created:
+        return OrdersChanged(event.keys)
+    return event
 
 
 bus = EventBus()  # the process's bus, wired by lanshou.bootstrap.start()

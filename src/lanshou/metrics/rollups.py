@@ -189,6 +189,9 @@ def _resolve_round(upto: int, conn: Connection) -> bool:
 #   deleted). A mark gone means another refresh derived the order since, from the same facts or newer ones:
 #   the order is left out, and its marks still there are left for the one-process rounds that end the
 #   refresh. A fact changed after the snapshot left a newer mark, so no order stays stale;
+# - an order the snapshot did not find (marked before it was stored, e.g. by feedback that came first) is
+#   left to those rounds too: an import may create it meanwhile and derive it at once, with no mark
+#   (derive_created), and writing the snapshot's "no such order" would delete what that import derived;
 # - a parcel's row also depends on the other orders it carries, which nothing here marks: it is derived
 #   again under the lock unless it carries one order only, that order is written, and it carries the same
 #   now (_write_still_marked).
@@ -287,7 +290,7 @@ def _write_still_marked(rules_for: RulesFor, marks: Marks, derived: Derived, con
     d = mt.metric_dirty_orders
     k = keyset(conn, [(i,) for ids in marks.values() for i in ids], IDS)
     there = set(conn.execute(select(d.c.id).select_from(d.join(k, d.c.id == k.c.id))).scalars())
-    taken = {key for key, ids in marks.items() if not there.issuperset(ids)}
+    taken = {key for key, ids in marks.items() if not there.issuperset(ids) or key not in derived.orders}
     carried_now = orders_carried(conn, list(derived.carriers))
     again = {
         key
