@@ -38,8 +38,7 @@ ALONE = [
 
 @pytest.fixture
 def derived_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The order numbers the import derived as it stored them. The import offers its new orders whatever
-    the database (on PostgreSQL a child would otherwise derive beside it, not the writer)."""
+    """The order numbers the import derived as it stored them."""
     found: list[str] = []
     real = subscriptions.derive_created
 
@@ -49,7 +48,6 @@ def derived_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return keys
 
     monkeypatch.setattr(subscriptions, "derive_created", spy)
-    monkeypatch.setattr(intake_orders, "runs_beside", lambda engine, handlers: False)
     yield found
 
 

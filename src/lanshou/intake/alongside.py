@@ -51,7 +51,7 @@ class CatchUpAlongside:
         self._done: Synchronized[int] | None = None
 
     def start(self) -> None:
-        if self._tried or not runs_beside(self._engine, self._handlers):
+        if self._tried or not self._handlers or not self._worth_it():
             return
         self._tried = True  # one try: a fork that failed is not tried again for every batch
         try:
@@ -80,11 +80,8 @@ class CatchUpAlongside:
     def caught_up(self) -> int:
         return 0 if self._done is None else int(self._done.value)
 
-
-def runs_beside(engine: Engine, handlers: Sequence[Alongside]) -> bool:
-    """Whether an import into this database catches up beside its writer (a PostgreSQL import of several
-    batches, on a second core)."""
-    return bool(handlers) and engine.dialect.name == "postgresql" and can_fork_here()
+    def _worth_it(self) -> bool:
+        return self._engine.dialect.name == "postgresql" and can_fork_here()
 
 
 def _catch_up_until_stopped(
