@@ -220,14 +220,13 @@ def test_a_parcel_has_a_derived_row_from_its_first_scan(engine: Engine) -> None:
         with engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.sum(s.rollup_freshness.c.n), 0))).scalar_one())
 
+    def m1() -> dict[str, int]:
+        with engine.connect() as conn:
+            return window_counts(conn, date(2026, 11, 10), 30, [1])[1].m1
+
     assert parcel_rows() == []
     assert freshness_counted() == 0
-    with engine.connect() as conn:
-        assert window_counts(conn, date(2026, 11, 10), 30, [1])[1].m1 == {
-            "on_time": 0,
-            "late": 1,
-            "undecided": 0,
-        }
+    assert m1() == {"on_time": 0, "late": 1, "undecided": 0}
     picked = paid + timedelta(hours=2)  # 2026-11-06 18:00 UTC: 11-07 local
     with engine.begin() as conn:
         conn.execute(
@@ -238,9 +237,4 @@ def test_a_parcel_has_a_derived_row_from_its_first_scan(engine: Engine) -> None:
     refresh(engine, lambda shop: RULES)
     assert parcel_rows() == [("Tw", "waiting", date(2026, 11, 7))]
     assert freshness_counted() == 1
-    with engine.connect() as conn:
-        assert window_counts(conn, date(2026, 11, 10), 30, [1])[1].m1 == {
-            "on_time": 1,
-            "late": 0,
-            "undecided": 0,
-        }
+    assert m1() == {"on_time": 1, "late": 0, "undecided": 0}
