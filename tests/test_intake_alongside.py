@@ -181,6 +181,39 @@ def test_the_child_stops_with_the_import_even_when_its_handler_is_slow_to_return
     assert catching_up._child is not None and not catching_up._child.is_alive()
 
 
+@pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_child_looks_for_work_when_a_batch_commits_not_on_a_timer(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looks = multiprocessing.get_context("fork").Value("q", 0)
+
+    def counts(engine: Engine, stopping: object) -> int:
+        with looks.get_lock():
+            looks.value += 1
+        return 0  # nothing found: the child waits
+
+    def seen(wanted: int) -> None:
+        deadline = time.monotonic() + 10
+        while looks.value < wanted:
+            assert time.monotonic() < deadline, f"the child looked {looks.value} times, not {wanted}"
+            time.sleep(0.01)
+
+    view = EventBus()
+    view.alongside(counts)
+    monkeypatch.setattr(alongside_module, "ORPHAN_CHECK_SECONDS", 30.0)  # no look for its parent's sake
+    catching_up = CatchUpAlongside(engine, view)
+    catching_up.start()
+    seen(1)  # at once: what was committed before it started
+    time.sleep(0.5)
+    assert looks.value == 1  # nothing committed since (a 50 ms timer looked ten times)
+    catching_up.committed()
+    seen(2)
+    catching_up.stop()  # wakes it to stop, without another look
+    assert catching_up._child is not None and catching_up._child.exitcode == 0
+    assert looks.value == 2
+
+
 def _never_returns(engine: Engine, stopping: object) -> int:
     while True:
         os.sched_yield()

@@ -125,6 +125,7 @@ def run(
                 batches_stored += 1
                 with gc_paused():  # one transaction per batch
                     stored = run_transaction(engine, partial(_store_batch, store, message.items))
+                alongside.committed()
                 _count(report, stored, writer)
         finished = True
     finally:
