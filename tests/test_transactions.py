@@ -3,16 +3,29 @@ the write lock from BEGIN on SQLite, the rollup lock, retries of transient confl
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lanshou import schema as s
-from lanshou.db.engine import lock_exclusively, make_engine, read_snapshot, run_transaction, write_transaction
+from lanshou.db import engine as engine_module
+from lanshou.db.engine import (
+    checkpointing_beside,
+    lock_exclusively,
+    make_engine,
+    read_snapshot,
+    run_transaction,
+    write_transaction,
+)
+from lanshou.intake.orders import import_orders
 from lanshou.shops.store import ShopDirectory
+from tests.concurrency_data import write_files
 
 
 def shop_count(conn: Connection) -> int:
@@ -99,3 +112,54 @@ def test_a_shop_made_in_a_transaction_that_rolled_back_is_made_again(engine: Eng
         assert conn.execute(select(s.shops.c.name).where(s.shops.c.id == shop_id)).scalar_one() == "新店"
     with engine.begin() as conn:  # known to be committed now: no more look-ups
         assert shops.ensure(conn, "douyin", "新店") == shop_id
+
+
+def in_the_file_alone(engine: Engine, tmp_path: Path, query: str) -> list[tuple[object, ...]]:
+    """What the SQLite database file holds without its write-ahead log (a copy opened beside no log)."""
+    alone = tmp_path / "alone.db"
+    shutil.copy(str(engine.url.database), alone)
+    with sqlite3.connect(alone) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_sqlite_log_goes_into_the_file_beside_a_writer(sqlite_engine: Engine, tmp_path: Path) -> None:
+    add_shop(sqlite_engine, "committed")  # in the log, not yet in the file
+    names = "SELECT name FROM shops ORDER BY name"
+    assert in_the_file_alone(sqlite_engine, tmp_path, names) == []
+    with write_transaction(sqlite_engine) as conn:  # a writer holds the write lock throughout
+        conn.execute(s.shops.insert(), {"platform": "tmall", "name": "pending"})
+        with checkpointing_beside(sqlite_engine):
+            pass  # it copies what was committed without waiting for the writer
+        assert in_the_file_alone(sqlite_engine, tmp_path, names) == [("committed",)]
+    with sqlite_engine.connect() as conn:  # the log still holds what came after
+        assert conn.exec_driver_sql(names).all() == [("committed",), ("pending",)]
+
+
+def test_an_import_leaves_what_it_stored_in_the_sqlite_file(sqlite_engine: Engine, tmp_path: Path) -> None:
+    files = write_files(tmp_path, orders=30, slices=1)
+    report = import_orders(sqlite_engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    assert report.inserted == 30
+    stored = in_the_file_alone(sqlite_engine, tmp_path, "SELECT count(*) FROM orders")
+    assert stored == [(30,)]
+
+
+def test_a_sqlite_log_grown_by_a_bulk_write_is_cut_back_when_it_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "WAL_KEPT_BYTES", 65_536)
+    path = tmp_path / "grown.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE bulk (x TEXT)")
+            many = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+            conn.exec_driver_sql(f"INSERT INTO bulk {many} SELECT hex(randomblob(500)) FROM n")
+        log = Path(f"{path}-wal")
+        assert log.stat().st_size > 1_000_000
+        with checkpointing_beside(engine):
+            pass  # every frame is in the file now: the next write starts the log over
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO bulk VALUES ('one more')")
+        assert log.stat().st_size <= 65_536 + 8_192  # cut back to the limit (plus the frame just written)
+    finally:
+        engine.dispose()

@@ -17,7 +17,9 @@ Several processes may write at once (imports, the rollup refresh, a rebuild, the
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,12 +43,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # import, a rebuild and a report loop on two loaded cores) measured waits up to 11 s: over the 10 s before.
 BUSY_TIMEOUT_MS = 60_000
 CACHE_KIB = 65_536  # per connection, at most: see _sqlite_pragmas
+WAL_KEPT_BYTES = 64 * 1024 * 1024  # see _sqlite_pragmas
 CHECKPOINT_WAIT_MS = 1_000  # the checkpoint after an import only helps: it does not wait out other work
 ATTEMPTS = 6  # run_transaction: tries before the error is the caller's
 # PostgreSQL: serialization failure, deadlock detected, unique violation (another transaction inserted the
 # same key first; the retry reads it), lock not available
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
 T = TypeVar("T")
+log = logging.getLogger("lanshou.db")
 
 
 def make_engine(url: str | None = None, connections: int | None = None) -> Engine:
@@ -89,6 +93,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # checkpoint every 50k pages (~200 MB of WAL), not 1k: bulk imports write ~1 GB per million lines and
     # each checkpoint syncs the database file, so frequent ones cost ~10% of an import (bench/import)
     cur.execute("PRAGMA wal_autocheckpoint=50000")
+    # a log that grew for a bulk write is cut back to this when it starts over (after its frames are all in
+    # the database file), instead of keeping its largest size on disk for as long as a process runs
+    cur.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
     # SQLite's default page cache is 2 MB. A bulk batch inserts thousands of keys at random places in indexes
     # of millions of rows (events and parcel states by tracking number, orders and buyers by buyer): with
     # 2 MB each page is read, spilled and written again several times per batch (measured: a 1M-event
@@ -155,6 +162,32 @@ def checkpoint(engine: Engine) -> None:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+@contextmanager
+def checkpointing_beside(engine: Engine) -> Iterator[None]:
+    """On SQLite, move what was committed so far from the write-ahead log into the database file in a thread
+    while the block runs (an import's settle, which leaves the other core free or nearly): a PASSIVE
+    checkpoint neither waits for nor blocks the block's readers and writers, and the sqlite3 module lets go
+    of the GIL while it copies. What the block itself writes stays in the log (SQLite checkpoints it on its
+    own, at the latest when the last connection closes). No-op elsewhere."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        yield
+        return
+    thread = threading.Thread(target=_checkpoint_passively, args=(engine,), name="lanshou-checkpoint")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _checkpoint_passively(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    except Exception as exc:  # it only helps: SQLite checkpoints again on its own later
+        log.warning("the checkpoint beside the import failed (SQLite does it later): %s", exc)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
-from lanshou.db.engine import checkpoint, run_transaction
+from lanshou.db.engine import checkpointing_beside, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.forked import can_fork, produced_in_child
@@ -133,8 +133,11 @@ def run(
             alongside.stop()
         finally:
             writer.close(finished)
-    checkpoint(engine)  # part of the import's cost: the log it wrote goes into the database file now
-    events.settle(engine)
+    # part of the import's cost: the log it wrote goes into the database file, beside the settle (measured on
+    # issue 9's file, SQLite, interleaved: orders 0.4-2.4 s and tracking 0.2-1.9 s sooner than a checkpoint
+    # before the settle)
+    with checkpointing_beside(engine):
+        events.settle(engine)
     return report
 
 
