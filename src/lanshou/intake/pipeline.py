@@ -133,9 +133,9 @@ def run(
             alongside.stop()
         finally:
             writer.close(finished)
-    # part of the import's cost: the log it wrote goes into the database file, beside the settle (measured on
-    # issue 9's file, SQLite, interleaved: orders 0.4-2.4 s and tracking 0.2-1.9 s sooner than a checkpoint
-    # before the settle)
+    # part of the import's cost: the log it wrote goes into the database file, beside the settle (issue 9's
+    # file, SQLite, interleaved pairs: orders a median 1.4 s sooner in seven, tracking 0.2-1.9 s in two, than
+    # a checkpoint before the settle; bench/import/README.md)
     with checkpointing_beside(engine):
         events.settle(engine)
     return report
