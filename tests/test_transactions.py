@@ -135,6 +135,18 @@ def test_sqlite_log_goes_into_the_file_beside_a_writer(sqlite_engine: Engine, tm
         assert conn.exec_driver_sql(names).all() == [("committed",), ("pending",)]
 
 
+def test_a_checkpoint_that_fails_is_one_warning_and_the_block_goes_on(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(engine_module, "_CHECKPOINT", "raise SystemExit('disk I/O error')")
+    ran = []
+    with checkpointing_beside(sqlite_engine):
+        ran.append(1)
+    assert ran == [1]
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "lanshou.db"]
+    assert warning == "the checkpoint beside the import failed (SQLite does it later): disk I/O error"
+
+
 def test_an_import_leaves_what_it_stored_in_the_sqlite_file(sqlite_engine: Engine, tmp_path: Path) -> None:
     files = write_files(tmp_path, orders=30, slices=1)
     report = import_orders(sqlite_engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")

@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -166,28 +167,43 @@ def checkpoint(engine: Engine) -> None:
 
 @contextmanager
 def checkpointing_beside(engine: Engine) -> Iterator[None]:
-    """On SQLite, move what was committed so far from the write-ahead log into the database file in a thread
-    while the block runs (an import's settle, which leaves the other core free or nearly): a PASSIVE
-    checkpoint neither waits for nor blocks the block's readers and writers, and the sqlite3 module lets go
-    of the GIL while it copies. What the block itself writes stays in the log (SQLite checkpoints it on its
-    own, at the latest when the last connection closes). No-op elsewhere."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    """On SQLite, move what was committed so far from the write-ahead log into the database file while the
+    block runs (an import's settle, which leaves the other core free or nearly): a PASSIVE checkpoint
+    neither waits for nor blocks the block's readers and writers. It runs in a helper process with a
+    connection of its own, not in a thread: the block may fork (the two-process refresh), and a child forked
+    while a thread is inside SQLite could inherit one of SQLite's mutexes locked for good. What the block
+    itself writes stays in the log (SQLite checkpoints it on its own, at the latest when the last
+    connection closes). No-op elsewhere."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or path in (None, "", ":memory:"):
         yield
         return
-    thread = threading.Thread(target=_checkpoint_passively, args=(engine,), name="lanshou-checkpoint")
-    thread.start()
+    helper = _start_checkpoint(path)
     try:
         yield
     finally:
-        thread.join()
+        if helper is not None:
+            _finish_checkpoint(helper)
 
 
-def _checkpoint_passively(engine: Engine) -> None:
+# the helper: a bare interpreter (-I: no site packages, no PYTHON* variables), the standard library's sqlite3
+_CHECKPOINT = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(PASSIVE)')"
+
+
+def _start_checkpoint(path: str) -> subprocess.Popen[str] | None:
+    command = [sys.executable, "-I", "-c", _CHECKPOINT, path]
     try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-    except Exception as exc:  # it only helps: SQLite checkpoints again on its own later
-        log.warning("the checkpoint beside the import failed (SQLite does it later): %s", exc)
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:  # it only helps: SQLite checkpoints again on its own later
+        log.warning("no checkpoint beside the import (SQLite does it later): %s", exc)
+        return None
+
+
+def _finish_checkpoint(helper: subprocess.Popen[str]) -> None:
+    _, errors = helper.communicate()
+    if helper.returncode:
+        last = errors.strip().splitlines()[-1] if errors.strip() else f"exit status {helper.returncode}"
+        log.warning("the checkpoint beside the import failed (SQLite does it later): %s", last)
 
 
 @contextmanager
