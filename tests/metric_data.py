@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from lanshou import schema as s
+from lanshou.metrics.rollups import rollup_tables
 
 BASE = datetime(2026, 3, 1)  # UTC; windows around the 2026-03-08 US and 2026-03-29 EU DST changes
 SHOPS = (
@@ -151,3 +152,18 @@ def write_parcels(conn: Connection, rows: list[dict[str, Any]]) -> None:
         s.parcel_orders,
         [dict(zip(("tracking_no", "shop_id", "order_no"), k, strict=True)) for k in links],
     )
+
+
+def derived_rows(engine: Engine, counted_only: bool = False) -> dict[str, set[tuple[Any, ...]]]:
+    """Every derived metric row (metric_orders, _parcels, _misses, _queue and the rollups), by table, to
+    compare two ways of deriving the same data. `counted_only`: without rollup rows whose count went back to
+    0 (incremental deltas leave them; a rebuild writes none)."""
+    tables = {"metric_orders": s.metric_orders, "metric_parcels": s.metric_parcels}
+    tables |= {"metric_misses": s.metric_misses, "metric_queue": s.metric_queue, **rollup_tables()}
+    with engine.connect() as conn:
+        return {
+            name: {
+                tuple(row) for row in conn.execute(table.select()) if not counted_only or getattr(row, "n", 1)
+            }
+            for name, table in tables.items()
+        }

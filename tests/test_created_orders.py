@@ -21,11 +21,11 @@ from lanshou.intake import orders as intake_orders
 from lanshou.intake.tracking import import_tracking
 from lanshou.metrics import rollups, subscriptions
 from lanshou.metrics.packs import pack_for
-from lanshou.metrics.rollups import LOCK, mark_dirty, rebuild, rollup_tables
+from lanshou.metrics.rollups import LOCK, mark_dirty, rebuild
 from tests.conftest import _truncate_all
+from tests.metric_data import derived_rows
 from tests.test_merged_parcels import ORDERS, load, order_rows, report, write_events, write_orders
 
-DERIVED = ("metric_orders", "metric_parcels", "metric_misses", "metric_queue")
 # beside the merged and split parcels of test_merged_parcels: orders with a parcel of their own (one paid
 # and scanned, one never scanned, one never paid, one presale) and one with no parcel at all
 ALONE = [
@@ -51,15 +51,6 @@ def derived_at_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield found
 
 
-def everything_derived(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
-    tables = {name: s.metadata.tables[name] for name in DERIVED} | rollup_tables()
-    with engine.connect() as conn:
-        return {
-            name: {tuple(row) for row in conn.execute(table.select()) if getattr(row, "n", 1)}
-            for name, table in tables.items()
-        }
-
-
 def marks(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM metric_dirty_orders")).scalar_one())
@@ -76,10 +67,10 @@ def test_created_orders_derive_as_a_rebuild_does(
     assert sorted(derived_at_once) == ["A1", "A2", "A3", "A4", "S1"]
     assert marks(engine) == 0
     report(engine)  # the rollups' report is the recompute's
-    as_imported = everything_derived(engine)
+    as_imported = derived_rows(engine, counted_only=True)
     assert len(as_imported["metric_orders"]) == 11  # 7 orders of the merged case and 4 alone
     rebuild(engine, pack_for, two_processes=False)
-    assert everything_derived(engine) == as_imported
+    assert derived_rows(engine, counted_only=True) == as_imported
 
 
 def test_a_parcel_stored_before_its_order_is_left_to_the_refresh(
@@ -96,12 +87,12 @@ def test_a_parcel_stored_before_its_order_is_left_to_the_refresh(
     assert intake_orders.import_orders(engine, second, rejects=tmp_path / "rej2.csv").ok
     assert derived_at_once == ["A1"]
     report(engine)
-    as_imported = everything_derived(engine)
+    as_imported = derived_rows(engine, counted_only=True)
     with engine.connect() as conn:
         counted = conn.execute(text("SELECT order_no, province FROM metric_parcels")).all()
     assert [tuple(row) for row in counted] == [("A0", "浙江省")]
     rebuild(engine, pack_for, two_processes=False)
-    assert everything_derived(engine) == as_imported
+    assert derived_rows(engine, counted_only=True) == as_imported
 
 
 @pytest.fixture
@@ -134,9 +125,9 @@ def test_a_writer_finding_the_rollup_lock_taken_marks_instead(
     intake_orders.bus.settle(engine)
     assert marks(engine) == 0
     report(engine)
-    as_imported = everything_derived(engine)
+    as_imported = derived_rows(engine, counted_only=True)
     rebuild(engine, pack_for, two_processes=False)
-    assert everything_derived(engine) == as_imported
+    assert derived_rows(engine, counted_only=True) == as_imported
 
 
 def test_the_merged_case_keeps_its_hand_computed_numbers(
@@ -183,9 +174,9 @@ def test_a_refresh_snapshot_from_before_the_order_existed_leaves_it_as_the_impor
     intake_orders.bus.settle(engine)  # the import's own settle: the mark left behind, derived again
     assert marks(engine) == 0
     report(engine)
-    as_refreshed = everything_derived(engine)
+    as_refreshed = derived_rows(engine, counted_only=True)
     rebuild(engine, pack_for, two_processes=False)
-    assert everything_derived(engine) == as_refreshed
+    assert derived_rows(engine, counted_only=True) == as_refreshed
 
 
 def test_after_handlers_get_the_change_without_the_created_orders() -> None:

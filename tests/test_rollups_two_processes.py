@@ -22,6 +22,7 @@ from lanshou.metrics import rollups
 from lanshou.metrics.compare import report_differences
 from lanshou.metrics.packs import pack_for
 from lanshou.metrics.report import metrics_report
+from tests.metric_data import derived_rows
 
 END = date(2026, 11, 21)
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and a second core")
@@ -30,13 +31,6 @@ pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork and a second 
 def _demo(engine: Engine) -> None:
     """Demo orders with parcels and events, derived by nobody yet (a bus with no subscribers)."""
     write_demo(engine, DemoConfig(orders=600, days=20, seed=5, end=END, batch_orders=300), events=EventBus())
-
-
-def _derived(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
-    tables = {**rollups.rollup_tables(), "metric_orders": s.metric_orders, "metric_parcels": s.metric_parcels}
-    tables |= {"metric_misses": s.metric_misses, "metric_queue": s.metric_queue}
-    with engine.connect() as conn:
-        return {name: {tuple(row) for row in conn.execute(table.select())} for name, table in tables.items()}
 
 
 def _assert_rollups_equal_raw(engine: Engine) -> None:
@@ -58,9 +52,9 @@ def test_two_processes_derive_what_one_process_derives(
     _demo(engine)
     monkeypatch.setattr(rollups, "BATCH", 70)  # several batches through the pipe
     assert rollups.rebuild(engine, pack_for, two_processes=False) == 600
-    one = _derived(engine)
+    one = derived_rows(engine)
     assert rollups.rebuild(engine, pack_for, two_processes=True) == 600
-    assert _derived(engine) == one
+    assert derived_rows(engine) == one
     assert _marks(engine) == 0
     _assert_rollups_equal_raw(engine)
 
