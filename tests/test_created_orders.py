@@ -1,7 +1,8 @@
 """Orders an import creates are derived as they are stored, from what the store wrote (no read back, no mark),
 and what that derives is what a rebuild from the raw tables derives: every derived row and rollup, on SQLite
-and PostgreSQL, with orders first or carrier events first. Orders it cannot derive so (a parcel several
-orders name, a parcel stored before) are marked and derived by the refresh, as before."""
+and PostgreSQL, with orders first or carrier events first; orders of the batch sharing a parcel (合并发货)
+together. Orders it cannot derive so (a parcel stored before, or shared with an order that was) are marked
+and derived by the refresh, as before."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def test_created_orders_derive_as_a_rebuild_does(
     load(engine, tmp_path, tracking_first)  # the merged and split parcels, and their events
     more = write_orders(tmp_path / "more.csv", order_rows(ALONE))
     assert intake_orders.import_orders(engine, more, rejects=tmp_path / "rej.csv").ok
-    # S1 travels in two parcels of its own; the A orders in one or none; M/X/Y share a parcel each
-    assert sorted(derived_at_once) == ["A1", "A2", "A3", "A4", "S1"]
+    # S1 travels in two parcels of its own; the A orders in one or none; M/X/Y share a parcel each, all new
+    assert sorted(derived_at_once) == ["A1", "A2", "A3", "A4", "M1", "M2", "S1", "X1", "X2", "Y1", "Y2"]
     assert marks(engine) == 0
     report(engine)  # the rollups' report is the recompute's
     as_imported = derived_rows(engine, counted_only=True)
@@ -91,6 +92,46 @@ def test_a_parcel_stored_before_its_order_is_left_to_the_refresh(
     with engine.connect() as conn:
         counted = conn.execute(text("SELECT order_no, province FROM metric_parcels")).all()
     assert [tuple(row) for row in counted] == [("A0", "浙江省")]
+    rebuild(engine, pack_for, two_processes=False)
+    assert derived_rows(engine, counted_only=True) == as_imported
+
+
+# a second file after ALONE's A1: B1 names A1's stored parcel TA1 and a new one, TB, which C1 names too;
+# D1 and E1 (no province) share TD, whose scan came first; G1 names TG, which F1 names after its own TF
+SHARED = [
+    ("B1", "paid", "11-04 09:00", "11-04 09:05", "江苏省", "SKU-1", "zto", "TA1", "11-04 12:00"),
+    ("B1", "paid", "11-04 09:00", "11-04 09:05", "江苏省", "SKU-2", "yto", "TB", "11-04 12:00"),
+    ("C1", "paid", "11-04 09:30", "11-04 09:35", "浙江省", "SKU-1", "yto", "TB", ""),
+    ("D1", "paid", "11-05 09:00", "11-05 09:05", "浙江省", "SKU-1", "zto", "TD", "11-05 12:00"),
+    ("E1", "paid", "11-05 08:00", "11-05 08:05", "", "SKU-1", "", "TD", ""),
+    ("G1", "paid", "11-06 09:00", "11-06 09:05", "江苏省", "SKU-1", "yto", "TG", ""),
+    ("F1", "paid", "11-06 10:00", "11-06 10:05", "江苏省", "SKU-1", "sto", "TF", ""),
+    ("F1", "paid", "11-06 10:00", "11-06 10:05", "江苏省", "SKU-2", "yto", "TG", ""),
+]  # fmt: skip
+
+
+def test_orders_sharing_a_parcel_are_derived_together_or_left_together(
+    engine: Engine, tmp_path: Path, derived_at_once: list[str]
+) -> None:
+    """New orders sharing a new parcel are derived as stored, the parcel counted under the smaller paid one
+    at its province, each order's parcels in the order first stored (F1's first is G1's TG: its carrier when
+    nothing is scanned); a new order naming a stored parcel is left to the refresh, and so is every new order
+    sharing a parcel with it (C1). Everything ends as a rebuild derives it."""
+    scanned = write_events(tmp_path / "tracking.csv", [("TD", "zto", "11-05 20:00", "picked_up")])
+    assert import_tracking(engine, scanned, rejects=tmp_path / "rej_t.csv").ok
+    first = write_orders(tmp_path / "first.csv", order_rows([ALONE[0]]))
+    assert intake_orders.import_orders(engine, first, rejects=tmp_path / "rej.csv").ok
+    second = write_orders(tmp_path / "second.csv", order_rows(SHARED))
+    assert intake_orders.import_orders(engine, second, rejects=tmp_path / "rej2.csv").ok
+    assert sorted(derived_at_once) == ["A1", "D1", "E1", "F1", "G1"]
+    assert marks(engine) == 0  # B1, C1 and A1 (its parcel gained an order) were derived by the refresh
+    report(engine)
+    as_imported = derived_rows(engine, counted_only=True)
+    with engine.connect() as conn:
+        counted = conn.execute(text("SELECT tracking_no, order_no, province FROM metric_parcels")).all()
+        carriers = dict(conn.execute(text("SELECT order_no, carrier FROM metric_orders")).all())
+    assert [tuple(row) for row in counted] == [("TD", "D1", "浙江省")]
+    assert carriers["F1"] == "yto" and carriers["E1"] == "zto"
     rebuild(engine, pack_for, two_processes=False)
     assert derived_rows(engine, counted_only=True) == as_imported
 

@@ -89,10 +89,12 @@ def test_imports_catch_up_beside_the_writer_and_the_rollups_equal_the_recompute(
     engine: Engine, tmp_path: Path, noted: list[Noted]
 ) -> None:
     files = write_files(tmp_path, orders=400, slices=1)
-    Noted.waits = True
-    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
+    import_orders(engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")  # derived as stored: all new
+    first, *others = files.tracking
+    Noted.waits = True  # each batch of new events marks the orders of its parcels
+    import_tracking(engine, first, rejects=tmp_path / "tracking.rej.csv")
     Noted.waits = False  # the second tracking file's first batch repeats stored events: nothing to derive
-    for path in files.tracking:
+    for path in others:
         import_tracking(engine, path, rejects=tmp_path / "tracking.rej.csv")
     assert_rollups_equal_the_recompute(engine)
     if engine.dialect.name == "postgresql":  # a child derived some of it while the writer stored the rest

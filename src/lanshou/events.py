@@ -31,7 +31,8 @@ OrderKey = tuple[int, str]  # (shop id, platform order number)
 class CreatedOrder:
     """An order stored for the first time, as the store wrote it (times are naive UTC text, as in
     lanshou.orders.rows): its lines' (SKU, category) and its parcels' (tracking number, carrier, shipped
-    time) in the order stored, every parcel new in the same transaction and carrying this order alone."""
+    time) in the order stored, every parcel new in the same transaction and carrying only orders created
+    with it (a parcel several of them name: lanshou.metrics.source.load_created)."""
 
     key: OrderKey
     status: str

@@ -8,7 +8,7 @@ engine and the rollups agree whichever of its orders they meet first.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,10 +91,14 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
 def load_created(conn: Connection, created: Sequence[CreatedOrder], shops: dict[int, ShopInfo]) -> Loaded:
     """As load_batch, for orders the connection's transaction has just stored for the first time, from what
     it wrote (lanshou.events.CreatedOrder): only what may have come before them is read (their parcels'
-    carrier events, their feedback, their timeline). Each parcel carries its order alone, as stored."""
+    carrier events, their feedback, their timeline). A parcel only one of them names carries it alone, as
+    stored; the parcels of orders that share one (合并发货: all among `created`) are read as load_batch
+    reads them (which order each counts under, the carrier and time the store kept of several records)."""
     if not created:
         return Loaded()
     k = keyset(conn, [c.key for c in created], ORDER_KEY)
+    namers = Counter((c.key[0], number) for c in created for number, _, _ in c.parcels)
+    sharing = {c.key for c in created if any(namers[(c.key[0], number)] > 1 for number, _, _ in c.parcels)}
     orders: list[tuple[Any, ...]] = []
     lines: dict[OrderKey, list[tuple[str, str]]] = {}
     parcels: dict[OrderKey, list[StoredParcel]] = {}
@@ -112,17 +116,40 @@ def load_created(conn: Connection, created: Sequence[CreatedOrder], shops: dict[
             )
         )
         lines[c.key] = list(c.lines)
-        parcels[c.key] = [StoredParcel(number, carrier, _time(at)) for number, carrier, at in c.parcels]
-    numbers = [number for c in created for number, _, _ in c.parcels]
+        if c.key not in sharing:
+            parcels[c.key] = [StoredParcel(number, carrier, _time(at)) for number, carrier, at in c.parcels]
+    numbers = [number for c in created if c.key not in sharing for number, _, _ in c.parcels]
     events = _events(conn, numbers) if numbers else {}
     counted: dict[ParcelKey, CountedParcel] = {}
     for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders:
+        if (shop_id, order_no) in sharing:
+            continue
         paid = paid_at is not None  # the parcel counts under its one order if paid, at its province
         for p in parcels[(shop_id, order_no)]:
             fact = ParcelFact(p.tracking_no, p.carrier, p.shipped_at, events.get(p.tracking_no, ()),
                               province if paid else "")  # fmt: skip
             counted[(shop_id, p.tracking_no)] = CountedParcel(fact, order_no if paid else None, (order_no,))
+    if sharing:
+        counted.update(_shared(conn, sharing, orders, parcels))
     return _assembled(conn, k, orders, lines, parcels, counted, shops)
+
+
+def _shared(
+    conn: Connection,
+    sharing: set[OrderKey],
+    orders: Sequence[Sequence[Any]],
+    parcels: dict[OrderKey, list[StoredParcel]],
+) -> dict[ParcelKey, CountedParcel]:
+    """The parcels of these just-stored orders read back (into `parcels`, in the order first stored), and
+    how each counts, as load_batch has them."""
+    parcels.update(parcels_of_orders(conn, sharing))
+    known = {
+        (shop_id, order_no): (paid_at, province)
+        for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders
+        if (shop_id, order_no) in sharing
+    }
+    stored = {(key[0], p.tracking_no): p for key in sharing for p in parcels.get(key, ())}
+    return _counted(conn, stored, known)
 
 
 def _time(text: str | None) -> datetime | None:

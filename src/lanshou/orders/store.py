@@ -4,7 +4,7 @@ an order whose fields, lines and parcels are as they were)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +51,7 @@ class BatchResult:
     # orders whose stored facts changed: new, updated, and those outside the batch that ride in a parcel it
     # updated (lanshou.tracking.store.save_shipments); an unchanged order is not among them
     changed: list[OrderKey] = field(default_factory=list)
-    # when asked for: the new orders as written whose parcels are all new and carry them alone
+    # when asked for: the new orders as written whose parcels are all new and carry only new orders of them
     created: list[CreatedOrder] = field(default_factory=list)
 
 
@@ -208,16 +208,24 @@ def _created(
     shipments: Sequence[Shipment],
     created: Collection[tuple[int, str]],
 ) -> list[CreatedOrder]:
-    """The new orders as written (lanshou.events.CreatedOrder) whose every parcel is new too and named by
-    no other order of the batch (one several name carries them all and counts under one of them)."""
-    named = Counter((shop_id, number) for shop_id, _, parcels in shipments for _, number, _ in parcels)
+    """The new orders as written (lanshou.events.CreatedOrder) whose every parcel is new too and carries
+    only orders among them: a parcel several orders name (合并发货) counts under one of them, so it goes
+    with all of them or with none (an order sharing a parcel with one left out is left out too)."""
+    namers: dict[tuple[int, str], list[OrderKey]] = defaultdict(list)
+    for shop_id, order_no, parcels in shipments:
+        for _, number, _ in parcels:
+            namers[(shop_id, number)].append((shop_id, order_no))
+    left_out = {
+        (shop_id, order.order_no)
+        for shop_id, order in keyed
+        if (shop_id, order.order_no) not in new
+        or any((shop_id, number) not in created for _, number, _ in order.parcels)
+    }
+    _spread(left_out, namers)
     found = []
     for shop_id, order in keyed:
         key = (shop_id, order.order_no)
-        if key not in new or any(
-            named[(shop_id, number)] != 1 or (shop_id, number) not in created
-            for _, number, _ in order.parcels
-        ):
+        if key in left_out:
             continue
         f = order.fields
         found.append(
@@ -234,6 +242,22 @@ def _created(
             )
         )
     return found
+
+
+def _spread(left_out: set[OrderKey], namers: dict[tuple[int, str], list[OrderKey]]) -> None:
+    """Add to `left_out` every order that shares a parcel with one in it, and so on."""
+    sharing: dict[OrderKey, list[tuple[int, str]]] = defaultdict(list)  # the parcels others name too
+    for parcel, orders in namers.items():
+        if len(orders) > 1:
+            for key in orders:
+                sharing[key].append(parcel)
+    todo = [key for key in left_out if key in sharing]
+    while todo:
+        for parcel in sharing[todo.pop()]:
+            for other in namers[parcel]:
+                if other not in left_out:
+                    left_out.add(other)
+                    todo.append(other)
 
 
 def _illegal_change(source: str, order: OrderRows, current: OrderStatus, status: OrderStatus) -> RowError:
