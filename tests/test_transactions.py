@@ -17,6 +17,7 @@ from lanshou import schema as s
 from lanshou.db import engine as engine_module
 from lanshou.db.engine import (
     checkpointing_beside,
+    finish_checkpoints,
     lock_exclusively,
     make_engine,
     read_snapshot,
@@ -130,6 +131,7 @@ def test_sqlite_log_goes_into_the_file_beside_a_writer(sqlite_engine: Engine, tm
         conn.execute(s.shops.insert(), {"platform": "tmall", "name": "pending"})
         with checkpointing_beside(sqlite_engine):
             pass  # it copies what was committed without waiting for the writer
+        finish_checkpoints()
         assert in_the_file_alone(sqlite_engine, tmp_path, names) == [("committed",)]
     with sqlite_engine.connect() as conn:  # the log still holds what came after
         assert conn.exec_driver_sql(names).all() == [("committed",), ("pending",)]
@@ -143,14 +145,32 @@ def test_a_checkpoint_that_fails_is_one_warning_and_the_block_goes_on(
     with checkpointing_beside(sqlite_engine):
         ran.append(1)
     assert ran == [1]
+    finish_checkpoints()
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "lanshou.db"]
     assert warning == "the checkpoint beside the import failed (SQLite does it later): disk I/O error"
+
+
+def test_the_block_does_not_wait_for_its_checkpoint(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import returns once its own work is done; the helper finishes on its own, and is reaped."""
+    go = Path(f"{sqlite_engine.url.database}.go")  # the helper waits for it (its argument: the database)
+    waits = "import os, sys, time\nwhile not os.path.exists(sys.argv[1] + '.go'): time.sleep(0.01)"
+    monkeypatch.setattr(engine_module, "_CHECKPOINT", waits)
+    with checkpointing_beside(sqlite_engine):
+        pass
+    (helper,) = engine_module._running
+    assert helper.poll() is None  # still waiting for the go: the block did not wait for it
+    go.touch()
+    finish_checkpoints()
+    assert engine_module._running == [] and helper.returncode == 0
 
 
 def test_an_import_leaves_what_it_stored_in_the_sqlite_file(sqlite_engine: Engine, tmp_path: Path) -> None:
     files = write_files(tmp_path, orders=30, slices=1)
     report = import_orders(sqlite_engine, files.orders[0], rejects=tmp_path / "orders.rej.csv")
     assert report.inserted == 30
+    finish_checkpoints()
     stored = in_the_file_alone(sqlite_engine, tmp_path, "SELECT count(*) FROM orders")
     assert stored == [(30,)]
 
@@ -169,7 +189,8 @@ def test_a_sqlite_log_grown_by_a_bulk_write_is_cut_back_when_it_starts_over(
         log = Path(f"{path}-wal")
         assert log.stat().st_size > 1_000_000
         with checkpointing_beside(engine):
-            pass  # every frame is in the file now: the next write starts the log over
+            pass
+        finish_checkpoints()  # every frame is in the file now: the next write starts the log over
         with engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO bulk VALUES ('one more')")
         assert log.stat().st_size <= 65_536 + 8_192  # cut back to the limit (plus the frame just written)

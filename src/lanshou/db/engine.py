@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -171,19 +173,53 @@ def checkpointing_beside(engine: Engine) -> Iterator[None]:
     block runs (an import's settle, which leaves the other core free or nearly): a PASSIVE checkpoint
     neither waits for nor blocks the block's readers and writers. It runs in a helper process with a
     connection of its own, not in a thread: the block may fork (the two-process refresh), and a child forked
-    while a thread is inside SQLite could inherit one of SQLite's mutexes locked for good. What the block
-    itself writes stays in the log (SQLite checkpoints it on its own, at the latest when the last
-    connection closes). No-op elsewhere."""
+    while a thread is inside SQLite could inherit one of SQLite's mutexes locked for good. The block does
+    not wait for it either: an import returns once its own work is done (its rows are committed and its
+    rollups current) and the helper finishes on its own, reaped by the next one or `finish_checkpoints`.
+    What the block itself writes stays in the log (SQLite checkpoints it on its own, at the latest when
+    the last connection closes). No-op elsewhere."""
     path = engine.url.database
     if engine.dialect.name != "sqlite" or path in (None, "", ":memory:") or "uri" in engine.url.query:
         yield  # (a URI filename's options would need the helper to parse them: SQLite checkpoints later)
         return
+    _reap(wait=False)
     helper = _start_checkpoint(path)
     try:
         yield
     finally:
         if helper is not None:
-            _finish_checkpoint(helper)
+            with _reaping:
+                _running.append(helper)
+            _reap(wait=False)
+
+
+def finish_checkpoints() -> None:
+    """Wait for the checkpoint helpers still running (what they moved is in the database file after)."""
+    _reap(wait=True)
+
+
+_running: list[subprocess.Popen[str]] = []  # checkpoint helpers not reaped yet (threads share them)
+_reaping = threading.Lock()
+
+
+def _forget_helpers() -> None:
+    """In a forked child (the parser, a refresh process): it is not the helpers' parent, and a lock another
+    thread held at the fork would stay held in it."""
+    global _reaping
+    _running.clear()
+    _reaping = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
+
+
+def _reap(wait: bool) -> None:
+    with _reaping:
+        done = [helper for helper in _running if wait or helper.poll() is not None]
+        for helper in done:
+            _running.remove(helper)
+    for helper in done:
+        _finish_checkpoint(helper)
 
 
 # the helper: a bare interpreter (-I: no site packages, no PYTHON* variables), the standard library's sqlite3
