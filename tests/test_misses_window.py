@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 
 from lanshou import schema as s
 from lanshou.demo.generator import DemoConfig
@@ -115,6 +115,12 @@ def test_fast_misses_equal_the_full_pass_through_late_arrivals(engine: Engine, t
                 "A8": "no_waybill",
             }
             assert sum(1 for m in find_misses(engine, day, metric="pay_to_pickup")) > 3  # demo misses too
+    kept = s.metric_misses
+    with engine.connect() as conn:  # a reason whose detail never varies keeps none: the read fills it in
+        query = select(kept.c.order_no, kept.c.m1_detail).where(kept.c.order_no.in_(["A5", "A6", "A7", "A8"]))
+        details = dict(conn.execute(query).all())
+    assert details["A5"] is details["A7"] is details["A8"] is None
+    assert details["A6"].startswith("waybill printed in time, first scan")
 
     # A7's late scan arrives; A5 is cancelled
     assert import_tracking(engine, _events(tmp_path, "t2.csv", [("W7", "2026-11-07 12:00:00", "picked_up")]),
@@ -132,15 +138,17 @@ def test_fast_misses_equal_the_full_pass_through_late_arrivals(engine: Engine, t
 
     # the page reads the kept rows: a kept reason shows (A7 not marked) …
     with engine.begin() as conn:
-        kept = s.metric_misses
         shop_id = next(i for i, info in load_shops(conn).items() if info.shop == "窗口小店")
         where = (kept.c.shop_id == shop_id) & (kept.c.order_no == "A7")
         conn.execute(update(kept).where(where).values(m1_reason="paid_after_cutoff", m1_detail="x"))
     found = {m.order_no: m.reason for m in find_misses(engine, date(2026, 11, 10), metric="pay_to_pickup")}
     assert found["A7"] == "paid_after_cutoff"
-    # … until the order is marked changed: then it is judged from its raw rows, and a rebuild rewrites it
+    # … until the order is marked changed: then it is judged from its raw rows, and a rebuild rewrites it;
+    # a row kept before details went (A8's, with its text) reads the same
     with engine.begin() as conn:
         mark_dirty(conn, [(shop_id, "A7")])
+        a8 = (kept.c.shop_id == shop_id) & (kept.c.order_no == "A8")
+        conn.execute(update(kept).where(a8).values(m1_detail="no tracking number issued"))
     _assert_same_as_full_pass(engine, date(2026, 11, 10))
     # an order derived before the table existed (no kept row, no mark) is judged from its raw rows too
     with engine.begin() as conn:

@@ -99,18 +99,28 @@ def local(t: datetime, tz: ZoneInfo) -> datetime:
     return t.replace(tzinfo=UTC).astimezone(tz)
 
 
+# The reasons decided without a scan time, each with the one detail it ever has (a kept miss row stores no
+# detail for them: lanshou.metrics.miss_store)
+FIXED_DETAILS = {
+    "held_for_review": "held by a review rule",
+    "out_of_stock": "marked out of stock",
+    "no_waybill": "no tracking number issued",
+    "shipped_no_scan": "tracking number issued but no carrier scan",
+}
+
+
 def reason_for(order: OrderFact, deadline: datetime, ctx: Context) -> tuple[str, str]:
     """(reason, detail) for an order that was not picked up by `deadline`."""
     kinds = order.timeline_kinds
     if "held_for_review" in kinds:
-        return "held_for_review", "held by a review rule"
+        return _fixed("held_for_review")
     if "out_of_stock" in kinds:
-        return "out_of_stock", "marked out of stock"
+        return _fixed("out_of_stock")
     if not order.parcels:
-        return "no_waybill", "no tracking number issued"
+        return _fixed("no_waybill")
     pickup = order_pickup(order, ctx.eval_time)
     if pickup is None:
-        return "shipped_no_scan", "tracking number issued but no carrier scan"
+        return _fixed("shipped_no_scan")
     printed = [p.shipped_at for p in order.parcels if p.shipped_at is not None]
     if printed and min(printed) <= deadline < pickup:
         late_by = (pickup - deadline).total_seconds() / 3600
@@ -119,6 +129,10 @@ def reason_for(order: OrderFact, deadline: datetime, ctx: Context) -> tuple[str,
             f"waybill printed in time, first scan {late_by:.1f} h after the deadline",
         )
     return _calendar_reason(order, deadline, ctx)
+
+
+def _fixed(reason: str) -> tuple[str, str]:
+    return reason, FIXED_DETAILS[reason]
 
 
 def _calendar_reason(order: OrderFact, deadline: datetime | None, ctx: Context) -> tuple[str, str]:
