@@ -154,14 +154,17 @@ def test_the_block_does_not_wait_for_its_checkpoint(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An import returns once its own work is done; the helper finishes on its own, and is reaped."""
+    finish_checkpoints()  # none left from earlier tests of this process
     go = Path(f"{sqlite_engine.url.database}.go")  # the helper waits for it (its argument: the database)
     waits = "import os, sys, time\nwhile not os.path.exists(sys.argv[1] + '.go'): time.sleep(0.01)"
     monkeypatch.setattr(engine_module, "_CHECKPOINT", waits)
-    with checkpointing_beside(sqlite_engine):
-        pass
-    (helper,) = engine_module._running
-    assert helper.poll() is None  # still waiting for the go: the block did not wait for it
-    go.touch()
+    try:
+        with checkpointing_beside(sqlite_engine):
+            pass
+        (helper,) = engine_module._running
+        assert helper.poll() is None  # still waiting for the go: the block did not wait for it
+    finally:
+        go.touch()  # whatever happened, no helper is left waiting
     finish_checkpoints()
     assert engine_module._running == [] and helper.returncode == 0
 
