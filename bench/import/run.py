@@ -11,8 +11,9 @@ parcel) and a generic tracking CSV of every carrier event of those parcels. Each
 it (lanshou.bootstrap wired: the import, then the metric rollups brought up to date before it returns); the
 bench times the whole ("end to end") and, inside it, the rollup refresh (the bus's settle). New orders are
 derived as the import stores them (lanshou.events.CreatedOrder), so the settle derives only what was marked
-(orders sharing a parcel, orders changed, carrier events' orders); on PostgreSQL a child derives beside the
-writer what is committed, so the settle finds only the last batches left, and the import's line includes it.
+(new orders naming a parcel stored before, orders changed, carrier events' orders); on PostgreSQL a child
+derives beside the writer what is committed, so the settle finds only the last batches left, and the import's
+line includes it.
 Then each file is imported once more, as a daily export that repeats what is stored (nothing in it changed:
 nothing is derived again). The ceiling: a bare csv.reader + executemany (SQLite) or COPY (PostgreSQL) of the
 same file's rows into a plain table.
