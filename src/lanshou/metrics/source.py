@@ -9,7 +9,7 @@ engine and the rollups agree whichever of its orders they meet first.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,13 +79,8 @@ def load_batch(conn: Connection, keys: Sequence[OrderKey], shops: dict[int, Shop
     query = select(li.c.shop_id, li.c.order_no, li.c.sku, li.c.category).select_from(_joined(li, k))
     for shop_id, order_no, sku, category in tuples(conn, query.order_by(li.c.id)):
         lines[(shop_id, order_no)].append((sku, category))
-    known = {
-        (shop_id, order_no): (paid_at, province)
-        for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders
-    }
-    parcels = parcels_of_orders(conn, known)
-    stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
-    return _assembled(conn, k, orders, lines, parcels, _counted(conn, stored, known), shops)
+    parcels, counted = _parcels_read(conn, _paid_and_province_of(orders))
+    return _assembled(conn, k, orders, lines, parcels, counted, shops)
 
 
 def load_created(conn: Connection, created: Sequence[CreatedOrder], shops: dict[int, ShopInfo]) -> Loaded:
@@ -129,27 +124,32 @@ def load_created(conn: Connection, created: Sequence[CreatedOrder], shops: dict[
             fact = ParcelFact(p.tracking_no, p.carrier, p.shipped_at, events.get(p.tracking_no, ()),
                               province if paid else "")  # fmt: skip
             counted[(shop_id, p.tracking_no)] = CountedParcel(fact, order_no if paid else None, (order_no,))
-    if sharing:
-        counted.update(_shared(conn, sharing, orders, parcels))
+    if sharing:  # read back as load_batch reads them
+        shared_parcels, shared = _parcels_read(conn, _paid_and_province_of(orders, sharing))
+        parcels.update(shared_parcels)
+        counted.update(shared)
     return _assembled(conn, k, orders, lines, parcels, counted, shops)
 
 
-def _shared(
-    conn: Connection,
-    sharing: set[OrderKey],
-    orders: Sequence[Sequence[Any]],
-    parcels: dict[OrderKey, list[StoredParcel]],
-) -> dict[ParcelKey, CountedParcel]:
-    """The parcels of these just-stored orders read back (into `parcels`, in the order first stored), and
-    how each counts, as load_batch has them."""
-    parcels.update(parcels_of_orders(conn, sharing))
-    known = {
+def _paid_and_province_of(
+    orders: Sequence[Sequence[Any]], only: Collection[OrderKey] | None = None
+) -> dict[OrderKey, tuple[datetime | None, str]]:
+    """(paid at, province) of ORDER_COLUMNS rows, by order (those in `only`, when given)."""
+    return {
         (shop_id, order_no): (paid_at, province)
         for shop_id, order_no, _status, _created_at, paid_at, _presale, _promised, province in orders
-        if (shop_id, order_no) in sharing
+        if only is None or (shop_id, order_no) in only
     }
-    stored = {(key[0], p.tracking_no): p for key in sharing for p in parcels.get(key, ())}
-    return _counted(conn, stored, known)
+
+
+def _parcels_read(
+    conn: Connection, known: dict[OrderKey, tuple[datetime | None, str]]
+) -> tuple[dict[OrderKey, list[StoredParcel]], dict[ParcelKey, CountedParcel]]:
+    """The stored parcels of these orders (`known`: their paid time and province), in the order first
+    stored, and how each parcel counts."""
+    parcels = parcels_of_orders(conn, known)
+    stored = {(key[0], p.tracking_no): p for key, group in parcels.items() for p in group}
+    return parcels, _counted(conn, stored, known)
 
 
 def _time(text: str | None) -> datetime | None:
