@@ -30,7 +30,7 @@ from lanshou.orders.rows import (
 )
 from lanshou.orders.status import OrderStatus, can_transition
 from lanshou.shops.store import ShopDirectory
-from lanshou.tracking.store import Shipment, save_shipments
+from lanshou.tracking.store import ParcelKey, Shipment, save_shipments
 
 ORDER_COLUMNS = ("shop_id", "order_no", *ORDER_FIELDS, "updated_at")
 LINE_COLUMNS = ("shop_id", "order_no", *LINE_FIELDS)
@@ -206,12 +206,12 @@ def _created(
     keyed: Sequence[tuple[int, OrderRows]],
     new: Collection[OrderKey],
     shipments: Sequence[Shipment],
-    created: Collection[tuple[int, str]],
+    created: Collection[ParcelKey],
 ) -> list[CreatedOrder]:
     """The new orders as written (lanshou.events.CreatedOrder) whose every parcel is new too and carries
     only orders among them: a parcel several orders name (合并发货) counts under one of them, so it goes
     with all of them or with none (an order sharing a parcel with one left out is left out too)."""
-    namers: dict[tuple[int, str], list[OrderKey]] = defaultdict(list)
+    namers: dict[ParcelKey, list[OrderKey]] = defaultdict(list)
     for shop_id, order_no, parcels in shipments:
         for _, number, _ in parcels:
             namers[(shop_id, number)].append((shop_id, order_no))
@@ -244,9 +244,9 @@ def _created(
     return found
 
 
-def _spread(left_out: set[OrderKey], namers: dict[tuple[int, str], list[OrderKey]]) -> None:
+def _spread(left_out: set[OrderKey], namers: dict[ParcelKey, list[OrderKey]]) -> None:
     """Add to `left_out` every order that shares a parcel with one in it, and so on."""
-    sharing: dict[OrderKey, list[tuple[int, str]]] = defaultdict(list)  # the parcels others name too
+    sharing: dict[OrderKey, list[ParcelKey]] = defaultdict(list)  # the parcels others name too
     for parcel, orders in namers.items():
         if len(orders) > 1:
             for key in orders:
