@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -44,6 +44,30 @@ def test_dicts_tuples_and_core_store_the_same_values(engine: Engine) -> None:
         ("tuple", Decimal("12.50")),
     ]
     assert shipped == {"C0": times[0], "B0": times[0], "C1": times[1], "B1": times[1]}
+
+
+def test_days_flags_and_nulls_are_stored_as_core_stores_them(engine: Engine) -> None:
+    """The driver's adapters for dates (each day formatted once), bools and None store Core's values: the
+    same day twice and two days in turn come back as given, flags as flags, NULL as NULL."""
+    mo = s.metric_orders
+    days = [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 1)]
+    rows = [
+        {"shop_id": 1, "order_no": f"B{n}", "pay_day": day, "pickup_on_time": n == 1, "closed": None}
+        for n, day in enumerate(days)
+    ]
+    with engine.begin() as conn:
+        conn.execute(mo.insert(), [{**row, "order_no": f"C{n}"} for n, row in enumerate(rows)])
+        insert_rows(conn, mo, rows)
+    with engine.connect() as conn:
+        read = conn.execute(select(mo.c.order_no, mo.c.pay_day, mo.c.pickup_on_time, mo.c.closed)).all()
+        if conn.dialect.name == "sqlite":  # the stored values themselves, not only what reading makes of them
+            raw = "SELECT order_no, pay_day, pickup_on_time, typeof(closed) FROM metric_orders ORDER BY 1"
+            stored = conn.exec_driver_sql(raw).all()
+            assert [tuple(r[1:]) for r in stored[:3]] == [tuple(r[1:]) for r in stored[3:]]
+            assert stored[3][1:] == ("2026-11-01", 0, "null")
+    by_order = {order_no: rest for order_no, *rest in read}
+    for n, day in enumerate(days):
+        assert by_order[f"B{n}"] == by_order[f"C{n}"] == [day, n == 1, None]
 
 
 def test_insert_new_counts_only_new_rows_and_updates_nothing(engine: Engine) -> None:
