@@ -144,7 +144,7 @@ def _save_parcels(
             updated.append((*key, carrier, shipped_at))
     insert_rows(conn, parcels, new, PARCEL_COLUMNS)
     upsert(conn, parcels, updated, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = _text(datetime.now(UTC).replace(tzinfo=None))  # text, as the records' times: bound as it is
     # a state row for each parcel that has none (events may have come first): looked up, the rest inserted
     # straight (COPY on PostgreSQL; one a concurrent import adds meanwhile fails this batch on the unique key,
     # which then runs again); the first carrier named wins, as in a row-by-row insert
