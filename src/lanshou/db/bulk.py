@@ -40,8 +40,9 @@ class _DayTexts(dict[date, str]):
         return text
 
 
-# Process-wide, for the sqlite3 driver only: SQLAlchemy's own binds are already text by then, so these
-# reach only raw driver calls, which now store what SQLAlchemy would (the stdlib default drops ".000000").
+# Process-wide, for the sqlite3 driver only: SQLAlchemy's own binds of times, days and Decimals are already
+# text by then, so these three reach only raw driver calls, which store what SQLAlchemy would (the stdlib
+# default drops ".000000").
 sqlite3.register_adapter(datetime, time_text)  # SQLAlchemy's SQLite DateTime storage format
 sqlite3.register_adapter(date, _DayTexts().__getitem__)
 sqlite3.register_adapter(Decimal, str)  # Numeric columns' numeric affinity stores it as a number
