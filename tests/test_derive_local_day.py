@@ -1,4 +1,5 @@
-"""derive.local_day's fixed-offset shortcut gives the zone conversion's day for every instant."""
+"""derive.local_day's and local_hour's fixed-offset shortcut give the zone conversion's day and hour for every
+instant."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lanshou.metrics.derive import fixed_offset, local_day
+from lanshou.metrics.derive import fixed_offset, local_day, local_hour
 
 
 @pytest.mark.parametrize(
     "name", ["Asia/Shanghai", "Asia/Kolkata", "Europe/Moscow", "Africa/Casablanca", "America/Sao_Paulo"]
 )
-def test_local_day_is_the_zone_conversions_day(name: str) -> None:
+def test_local_day_and_hour_are_the_zone_conversions(name: str) -> None:
     tz, rng = ZoneInfo(name), random.Random(name)
     start = datetime(1985, 1, 1)
     for _ in range(20_000):
         t = start + timedelta(seconds=rng.randrange(130 * 365 * 86400))
-        assert local_day(t, tz) == t.replace(tzinfo=UTC).astimezone(tz).date(), t
+        local = t.replace(tzinfo=UTC).astimezone(tz)
+        assert (local_day(t, tz), local_hour(t, tz)) == (local.date(), local.hour), t
 
 
 def test_a_fixed_offset_only_for_zones_without_changes() -> None:

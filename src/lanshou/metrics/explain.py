@@ -40,6 +40,7 @@ from lanshou.metrics.compute import (
     m5_outcome,
     rate,
 )
+from lanshou.metrics.derive import local_hour
 from lanshou.metrics.facts import OrderFact, ParcelFact
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import order_pickup, pickup_deadline, promised_ship_time, tracked_times
@@ -182,7 +183,7 @@ def _miss(
         carrier=carrier,
         skus=order.skus,
         warehouse=order.warehouse or ctx.warehouse,
-        pay_hour=None if order.paid_at is None else local(order.paid_at, ctx.tz).hour,
+        pay_hour=None if order.paid_at is None else local_hour(order.paid_at, ctx.tz),
         detail=reason[1],
         tracking_no=parcel.tracking_no if parcel else "",
         province=order.province,

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, case, func, select
 
-from lanshou.metrics.explain import FIXED_DETAILS, Context, Miss, local, reason_for
+from lanshou.metrics.derive import local_hour
+from lanshou.metrics.explain import FIXED_DETAILS, Context, Miss, reason_for
 from lanshou.metrics.facts import OrderFact
 from lanshou.metrics.packs import RulePack
 from lanshou.metrics.rules import pickup_deadline, promised_ship_time
@@ -75,7 +76,7 @@ def derive_misses(
         "carrier": next((p.carrier for p in order.parcels), ""),
         "skus": strings_json(order.skus),
         "warehouse": order.warehouse,
-        "pay_hour": local(order.paid_at, ctx.tz).hour,
+        "pay_hour": local_hour(order.paid_at, tz),
         "province": order.province,
     }
 
