@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
-from lanshou.db.bulk import Row, insert_new_returning, insert_rows, upsert
+from lanshou.db.bulk import Row, insert_new_returning, insert_rows, time_text, upsert
 from lanshou.db.driver_reads import tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
@@ -144,7 +144,7 @@ def _save_parcels(
             updated.append((*key, carrier, shipped_at))
     insert_rows(conn, parcels, new, PARCEL_COLUMNS)
     upsert(conn, parcels, updated, PARCEL_COLUMNS[:2], PARCEL_COLUMNS[2:], PARCEL_COLUMNS)
-    now = _text(datetime.now(UTC).replace(tzinfo=None))  # text, as the records' times: bound as it is
+    now = time_text(datetime.now(UTC).replace(tzinfo=None))  # text, as the records' times: bound as it is
     # a state row for each parcel that has none (events may have come first): looked up, the rest inserted
     # straight (COPY on PostgreSQL; one a concurrent import adds meanwhile fails this batch on the unique key,
     # which then runs again); the first carrier named wins, as in a row-by-row insert
@@ -184,7 +184,7 @@ def _stored_parcels(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelK
 
 def _text(value: Any) -> Any:
     """A time as the import's rows hold it (text), whether read back as a datetime or given as text."""
-    return value.isoformat(" ", "microseconds") if isinstance(value, datetime) else value
+    return time_text(value) if isinstance(value, datetime) else value
 
 
 def _links_of(conn: Connection, keys: Sequence[OrderKey]) -> set[tuple[str, int, str]]:
