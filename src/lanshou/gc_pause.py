@@ -57,5 +57,16 @@ def _forked_child() -> None:
         gc.enable()
 
 
+def own_process() -> None:
+    """For a forked process whose work is its own, not the rest of the block it was forked in (a catch-up
+    child forked while an import's batches run paused): the pauses it inherited end, and the collector is
+    back as it was before them."""
+    with _lock:
+        inherited = bool(_depths)
+        _depths.clear()
+        if inherited and _was_enabled:
+            gc.enable()
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forked_child)

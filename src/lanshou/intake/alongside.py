@@ -38,6 +38,7 @@ from sqlalchemy import Engine
 from lanshou.db.engine import make_engine
 from lanshou.events import Alongside, EventBus
 from lanshou.forked import can_fork_here
+from lanshou.gc_pause import own_process
 
 ORPHAN_CHECK_SECONDS = 1.0  # a child waiting for the next commit looks at least this often for its parent
 STOP_WAIT_SECONDS = 60.0  # a pass returns between transactions; this is only a guard against a hung child
@@ -106,6 +107,7 @@ def _catch_up_until_stopped(
     done: Synchronized[int],
     parent: int,
 ) -> None:
+    own_process()  # forked inside the import's paused loop (lanshou.intake.pipeline.COLLECT_EVERY)
     gc.freeze()  # what the child inherited is never garbage: its collections walk only what it makes
     engine = make_engine(url)
     stopping = _stopping(stop, parent)
