@@ -9,13 +9,48 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from lanshou.db.engine import _alembic_config, make_engine, open_database, schema_revisions
+from lanshou.db.engine import (
+    _alembic_config,
+    make_engine,
+    newest_revision,
+    open_database,
+    schema_revisions,
+)
 from lanshou.schema import metadata
 
 
 def test_migrations_match_the_declared_tables(engine: Engine) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_the_newest_revision_is_alembics_head_and_each_file_is_named_by_its_revision(engine: Engine) -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic_config(engine))
+    assert newest_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():  # newest_revision reads the numbers off the file names
+        assert script.path is not None and Path(script.path).name.startswith(f"{script.revision}_")
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == schema_revisions(engine)[0]
+
+
+def test_a_command_starts_without_alembic(tmp_path: Path) -> None:
+    """Opening a database whose schema is current loads neither alembic nor a migration script."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    open_database(url).dispose()
+    probe = (
+        "import sys; from lanshou.db.engine import open_database; "
+        f"open_database({url!r}).dispose(); print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=dict(os.environ), check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_an_old_database_is_upgraded_with_a_message(tmp_path: Path) -> None:

@@ -27,17 +27,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from lanshou.config import database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # A writer waits this long for SQLite's write lock. Writers queue behind each other's batches (an import's
@@ -111,18 +110,34 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # only to migrate: see newest_revision
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
+def newest_revision() -> str:
+    """The newest revision this code knows: the number its migration's file name starts with (0032_….py
+    holds revision "0032", down from "0031"; tests/test_migrations.py holds alembic's own reading to it).
+    Every process opening the database asks; alembic would import itself and load every migration script to
+    answer (0.25-0.3 s of each `lanshou` command's start on a slow host, for a schema that is current)."""
+    return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def schema_revisions(engine: Engine) -> tuple[str | None, str]:
     """(current revision of the database, newest revision this code knows)."""
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, head or ""
+        current = _stored_revision(conn)
+    return current, newest_revision()
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    """What alembic's MigrationContext.get_current_revision reads (one row at most: the history is linear)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, say: Callable[[str], None] | None = None) -> None:
@@ -135,6 +150,8 @@ def upgrade(engine: Engine, say: Callable[[str], None] | None = None) -> None:
             say(f"Creating the Lanshou database at {engine.url.render_as_string(hide_password=True)}")
         else:
             say(f"Upgrading the Lanshou database from schema {current} to {head} …")
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), "head")
 
 
