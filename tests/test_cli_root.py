@@ -1,0 +1,41 @@
+"""The root `lanshou` command knows every top-level command by name and builds only the one that runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from lanshou.cli.app import REGISTERS, _commands_of, app
+
+
+def test_the_table_names_exactly_the_commands_the_areas_register() -> None:
+    registered: set[str] = set()
+    for name in REGISTERS:
+        built = _commands_of(name)
+        assert name in built, name  # what the table says registers it does
+        registered |= set(built)
+    assert registered == set(REGISTERS)  # and no area adds a command the table leaves out
+
+
+def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--help"], terminal_width=200)
+    assert listed.exit_code == 0
+    for name in REGISTERS:
+        assert f" {name} " in listed.output, name
+    wrong = runner.invoke(app, ["improt", "orders"])
+    assert wrong.exit_code == 2 and "Did you mean 'import'?" in wrong.output
+
+
+def test_a_command_builds_only_its_own_area() -> None:
+    probe = (
+        "import sys; from typer.testing import CliRunner; from lanshou.cli.app import app; "
+        "done = CliRunner().invoke(app, ['shops', '--help']); assert done.exit_code == 0, done.output; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('lanshou.cli.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "lanshou.cli.shops" in loaded
+    assert not loaded & {"lanshou.cli.aftersales", "lanshou.cli.demo", "lanshou.cli.imports"}, loaded
