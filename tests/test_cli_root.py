@@ -29,6 +29,15 @@ def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
     assert wrong.exit_code == 2 and "Did you mean 'import'?" in wrong.output
 
 
+def test_an_area_adding_several_commands_registers_once() -> None:
+    from lanshou.cli import metrics
+
+    assert CliRunner().invoke(app, ["--help"]).exit_code == 0  # builds `queue` and `metrics`, one module
+    assert CliRunner().invoke(app, ["metrics", "misses", "--help"]).exit_code == 0
+    added = [command.name for command in metrics.metrics_app.registered_commands]
+    assert added.count("misses") == 1, added
+
+
 def test_a_command_builds_only_its_own_area() -> None:
     probe = (
         "import sys; from typer.testing import CliRunner; from lanshou.cli.app import app; "

@@ -33,29 +33,32 @@ def _registered_by(module: str) -> Callable[[typer.Typer], None]:
     return lambda root: import_module(f"lanshou.cli.{module}").register(root)
 
 
-# Every top-level command, in the order `lanshou --help` lists them, and what registers it: a command run
-# builds only its own area's commands (building all of them from their annotations, and importing every
-# area's CLI module, was ~0.6 s of each `lanshou` command's start on a slow host).
+_demo, _metrics, _shipping = _registered_by("demo"), _registered_by("metrics"), _registered_by("shipping")
+
+# Every top-level command, in the order `lanshou --help` lists them, and what registers it (a module that
+# adds several, once for all of them): a command run builds only its own area's commands (building all of
+# them from their annotations, and importing every area's CLI module, was ~0.6 s of each `lanshou`
+# command's start on a slow host).
 REGISTERS: dict[str, Callable[[typer.Typer], None]] = {
-    "demo": _registered_by("demo"),  # `lanshou demo`, `lanshou run`
-    "run": _registered_by("demo"),
-    "queue": _registered_by("metrics"),  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
+    "demo": _demo,  # `lanshou demo`, `lanshou run`
+    "run": _demo,
+    "queue": _metrics,  # `lanshou metrics`, `lanshou metrics misses`, `lanshou queue`
     "serve": _registered_by("serve"),
     "worker": _registered_by("worker"),
-    "ship": _registered_by("shipping"),  # `lanshou ship`, `lanshou carriers load|scorecard`
+    "ship": _shipping,  # `lanshou ship`, `lanshou carriers load|scorecard`
     "stats": _registered_by("stats"),
     "import": _added("imports", "import"),
     "orders": _orders,
     "users": _added("users", "users"),
     "shops": _added("shops", "shops"),
-    "metrics": _registered_by("metrics"),
+    "metrics": _metrics,
     "tracking": _registered_by("tracking"),  # `lanshou tracking show|eta-accuracy`
     "alerts": _registered_by("alerts"),  # `lanshou alerts list|ack|resolve|scan`
     "stock": _registered_by("stock"),  # `lanshou stock import|adjust|list|map`
     "rules": _registered_by("rules"),  # `lanshou rules add|list|remove|enable|disable|test`
     "review": _registered_by("review"),  # `lanshou review run|list|auto|blacklist`
     "waybills": _registered_by("waybills"),  # `lanshou waybills import|list|cancel|reprint`
-    "carriers": _registered_by("shipping"),
+    "carriers": _shipping,
     "notify": _registered_by("notify"),  # `lanshou notify log|send-due|optout|settings|templates|rules`
     "aftersales": _registered_by("aftersales"),  # `lanshou aftersales list|show|agree|refuse|receive`
     "followups": _registered_by("followups"),  # `lanshou followups list|assign|close`
@@ -66,12 +69,16 @@ REGISTERS: dict[str, Callable[[typer.Typer], None]] = {
 Command = Any  # a command as Typer builds it (its own copy of click's Command)
 
 
-@cache
 def _commands_of(name: str) -> dict[str, Command]:
     """The commands that what registers `name` adds (an area may add several), built."""
+    return _built_by(REGISTERS[name])
+
+
+@cache  # a register adds to its module's own Typer apps: once per process
+def _built_by(register: Callable[[typer.Typer], None]) -> dict[str, Command]:
     area = typer.Typer()
     area.callback()(lambda: None)  # a group, whatever the number of its commands
-    REGISTERS[name](area)
+    register(area)
     group = typer.main.get_command(area)
     assert isinstance(group, TyperGroup)
     return dict(group.commands)
