@@ -96,11 +96,11 @@ class _Commands(MutableMapping[str, Command]):
             self._built.update(_commands_of(name))
         return self._built[name]
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self._built, *REGISTERS]))
+    def __iter__(self) -> Iterator[str]:  # in the table's order, whatever was built first
+        return iter(dict.fromkeys([*REGISTERS, *self._built]))
 
     def __len__(self) -> int:
-        return len(dict.fromkeys([*self._built, *REGISTERS]))
+        return len(dict.fromkeys([*REGISTERS, *self._built]))
 
     def __setitem__(self, name: str, command: Command) -> None:
         self._built[name] = command
