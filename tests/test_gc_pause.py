@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lanshou.gc_pause import gc_paused
+from lanshou.gc_pause import COLLECT_EVERY, gc_paused, paused_for_batches
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +80,24 @@ def test_a_forked_child_does_not_inherit_another_threads_pause() -> None:
     release.set()
     holder.join()
     assert child_saw == b"1" and gc.isenabled()
+
+
+def test_a_loop_of_batches_runs_paused_and_collects_young_objects_every_so_many_batches() -> None:
+    collected: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with paused_for_batches() as batch_done:
+            for _ in range(2 * COLLECT_EVERY + 1):
+                garbage = [[] for _ in range(5000)]  # would set off collections were the collector on
+                assert not gc.isenabled()
+                batch_done()
+                del garbage
+    finally:
+        gc.callbacks.remove(seen)
+    assert collected == [0, 0]  # after the 32nd and the 64th batch, young objects only
+    assert gc.isenabled()

@@ -1,5 +1,5 @@
 """An import's batches are not walked by the cyclic collector: it stays paused from a batch's arrival to its
-end and between batches (lanshou.intake.pipeline.COLLECT_EVERY). Let run between batches, it walked every
+end and between batches (lanshou.gc_pause.paused_for_batches). Let run between batches, it walked every
 object of the batch at hand, finding nothing to free (issue 9's orders file: 0.8 s of the writer)."""
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def _catch_up_until_stopped(
     done: Synchronized[int],
     parent: int,
 ) -> None:
-    own_process()  # forked inside the import's paused loop (lanshou.intake.pipeline.COLLECT_EVERY)
+    own_process()  # forked inside the import's paused loop (lanshou.gc_pause.paused_for_batches)
     gc.freeze()  # what the child inherited is never garbage: its collections walk only what it makes
     engine = make_engine(url)
     stopping = _stopping(stop, parent)

@@ -16,7 +16,6 @@ from the same rows and from what is stored then.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,7 +28,7 @@ from lanshou.db.engine import checkpointing_beside, run_transaction
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.forked import can_fork, produced_in_child
-from lanshou.gc_pause import gc_paused
+from lanshou.gc_pause import paused_for_batches
 from lanshou.intake.alongside import CatchUpAlongside
 from lanshou.intake.report import REASON, ImportReport, RejectWriter
 from lanshou.orders.records import RowError
@@ -63,13 +62,6 @@ class Notes:
 Parsed = Iterator[Batch | Opened | Notes]
 
 PARSE_IN_CHILD = True  # tests turn it off to run the same import in one process
-
-# The cyclic collector stays paused while batches arrive and are stored, and collects what they left of
-# cyclic garbage (~1,000 objects a batch of issue 9's orders file) after every COLLECT_EVERY of them. Let
-# run, it walked every object of the batch at hand on its first allocation after the batch arrived and again
-# after it was stored, finding nothing to free (issue 9's orders file: 20 collections, 0.8 s of the writer);
-# a collection between batches walks one too (the parse's generators still hold it), so it runs rarely.
-COLLECT_EVERY = 32
 
 
 @dataclass
@@ -114,7 +106,7 @@ def run(
     alongside = CatchUpAlongside(engine, events)
     batches_stored = 0
     try:
-        with gc_paused():  # for the whole loop: see COLLECT_EVERY
+        with paused_for_batches() as batch_done:
             for message in parsed:
                 if isinstance(message, Opened):
                     writer.header, report.sheet = message.header, message.sheet
@@ -135,8 +127,7 @@ def run(
                     stored = run_transaction(engine, partial(_store_batch, store, message.items))
                     alongside.committed()
                     _count(report, stored, writer)
-                    if batches_stored % COLLECT_EVERY == 0:
-                        gc.collect(0)
+                    batch_done()
         finished = True
     finally:
         try:

@@ -43,7 +43,7 @@ from lanshou.db.metadata import metadata
 from lanshou.db.statistics import analyze_new_tables
 from lanshou.events import CreatedOrder
 from lanshou.forked import InChild, can_fork_here
-from lanshou.gc_pause import gc_paused
+from lanshou.gc_pause import gc_paused, paused_for_batches
 from lanshou.metrics import tables as mt
 from lanshou.metrics.derive import NEVER, derive_order, derive_parcel
 from lanshou.metrics.miss_store import derive_misses
@@ -136,7 +136,7 @@ def refresh(
     done = 0
     tick = progress or (lambda done: None)
     if two_processes is not False:
-        while run_transaction(engine, partial(_resolve_round, tracking_upto)):
+        while _resolved_a_round(engine, tracking_upto):
             pass  # every tracking mark into order marks first: the two processes share order marks only
         with engine.connect() as conn:
             upto = max(upto, last_id(conn, mt.metric_dirty_orders))
@@ -174,6 +174,11 @@ def _refresh_round(rules_for: RulesFor, upto: int, tracking_upto: int, conn: Con
     write_derived(conn, derive_orders(conn, keys, rules_for), rules_for)
     _delete_ids(conn, d, ids)
     return _Round(len(keys), upto)
+
+
+def _resolved_a_round(engine: Engine, upto: int) -> bool:
+    with gc_paused():  # a round reads thousands of rows: let run, the collector walked them over and over
+        return run_transaction(engine, partial(_resolve_round, upto))  # (issue 9's tracking file: 0.8 s)
 
 
 def _resolve_round(upto: int, conn: Connection) -> bool:
@@ -248,12 +253,13 @@ def _refresh_marked(
             own.dispose()
         return
     done: set[int] = set()  # marks of orders derived already (an order marked twice is derived once)
-    while (batch := _derived_from_snapshot(engine, rules_for, after, upto, done)) is not None:
-        after, marks, derived = batch
-        with gc_paused():
+    with paused_for_batches() as batch_done:
+        while (batch := _derived_from_snapshot(engine, rules_for, after, upto, done)) is not None:
+            after, marks, derived = batch
             yield run_transaction(engine, partial(_write_still_marked, rules_for, marks, derived))
-        for ids in marks.values():
-            done.update(ids)
+            for ids in marks.values():
+                done.update(ids)
+            batch_done()
 
 
 Marks = dict[OrderKey, list[int]]  # every mark of each order, as a snapshot saw them
