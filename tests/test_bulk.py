@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 
 from lanshou import schema as s
+from lanshou.db import pg_copy
 from lanshou.db.bulk import insert_new, insert_new_returning, insert_rows, upsert
 
 COLUMNS = ("shop_id", "order_no", "line_key", "sku", "title", "category", "quantity", "unit_price")
@@ -140,6 +141,42 @@ def test_large_batches_take_the_copy_path_with_the_same_meaning(engine: Engine) 
     assert {carriers[f"B{i}"] for i in range(60)} == {"jd"}
     assert shipped == {datetime(2026, 11, 1, 2, 5, 0, 123456)}
     assert len(dirty) == 130
+
+
+def test_new_rows_are_copied_straight_and_a_batch_with_a_stored_row_is_merged(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a batch of new rows is COPYed straight into the table; one holding a stored row fails
+    that COPY inside a savepoint (what the transaction wrote before stays) and is merged through the staging
+    table, and so is the next batch without a try; the one after is tried straight again."""
+    copies: list[str] = []
+    real_copy = pg_copy._copy
+
+    def copy(conn: Connection, target: str, columns: object, rows: object) -> None:
+        copies.append("stage" if target.startswith('"stage_') else target.strip('"'))
+        real_copy(conn, target, columns, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pg_copy, "_copy", copy)
+    monkeypatch.setattr(pg_copy, "_merges_before_straight", {})
+    monkeypatch.setattr(pg_copy, "STRAIGHT_AFTER_FAILURE", 1)
+    keys, links = ("tracking_no", "shop_id", "order_no"), s.parcel_orders
+
+    def batch(number: str, first: int, last: int) -> list[tuple[object, ...]]:
+        return [(number, 1, f"o{i}") for i in range(first, last)]
+
+    with engine.begin() as conn:
+        conn.execute(s.shops.insert(), {"id": 1, "platform": "tmall", "name": "店"})
+        assert insert_new(conn, links, batch("A", 0, 60), keys, keys) == 60
+        assert insert_new(conn, links, batch("A", 59, 120), keys, keys) == 60  # A/o59 is stored
+        assert insert_new(conn, links, batch("B", 0, 60), keys, keys) == 60
+        assert insert_new(conn, links, batch("C", 0, 60), keys, keys) == 60
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(links)).scalar_one()
+    assert stored == 240
+    if engine.dialect.name == "postgresql":
+        assert copies == ["parcel_orders", "parcel_orders", "stage", "stage", "parcel_orders"]
+    else:
+        assert copies == []  # SQLite: statements
 
 
 def test_a_rolled_back_batch_leaves_the_next_one_working(engine: Engine) -> None:

@@ -5,6 +5,14 @@ more than COPY on PostgreSQL (bench/import), so every bulk path of lanshou.db.bu
 A staging table holds only the batch's columns (no constraints) and lives as long as the connection (TEMP …
 ON COMMIT DELETE ROWS); it is (re)declared with IF NOT EXISTS each time, so a rolled-back transaction that
 created it cannot leave a stale belief that it exists.
+
+A merge that only adds new rows (DO NOTHING) first COPYs the batch straight into the table, inside a
+savepoint: a bulk import brings mostly new rows (a carrier's events, a first export), and the server then
+skips the staging table and the conflict checks (618,000 events shaped as issue 9's into an empty
+tracking_events, in psql: 9.5-11.8 s staged and merged, 5.9-6.7 s straight). A row already stored fails that
+COPY at its unique index (the server logs that error); the savepoint is rolled back and the batch is merged
+as before. After a failure the next STRAIGHT_AFTER_FAILURE batches
+into that table go to the merge directly (a re-import of a file would otherwise send every batch twice).
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Table
 
 COPY_MIN_ROWS = 50  # below this, creating and filling a staging table costs more than plain statements
+STRAIGHT_AFTER_FAILURE = 8  # batches merged without trying a straight COPY after one found stored rows
+_merges_before_straight: dict[str, int] = {}  # by table; a hint only (a race merely costs a try)
 
 
 def _quoted(name: str) -> str:
@@ -67,6 +78,8 @@ def merge(
             if update or key not in chosen:
                 chosen[key] = row
         tuples = list(chosen.values())
+    if not update and not add and _copied_straight(conn, table, tuples, columns):
+        return len(tuples)
     stage = _staging(conn, table, columns)
     _copy(conn, stage, columns, tuples)
     names = ", ".join(_quoted(c) for c in columns)
@@ -84,6 +97,22 @@ def merge(
     count = cursor.rowcount
     cursor.execute(f"TRUNCATE {stage}")  # the next batch of this transaction starts empty
     return int(count)
+
+
+def _copied_straight(conn: Connection, table: Table, rows: list[Any], columns: Sequence[str]) -> bool:
+    """COPY rows of distinct keys straight into the table, all or none (a savepoint): False when one of
+    them was stored already (or another transaction stored it meanwhile), and nothing was written."""
+    waiting = _merges_before_straight.get(table.name, 0)
+    if waiting:
+        _merges_before_straight[table.name] = waiting - 1
+        return False
+    try:
+        with conn.begin_nested():
+            _copy(conn, _quoted(table.name), columns, rows)
+    except psycopg.errors.UniqueViolation:
+        _merges_before_straight[table.name] = STRAIGHT_AFTER_FAILURE
+        return False
+    return True
 
 
 def _staging(conn: Connection, table: Table, columns: Sequence[str]) -> str:
