@@ -9,10 +9,10 @@ created it cannot leave a stale belief that it exists.
 A merge that only adds new rows (DO NOTHING) first COPYs the batch straight into the table, inside a
 savepoint: a bulk import brings mostly new rows (a carrier's events, a first export), and the server then
 skips the staging table and the conflict checks (618,000 events shaped as issue 9's into an empty
-tracking_events, in psql: 9.5-11.8 s staged and merged, 5.9-6.7 s straight). A row already stored fails that
+tracking_events, in psql: 9.5-13.0 s staged and merged, 5.9-7.4 s straight). A row already stored fails that
 COPY at its unique index (the server logs that error); the savepoint is rolled back and the batch is merged
-as before. After a failure the next STRAIGHT_AFTER_FAILURE batches
-into that table go to the merge directly (a re-import of a file would otherwise send every batch twice).
+as before. After a failure the next STRAIGHT_AFTER_FAILURE batches into that table go to the merge
+directly (a re-import of a file would otherwise send every batch twice).
 """
 
 from __future__ import annotations
