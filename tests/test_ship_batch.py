@@ -189,6 +189,14 @@ def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     # the batch-ship upload file is written without asking, beside the labels (issue 10 item 7)
     assert body["upload_files"] == [str(tmp_path / "l-upload" / "taobao_批量发货.csv")]
     assert pages(tmp_path / "pick.pdf") >= 1 and pages(tmp_path / "pack.pdf") >= 1
+    # nothing left to ship (e.g. another run shipped it first): --json still answers with a report
+    result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "again.pdf"), "--json"])
+    assert result.exit_code == 0, result.output
+    empty = {"shipped": 0, "failed": 0, "labels": None, "pages": 0, "upload_files": [], "shipments": []}
+    assert json.loads(result.stdout) == {**empty, "notes": []}
+    result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "again.pdf")])
+    assert result.exit_code == 0 and "nothing ready to ship" in result.output
+    assert not (tmp_path / "again.pdf").exists()
     page = pdfium.PdfDocument(str(tmp_path / "l.pdf"))[0]
     assert [round(v / 72 * 25.4) for v in page.get_size()] == [76, 130]
     result = runner.invoke(app, ["carriers", "scorecard", "--json"])

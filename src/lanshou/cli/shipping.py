@@ -129,7 +129,7 @@ def ship_cmd(
     from lanshou.shipping.labels import LabelError, LabelSize
     from lanshou.shipping.pool_import import UnknownCarrier, carrier_of
     from lanshou.shipping.providers import providers_from_environment
-    from lanshou.shipping.ship import ShipOptions, ShipRefused, ship
+    from lanshou.shipping.ship import ShipOptions, ShipRefused, ShipReport, ship
     from lanshou.shipping.store import config_in_force, lane_table, measured_lanes
     from lanshou.shops.model import select_shops
     from lanshou.shops.store import load_shops
@@ -154,8 +154,11 @@ def ship_cmd(
         lanes = lane_table(measured_lanes(conn, now)) if config.plan.strategy == "best" else {}
         shop_rules = _saved_carrier_rules(conn)
         shipments = _ready(conn, list(chosen) if shop else None, limit)
-    if not shipments:
-        console.print("没有待发货订单 nothing ready to ship")
+    if not shipments:  # e.g. another run shipped them first: --json still prints a (empty) report
+        if as_json:
+            print_json(ShipReport().as_json())
+        else:
+            console.print("没有待发货订单 nothing ready to ship")
         return
     labels = labels or Path(f"labels-{now:%Y%m%d-%H%M%S}.pdf")
     options = ShipOptions(
