@@ -192,8 +192,15 @@ def test_cli_ship(cli_env: Path, tmp_path: Path) -> None:
     # nothing left to ship (e.g. another run shipped it first): --json still answers with a report
     result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "again.pdf"), "--json"])
     assert result.exit_code == 0, result.output
-    empty = {"shipped": 0, "failed": 0, "labels": None, "pages": 0, "upload_files": [], "shipments": []}
-    assert json.loads(result.stdout) == {**empty, "notes": []}
+    assert json.loads(result.stdout) == {
+        "shipped": 0,
+        "failed": 0,
+        "labels": None,
+        "pages": 0,
+        "upload_files": [],
+        "notes": [],
+        "shipments": [],
+    }
     result = runner.invoke(app, ["ship", "--labels", str(tmp_path / "again.pdf")])
     assert result.exit_code == 0 and "nothing ready to ship" in result.output
     assert not (tmp_path / "again.pdf").exists()
