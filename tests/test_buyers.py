@@ -185,6 +185,11 @@ def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     out = tmp_path / "seg.csv"
     assert runner.invoke(app, ["buyers", "segment", "big_spenders", "--csv", str(out)]).exit_code == 0
     assert out.exists()
+    exported = runner.invoke(app, ["buyers", "segment", "big_spenders", "--csv", str(out), "--json"])
+    body = json.loads(exported.stdout)  # JSON, as asked
+    members = json.loads(runner.invoke(app, ["buyers", "segment", "big_spenders", "--json"]).stdout)
+    assert body == {"exported": len(members), "file": str(out), "masked": True}
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1 + len(members)  # the header first
     assert runner.invoke(app, ["buyers", "blacklist", "T1"]).exit_code == 2  # no reason
     assert runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单"]).exit_code == 0
     assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0

@@ -4,6 +4,7 @@ nothing; the order stays one order for the metrics (its pickup is its first parc
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -365,6 +366,14 @@ def test_cli_split_unmerge_and_refusals(cli_env: Path) -> None:
     assert words.exit_code == 2 and "line numbers" in words.output
     undo = runner.invoke(app, ["orders", "split", "S100", "--undo"])
     assert undo.exit_code == 0 and "was 2 shipments" in undo.output
+    again = runner.invoke(app, ["orders", "split", "S100", "--lines", "1,2", "--json"])
+    assert again.exit_code == 0 and len(json.loads(again.stdout)["parts"]) == 2
+    undo = runner.invoke(app, ["orders", "split", "S100", "--undo", "--json"])  # JSON, as asked
+    assert undo.exit_code == 0 and json.loads(undo.stdout) == {
+        "order_id": "S100",
+        "unsplit": True,
+        "was_shipments": 2,
+    }
     unmerge = runner.invoke(app, ["orders", "unmerge", "S100"])
     assert unmerge.exit_code == 0 and "unmerged" in unmerge.output
     with engine.connect() as conn:

@@ -158,6 +158,9 @@ def segment_cmd(
     try:
         if csv_path is not None:
             count = export_segment(database(), name, now_utc(), csv_path, unmask)
+            if as_json:
+                print(json.dumps({"exported": count, "file": str(csv_path), "masked": not unmask}))
+                return
             masked = "" if unmask else " (masked 已脱敏)"
             console.print(f"Exported {count} buyers to {csv_path}{masked}. 已导出 {count} 位客户")
             return

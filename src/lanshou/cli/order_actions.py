@@ -161,7 +161,10 @@ def split_cmd(
     try:
         if undo:
             count = unsplit_order(engine, key, _now(), getpass.getuser(), reason)
-            console.print(f"{escape(key[1])}: 已取消拆单 ships whole again (was {count} shipments)")
+            if as_json:
+                print(json.dumps({"order_id": key[1], "unsplit": True, "was_shipments": count}))
+            else:
+                console.print(f"{escape(key[1])}: 已取消拆单 ships whole again (was {count} shipments)")
             return
         done = split_order(engine, key, parse_groups(lines or []), _now(), getpass.getuser(), reason)
     except ActionRefused as exc:
