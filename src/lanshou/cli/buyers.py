@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lanshou.cli.common import console, database, err_console
+from lanshou.cli.render import print_json
 
 app = typer.Typer(help="Buyer profiles. 客户: list, show, segment, blacklist", no_args_is_help=True)
 
@@ -159,7 +160,7 @@ def segment_cmd(
         if csv_path is not None:
             count = export_segment(database(), name, now_utc(), csv_path, unmask)
             if as_json:
-                print(json.dumps({"exported": count, "file": str(csv_path), "masked": not unmask}))
+                print_json({"exported": count, "file": str(csv_path), "masked": not unmask})
                 return
             masked = "" if unmask else " (masked 已脱敏)"
             console.print(f"Exported {count} buyers to {csv_path}{masked}. 已导出 {count} 位客户")

@@ -14,6 +14,7 @@ from rich.markup import escape
 from sqlalchemy import Engine, select
 
 from lanshou.cli.common import console, database, err_console
+from lanshou.cli.render import print_json
 
 IdsArg = Annotated[list[str], typer.Argument(help="order numbers / 订单号")]
 ShopOpt = Annotated[str | None, typer.Option("--shop", help="shop name, or platform:name / 店铺")]
@@ -162,7 +163,7 @@ def split_cmd(
         if undo:
             count = unsplit_order(engine, key, _now(), getpass.getuser(), reason)
             if as_json:
-                print(json.dumps({"order_id": key[1], "unsplit": True, "was_shipments": count}))
+                print_json({"order_id": key[1], "unsplit": True, "was_shipments": count})
             else:
                 console.print(f"{escape(key[1])}: 已取消拆单 ships whole again (was {count} shipments)")
             return
