@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,7 +83,7 @@ def list_cmd(
     _warn(unmask)
     rows = list_json(database(), tier, repeat, True if blacklisted else None, limit, unmask)
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print_json(rows)
         return
     console.print(_table(f"客户 buyers ({len(rows)})", rows))
 
@@ -105,7 +104,7 @@ def show_cmd(
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        print_json(data)
         return
     console.print(_table(f"客户 {escape(data['key'])}", [data]))
     if data["blacklisted"]:
@@ -170,7 +169,7 @@ def segment_cmd(
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print_json(rows)
         return
     console.print(_table(f"分群 {escape(name)} ({len(rows)})", rows))
 
@@ -209,7 +208,7 @@ def _send(
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        print_json(report.as_dict())
         return
     head = "Would queue 预计" if dry_run else "Queued 已排队"
     console.print(
@@ -239,7 +238,7 @@ def blacklist_cmd(
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        print_json(data)
     else:
         console.print(
             f"{escape(data['key'])}: "

@@ -4,7 +4,6 @@ act on orders (审单操作)."""
 from __future__ import annotations
 
 import getpass
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
@@ -80,7 +79,7 @@ def _act(action: str, ids: list[str], shop: str | None, reason: str, as_json: bo
     except ActionRefused as exc:
         raise _refuse(str(exc)) from None
     if as_json:
-        print(json.dumps([o.as_json() for o in outcomes], ensure_ascii=False))
+        print_json([o.as_json() for o in outcomes])
     else:
         for o in outcomes:
             mark = "[green]✓[/]" if o.done else "[red]✗[/]"
@@ -171,7 +170,7 @@ def split_cmd(
     except ActionRefused as exc:
         raise _refuse(str(exc)) from None
     if as_json:
-        print(json.dumps(done.as_json(), ensure_ascii=False))
+        print_json(done.as_json())
         return
     console.print(f"{escape(key[1])}: 已拆单 split into {len(done.parts)} shipments")
     for n, part in enumerate(done.parts, start=1):
