@@ -154,3 +154,13 @@ def test_later_scans_look_at_the_window_since_the_last_one(shipped: Engine) -> N
     assert later.closed >= 1  # the stall gave way to the loss
     full = scan_alerts(shipped, NOW + timedelta(hours=100), full=True)
     assert (full.opened, full.closed) == (0, 0)  # the windows missed nothing a full scan finds
+
+
+def test_an_alert_before_its_deadline_shows_the_time_left(shipped: Engine) -> None:
+    from lanshou.cli.alerts import age_cell
+
+    scan_alerts(shipped, NOW)
+    pickup = next(a for a in list_alerts(shipped, NOW) if a["tracking_no"] == "ZT2")
+    assert pickup["kind"] == "pickup_overdue" and pickup["age_hours"] == -2.0  # paid 22 h ago, 24 h limit
+    assert age_cell(pickup["age_hours"]) == "还剩 2.0 h left"
+    assert age_cell(50.0) == "50.0"

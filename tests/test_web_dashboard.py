@@ -188,3 +188,26 @@ def test_order_page_shows_the_country_and_the_seller_remark(
     assert 'data-country="US"' in html and "卖家备注" in html
     assert "&lt;b&gt;赠品&lt;/b&gt;" in html and "<b>赠品</b>" not in html  # escaped
     assert alice.get(url).status_code == 404  # still only to its shop
+
+
+def test_an_alert_before_its_deadline_shows_the_time_left(dora: TestClient, both: Both) -> None:
+    from datetime import timedelta
+
+    from lanshou.tracking.record import utc_now
+
+    now = utc_now()
+    with both.engine.begin() as conn:
+        ids = [
+            conn.execute(
+                s.alerts.insert().values(
+                    tracking_no="T1", kind=kind, since=since, metric="pay_to_pickup", opened_at=now
+                )
+            ).inserted_primary_key[0]
+            for kind, since in (
+                ("pickup_overdue", now + timedelta(hours=3)),
+                ("stalled", now - timedelta(hours=5)),
+            )
+        ]
+    page = dora.get("/alerts").text
+    cells = dict(re.findall(r'data-alert="(\d+)".*?data-age="[^"]*">([^<]*)</td>', page, re.S))
+    assert cells[str(ids[0])] == "还剩 3.0 小时" and cells[str(ids[1])] == "5.0 小时"

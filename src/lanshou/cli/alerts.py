@@ -57,7 +57,7 @@ def list_cmd(
             str(r["id"]),
             r["kind"],
             escape(r["tracking_no"]),
-            f"{r['age_hours']:.1f}",
+            age_cell(r["age_hours"]),
             r["metric"],
             r["state"],
             escape(orders),
@@ -122,3 +122,9 @@ def scan_cmd(
             f"scanned {result.candidates} candidates: opened {result.opened}, closed {result.closed} "
             f"in {result.seconds:.2f}s"
         )
+
+
+def age_cell(hours: float) -> str:
+    """How old the problem is; an alert raised before its deadline (a pickup near its limit) has a negative
+    age: shown as the time left, not as "-3.4"."""
+    return f"还剩 {-hours:.1f} h left" if hours < 0 else f"{hours:.1f}"

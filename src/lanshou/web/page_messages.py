@@ -124,6 +124,8 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "alerts.kind": ("类型", "Kind"),
     "alerts.orders": ("订单", "Orders"),
     "alerts.age": ("时长", "Age"),
+    "alerts.hours": ("{hours} 小时", "{hours} h"),
+    "alerts.due_in": ("还剩 {hours} 小时", "{hours} h left"),  # raised before its deadline (pickup)
     "alerts.state": ("状态", "State"),
     "alerts.reason": ("原因", "Reason"),
     "alerts.ack": ("确认", "Acknowledge"),
