@@ -134,7 +134,8 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "alert.state.open": ("待处理", "Open"),
     "alert.state.acked": ("已确认", "Acknowledged"),
     "alert.state.resolved": ("已处理", "Resolved"),
-    "alert.kind.pickup_overdue": ("揽收超时", "Pickup overdue"),
+    # raised before the limit as well as after it
+    "alert.kind.pickup_overdue": ("揽收即将超时或已超时", "Pickup due soon or overdue"),
     "alert.kind.stalled": ("轨迹停滞", "Stalled"),
     "alert.kind.probably_lost": ("疑似丢件", "Probably lost"),
     "alert.kind.delivery_late": ("派送超时", "Delivery late"),
