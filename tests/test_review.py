@@ -206,7 +206,7 @@ def test_an_import_repeating_a_held_order_looks_at_it_again(
     monkeypatch.setattr(run, "utc_now", lambda: datetime(2026, 11, 8, 12))  # the presale hold is due
     assert import_orders(engine, path, rejects=tmp_path / "r.csv").unchanged == 1
     (state, reasons, _) = states(engine)["P1"]
-    assert state == "held" and reasons.startswith("缺货 stock short")
+    assert state == "held" and reasons == "缺货 stock short: SKU-1"  # no stock counted anywhere: named
 
 
 def test_the_review_job_looks_again_at_the_due_holds_of_auto_review_shops(

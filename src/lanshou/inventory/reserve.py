@@ -145,7 +145,8 @@ def _reserve_one(
         # rows stay locked by it, so this restores exactly the values before)
         for sku, quantity in done:
             cursor.execute(sql, {"q": -quantity, "now": now, "sku": sku, "w": site})
-    return Reserved(False, short=tuple(sorted(short)))
+    # no warehouse at all (no stock counted yet): every SKU is short, and the hold should name them
+    return Reserved(False, short=tuple(sorted(short or {sku for sku, _ in needs})))
 
 
 def lock_rows(conn: Connection, skus: set[str]) -> None:
