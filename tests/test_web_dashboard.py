@@ -100,6 +100,8 @@ def test_misses_by_each_grouping(dora: TestClient, alice: TestClient, by: str) -
     keys = re.findall(r'<tr data-key="([^"]*)">', response.text)
     expected = {"reason": "shipped_no_scan", "carrier": "zto", "sku": "SKU-2", "province": "浙江省"}[by]
     assert expected in keys
+    bars = re.findall(r"<title>([^<:]*): \d+</title>", response.text)  # the chart names groups as the table
+    assert ("已发货无揽收" if by == "reason" else expected) in bars
     assert ">A2</a>" in response.text
     assert ">A2</a>" not in alice.get("/misses", params={"by": by, "as_of": AS_OF.isoformat()}).text
 

@@ -4,6 +4,7 @@ and the misses of a window by reason, carrier, SKU or province: the numbers of `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -16,7 +17,8 @@ from lanshou.api.deps import EngineDep
 from lanshou.config import DEFAULT_TIMEZONE
 from lanshou.metrics.explain import GroupBy
 from lanshou.web.charts import bar_chart
-from lanshou.web.rendering import render
+from lanshou.web.i18n import translator
+from lanshou.web.rendering import language_of, render
 from lanshou.web.scope import page_scope, parse_day, today
 from lanshou.web.security import PageUser, page_router, require_page
 
@@ -109,7 +111,9 @@ def misses_page(
     result = miss_page(engine, day, 30, grouping, metric, scope.shop_ids, SHOWN)  # only what is shown
     ids = {shop_ref.label: shop_ref.id for shop_ref in scope.granted}
     groups = result.groups
-    chart = bar_chart([(g.key or "—", g.count) for g in groups[:15]], by) if groups else None
+    t = translator(language_of(request))
+    bars = [(_group_label(t, by, g.key), g.count) for g in groups[:15]]
+    chart = bar_chart(bars, t(f"misses.by.{by}")) if groups else None
     misses = [{"miss": m, "shop_id": ids.get(f"{m.platform}/{m.shop}", 0)} for m in result.misses]
     context = {
         "scope": scope,
@@ -125,3 +129,10 @@ def misses_page(
         "metric_names": MISS_METRICS,
     }
     return render(request, "misses.html", context)
+
+
+def _group_label(t: Callable[..., str], by: str, key: str) -> str:
+    """A bar's label as the table below names the group: a reason in the reader's language, else the key."""
+    if by == "reason":
+        return t(f"reason.{key}")
+    return key or "—"
