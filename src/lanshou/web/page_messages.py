@@ -135,7 +135,7 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "alert.state.acked": ("已确认", "Acknowledged"),
     "alert.state.resolved": ("已处理", "Resolved"),
     # raised before the limit as well as after it
-    "alert.kind.pickup_overdue": ("揽收即将超时或已超时", "Pickup due soon or overdue"),
+    "alert.kind.pickup_overdue": ("揽收临期/超时", "Pickup due/overdue"),
     "alert.kind.stalled": ("轨迹停滞", "Stalled"),
     "alert.kind.probably_lost": ("疑似丢件", "Probably lost"),
     "alert.kind.delivery_late": ("派送超时", "Delivery late"),
