@@ -213,3 +213,12 @@ def test_an_alert_before_its_deadline_shows_the_time_left(dora: TestClient, both
     page = dora.get("/alerts").text
     cells = dict(re.findall(r'data-alert="(\d+)".*?data-age="[^"]*">([^<]*)</td>', page, re.S))
     assert cells[str(ids[0])] == "还剩 3.0 小时" and cells[str(ids[1])] == "5.0 小时"
+
+
+def test_pages_name_carriers_for_people_in_the_readers_language(dora: TestClient) -> None:
+    tracking = dora.get("/tracking/T1").text
+    assert "中通快递" in tracking
+    order = dora.get("/orders", params={"order": "A1"}).text
+    assert "中通快递 T1" in order
+    dora.cookies.set("lang", "en")
+    assert "ZTO Express" in dora.get("/tracking/T1").text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lanshou.carriers.registry import identify
 from lanshou.web.messages import MESSAGES
 
 LANGUAGES = ("zh-CN", "en")
@@ -29,3 +30,17 @@ def translator(language: str) -> Translator:
         return texts[index].format(**values) if values else texts[index]
 
     return translate
+
+
+def carrier_namer(language: str) -> Callable[[str | None], str]:
+    """A carrier's name for people (圆通速递 / YTO Express) from its code; a code no carrier claims (a
+    merchant's own courier) as it is, none as "—"."""
+    english = pick_language(language) == "en"
+
+    def name(code: str | None) -> str:
+        carrier = identify(code) if code else None
+        if carrier is None:
+            return code or "—"
+        return carrier.name_en if english else carrier.name_zh
+
+    return name

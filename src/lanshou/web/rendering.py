@@ -8,7 +8,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from lanshou.web.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, LANGUAGES, pick_language, translator
+from lanshou.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    carrier_namer,
+    pick_language,
+    translator,
+)
 from lanshou.web.messages import MESSAGES
 from lanshou.web.nav import nav_for
 from lanshou.web.security import csrf_token
@@ -35,6 +42,7 @@ def render(
         "lang": lang,
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "t": translator(lang),
+        "carrier_name": carrier_namer(lang),
         "user": user,
         "nav": nav_for(user),
         "csrf_token": csrf_token(request),
