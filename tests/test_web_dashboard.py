@@ -124,6 +124,7 @@ def test_order_page_shows_parcels_and_timeline_only_to_its_shop(
     url = f"/orders/{both.case_shop_id}/A1"
     html = dora.get(url).text
     assert 'data-kind="held"' in html and "王芳" in html and "买家留言: 周末送" in html
+    assert re.search(r'data-kind="held"><time>[^<]*</time> <strong>审单暂停</strong>', html)
     assert 'data-tracking="T1"' in html and PHONE not in html
     assert alice.get(url).status_code == 404
     assert dora.get(f"/orders/{both.case_shop_id}/NOPE").status_code == 404

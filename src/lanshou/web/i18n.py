@@ -44,3 +44,16 @@ def carrier_namer(language: str) -> Callable[[str | None], str]:
         return carrier.name_en if english else carrier.name_zh
 
     return name
+
+
+def timeline_namer(language: str) -> Callable[[str], str]:
+    """What a timeline entry's kind is called (timeline_messages); a kind with no name shows as it is."""
+    translate = translator(language)
+
+    def name(kind: str) -> str:
+        for key in (f"timeline.{kind}", "timeline.aftersale" if kind.startswith("aftersale_") else ""):
+            if key in MESSAGES:
+                return translate(key)
+        return kind
+
+    return name

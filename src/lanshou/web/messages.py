@@ -7,6 +7,7 @@ from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.ops_messages import OPS_MESSAGES
 from lanshou.web.page_messages import PAGE_MESSAGES
 from lanshou.web.stats_messages import STATS_MESSAGES
+from lanshou.web.timeline_messages import TIMELINE_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("揽收", "Lanshou"),
@@ -57,3 +58,4 @@ MESSAGES.update(PAGE_MESSAGES)
 MESSAGES.update(OPS_MESSAGES)
 MESSAGES.update(MORE_MESSAGES)
 MESSAGES.update(STATS_MESSAGES)
+MESSAGES.update(TIMELINE_MESSAGES)

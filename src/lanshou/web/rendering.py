@@ -14,6 +14,7 @@ from lanshou.web.i18n import (
     LANGUAGES,
     carrier_namer,
     pick_language,
+    timeline_namer,
     translator,
 )
 from lanshou.web.messages import MESSAGES
@@ -43,6 +44,7 @@ def render(
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "t": translator(lang),
         "carrier_name": carrier_namer(lang),
+        "timeline_name": timeline_namer(lang),
         "user": user,
         "nav": nav_for(user),
         "csrf_token": csrf_token(request),

@@ -1,0 +1,41 @@
+"""What each kind of timeline entry is called on an order's page (`timeline.<kind>`); an after-sales step
+(`aftersale_<action>`) falls back on `timeline.aftersale`, any other kind unknown here shows as it is."""
+
+from __future__ import annotations
+
+TIMELINE_MESSAGES: dict[str, tuple[str, str]] = {
+    "timeline.status": ("状态变更", "Status changed"),
+    "timeline.held": ("审单暂停", "Held for review"),
+    "timeline.accepted": ("审单通过", "Accepted"),
+    "timeline.cancelled": ("已取消", "Cancelled"),
+    "timeline.merged": ("合单", "Merged"),
+    "timeline.unmerged": ("拆开合单", "Unmerged"),
+    "timeline.split": ("拆单", "Split"),
+    "timeline.unsplit": ("撤销拆单", "Split undone"),
+    "timeline.stock_released": ("释放库存", "Stock released"),
+    "timeline.stock_deducted": ("扣减库存", "Stock deducted"),
+    "timeline.stock_returned": ("退货入库", "Returned to stock"),
+    "timeline.return_written_off": ("退货报损", "Return written off"),
+    "timeline.carrier_chosen": ("选定快递", "Carrier chosen"),
+    "timeline.waybill_taken": ("取运单号", "Waybill number taken"),
+    "timeline.waybill_reused": ("沿用运单号", "Waybill number reused"),
+    "timeline.waybill_cancelled": ("运单作废", "Waybill cancelled"),
+    "timeline.shipped": ("已发货", "Shipped"),
+    "timeline.platform_notified": ("已回传平台", "Platform told"),
+    "timeline.platform_notify_failed": ("回传平台失败", "Platform not told"),
+    "timeline.platform_additional_package": ("追加包裹", "Additional parcel"),
+    "timeline.alert_opened": ("物流预警", "Alert raised"),
+    "timeline.alert_acked": ("预警已确认", "Alert acknowledged"),
+    "timeline.alert_resolved": ("预警已处理", "Alert resolved"),
+    "timeline.notification_queued": ("通知排队", "Notification queued"),
+    "timeline.notification_sent": ("通知已发送", "Notification sent"),
+    "timeline.notification_failed": ("通知失败", "Notification failed"),
+    "timeline.notification_skipped": ("通知跳过", "Notification skipped"),
+    "timeline.campaign_queued": ("营销消息排队", "Campaign message queued"),
+    "timeline.followup_opened": ("差评回访", "Follow-up opened"),
+    "timeline.followup_assigned": ("回访已分配", "Follow-up assigned"),
+    "timeline.followup_closed": ("回访完成", "Follow-up closed"),
+    "timeline.aftersale": ("售后", "After-sales"),
+    "timeline.aftersale_outbound": ("售后发货单", "After-sales outbound order"),
+    "timeline.aftersale_return_delivered": ("退货已签收", "Return delivered"),
+}
