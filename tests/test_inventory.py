@@ -114,6 +114,19 @@ def test_an_order_reserves_all_its_lines_in_one_warehouse_or_nothing(engine: Eng
         assert ledger_mismatches(conn) == []
 
 
+def test_short_names_only_the_skus_no_warehouse_had(engine: Engine) -> None:
+    with engine.begin() as conn:
+        shop = make_shop(conn)
+        before = reserve_orders(conn, [((shop, "0"), (("A", 1), ("B", 1)))], NOW)
+    assert before[(shop, "0")].short == ("A", "B")  # no warehouse at all yet
+    put_stock(engine, [("A", "main", 5), ("B", "east", 1)])  # each SKU kept in one warehouse only
+    with engine.begin() as conn:
+        done = reserve_orders(conn, [((shop, "1"), (("A", 1), ("B", 2))), ((shop, "2"), (("B", 1),))], NOW)
+    # order 1 fails in east on A (not kept there) and in main on B: A is on the shelf, only B is short
+    assert not done[(shop, "1")].ok and done[(shop, "1")].short == ("B",)
+    assert done[(shop, "2")].warehouse == "east"
+
+
 def test_shipping_deducts_what_the_order_reserved(engine: Engine) -> None:
     put_stock(engine, [("A", "main", 5)])
     with engine.begin() as conn:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -23,12 +22,12 @@ from lanshou.shipping.choice import (
     choose,
     destination_of,
 )
-from lanshou.shipping.config import ConfigError, parse_config
+from lanshou.shipping.config import EXAMPLE_CONFIG, ConfigError, parse_config
 from lanshou.shipping.scorecard import ParcelTimes, measure_lanes, quantile
 from lanshou.shipping.store import measured_lanes
 from tests.ship_data import add_order, add_shop
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "carriers.toml"
+EXAMPLE = EXAMPLE_CONFIG
 NOW = datetime(2026, 11, 30, 6, 0)  # 14:00 in Shanghai
 TZ = "Asia/Shanghai"
 

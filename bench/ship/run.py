@@ -24,7 +24,7 @@ from lanshou import schema as s
 from lanshou.db.bulk import insert_rows
 from lanshou.db.engine import make_engine, upgrade, write_transaction
 from lanshou.review.ready import ReadyLine, ReadyShipment
-from lanshou.shipping.config import parse_config
+from lanshou.shipping.config import EXAMPLE_CONFIG, parse_config
 from lanshou.shipping.labels import write_labels
 from lanshou.shipping.labels.fonts import cjk_font
 from lanshou.shipping.parcels import Waybill, label_for
@@ -32,7 +32,7 @@ from lanshou.shipping.pool_store import DbNumberPool
 from lanshou.shipping.ship import ShipOptions, ship
 from lanshou.shops.store import load_shops
 
-CONFIG = Path(__file__).parent.parent.parent / "examples" / "carriers.toml"
+CONFIG = EXAMPLE_CONFIG
 PROVINCES = ("广东省", "浙江省", "江苏省", "北京市", "四川省", "新疆维吾尔自治区", "湖北省", "上海市")
 
 

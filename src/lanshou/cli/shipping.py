@@ -37,7 +37,11 @@ def _refused(text: str) -> typer.Exit:
 
 
 @carriers_app.command("load")
-def load_cmd(file: Annotated[Path, typer.Argument(help="carrier TOML, e.g. examples/carriers.toml")]) -> None:
+def load_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="carrier TOML, e.g. src/lanshou/shipping/carriers.example.toml")
+    ],
+) -> None:
     """Check and store the carrier configuration (prices, coverage, cutoffs, rules, sender). 导入快递配置."""
     from lanshou.shipping.config import ConfigError
     from lanshou.shipping.store import load_config_file

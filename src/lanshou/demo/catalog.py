@@ -39,6 +39,11 @@ class DemoShop:
     timezone: str = "Asia/Shanghai"
     abroad: bool = False  # buyers outside China (AliExpress)
 
+    @property
+    def warehouse(self) -> str:
+        """The code of the warehouse the shop ships from (its settings' "warehouse", its stock's)."""
+        return "".join(self.origin[:2])
+
 
 def _p(sku: str, title: str, category: str, price: str) -> Product:
     return Product(sku, title, category, Decimal(price))
@@ -227,6 +232,19 @@ TRACKING_PREFIX = {
     "jd": "JDVA",
     "ems": "98",
     "cainiao": "LP00",
+}
+# Numbers of the demo's waybill pools (lanshou.demo.fulfilment), as each carrier prints them: a prefix, then
+# digits (ZTO 14 digits from 73, YTO YT + 13, SF SF + 13, EMS 13 from 11 …). Never a history number above
+# (prefix, a 4-digit outlet, 10 digits: longer), so a demo order shipped now never takes a stored parcel's.
+POOL_FORM = {
+    "zto": ("73", 12),
+    "yto": ("YT", 13),
+    "sto": ("77", 11),
+    "yunda": ("43", 11),
+    "sf": ("SF", 13),
+    "jd": ("JDVA", 11),
+    "ems": ("11", 11),
+    "cainiao": ("LP00", 12),
 }
 KUAIDI100_CARRIERS = frozenset({"sf", "jd"})  # these send Kuaidi100 numeric codes; the others Chinese words
 

@@ -1,4 +1,5 @@
-"""Counts for the `lanshou run` terminal summary: per shop and per carrier, straight from the tables."""
+"""Counts for the `lanshou run` terminal summary: per shop and per carrier, straight from the tables; what
+review, stock and the waybill pools hold, through their areas' queries."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, case, func, select
 
 from lanshou import schema as s
+from lanshou.inventory.queries import list_stock
+from lanshou.review.paging import ready_count
+from lanshou.review.queries import held_counts
+from lanshou.shipping.pool_store import pool_counts
+from lanshou.shops.store import load_shops
 from lanshou.tracking.status import TrackingStatus
 
 CLOSED = ("cancelled", "refunded")
@@ -34,6 +40,20 @@ class CarrierCounts:
     delivered: int
     no_scan: int  # tracking number but no carrier scan (虚假发货 risk)
     failed: int  # returned, rejected, lost
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentCounts:
+    ready: int  # shipments review accepted and not shipped yet (a 合单 group once)
+    held: int  # paid orders review held
+    held_for_stock: int  # of them, held for stock alone (缺货)
+    skus: int  # stock rows (SKU × warehouse)
+    low: int  # of them, at or below the safety level
+    pools: tuple[tuple[str, int], ...]  # (carrier, waybill numbers available)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.ready or self.held or self.skus or self.pools)
 
 
 def _parcel_flags() -> Select[Any]:
@@ -115,3 +135,13 @@ def carrier_counts(conn: Connection) -> list[CarrierCounts]:
 def counts(engine: Engine) -> tuple[list[ShopCounts], list[CarrierCounts]]:
     with engine.connect() as conn:
         return shop_counts(conn), carrier_counts(conn)
+
+
+def fulfilment_counts(engine: Engine) -> FulfilmentCounts:
+    with engine.connect() as conn:
+        ready = ready_count(conn, list(load_shops(conn)))
+        held, for_stock = held_counts(conn)
+        stock = list_stock(conn)
+        pools = tuple((c.carrier, c.available) for c in pool_counts(conn))
+    low = sum(1 for row in stock if row.low)
+    return FulfilmentCounts(ready, held, for_stock, len(stock), low, pools)

@@ -127,6 +127,7 @@ def _reserve_one(
     to the server, which is most of its cost: an order's lines sent together in a psycopg pipeline measured
     slower (the pipeline's own sync round trips), so each line is one plain statement."""
     short: set[str] = set()
+    covered: set[str] = set()  # lines some warehouse had: not short, though the order failed there
     for site, code in sites:
         done: list[tuple[str, int]] = []
         for sku, quantity in needs:
@@ -145,8 +146,13 @@ def _reserve_one(
         # rows stay locked by it, so this restores exactly the values before)
         for sku, quantity in done:
             cursor.execute(sql, {"q": -quantity, "now": now, "sku": sku, "w": site})
-    # no warehouse at all (no stock counted yet): every SKU is short, and the hold should name them
-    return Reserved(False, short=tuple(sorted(short or {sku for sku, _ in needs})))
+        covered.update(sku for sku, _ in done)
+    if not sites:  # no warehouse yet: every line is short
+        return Reserved(False, short=tuple(sku for sku, _ in needs))
+    # A warehouse that does not stock the order's first SKU fails on it, so without `covered` the reason
+    # would name SKUs that are on the shelf elsewhere. Something is always left: the line that failed
+    # furthest into the order was refused wherever it was reached.
+    return Reserved(False, short=tuple(sorted(short - covered)))
 
 
 def lock_rows(conn: Connection, skus: set[str]) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, exists, func, or_, select
 
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.tables import stock, warehouses
@@ -220,6 +220,19 @@ def review_states(conn: Connection, state: str | None = None, limit: int = 500) 
         query = query.where(r.state == state)
     query = query.order_by(r.priority.desc(), r.id).limit(limit)
     return [reviewed(row) for row in conn.execute(query)]
+
+
+def held_counts(conn: Connection) -> tuple[int, int]:
+    """Held orders still waiting (paid), and how many of them are held for stock alone (缺货)."""
+    o, r = orders.c, review_state.c
+    query = (
+        select(func.count(), func.count(case((r.stock_only.is_(True), 1))))
+        .select_from(review_state)
+        .join(orders, and_(o.shop_id == r.shop_id, o.order_no == r.order_no))
+        .where(r.state == "held", o.status == "paid")
+    )
+    held, for_stock = conn.execute(query).one()
+    return int(held), int(for_stock)
 
 
 def reviewed(row: Any) -> dict[str, Any]:

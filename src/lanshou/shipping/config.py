@@ -1,6 +1,6 @@
 """The carrier configuration file (TOML): carriers and services with price tables, coverage exclusions and
 daily pickup cutoffs, the strategy, the merchant's carrier rules and the sender. Pure: text in, a checked
-`ShippingConfig` out, or `ConfigError` naming the place and the reason. A sample: examples/carriers.toml.
+`ShippingConfig` out, or `ConfigError` naming the place and the reason. The example: `EXAMPLE_CONFIG`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from lanshou.carriers.registry import identify
@@ -18,6 +19,9 @@ from lanshou.shipping.choice import ANY, STRATEGIES, CarrierPlan, Price, Service
 from lanshou.shipping.waybills import Address, Party
 from lanshou.tracking.provinces import province_of
 
+# The example configuration, shipped inside the package (package data) so that an installed Lanshou has it:
+# the demo loads it, and the README points a checkout at it.
+EXAMPLE_CONFIG = Path(__file__).with_name("carriers.example.toml")
 PROVIDERS = ("pool", "kuaidi100")
 # [carriers.kuaidi100]: the carrier account's fields as Kuaidi100's label/order takes them (LabelSettings)
 KUAIDI100_FIELDS = (
