@@ -201,9 +201,9 @@ def failure_plan(key: OrderKey, failure: Failure, order_status: str) -> Plan:
     for what did not arrive again (补发)."""
     parcel = f"{failure.carrier} {failure.tracking_no}"
     if failure.status == "lost":
-        code, why = "missing", f"快递丢件 the carrier lost parcel {parcel}"
+        code, why = "missing", f"快递丢件 lost by the carrier: {parcel}"
     else:
-        code, why = "other", f"拒收退回 parcel {parcel} refused or returned to the shop"
+        code, why = "other", f"拒收退回 refused, sent back: {parcel}"
     if order_status == "refunded":
         return Plan(key, CaseType.REFUND_SHIPPED, CaseStatus.REFUNDED, code, why, failure.at)
     if order_status == "shipped":
