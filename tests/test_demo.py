@@ -178,6 +178,7 @@ def test_run_generates_then_summarises(cli_env: Path) -> None:
         assert shop.name in result.output
     for carrier in ("zto", "sf", "jd"):
         assert carrier in result.output
+    assert "差评回访 follow-ups" in result.output and "售后单 cases" in result.output
     again = runner.invoke(app, ["demo", "--orders", "100"])
     assert again.exit_code == 1 and "--reset" in again.output
     reset = runner.invoke(app, ["demo", "--orders", "100", "--reset", "--seed", "3"])
