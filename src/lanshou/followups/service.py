@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from lanshou.db.engine import run_transaction
 from lanshou.followups import store
 from lanshou.orders.timeline import TimelineEntry, record
-from lanshou.shops.model import only_shops, select_shops
+from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 
 OUTCOMES = {
@@ -73,8 +73,12 @@ def list_json(
         granted = only_shops(shops, shop_ids)
         ids = None if shop is None and shop_ids is None else tuple(select_shops(granted, shop))
         rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit)
-    names = {i: f"{s.platform}/{s.shop}" for i, s in shops.items()}
+    names = _shop_names(shops)
     return [followup_json(row, names, now) for row in rows]
+
+
+def _shop_names(shops: dict[int, ShopInfo]) -> dict[int, str]:
+    return {i: f"{s.platform}/{s.shop}" for i, s in shops.items()}
 
 
 def close(
@@ -98,7 +102,7 @@ def close(
             f" — {note}" if note else ""
         )
         record(conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_closed", detail, actor)])
-        return followup_json({**row, **values}, {}, now)
+        return followup_json({**row, **values}, _shop_names(load_shops(conn)), now)
 
     return run_transaction(engine, work)
 
@@ -120,7 +124,7 @@ def assign(
         record(
             conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_assigned", detail, actor)]
         )
-        return followup_json({**row, "owner": owner}, {}, now)
+        return followup_json({**row, "owner": owner}, _shop_names(load_shops(conn)), now)
 
     return run_transaction(engine, work)
 
