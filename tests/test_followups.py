@@ -144,7 +144,7 @@ def _loaded(engine: Engine, tmp_path: Path) -> dict[str, int]:
     path.write_text(FEEDBACK, encoding="utf-8")
     import_feedback(engine, path, rejects=tmp_path / "r.csv")
     with engine.connect() as conn:
-        return dict(conn.execute(select(s.shops.c.name, s.shops.c.id)).tuples().all())
+        return {name: i for name, i in conn.execute(select(s.shops.c.name, s.shops.c.id))}
 
 
 def test_a_callers_shops_bound_what_is_listed_and_acted_on(engine: Engine, tmp_path: Path) -> None:
