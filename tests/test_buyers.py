@@ -191,7 +191,9 @@ def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert body == {"exported": len(members), "file": str(out), "masked": True}
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1 + len(members)  # the header first
     assert runner.invoke(app, ["buyers", "blacklist", "T1"]).exit_code == 2  # no reason
-    assert runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单", "--by", "carol"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单", "--by", "carol"]).exit_code == 0
+    )
     shown = runner.invoke(app, ["buyers", "show", "T1"]).output
     assert "刷单 (carol," in shown  # who blacklisted the buyer
     assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0
@@ -251,3 +253,11 @@ def test_blacklisting_keeps_who_and_stays_in_the_callers_shops(loaded: Engine) -
     assert done["spend"] == "40.00"  # answered as the caller sees the buyer
     off = blacklist(loaded, "taobao:tb_1", False, "", "boss", NOW)
     assert (off["blacklisted"], off["blacklist_reason"], off["blacklisted_by"]) == (False, "", "boss")
+
+
+def test_a_segment_is_one_more_filter_of_the_list(loaded: Engine) -> None:
+    assert list_json(loaded, segment="complainers") == list(segment_rows(loaded, "complainers", NOW))
+    assert [b["key"] for b in list_json(loaded, segment="complainers", tier="回头客")] == ["taobao:tb_1"]
+    assert list_json(loaded, segment="complainers", repeat=False) == []
+    with pytest.raises(LookupError, match="no segment 'nope'"):
+        list_json(loaded, segment="nope")

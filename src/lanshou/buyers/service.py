@@ -46,6 +46,12 @@ EXPORT_HEADERS = [
 ]
 
 
+def rule_names() -> tuple[list[str], list[str]]:
+    """The tiers and the segments the buyer rules define, in their order (the faces' choices)."""
+    rules = default_rules()
+    return [name for name, _ in rules.tiers], [name for name, _ in rules.segments]
+
+
 def profile_json(row: Any, unmask: bool = False) -> dict[str, Any]:
     return {
         "key": row.key,
@@ -82,21 +88,27 @@ def list_json(
     limit: int = 200,
     unmask: bool = False,
     shop_ids: Collection[int] | None = None,
+    segment: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Buyers, biggest spend first; of `shop_ids` when given, the filters applied to what they see."""
+    """Buyers, biggest spend first, filtered; only those in `segment` now when given (as `segment_rows`,
+    LookupError for a segment the rules do not define); of `shop_ids`, the filters apply to what they see."""
     p = buyer_profiles.c
-    query = select(buyer_profiles).order_by(p.spend.desc(), p.key).limit(limit)
+    query = select(buyer_profiles).order_by(p.spend.desc(), p.key)
     if tier is not None:
         query = query.where(p.tier == tier)
     if repeat is not None:
         query = query.where(p.orders >= 2 if repeat else p.orders < 2)
     if blacklisted is not None:
         query = query.where(p.blacklisted.is_(blacklisted))
+    now = now_utc()
+    member = _member_of(segment, now) if segment is not None else None
     catch_up_buyers(engine)
     with engine.connect() as conn:
         keeps = partial(_keeps, tier=tier, repeat=repeat, blacklisted=blacklisted)
-        rows = _in_view(conn, query, narrowed(conn, shop_ids), now_utc(), keeps)
-        return [profile_json(row, unmask) for row in islice(rows, limit)]
+        whole = query if member is not None else query.limit(limit)
+        rows = _in_view(conn, whole, narrowed(conn, shop_ids), now, keeps)
+        wanted = filter(member, rows) if member is not None else rows  # a segment: row by row, not in SQL
+        return [profile_json(row, unmask) for row in islice(wanted, limit)]
 
 
 def _keeps(row: Any, tier: str | None, repeat: bool | None, blacklisted: bool | None) -> bool:
@@ -190,17 +202,25 @@ def segment_rows(
 ) -> Iterator[dict[str, Any]]:
     """The buyers in a segment now (the rule is evaluated live, so `days_since_last_order` is current);
     given `shop_ids`, over what those shops see of each buyer."""
-    condition = default_rules().segment(name)
+    member = _member_of(name, now)
     catch_up_buyers(engine)
     query = select(buyer_profiles).order_by(buyer_profiles.c.spend.desc(), buyer_profiles.c.key)
     with engine.connect() as conn:
-        for row in _in_view(conn, query, narrowed(conn, shop_ids), now):
-            try:
-                member = condition.check(PROFILE_FACTS.activation(profile_from_row(row), now))
-            except RuleRuntimeError:
-                member = False
-            if member:
-                yield profile_json(row, unmask)
+        for row in filter(member, _in_view(conn, query, narrowed(conn, shop_ids), now)):
+            yield profile_json(row, unmask)
+
+
+def _member_of(segment: str, now: datetime) -> Callable[[Any], bool]:
+    """Whether a profile row is in the segment at `now`; LookupError for a segment not defined."""
+    condition = default_rules().segment(segment)
+
+    def member(row: Any) -> bool:
+        try:
+            return condition.check(PROFILE_FACTS.activation(profile_from_row(row), now))
+        except RuleRuntimeError:  # the rule cannot decide for this buyer: not in the segment
+            return False
+
+    return member
 
 
 def export_segment(engine: Engine, name: str, now: datetime, path: Path, unmask: bool = False) -> int:
