@@ -191,5 +191,73 @@ def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert body == {"exported": len(members), "file": str(out), "masked": True}
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1 + len(members)  # the header first
     assert runner.invoke(app, ["buyers", "blacklist", "T1"]).exit_code == 2  # no reason
-    assert runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单", "--by", "carol"]).exit_code == 0
+    )
+    shown = runner.invoke(app, ["buyers", "show", "T1"]).output
+    assert "刷单 (carol," in shown  # who blacklisted the buyer
     assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0
+
+
+def _shop_ids(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {name: i for name, i in conn.execute(select(s.shops.c.name, s.shops.c.id))}
+
+
+def test_staff_of_some_shops_see_only_those_shops_orders_of_a_buyer(loaded: Engine) -> None:
+    shop = _shop_ids(loaded)
+    taobao = [shop["旗舰店"]]  # tb_1 bought here (T1) and in the tmall shop (M1); tb_2 only here
+    seen = {b["key"]: b for b in list_json(loaded, shop_ids=taobao)}
+    assert set(seen) == {"taobao:tb_1", "taobao:tb_2"}  # the phone buyer (PDD, Douyin) is not theirs
+    tb1 = seen["taobao:tb_1"]  # T1 alone: 100 - 60 refunded; M1 (300, its bad feedback) left out
+    assert (tb1["orders"], tb1["spend"], tb1["shops"], tb1["categories"]) == (
+        1,
+        "40.00",
+        ["taobao/旗舰店"],
+        ["家居"],
+    )
+    assert (tb1["negative_feedback"], tb1["tier"], tb1["segments"], tb1["is_repeat"]) == (
+        0,
+        "新客",
+        [],
+        False,
+    )
+    everything = {b["key"]: b for b in list_json(loaded)}
+    assert seen["taobao:tb_2"] == everything["taobao:tb_2"]  # all its orders are here: as stored
+    assert list_json(loaded, shop_ids=list(shop.values())) == list(everything.values())
+    assert [b["key"] for b in list_json(loaded, tier="新客", shop_ids=taobao)] == ["taobao:tb_1"]
+    assert list_json(loaded, repeat=True, shop_ids=taobao) == []
+
+    shown = show_json(loaded, "taobao:tb_1", shop_ids=taobao)
+    assert [o["order_no"] for o in shown["order_list"]] == ["T1"] and shown["feedback"] == []
+    assert [(f["order_no"], f["rating"]) for f in show_json(loaded, "T1")["feedback"]] == [("M1", 1)]
+    for hidden in ("M1", "P1", _phone_key()):  # another shop's order, a buyer who never bought here
+        with pytest.raises(LookupError):
+            show_json(loaded, hidden, shop_ids=taobao)
+    assert [b["key"] for b in segment_rows(loaded, "complainers", NOW, shop_ids=taobao)] == []
+    tmall = [shop["天猫店"]]
+    assert [b["key"] for b in segment_rows(loaded, "complainers", NOW, shop_ids=tmall)] == ["taobao:tb_1"]
+
+
+def test_blacklisting_keeps_who_and_stays_in_the_callers_shops(loaded: Engine) -> None:
+    taobao = [_shop_ids(loaded)["旗舰店"]]
+    with pytest.raises(LookupError):
+        blacklist(loaded, "P1", True, "恶意退款", "carol", NOW, shop_ids=taobao)
+    assert list_json(loaded, blacklisted=True) == []
+    done = blacklist(loaded, "T1", True, "恶意退款", "carol", NOW, shop_ids=taobao)
+    assert (done["blacklisted"], done["blacklisted_by"], done["blacklisted_at"]) == (
+        True,
+        "carol",
+        "2026-11-01 00:00:00",
+    )
+    assert done["spend"] == "40.00"  # answered as the caller sees the buyer
+    off = blacklist(loaded, "taobao:tb_1", False, "", "boss", NOW)
+    assert (off["blacklisted"], off["blacklist_reason"], off["blacklisted_by"]) == (False, "", "boss")
+
+
+def test_a_segment_is_one_more_filter_of_the_list(loaded: Engine) -> None:
+    assert list_json(loaded, segment="complainers") == list(segment_rows(loaded, "complainers", NOW))
+    assert [b["key"] for b in list_json(loaded, segment="complainers", tier="回头客")] == ["taobao:tb_1"]
+    assert list_json(loaded, segment="complainers", repeat=False) == []
+    with pytest.raises(LookupError, match="no segment 'nope'"):
+        list_json(loaded, segment="nope")

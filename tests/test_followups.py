@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from lanshou import schema as s
 from lanshou.cli.app import app
 from lanshou.cli.common import console
-from lanshou.followups.service import FollowupRefused, close, list_json
+from lanshou.followups.service import (
+    FollowupNotFound,
+    FollowupRefused,
+    UnknownOutcome,
+    assign,
+    close,
+    list_json,
+)
 from lanshou.followups.themes import is_negative, recognise, rules_from
 from lanshou.intake.feedback import import_feedback
 from lanshou.orders.timeline import read
@@ -128,3 +135,49 @@ def test_followups_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert runner.invoke(app, ["followups", "close", first, "--outcome", "resolved"]).exit_code == 2
     unknown = runner.invoke(app, ["followups", "list", "--shop", "nope"])
     assert unknown.exit_code == 2
+
+
+def _loaded(engine: Engine, tmp_path: Path) -> dict[str, int]:
+    """FEEDBACK imported: follow-ups of T1 and T3 (taobao/旗舰店) and D1 (douyin/抖音小店); shop ids."""
+    load_orders(engine, tmp_path)
+    path = tmp_path / "feedback.csv"
+    path.write_text(FEEDBACK, encoding="utf-8")
+    import_feedback(engine, path, rejects=tmp_path / "r.csv")
+    with engine.connect() as conn:
+        return {name: i for name, i in conn.execute(select(s.shops.c.name, s.shops.c.id))}
+
+
+def test_a_callers_shops_bound_what_is_listed_and_acted_on(engine: Engine, tmp_path: Path) -> None:
+    shop = _loaded(engine, tmp_path)
+    now = datetime(2026, 11, 6, 0, 0)
+    taobao = [shop["旗舰店"]]
+    mine = list_json(engine, now, shop_ids=taobao)
+    assert [r["order_no"] for r in mine] == ["T1", "T3"]
+    assert list_json(engine, now, shop_ids=[]) == []
+    assert list_json(engine, now, "旗舰店", shop_ids=taobao) == mine
+    with pytest.raises(LookupError):  # a shop not granted is named like one that does not exist
+        list_json(engine, now, "抖音小店", shop_ids=taobao)
+    d1 = next(r["id"] for r in list_json(engine, now) if r["order_no"] == "D1")
+    for act in (
+        lambda: assign(engine, d1, "小李", "carol", now, shop_ids=taobao),
+        lambda: close(engine, d1, "resolved", "carol", now, shop_ids=taobao),
+    ):
+        with pytest.raises(FollowupNotFound, match=f"no follow-up {d1}"):
+            act()
+    untouched = next(r for r in list_json(engine, now) if r["id"] == d1)
+    assert (untouched["owner"], untouched["status"]) == ("", "open")
+    done = assign(engine, d1, "小李", "bob", now, shop_ids=[shop["抖音小店"]])
+    assert (done["shop"], done["owner"]) == ("douyin/抖音小店", "小李")  # the answer names its shop
+
+
+def test_closed_ones_come_after_every_open_one(engine: Engine, tmp_path: Path) -> None:
+    _loaded(engine, tmp_path)
+    now = datetime(2026, 11, 6, 0, 0)
+    first = list_json(engine, now)[0]
+    assert first["order_no"] == "T1"  # soonest due (24 h after its feedback)
+    closed = close(engine, first["id"], "no_action", "bob", now)
+    assert closed["shop"] == "taobao/旗舰店"
+    every = list_json(engine, now, include_closed=True)
+    assert [(r["order_no"], r["status"]) for r in every] == [("T3", "open"), ("D1", "open"), ("T1", "closed")]
+    with pytest.raises(UnknownOutcome):
+        close(engine, every[0]["id"], "fixed", "bob", now)

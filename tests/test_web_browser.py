@@ -456,7 +456,7 @@ def test_stock_notifications_carriers_and_rules_fit_a_phone(chromium: object, si
     page = context.new_page()
     watch = Watch(page, site)
     _sign_in(page, site, "boss")
-    for name in ("stock", "notifications", "carriers", "rules"):
+    for name in ("stock", "notifications", "carriers", "rules", "followups", "buyers"):
         page.goto(f"{site}/{name}")
         _fits(page, PHONE["width"])
         page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)

@@ -1,18 +1,21 @@
 """Buyer use cases for the faces: list, show, segment (live, with export), blacklist, refresh.
-Names and phones are masked unless the caller asks otherwise. JSON shapes live here."""
+Names and phones are masked unless the caller asks otherwise. JSON shapes live here. Given `shop_ids` (a
+user's grants), each shows the buyers as those shops' staff may see them (lanshou.buyers.seen)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from lanshou.buyers.profile import PROFILE_FACTS
 from lanshou.buyers.rules import default_rules
+from lanshou.buyers.seen import biggest_first, bought_in, narrowed, only_in, seen, seen_from, spanning
 from lanshou.buyers.store import (
     catch_up_buyers,
     orders_of_profiles,
@@ -23,8 +26,10 @@ from lanshou.buyers.store import (
 )
 from lanshou.buyers.tables import buyer_orders, buyer_profiles
 from lanshou.customers.masking import mask_email, mask_name, mask_phone
+from lanshou.customers.store import feedback_of
 from lanshou.db.engine import run_transaction
-from lanshou.orders.facts import order_facts
+from lanshou.followups.store import themes_of
+from lanshou.orders.facts import now_utc, order_facts
 from lanshou.rules.language import RuleRuntimeError
 
 EXPORT_HEADERS = [
@@ -39,6 +44,12 @@ EXPORT_HEADERS = [
     "偏好类目 categories",
     "分群 segments",
 ]
+
+
+def rule_names() -> tuple[list[str], list[str]]:
+    """The tiers and the segments the buyer rules define, in their order (the faces' choices)."""
+    rules = default_rules()
+    return [name for name, _ in rules.tiers], [name for name, _ in rules.segments]
 
 
 def profile_json(row: Any, unmask: bool = False) -> dict[str, Any]:
@@ -63,6 +74,9 @@ def profile_json(row: Any, unmask: bool = False) -> dict[str, Any]:
         "segments": [s for s in row.segments.split("|") if s],
         "blacklisted": bool(row.blacklisted),
         "blacklist_reason": row.blacklist_reason,
+        # who put the buyer on the blacklist or took them off, and when (the last change)
+        "blacklisted_by": row.blacklisted_by,
+        "blacklisted_at": row.blacklisted_at.isoformat(sep=" ") if row.blacklisted_at else None,
     }
 
 
@@ -73,38 +87,83 @@ def list_json(
     blacklisted: bool | None = None,
     limit: int = 200,
     unmask: bool = False,
+    shop_ids: Collection[int] | None = None,
+    segment: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Buyers, biggest spend first, filtered; only those in `segment` now when given (as `segment_rows`,
+    LookupError for a segment the rules do not define); of `shop_ids`, the filters apply to what they see."""
     p = buyer_profiles.c
-    query = select(buyer_profiles).order_by(p.spend.desc(), p.key).limit(limit)
+    query = select(buyer_profiles).order_by(p.spend.desc(), p.key)
     if tier is not None:
         query = query.where(p.tier == tier)
     if repeat is not None:
         query = query.where(p.orders >= 2 if repeat else p.orders < 2)
     if blacklisted is not None:
         query = query.where(p.blacklisted.is_(blacklisted))
+    now = now_utc()
+    member = _member_of(segment, now) if segment is not None else None
     catch_up_buyers(engine)
     with engine.connect() as conn:
-        return [profile_json(row, unmask) for row in conn.execute(query)]
+        keeps = partial(_keeps, tier=tier, repeat=repeat, blacklisted=blacklisted)
+        whole = query if member is not None else query.limit(limit)
+        rows = _in_view(conn, whole, narrowed(conn, shop_ids), now, keeps)
+        wanted = filter(member, rows) if member is not None else rows  # a segment: row by row, not in SQL
+        return [profile_json(row, unmask) for row in islice(wanted, limit)]
 
 
-def _find(conn: Connection, key_or_order: str) -> Any:
-    row = conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == key_or_order)).first()
+def _keeps(row: Any, tier: str | None, repeat: bool | None, blacklisted: bool | None) -> bool:
+    """list_json's filters, for a profile computed for some shops (the stored ones are filtered in SQL)."""
+    return (
+        (tier is None or row.tier == tier)
+        and (repeat is None or (row.orders >= 2) == repeat)
+        and (blacklisted is None or bool(row.blacklisted) == blacklisted)
+    )
+
+
+def _in_view(
+    conn: Connection,
+    query: Select[Any],
+    ids: frozenset[int] | None,
+    now: datetime,
+    keeps: Callable[[Any], bool] = lambda row: True,
+) -> Iterable[Any]:
+    """The rows of a query of profiles (biggest spend first, filtered in SQL by what `keeps` checks) as the
+    shops `ids` see them: the stored rows of their own buyers, and the others computed for them."""
+    if ids is None:
+        return conn.execute(query)
+    others = [row for row in seen_from(conn, spanning(conn, ids), ids, now) if keeps(row)]
+    return sorted([*conn.execute(query.where(only_in(ids))), *others], key=biggest_first)
+
+
+def _find(conn: Connection, key_or_order: str, shop_ids: Collection[int] | None = None) -> Any:
+    """The profile with this key, else the one of this order; only a buyer of `shop_ids` when given."""
+    query = select(buyer_profiles).where(buyer_profiles.c.key == key_or_order)
+    link = select(buyer_orders.c.profile_key).where(buyer_orders.c.order_no == key_or_order)
+    if shop_ids is not None:
+        query = query.where(bought_in(shop_ids))
+        link = link.where(buyer_orders.c.shop_id.in_(shop_ids))
+    row = conn.execute(query).first()
     if row is not None:
         return row
-    link = conn.execute(
-        select(buyer_orders.c.profile_key).where(buyer_orders.c.order_no == key_or_order)
-    ).first()
-    if link is not None:
-        return conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == link[0])).first()
+    found = conn.execute(link).first()
+    if found is not None:
+        return conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == found[0])).first()
     raise LookupError(f"没有这个客户 no buyer {key_or_order!r} (a buyer key, or one of their order numbers)")
 
 
-def show_json(engine: Engine, key_or_order: str, unmask: bool = False) -> dict[str, Any]:
+def show_json(
+    engine: Engine, key_or_order: str, unmask: bool = False, shop_ids: Collection[int] | None = None
+) -> dict[str, Any]:
+    """One buyer with their orders and feedback; given `shop_ids`, only what those shops may see."""
     catch_up_buyers(engine)
     with engine.connect() as conn:
-        row = _find(conn, key_or_order)
+        ids = narrowed(conn, shop_ids)
+        row = seen(conn, _find(conn, key_or_order, ids), ids, now_utc())
         data = profile_json(row, unmask)
         keys = orders_of_profiles(conn, [row.key]).get(row.key, [])
+        if ids is not None:
+            keys = [key for key in keys if key[0] in ids]
+        feedback = feedback_of(conn, keys)
         orders = sorted(
             order_facts(conn, keys).values(),
             key=lambda o: (o.paid_at or o.created_at or datetime.min, o.order_no),
@@ -119,23 +178,49 @@ def show_json(engine: Engine, key_or_order: str, unmask: bool = False) -> dict[s
         }
         for o in orders
     ]
+    shop_of = {(o.shop_id, o.order_no): f"{o.platform}/{o.shop}" for o in orders}
+    data["feedback"] = [
+        {
+            "shop": shop_of.get((f["shop_id"], f["order_no"]), ""),
+            "order_no": f["order_no"],
+            "at": f["created_at"].isoformat(sep=" "),
+            "rating": f["rating"],
+            "themes": list(themes_of(f["tags"], f["content"])),
+            "content": f["content"],
+        }
+        for f in feedback
+    ]
     return data
 
 
-def segment_rows(engine: Engine, name: str, now: datetime, unmask: bool = False) -> Iterator[dict[str, Any]]:
-    """The buyers in a segment now (the rule is evaluated live, so `days_since_last_order` is current)."""
-    condition = default_rules().segment(name)
+def segment_rows(
+    engine: Engine,
+    name: str,
+    now: datetime,
+    unmask: bool = False,
+    shop_ids: Collection[int] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The buyers in a segment now (the rule is evaluated live, so `days_since_last_order` is current);
+    given `shop_ids`, over what those shops see of each buyer."""
+    member = _member_of(name, now)
     catch_up_buyers(engine)
+    query = select(buyer_profiles).order_by(buyer_profiles.c.spend.desc(), buyer_profiles.c.key)
     with engine.connect() as conn:
-        for row in conn.execute(
-            select(buyer_profiles).order_by(buyer_profiles.c.spend.desc(), buyer_profiles.c.key)
-        ):
-            try:
-                member = condition.check(PROFILE_FACTS.activation(profile_from_row(row), now))
-            except RuleRuntimeError:
-                member = False
-            if member:
-                yield profile_json(row, unmask)
+        for row in filter(member, _in_view(conn, query, narrowed(conn, shop_ids), now)):
+            yield profile_json(row, unmask)
+
+
+def _member_of(segment: str, now: datetime) -> Callable[[Any], bool]:
+    """Whether a profile row is in the segment at `now`; LookupError for a segment not defined."""
+    condition = default_rules().segment(segment)
+
+    def member(row: Any) -> bool:
+        try:
+            return condition.check(PROFILE_FACTS.activation(profile_from_row(row), now))
+        except RuleRuntimeError:  # the rule cannot decide for this buyer: not in the segment
+            return False
+
+    return member
 
 
 def export_segment(engine: Engine, name: str, now: datetime, path: Path, unmask: bool = False) -> int:
@@ -161,18 +246,28 @@ def export_segment(engine: Engine, name: str, now: datetime, path: Path, unmask:
 
 
 def blacklist(
-    engine: Engine, key_or_order: str, on: bool, reason: str, actor: str, now: datetime
+    engine: Engine,
+    key_or_order: str,
+    on: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+    shop_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
+    """Put a buyer on the blacklist (a reason is required) or take them off; `actor` is kept as who did
+    it. Given `shop_ids`, only a buyer of those shops (else not found), answered as they see them."""
     if on and not reason.strip():
         raise ValueError("拉黑须写明原因 / blacklisting needs a reason (--reason)")
 
     catch_up_buyers(engine)  # the order named may be marked only: its profile is built first
 
     def work(conn: Connection) -> dict[str, Any]:
-        row = _find(conn, key_or_order)
+        ids = narrowed(conn, shop_ids)
+        row = _find(conn, key_or_order, ids)
         set_blacklist(conn, row.key, on, reason, actor, now)
         recompute(conn, [row.key], now)  # segments and tiers may read `blacklisted`
-        return profile_json(conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == row.key)).one())
+        fresh = conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == row.key)).one()
+        return profile_json(seen(conn, fresh, ids, now))
 
     return run_transaction(engine, work)
 

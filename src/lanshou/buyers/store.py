@@ -3,7 +3,7 @@ from its orders (exact, whatever order the changes came in), and what review rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -125,8 +125,24 @@ def recompute(
 ) -> int:
     """Each profile again from all its orders: aggregates, tier and segments (the blacklist is kept)."""
     lock_exclusively(conn, LOCK)  # a profile is read whole and written whole: one writer at a time
+    rows = computed(conn, profile_keys, now, rules)
+    upsert(conn, buyer_profiles, rows, ("key",), AGGREGATES)
+    return len(rows)
+
+
+def computed(
+    conn: Connection,
+    profile_keys: Sequence[str],
+    now: datetime,
+    rules: BuyerRules | None = None,
+    shop_ids: Collection[int] | None = None,
+) -> list[dict[str, Any]]:
+    """The AGGREGATES columns of each profile, computed from its orders — only those of `shop_ids` when
+    given (a buyer as the staff of those shops may see them) — with its stored blacklist flag."""
     rules = rules or default_rules()
     members = orders_of_profiles(conn, list(profile_keys))
+    if shop_ids is not None:
+        members = {key: [k for k in keys if k[0] in shop_ids] for key, keys in members.items()}
     blacklisted = _blacklisted(conn, profile_keys)
     every = [key for keys in members.values() for key in keys]
     facts = order_facts(conn, every)
@@ -159,8 +175,7 @@ def recompute(
                 "updated_at": now,
             }
         )
-    upsert(conn, buyer_profiles, rows, ("key",), AGGREGATES)
-    return len(rows)
+    return rows
 
 
 def _last_email(orders: list[OrderFacts], now: datetime) -> str:

@@ -108,7 +108,8 @@ def show_cmd(
         return
     console.print(_table(f"客户 {escape(data['key'])}", [data]))
     if data["blacklisted"]:
-        console.print(f"[red]黑名单 blacklisted:[/] {escape(data['blacklist_reason'])}")
+        by = f" ({escape(data['blacklisted_by'])}, {(data['blacklisted_at'] or '')[:16]})"
+        console.print(f"[red]黑名单 blacklisted:[/] {escape(data['blacklist_reason'])}{by}")
     console.print(
         f"退款 refunds {data['refunds']} (¥{data['refunded']}) · "
         f"差评 negative feedback {data['negative_feedback']}"
@@ -121,6 +122,12 @@ def show_cmd(
             escape(o["shop"]), escape(o["order_no"]), o["status"], o["amount"] or "-", o["at"][:16]
         )
     console.print(orders)
+    for f in data["feedback"]:
+        themes = ", ".join(f["themes"])
+        console.print(
+            f"评价 feedback {escape(f['order_no'])} {f['at'][:16]} ★{f['rating'] or '-'} "
+            f"{escape(themes)} {escape(f['content'])}"
+        )
 
 
 @app.command("segment")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from lanshou.db.engine import run_transaction
 from lanshou.followups import store
 from lanshou.orders.timeline import TimelineEntry, record
-from lanshou.shops.model import select_shops
+from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
 
 OUTCOMES = {
@@ -26,6 +27,14 @@ OUTCOMES = {
 
 class FollowupRefused(ValueError):
     """A close or assign that cannot be done; the message says why (Chinese first, English beside)."""
+
+
+class FollowupNotFound(FollowupRefused):
+    """No such follow-up, or one of a shop the caller is not granted: the two are not told apart."""
+
+
+class UnknownOutcome(FollowupRefused):
+    """An outcome that is not one of OUTCOMES."""
 
 
 def followup_json(row: dict[str, Any], shop_names: dict[int, str], now: datetime) -> dict[str, Any]:
@@ -55,51 +64,75 @@ def list_json(
     owner: str | None = None,
     overdue: bool = False,
     limit: int = 500,
+    shop_ids: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
+    """Open follow-ups (closed ones too with `include_closed`, after the open), soonest due first; of the
+    shop `shop` names, among `shop_ids` (a user's grants) when given."""
     with engine.connect() as conn:
         shops = load_shops(conn)
-        ids = None if shop is None else tuple(select_shops(shops, shop))
+        granted = only_shops(shops, shop_ids)
+        ids = None if shop is None and shop_ids is None else tuple(select_shops(granted, shop))
         rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit)
-    names = {i: f"{s.platform}/{s.shop}" for i, s in shops.items()}
+    names = _shop_names(shops)
     return [followup_json(row, names, now) for row in rows]
 
 
+def _shop_names(shops: dict[int, ShopInfo]) -> dict[int, str]:
+    return {i: f"{s.platform}/{s.shop}" for i, s in shops.items()}
+
+
 def close(
-    engine: Engine, followup_id: int, outcome: str, actor: str, now: datetime, note: str = ""
+    engine: Engine,
+    followup_id: int,
+    outcome: str,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    shop_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
+    """Close an open follow-up with its outcome; `shop_ids`: only one of these shops (else not found)."""
     if outcome not in OUTCOMES:
-        raise FollowupRefused(f"未知结果 unknown outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
+        raise UnknownOutcome(f"未知结果 unknown outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
 
     def work(conn: Connection) -> dict[str, Any]:
-        row = _open(conn, followup_id)
+        row = _open(conn, followup_id, shop_ids)
         values = {"status": "closed", "outcome": outcome, "note": note, "closed_by": actor, "closed_at": now}
         store.change(conn, followup_id, **values)
         detail = f"回访完成 follow-up {followup_id} closed: {OUTCOMES[outcome]} {outcome}" + (
             f" — {note}" if note else ""
         )
         record(conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_closed", detail, actor)])
-        return followup_json({**row, **values}, {}, now)
+        return followup_json({**row, **values}, _shop_names(load_shops(conn)), now)
 
     return run_transaction(engine, work)
 
 
-def assign(engine: Engine, followup_id: int, owner: str, actor: str, now: datetime) -> dict[str, Any]:
+def assign(
+    engine: Engine,
+    followup_id: int,
+    owner: str,
+    actor: str,
+    now: datetime,
+    shop_ids: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found)."""
+
     def work(conn: Connection) -> dict[str, Any]:
-        row = _open(conn, followup_id)
+        row = _open(conn, followup_id, shop_ids)
         store.change(conn, followup_id, owner=owner)
         detail = f"回访 follow-up {followup_id} 指派给 assigned to {owner}"
         record(
             conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_assigned", detail, actor)]
         )
-        return followup_json({**row, "owner": owner}, {}, now)
+        return followup_json({**row, "owner": owner}, _shop_names(load_shops(conn)), now)
 
     return run_transaction(engine, work)
 
 
-def _open(conn: Connection, followup_id: int) -> dict[str, Any]:
+def _open(conn: Connection, followup_id: int, shop_ids: Collection[int] | None) -> dict[str, Any]:
     row = store.get(conn, followup_id, lock=True)
-    if row is None:
-        raise FollowupRefused(f"没有回访任务 no follow-up {followup_id}")
+    if row is None or (shop_ids is not None and row["shop_id"] not in shop_ids):
+        raise FollowupNotFound(f"没有回访任务 no follow-up {followup_id}")
     if row["status"] != "open":
         raise FollowupRefused(
             f"回访 {followup_id} 已关闭 / follow-up {followup_id} was closed already "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, select, update
 
 from lanshou.customers.store import feedback_of
 from lanshou.db.bulk import insert_rows
@@ -94,7 +94,8 @@ def list_rows(
     limit: int,
 ) -> list[dict[str, Any]]:
     c = followups.c
-    query = select(followups).order_by(c.due_at, c.id).limit(limit)
+    still_open = case((c.status == "open", 0), else_=1)  # with the closed ones, the open come first
+    query = select(followups).order_by(still_open, c.due_at, c.id).limit(limit)
     if shop_ids is not None:
         query = query.where(c.shop_id.in_(shop_ids))
     if not include_closed:

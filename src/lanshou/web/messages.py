@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lanshou.web.cs_messages import CS_MESSAGES
 from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.ops_messages import OPS_MESSAGES
 from lanshou.web.page_messages import PAGE_MESSAGES
@@ -59,3 +60,4 @@ MESSAGES.update(OPS_MESSAGES)
 MESSAGES.update(MORE_MESSAGES)
 MESSAGES.update(STATS_MESSAGES)
 MESSAGES.update(TIMELINE_MESSAGES)
+MESSAGES.update(CS_MESSAGES)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from lanshou.web import carrier_pages, notify_pages, rule_pages, stats_pages, stock_pages
+from lanshou.web.buyer_pages import router as buyers_router
+from lanshou.web.followup_pages import router as followups_router
 
 MORE_ROUTERS = (
     stock_pages.router,
@@ -10,4 +12,6 @@ MORE_ROUTERS = (
     carrier_pages.router,
     rule_pages.router,
     stats_pages.router,
+    followups_router,
+    buyers_router,
 )

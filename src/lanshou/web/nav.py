@@ -24,6 +24,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/queue", "nav.queue"),
     NavItem("/orders", "nav.orders"),
     NavItem("/alerts", "nav.alerts"),
+    NavItem("/followups", "nav.followups"),
+    NavItem("/buyers", "nav.buyers"),
     NavItem("/misses", "nav.misses", Permission.METRICS_READ),
     NavItem("/review", "nav.review", Permission.ORDERS_REVIEW),
     NavItem("/ship", "nav.ship", Permission.ORDERS_SHIP),

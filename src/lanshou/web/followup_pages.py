@@ -1,0 +1,164 @@
+"""Follow-ups of negative feedback (差评回访) of the user's shops, with the filters of `lanshou followups
+list`, and the forms of `followups assign|close` (CSRF-checked by page_router). The list and the answers are
+the follow-ups area's own (`lanshou.followups.service`); the signed-in user is the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+
+from lanshou.accounts.model import ShopRef, User
+from lanshou.accounts.roles import Permission
+from lanshou.api.deps import EngineDep
+from lanshou.web.i18n import Translator, translator
+from lanshou.web.rendering import language_of, render
+from lanshou.web.review_pages import flash, take_flash
+from lanshou.web.scope import page_scope, read_cursor
+from lanshou.web.security import PageUser, local_path, page_router, require_page
+
+router = page_router()
+PAGE_SIZE = 100
+STATES = ("open", "all")
+# Following up a bad review is after-sales work — calling the buyer back, then compensating, refunding or
+# reshipping (the outcomes) — so it takes the after-sales permission (owner, customer service).
+ACT = Permission.AFTERSALES_MANAGE
+
+
+@router.get("/followups", response_class=HTMLResponse)
+def followups_page(
+    request: Request,
+    user: PageUser,
+    engine: EngineDep,
+    shop: str = "",
+    state: str = "",
+    owner: str = "",
+    overdue: str = "",
+    after: str = "",
+) -> Response:
+    from lanshou.api.pagination import encode_cursor
+    from lanshou.followups.service import list_json
+    from lanshou.tracking.record import utc_now
+
+    scope = page_scope(engine, user, shop)
+    state = state if state in STATES else "open"
+    owner = owner.replace("\x00", "").strip()[:64]
+    found = read_cursor(after, {"offset": int})
+    start = max(found["offset"], 0) if found else 0
+    rows = list_json(
+        engine,
+        utc_now(),
+        include_closed=state == "all",
+        owner=owner or None,
+        overdue=bool(overdue),
+        limit=start + PAGE_SIZE + 1,
+        shop_ids=scope.shop_ids,
+    )
+    page = rows[start : start + PAGE_SIZE]
+    filters = {"shop": scope.shop, "state": state, "owner": owner, "overdue": "1" if overdue else ""}
+    context = {
+        "scope": scope,
+        "rows": [_shown(row, scope.by_label()) for row in page],
+        "filters": filters,
+        "outcomes": _outcomes(translator(language_of(request))),
+        "may_act": user.may(ACT),
+        "flash": take_flash(request),
+        "next_after": encode_cursor({"offset": start + PAGE_SIZE}) if len(rows) > start + PAGE_SIZE else None,
+        "paged": start > 0,
+    }
+    return render(request, "followups.html", context)
+
+
+def _shown(row: dict[str, Any], shops: dict[str, ShopRef]) -> dict[str, Any]:
+    """A follow-up with its shop's id (for the order link) and its due time in the shop's timezone."""
+    from lanshou.orders.queries import to_local
+
+    shop = shops.get(row["shop"])
+    due = datetime.fromisoformat(row["due_at"])
+    local = to_local(due, shop.timezone) if shop else due
+    return {**row, "shop_id": shop.id if shop else 0, "due_local": f"{local:%Y-%m-%d %H:%M}"}
+
+
+def _outcomes(t: Translator) -> dict[str, str]:
+    from lanshou.followups.service import OUTCOMES
+
+    return {code: t(f"followups.outcome.{code}") for code in OUTCOMES}
+
+
+@router.post("/followups/{followup_id}/assign")
+def assign_followup(
+    request: Request,
+    user: PageUser,
+    engine: EngineDep,
+    followup_id: int,
+    owner: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[str, Form(max_length=300)] = "/followups",
+) -> Response:
+    from lanshou.followups.service import assign
+
+    owner = owner.replace("\x00", "").strip()
+    done = _act(
+        request,
+        user,
+        engine,
+        followup_id,
+        lambda ids, now: assign(engine, followup_id, owner, user.name, now, ids),
+    )
+    if done is not None:
+        flash(request, translator(language_of(request))("followups.assigned", id=followup_id, owner=owner))
+    return RedirectResponse(local_path(back, "/followups"), status_code=303)
+
+
+@router.post("/followups/{followup_id}/close")
+def close_followup(
+    request: Request,
+    user: PageUser,
+    engine: EngineDep,
+    followup_id: int,
+    outcome: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str, Form(max_length=300)] = "/followups",
+) -> Response:
+    from lanshou.followups.service import close
+
+    note = note.replace("\x00", "").strip()
+    done = _act(
+        request,
+        user,
+        engine,
+        followup_id,
+        lambda ids, now: close(engine, followup_id, outcome, user.name, now, note, ids),
+    )
+    if done is not None:
+        t = translator(language_of(request))
+        flash(request, t("followups.done", id=followup_id, outcome=_outcomes(t)[done["outcome"]]))
+    return RedirectResponse(local_path(back, "/followups"), status_code=303)
+
+
+Action = Callable[[tuple[int, ...], datetime], dict[str, Any]]  # (the user's shop ids, now) -> the answer
+
+
+def _act(
+    request: Request, user: User, engine: Engine, followup_id: int, action: Action
+) -> dict[str, Any] | None:
+    """Run an assign or close over the user's shops: 403 without the permission, 404 for a follow-up not
+    theirs; a refusal is flashed with the area's reason (nothing changed) and answers None."""
+    from lanshou.followups.service import FollowupNotFound, FollowupRefused
+    from lanshou.tracking.record import utc_now
+
+    require_page(ACT)(user)
+    if not 0 < followup_id < 2**31:
+        raise HTTPException(404)
+    scope = page_scope(engine, user, None)
+    try:
+        done: dict[str, Any] = action(scope.shop_ids, utc_now())
+    except FollowupNotFound:
+        raise HTTPException(404) from None
+    except FollowupRefused as exc:
+        flash(request, f"{translator(language_of(request))('followups.refused')}: {exc}", error=True)
+        return None
+    return done

@@ -1,0 +1,290 @@
+"""The customer-service pages through the ASGI app on SQLite and PostgreSQL: follow-ups (/followups) and
+buyers (/buyers, /buyers/{buyer}) show what `lanshou followups|buyers … --json` answer, over the user's
+shops only; their forms act as `followups assign|close` and `buyers blacklist` do, with the signed-in user
+as the actor, for the roles allowed to, with CSRF; and names and phones are masked unless the role may see
+buyer data."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from typer.testing import CliRunner
+
+from lanshou import schema as s
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
+from lanshou.cli.app import app as cli_app
+from lanshou.orders.timeline import read
+from tests.accounts_data import SHOP_A, SHOP_B
+from tests.cs_data import SPANNING_BUYER, Desk, seed_desk
+from tests.test_web_pages import csrf_of, sign_in
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def desk(engine: Engine, tmp_path: Path) -> Desk:
+    return seed_desk(engine, tmp_path)
+
+
+@pytest.fixture
+def app(desk: Desk) -> object:
+    return create_app(desk.engine, AppSettings.for_tests())
+
+
+@pytest.fixture
+def users(app: object) -> Iterator[dict[str, TestClient]]:
+    """A signed-in browser for each of the seeded users."""
+    clients = {}
+    for name in ("boss", "bob", "carol", "wang"):
+        client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
+        assert sign_in(client, name).status_code == 303  # type: ignore[attr-defined]
+        clients[name] = client
+    yield clients
+    for client in clients.values():
+        client.close()
+
+
+def cli_json(engine: Engine, *args: str) -> Any:
+    url = engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(cli_app, [*args, "--json"], env={"LANSHOU_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def followup_rows(html: str) -> dict[str, str]:
+    """order id -> state of the follow-up rows a page shows."""
+    return dict(re.findall(r'<tr data-followup="\d+" data-order="([^"]+)" data-state="(\w+)"', html))
+
+
+def buyer_rows(html: str) -> list[str]:
+    return re.findall(r'<tr data-buyer="([^"]+)"', html)
+
+
+def field(html: str, name: str) -> str:
+    match = re.search(rf'data-field="{name}">([^<]*)<', html)
+    assert match, name
+    return match.group(1)
+
+
+def flash_of(html: str) -> str:
+    match = re.search(r'id="flash">([^<]*)<', html)
+    assert match, "no message on the page"
+    return match.group(1)
+
+
+def test_followups_list_what_the_cli_lists_in_the_users_shops_only(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    every = cli_json(desk.engine, "followups", "list")
+    shown = followup_rows(users["boss"].get("/followups").text)
+    assert (
+        shown
+        == {row["order_no"]: "overdue" for row in every}
+        == {"A-2": "overdue", "B-1": "overdue", "C-1": "overdue"}
+    )
+    assert followup_rows(users["bob"].get("/followups").text) == {"B-1": "overdue"}
+    assert followup_rows(users["carol"].get("/followups").text) == {"A-2": "overdue"}
+    assert users["carol"].get("/followups", params={"shop": SHOP_B}).status_code == 404
+    html = users["bob"].get("/followups").text
+    link = f'href="/orders/{desk.shop_id(SHOP_B)}/B-1"'
+    assert link in html and "包装破损" in html  # the order link, and the problem read in the text
+
+
+def test_followup_filters_are_the_clis(users: dict[str, TestClient], desk: Desk) -> None:
+    with desk.engine.begin() as conn:
+        f = s.followups.c
+        conn.execute(
+            update(s.followups)
+            .where(f.id == desk.followups["C-1"])
+            .values(due_at=datetime(2099, 1, 1), owner="小李")
+        )
+    boss = users["boss"]
+    overdue = followup_rows(boss.get("/followups", params={"overdue": "1"}).text)
+    assert set(overdue) == {
+        row["order_no"] for row in cli_json(desk.engine, "followups", "list", "--overdue")
+    }
+    assert set(overdue) == {"A-2", "B-1"}
+    assert followup_rows(boss.get("/followups", params={"owner": "小李"}).text) == {"C-1": "open"}
+    mine = followup_rows(boss.get("/followups", params={"shop": SHOP_A}).text)
+    assert set(mine) == {
+        r["order_no"] for r in cli_json(desk.engine, "followups", "list", "--shop", "tmall:旗舰店")
+    }
+
+
+def test_assign_and_close_act_as_the_cli_and_land_in_the_timeline(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    bob, b1 = users["bob"], desk.followups["B-1"]
+    token = csrf_of(bob.get("/followups").text)
+    assigned = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "小王"})
+    assert "小王" in flash_of(assigned.text)
+    closed = bob.post(
+        f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "refunded", "note": "退款 5 元"}
+    )
+    assert "已退款" in flash_of(closed.text)
+    listed = {r["id"]: r for r in cli_json(desk.engine, "followups", "list", "--all")}[b1]
+    expected = ("closed", "refunded", "退款 5 元", "bob", "小王")
+    assert (
+        listed["status"],
+        listed["outcome"],
+        listed["note"],
+        listed["closed_by"],
+        listed["owner"],
+    ) == expected
+    with desk.engine.connect() as conn:
+        timeline = [(e.kind, e.actor) for e in read(conn, desk.shop_id(SHOP_B), "B-1")]
+    assert ("followup_assigned", "bob") in timeline and ("followup_closed", "bob") in timeline
+    assert followup_rows(bob.get("/followups").text) == {}  # closed: not open any more
+    assert followup_rows(bob.get("/followups", params={"state": "all"}).text) == {"B-1": "closed"}
+
+
+def test_a_refused_close_shows_the_reason_and_changes_nothing(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    bob, b1 = users["bob"], desk.followups["B-1"]
+    token = csrf_of(bob.get("/followups").text)
+    bob.post(f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "resolved"})
+    before = cli_json(desk.engine, "followups", "list", "--all")
+    again = bob.post(f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "refunded", "note": "x"})
+    assert again.status_code == 200 and "closed already" in flash_of(again.text)
+    reassigned = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "x"})
+    assert "closed already" in flash_of(reassigned.text)
+    assert cli_json(desk.engine, "followups", "list", "--all") == before
+
+
+def test_followup_forms_need_the_role_the_shop_and_the_csrf_token(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    a2, b1 = desk.followups["A-2"], desk.followups["B-1"]
+    wang = users["wang"]  # the warehouse reads the list, acts on nothing
+    page = wang.get("/followups").text
+    assert set(followup_rows(page)) == {"A-2", "B-1"} and 'data-action="close"' not in page
+    assert (
+        wang.post(
+            f"/followups/{b1}/close", data={"csrf_token": csrf_of(page), "outcome": "resolved"}
+        ).status_code
+        == 403
+    )
+    bob = users["bob"]
+    token = csrf_of(bob.get("/followups").text)
+    assert 'data-action="close"' in bob.get("/followups").text
+    assert (
+        bob.post(f"/followups/{a2}/close", data={"csrf_token": token, "outcome": "resolved"}).status_code
+        == 404
+    )
+    assert bob.post(f"/followups/{b1}/close", data={"outcome": "resolved"}).status_code == 403  # no token
+    assert cli_json(desk.engine, "followups", "list") == cli_json(desk.engine, "followups", "list", "--all")
+
+
+def test_buyers_are_the_clis_in_the_users_shops_with_only_their_orders(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    everyone = [b["key"] for b in cli_json(desk.engine, "buyers", "list")]
+    assert buyer_rows(users["boss"].get("/buyers").text) == everyone
+    bobs = buyer_rows(users["bob"].get("/buyers").text)
+    assert bobs == ["douyin:b5", "douyin:b3", "douyin:b4"]  # B-2 (88.00) first; none of the tmall shop
+    assert SPANNING_BUYER not in buyer_rows(users["carol"].get("/buyers").text)
+    assert users["carol"].get(f"/buyers/{SPANNING_BUYER}").status_code == 404
+    assert users["carol"].get("/buyers/B-1").status_code == 404  # another shop's order number
+
+    whole = users["boss"].get(f"/buyers/{SPANNING_BUYER}").text
+    assert re.findall(r'<tr data-order="([^"]+)"', whole) == ["C-1", "B-2"]
+    assert (field(whole, "orders"), field(whole, "spend")) == ("2", "98.00")
+    part = users["bob"].get(f"/buyers/{SPANNING_BUYER}").text  # bought in douyin/旗舰店 too: not bob's
+    assert re.findall(r'<tr data-order="([^"]+)"', part) == ["B-2"]
+    assert (field(part, "orders"), field(part, "spend"), field(part, "shops")) == ("1", "88.00", SHOP_B)
+    assert "等了一周" in whole and "等了一周" not in part  # C-1's feedback stays with its shop
+    assert f'href="/orders/{desk.shop_id(SHOP_B)}/B-2"' in part and 'id="partial"' in part
+
+
+def test_buyer_filters_and_segments_are_the_clis(users: dict[str, TestClient], desk: Desk) -> None:
+    boss = users["boss"]
+    for params, command in (
+        ({"repeat": "repeat"}, ("--repeat",)),
+        ({"repeat": "first"}, ("--first-time",)),
+        ({"tier": "新客"}, ("--tier", "新客")),
+    ):
+        shown = buyer_rows(boss.get("/buyers", params=params).text)
+        assert shown == [b["key"] for b in cli_json(desk.engine, "buyers", "list", *command)], params
+    complainers = [b["key"] for b in cli_json(desk.engine, "buyers", "segment", "complainers")]
+    assert (
+        complainers and buyer_rows(boss.get("/buyers", params={"segment": "complainers"}).text) == complainers
+    )
+    assert SPANNING_BUYER in complainers  # C-1's bad review
+    assert SPANNING_BUYER not in buyer_rows(
+        users["bob"].get("/buyers", params={"segment": "complainers"}).text
+    )
+
+
+def test_phones_and_names_are_masked_unless_the_role_may_see_them(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    for who, name, phone in (("wang", "周*", "134****5555"), ("bob", "周八", "13400005555")):
+        listed = users[who].get("/buyers").text
+        row = listed[listed.index(f'data-buyer="{SPANNING_BUYER}"') :].split("</tr>")[0]
+        assert name in row and phone in row, who
+        profile = users[who].get(f"/buyers/{SPANNING_BUYER}").text
+        assert (field(profile, "name"), field(profile, "phone")) == (name, phone)
+    assert "13400005555" not in users["wang"].get("/buyers").text
+    assert 'id="masked"' in users["wang"].get("/buyers").text
+
+
+def test_blacklisting_acts_as_the_cli_with_who_did_it(users: dict[str, TestClient], desk: Desk) -> None:
+    bob = users["bob"]
+    url = f"/buyers/{SPANNING_BUYER}"
+    page = bob.get(url).text
+    assert 'id="blacklist-form"' in page
+    refused = bob.post(f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "add", "reason": " "})
+    assert "needs a reason" in flash_of(refused.text)
+    assert not cli_json(desk.engine, "buyers", "show", SPANNING_BUYER)["blacklisted"]
+    done = bob.post(
+        f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "add", "reason": "恶意退款"}
+    )
+    assert field(done.text, "reason") == "恶意退款"
+    shown = cli_json(desk.engine, "buyers", "show", SPANNING_BUYER)
+    assert (shown["blacklisted"], shown["blacklist_reason"], shown["blacklisted_by"]) == (
+        True,
+        "恶意退款",
+        "bob",
+    )
+    assert SPANNING_BUYER in buyer_rows(users["boss"].get("/buyers", params={"blacklisted": "1"}).text)
+    bob.post(f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "remove"})
+    shown = cli_json(desk.engine, "buyers", "show", SPANNING_BUYER)
+    assert (shown["blacklisted"], shown["blacklisted_by"]) == (False, "bob")
+
+
+def test_the_blacklist_form_needs_the_role_the_shop_and_the_csrf_token(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    wang = users["wang"]
+    page = wang.get(f"/buyers/{SPANNING_BUYER}").text
+    assert 'id="blacklist-form"' not in page
+    form = {"csrf_token": csrf_of(page), "action": "add", "reason": "x"}
+    assert wang.post(f"/buyers/{SPANNING_BUYER}/blacklist", data=form).status_code == 403
+    carol = users["carol"]  # customer service of the tmall shop: douyin:b5 is no buyer of hers
+    form = {"csrf_token": csrf_of(carol.get("/buyers").text), "action": "add", "reason": "x"}
+    assert carol.post(f"/buyers/{SPANNING_BUYER}/blacklist", data=form).status_code == 404
+    assert users["bob"].post(f"/buyers/{SPANNING_BUYER}/blacklist", data={"reason": "x"}).status_code == 403
+    assert cli_json(desk.engine, "buyers", "list", "--blacklisted") == []
+
+
+def test_the_pages_need_a_sign_in_and_are_in_the_menu(app: object, users: dict[str, TestClient]) -> None:
+    with TestClient(app, base_url="https://testserver") as anonymous:  # type: ignore[arg-type]
+        for url in ("/followups", "/buyers", f"/buyers/{SPANNING_BUYER}"):
+            response = anonymous.get(url, follow_redirects=False)
+            assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    menu = users["wang"].get("/").text
+    assert 'href="/followups"' in menu and 'href="/buyers"' in menu
+    boss = users["boss"]
+    boss.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf_of(boss.get("/").text)})
+    assert "<h1>Buyers</h1>" in boss.get("/buyers").text
+    assert "Follow-ups of negative feedback" in boss.get("/followups").text
