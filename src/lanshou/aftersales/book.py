@@ -58,6 +58,11 @@ class Incoming:
     quantity: int = 0
 
 
+def inspection_pending(case: Case) -> bool:
+    """The platform said the return arrived, and nobody has inspected it yet (a `receive` records that)."""
+    return case.status is CaseStatus.RECEIVED and not case.disposition
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -237,7 +242,7 @@ class CaseBook:
                 "拒绝 refused: 验收须选择入库或报损 / "
                 "receiving needs an inspection outcome: restock or write_off"
             )
-        if action is Action.RECEIVE and case.status is CaseStatus.RECEIVED and not case.disposition:
+        if action is Action.RECEIVE and inspection_pending(case):
             new_status = CaseStatus.RECEIVED  # the platform said received; this is the inspection
         else:
             new_status = transition(case.status, action, case.case_type)

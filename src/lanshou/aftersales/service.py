@@ -1,6 +1,9 @@
-"""After-sales use cases for the faces (CLI, API): list, show, and one step by a person.
+"""After-sales use cases for the faces (CLI, API, pages): list, show, and one step by a person.
 
-The JSON shapes live here (`case_json`, `show_json`) so the API can return what the CLI prints.
+The JSON shapes live here (`case_json`, `show_json`) so the API and the pages show what the CLI prints. A
+face names the shops by `shop` (the CLI's --shop) or by `shop_ids` (a signed-in user's grants): a case of
+any other shop is one that does not exist (`CaseNotFound`). The buyer's name, phone and address are masked
+unless `unmask`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from lanshou.aftersales.book import CaseBook
+from lanshou.aftersales.book import CaseBook, inspection_pending
 from lanshou.aftersales.states import (
     STATUS_TITLES,
     Action,
@@ -19,16 +22,44 @@ from lanshou.aftersales.states import (
     allowed_actions,
     as_action,
 )
-from lanshou.aftersales.store import Case, CaseFilter, find_cases, history_of, list_cases
+from lanshou.aftersales.store import Case, CaseFilter, CasePosition, find_cases, history_of, list_case_page
+from lanshou.customers.masking import mask_address, mask_name, mask_phone
 from lanshou.db.engine import run_transaction
 from lanshou.events import EventBus, bus
+from lanshou.orders.facts import OrderFacts, order_facts
 from lanshou.orders.timeline import read as read_timeline
 from lanshou.shops.model import ShopInfo, select_shops
 from lanshou.shops.store import load_shops
 from lanshou.tracking.queries import parcel_status_of
 
 
-def case_json(case: Case, shops: dict[int, ShopInfo]) -> dict[str, Any]:
+class CaseNotFound(AfterSaleRefused):
+    """No such case among the shops asked about."""
+
+
+class AmbiguousCase(AfterSaleRefused):
+    """The number is a case of several of the shops asked about: the caller must name one."""
+
+
+def receiver_json(order: OrderFacts | None, unmask: bool) -> dict[str, Any]:
+    """Whom customer service calls back: the order's receiver, masked (138****5678) unless `unmask`."""
+    name, phone, address = (order.receiver_name, order.receiver_phone, order.address) if order else ("",) * 3
+    if not unmask:
+        name, phone, address = mask_name(name), mask_phone(phone), mask_address(address)
+    return {
+        "name": name,
+        "phone": phone,
+        "province": order.province if order else "",
+        "city": order.city if order else "",
+        "district": order.district if order else "",
+        "address": address,
+        "masked": not unmask,
+    }
+
+
+def case_json(
+    case: Case, shops: dict[int, ShopInfo], order: OrderFacts | None, unmask: bool = False
+) -> dict[str, Any]:
     shop = shops.get(case.shop_id)
     return {
         "case_no": case.case_no,
@@ -51,14 +82,48 @@ def case_json(case: Case, shops: dict[int, ShopInfo]) -> dict[str, Any]:
         "outbound_order_no": case.outbound_order_no,
         "requested_at": case.requested_at.isoformat(sep=" "),
         "updated_at": case.updated_at.isoformat(sep=" "),
+        "receiver": receiver_json(order, unmask),
         "next": [a.value for a in allowed_actions(case.status, case.case_type)],
+        "steps": staff_steps(case),
     }
 
 
-def shop_ids(conn: Connection, shop: str | None) -> tuple[dict[int, ShopInfo], tuple[int, ...] | None]:
-    """All shops, and the ids `--shop` selects (None: every shop); LookupError for an unknown name."""
-    shops = load_shops(conn)
-    return shops, (None if shop is None else tuple(select_shops(shops, shop)))
+def staff_steps(case: Case) -> list[str]:
+    """Which of a person's steps (`agree`, `refuse`, `receive`: the CLI's commands) the case allows now."""
+    allowed = allowed_actions(case.status, case.case_type)
+    steps = [
+        step
+        for step, action in (("agree", agree_action(case)), ("refuse", Action.REFUSE))
+        if action in allowed
+    ]
+    if Action.RECEIVE in allowed or inspection_pending(case):
+        steps.append("receive")
+    return steps
+
+
+def _ids(conn: Connection, shop: str | None, shop_ids: Sequence[int] | None = None) -> tuple[int, ...] | None:
+    """The shops asked about: `shop_ids`, else the ones `--shop` names (None: every shop); LookupError for
+    an unknown name."""
+    if shop_ids is not None:
+        return tuple(shop_ids)
+    return None if shop is None else tuple(select_shops(load_shops(conn), shop))
+
+
+def list_page(
+    engine: Engine,
+    flt: CaseFilter,
+    limit: int | None = None,
+    after: CasePosition | None = None,
+    unmask: bool = False,
+) -> tuple[list[dict[str, Any]], CasePosition | None]:
+    """Up to `limit` cases after `after`, newest first, and the position to go on from (None: no more)."""
+    with engine.connect() as conn:
+        shops = load_shops(conn)
+        found = list_case_page(conn, flt, None if limit is None else limit + 1, after)
+        page = found[:limit]
+        orders = order_facts(conn, [case.order_key for _, case in page])
+    rows = [case_json(case, shops, orders.get(case.order_key), unmask) for _, case in page]
+    return rows, (page[-1][0] if len(found) > len(page) else None)
 
 
 def list_json(
@@ -68,30 +133,37 @@ def list_json(
     order_no: str | None = None,
     open_only: bool = False,
     limit: int | None = None,
+    case_types: Sequence[str] = (),
+    unmask: bool = False,
 ) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        shops, ids = shop_ids(conn, shop)
-        cases = list_cases(conn, CaseFilter(ids, tuple(statuses), order_no, open_only), limit)
-    return [case_json(case, shops) for case in cases]
+        ids = _ids(conn, shop)
+    flt = CaseFilter(ids, tuple(statuses), order_no, open_only, tuple(case_types))
+    return list_page(engine, flt, limit, unmask=unmask)[0]
 
 
-def _one(conn: Connection, case_no: str, shop: str | None) -> Case:
-    _, ids = shop_ids(conn, shop)
+def _one(conn: Connection, case_no: str, ids: tuple[int, ...] | None) -> Case:
     found = find_cases(conn, case_no, ids)
     if not found:
-        raise AfterSaleRefused(f"没有售后单 no after-sales case {case_no!r}")
+        raise CaseNotFound(f"没有售后单 no after-sales case {case_no!r}")
     if len(found) > 1:
-        raise AfterSaleRefused(
-            f"售后单 {case_no} 在多个店铺 / case {case_no} is in several shops: give --shop"
-        )
+        raise AmbiguousCase(f"售后单 {case_no} 在多个店铺 / case {case_no} is in several shops: give --shop")
     return found[0]
 
 
-def show_json(engine: Engine, case_no: str, shop: str | None = None) -> dict[str, Any]:
+def show_json(
+    engine: Engine,
+    case_no: str,
+    shop: str | None = None,
+    *,
+    shop_ids: Sequence[int] | None = None,
+    unmask: bool = False,
+) -> dict[str, Any]:
     with engine.connect() as conn:
         shops = load_shops(conn)
-        case = _one(conn, case_no, shop)
-        data = case_json(case, shops)
+        case = _one(conn, case_no, _ids(conn, shop, shop_ids))
+        order = order_facts(conn, [case.order_key]).get(case.order_key)
+        data = case_json(case, shops, order, unmask)
         data["history"] = [
             {**row, "at": row["at"].isoformat(sep=" ")}  # type: ignore[attr-defined]
             for row in history_of(conn, case.shop_id, case.case_no)
@@ -122,18 +194,21 @@ def act(
     shop: str | None = None,
     disposition: str = "",
     events: EventBus = bus,
+    *,
+    shop_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """agree | refuse | receive | any states.Action, by `actor`: refused with the reason, nothing changed."""
+    """agree | refuse | receive | any states.Action, by `actor`: refused with the reason, nothing changed.
+    The answer is the case as `case_json` shows it, buyer masked."""
 
     def work(conn: Connection) -> dict[str, Any]:
-        found = _one(conn, case_no, shop)
+        found = _one(conn, case_no, _ids(conn, shop, shop_ids))
         book = CaseBook(conn, [found.order_key])
         case = book.case(found.shop_id, found.case_no)
         assert case is not None  # just read, and locked now
         action = agree_action(case) if step == "agree" else Action(step)
         changed = book.act(case, action, actor, reason, disposition)
         book.flush(events)
-        return case_json(changed, load_shops(conn))
+        return case_json(changed, load_shops(conn), book.orders.get(changed.order_key))
 
     if step != "agree":
         as_action(step)  # an unknown step is refused before anything is read

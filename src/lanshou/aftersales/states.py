@@ -146,6 +146,10 @@ def as_action(value: Action | str) -> Action:
     return Action(_parse(Action, value, "操作"))
 
 
+def as_case_type(value: CaseType | str) -> CaseType:
+    return CaseType(_parse(CaseType, value, "类型"))
+
+
 def allowed_actions(status: CaseStatus | str, case_type: CaseType | None = None) -> list[Action]:
     """What may be done next to a case in `status` (of `case_type`, when given), in table order."""
     current = as_status(status)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
@@ -90,22 +90,64 @@ class CaseFilter:
     statuses: tuple[str, ...] = ()
     order_no: str | None = None
     open_only: bool = False
+    case_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CasePosition:
+    """Where a page of the list ends: the last case's request time and row id, the list's own order (a
+    page never skips or repeats a case when newer ones arrive, as an offset would)."""
+
+    requested_at: datetime
+    id: int
+
+    def as_cursor(self) -> dict[str, Any]:
+        return {"at": self.requested_at.isoformat(), "id": self.id}
+
+    @classmethod
+    def from_cursor(cls, value: dict[str, Any]) -> CasePosition | None:
+        """The position a decoded cursor holds; None when it is not one."""
+        try:
+            at, row_id = datetime.fromisoformat(value["at"]).replace(tzinfo=None), int(value["id"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return cls(at, row_id) if 0 < row_id < 2**31 else None  # an id the column can hold
+
+
+CASE_CURSOR = {"at": str, "id": int}
 
 
 def list_cases(conn: Connection, flt: CaseFilter, limit: int | None = None) -> list[Case]:
+    """Matching cases, newest first."""
+    return [case for _, case in list_case_page(conn, flt, limit)]
+
+
+def list_case_page(
+    conn: Connection, flt: CaseFilter, limit: int | None = None, after: CasePosition | None = None
+) -> list[tuple[CasePosition, Case]]:
+    """Matching cases newest first, each with its position; `after`: only those that follow it."""
     c = aftersale_cases.c
-    query = select(*_columns()).order_by(c.requested_at.desc(), c.id.desc())
+    query = select(c.id, *_columns()).order_by(c.requested_at.desc(), c.id.desc())
     if flt.shop_ids is not None:
         query = query.where(c.shop_id.in_(flt.shop_ids))
     if flt.statuses:
         query = query.where(c.status.in_(flt.statuses))
+    if flt.case_types:
+        query = query.where(c.case_type.in_(flt.case_types))
     if flt.order_no:
         query = query.where(c.order_no == flt.order_no)
     if flt.open_only:
         query = query.where(c.status.not_in([s.value for s in FINAL]))
+    if after is not None:
+        at = after.requested_at
+        query = query.where(or_(c.requested_at < at, and_(c.requested_at == at, c.id < after.id)))
     if limit is not None:
         query = query.limit(limit)
-    return [_case(row) for row in conn.execute(query)]
+    found = []
+    for row in conn.execute(query):
+        case = _case(row[1:])
+        found.append((CasePosition(case.requested_at, row[0]), case))
+    return found
 
 
 def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:

@@ -19,6 +19,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print only JSON")]
 CaseArg = Annotated[str, typer.Argument(help="the platform's case id / 售后单号")]
 ShopOpt = Annotated[str | None, typer.Option("--shop", help="shop name, or platform:name / 店铺")]
 UserOpt = Annotated[str | None, typer.Option("--by", help="who (default: the login name)")]
+UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="show the buyer's phone and address whole")]
 
 
 def register(root: typer.Typer) -> None:
@@ -39,17 +40,24 @@ def _refused(job: Callable[[], Any]) -> Any:
 def list_cmd(
     shop: ShopOpt = None,
     status: Annotated[list[str] | None, typer.Option("--status", help="repeat for several / 可多次")] = None,
+    case_type: Annotated[
+        list[str] | None, typer.Option("--type", help="refund_unshipped, return_refund, exchange … (repeat)")
+    ] = None,
     order: Annotated[str | None, typer.Option("--order", help="order number / 订单号")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="unfinished cases only / 未完结")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    unmask: UnmaskOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """After-sales cases, newest first. 售后单列表."""
     from lanshou.aftersales.service import list_json
-    from lanshou.aftersales.states import as_status
+    from lanshou.aftersales.states import as_case_type, as_status
 
     statuses = _refused(lambda: [as_status(s.strip().lower()).value for s in status or []])
-    rows = _refused(lambda: list_json(database(), shop, statuses, order, open_only, limit))
+    types = _refused(lambda: [as_case_type(t.strip().lower()).value for t in case_type or []])
+    rows = _refused(
+        lambda: list_json(database(), shop, statuses, order, open_only, limit, types, unmask=unmask)
+    )
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -78,11 +86,13 @@ def list_cmd(
 
 
 @app.command("show")
-def show_cmd(case_no: CaseArg, shop: ShopOpt = None, as_json: JsonOpt = False) -> None:
+def show_cmd(
+    case_no: CaseArg, shop: ShopOpt = None, unmask: UnmaskOpt = False, as_json: JsonOpt = False
+) -> None:
     """One case: its steps and the order's timeline. 售后详情."""
     from lanshou.aftersales.service import show_json
 
-    data = _refused(lambda: show_json(database(), case_no, shop))
+    data = _refused(lambda: show_json(database(), case_no, shop, unmask=unmask))
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
         return
@@ -91,6 +101,8 @@ def show_cmd(case_no: CaseArg, shop: ShopOpt = None, as_json: JsonOpt = False) -
         f"{data['status_title']} ({data['status']}, 平台 {escape(data['raw_status'])}) · ¥{data['amount']}"
     )
     console.print(f"原因 reason: {escape(data['reason_code'])} {escape(data['reason'])}")
+    buyer = data["receiver"]
+    console.print(f"买家 buyer: {escape(buyer['name'])} {escape(buyer['phone'])} {escape(buyer['address'])}")
     if data["return_tracking_no"]:
         parcel = data.get("return_parcel") or {}
         console.print(
