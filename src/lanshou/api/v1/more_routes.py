@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanshou.api.v1 import carriers, notifications, rules, stats, stock
+from lanshou.api.v1 import aftersales, carriers, notifications, rules, stats, stock
 from lanshou.api.v1.buyers import router as buyers_router
 from lanshou.api.v1.followups import router as followups_router
 
@@ -14,4 +14,5 @@ MORE_ROUTERS = (
     stats.router,
     followups_router,
     buyers_router,
+    aftersales.router,
 )

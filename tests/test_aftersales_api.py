@@ -1,0 +1,228 @@
+"""The after-sales API on SQLite and PostgreSQL: each route answers the JSON of its `lanshou aftersales`
+command on the same database, over the caller's shops only; acting takes customer service's permission,
+lands in the order's timeline with the caller's name, and a refused step changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from lanshou.aftersales.service import show_json
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
+from lanshou.cli.app import app as cli_app
+from tests.accounts_data import SHOP_A, SHOP_B, Seeded
+from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, seed_cases
+
+runner = CliRunner()
+CASE_FIELDS = ("history", "timeline", "return_parcel")  # what `show` adds to a case of the list
+
+
+@pytest.fixture
+def seeded(engine: Engine, tmp_path: Path) -> Seeded:
+    return seed_cases(engine, tmp_path)
+
+
+@pytest.fixture
+def client(seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded.engine, AppSettings.for_tests()), base_url="https://testserver") as c:
+        yield c
+
+
+def call(client: TestClient, seeded: Seeded, who: str, method: str, url: str, **kwargs: Any) -> Any:
+    return client.request(method, url, headers={"Authorization": f"Bearer {seeded.tokens[who]}"}, **kwargs)
+
+
+def get_json(client: TestClient, seeded: Seeded, who: str, url: str, **params: Any) -> Any:
+    response = call(client, seeded, who, "GET", url, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def cli_json(engine: Engine, *args: str) -> Any:
+    url = engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(cli_app, ["aftersales", *args, "--json"], env={"LANSHOU_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def numbers(page: dict[str, Any]) -> list[str]:
+    return [case["case_no"] for case in page["items"]]
+
+
+def test_list_and_detail_are_the_cli_json(client: TestClient, seeded: Seeded) -> None:
+    everything = get_json(client, seeded, "boss", "/api/v1/aftersales")
+    assert everything == {"items": cli_json(seeded.engine, "list"), "next": None}
+    assert len(everything["items"]) == 6
+    carols = get_json(client, seeded, "carol", "/api/v1/aftersales")
+    assert numbers(carols) == SHOP_A_CASES
+    assert carols["items"] == cli_json(seeded.engine, "list", "--shop", "tmall:旗舰店")
+    for case_no in ("AS-1", "AS-3"):
+        assert get_json(client, seeded, "carol", f"/api/v1/aftersales/{case_no}") == cli_json(
+            seeded.engine, "show", case_no
+        )
+
+
+def test_the_cli_filters_over_the_callers_shops(client: TestClient, seeded: Seeded) -> None:
+    returns = get_json(client, seeded, "carol", "/api/v1/aftersales", type="return_refund")
+    assert numbers(returns) == ["AS-2", "AS-3"]
+    assert returns["items"] == cli_json(seeded.engine, "list", "--type", "return_refund")
+    both = get_json(
+        client,
+        seeded,
+        "boss",
+        "/api/v1/aftersales",
+        type=["return_refund", "refund_unshipped"],
+        status="returned",
+    )
+    assert numbers(both) == ["AS-3"]
+    assert numbers(get_json(client, seeded, "bob", "/api/v1/aftersales", order_id="SAME-1")) == ["DUP-1"]
+    assert numbers(get_json(client, seeded, "boss", "/api/v1/aftersales", shop=SHOP_B)) == ["DUP-1", "BS-1"]
+    bad = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"type": "gift"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_cursor_pages_through_every_case_once(client: TestClient, seeded: Seeded) -> None:
+    expected = numbers(get_json(client, seeded, "boss", "/api/v1/aftersales"))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = get_json(
+            client, seeded, "boss", "/api/v1/aftersales", limit=4, **({"cursor": cursor} if cursor else {})
+        )
+        seen += numbers(page)
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == expected and len(seen) == 6
+    forged = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": "bm9wZQ"})
+    assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_another_shops_case_does_not_exist_for_the_caller(client: TestClient, seeded: Seeded) -> None:
+    before = show_json(seeded.engine, "BS-1")
+    assert call(client, seeded, "carol", "GET", "/api/v1/aftersales/BS-1").status_code == 404
+    for step, body in (("agree", {}), ("refuse", {"reason": "x"}), ("receive", {"disposition": "restock"})):
+        refused = call(client, seeded, "carol", "POST", f"/api/v1/aftersales/BS-1/{step}", json=body)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found", refused.text
+    assert show_json(seeded.engine, "BS-1") == before
+    assert "BS-1" not in numbers(get_json(client, seeded, "carol", "/api/v1/aftersales"))
+    named = call(client, seeded, "carol", "GET", "/api/v1/aftersales", params={"shop": SHOP_B})
+    assert named.status_code == 404 and named.json()["error"]["code"] == "shop_not_found"
+    # DUP-1 is a case of two shops: carol sees hers, the owner must name one
+    assert get_json(client, seeded, "carol", "/api/v1/aftersales/DUP-1")["order_no"] == "SAME-1"
+    shared = call(client, seeded, "boss", "GET", "/api/v1/aftersales/DUP-1")
+    assert shared.status_code == 409 and shared.json()["error"]["code"] == "ambiguous_case"
+    assert "?shop=" in shared.json()["error"]["message"]
+    assert get_json(client, seeded, "boss", "/api/v1/aftersales/DUP-1", shop=SHOP_B)["shop"] == "抖音小店"
+
+
+@pytest.mark.parametrize("who", ["wang", "alice"])  # warehouse, operator: they read, they may not act
+def test_only_customer_service_acts(client: TestClient, seeded: Seeded, who: str) -> None:
+    assert numbers(get_json(client, seeded, who, "/api/v1/aftersales"))  # reading is every role's
+    before = show_json(seeded.engine, "AS-1")
+    forbidden = call(client, seeded, who, "POST", "/api/v1/aftersales/AS-1/agree")
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+    assert show_json(seeded.engine, "AS-1") == before
+
+
+def test_steps_change_the_case_as_the_cli_does_and_land_in_the_timeline(
+    client: TestClient, seeded: Seeded
+) -> None:
+    agreed = call(client, seeded, "carol", "POST", "/api/v1/aftersales/AS-1/agree", json={"reason": "核实"})
+    assert agreed.status_code == 200, agreed.text
+    shown = show_json(seeded.engine, "AS-1")
+    assert agreed.json() == {k: v for k, v in shown.items() if k not in CASE_FIELDS}
+    # the same step on a case just like it (refund before shipping, requested), by the CLI
+    by_cli = cli_json(seeded.engine, "agree", "BS-1", "--by", "bob", "--reason", "核实")
+    cli_shown = show_json(seeded.engine, "BS-1")
+    assert (
+        (agreed.json()["status"], agreed.json()["steps"])
+        == (by_cli["status"], by_cli["steps"])
+        == ("agreed", [])
+    )
+    step, cli_step = shown["history"][-1], cli_shown["history"][-1]
+    assert (step["actor"], cli_step["actor"]) == ("carol", "bob")
+    assert {k: v for k, v in step.items() if k not in ("at", "actor")} == {
+        k: v for k, v in cli_step.items() if k not in ("at", "actor")
+    }
+    entry = shown["timeline"][-1]
+    assert (entry["kind"], entry["actor"]) == ("aftersale_agree", "carol") and "核实" in entry["detail"]
+
+    refused = call(
+        client, seeded, "carol", "POST", "/api/v1/aftersales/AS-2/refuse", json={"reason": "已超时"}
+    )
+    assert refused.json()["status"] == "refused"
+    assert show_json(seeded.engine, "AS-2")["timeline"][-1]["actor"] == "carol"
+
+    received = call(
+        client, seeded, "carol", "POST", "/api/v1/aftersales/AS-3/receive", json={"disposition": "write_off"}
+    )
+    assert (received.json()["status"], received.json()["disposition"]) == ("received", "write_off")
+    timeline = show_json(seeded.engine, "AS-3")["timeline"]
+    inspected = next(e for e in timeline if e["kind"] == "aftersale_receive")  # the ledger's entry follows it
+    assert inspected["actor"] == "carol" and "write_off" in inspected["detail"]
+
+
+@pytest.mark.parametrize(
+    ("case_no", "step", "body", "reason"),
+    [
+        ("AS-3", "agree", {}, "cannot 'agree_return' a case that is 'returned'"),
+        ("AS-1", "receive", {"disposition": "restock"}, "a refund_unshipped case has no 'receive' step"),
+        ("AS-1", "refuse", {"reason": "\x1c"}, "refusing a case needs a reason"),
+    ],
+)
+def test_a_refused_step_says_why_and_changes_nothing(
+    client: TestClient, seeded: Seeded, case_no: str, step: str, body: dict[str, str], reason: str
+) -> None:
+    before = show_json(seeded.engine, case_no)
+    refused = call(client, seeded, "carol", "POST", f"/api/v1/aftersales/{case_no}/{step}", json=body)
+    assert refused.status_code == 409, refused.text
+    assert (
+        refused.json()["error"]["code"] == "aftersale_refused"
+        and reason in refused.json()["error"]["message"]
+    )
+    assert show_json(seeded.engine, case_no) == before
+
+
+@pytest.mark.parametrize(
+    ("step", "body"),
+    [("refuse", {}), ("refuse", {"reason": "  "}), ("receive", {}), ("receive", {"disposition": "keep"})],
+)
+def test_a_body_the_cli_would_not_take_is_invalid(
+    client: TestClient, seeded: Seeded, step: str, body: dict[str, str]
+) -> None:
+    before = show_json(seeded.engine, "AS-3")
+    invalid = call(client, seeded, "carol", "POST", f"/api/v1/aftersales/AS-3/{step}", json=body)
+    assert invalid.status_code == 422 and invalid.json()["error"]["code"] == "invalid_request", invalid.text
+    assert show_json(seeded.engine, "AS-3") == before
+
+
+def test_buyers_are_masked_unless_the_role_may_see_them(client: TestClient, seeded: Seeded) -> None:
+    for url in ("/api/v1/aftersales", "/api/v1/aftersales/AS-1"):
+        for who in ("wang", "carol"):  # masked by default, as the orders routes
+            text = call(client, seeded, who, "GET", url).text
+            assert A1_MASKED in text and A1_PHONE not in text
+        refused = call(client, seeded, "wang", "GET", url, params={"unmask": "true"})
+        assert refused.status_code == 403, refused.text
+        assert A1_PHONE in call(client, seeded, "carol", "GET", url, params={"unmask": "true"}).text
+    whole = get_json(client, seeded, "carol", "/api/v1/aftersales/AS-1", unmask="true")
+    assert whole == cli_json(seeded.engine, "show", "AS-1", "--unmask")
+    assert whole["receiver"] == {
+        "name": "张三",
+        "phone": A1_PHONE,
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "address": "文三路1号",
+        "masked": False,
+    }
+    masked = get_json(client, seeded, "carol", "/api/v1/aftersales", shop=SHOP_A)["items"][-1]["receiver"]
+    assert (masked["name"], masked["phone"], masked["masked"]) == ("张*", A1_MASKED, True)
