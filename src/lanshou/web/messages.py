@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lanshou.web.aftersales_messages import AFTERSALES_MESSAGES
 from lanshou.web.cs_messages import CS_MESSAGES
 from lanshou.web.more_messages import MORE_MESSAGES
 from lanshou.web.ops_messages import OPS_MESSAGES
@@ -61,3 +62,4 @@ MESSAGES.update(MORE_MESSAGES)
 MESSAGES.update(STATS_MESSAGES)
 MESSAGES.update(TIMELINE_MESSAGES)
 MESSAGES.update(CS_MESSAGES)
+MESSAGES.update(AFTERSALES_MESSAGES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lanshou.web import carrier_pages, notify_pages, rule_pages, stats_pages, stock_pages
+from lanshou.web import aftersales_pages, carrier_pages, notify_pages, rule_pages, stats_pages, stock_pages
 from lanshou.web.buyer_pages import router as buyers_router
 from lanshou.web.followup_pages import router as followups_router
 
@@ -14,4 +14,5 @@ MORE_ROUTERS = (
     stats_pages.router,
     followups_router,
     buyers_router,
+    aftersales_pages.router,
 )

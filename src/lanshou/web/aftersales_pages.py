@@ -1,0 +1,163 @@
+"""After-sales (售后): the cases of the user's shops with the CLI's filters (keyset pages), one case with its
+order, buyer, return parcel, steps and the order's timeline, and its steps — agree, refuse (with a reason),
+receive (restock or write off) — as CSRF-checked forms for customer service, only those the case allows now.
+
+Everything is `lanshou.aftersales.service`, as the CLI and the API use it: a refused step shows the area's
+reason and changes nothing. The buyer is masked in the list, and on a case unless the role may see buyer
+data (as the orders pages)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lanshou.accounts.model import User
+from lanshou.accounts.roles import Permission
+from lanshou.aftersales.policy import REASONS
+from lanshou.aftersales.states import Action, CaseStatus, CaseType
+from lanshou.api.deps import EngineDep
+from lanshou.web.i18n import Translator, translator
+from lanshou.web.rendering import language_of, render, render_error
+from lanshou.web.review_pages import flash, take_flash
+from lanshou.web.scope import PageScope, page_scope, read_cursor
+from lanshou.web.security import PageUser, page_router, require_page
+
+router = page_router()
+CaseWorker = Annotated[User, Depends(require_page(Permission.AFTERSALES_MANAGE))]
+PAGE_SIZE = 50
+STEPS = ("agree", "refuse", "receive")  # a person's steps: the CLI's commands
+STATUSES = tuple(status.value for status in CaseStatus)
+TYPES = tuple(case_type.value for case_type in CaseType)
+
+
+def labels(t: Translator) -> dict[str, dict[str, str]]:
+    """The words for the area's values, in the reader's language (a value without one shows as it is)."""
+    families: dict[str, tuple[str, ...]] = {
+        "type": TYPES,
+        "status": STATUSES,
+        "reason": tuple(REASONS),
+        "action": ("open", "platform", *(action.value for action in Action)),
+        "payer": ("buyer", "seller"),
+        "disposition": ("restock", "write_off"),
+        "do": STEPS,
+    }
+    return {name: {v: t(f"aftersales.{name}.{v}") for v in values} for name, values in families.items()}
+
+
+def case_url(case_no: str, shop: str) -> str:
+    return f"/aftersales/{quote(case_no, safe='')}" + (f"?{urlencode({'shop': shop})}" if shop else "")
+
+
+def _links(scope: PageScope, rows: list[dict[str, Any]]) -> None:
+    """Each case's shop label and id, and its own address: the links name the shop (a case number may be
+    in several shops)."""
+    ids = {shop.label: shop.id for shop in scope.granted}
+    for row in rows:
+        row["shop_label"] = f"{row['platform']}/{row['shop']}"
+        row["shop_id"] = ids.get(row["shop_label"], 0)
+        row["url"] = case_url(row["case_no"], row["shop_label"])
+
+
+@router.get("/aftersales", response_class=HTMLResponse)
+def cases_page(
+    request: Request,
+    user: PageUser,
+    engine: EngineDep,
+    shop: str = "",
+    status: str = "",
+    type: str = "",
+    order: str = "",
+    open: str = "",
+    after: str = "",
+) -> Response:
+    from lanshou.aftersales.service import list_page
+    from lanshou.aftersales.store import CASE_CURSOR, CaseFilter, CasePosition
+    from lanshou.api.pagination import encode_cursor
+
+    scope = page_scope(engine, user, shop)
+    filters = {
+        "shop": scope.shop,
+        "status": status if status in STATUSES else "",
+        "type": type if type in TYPES else "",
+        "order": order.replace("\x00", "").strip()[:64],
+        "open": "1" if open else "",
+    }
+    flt = CaseFilter(
+        shop_ids=scope.shop_ids,
+        statuses=(filters["status"],) if filters["status"] else (),
+        order_no=filters["order"] or None,
+        open_only=bool(open),
+        case_types=(filters["type"],) if filters["type"] else (),
+    )
+    found = read_cursor(after, CASE_CURSOR)
+    position = CasePosition.from_cursor(found) if found else None
+    rows, last = list_page(engine, flt, PAGE_SIZE, position)
+    _links(scope, rows)
+    context = {
+        "scope": scope,
+        "rows": rows,
+        "filters": filters,
+        "statuses": STATUSES,
+        "types": TYPES,
+        "labels": labels(translator(language_of(request))),
+        "next_after": encode_cursor(last.as_cursor()) if last else None,
+        "paged": position is not None,
+    }
+    return render(request, "aftersales.html", context)
+
+
+@router.get("/aftersales/{case_no}", response_class=HTMLResponse)
+def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str, shop: str = "") -> Response:
+    from lanshou.aftersales.service import AmbiguousCase, CaseNotFound, show_json
+
+    scope = page_scope(engine, user, shop)
+    unmask = user.may(Permission.BUYER_DATA_VIEW)
+    try:
+        data = show_json(engine, case_no[:64], shop_ids=scope.shop_ids, unmask=unmask)
+    except CaseNotFound:
+        raise HTTPException(404) from None
+    except AmbiguousCase:
+        return render_error(request, 409, "aftersales.ambiguous")
+    _links(scope, [data])
+    context = {
+        "d": data,
+        "labels": labels(translator(language_of(request))),
+        "may_act": user.may(Permission.AFTERSALES_MANAGE),
+        "flash": take_flash(request),
+    }
+    return render(request, "aftersale.html", context)
+
+
+@router.post("/aftersales/{case_no}/{step}")
+def act_on_case(
+    request: Request,
+    user: CaseWorker,
+    engine: EngineDep,
+    case_no: str,
+    step: str,
+    shop: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    disposition: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    from lanshou.aftersales.service import CaseNotFound, act
+    from lanshou.aftersales.states import AfterSaleRefused
+
+    if step not in STEPS:
+        raise HTTPException(404)
+    scope = page_scope(engine, user, shop)
+    t = translator(language_of(request))
+    number, note = case_no[:64], reason.replace("\x00", "")
+    try:
+        done = act(engine, number, step, user.name, note, None, disposition, shop_ids=scope.shop_ids)
+    except CaseNotFound:
+        raise HTTPException(404) from None
+    except AfterSaleRefused as exc:  # not allowed now, no reason given …: the area says why
+        flash(request, f"{t('aftersales.refused')}: {exc}", error=True)
+    else:
+        words = labels(t)
+        status = words["status"][done["status"]]
+        flash(request, t("aftersales.done", case=number, step=words["do"][step], status=status))
+    return RedirectResponse(case_url(number, scope.shop), status_code=303)

@@ -1,0 +1,211 @@
+"""The after-sales pages through the ASGI app on SQLite and PostgreSQL: the list and a case are the area's
+own answers over the user's shops, the forms are customer service's and only for the steps a case allows,
+every step is CSRF-checked, lands in the order's timeline under the user's name, and a refused one shows
+the area's reason with nothing changed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from lanshou.aftersales.service import list_json, show_json
+from lanshou.api.app import create_app
+from lanshou.api.settings import AppSettings
+from lanshou.web import aftersales_pages
+from lanshou.web.aftersales_pages import labels
+from lanshou.web.i18n import LANGUAGES, translator
+from tests.accounts_data import SHOP_A, SHOP_B, Seeded
+from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, seed_cases
+from tests.test_web_pages import csrf_of, sign_in
+
+CASE_A1 = f"/aftersales/AS-1?shop={SHOP_A}"
+
+
+@pytest.fixture
+def seeded(engine: Engine, tmp_path: Path) -> Seeded:
+    return seed_cases(engine, tmp_path)
+
+
+@pytest.fixture
+def app(seeded: Seeded) -> object:
+    return create_app(seeded.engine, AppSettings.for_tests())
+
+
+def signed_in(app: object, name: str) -> TestClient:
+    client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
+    assert sign_in(client, name).status_code == 303  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def carol(app: object) -> Iterator[TestClient]:  # customer service, shop A
+    with signed_in(app, "carol") as client:
+        yield client
+
+
+@pytest.fixture
+def wang(app: object) -> Iterator[TestClient]:  # warehouse, shops A and B
+    with signed_in(app, "wang") as client:
+        yield client
+
+
+def listed(html: str) -> list[str]:
+    return re.findall(r'<tr data-case="([^"]+)"', html)
+
+
+def post_step(client: TestClient, url: str, step: str, **form: str) -> object:
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_of(page.text), "shop": SHOP_A, **form}
+    case_no = url.split("?")[0].rsplit("/", 1)[-1]
+    return client.post(f"/aftersales/{case_no}/{step}", data=data, follow_redirects=False)
+
+
+def test_the_list_is_the_areas_over_the_users_shops(carol: TestClient, seeded: Seeded) -> None:
+    html = carol.get("/aftersales").text
+    assert listed(html) == SHOP_A_CASES == [c["case_no"] for c in list_json(seeded.engine, "tmall:旗舰店")]
+    assert "BS-1" not in html and 'href="/aftersales"' in html  # the menu names the page
+    assert '<a href="/aftersales/AS-3?shop=tmall%2F%E6%97%97%E8%88%B0%E5%BA%97">AS-3</a>' in html
+    assert listed(carol.get("/aftersales", params={"status": "returned"}).text) == ["AS-3"]
+    assert listed(carol.get("/aftersales", params={"type": "return_refund"}).text) == ["AS-2", "AS-3"]
+    assert listed(carol.get("/aftersales", params={"order": "SAME-1"}).text) == ["DUP-1"]
+    assert carol.get("/aftersales", params={"shop": SHOP_B}).status_code == 404
+
+
+def test_pages_go_through_every_case_once(
+    wang: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aftersales_pages, "PAGE_SIZE", 2)
+    expected = [c["case_no"] for c in list_json(seeded.engine)]  # wang has both shops, the owner's all
+    html, seen = wang.get("/aftersales").text, []
+    while True:
+        seen += listed(html)
+        found = re.search(r'id="next-page" href="([^"]+)"', html)
+        if not found:
+            break
+        html = wang.get("/aftersales" + found.group(1).replace("&amp;", "&")).text
+    assert seen == expected and len(seen) == 6
+
+
+def test_a_case_shows_order_buyer_return_steps_and_timeline(carol: TestClient, seeded: Seeded) -> None:
+    html = carol.get(f"/aftersales/AS-3?shop={SHOP_A}").text
+    shown = show_json(seeded.engine, "AS-3")
+    assert f'<a href="/orders/{seeded.shop_ids[SHOP_A]}/A-3">A-3</a>' in html
+    assert 'data-type="return_refund">退货退款' in html and 'data-status="returned"' in html
+    assert "¥8.00" in html and "尺码不合适" in html
+    assert "RT900" in html and 'data-action="open"' in html
+    kinds = re.findall(r'<li data-kind="([^"]+)"', html)
+    assert kinds == [e["kind"] for e in shown["timeline"]] and kinds
+    # customer service may see the buyer's phone: the case page shows it whole, the list masked
+    assert "13700002222" in html and "137****2222" in carol.get("/aftersales").text
+    assert re.findall(r'data-step="([a-z]+)"', html) == ["refuse", "receive"] == shown["steps"]
+    steps = re.findall(r'data-step="([a-z]+)"', carol.get(CASE_A1).text)
+    assert steps == ["agree", "refuse"]
+    carol.cookies.set("lang", "en")
+    english = carol.get(f"/aftersales/AS-3?shop={SHOP_A}").text
+    assert "Return and refund" in english and "Receive and inspect" in english
+
+
+def test_another_shops_case_is_not_found(carol: TestClient, seeded: Seeded) -> None:
+    before = show_json(seeded.engine, "BS-1")
+    assert carol.get("/aftersales/BS-1").status_code == 404
+    assert carol.get(f"/aftersales/BS-1?shop={SHOP_B}").status_code == 404
+    token = csrf_of(carol.get("/aftersales").text)
+    for shop in ("", SHOP_B):
+        refused = carol.post("/aftersales/BS-1/agree", data={"csrf_token": token, "shop": shop})
+        assert refused.status_code == 404
+    assert show_json(seeded.engine, "BS-1") == before
+
+
+def test_the_warehouse_reads_but_neither_sees_forms_nor_acts(wang: TestClient, seeded: Seeded) -> None:
+    assert listed(wang.get("/aftersales").text)  # shops A and B
+    assert 'href="/aftersales"' not in wang.get("/").text  # no menu entry without the permission
+    html = wang.get(CASE_A1).text
+    assert 'id="act"' not in html and '<form method="post" action="/aftersales' not in html
+    before = show_json(seeded.engine, "AS-1")
+    forbidden = wang.post("/aftersales/AS-1/agree", data={"csrf_token": csrf_of(html), "shop": SHOP_A})
+    assert forbidden.status_code == 403
+    assert show_json(seeded.engine, "AS-1") == before
+
+
+def test_buyers_are_masked_for_roles_without_buyer_data(wang: TestClient) -> None:
+    for url in ("/aftersales", CASE_A1):
+        html = wang.get(url).text
+        assert A1_MASKED in html and A1_PHONE not in html, url
+
+
+def test_a_step_without_the_csrf_token_is_refused(carol: TestClient, seeded: Seeded) -> None:
+    before = show_json(seeded.engine, "AS-1")
+    carol.get(CASE_A1)
+    refused = carol.post("/aftersales/AS-1/agree", data={"shop": SHOP_A}, follow_redirects=False)
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert show_json(seeded.engine, "AS-1") == before
+
+
+def test_agree_is_the_clis_step_and_lands_in_the_timeline(carol: TestClient, seeded: Seeded) -> None:
+    from tests.test_aftersales_api import cli_json
+
+    done = post_step(carol, CASE_A1, "agree", reason="已核实")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/aftersales/AS-1?shop=tmall%2F%E6%97%97%E8%88%B0%E5%BA%97"  # type: ignore[attr-defined]
+    page = carol.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert "售后单 AS-1：同意，现为「已同意」" in page and 'data-status="agreed"' in page
+    shown = show_json(seeded.engine, "AS-1")
+    by_cli = cli_json(seeded.engine, "agree", "BS-1", "--by", "bob", "--reason", "已核实")  # a case like it
+    assert (shown["status"], shown["steps"]) == (by_cli["status"], by_cli["steps"]) == ("agreed", [])
+    step, cli_step = shown["history"][-1], show_json(seeded.engine, "BS-1")["history"][-1]
+    assert step["actor"] == "carol"
+    assert {k: v for k, v in step.items() if k not in ("at", "actor")} == {
+        k: v for k, v in cli_step.items() if k not in ("at", "actor")
+    }
+    entry = shown["timeline"][-1]
+    assert (entry["kind"], entry["actor"]) == ("aftersale_agree", "carol") and "已核实" in entry["detail"]
+    assert 'data-step="' not in page  # nothing more a person can do now
+
+
+def test_refuse_and_receive_by_form(carol: TestClient, seeded: Seeded) -> None:
+    assert post_step(carol, f"/aftersales/AS-2?shop={SHOP_A}", "refuse", reason="超过时限").status_code == 303  # type: ignore[attr-defined]
+    refused = show_json(seeded.engine, "AS-2")
+    assert refused["status"] == "refused" and refused["timeline"][-1]["actor"] == "carol"
+    post_step(carol, f"/aftersales/AS-3?shop={SHOP_A}", "receive", disposition="restock")
+    received = show_json(seeded.engine, "AS-3")
+    assert (received["status"], received["disposition"]) == ("received", "restock")
+    assert received["history"][-1]["actor"] == "carol"
+    assert 'data-disposition="restock"' in carol.get(f"/aftersales/AS-3?shop={SHOP_A}").text
+
+
+@pytest.mark.parametrize(
+    ("case_no", "step", "form", "reason"),
+    [
+        ("AS-3", "agree", {}, "cannot &#39;agree_return&#39; a case that is &#39;returned&#39;"),
+        (
+            "AS-1",
+            "receive",
+            {"disposition": "restock"},
+            "a refund_unshipped case has no &#39;receive&#39; step",
+        ),
+        ("AS-1", "refuse", {"reason": " "}, "refusing a case needs a reason"),
+        ("AS-3", "receive", {}, "receiving needs an inspection outcome: restock or write_off"),
+    ],
+)
+def test_a_refused_step_shows_the_areas_reason_and_changes_nothing(
+    carol: TestClient, seeded: Seeded, case_no: str, step: str, form: dict[str, str], reason: str
+) -> None:
+    before = show_json(seeded.engine, case_no)
+    done = post_step(carol, f"/aftersales/{case_no}?shop={SHOP_A}", step, **form)
+    page = carol.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    flash = re.search(r'<p class="alert" role="status" id="flash">([^<]*)</p>', page)
+    assert flash and "未执行" in flash.group(1) and reason in flash.group(1)
+    assert show_json(seeded.engine, case_no) == before
+
+
+def test_every_value_of_the_area_has_its_words_in_both_languages() -> None:
+    for language in LANGUAGES:
+        for family, words in labels(translator(language)).items():
+            missing = [value for value, text in words.items() if text.startswith("aftersales.")]
+            assert missing == [], (language, family)
