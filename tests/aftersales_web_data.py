@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from lanshou.intake.aftersales import import_aftersales
+from lanshou.intake.tracking import import_tracking
 from tests.accounts_data import Seeded, seed
 
 HEADER = (
@@ -40,3 +41,14 @@ def seed_cases(engine: Engine, folder: Path) -> Seeded:
     seeded = seed(engine, folder)
     add_cases(engine, folder)
     return seeded
+
+
+def return_parcel_moves(engine: Engine, folder: Path) -> None:
+    """The carrier's first scan of AS-3's return parcel."""
+    path = folder / "return-tracking.csv"
+    path.write_text(
+        "carrier,tracking_no,event_time,status,location,description\n"
+        "zto,RT900,2026-11-05 10:00:00,picked_up,杭州,退货已揽收\n",
+        encoding="utf-8",
+    )
+    assert import_tracking(engine, path, rejects=folder / "return-tracking.rej.csv").rejected_count == 0

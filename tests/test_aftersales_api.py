@@ -19,7 +19,7 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded
-from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, seed_cases
+from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, return_parcel_moves, seed_cases
 
 runner = CliRunner()
 CASE_FIELDS = ("history", "timeline", "return_parcel")  # what `show` adds to a case of the list
@@ -226,3 +226,14 @@ def test_buyers_are_masked_unless_the_role_may_see_them(client: TestClient, seed
     }
     masked = get_json(client, seeded, "carol", "/api/v1/aftersales", shop=SHOP_A)["items"][-1]["receiver"]
     assert (masked["name"], masked["phone"], masked["masked"]) == ("张*", A1_MASKED, True)
+
+
+def test_a_return_parcel_is_the_cli_track_for_its_shops_users(
+    client: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    assert call(client, seeded, "carol", "GET", "/api/v1/tracking/RT900").status_code == 404  # no event yet
+    return_parcel_moves(seeded.engine, tmp_path)
+    url = seeded.engine.url.render_as_string(hide_password=False)
+    shown = runner.invoke(cli_app, ["tracking", "show", "RT900", "--json"], env={"LANSHOU_DATABASE_URL": url})
+    assert get_json(client, seeded, "carol", "/api/v1/tracking/RT900") == json.loads(shown.stdout)
+    assert call(client, seeded, "bob", "GET", "/api/v1/tracking/RT900").status_code == 404

@@ -20,7 +20,7 @@ from lanshou.web import aftersales_pages
 from lanshou.web.aftersales_pages import labels
 from lanshou.web.i18n import LANGUAGES, translator
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded
-from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, seed_cases
+from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, return_parcel_moves, seed_cases
 from tests.test_web_pages import csrf_of, sign_in
 
 CASE_A1 = f"/aftersales/AS-1?shop={SHOP_A}"
@@ -45,6 +45,12 @@ def signed_in(app: object, name: str) -> TestClient:
 @pytest.fixture
 def carol(app: object) -> Iterator[TestClient]:  # customer service, shop A
     with signed_in(app, "carol") as client:
+        yield client
+
+
+@pytest.fixture
+def bob(app: object) -> Iterator[TestClient]:  # customer service, shop B
+    with signed_in(app, "bob") as client:
         yield client
 
 
@@ -209,3 +215,15 @@ def test_every_value_of_the_area_has_its_words_in_both_languages() -> None:
         for family, words in labels(translator(language)).items():
             missing = [value for value, text in words.items() if text.startswith("aftersales.")]
             assert missing == [], (language, family)
+
+
+def test_the_return_parcel_is_followed_by_its_shops_users_only(
+    carol: TestClient, bob: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    case = f"/aftersales/AS-3?shop={SHOP_A}"
+    assert 'href="/tracking/RT900"' not in carol.get(case).text  # no event yet: nothing to follow
+    return_parcel_moves(seeded.engine, tmp_path)
+    assert 'href="/tracking/RT900"' in carol.get(case).text
+    track = carol.get("/tracking/RT900")
+    assert track.status_code == 200 and "退货已揽收" in track.text
+    assert bob.get("/tracking/RT900").status_code == 404  # shop B has no case coming back in it

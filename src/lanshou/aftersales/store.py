@@ -159,6 +159,15 @@ def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
     return [(row.shop_id, row.order_no) for row in conn.execute(query)]
 
 
+def return_parcel_shops(conn: Connection, tracking_no: str) -> set[int]:
+    """The shops with a case whose goods come back, or came back, in this parcel."""
+    if not tracking_no:
+        return set()  # "" is every case without a return parcel
+    c = aftersale_cases.c
+    query = select(c.shop_id).where(c.return_tracking_no == tracking_no).distinct()
+    return set(conn.execute(query).scalars())
+
+
 def parcels_returning(conn: Connection, tracking_nos: Iterable[str]) -> set[str]:
     """Which of these parcels bring back goods of an unfinished case (one look-up for a whole batch)."""
     c = aftersale_cases.c

@@ -90,11 +90,12 @@ def order_page(request: Request, user: PageUser, engine: EngineDep, shop_id: int
 
 @router.get("/tracking/{tracking_no}", response_class=HTMLResponse)
 def tracking_page(request: Request, user: PageUser, engine: EngineDep, tracking_no: str) -> Response:
-    from lanshou.tracking.show import UnknownParcel, parcel_view
+    from lanshou.aftersales.return_parcels import parcel_for_shops
+    from lanshou.tracking.show import UnknownParcel
 
     scope = page_scope(engine, user, None)
     try:
-        view = parcel_view(engine, tracking_no[:64], shop_ids=[s.id for s in scope.granted])
+        view = parcel_for_shops(engine, tracking_no[:64], [s.id for s in scope.granted])
     except UnknownParcel:
         raise HTTPException(404) from None
     ids = {s.label: s.id for s in scope.granted}

@@ -99,9 +99,10 @@ def tracking(
         Query(max_length=64, description="zone of the times shown", json_schema_extra={"enum": TIMEZONES}),
     ] = None,
 ) -> dict[str, Any]:
-    from lanshou.tracking.show import UnknownParcel, parcel_view
+    from lanshou.aftersales.return_parcels import parcel_for_shops
+    from lanshou.tracking.show import UnknownParcel
 
     try:
-        return parcel_view(engine, tracking_no, timezone_param(timezone), shop_ids=scope.shop_ids)
+        return parcel_for_shops(engine, tracking_no, scope.shop_ids, timezone_param(timezone))
     except UnknownParcel as exc:
         raise not_found(str(exc)) from None
