@@ -6,6 +6,7 @@ bob (customer service); wang (warehouse) both; boss (owner) everything. Each sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -30,11 +31,11 @@ SHOP_A_CASES = ["AS-2", "DUP-1", "AS-3", "AS-1"]
 A1_PHONE, A1_MASKED = "13812345678", "138****5678"  # A-1's receiver, 张三
 
 
-def add_cases(engine: Engine, folder: Path) -> None:
+def add_cases(engine: Engine, folder: Path, rows: Sequence[str] = CASES) -> None:
     path = folder / "aftersales.csv"
-    path.write_text("\n".join([HEADER, *CASES]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     report = import_aftersales(engine, path, rejects=folder / "aftersales.rejected.csv")
-    assert (report.inserted, report.rejected_count) == (len(CASES), 0), report.rejected
+    assert (report.inserted, report.rejected_count) == (len(rows), 0), report.rejected
 
 
 def seed_cases(engine: Engine, folder: Path) -> Seeded:

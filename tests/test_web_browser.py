@@ -306,7 +306,7 @@ def test_dashboard_flow_overview_equals_the_cli_orders_timeline_queue_alerts(
     context.close()
 
 
-def test_daily_flow_fits_a_phone(chromium: object, site: str) -> None:
+def test_daily_flow_fits_a_phone(chromium: object, site: str, aftersales_cases: None) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(  # type: ignore[attr-defined]
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
@@ -321,6 +321,7 @@ def test_daily_flow_fits_a_phone(chromium: object, site: str) -> None:
         ("misses", "/misses?as_of=2026-11-10"),
         ("alerts", "/alerts"),
         ("tracking", "/tracking/T1"),
+        ("aftersales", "/aftersales"),
     ):
         page.goto(site + path)
         _fits(page, PHONE["width"])
@@ -462,3 +463,75 @@ def test_stock_notifications_carriers_and_rules_fit_a_phone(chromium: object, si
         page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
     watch.assert_clean()
     context.close()
+
+
+# dora's shop (测试小店) gets a case too, so her after-sales page on the phone has a row
+DORA_CASE = f"douyin,{SHOP},DS-1,A1,refund,requested,物流慢,5.00,2026-11-04 09:00:00,,"
+
+
+@pytest.fixture(scope="module")
+def aftersales_cases(served: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The after-sales cases of tests/aftersales_web_data.py in the served database, once."""
+    from tests.aftersales_web_data import CASES, add_cases
+
+    engine = open_database(served[1])
+    add_cases(engine, tmp_path_factory.mktemp("aftersales"), [*CASES, DORA_CASE])
+    engine.dispose()
+
+
+def test_customer_service_handles_a_case_on_desktop_and_phone(
+    chromium: object, served: tuple[str, str], aftersales_cases: None
+) -> None:
+    from tests.aftersales_web_data import SHOP_A_CASES
+
+    site, db_url = served
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "carol")
+    page.click("nav.menu a[href='/aftersales']")
+    page.wait_for_url(site + "/aftersales")
+    rows = page.locator("tr[data-case]")
+    assert [rows.nth(i).get_attribute("data-case") for i in range(rows.count())] == SHOP_A_CASES
+    page.screenshot(path=SHOTS / "aftersales-1366x768.png", full_page=True)
+    page.select_option("select[name=type]", "return_refund")
+    page.click("#aftersales-filters button.primary")
+    page.wait_for_url("**type=return_refund**")
+    assert page.locator("tr[data-case]").count() == 2
+
+    # agree to AS-1 with the page's own form (CSRF token included); the page says what changed
+    page.goto(site + "/aftersales")
+    page.click("tr[data-case='AS-1'] a >> nth=0")
+    page.wait_for_url("**/aftersales/AS-1?**")
+    steps = page.locator("form[data-step]")
+    assert [steps.nth(i).get_attribute("data-step") for i in range(steps.count())] == ["agree", "refuse"]
+    page.fill("form[data-step=agree] input[name=reason]", "已核实")
+    page.click("form[data-step=agree] button")
+    page.wait_for_url("**/aftersales/AS-1?**")
+    assert "已同意" in page.locator("#flash").inner_text()
+    assert page.locator("#status").get_attribute("data-status") == "agreed"
+    shown = _cli_json(db_url, "aftersales", "show", "AS-1", "--shop", "tmall:旗舰店")
+    assert isinstance(shown, dict) and shown["status"] == "agreed"
+    assert shown["history"][-1]["actor"] == "carol" and shown["timeline"][-1]["actor"] == "carol"
+    page.screenshot(path=SHOTS / "aftersale-agreed-1366x768.png", full_page=True)
+    page.click("button[data-lang=en]")
+    page.wait_for_load_state()
+    assert page.locator("#timeline h2").inner_text() == "Order timeline"
+    watch.assert_clean()
+    context.close()
+
+    phone = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = phone.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "carol")
+    for name, path in (("aftersales-cs", "/aftersales"), ("aftersale", f"/aftersales/AS-3?shop={SHOP_A}")):
+        page.goto(site + path)
+        _fits(page, PHONE["width"])
+        page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
+    box = page.locator("form[data-step=receive] button").bounding_box()
+    assert box is not None and box["height"] >= 44  # big enough for a thumb
+    watch.assert_clean()
+    phone.close()
