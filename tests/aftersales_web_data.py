@@ -19,6 +19,7 @@ HEADER = (
     "platform,shop,case_id,order_id,type,status,reason,amount,created_at,return_carrier,return_tracking_no"
 )
 CASES = [
+    "tmall,旗舰店,AS-0,A-1,refund,closed,拍错了,10.00,2026-11-01 12:00:00,,",  # the buyer cancelled it
     "tmall,旗舰店,AS-1,A-1,refund,requested,拍错了,10.00,2026-11-02 09:00:00,,",  # A-1 paid: refund_unshipped
     "tmall,旗舰店,AS-2,A-2,return_refund,requested,质量问题,5.00,2026-11-10 09:00:00,,",
     "tmall,旗舰店,AS-3,A-3,return_refund,returned,尺码不合适,8.00,2026-11-04 09:00:00,zto,RT900",
@@ -27,7 +28,7 @@ CASES = [
     "douyin,抖音小店,DUP-1,SAME-1,refund,requested,拍错了,2.00,2026-11-06 09:00:00,,",
 ]
 # newest first, as every face lists them
-SHOP_A_CASES = ["AS-2", "DUP-1", "AS-3", "AS-1"]
+SHOP_A_CASES = ["AS-2", "DUP-1", "AS-3", "AS-1", "AS-0"]
 A1_PHONE, A1_MASKED = "13812345678", "138****5678"  # A-1's receiver, 张三
 
 

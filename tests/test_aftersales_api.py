@@ -60,7 +60,7 @@ def numbers(page: dict[str, Any]) -> list[str]:
 def test_list_and_detail_are_the_cli_json(client: TestClient, seeded: Seeded) -> None:
     everything = get_json(client, seeded, "boss", "/api/v1/aftersales")
     assert everything == {"items": cli_json(seeded.engine, "list"), "next": None}
-    assert len(everything["items"]) == 6
+    assert len(everything["items"]) == 7
     carols = get_json(client, seeded, "carol", "/api/v1/aftersales")
     assert numbers(carols) == SHOP_A_CASES
     assert carols["items"] == cli_json(seeded.engine, "list", "--shop", "tmall:旗舰店")
@@ -84,6 +84,9 @@ def test_the_cli_filters_over_the_callers_shops(client: TestClient, seeded: Seed
     )
     assert numbers(both) == ["AS-3"]
     assert numbers(get_json(client, seeded, "bob", "/api/v1/aftersales", order_id="SAME-1")) == ["DUP-1"]
+    unfinished = get_json(client, seeded, "carol", "/api/v1/aftersales", open="true")
+    assert numbers(unfinished) == SHOP_A_CASES[:-1]  # not the closed AS-0
+    assert unfinished["items"] == cli_json(seeded.engine, "list", "--shop", "tmall:旗舰店", "--open")
     assert numbers(get_json(client, seeded, "boss", "/api/v1/aftersales", shop=SHOP_B)) == ["DUP-1", "BS-1"]
     bad = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"type": "gift"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
@@ -101,7 +104,7 @@ def test_cursor_pages_through_every_case_once(client: TestClient, seeded: Seeded
         cursor = page["next"]
         if cursor is None:
             break
-    assert seen == expected and len(seen) == 6
+    assert seen == expected and len(seen) == 7
     forged = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": "bm9wZQ"})
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_cursor"
 

@@ -80,6 +80,7 @@ def test_the_list_is_the_areas_over_the_users_shops(carol: TestClient, seeded: S
     assert listed(carol.get("/aftersales", params={"status": "returned"}).text) == ["AS-3"]
     assert listed(carol.get("/aftersales", params={"type": "return_refund"}).text) == ["AS-2", "AS-3"]
     assert listed(carol.get("/aftersales", params={"order": "SAME-1"}).text) == ["DUP-1"]
+    assert listed(carol.get("/aftersales", params={"open": "1"}).text) == SHOP_A_CASES[:-1]  # not AS-0
     assert carol.get("/aftersales", params={"shop": SHOP_B}).status_code == 404
 
 
@@ -95,7 +96,7 @@ def test_pages_go_through_every_case_once(
         if not found:
             break
         html = wang.get("/aftersales" + found.group(1).replace("&amp;", "&")).text
-    assert seen == expected and len(seen) == 6
+    assert seen == expected and len(seen) == 7
 
 
 def test_a_case_shows_order_buyer_return_steps_and_timeline(carol: TestClient, seeded: Seeded) -> None:

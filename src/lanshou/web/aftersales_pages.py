@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lanshou.accounts.model import User
@@ -68,9 +68,9 @@ def cases_page(
     engine: EngineDep,
     shop: str = "",
     status: str = "",
-    type: str = "",
+    case_type: Annotated[str, Query(alias="type")] = "",
     order: str = "",
-    open: str = "",
+    open_only: Annotated[str, Query(alias="open")] = "",
     after: str = "",
 ) -> Response:
     from lanshou.aftersales.service import list_page
@@ -81,15 +81,15 @@ def cases_page(
     filters = {
         "shop": scope.shop,
         "status": status if status in STATUSES else "",
-        "type": type if type in TYPES else "",
+        "type": case_type if case_type in TYPES else "",
         "order": order.replace("\x00", "").strip()[:64],
-        "open": "1" if open else "",
+        "open": "1" if open_only else "",
     }
     flt = CaseFilter(
         shop_ids=scope.shop_ids,
         statuses=(filters["status"],) if filters["status"] else (),
         order_no=filters["order"] or None,
-        open_only=bool(open),
+        open_only=bool(open_only),
         case_types=(filters["type"],) if filters["type"] else (),
     )
     found = read_cursor(after, CASE_CURSOR)
