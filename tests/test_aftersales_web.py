@@ -105,7 +105,8 @@ def test_a_case_shows_order_buyer_return_steps_and_timeline(carol: TestClient, s
     assert f'<a href="/orders/{seeded.shop_ids[SHOP_A]}/A-3">A-3</a>' in html
     assert 'data-type="return_refund">退货退款' in html and 'data-status="returned"' in html
     assert "¥8.00" in html and "尺码不合适" in html
-    assert "RT900" in html and 'data-action="open"' in html
+    assert '中通快递 <span class="mono">RT900</span>' in html and 'data-action="open"' in html
+    assert "<strong>售后</strong>" in html  # the timeline names its kinds (aftersale_open)
     kinds = re.findall(r'<li data-kind="([^"]+)"', html)
     assert kinds == [e["kind"] for e in shown["timeline"]] and kinds
     # customer service may see the buyer's phone: the case page shows it whole, the list masked
