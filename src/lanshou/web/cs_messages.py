@@ -63,8 +63,9 @@ CS_MESSAGES: dict[str, tuple[str, str]] = {
     "buyers.flags": ("标记", "Flags"),
     "buyers.none": ("没有客户", "No buyers"),
     "buyers.masked": (
-        "姓名、手机和邮箱已脱敏（客服等有权限的角色可见完整信息）",
-        "Names, phones and e-mails are masked (roles allowed to see buyer data see them in full)",
+        "列表中姓名、手机和邮箱已脱敏（客服等有权限的角色在客户详情页可见完整信息）",
+        "Names, phones and e-mails are masked in lists (roles allowed to see buyer data see them in full "
+        "on a buyer's page)",
     ),
     "buyers.own_shops": (
         "只统计你有权访问的店铺的订单",
