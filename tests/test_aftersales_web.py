@@ -229,3 +229,29 @@ def test_the_return_parcel_is_followed_by_its_shops_users_only(
     track = carol.get("/tracking/RT900")
     assert track.status_code == 200 and "退货已揽收" in track.text
     assert bob.get("/tracking/RT900").status_code == 404  # shop B has no case coming back in it
+
+
+def test_a_return_number_that_is_another_shops_parcel_stays_that_shops(
+    carol: TestClient, bob: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """A case of shop A names, as its return parcel, a number shop B shipped under (a buyer's typo): carol
+    (shop A) must not read shop B's track through the case."""
+    from lanshou.intake.orders import import_orders
+    from tests.accounts_data import HEADER
+    from tests.aftersales_web_data import add_cases
+
+    shipped = tmp_path / "b-shipped.csv"
+    shipped.write_text(
+        f"{HEADER}\ndouyin,抖音小店,B-1,shipped,2026-11-04 10:00:00,2026-11-04 10:05:00,0,,b3,赵六,"
+        "13600003333,浙江省,杭州市,西湖区,南京路4号,,SKU-3,商品3,家居,1,10.00,10.00,zto,BX77,"
+        "2026-11-05 10:00:00\n",
+        encoding="utf-8",
+    )
+    assert import_orders(seeded.engine, shipped, rejects=tmp_path / "b.rej.csv").ok
+    add_cases(
+        seeded.engine,
+        tmp_path,
+        ["tmall,旗舰店,AS-9,A-2,return_refund,returned,质量问题,5.00,2026-11-10 09:00:00,zto,BX77"],
+    )
+    assert bob.get("/tracking/BX77").status_code == 200  # shop B's own parcel
+    assert carol.get("/tracking/BX77").status_code == 404

@@ -3,7 +3,8 @@
 
 The tracking area lets a user see a parcel that carries an order of their shops. A case's return parcel
 carries none (the buyer sends it), yet it is the shop's to follow: the after-sales page links it. So a
-parcel is shown to the users of the shops with a case coming back in it, naming only their orders.
+parcel is shown to the users of the shops with a case coming back in it, naming only their orders, unless the
+number is some shop's outbound parcel (then only that shop's users see it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from lanshou.aftersales.store import return_parcel_shops
 from lanshou.shops.store import load_shops
+from lanshou.tracking.queries import parcel_shops
 from lanshou.tracking.show import UnknownParcel, parcel_view
 
 
@@ -28,7 +30,9 @@ def parcel_for_shops(
     except UnknownParcel:
         number = tracking_no.strip()
         with engine.connect() as conn:
-            if not return_parcel_shops(conn, number) & set(shop_ids):
+            # a number some shop shipped under is that shop's outbound parcel, not a return: a buyer's typo
+            # (or a made-up number) on a case must not open another shop's track
+            if parcel_shops(conn, number) or not return_parcel_shops(conn, number) & set(shop_ids):
                 raise
             shops = load_shops(conn)
     view = parcel_view(engine, number, timezone)
