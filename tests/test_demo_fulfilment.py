@@ -29,7 +29,7 @@ from lanshou.shipping.pool_store import pool_counts
 from lanshou.shipping.ship import ShipOptions, ship
 from lanshou.shipping.store import config_in_force, load_config_file
 from lanshou.shipping.waybills import TRACKING_NO
-from lanshou.shops.store import load_shops
+from lanshou.shops.store import ShopDirectory, load_shops
 from tests.conftest import IN_CI
 from tests.ship_data import pages
 
@@ -157,6 +157,16 @@ def test_a_database_keeps_its_own_carrier_configuration(engine: Engine, tmp_path
         assert pool_counts(conn) == []
     assert seeded.carriers == () and config is not None and config.plan.carrier_codes() == ("sf",)
     assert seeded.accepted  # stock and review still seeded
+
+
+def test_a_database_with_its_own_shops_gets_no_invented_waybill_numbers(engine: Engine) -> None:
+    with engine.begin() as conn:
+        ShopDirectory(conn).ensure(conn, "taobao", "商家自己的店")  # a merchant's shop, no carrier file yet
+    write_demo(engine, CONFIG)
+    seeded = seed_fulfilment(engine, CONFIG, NOW)
+    with engine.connect() as conn:
+        assert pool_counts(conn) == [] and config_in_force(conn) is None
+    assert seeded.carriers == () and seeded.accepted  # stock and review of the demo's shops still seeded
 
 
 def test_demo_reset_seeds_again_from_scratch(cli_env: Path) -> None:

@@ -26,14 +26,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select
 
 from lanshou import schema as s
 from lanshou.aftersales.book import CaseBook, Incoming
 from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import FINAL, Action, AfterSaleRefused, CaseStatus, CaseType
-from lanshou.demo.catalog import SHOPS, TRACKING_PREFIX
+from lanshou.demo.catalog import TRACKING_PREFIX
 from lanshou.demo.generator import DemoConfig
+from lanshou.demo.writer import demo_shop_ids
 from lanshou.events import EventBus, bus
 from lanshou.followups.store import open_for_feedback
 from lanshou.orders.facts import OrderFacts, now_utc
@@ -117,13 +118,6 @@ def catch_up(
     events.settle(engine)  # e.g. review of an exchange's outbound order, as after any case moved
     result.seconds = time.perf_counter() - started
     return result
-
-
-def demo_shop_ids(conn: Connection) -> list[int]:
-    """Only the demo's shops: a database may hold other shops' orders beside the demo's."""
-    wanted = [(shop.platform, shop.name) for shop in SHOPS]
-    query = select(s.shops.c.id).where(tuple_(s.shops.c.platform, s.shops.c.name).in_(wanted))
-    return sorted(conn.execute(query).scalars())
 
 
 def feedback_keys(conn: Connection, shop_ids: Sequence[int], since: datetime) -> list[OrderKey]:

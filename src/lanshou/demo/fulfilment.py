@@ -26,13 +26,13 @@ from lanshou import schema as s
 from lanshou.db.engine import write_transaction
 from lanshou.demo.catalog import POOL_FORM, SHOPS
 from lanshou.demo.generator import DemoConfig
+from lanshou.demo.writer import demo_shop_ids, other_shops
 from lanshou.inventory.counts import Count, apply_counts
 from lanshou.inventory.mapping import load_map
 from lanshou.review.run import review_orders
 from lanshou.shipping.config import EXAMPLE_CONFIG
 from lanshou.shipping.pool_store import DbNumberPool
 from lanshou.shipping.store import config_in_force, load_config_file
-from lanshou.shops.store import load_shops
 from lanshou.tracking.record import utc_now
 
 DEMO = "demo"  # the actor of the stock ledger rows and of the review's timeline entries
@@ -57,7 +57,7 @@ def seed_fulfilment(engine: Engine, config: DemoConfig, now: datetime | None = N
     """Stock, carriers and waybill pools for the demo shops, then their open paid orders reviewed."""
     started, now = time.perf_counter(), now or utc_now()
     with engine.connect() as conn:
-        shop_ids = _demo_shop_ids(conn)
+        shop_ids = demo_shop_ids(conn)
         demand, open_orders = open_demand(conn, shop_ids)
     counts, low, short = stock_counts(demand, config.seed)
     with write_transaction(engine) as conn:
@@ -67,11 +67,6 @@ def seed_fulfilment(engine: Engine, config: DemoConfig, now: datetime | None = N
     report = review_orders(engine, shop_ids=shop_ids, now=now, actor=DEMO)
     seconds = time.perf_counter() - started
     return Seeded(len(counts), low, short, carriers, numbers, report.accepted, report.held, seconds)
-
-
-def _demo_shop_ids(conn: Connection) -> list[int]:
-    names = {(shop.platform, shop.name) for shop in SHOPS}
-    return [i for i, info in load_shops(conn).items() if (info.platform, info.shop) in names]
 
 
 def open_demand(conn: Connection, shop_ids: Sequence[int]) -> tuple[dict[str, int], int]:
@@ -129,9 +124,10 @@ def _bin(aisle: int, slot: int) -> str:
 
 def _shipping(engine: Engine, seed: int, open_orders: int) -> tuple[tuple[str, ...], int]:
     """The example carrier file and a pool for each of its carriers; nothing when the database has a
-    configuration already (`lanshou demo` into a merchant's database: theirs stays, no invented numbers)."""
+    configuration already or shops of its own (`lanshou demo` into a merchant's database: theirs stays, and
+    no invented number, claimed oldest first, would ever go on a real parcel)."""
     with engine.connect() as conn:
-        if config_in_force(conn) is not None:
+        if config_in_force(conn) is not None or other_shops(conn):
             return (), 0
     carriers = load_config_file(engine, EXAMPLE_CONFIG).plan.carrier_codes()
     # bought in hundreds; enough for every open order to go by any one carrier

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text
+from sqlalchemy import Connection, Engine, Table, delete, func, select, text, tuple_
 
 from lanshou import schema as s
 from lanshou.db.bulk import insert_rows, upsert
@@ -48,6 +48,19 @@ def ensure_shops(conn: Connection) -> list[int]:
         conn.execute(s.shops.update().where(s.shops.c.id == shop_id).values(settings=json.dumps(settings)))
         ids.append(shop_id)
     return ids
+
+
+def demo_shop_ids(conn: Connection) -> list[int]:
+    """Only the demo's shops: a database may hold other shops' orders beside the demo's."""
+    wanted = [(shop.platform, shop.name) for shop in SHOPS]
+    query = select(s.shops.c.id).where(tuple_(s.shops.c.platform, s.shops.c.name).in_(wanted))
+    return sorted(conn.execute(query).scalars())
+
+
+def other_shops(conn: Connection) -> bool:
+    """Whether the database holds a shop that is not the demo's (a merchant's own)."""
+    every = conn.execute(select(func.count()).select_from(s.shops)).scalar_one()
+    return int(every) > len(demo_shop_ids(conn))
 
 
 def demo_order_count(engine: Engine) -> int:
