@@ -287,3 +287,12 @@ def test_the_pages_need_a_sign_in_and_are_in_the_menu(app: object, users: dict[s
     boss.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf_of(boss.get("/").text)})
     assert "<h1>Buyers</h1>" in boss.get("/buyers").text
     assert "Follow-ups of negative feedback" in boss.get("/followups").text
+
+
+@pytest.mark.parametrize("url", ["/followups", "/buyers"])
+def test_a_page_cursor_out_of_range_starts_over(users: dict[str, TestClient], url: str) -> None:
+    from lanshou.api.pagination import encode_cursor
+
+    first = users["boss"].get(url).text
+    far = users["boss"].get(url, params={"after": encode_cursor({"offset": 10**20})})
+    assert far.status_code == 200 and far.text.count("<tr") == first.count("<tr")

@@ -44,5 +44,20 @@ def decode_cursor(cursor: str, keys: dict[str, type]) -> dict[str, Any]:
     return position
 
 
+# an offset cursor's ceiling: the lists paged by offset read every row before the page, so a made-up huge
+# offset would read the whole table (or overflow the database's integer) before answering
+MAX_OFFSET = 100_000
+
+
+def decode_offset(cursor: str | None) -> int:
+    """The offset an offset cursor holds (0 without one); 422 when it is not one or out of range."""
+    if not cursor:
+        return 0
+    offset: int = decode_cursor(cursor, {"offset": int})["offset"]
+    if not 0 <= offset <= MAX_OFFSET:
+        raise invalid_cursor()
+    return offset
+
+
 def invalid_cursor() -> ApiError:
     return ApiError(422, "invalid_cursor", "分页游标无效 invalid cursor: pass the `next` of a previous page")

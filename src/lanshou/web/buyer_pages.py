@@ -18,7 +18,7 @@ from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
 from lanshou.web.rendering import language_of, render
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import PageScope, page_scope, read_cursor
+from lanshou.web.scope import PageScope, page_scope, read_offset
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
@@ -49,8 +49,7 @@ def buyers_page(
     tiers, segments = rule_names()
     tier, segment = (tier if tier in tiers else ""), (segment if segment in segments else "")
     repeat = repeat if repeat in REPEAT else ""
-    found = read_cursor(after, {"offset": int})
-    start = max(found["offset"], 0) if found else 0
+    start = read_offset(after)
     rows = list_json(
         engine,
         tier or None,

@@ -18,7 +18,7 @@ from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
 from lanshou.web.rendering import language_of, render
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import page_scope, read_cursor
+from lanshou.web.scope import page_scope, read_offset
 from lanshou.web.security import PageUser, local_path, page_router, require_page
 
 router = page_router()
@@ -47,8 +47,7 @@ def followups_page(
     scope = page_scope(engine, user, shop)
     state = state if state in STATES else "open"
     owner = owner.replace("\x00", "").strip()[:64]
-    found = read_cursor(after, {"offset": int})
-    start = max(found["offset"], 0) if found else 0
+    start = read_offset(after)
     rows = list_json(
         engine,
         utc_now(),

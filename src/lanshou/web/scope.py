@@ -71,3 +71,17 @@ def read_cursor(text: str, keys: dict[str, type]) -> dict[str, Any] | None:
         return decode_cursor(text, keys)
     except ApiError:
         return None
+
+
+def read_offset(text: str) -> int:
+    """The offset a page's `?after=` offset cursor holds, else 0 (a page starts over on one it cannot read,
+    or one past lanshou.api.pagination.MAX_OFFSET)."""
+    from lanshou.api.errors import ApiError
+    from lanshou.api.pagination import decode_offset
+
+    if not text or len(text) > 300:
+        return 0
+    try:
+        return decode_offset(text)
+    except ApiError:
+        return 0

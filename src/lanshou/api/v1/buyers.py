@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, forbidden, not_found
-from lanshou.api.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from lanshou.api.pagination import Page, decode_offset, encode_cursor
 
 router = APIRouter(tags=["buyers"])
 
@@ -57,9 +57,7 @@ def list_buyers(
     from lanshou.buyers.service import list_json
 
     full = _may_unmask(scope, unmask)
-    start = decode_cursor(cursor, {"offset": int})["offset"] if cursor else 0
-    if start < 0:
-        raise invalid_cursor()
+    start = decode_offset(cursor)
     try:
         rows = list_json(engine, tier, repeat, blacklisted, start + limit + 1, full, scope.shop_ids, segment)
     except LookupError as exc:  # a segment the rules do not define, answered as `?shop=` of no shop is

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
-from lanshou.api.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from lanshou.api.pagination import Page, decode_offset, encode_cursor
 from lanshou.followups.service import OUTCOMES
 
 router = APIRouter(tags=["followups"])
@@ -43,9 +43,7 @@ def list_followups(
     from lanshou.followups.service import list_json
     from lanshou.tracking.record import utc_now
 
-    start = decode_cursor(cursor, {"offset": int})["offset"] if cursor else 0
-    if start < 0:
-        raise invalid_cursor()
+    start = decode_offset(cursor)
     rows = list_json(
         engine,
         utc_now(),

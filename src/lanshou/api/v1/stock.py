@@ -12,7 +12,7 @@ from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, require
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody
-from lanshou.api.pagination import Page, decode_cursor, encode_cursor
+from lanshou.api.pagination import Page, decode_offset, encode_cursor
 
 router = APIRouter(tags=["stock"])
 
@@ -32,11 +32,7 @@ def list_stock(
     """`items` are the objects `lanshou stock list --json` prints, in its order."""
     from lanshou.inventory.queries import list_stock as stock_rows
 
-    start = decode_cursor(cursor, {"offset": int})["offset"] if cursor else 0
-    if start < 0:
-        raise ApiError(
-            422, "invalid_cursor", "分页游标无效 invalid cursor: pass the `next` of a previous page"
-        )
+    start = decode_offset(cursor)
     with engine.connect() as conn:
         rows = stock_rows(conn, low=low, sku=sku.strip() if sku else None)
     page = rows[start : start + limit]
