@@ -181,3 +181,15 @@ def test_closed_ones_come_after_every_open_one(engine: Engine, tmp_path: Path) -
     assert [(r["order_no"], r["status"]) for r in every] == [("T3", "open"), ("D1", "open"), ("T1", "closed")]
     with pytest.raises(UnknownOutcome):
         close(engine, every[0]["id"], "fixed", "bob", now)
+
+
+def test_a_blank_owner_is_refused_and_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    from lanshou.followups.service import FollowupRefused
+
+    _loaded(engine, tmp_path)
+    now = datetime(2026, 11, 6, 0, 0)
+    first = list_json(engine, now)[0]
+    assign(engine, first["id"], "小李", "bob", now)
+    with pytest.raises(FollowupRefused, match="owner is empty"):
+        assign(engine, first["id"], "   ", "bob", now)
+    assert next(r for r in list_json(engine, now) if r["id"] == first["id"])["owner"] == "小李"

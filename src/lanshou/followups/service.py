@@ -116,6 +116,9 @@ def assign(
     shop_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
     """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found)."""
+    owner = owner.strip()
+    if not owner:  # else a silent unassignment, "assigned to" no one in the timeline
+        raise FollowupRefused("负责人不能为空 the owner is empty: name who calls the buyer back")
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)

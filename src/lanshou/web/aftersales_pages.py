@@ -83,13 +83,13 @@ def cases_page(
         "status": status if status in STATUSES else "",
         "type": case_type if case_type in TYPES else "",
         "order": order.replace("\x00", "").strip()[:64],
-        "open": "1" if open_only else "",
+        "open": "1" if open_only == "1" else "",
     }
     flt = CaseFilter(
         shop_ids=scope.shop_ids,
         statuses=(filters["status"],) if filters["status"] else (),
         order_no=filters["order"] or None,
-        open_only=bool(open_only),
+        open_only=open_only == "1",  # the checkbox sends 1; ?open=0 is not "unfinished only"
         case_types=(filters["type"],) if filters["type"] else (),
     )
     found = read_cursor(after, CASE_CURSOR)
