@@ -98,6 +98,12 @@ class ShopScope:
     def shop_ids(self) -> tuple[int, ...]:
         return tuple(shop.id for shop in self.selected)
 
+    def unmasked(self, unmask: bool) -> bool:
+        """`?unmask=`, once the caller's role may see buyer data (403 when it asks and may not)."""
+        if unmask and not self.user.may(Permission.BUYER_DATA_VIEW):
+            raise forbidden(f"无权查看买家信息 the {self.user.role.value} role may not see buyer data")
+        return unmask
+
 
 async def shop_scope(
     request: Request,

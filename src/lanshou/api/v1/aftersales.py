@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from lanshou.accounts.roles import Permission
 from lanshou.aftersales.states import CaseStatus, CaseType
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
-from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, forbidden, not_found
+from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
 from lanshou.api.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 
 router = APIRouter(tags=["aftersales"])
@@ -41,11 +41,6 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _may_unmask(scope: ShopScope, unmask: bool) -> None:
-    if unmask and not scope.user.may(Permission.BUYER_DATA_VIEW):
-        raise forbidden(f"无权查看买家信息 the {scope.user.role.value} role may not see buyer data")
-
-
 @router.get("/aftersales", response_model=Page[dict[str, Any]], summary="After-sales cases 售后单")
 def list_cases(
     scope: ReadScope,
@@ -62,7 +57,7 @@ def list_cases(
     from lanshou.aftersales.service import list_page
     from lanshou.aftersales.store import CASE_CURSOR, CaseFilter, CasePosition
 
-    _may_unmask(scope, unmask)
+    scope.unmasked(unmask)
     after = CasePosition.from_cursor(decode_cursor(cursor, CASE_CURSOR)) if cursor else None
     if cursor and after is None:
         raise invalid_cursor()
@@ -100,7 +95,7 @@ def _answer(job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def show_case(case_no: CaseNo, scope: ReadScope, engine: EngineDep, unmask: Unmask = False) -> dict[str, Any]:
     from lanshou.aftersales.service import show_json
 
-    _may_unmask(scope, unmask)
+    scope.unmasked(unmask)
     return _answer(lambda: show_json(engine, case_no, shop_ids=scope.shop_ids, unmask=unmask))
 
 

@@ -192,8 +192,7 @@ def get_order(
     from lanshou.inventory.order_detail import with_reservations
     from lanshou.orders.detail import AmbiguousOrder, OrderNotFound, find_order_detail
 
-    if unmask and not scope.user.may(Permission.BUYER_DATA_VIEW):
-        raise forbidden(f"无权查看买家信息 the {scope.user.role.value} role may not see buyer data")
+    scope.unmasked(unmask)
     zone = timezone_param(timezone)
     with engine.connect() as conn:
         try:
