@@ -9,7 +9,7 @@ import csv
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -195,7 +195,8 @@ def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         runner.invoke(app, ["buyers", "blacklist", "T1", "--reason", "刷单", "--by", "carol"]).exit_code == 0
     )
     shown = runner.invoke(app, ["buyers", "show", "T1"]).output
-    assert "刷单 (carol," in shown  # who blacklisted the buyer
+    assert "刷单" in shown and "carol" in shown  # why and who blacklisted the buyer
+    assert "拉黑 blacklisted" in shown  # in the change history
     assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0
 
 
@@ -253,6 +254,24 @@ def test_blacklisting_keeps_who_and_stays_in_the_callers_shops(loaded: Engine) -
     assert done["spend"] == "40.00"  # answered as the caller sees the buyer
     off = blacklist(loaded, "taobao:tb_1", False, "", "boss", NOW)
     assert (off["blacklisted"], off["blacklist_reason"], off["blacklisted_by"]) == (False, "", "boss")
+
+
+def test_every_blacklist_change_is_kept_newest_first(loaded: Engine) -> None:
+    later = NOW + timedelta(hours=2)
+    blacklist(loaded, "T1", True, "恶意退款", "carol", NOW)
+    blacklist(loaded, "T1", False, "已沟通 talked it over", "boss", NOW + timedelta(hours=1))
+    blacklist(loaded, "T1", True, "再次恶意退款", "dave", later)
+    history = show_json(loaded, "taobao:tb_1")["blacklist_history"]
+    assert history == [
+        {"blacklisted": True, "reason": "再次恶意退款", "by": "dave", "at": "2026-11-01 02:00:00"},
+        {"blacklisted": False, "reason": "已沟通 talked it over", "by": "boss", "at": "2026-11-01 01:00:00"},
+        {"blacklisted": True, "reason": "恶意退款", "by": "carol", "at": "2026-11-01 00:00:00"},
+    ]
+    assert show_json(loaded, "taobao:tb_1")["blacklist_reason"] == "再次恶意退款"  # the profile: the last
+    with pytest.raises(ValueError):  # refused: no reason, so nothing is recorded
+        blacklist(loaded, "T1", True, "", "erin", later)
+    assert len(show_json(loaded, "taobao:tb_1")["blacklist_history"]) == 3
+    assert show_json(loaded, "P1")["blacklist_history"] == []  # another buyer's changes are not theirs
 
 
 def test_a_segment_is_one_more_filter_of_the_list(loaded: Engine) -> None:

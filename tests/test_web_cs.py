@@ -256,9 +256,13 @@ def test_blacklisting_acts_as_the_cli_with_who_did_it(users: dict[str, TestClien
         "bob",
     )
     assert SPANNING_BUYER in buyer_rows(users["boss"].get("/buyers", params={"blacklisted": "1"}).text)
-    bob.post(f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "remove"})
+    bob.post(f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "remove", "reason": "已沟通"})
     shown = cli_json(desk.engine, "buyers", "show", SPANNING_BUYER)
     assert (shown["blacklisted"], shown["blacklisted_by"]) == (False, "bob")
+    history = bob.get(url).text.split('id="blacklist-history"')[1].split("</table>")[0]
+    assert history.count("<tr data-change=") == 2
+    assert history.index('data-change="off"') < history.index('data-change="on"')  # newest first
+    assert "已沟通" in history and "恶意退款" in history
 
 
 def test_the_blacklist_form_needs_the_role_the_shop_and_the_csrf_token(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
-from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
+from lanshou.buyers.tables import buyer_blacklist_log, buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
 from lanshou.db.metadata import metadata
 from lanshou.followups.tables import followups
@@ -81,6 +81,7 @@ __all__ = [
     "alerts",
     "api_tokens",
     "batch_labels",
+    "buyer_blacklist_log",
     "buyer_dirty",
     "buyer_orders",
     "buyer_profiles",

@@ -17,6 +17,7 @@ from lanshou.buyers.profile import PROFILE_FACTS
 from lanshou.buyers.rules import default_rules
 from lanshou.buyers.seen import biggest_first, bought_in, narrowed, only_in, seen, seen_from, spanning
 from lanshou.buyers.store import (
+    blacklist_history,
     catch_up_buyers,
     orders_of_profiles,
     profile_from_row,
@@ -160,6 +161,7 @@ def show_json(
         ids = narrowed(conn, shop_ids)
         row = seen(conn, _find(conn, key_or_order, ids), ids, now_utc())
         data = profile_json(row, unmask)
+        data["blacklist_history"] = blacklist_history(conn, row.key)
         keys = orders_of_profiles(conn, [row.key]).get(row.key, [])
         if ids is not None:
             keys = [key for key in keys if key[0] in ids]
@@ -267,7 +269,10 @@ def blacklist(
         set_blacklist(conn, row.key, on, reason, actor, now)
         recompute(conn, [row.key], now)  # segments and tiers may read `blacklisted`
         fresh = conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == row.key)).one()
-        return profile_json(seen(conn, fresh, ids, now))
+        return {
+            **profile_json(seen(conn, fresh, ids, now)),
+            "blacklist_history": blacklist_history(conn, row.key),
+        }
 
     return run_transaction(engine, work)
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, select, update
+from sqlalchemy import Connection, Engine, String, insert, select, update
 
 from lanshou.aftersales.store import refunds_by_order
 from lanshou.buyers.profile import OrderSummary, Profile, build, counts, profile_key
 from lanshou.buyers.rules import BuyerRules, default_rules
-from lanshou.buyers.tables import buyer_dirty, buyer_orders, buyer_profiles
+from lanshou.buyers.tables import buyer_blacklist_log, buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.config import buyer_hash_key
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import lock_exclusively
@@ -255,7 +255,29 @@ def set_blacklist(conn: Connection, key: str, on: bool, reason: str, actor: str,
         "blacklisted_at": now,
     }
     done = conn.execute(update(buyer_profiles).where(buyer_profiles.c.key == key).values(**values))
-    return bool(done.rowcount)
+    if not done.rowcount:
+        return False
+    conn.execute(
+        insert(buyer_blacklist_log).values(
+            profile_key=key, blacklisted=on, reason=reason, actor=actor, at=now
+        )
+    )
+    return True
+
+
+def blacklist_history(conn: Connection, key: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A buyer's blacklist changes, newest first: put on or taken off, why, by whom, when (UTC)."""
+    log = buyer_blacklist_log.c
+    query = (
+        select(log.blacklisted, log.reason, log.actor, log.at)
+        .where(log.profile_key == key)
+        .order_by(log.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"blacklisted": bool(on), "reason": reason, "by": actor, "at": at.isoformat(sep=" ")}
+        for on, reason, actor, at in conn.execute(query)
+    ]
 
 
 def buyer_facts(conn: Connection, keys: Iterable[OrderKey]) -> dict[OrderKey, RuleBuyer]:

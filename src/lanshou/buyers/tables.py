@@ -47,3 +47,16 @@ Index("ix_buyer_orders_profile", buyer_orders.c.profile_key)
 
 # orders whose buyer profile must be recomputed (lanshou.db.marks)
 buyer_dirty = marks_table("buyer_dirty")
+
+# every change of a buyer's blacklist flag (who, when, why): the profile keeps only the current one
+buyer_blacklist_log = Table(
+    "buyer_blacklist_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile_key", String(80), nullable=False),
+    Column("blacklisted", Boolean, nullable=False),  # put on (true) or taken off (false)
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("actor", String(64), nullable=False, server_default=""),
+    Column("at", DateTime, nullable=False),
+)
+Index("ix_buyer_blacklist_log_profile", buyer_blacklist_log.c.profile_key, buyer_blacklist_log.c.id)

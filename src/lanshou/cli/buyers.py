@@ -108,8 +108,13 @@ def show_cmd(
         return
     console.print(_table(f"客户 {escape(data['key'])}", [data]))
     if data["blacklisted"]:
-        by = f" ({escape(data['blacklisted_by'])}, {(data['blacklisted_at'] or '')[:16]})"
-        console.print(f"[red]黑名单 blacklisted:[/] {escape(data['blacklist_reason'])}{by}")
+        console.print(f"[red]黑名单 blacklisted:[/] {escape(data['blacklist_reason'])}")
+    for change in data["blacklist_history"]:
+        what = "拉黑 blacklisted" if change["blacklisted"] else "移出 removed"
+        console.print(
+            f"黑名单记录 blacklist change {change['at'][:16]} (UTC) {what} · {escape(change['by'])}"
+            + (f" · {escape(change['reason'])}" if change["reason"] else "")
+        )
     console.print(
         f"退款 refunds {data['refunds']} (¥{data['refunded']}) · "
         f"差评 negative feedback {data['negative_feedback']}"
