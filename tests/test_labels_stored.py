@@ -70,3 +70,45 @@ def test_labels_are_served_by_another_process_without_the_printers_disk(
     with seeded.engine.connect() as conn:
         owners = conn.execute(select(t.shop_ids).where(t.label_id == both.json()["label_id"])).scalar_one()
     assert owners == ",".join(map(str, sorted((a, b))))
+
+
+@needs_font
+def test_a_ship_run_keeps_the_platforms_upload_files_and_the_lists(
+    client: TestClient,  # noqa: F811
+    seeded: Seeded,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    ship_ready(seeded.engine, tmp_path)
+    accept(seeded, SHOP_A, "A-1", "A-3")
+    body = api(
+        client, seeded, "boss", "POST", "/api/v1/ship", json={"carrier": "zto", "orders": ["A-1"]}
+    ).json()
+    assert body["shipped"] == 1
+    names = [f["name"] for f in body["files"]]
+    assert names[-2:] == ["拣货单 pick list.pdf", "装箱单 packing list.pdf"]
+    assert len(body["upload_files"]) == 1 == len(names) - 2  # one platform: one batch-ship file
+    assert body["upload_files"][0] == body["files"][0]["url"]  # a URL, never the server's path
+    upload = api(client, seeded, "alice", "GET", body["upload_files"][0])  # alice: shop A
+    assert upload.status_code == 200
+    assert "attachment" in upload.headers["content-disposition"]
+    tracking_no = body["shipments"][0]["tracking_no"]
+    text = upload.content.decode("gb18030", errors="replace") + upload.content.decode(
+        "utf-8", errors="replace"
+    )
+    assert "A-1" in text and tracking_no in text  # 订单号 + 运单号, as the platform reads them
+    for listing in body["files"][-2:]:
+        assert api(client, seeded, "boss", "GET", listing["url"]).content.startswith(b"%PDF")
+    assert api(client, seeded, "dave", "GET", body["upload_files"][0]).status_code == 404  # shop B only
+    assert api(client, seeded, "boss", "GET", f"/api/v1/labels/{body['label_id']}/files/9").status_code == 404
+
+    # the dashboard's ship form offers the same files after the run
+    accept(seeded, SHOP_A, "A-3")
+    sign_in(client, "boss")
+    page = client.get("/ship").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post("/ship", data={"csrf_token": token, "all": "1", "carrier": "zto", "size": "100x180"})
+    assert done.status_code == 200
+    links = done.text.split('id="run-files"')[1].split("</p>")[0]
+    assert links.count("data-file=") == 3 and "拣货单" in links
+    first = links.split('href="')[1].split('"')[0]
+    assert client.get(first).status_code == 200

@@ -39,6 +39,7 @@ from lanshou.orders.tables import order_events, order_lines, orders
 from lanshou.review.tables import review_blacklist, review_state, shipment_parts
 from lanshou.rules.tables import rules
 from lanshou.shipping.tables import (
+    batch_files,
     batch_labels,
     carrier_configs,
     ship_leases,
@@ -80,6 +81,7 @@ __all__ = [
     "alert_scans",
     "alerts",
     "api_tokens",
+    "batch_files",
     "batch_labels",
     "buyer_blacklist_log",
     "buyer_dirty",

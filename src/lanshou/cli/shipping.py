@@ -199,17 +199,11 @@ def _saved_carrier_rules(conn: Connection) -> ShopRules | None:
 
 
 def _notifiers(shops: dict[int, ShopInfo]) -> dict[int | str, ShippedNotifier]:
-    from lanshou.shipping.tell import notifier_from_settings
+    from lanshou.shipping.tell import notifiers_for
 
-    found: dict[int | str, ShippedNotifier] = {}
-    for shop_id, info in shops.items():
-        notifier = notifier_from_settings(info.platform, info.settings)
-        if notifier is None:
-            err_console.print(
-                f"[yellow]![/] {escape(info.shop)}: 无接口凭证 no API credentials, use --upload-dir"
-            )
-        else:
-            found[shop_id] = notifier
+    found, without = notifiers_for(shops)
+    for name in without:
+        err_console.print(f"[yellow]![/] {escape(name)}: 无接口凭证 no API credentials, use --upload-dir")
     return found
 
 

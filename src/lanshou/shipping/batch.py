@@ -4,7 +4,9 @@ caller's shops (optionally only some orders), with the labels PDF kept in the da
 The PDF is drawn into a temporary folder, then stored in `batch_labels` with the shops whose parcels it
 holds and who printed it; it is served only to a user granted every one of those shops, by whichever API
 process answers (several stateless processes on different machines share nothing but the database). The
-id is random (128 bits), never a path.
+id is random (128 bits), never a path. The run's other files go to `batch_files` under the same id and
+rule: each platform's batch-ship upload file (what tells the marketplace, unless its API is used), and the
+pick and packing lists for the warehouse.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from lanshou.platforms.shipping_api import ShippedNotifier
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ShipReport, ShopRules
-from lanshou.shipping.tables import batch_labels
+from lanshou.shipping.tables import batch_files, batch_labels
+from lanshou.shipping.tell import notifiers_for
 
 LABEL_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -35,18 +39,33 @@ class BatchRequest:
     size: str = "100x180"
     actor: str = "system"
     limit: int | None = None
+    notify: bool = False  # also tell the platforms by API, for shops with credentials (`ship --notify`)
+
+
+PICK_LIST = "拣货单 pick list.pdf"
+PACKING_LIST = "装箱单 packing list.pdf"
 
 
 @dataclass(frozen=True)
 class BatchResult:
     report: ShipReport
-    label_id: str | None  # None when no label was drawn
+    label_id: str | None  # the run's id: None when nothing shipped
+    files: tuple[str, ...] = ()  # names of the run's other files, by position (batch_files)
 
     def as_json(self, labels_url: str | None) -> dict[str, object]:
+        """The report, with URLs (`labels_url` + /files/N) where the CLI prints the server's file paths."""
         body = self.report.as_json()
-        body["labels"] = labels_url  # never the server's file path
+        body["labels"] = labels_url if self.report.pages else None
         body["label_id"] = self.label_id
+        body["upload_files"] = [f"{labels_url}/files/{n}" for n, name in self.uploads()]
+        body["files"] = [
+            {"name": name, "url": f"{labels_url}/files/{n}"} for n, name in enumerate(self.files)
+        ]
         return body
+
+    def uploads(self) -> list[tuple[int, str]]:
+        """(position, name) of the platforms' upload files among the run's files."""
+        return [(n, name) for n, name in enumerate(self.files) if name not in (PICK_LIST, PACKING_LIST)]
 
 
 def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
@@ -78,35 +97,68 @@ def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
     if not chosen:
         return BatchResult(ShipReport(), None)
     label_id = secrets.token_urlsafe(16)
+    notifiers: dict[int | str, ShippedNotifier] = {}
+    missing: list[str] = []
+    if request.notify:
+        notifiers, without = notifiers_for({i: shops[i] for i in request.shop_ids if i in shops})
+        missing = [f"{name}: 无接口凭证 no API credentials, upload the batch-ship file" for name in without]
     with tempfile.TemporaryDirectory(prefix="lanshou-labels-") as folder:
-        options = ShipOptions(Path(folder) / f"{label_id}.pdf", size.name, forced, None, request.actor)
-        report = ship(
-            engine,
-            chosen,
-            config,
-            shops,
-            options,
-            lanes,
-            None,
-            providers_from_environment(config.plan),
-            rules,
+        here = Path(folder)
+        options = ShipOptions(
+            here / f"{label_id}.pdf",
+            size.name,
+            forced,
+            here / "upload",
+            request.actor,
+            here / PICK_LIST,
+            here / PACKING_LIST,
         )
-        if not report.labels or not report.labels.is_file():
+        providers = providers_from_environment(config.plan)
+        report = ship(engine, chosen, config, shops, options, lanes, notifiers, providers, rules)
+        if not report.shipped:
             return BatchResult(report, None)
-        pdf = report.labels.read_bytes()
+        report.notes += missing
+        pdf = report.labels.read_bytes() if report.labels and report.labels.is_file() else b""
+        files = _run_files(here, report)
+    report.upload_files = []  # the temporary paths are gone: BatchResult.as_json gives URLs
+    _keep(engine, label_id, report, request.actor, now, pdf, files)
+    return BatchResult(report, label_id, tuple(name for name, _ in files))
+
+
+def _run_files(folder: Path, report: ShipReport) -> list[tuple[str, bytes]]:
+    """(name, content) of the run's files other than its labels: upload files, then the lists."""
+    paths = [Path(p) for p in report.upload_files]
+    paths += [folder / name for name in (PICK_LIST, PACKING_LIST) if (folder / name).is_file()]
+    return [(path.name, path.read_bytes()) for path in paths]
+
+
+def _keep(
+    engine: Engine,
+    label_id: str,
+    report: ShipReport,
+    actor: str,
+    now: datetime,
+    pdf: bytes,
+    files: Sequence[tuple[str, bytes]],
+) -> None:
     owners = sorted({o.shipment.shop_id for o in report.shipped})
     with engine.begin() as conn:
         conn.execute(
             insert(batch_labels).values(
                 label_id=label_id,
                 shop_ids=",".join(str(shop_id) for shop_id in owners),
-                created_by=request.actor[:64],
+                created_by=actor[:64],
                 created_at=now,
                 pages=report.pages,
                 pdf=pdf,
             )
         )
-    return BatchResult(report, label_id)
+        rows = [
+            {"label_id": label_id, "position": n, "name": name[:200], "data": data}
+            for n, (name, data) in enumerate(files)
+        ]
+        if rows:
+            conn.execute(insert(batch_files), rows)
 
 
 def pick(shipments: Sequence[ReadyShipment], order_nos: Collection[str] | None) -> list[ReadyShipment]:
@@ -128,11 +180,30 @@ def saved_carrier_rules(conn: object) -> ShopRules | None:
 
 def labels_pdf(conn: Connection, label_id: str, granted: Collection[int]) -> bytes | None:
     """The labels PDF of this id, if every shop it holds parcels of is granted; else None (as if absent)."""
+    if not _may_open(conn, label_id, granted):
+        return None
+    pdf = conn.execute(select(batch_labels.c.pdf).where(batch_labels.c.label_id == label_id)).scalar_one()
+    return bytes(pdf) or None  # a run whose labels could not be drawn kept none
+
+
+def batch_file(
+    conn: Connection, label_id: str, position: int, granted: Collection[int]
+) -> tuple[str, bytes] | None:
+    """(name, content) of a run's file, under the rule of its labels; else None (as if absent)."""
+    if not _may_open(conn, label_id, granted):
+        return None
+    f = batch_files.c
+    found = conn.execute(select(f.name, f.data).where(f.label_id == label_id, f.position == position)).first()
+    return None if found is None else (found[0], bytes(found[1]))
+
+
+def _may_open(conn: Connection, label_id: str, granted: Collection[int]) -> bool:
+    """The run exists and every shop it holds parcels of is granted."""
     if not LABEL_ID.match(label_id):
-        return None
+        return False
     t = batch_labels.c
-    found = conn.execute(select(t.shop_ids, t.pdf).where(t.label_id == label_id)).first()
+    found = conn.execute(select(t.shop_ids).where(t.label_id == label_id)).scalar()
     if found is None:
-        return None
-    shop_ids = {int(part) for part in found.shop_ids.split(",") if part}
-    return bytes(found.pdf) if shop_ids and shop_ids <= set(granted) else None
+        return False
+    shop_ids = {int(part) for part in found.split(",") if part}
+    return bool(shop_ids) and shop_ids <= set(granted)

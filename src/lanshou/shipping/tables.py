@@ -98,3 +98,14 @@ batch_labels = Table(
     Column("pdf", LargeBinary, nullable=False),
 )
 Index("ix_batch_labels_created_at", batch_labels.c.created_at)
+
+# the other files of a dashboard or API ship run, served as its labels are (same shops, same id): each
+# platform's batch-ship upload file (how the marketplace learns what shipped), the pick and packing lists
+batch_files = Table(
+    "batch_files",
+    metadata,
+    Column("label_id", String(32), primary_key=True),  # the run's batch_labels row
+    Column("position", Integer, primary_key=True),  # 0, 1, …: the file's number in its run
+    Column("name", String(200), nullable=False),  # e.g. 淘宝批量发货.csv: the download's file name
+    Column("data", LargeBinary, nullable=False),
+)

@@ -25,6 +25,7 @@ from lanshou.platforms.douyin.api import DoudianCredentials, doudian_notifier
 from lanshou.platforms.shipping_api import Shipment, ShippedNotifier, ShippingRefused, ship_file_writer
 from lanshou.platforms.taobao.api import TopCredentials, top_notifier
 from lanshou.shipping.pool_store import utc_now
+from lanshou.shops.model import ShopInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,20 @@ def _additional_packages(rows: Sequence[ShippedRow], actor: str) -> tuple[list[T
             f"{row.platform} {row.key[1]}: 追加包裹 additional package {row.tracking_no} to add by hand"
         )
     return entries, notes
+
+
+def notifiers_for(shops: Mapping[int, ShopInfo]) -> tuple[dict[int | str, ShippedNotifier], list[str]]:
+    """Each shop's "shipped" API client from its settings, and the names of the shops that have none
+    (their orders go to the batch-ship upload file only)."""
+    found: dict[int | str, ShippedNotifier] = {}
+    without: list[str] = []
+    for shop_id, info in shops.items():
+        notifier = notifier_from_settings(info.platform, info.settings)
+        if notifier is None:
+            without.append(info.shop)
+        else:
+            found[shop_id] = notifier
+    return found, without
 
 
 def notifier_from_settings(platform: str, settings: Mapping[str, object]) -> ShippedNotifier | None:

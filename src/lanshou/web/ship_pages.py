@@ -85,6 +85,7 @@ def ship_now(
     carrier: Annotated[str, Form(max_length=32)] = "auto",
     size: Annotated[str, Form(max_length=16)] = "100x180",
     shop: Annotated[str, Form(max_length=200)] = "",
+    notify: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     from lanshou.shipping.batch import BatchRequest, ship_batch
     from lanshou.shipping.ship import ShipRefused
@@ -95,10 +96,11 @@ def ship_now(
     t = translator(language_of(request))
     chosen = checked_keys(scope, keys)
     if all:
-        request_ = BatchRequest(scope.shop_ids, None, carrier, size, user.name)
+        request_ = BatchRequest(scope.shop_ids, None, carrier, size, user.name, notify=bool(notify))
     else:
         shop_ids = tuple(sorted({shop_id for shop_id, _ in chosen}))
-        request_ = BatchRequest(shop_ids, tuple(no for _, no in chosen), carrier, size, user.name)
+        wanted = tuple(no for _, no in chosen)
+        request_ = BatchRequest(shop_ids, wanted, carrier, size, user.name, notify=bool(notify))
     result, refused = None, ""
     if not request_.shop_ids or (not all and not chosen):
         refused = t("ship.none_checked")
@@ -124,3 +126,17 @@ def labels_pdf(user: Printer, engine: EngineDep, label_id: str) -> Response:
     if pdf is None:
         raise HTTPException(404)
     return pdf_response(pdf, label_id)
+
+
+@router.get("/ship/labels/{label_id}/files/{position}")
+def run_file(user: Printer, engine: EngineDep, label_id: str, position: int) -> Response:
+    """A ship run's upload file or list, under the rule of its labels."""
+    from lanshou.api.v1.shipping import attachment
+    from lanshou.shipping.batch import batch_file
+
+    scope = page_scope(engine, user, None)
+    with engine.connect() as conn:
+        found = batch_file(conn, label_id[:64], position, {s.id for s in scope.granted})
+    if found is None:
+        raise HTTPException(404)
+    return attachment(*found)

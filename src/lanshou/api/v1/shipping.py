@@ -31,6 +31,9 @@ class ShipRequest(BaseModel):
     carrier: str = Field("auto", max_length=32, pattern=NO_NUL, description="auto, or a carrier code (zto…)")
     size: str = Field("100x180", max_length=16, pattern=NO_NUL, description="label size: 100x180 | 76x130")
     limit: int | None = Field(None, ge=1, le=5000, description="at most N shipments")
+    notify: bool = Field(
+        False, description="also tell the platforms by API, for shops with API credentials (ship --notify)"
+    )
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
@@ -109,7 +112,9 @@ def ship_orders(scope: ShipScope, engine: EngineDep, body: ShipRequest | None = 
 
     body = body or ShipRequest.model_validate({})
     wanted = tuple(body.orders) if body.orders is not None else None
-    request = BatchRequest(scope.shop_ids, wanted, body.carrier, body.size, scope.user.name, body.limit)
+    request = BatchRequest(
+        scope.shop_ids, wanted, body.carrier, body.size, scope.user.name, body.limit, body.notify
+    )
     try:
         result = ship_batch(engine, request) if scope.shop_ids else None
     except ShipRefused as exc:
@@ -122,11 +127,11 @@ def ship_orders(scope: ShipScope, engine: EngineDep, body: ShipRequest | None = 
             "label_id": None,
             "pages": 0,
             "upload_files": [],
+            "files": [],
             "notes": [],
             "shipments": [],
         }
-    url = f"{LABELS_PATH}/{result.label_id}" if result.label_id else None
-    return result.as_json(url)
+    return result.as_json(f"{LABELS_PATH}/{result.label_id}" if result.label_id else None)
 
 
 @router.get(
@@ -149,6 +154,44 @@ def labels(
     if pdf is None:
         raise not_found("面单不存在或无权访问 no such labels file among yours")
     return pdf_response(pdf, label_id)
+
+
+@router.get(
+    "/labels/{label_id}/files/{position}",
+    summary="Another file of a ship run: a platform's batch-ship upload file, the pick or packing list",
+    response_class=Response,
+    responses={200: {"description": "the file, as an attachment"}},
+)
+def run_file(
+    label_id: Annotated[
+        str, Path(min_length=1, max_length=64, pattern=NO_NUL, description="label_id of /ship")
+    ],
+    position: Annotated[int, Path(ge=0, le=1000, description="the file's number: `files[]` of /ship")],
+    scope: PrintScope,
+    engine: EngineDep,
+) -> Response:
+    from lanshou.shipping.batch import batch_file
+
+    with engine.connect() as conn:
+        found = batch_file(conn, label_id, position, {shop.id for shop in scope.granted})
+    if found is None:
+        raise not_found("文件不存在或无权访问 no such file among yours")
+    return attachment(*found)
+
+
+def attachment(name: str, data: bytes) -> Response:
+    """A download under its own (often Chinese) file name, never cached by a shared cache."""
+    from urllib.parse import quote
+
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "private, no-store",
+    }
+    kind = "application/pdf" if name.endswith(".pdf") else "application/octet-stream"
+    if name.endswith(".csv"):
+        kind = "text/csv"
+    return Response(data, media_type=kind, headers=headers)
 
 
 def pdf_response(pdf: bytes, label_id: str) -> Response:
