@@ -208,6 +208,22 @@ def test_api_ship_prints_labels_for_the_callers_shops_only(
     assert api(client, seeded, "alice", "GET", "/api/v1/labels/..%2F..%2Fetc").status_code == 404
 
 
+def _deadline_is_local(seeded: Seeded, page: str, key: str) -> None:
+    """The row's pickup deadline in its shop's zone, with the year, marked when overdue."""
+    from lanshou.orders.queries import to_local
+    from lanshou.review.queries import ready_shipments
+    from lanshou.shops.store import load_shops
+
+    shop_id, order_no = key.split(":")
+    with seeded.engine.connect() as conn:
+        shipment = next(s for s in ready_shipments(conn, shop_ids=[int(shop_id)]) if order_no in s.order_nos)
+        zone = load_shops(conn)[int(shop_id)].timezone
+    assert shipment.pickup_deadline is not None
+    row = page.split(f'data-shipment="{key}"')[1].split("</tr>")[0]
+    assert f"{to_local(shipment.pickup_deadline, zone):%Y-%m-%d %H:%M}" in row
+    assert ("已超时" in row) == (shipment.pickup_deadline < utc_now())
+
+
 @needs_font
 def test_ship_page_ships_checked_orders_and_opens_the_labels(
     client: TestClient, seeded: Seeded, tmp_path: Path
@@ -221,6 +237,7 @@ def test_ship_page_ships_checked_orders_and_opens_the_labels(
     page = client.get("/ship")
     assert f'data-shipment="{a}:A-1"' in page.text and f'data-shipment="{b}:B-1"' not in page.text
     assert "13812345678" not in page.text and "文三路" not in page.text  # no receiver data in the list
+    _deadline_is_local(seeded, page.text, f"{a}:A-1")
     token = csrf_of(page.text)
     sneaky = client.post("/ship", data={"keys": [f"{b}:B-1"], "csrf_token": token})
     assert sneaky.status_code == 404

@@ -46,6 +46,7 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
     "ship.result": ("已发货 {shipped}，失败 {failed}", "Shipped {shipped}, failed {failed}"),
     "ship.labels": ("打开面单 PDF（{pages} 页）", "Open the labels PDF ({pages} pages)"),
     "ship.files": ("本批文件", "This run's files"),
+    "ship.overdue": ("已超时", "overdue"),
     "ship.upload_help": (
         "把批量发货文件上传到各平台商家后台（批量发货），平台才知道这些订单已发货；已勾选接口通知的店铺无需上传",
         "Upload each batch-ship file in the platform's seller centre (batch ship) so the platform knows "

@@ -6,15 +6,17 @@ itself carries the address."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lanshou.accounts.model import User
+from lanshou.accounts.model import ShopRef, User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.shipping.labels.model import LABEL_SIZES
+from lanshou.tracking.record import utc_now
 from lanshou.web.rendering import render
 from lanshou.web.review_pages import checked_keys
 from lanshou.web.scope import PageScope, page_scope, read_cursor
@@ -40,15 +42,17 @@ def _context(engine: Any, scope: PageScope, after: str = "") -> dict[str, Any]:
         if scope.shop_ids:
             shipments, last = ready_page(conn, scope.shop_ids, position, PAGE_SIZE)
             ready = ready_count(conn, scope.shop_ids)
-    labels = {s.id: s.label for s in scope.granted}
+    shops = {s.id: s for s in scope.granted}
+    now = utc_now()
     rows = [
         {
             "key": f"{s.shop_id}:{s.keys[0][1]}",
             "orders": s.keys,
             "part": s.part,  # one part of a split order (拆单): checking the order ships all its parts
-            "shop": labels.get(s.shop_id, s.shop),
+            "shop": shops[s.shop_id].label if s.shop_id in shops else s.shop,
             "place": f"{s.province} {s.city}".strip(),
-            "deadline": s.pickup_deadline.strftime("%m-%d %H:%M") if s.pickup_deadline else "—",
+            "deadline": _local(s.pickup_deadline, shops.get(s.shop_id)),
+            "overdue": s.pickup_deadline is not None and s.pickup_deadline < now,
             "warehouse": s.warehouse,
         }
         for s in shipments
@@ -66,6 +70,16 @@ def _context(engine: Any, scope: PageScope, after: str = "") -> dict[str, Any]:
         "next_after": encode_cursor(last.as_cursor()) if last else None,
         "paged": position is not None,
     }
+
+
+def _local(moment: datetime | None, shop: ShopRef | None) -> str:
+    """A pickup deadline in its shop's time zone (as the queue and the order pages show it)."""
+    from lanshou.orders.queries import to_local
+
+    if moment is None:
+        return "—"
+    local = to_local(moment, shop.timezone) if shop else moment
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 @router.get("/ship", response_class=HTMLResponse)
