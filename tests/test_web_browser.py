@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -507,6 +508,20 @@ def test_customer_service_handles_a_case_on_desktop_and_phone(
     steps = page.locator("form[data-step]")
     assert [steps.nth(i).get_attribute("data-step") for i in range(steps.count())] == ["agree", "refuse"]
     page.fill("form[data-step=agree] input[name=reason]", "已核实")
+    questions: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        questions.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))  # asked first; "no" sends nothing
+    page.click("form[data-step=agree] button")
+    assert questions == ["确认同意？同意后将按售后类型退款或换货"]
+    assert page.locator("#status").get_attribute("data-status") != "agreed"
+    page.once("dialog", lambda dialog: answer(dialog, True))
     page.click("form[data-step=agree] button")
     page.wait_for_url("**/aftersales/AS-1?**")
     assert "已同意" in page.locator("#flash").inner_text()

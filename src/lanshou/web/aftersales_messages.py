@@ -30,6 +30,10 @@ AFTERSALES_MESSAGES: dict[str, tuple[str, str]] = {
     "aftersales.outbound": ("换货/补发订单", "Exchange / reship order"),
     "aftersales.times_in": ("时间为 UTC", "Times in UTC"),
     "aftersales.act": ("处理", "Handle"),
+    "aftersales.confirm_agree": (
+        "确认同意？同意后将按售后类型退款或换货",
+        "Agree? The refund or exchange goes ahead",
+    ),
     "aftersales.nothing_to_do": ("此售后单当前无需处理", "Nothing to do on this case now"),
     "aftersales.note": ("备注", "Note"),
     "aftersales.refuse_reason": ("拒绝原因（必填）", "Why refused (required)"),

@@ -24,6 +24,7 @@ CS_MESSAGES: dict[str, tuple[str, str]] = {
     "followups.none": ("没有回访任务", "No follow-ups"),
     "followups.assign": ("指派", "Assign"),
     "followups.close": ("完成回访", "Close"),
+    "followups.pick_outcome": ("选择结果", "Outcome…"),
     "followups.outcome": ("结果", "Outcome"),
     "followups.note": ("备注", "Note"),
     "followups.assigned": ("回访 {id} 已指派给 {owner}", "Follow-up {id} assigned to {owner}"),

@@ -19,6 +19,10 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
     "review.action.cancel": ("取消", "Cancel"),
     "review.reason": ("原因", "Reason"),
     "review.apply": ("执行所选", "Apply to checked"),
+    "review.confirm_cancel": (
+        "确认取消所选订单？取消后不会发货",
+        "Cancel the checked orders? They will not ship",
+    ),
     "review.pick": ("选择", "Pick"),
     "review.reasons": ("暂停原因", "Why held"),
     "review.priority": ("优先级", "Priority"),
@@ -34,6 +38,7 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
     "ship.size": ("面单尺寸", "Label size"),
     "ship.selected": ("发货所选", "Ship checked"),
     "ship.all": ("全部发货", "Ship all"),
+    "ship.confirm_all": ("确认发货全部 {count} 单待发货订单？", "Ship all {count} ready orders?"),
     "ship.none": ("没有待发货订单", "Nothing ready to ship"),
     "ship.no_config": (
         "未配置快递：先运行 lanshou carriers load FILE",
