@@ -190,6 +190,10 @@ def test_people_act_through_the_machine_with_reasons_events_and_outbound_orders(
     exchange = act(engine, "C7", "receive", "bob", disposition="write_off", events=events)
     assert exchange["outbound_order_no"] == "T3-XC7"
     with engine.connect() as conn:
+        notes = conn.execute(
+            select(s.orders.c.buyer_message, s.orders.c.seller_remark).where(s.orders.c.order_no == "T3-XC7")
+        ).one()
+        assert notes == ("", "售后 C7 exchange of order T3")  # the seller's note: the buyer wrote nothing
         outbound = conn.execute(
             select(s.orders.c.order_no, s.orders.c.status, s.orders.c.order_amount, s.orders.c.receiver_name)
             .where(s.orders.c.order_no.in_(["T3-RC6", "T3-XC7"]))

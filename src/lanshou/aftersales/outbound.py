@@ -64,7 +64,8 @@ def create_outbound(conn: Connection, order: OrderFacts, case: Case, now: dateti
         city=order.city,
         district=order.district,
         address=order.address,
-        buyer_message=f"售后 {case.case_no} {case.case_type.value} of order {order.order_no}",
+        # the seller's note, not the buyer's: review must not say the buyer wrote something to read
+        seller_remark=f"售后 {case.case_no} {case.case_type.value} of order {order.order_no}",
         order_amount=Decimal(0),
         buyer_data_masked=order.buyer_data_masked,
         lines=outbound_lines(order, case),
