@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,25 @@ def test_cursor_pages_through_every_case_once(client: TestClient, seeded: Seeded
     assert seen == expected and len(seen) == 7
     forged = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": "bm9wZQ"})
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_times_are_iso_8601_with_an_explicit_offset(
+    client: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """The pages show a shop's local time; the JSON keeps UTC, saying so, so no client reads a UTC time as
+    the shop's own (or its own)."""
+    return_parcel_moves(seeded.engine, tmp_path)
+    items = get_json(client, seeded, "carol", "/api/v1/aftersales")["items"]
+    case = get_json(client, seeded, "carol", "/api/v1/aftersales/AS-3")
+    times = [
+        *(c[name] for c in items for name in ("requested_at", "updated_at")),
+        *(entry["at"] for entry in (*case["history"], *case["timeline"], case["return_parcel"])),
+    ]
+    for text in times:
+        assert datetime.fromisoformat(text).utcoffset() == timedelta(0), text
+    # the file said 09:00 (the shop's Asia/Shanghai), the scan 10:00: both UTC, with their offset
+    assert case["requested_at"] == "2026-11-04 01:00:00+00:00"
+    assert case["return_parcel"]["at"] == "2026-11-05 02:00:00+00:00"
 
 
 def test_another_shops_case_does_not_exist_for_the_caller(client: TestClient, seeded: Seeded) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -255,3 +257,42 @@ def test_a_return_number_that_is_another_shops_parcel_stays_that_shops(
     )
     assert bob.get("/tracking/BX77").status_code == 200  # shop B's own parcel
     assert carol.get("/tracking/BX77").status_code == 404
+
+
+def _shown_requested(html: str) -> dict[tuple[str, str], str]:
+    """(case, shop) -> the request time the list shows."""
+    rows = re.findall(
+        r'<tr data-case="([^"]+)" data-shop="([^"]+)".*?data-label="申请时间">([^<]*)</td>', html, re.S
+    )
+    return {(case_no, shop): shown for case_no, shop, shown in rows}
+
+
+def _in_zone(text: str, zone: str) -> str:
+    """An ISO time of the JSON as the minute on a clock in `zone` (worked out apart from the pages)."""
+    return datetime.fromisoformat(text).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def test_times_are_in_each_shops_timezone_as_on_the_order_pages(app: object, seeded: Seeded) -> None:
+    from lanshou.shops.service import set_timezone
+
+    set_timezone(seeded.engine, "抖音小店", "America/New_York")  # shop A stays in Asia/Shanghai
+    zones = {SHOP_A: "Asia/Shanghai", SHOP_B: "America/New_York"}
+    with signed_in(app, "boss") as boss:
+        shown = _shown_requested(boss.get("/aftersales").text)
+        expected = {
+            (c["case_no"], f"{c['platform']}/{c['shop']}"): _in_zone(
+                c["requested_at"], zones[f"{c['platform']}/{c['shop']}"]
+            )
+            for c in list_json(seeded.engine)
+        }
+        assert shown == expected and len(shown) == 7
+        # the platforms' files said 09:00 in Shanghai: what the merchant of shop A sees again
+        assert shown[("AS-1", SHOP_A)] == "2026-11-02 09:00"
+        assert shown[("BS-1", SHOP_B)] == "2026-11-04 20:00"  # 01:00 UTC, the evening before in New York
+        html = boss.get(f"/aftersales/BS-1?shop={SHOP_B}").text
+    case = show_json(seeded.engine, "BS-1")
+    assert "<dd>2026-11-04 20:00</dd>" in html and "America/New_York" in html and "UTC" not in html
+    history = re.findall(r'<td data-label="时间">([^<]*)</td>', html)
+    assert history == [_in_zone(h["at"], "America/New_York") for h in case["history"]] and history
+    timeline = re.findall(r"<li data-kind=\"[^\"]+\"><time>([^<]*)</time>", html)
+    assert timeline == [_in_zone(e["at"], "America/New_York") for e in case["timeline"]] and timeline

@@ -28,7 +28,7 @@ AFTERSALES_MESSAGES: dict[str, tuple[str, str]] = {
     "aftersales.payer": ("退货运费承担", "Return shipping paid by"),
     "aftersales.disposition": ("验收结果", "Inspection"),
     "aftersales.outbound": ("换货/补发订单", "Exchange / reship order"),
-    "aftersales.times_in": ("时间为 UTC", "Times in UTC"),
+    "aftersales.times_in": ("时间为各店铺时区", "Times are in each shop's timezone"),
     "aftersales.act": ("处理", "Handle"),
     "aftersales.nothing_to_do": ("此售后单当前无需处理", "Nothing to do on this case now"),
     "aftersales.note": ("备注", "Note"),

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lanshou.accounts.model import User
+from lanshou.accounts.model import ShopRef, User
 from lanshou.accounts.roles import Permission
 from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import Action, CaseStatus, CaseType
@@ -22,7 +22,7 @@ from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
 from lanshou.web.rendering import language_of, render, render_error
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import PageScope, page_scope, read_cursor
+from lanshou.web.scope import PageScope, page_scope, read_cursor, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
@@ -53,12 +53,24 @@ def case_url(case_no: str, shop: str) -> str:
 
 def _links(scope: PageScope, rows: list[dict[str, Any]]) -> None:
     """Each case's shop label and id, and its own address: the links name the shop (a case number may be
-    in several shops)."""
-    ids = {shop.label: shop.id for shop in scope.granted}
+    in several shops); and its times in that shop's timezone."""
+    shops = scope.by_label()
     for row in rows:
         row["shop_label"] = f"{row['platform']}/{row['shop']}"
-        row["shop_id"] = ids.get(row["shop_label"], 0)
+        shop = shops.get(row["shop_label"])
+        row["shop_id"] = shop.id if shop else 0
         row["url"] = case_url(row["case_no"], row["shop_label"])
+        _shop_times(row, shop)
+
+
+def _shop_times(row: dict[str, Any], shop: ShopRef | None) -> None:
+    """A case's times (and its history's and timeline's) as the order pages show times: in the shop's
+    timezone, where the merchant works; the JSON's are UTC."""
+    row["timezone"] = shop.timezone if shop else "UTC"
+    row["requested_local"] = shop_minute(row["requested_at"], shop)
+    row["updated_local"] = shop_minute(row["updated_at"], shop)
+    for entry in (*row.get("history", ()), *row.get("timeline", ())):
+        entry["local"] = shop_minute(entry["at"], shop)
 
 
 @router.get("/aftersales", response_class=HTMLResponse)
