@@ -147,13 +147,49 @@ def test_another_shops_case_does_not_exist_for_the_caller(client: TestClient, se
     assert get_json(client, seeded, "boss", "/api/v1/aftersales/DUP-1", shop=SHOP_B)["shop"] == "抖音小店"
 
 
-@pytest.mark.parametrize("who", ["wang", "alice"])  # warehouse, operator: they read, they may not act
-def test_only_customer_service_acts(client: TestClient, seeded: Seeded, who: str) -> None:
+@pytest.mark.parametrize("who", ["wang", "alice"])  # warehouse, operator: they read, they may not decide
+def test_only_customer_service_agrees(client: TestClient, seeded: Seeded, who: str) -> None:
     assert numbers(get_json(client, seeded, who, "/api/v1/aftersales"))  # reading is every role's
     before = show_json(seeded.engine, "AS-1")
     forbidden = call(client, seeded, who, "POST", "/api/v1/aftersales/AS-1/agree")
     assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
     assert show_json(seeded.engine, "AS-1") == before
+
+
+def test_the_warehouse_receives_a_return_and_only_that(client: TestClient, seeded: Seeded) -> None:
+    """The warehouse opens returned parcels: it records the inspection; agreeing or refusing is not its."""
+    before = show_json(seeded.engine, "AS-3")
+    for step, body in (("agree", {}), ("refuse", {"reason": "破损"})):
+        refused = call(client, seeded, "wang", "POST", f"/api/v1/aftersales/AS-3/{step}", json=body)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert show_json(seeded.engine, "AS-3") == before
+    operator = call(
+        client, seeded, "alice", "POST", "/api/v1/aftersales/AS-3/receive", json={"disposition": "restock"}
+    )
+    assert operator.status_code == 403 and show_json(seeded.engine, "AS-3") == before
+    received = call(
+        client, seeded, "wang", "POST", "/api/v1/aftersales/AS-3/receive", json={"disposition": "restock"}
+    )
+    assert received.status_code == 200, received.text
+    assert (received.json()["status"], received.json()["disposition"]) == ("received", "restock")
+    assert received.json()["receiver"]["phone"] == "137****2222"  # masked for the warehouse
+    assert show_json(seeded.engine, "AS-3")["history"][-1]["actor"] == "wang"
+
+
+def test_a_warehouse_receives_only_in_its_own_shops(client: TestClient, seeded: Seeded) -> None:
+    from lanshou.accounts.roles import Role
+    from lanshou.accounts.service import add_user, issue_token
+    from tests.accounts_data import PASSWORD
+
+    add_user(seeded.engine, "li", PASSWORD, Role.WAREHOUSE, [SHOP_B])  # shop B's warehouse only
+    headers = {"Authorization": f"Bearer {issue_token(seeded.engine, 'li')}"}
+    before = show_json(seeded.engine, "AS-3")
+    for params in ({}, {"shop": SHOP_A}):
+        refused = client.post(
+            "/api/v1/aftersales/AS-3/receive", params=params, json={"disposition": "restock"}, headers=headers
+        )
+        assert refused.status_code == 404, refused.text
+    assert show_json(seeded.engine, "AS-3") == before
 
 
 def test_steps_change_the_case_as_the_cli_does_and_land_in_the_timeline(

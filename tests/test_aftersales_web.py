@@ -143,6 +143,42 @@ def test_the_warehouse_reads_but_neither_sees_forms_nor_acts(wang: TestClient, s
     assert show_json(seeded.engine, "AS-1") == before
 
 
+def test_the_warehouse_receives_a_return_and_sees_no_other_step(wang: TestClient, seeded: Seeded) -> None:
+    """The warehouse opens the returned parcel and inspects it: on a case that waits for that, its only
+    form is receive, and the step lands under its name; refusing stays customer service's."""
+    case = f"/aftersales/AS-3?shop={SHOP_A}"  # returned: customer service could refuse or receive it
+    assert show_json(seeded.engine, "AS-3")["steps"] == ["refuse", "receive"]
+    html = wang.get(case).text
+    assert re.findall(r'data-step="([a-z]+)"', html) == ["receive"]
+    assert "13700002222" not in html and "137****2222" in html  # the buyer stays masked for it
+    before = show_json(seeded.engine, "AS-3")
+    refused = wang.post("/aftersales/AS-3/refuse", data={"csrf_token": csrf_of(html), "shop": SHOP_A})
+    assert refused.status_code == 403 and show_json(seeded.engine, "AS-3") == before
+    done = post_step(wang, case, "receive", disposition="write_off", reason="外包装破损")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    received = show_json(seeded.engine, "AS-3")
+    assert (received["status"], received["disposition"]) == ("received", "write_off")
+    assert received["history"][-1]["actor"] == "wang" and "外包装破损" in received["history"][-1]["detail"]
+    assert 'data-step="' not in wang.get(case).text
+
+
+def test_a_warehouse_receives_only_in_its_own_shops(app: object, seeded: Seeded) -> None:
+    from lanshou.accounts.roles import Role
+    from lanshou.accounts.service import add_user
+    from tests.accounts_data import PASSWORD
+
+    add_user(seeded.engine, "li", PASSWORD, Role.WAREHOUSE, [SHOP_B])  # shop B's warehouse only
+    before = show_json(seeded.engine, "AS-3")
+    with signed_in(app, "li") as li:
+        assert "AS-3" not in listed(li.get("/aftersales").text)
+        assert li.get(f"/aftersales/AS-3?shop={SHOP_A}").status_code == 404
+        token = csrf_of(li.get("/aftersales").text)
+        for shop in ("", SHOP_A):
+            form = {"csrf_token": token, "shop": shop, "disposition": "restock"}
+            assert li.post("/aftersales/AS-3/receive", data=form).status_code == 404
+    assert show_json(seeded.engine, "AS-3") == before
+
+
 def test_buyers_are_masked_for_roles_without_buyer_data(wang: TestClient) -> None:
     for url in ("/aftersales", CASE_A1):
         html = wang.get(url).text

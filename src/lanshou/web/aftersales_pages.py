@@ -1,6 +1,7 @@
 """After-sales (售后): the cases of the user's shops with the CLI's filters (keyset pages), one case with its
 order, buyer, return parcel, steps and the order's timeline, and its steps — agree, refuse (with a reason),
-receive (restock or write off) — as CSRF-checked forms for customer service, only those the case allows now.
+receive (restock or write off) — as CSRF-checked forms, only those the case allows now and the user's role
+may take: customer service decides (agree, refuse), the warehouse too records a return received.
 
 Everything is `lanshou.aftersales.service`, as the CLI and the API use it: a refused step shows the area's
 reason and changes nothing. The buyer is masked in the list, and on a case unless the role may see buyer
@@ -11,10 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Form, HTTPException, Query, Request
+from fastapi import Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lanshou.accounts.model import ShopRef, User
+from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import Action, CaseStatus, CaseType
@@ -26,9 +27,15 @@ from lanshou.web.scope import PageScope, page_scope, read_cursor, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
-CaseWorker = Annotated[User, Depends(require_page(Permission.AFTERSALES_MANAGE))]
 PAGE_SIZE = 50
-STEPS = ("agree", "refuse", "receive")  # a person's steps: the CLI's commands
+# a person's steps (the CLI's commands) and who may take each: agreeing and refusing are customer service's
+# decision; receiving is recorded by whoever opens the returned parcel and inspects it, the warehouse too
+STEP_PERMISSIONS = {
+    "agree": Permission.AFTERSALES_MANAGE,
+    "refuse": Permission.AFTERSALES_MANAGE,
+    "receive": Permission.AFTERSALES_RECEIVE,
+}
+STEPS = tuple(STEP_PERMISSIONS)
 STATUSES = tuple(status.value for status in CaseStatus)
 TYPES = tuple(case_type.value for case_type in CaseType)
 
@@ -134,10 +141,13 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
     except AmbiguousCase:
         return render_error(request, 409, "aftersales.ambiguous")
     _links(scope, [data])
+    steps = [step for step in data["steps"] if user.may(STEP_PERMISSIONS[step])]
     context = {
         "d": data,
         "labels": labels(translator(language_of(request))),
-        "may_act": user.may(Permission.AFTERSALES_MANAGE),
+        "steps": steps,
+        # customer service sees that nothing is to be done; the warehouse sees only a return to receive
+        "may_act": user.may(Permission.AFTERSALES_MANAGE) or bool(steps),
         "flash": take_flash(request),
     }
     return render(request, "aftersale.html", context)
@@ -146,7 +156,7 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
 @router.post("/aftersales/{case_no}/{step}")
 def act_on_case(
     request: Request,
-    user: CaseWorker,
+    user: PageUser,
     engine: EngineDep,
     case_no: str,
     step: str,
@@ -159,6 +169,7 @@ def act_on_case(
 
     if step not in STEPS:
         raise HTTPException(404)
+    require_page(STEP_PERMISSIONS[step])(user)  # 403 for a role that may not take this step
     scope = page_scope(engine, user, shop)
     t = translator(language_of(request))
     number, note = case_no[:64], reason.replace("\x00", "")
