@@ -16,7 +16,7 @@ from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
-from lanshou.web.rendering import language_of, render
+from lanshou.web.rendering import language_of, render, render_error
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import PageScope, page_scope, read_offset, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
@@ -92,12 +92,14 @@ def _partial(engine: Engine, scope: PageScope) -> bool:
 
 @router.get("/buyers/{buyer:path}", response_class=HTMLResponse)
 def buyer_page(request: Request, user: PageUser, engine: EngineDep, buyer: str) -> Response:
-    from lanshou.buyers.service import show_json
+    from lanshou.buyers.service import AmbiguousBuyer, show_json
 
     scope = page_scope(engine, user, None)
     unmask = user.may(Permission.BUYER_DATA_VIEW)
     try:
         data = show_json(engine, buyer[:200], unmask, shop_ids=scope.shop_ids)
+    except AmbiguousBuyer:
+        return render_error(request, 409, "buyers.ambiguous")
     except LookupError:
         raise HTTPException(404) from None
     context = {
