@@ -4,11 +4,13 @@ lands in the order's timeline with the caller's name, and a refused step changes
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -108,6 +110,43 @@ def test_cursor_pages_through_every_case_once(client: TestClient, seeded: Seeded
     assert seen == expected and len(seen) == 7
     forged = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": "bm9wZQ"})
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_cursor"
+
+
+def _cursor(position: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "UTC"])
+def test_a_cursor_with_an_offset_is_the_instant_it_names(
+    client: TestClient, seeded: Seeded, zone: str
+) -> None:
+    """A client that writes the cursor's time with its own offset (the same instant) gets the same page."""
+    first = get_json(client, seeded, "boss", "/api/v1/aftersales", limit=2)
+    position = json.loads(base64.urlsafe_b64decode(first["next"] + "=" * (-len(first["next"]) % 4)))
+    after = get_json(client, seeded, "boss", "/api/v1/aftersales", limit=3, cursor=first["next"])
+    cases = [[(c["case_no"], c["shop"]) for c in page["items"]] for page in (first, after)]
+    assert cases[1] and not set(cases[0]) & set(cases[1])  # the page after the first, none repeated
+    moment = datetime.fromisoformat(position["at"]).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    by_hand = _cursor({"at": moment.isoformat(), "id": position["id"]})
+    assert get_json(client, seeded, "boss", "/api/v1/aftersales", limit=3, cursor=by_hand) == after
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"at": "yesterday", "id": 3},
+        {"at": "0001-01-01T00:00:00+08:00", "id": 3},  # before year 1 in UTC: no time at all
+        {"at": "9999-12-31T23:00:00-05:00", "id": 3},  # after year 9999 in UTC
+        {"at": "2026-11-02T09:00:00+08:00", "id": 0},
+    ],
+)
+def test_a_cursor_that_names_no_position_is_refused(
+    client: TestClient, seeded: Seeded, position: dict[str, Any]
+) -> None:
+    refused = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": _cursor(position)})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_cursor" and "pass the `next` of a previous page" in error["message"]
 
 
 def test_times_are_iso_8601_with_an_explicit_offset(
