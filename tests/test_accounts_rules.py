@@ -33,16 +33,16 @@ def test_owner_may_do_everything_and_only_the_owner_manages_users() -> None:
         (
             Role.OPERATOR,
             {P.ORDERS_REVIEW, P.ORDERS_SHIP},
-            {P.STOCK_MANAGE, P.BUYER_DATA_VIEW, P.AFTERSALES_MANAGE},
+            {P.STOCK_MANAGE, P.BUYER_DATA_VIEW, P.AFTERSALES_MANAGE, P.AFTERSALES_RECEIVE},
         ),
         (
             Role.WAREHOUSE,
-            {P.STOCK_MANAGE, P.LABELS_PRINT},
-            {P.ORDERS_REVIEW, P.BUYER_DATA_VIEW, P.EXPORTS_RUN},
+            {P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE},
+            {P.ORDERS_REVIEW, P.BUYER_DATA_VIEW, P.EXPORTS_RUN, P.AFTERSALES_MANAGE},
         ),
         (
             Role.CUSTOMER_SERVICE,
-            {P.AFTERSALES_MANAGE, P.NOTIFICATIONS_MANAGE, P.BUYER_DATA_VIEW},
+            {P.AFTERSALES_MANAGE, P.AFTERSALES_RECEIVE, P.NOTIFICATIONS_MANAGE, P.BUYER_DATA_VIEW},
             {P.ORDERS_SHIP, P.STOCK_MANAGE, P.USERS_MANAGE},
         ),
     ],
@@ -51,6 +51,13 @@ def test_each_role_does_its_job_and_no_more(role: Role, allowed: set[P], refused
     assert may(role, P.ORDERS_READ)  # everyone works with orders
     assert all(may(role, p) for p in allowed)
     assert not any(may(role, p) for p in refused)
+
+
+def test_the_warehouse_records_returns_received_but_decides_no_case() -> None:
+    """It opens the returned parcels; agreeing to or refusing a case stays customer service's."""
+    receivers = {role for role in Role if may(role, P.AFTERSALES_RECEIVE)}
+    assert receivers == {Role.OWNER, Role.CUSTOMER_SERVICE, Role.WAREHOUSE}
+    assert {role for role in Role if may(role, P.AFTERSALES_MANAGE)} == {Role.OWNER, Role.CUSTOMER_SERVICE}
 
 
 def test_only_owner_and_customer_service_see_buyer_data_unmasked() -> None:

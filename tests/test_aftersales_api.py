@@ -4,10 +4,13 @@ lands in the order's timeline with the caller's name, and a refused step changes
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,6 +112,62 @@ def test_cursor_pages_through_every_case_once(client: TestClient, seeded: Seeded
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_cursor"
 
 
+def _cursor(position: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "UTC"])
+def test_a_cursor_with_an_offset_is_the_instant_it_names(
+    client: TestClient, seeded: Seeded, zone: str
+) -> None:
+    """A client that writes the cursor's time with its own offset (the same instant) gets the same page."""
+    first = get_json(client, seeded, "boss", "/api/v1/aftersales", limit=2)
+    position = json.loads(base64.urlsafe_b64decode(first["next"] + "=" * (-len(first["next"]) % 4)))
+    after = get_json(client, seeded, "boss", "/api/v1/aftersales", limit=3, cursor=first["next"])
+    cases = [[(c["case_no"], c["shop"]) for c in page["items"]] for page in (first, after)]
+    assert cases[1] and not set(cases[0]) & set(cases[1])  # the page after the first, none repeated
+    moment = datetime.fromisoformat(position["at"]).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    by_hand = _cursor({"at": moment.isoformat(), "id": position["id"]})
+    assert get_json(client, seeded, "boss", "/api/v1/aftersales", limit=3, cursor=by_hand) == after
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"at": "yesterday", "id": 3},
+        {"at": "0001-01-01T00:00:00+08:00", "id": 3},  # before year 1 in UTC: no time at all
+        {"at": "9999-12-31T23:00:00-05:00", "id": 3},  # after year 9999 in UTC
+        {"at": "2026-11-02T09:00:00+08:00", "id": 0},
+    ],
+)
+def test_a_cursor_that_names_no_position_is_refused(
+    client: TestClient, seeded: Seeded, position: dict[str, Any]
+) -> None:
+    refused = call(client, seeded, "boss", "GET", "/api/v1/aftersales", params={"cursor": _cursor(position)})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_cursor" and "pass the `next` of a previous page" in error["message"]
+
+
+def test_times_are_iso_8601_with_an_explicit_offset(
+    client: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """The pages show a shop's local time; the JSON keeps UTC, saying so, so no client reads a UTC time as
+    the shop's own (or its own)."""
+    return_parcel_moves(seeded.engine, tmp_path)
+    items = get_json(client, seeded, "carol", "/api/v1/aftersales")["items"]
+    case = get_json(client, seeded, "carol", "/api/v1/aftersales/AS-3")
+    times = [
+        *(c[name] for c in items for name in ("requested_at", "updated_at")),
+        *(entry["at"] for entry in (*case["history"], *case["timeline"], case["return_parcel"])),
+    ]
+    for text in times:
+        assert datetime.fromisoformat(text).utcoffset() == timedelta(0), text
+    # the file said 09:00 (the shop's Asia/Shanghai), the scan 10:00: both UTC, with their offset
+    assert case["requested_at"] == "2026-11-04 01:00:00+00:00"
+    assert case["return_parcel"]["at"] == "2026-11-05 02:00:00+00:00"
+
+
 def test_another_shops_case_does_not_exist_for_the_caller(client: TestClient, seeded: Seeded) -> None:
     before = show_json(seeded.engine, "BS-1")
     assert call(client, seeded, "carol", "GET", "/api/v1/aftersales/BS-1").status_code == 404
@@ -127,13 +186,49 @@ def test_another_shops_case_does_not_exist_for_the_caller(client: TestClient, se
     assert get_json(client, seeded, "boss", "/api/v1/aftersales/DUP-1", shop=SHOP_B)["shop"] == "抖音小店"
 
 
-@pytest.mark.parametrize("who", ["wang", "alice"])  # warehouse, operator: they read, they may not act
-def test_only_customer_service_acts(client: TestClient, seeded: Seeded, who: str) -> None:
+@pytest.mark.parametrize("who", ["wang", "alice"])  # warehouse, operator: they read, they may not decide
+def test_only_customer_service_agrees(client: TestClient, seeded: Seeded, who: str) -> None:
     assert numbers(get_json(client, seeded, who, "/api/v1/aftersales"))  # reading is every role's
     before = show_json(seeded.engine, "AS-1")
     forbidden = call(client, seeded, who, "POST", "/api/v1/aftersales/AS-1/agree")
     assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
     assert show_json(seeded.engine, "AS-1") == before
+
+
+def test_the_warehouse_receives_a_return_and_only_that(client: TestClient, seeded: Seeded) -> None:
+    """The warehouse opens returned parcels: it records the inspection; agreeing or refusing is not its."""
+    before = show_json(seeded.engine, "AS-3")
+    for step, body in (("agree", {}), ("refuse", {"reason": "破损"})):
+        refused = call(client, seeded, "wang", "POST", f"/api/v1/aftersales/AS-3/{step}", json=body)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert show_json(seeded.engine, "AS-3") == before
+    operator = call(
+        client, seeded, "alice", "POST", "/api/v1/aftersales/AS-3/receive", json={"disposition": "restock"}
+    )
+    assert operator.status_code == 403 and show_json(seeded.engine, "AS-3") == before
+    received = call(
+        client, seeded, "wang", "POST", "/api/v1/aftersales/AS-3/receive", json={"disposition": "restock"}
+    )
+    assert received.status_code == 200, received.text
+    assert (received.json()["status"], received.json()["disposition"]) == ("received", "restock")
+    assert received.json()["receiver"]["phone"] == "137****2222"  # masked for the warehouse
+    assert show_json(seeded.engine, "AS-3")["history"][-1]["actor"] == "wang"
+
+
+def test_a_warehouse_receives_only_in_its_own_shops(client: TestClient, seeded: Seeded) -> None:
+    from lanshou.accounts.roles import Role
+    from lanshou.accounts.service import add_user, issue_token
+    from tests.accounts_data import PASSWORD
+
+    add_user(seeded.engine, "li", PASSWORD, Role.WAREHOUSE, [SHOP_B])  # shop B's warehouse only
+    headers = {"Authorization": f"Bearer {issue_token(seeded.engine, 'li')}"}
+    before = show_json(seeded.engine, "AS-3")
+    for params in ({}, {"shop": SHOP_A}):
+        refused = client.post(
+            "/api/v1/aftersales/AS-3/receive", params=params, json={"disposition": "restock"}, headers=headers
+        )
+        assert refused.status_code == 404, refused.text
+    assert show_json(seeded.engine, "AS-3") == before
 
 
 def test_steps_change_the_case_as_the_cli_does_and_land_in_the_timeline(

@@ -168,7 +168,8 @@ def test_people_act_through_the_machine_with_reasons_events_and_outbound_orders(
     assert report.updated == 1
     (tmp_path / "rt.csv").write_text(RETURN_TRACKING, encoding="utf-8")
     import_tracking(engine, tmp_path / "rt.csv", rejects=tmp_path / "rt.rej.csv")
-    assert show_json(engine, "C1")["return_parcel"] == {"status": "in_transit", "at": "2026-11-07 02:00:00"}
+    scanned = {"status": "in_transit", "at": "2026-11-07 02:00:00+00:00"}  # UTC, saying so
+    assert show_json(engine, "C1")["return_parcel"] == scanned
     with pytest.raises(AfterSaleRefused, match="restock or write_off"):
         act(engine, "C1", "receive", "bob", events=events)
     received = act(engine, "C1", "receive", "bob", "外观完好", disposition="restock", events=events)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -141,6 +143,42 @@ def test_the_warehouse_reads_but_neither_sees_forms_nor_acts(wang: TestClient, s
     assert show_json(seeded.engine, "AS-1") == before
 
 
+def test_the_warehouse_receives_a_return_and_sees_no_other_step(wang: TestClient, seeded: Seeded) -> None:
+    """The warehouse opens the returned parcel and inspects it: on a case that waits for that, its only
+    form is receive, and the step lands under its name; refusing stays customer service's."""
+    case = f"/aftersales/AS-3?shop={SHOP_A}"  # returned: customer service could refuse or receive it
+    assert show_json(seeded.engine, "AS-3")["steps"] == ["refuse", "receive"]
+    html = wang.get(case).text
+    assert re.findall(r'data-step="([a-z]+)"', html) == ["receive"]
+    assert "13700002222" not in html and "137****2222" in html  # the buyer stays masked for it
+    before = show_json(seeded.engine, "AS-3")
+    refused = wang.post("/aftersales/AS-3/refuse", data={"csrf_token": csrf_of(html), "shop": SHOP_A})
+    assert refused.status_code == 403 and show_json(seeded.engine, "AS-3") == before
+    done = post_step(wang, case, "receive", disposition="write_off", reason="外包装破损")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    received = show_json(seeded.engine, "AS-3")
+    assert (received["status"], received["disposition"]) == ("received", "write_off")
+    assert received["history"][-1]["actor"] == "wang" and "外包装破损" in received["history"][-1]["detail"]
+    assert 'data-step="' not in wang.get(case).text
+
+
+def test_a_warehouse_receives_only_in_its_own_shops(app: object, seeded: Seeded) -> None:
+    from lanshou.accounts.roles import Role
+    from lanshou.accounts.service import add_user
+    from tests.accounts_data import PASSWORD
+
+    add_user(seeded.engine, "li", PASSWORD, Role.WAREHOUSE, [SHOP_B])  # shop B's warehouse only
+    before = show_json(seeded.engine, "AS-3")
+    with signed_in(app, "li") as li:
+        assert "AS-3" not in listed(li.get("/aftersales").text)
+        assert li.get(f"/aftersales/AS-3?shop={SHOP_A}").status_code == 404
+        token = csrf_of(li.get("/aftersales").text)
+        for shop in ("", SHOP_A):
+            form = {"csrf_token": token, "shop": shop, "disposition": "restock"}
+            assert li.post("/aftersales/AS-3/receive", data=form).status_code == 404
+    assert show_json(seeded.engine, "AS-3") == before
+
+
 def test_buyers_are_masked_for_roles_without_buyer_data(wang: TestClient) -> None:
     for url in ("/aftersales", CASE_A1):
         html = wang.get(url).text
@@ -255,3 +293,42 @@ def test_a_return_number_that_is_another_shops_parcel_stays_that_shops(
     )
     assert bob.get("/tracking/BX77").status_code == 200  # shop B's own parcel
     assert carol.get("/tracking/BX77").status_code == 404
+
+
+def _shown_requested(html: str) -> dict[tuple[str, str], str]:
+    """(case, shop) -> the request time the list shows."""
+    rows = re.findall(
+        r'<tr data-case="([^"]+)" data-shop="([^"]+)".*?data-label="申请时间">([^<]*)</td>', html, re.S
+    )
+    return {(case_no, shop): shown for case_no, shop, shown in rows}
+
+
+def _in_zone(text: str, zone: str) -> str:
+    """An ISO time of the JSON as the minute on a clock in `zone` (worked out apart from the pages)."""
+    return datetime.fromisoformat(text).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def test_times_are_in_each_shops_timezone_as_on_the_order_pages(app: object, seeded: Seeded) -> None:
+    from lanshou.shops.service import set_timezone
+
+    set_timezone(seeded.engine, "抖音小店", "America/New_York")  # shop A stays in Asia/Shanghai
+    zones = {SHOP_A: "Asia/Shanghai", SHOP_B: "America/New_York"}
+    with signed_in(app, "boss") as boss:
+        shown = _shown_requested(boss.get("/aftersales").text)
+        expected = {
+            (c["case_no"], f"{c['platform']}/{c['shop']}"): _in_zone(
+                c["requested_at"], zones[f"{c['platform']}/{c['shop']}"]
+            )
+            for c in list_json(seeded.engine)
+        }
+        assert shown == expected and len(shown) == 7
+        # the platforms' files said 09:00 in Shanghai: what the merchant of shop A sees again
+        assert shown[("AS-1", SHOP_A)] == "2026-11-02 09:00"
+        assert shown[("BS-1", SHOP_B)] == "2026-11-04 20:00"  # 01:00 UTC, the evening before in New York
+        html = boss.get(f"/aftersales/BS-1?shop={SHOP_B}").text
+    case = show_json(seeded.engine, "BS-1")
+    assert "<dd>2026-11-04 20:00</dd>" in html and "America/New_York" in html and "UTC" not in html
+    history = re.findall(r'<td data-label="时间">([^<]*)</td>', html)
+    assert history == [_in_zone(h["at"], "America/New_York") for h in case["history"]] and history
+    timeline = re.findall(r"<li data-kind=\"[^\"]+\"><time>([^<]*)</time>", html)
+    assert timeline == [_in_zone(e["at"], "America/New_York") for e in case["timeline"]] and timeline

@@ -135,6 +135,25 @@ def test_one_buyer_is_the_cli_show_in_the_callers_shops(client: TestClient, desk
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
+def test_an_order_number_of_two_shops_buyers_is_refused_until_the_shop_is_named(
+    client: TestClient, desk: Desk
+) -> None:
+    """SAME-1 is an order of shop A (吴九) and of shop B (孙七): the owner must say which."""
+    for method, url, body in (
+        ("GET", "/api/v1/buyers/SAME-1", None),
+        ("POST", "/api/v1/buyers/SAME-1/blacklist", {"reason": "恶意退款"}),
+    ):
+        refused = call(client, desk, "boss", method, url, json=body)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "ambiguous_buyer"
+        message = refused.json()["error"]["message"]
+        assert "tmall/旗舰店" in message and "douyin/抖音小店" in message and "?shop=" in message, message
+    assert cli_json(desk.engine, "buyers", "list", "--blacklisted") == []
+    named = call(client, desk, "boss", "GET", "/api/v1/buyers/SAME-1", params={"shop": SHOP_B}).json()
+    assert named["name"] == "孙*" and [o["order_no"] for o in named["order_list"]] == ["SAME-1"]
+    carols = call(client, desk, "carol", "GET", "/api/v1/buyers/SAME-1").json()  # only shop A's is hers
+    assert carols["name"] == "吴*"
+
+
 def test_buyer_data_is_masked_unless_asked_by_a_role_that_may_see_it(client: TestClient, desk: Desk) -> None:
     url = f"/api/v1/buyers/{SPANNING_BUYER}"
     masked = call(client, desk, "bob", "GET", url).json()

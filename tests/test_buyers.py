@@ -12,6 +12,7 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -23,7 +24,7 @@ from lanshou.buyers.rules import rules_from
 from lanshou.buyers.service import blacklist, export_segment, list_json, refresh_all, segment_rows, show_json
 from lanshou.buyers.store import buyer_facts, catch_up_buyers
 from lanshou.cli.app import app
-from lanshou.cli.common import console
+from lanshou.cli.common import console, err_console
 from lanshou.intake.aftersales import import_aftersales
 from lanshou.intake.feedback import import_feedback
 from lanshou.intake.orders import import_orders
@@ -198,6 +199,48 @@ def test_buyers_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "刷单" in shown and "carol" in shown  # why and who blacklisted the buyer
     assert "拉黑 blacklisted" in shown  # in the change history
     assert runner.invoke(app, ["buyers", "refresh"]).exit_code == 0
+
+
+# T1 again, in another shop and another buyer's (numbers are unique only within a shop); M1 again in a shop of
+# the same buyer (Taobao and Tmall share buyer ids)
+SAME_NUMBERS = """douyin,抖音小店,T1,paid,2026-10-06 09:00:00,2026-10-06 09:01:00,,赵六,13600003333,江苏省,SKU-D,食品,1,20.00,20.00
+taobao,旗舰店,M1,paid,2026-10-07 09:00:00,2026-10-07 09:01:00,tb_1,张三,13812345678,浙江省,SKU-A,家居,1,50.00,50.00
+"""
+
+
+def test_an_order_number_of_two_buyers_in_two_shops_needs_its_shop(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANSHOU_BUYER_KEY", SECRET)
+    monkeypatch.setattr(err_console, "_width", 200)  # a wide terminal: the message is one line, unwrapped
+    runner = CliRunner()
+    (tmp_path / "o.csv").write_text(ORDERS + SAME_NUMBERS, encoding="utf-8")
+    assert runner.invoke(app, ["import", "orders", str(tmp_path / "o.csv")]).exit_code == 0
+    for command in (["show", "T1"], ["blacklist", "T1", "--reason", "刷单"]):
+        refused = runner.invoke(app, ["buyers", *command])
+        assert refused.exit_code == 2, refused.output
+        line = refused.stderr.strip()
+        assert "\n" not in line and "Traceback" not in refused.output, refused.output  # one line
+        assert "taobao:旗舰店" in line and "douyin:抖音小店" in line and "--shop" in line, line
+    assert json.loads(runner.invoke(app, ["buyers", "list", "--blacklisted", "--json"]).stdout) == []
+
+    def shown(*args: str) -> dict[str, Any]:
+        result = runner.invoke(app, ["buyers", "show", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    douyin = shown("T1", "--shop", "抖音小店")
+    assert douyin["name"] == "赵*" and [o["order_no"] for o in douyin["order_list"]] == ["T1"]
+    assert shown("T1", "--shop", "taobao:旗舰店")["key"] == "taobao:tb_1"
+    assert shown("M1")["key"] == "taobao:tb_1"  # two shops' orders, one buyer: nothing to choose
+    unknown = runner.invoke(app, ["buyers", "show", "T1", "--shop", "nowhere"])
+    assert unknown.exit_code == 2 and "no shop named 'nowhere'" in unknown.stderr
+    done = runner.invoke(
+        app, ["buyers", "blacklist", "T1", "--shop", "抖音小店", "--reason", "刷单", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    blacklisted = json.loads(runner.invoke(app, ["buyers", "list", "--blacklisted", "--json"]).stdout)
+    assert [b["key"] for b in blacklisted] == [douyin["key"]]  # the douyin buyer, not tb_1
 
 
 def _shop_ids(engine: Engine) -> dict[str, int]:

@@ -237,6 +237,15 @@ def test_phones_and_names_are_masked_unless_the_role_may_see_them(
         assert (field(profile, "name"), field(profile, "phone")) == (name, phone)
 
 
+def test_an_order_number_of_two_shops_buyers_is_not_guessed(users: dict[str, TestClient]) -> None:
+    """SAME-1 is an order of shop A (吴九) and of shop B (孙七): the owner is told so, each shop's staff
+    see their own shop's buyer."""
+    refused = users["boss"].get("/buyers/SAME-1")
+    assert refused.status_code == 409 and "多个店铺有此订单号" in refused.text
+    assert "吴九" not in refused.text and "孙七" not in refused.text
+    assert field(users["bob"].get("/buyers/SAME-1").text, "name") == "孙七"
+
+
 def test_blacklisting_acts_as_the_cli_with_who_did_it(users: dict[str, TestClient], desk: Desk) -> None:
     bob = users["bob"]
     url = f"/buyers/{SPANNING_BUYER}"

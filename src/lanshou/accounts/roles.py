@@ -24,7 +24,8 @@ class Permission(StrEnum):
     ORDERS_SHIP = "orders.ship"
     STOCK_MANAGE = "stock.manage"
     LABELS_PRINT = "labels.print"
-    AFTERSALES_MANAGE = "aftersales.manage"
+    AFTERSALES_MANAGE = "aftersales.manage"  # agree to or refuse a case: customer service's decision
+    AFTERSALES_RECEIVE = "aftersales.receive"  # record a returned parcel received and inspected
     NOTIFICATIONS_MANAGE = "notifications.manage"
     METRICS_READ = "metrics.read"
     EXPORTS_RUN = "exports.run"
@@ -39,11 +40,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(
         {P.ORDERS_READ, P.ORDERS_REVIEW, P.ORDERS_SHIP, P.LABELS_PRINT, P.METRICS_READ, P.EXPORTS_RUN}
     ),
-    # the warehouse prints labels (which carry the full address) but lists show it masked
-    Role.WAREHOUSE: frozenset({P.ORDERS_READ, P.STOCK_MANAGE, P.LABELS_PRINT}),
+    # the warehouse prints labels (which carry the full address) but lists show it masked; it opens the
+    # returned parcels and inspects the goods, so it records a return received (restock or write-off)
+    Role.WAREHOUSE: frozenset({P.ORDERS_READ, P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE}),
     # customer service calls buyers back, so it sees their phone numbers and addresses
     Role.CUSTOMER_SERVICE: frozenset(
-        {P.ORDERS_READ, P.AFTERSALES_MANAGE, P.NOTIFICATIONS_MANAGE, P.BUYER_DATA_VIEW}
+        {P.ORDERS_READ, P.AFTERSALES_MANAGE, P.AFTERSALES_RECEIVE, P.NOTIFICATIONS_MANAGE, P.BUYER_DATA_VIEW}
     ),
 }
 

@@ -9,6 +9,7 @@ unless `unmask`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -57,6 +58,12 @@ def receiver_json(order: OrderFacts | None, unmask: bool) -> dict[str, Any]:
     }
 
 
+def utc_text(moment: datetime) -> str:
+    """A stored time (naive UTC) as the JSON gives it: ISO 8601 with its offset, +00:00, so no reader takes
+    it for the shop's local time (the text before the offset is what it always was)."""
+    return moment.replace(tzinfo=UTC).isoformat(sep=" ")
+
+
 def case_json(
     case: Case, shops: dict[int, ShopInfo], order: OrderFacts | None, unmask: bool = False
 ) -> dict[str, Any]:
@@ -80,8 +87,8 @@ def case_json(
         "return_shipping_payer": case.return_shipping_payer,
         "disposition": case.disposition,
         "outbound_order_no": case.outbound_order_no,
-        "requested_at": case.requested_at.isoformat(sep=" "),
-        "updated_at": case.updated_at.isoformat(sep=" "),
+        "requested_at": utc_text(case.requested_at),
+        "updated_at": utc_text(case.updated_at),
         "receiver": receiver_json(order, unmask),
         "next": [a.value for a in allowed_actions(case.status, case.case_type)],
         "steps": staff_steps(case),
@@ -165,16 +172,16 @@ def show_json(
         order = order_facts(conn, [case.order_key]).get(case.order_key)
         data = case_json(case, shops, order, unmask)
         data["history"] = [
-            {**row, "at": row["at"].isoformat(sep=" ")}  # type: ignore[attr-defined]
+            {**row, "at": utc_text(row["at"])}  # type: ignore[arg-type]
             for row in history_of(conn, case.shop_id, case.case_no)
         ]
         data["timeline"] = [
-            {"at": e.at.isoformat(sep=" "), "kind": e.kind, "detail": e.detail, "actor": e.actor}
+            {"at": utc_text(e.at), "kind": e.kind, "detail": e.detail, "actor": e.actor}
             for e in read_timeline(conn, case.shop_id, case.order_no)
         ]
         if case.return_tracking_no:
             status, at = parcel_status_of(conn, case.return_tracking_no)
-            data["return_parcel"] = {"status": status, "at": at.isoformat(sep=" ") if at else None}
+            data["return_parcel"] = {"status": status, "at": utc_text(at) if at else None}
     return data
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -106,12 +106,19 @@ class CasePosition:
 
     @classmethod
     def from_cursor(cls, value: dict[str, Any]) -> CasePosition | None:
-        """The position a decoded cursor holds; None when it is not one."""
+        """The position a decoded cursor holds; None when it is not one. Its time is UTC when naive (as
+        `as_cursor` writes it); one with an offset (a cursor made by hand) is the instant it names."""
         try:
-            at, row_id = datetime.fromisoformat(value["at"]).replace(tzinfo=None), int(value["id"])
-        except (KeyError, TypeError, ValueError):
+            at, row_id = _naive_utc(datetime.fromisoformat(value["at"])), int(value["id"])
+        except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: year 1 at +08:00 is year 0 UTC
             return None
         return cls(at, row_id) if 0 < row_id < 2**31 else None  # an id the column can hold
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """The stored times' form, naive UTC: an aware time converted (dropping its offset would move it by
+    that many hours, and a page would repeat or skip cases), a naive one as it is."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 CASE_CURSOR = {"at": str, "id": int}

@@ -4,7 +4,7 @@ user's grants), each shows the buyers as those shops' staff may see them (lansho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from itertools import islice
@@ -32,6 +32,8 @@ from lanshou.db.engine import run_transaction
 from lanshou.followups.store import themes_of
 from lanshou.orders.facts import now_utc, order_facts
 from lanshou.rules.language import RuleRuntimeError
+from lanshou.shops.model import select_shops
+from lanshou.shops.store import load_shops
 
 EXPORT_HEADERS = [
     "客户 buyer",
@@ -136,30 +138,79 @@ def _in_view(
     return sorted([*conn.execute(query.where(only_in(ids))), *others], key=biggest_first)
 
 
-def _find(conn: Connection, key_or_order: str, shop_ids: Collection[int] | None = None) -> Any:
-    """The profile with this key, else the one of this order; only a buyer of `shop_ids` when given."""
+class AmbiguousBuyer(LookupError):
+    """The order number is an order of several shops, of different buyers: the caller must name the shop.
+    The message names them as the CLI's --shop takes them; `message` words it for another face."""
+
+    def __init__(self, order_no: str, shops: Sequence[tuple[str, str]]) -> None:
+        self.order_no, self.shops = order_no, tuple(shops)  # (platform, shop name)
+        super().__init__(self.message(":", "--shop"))
+
+    def message(self, separator: str, option: str) -> str:
+        where = ", ".join(f"{platform}{separator}{name}" for platform, name in self.shops)
+        return (
+            f"订单号 {self.order_no!r} 在多个店铺 is an order of several shops ({where}), "
+            f"of different buyers: name one with {option}"
+        )
+
+
+def _find(
+    conn: Connection,
+    key_or_order: str,
+    shop_ids: Collection[int] | None = None,
+    order_shops: Collection[int] | None = None,
+) -> Any:
+    """The profile with this key, else the one of this order (of `order_shops` when given); only a buyer of
+    `shop_ids` when given."""
     query = select(buyer_profiles).where(buyer_profiles.c.key == key_or_order)
-    link = select(buyer_orders.c.profile_key).where(buyer_orders.c.order_no == key_or_order)
     if shop_ids is not None:
         query = query.where(bought_in(shop_ids))
-        link = link.where(buyer_orders.c.shop_id.in_(shop_ids))
     row = conn.execute(query).first()
-    if row is not None:
-        return row
-    found = conn.execute(link).first()
-    if found is not None:
-        return conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == found[0])).first()
-    raise LookupError(f"没有这个客户 no buyer {key_or_order!r} (a buyer key, or one of their order numbers)")
+    if row is None:
+        key = _buyer_of_order(conn, key_or_order, shop_ids, order_shops)
+        row = conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == key)).first()
+    return row
+
+
+def _buyer_of_order(
+    conn: Connection, order_no: str, shop_ids: Collection[int] | None, order_shops: Collection[int] | None
+) -> str:
+    """The key of the buyer of this order. Order numbers are unique only within a shop: when the number is
+    an order of several shops and they are different buyers', which one is meant is refused, never guessed
+    (blacklisting the wrong person would hold their orders)."""
+    b = buyer_orders.c
+    link = select(b.shop_id, b.profile_key).where(b.order_no == order_no).order_by(b.shop_id)
+    for ids in (shop_ids, order_shops):
+        if ids is not None:
+            link = link.where(b.shop_id.in_(ids))
+    found = conn.execute(link).all()
+    if not found:
+        raise LookupError(f"没有这个客户 no buyer {order_no!r} (a buyer key, or one of their order numbers)")
+    if len({row.profile_key for row in found}) > 1:
+        shops = load_shops(conn)
+        raise AmbiguousBuyer(order_no, [(shops[r.shop_id].platform, shops[r.shop_id].shop) for r in found])
+    return str(found[0].profile_key)
+
+
+def _order_shops(conn: Connection, shop: str | None) -> frozenset[int] | None:
+    """The shops `--shop` names (a name, or platform:name), whose order the number is; None: any."""
+    return None if shop is None else frozenset(select_shops(load_shops(conn), shop))
 
 
 def show_json(
-    engine: Engine, key_or_order: str, unmask: bool = False, shop_ids: Collection[int] | None = None
+    engine: Engine,
+    key_or_order: str,
+    unmask: bool = False,
+    shop_ids: Collection[int] | None = None,
+    shop: str | None = None,
 ) -> dict[str, Any]:
-    """One buyer with their orders and feedback; given `shop_ids`, only what those shops may see."""
+    """One buyer with their orders and feedback; given `shop_ids`, only what those shops may see. `shop`
+    (the CLI's --shop) names the shop of an order number that several shops have."""
     catch_up_buyers(engine)
     with engine.connect() as conn:
         ids = narrowed(conn, shop_ids)
-        row = seen(conn, _find(conn, key_or_order, ids), ids, now_utc())
+        found = _find(conn, key_or_order, ids, _order_shops(conn, shop))
+        row = seen(conn, found, ids, now_utc())
         data = profile_json(row, unmask)
         data["blacklist_history"] = blacklist_history(conn, row.key)
         keys = orders_of_profiles(conn, [row.key]).get(row.key, [])
@@ -255,9 +306,11 @@ def blacklist(
     actor: str,
     now: datetime,
     shop_ids: Collection[int] | None = None,
+    shop: str | None = None,
 ) -> dict[str, Any]:
     """Put a buyer on the blacklist (a reason is required) or take them off; `actor` is kept as who did
-    it. Given `shop_ids`, only a buyer of those shops (else not found), answered as they see them."""
+    it. Given `shop_ids`, only a buyer of those shops (else not found), answered as they see them. `shop`
+    names the shop of an order number that several shops have, as in show_json."""
     if on and not reason.strip():
         raise ValueError("拉黑须写明原因 / blacklisting needs a reason (--reason)")
 
@@ -265,7 +318,7 @@ def blacklist(
 
     def work(conn: Connection) -> dict[str, Any]:
         ids = narrowed(conn, shop_ids)
-        row = _find(conn, key_or_order, ids)
+        row = _find(conn, key_or_order, ids, _order_shops(conn, shop))
         set_blacklist(conn, row.key, on, reason, actor, now)
         recompute(conn, [row.key], now)  # segments and tiers may read `blacklisted`
         fresh = conn.execute(select(buyer_profiles).where(buyer_profiles.c.key == row.key)).one()

@@ -18,6 +18,12 @@ app = typer.Typer(help="Buyer profiles. 客户: list, show, segment, blacklist",
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print only JSON")]
 UnmaskOpt = Annotated[bool, typer.Option("--unmask", help="show names and phones in full")]
+BuyerArg = Annotated[str, typer.Argument(help="buyer key, or one of their order numbers")]
+# order numbers are unique only within a shop: the same number in two shops may be two buyers' orders
+OrderShopOpt = Annotated[
+    str | None,
+    typer.Option("--shop", help="the order's shop when several have its number (name or platform:name)"),
+]
 
 
 def register(root: typer.Typer) -> None:
@@ -90,16 +96,14 @@ def list_cmd(
 
 @app.command("show")
 def show_cmd(
-    buyer: Annotated[str, typer.Argument(help="buyer key, or one of their order numbers")],
-    unmask: UnmaskOpt = False,
-    as_json: JsonOpt = False,
+    buyer: BuyerArg, shop: OrderShopOpt = None, unmask: UnmaskOpt = False, as_json: JsonOpt = False
 ) -> None:
     """One buyer and their orders. 客户详情."""
     from lanshou.buyers.service import show_json
 
     _warn(unmask)
     try:
-        data = show_json(database(), buyer, unmask)
+        data = show_json(database(), buyer, unmask, shop=shop)
     except LookupError as exc:
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
@@ -234,18 +238,20 @@ def _send(
 
 @app.command("blacklist")
 def blacklist_cmd(
-    buyer: Annotated[str, typer.Argument(help="buyer key, or one of their order numbers")],
+    buyer: BuyerArg,
     reason: Annotated[str, typer.Option("--reason", help="why (required to add) / 原因")] = "",
     remove: Annotated[bool, typer.Option("--remove", help="take the buyer off the blacklist")] = False,
     by: Annotated[str | None, typer.Option("--by", help="who (default: the login name)")] = None,
+    shop: OrderShopOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put a buyer on the blacklist (review holds their orders), or take them off. 黑名单."""
     from lanshou.buyers.service import blacklist
     from lanshou.orders.facts import now_utc
 
+    who = by or getpass.getuser()
     try:
-        data = blacklist(database(), buyer, not remove, reason, by or getpass.getuser(), now_utc())
+        data = blacklist(database(), buyer, not remove, reason, who, now_utc(), shop=shop)
     except (LookupError, ValueError) as exc:
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None

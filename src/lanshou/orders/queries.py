@@ -357,10 +357,12 @@ EXPORT_HEADERS: tuple[str, ...] = (
 
 
 def to_local(moment: datetime | None, timezone: str) -> datetime | None:
-    """Naive UTC -> naive local time in `timezone`."""
+    """Naive UTC (as stored), or an aware time (as an area's JSON gives it) -> naive local time in
+    `timezone`."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC).astimezone(zone(timezone)).replace(tzinfo=None)
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone(timezone)).replace(tzinfo=None)
 
 
 def email_of(row: OrderRow, unmask: bool) -> str:

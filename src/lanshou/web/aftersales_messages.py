@@ -28,7 +28,7 @@ AFTERSALES_MESSAGES: dict[str, tuple[str, str]] = {
     "aftersales.payer": ("退货运费承担", "Return shipping paid by"),
     "aftersales.disposition": ("验收结果", "Inspection"),
     "aftersales.outbound": ("换货/补发订单", "Exchange / reship order"),
-    "aftersales.times_in": ("时间为 UTC", "Times in UTC"),
+    "aftersales.times_in": ("时间为各店铺时区", "Times are in each shop's timezone"),
     "aftersales.act": ("处理", "Handle"),
     "aftersales.confirm_agree": (
         "确认同意？同意后将按售后类型退款或换货",

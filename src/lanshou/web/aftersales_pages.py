@@ -1,6 +1,7 @@
 """After-sales (售后): the cases of the user's shops with the CLI's filters (keyset pages), one case with its
 order, buyer, return parcel, steps and the order's timeline, and its steps — agree, refuse (with a reason),
-receive (restock or write off) — as CSRF-checked forms for customer service, only those the case allows now.
+receive (restock or write off) — as CSRF-checked forms, only those the case allows now and the user's role
+may take: customer service decides (agree, refuse), the warehouse too records a return received.
 
 Everything is `lanshou.aftersales.service`, as the CLI and the API use it: a refused step shows the area's
 reason and changes nothing. The buyer is masked in the list, and on a case unless the role may see buyer
@@ -11,10 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Form, HTTPException, Query, Request
+from fastapi import Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lanshou.accounts.model import User
+from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import Action, CaseStatus, CaseType
@@ -22,13 +23,19 @@ from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
 from lanshou.web.rendering import language_of, render, render_error
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import PageScope, page_scope, read_cursor
+from lanshou.web.scope import PageScope, page_scope, read_cursor, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
-CaseWorker = Annotated[User, Depends(require_page(Permission.AFTERSALES_MANAGE))]
 PAGE_SIZE = 50
-STEPS = ("agree", "refuse", "receive")  # a person's steps: the CLI's commands
+# a person's steps (the CLI's commands) and who may take each: agreeing and refusing are customer service's
+# decision; receiving is recorded by whoever opens the returned parcel and inspects it, the warehouse too
+STEP_PERMISSIONS = {
+    "agree": Permission.AFTERSALES_MANAGE,
+    "refuse": Permission.AFTERSALES_MANAGE,
+    "receive": Permission.AFTERSALES_RECEIVE,
+}
+STEPS = tuple(STEP_PERMISSIONS)
 STATUSES = tuple(status.value for status in CaseStatus)
 TYPES = tuple(case_type.value for case_type in CaseType)
 
@@ -53,12 +60,24 @@ def case_url(case_no: str, shop: str) -> str:
 
 def _links(scope: PageScope, rows: list[dict[str, Any]]) -> None:
     """Each case's shop label and id, and its own address: the links name the shop (a case number may be
-    in several shops)."""
-    ids = {shop.label: shop.id for shop in scope.granted}
+    in several shops); and its times in that shop's timezone."""
+    shops = scope.by_label()
     for row in rows:
         row["shop_label"] = f"{row['platform']}/{row['shop']}"
-        row["shop_id"] = ids.get(row["shop_label"], 0)
+        shop = shops.get(row["shop_label"])
+        row["shop_id"] = shop.id if shop else 0
         row["url"] = case_url(row["case_no"], row["shop_label"])
+        _shop_times(row, shop)
+
+
+def _shop_times(row: dict[str, Any], shop: ShopRef | None) -> None:
+    """A case's times (and its history's and timeline's) as the order pages show times: in the shop's
+    timezone, where the merchant works; the JSON's are UTC."""
+    row["timezone"] = shop.timezone if shop else "UTC"
+    row["requested_local"] = shop_minute(row["requested_at"], shop)
+    row["updated_local"] = shop_minute(row["updated_at"], shop)
+    for entry in (*row.get("history", ()), *row.get("timeline", ())):
+        entry["local"] = shop_minute(entry["at"], shop)
 
 
 @router.get("/aftersales", response_class=HTMLResponse)
@@ -122,10 +141,13 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
     except AmbiguousCase:
         return render_error(request, 409, "aftersales.ambiguous")
     _links(scope, [data])
+    steps = [step for step in data["steps"] if user.may(STEP_PERMISSIONS[step])]
     context = {
         "d": data,
         "labels": labels(translator(language_of(request))),
-        "may_act": user.may(Permission.AFTERSALES_MANAGE),
+        "steps": steps,
+        # customer service sees that nothing is to be done; the warehouse sees only a return to receive
+        "may_act": user.may(Permission.AFTERSALES_MANAGE) or bool(steps),
         "flash": take_flash(request),
     }
     return render(request, "aftersale.html", context)
@@ -134,7 +156,7 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
 @router.post("/aftersales/{case_no}/{step}")
 def act_on_case(
     request: Request,
-    user: CaseWorker,
+    user: PageUser,
     engine: EngineDep,
     case_no: str,
     step: str,
@@ -147,6 +169,7 @@ def act_on_case(
 
     if step not in STEPS:
         raise HTTPException(404)
+    require_page(STEP_PERMISSIONS[step])(user)  # 403 for a role that may not take this step
     scope = page_scope(engine, user, shop)
     t = translator(language_of(request))
     number, note = case_no[:64], reason.replace("\x00", "")

@@ -16,9 +16,9 @@ from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
-from lanshou.web.rendering import language_of, render
+from lanshou.web.rendering import language_of, render, render_error
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import PageScope, page_scope, read_offset
+from lanshou.web.scope import PageScope, page_scope, read_offset, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
@@ -92,12 +92,14 @@ def _partial(engine: Engine, scope: PageScope) -> bool:
 
 @router.get("/buyers/{buyer:path}", response_class=HTMLResponse)
 def buyer_page(request: Request, user: PageUser, engine: EngineDep, buyer: str) -> Response:
-    from lanshou.buyers.service import show_json
+    from lanshou.buyers.service import AmbiguousBuyer, show_json
 
     scope = page_scope(engine, user, None)
     unmask = user.may(Permission.BUYER_DATA_VIEW)
     try:
         data = show_json(engine, buyer[:200], unmask, shop_ids=scope.shop_ids)
+    except AmbiguousBuyer:
+        return render_error(request, 409, "buyers.ambiguous")
     except LookupError:
         raise HTTPException(404) from None
     context = {
@@ -114,14 +116,8 @@ def buyer_page(request: Request, user: PageUser, engine: EngineDep, buyer: str) 
 
 def _with_shop(entry: dict[str, Any], shops: dict[str, ShopRef]) -> dict[str, Any]:
     """An order or a feedback with its shop's id (for the order link) and its time in the shop's zone."""
-    from datetime import datetime
-
-    from lanshou.orders.queries import to_local
-
     shop = shops.get(entry["shop"])
-    moment = datetime.fromisoformat(entry["at"])
-    local = to_local(moment, shop.timezone) if shop else moment
-    return {**entry, "shop_id": shop.id if shop else 0, "local": f"{local:%Y-%m-%d %H:%M}"}
+    return {**entry, "shop_id": shop.id if shop else 0, "local": shop_minute(entry["at"], shop)}
 
 
 @router.post("/buyers/{buyer:path}/blacklist")

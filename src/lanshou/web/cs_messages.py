@@ -97,4 +97,8 @@ CS_MESSAGES: dict[str, tuple[str, str]] = {
     "buyers.added": ("已加入黑名单", "Blacklisted"),
     "buyers.removed": ("已移出黑名单", "Removed from the blacklist"),
     "buyers.refused": ("未执行", "Nothing done"),
+    "buyers.ambiguous": (
+        "多个店铺有此订单号，且买家不同：请从客户列表打开",
+        "Several of your shops have an order with this number, of different buyers: open one from the list",
+    ),
 }

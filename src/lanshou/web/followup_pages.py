@@ -18,7 +18,7 @@ from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
 from lanshou.web.rendering import language_of, render
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import page_scope, read_offset
+from lanshou.web.scope import page_scope, read_offset, shop_minute
 from lanshou.web.security import PageUser, local_path, page_router, require_page
 
 router = page_router()
@@ -74,12 +74,8 @@ def followups_page(
 
 def _shown(row: dict[str, Any], shops: dict[str, ShopRef]) -> dict[str, Any]:
     """A follow-up with its shop's id (for the order link) and its due time in the shop's timezone."""
-    from lanshou.orders.queries import to_local
-
     shop = shops.get(row["shop"])
-    due = datetime.fromisoformat(row["due_at"])
-    local = to_local(due, shop.timezone) if shop else due
-    return {**row, "shop_id": shop.id if shop else 0, "due_local": f"{local:%Y-%m-%d %H:%M}"}
+    return {**row, "shop_id": shop.id if shop else 0, "due_local": shop_minute(row["due_at"], shop)}
 
 
 def _outcomes(t: Translator) -> dict[str, str]:

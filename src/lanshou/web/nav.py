@@ -24,7 +24,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/queue", "nav.queue"),
     NavItem("/orders", "nav.orders"),
     NavItem("/alerts", "nav.alerts"),
-    NavItem("/aftersales", "nav.aftersales"),  # every role may read cases; acting takes AFTERSALES_MANAGE
+    # every role may read cases; agreeing and refusing take AFTERSALES_MANAGE, receiving AFTERSALES_RECEIVE
+    NavItem("/aftersales", "nav.aftersales"),
     NavItem("/followups", "nav.followups"),
     NavItem("/buyers", "nav.buyers"),
     NavItem("/misses", "nav.misses", Permission.METRICS_READ),

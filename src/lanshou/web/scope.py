@@ -60,6 +60,16 @@ def parse_day(text: str | None) -> date | None:
     return day if date(1970, 1, 1) <= day <= date(2999, 12, 31) else None
 
 
+def shop_minute(text: str, shop: ShopRef | None) -> str:
+    """A time of an area's JSON (ISO 8601; naive is UTC, as stored) as "YYYY-MM-DD HH:MM" in the shop's
+    timezone, as the order pages show times; in UTC when the shop is not known."""
+    from lanshou.orders.queries import to_local
+
+    moment = datetime.fromisoformat(text)
+    local = to_local(moment, shop.timezone) if shop else to_local(moment, "UTC")
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def read_cursor(text: str, keys: dict[str, type]) -> dict[str, Any] | None:
     """The position a page's `?after=` cursor holds, else None (a page starts over on one it cannot read)."""
     from lanshou.api.errors import ApiError

@@ -1,7 +1,8 @@
 """After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|receive --json`, over
 the caller's shops only (another shop's case is answered as one that does not exist). Reading takes the
-orders role every user has; acting takes customer service's `aftersales.manage`. The buyer's name, phone
-and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
+orders role every user has; agreeing and refusing take customer service's `aftersales.manage`; receiving a
+return takes `aftersales.receive`, which the warehouse that opens the parcel holds too. The buyer's name,
+phone and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ router = APIRouter(tags=["aftersales"])
 
 ReadScope = Annotated[ShopScope, Depends(require_in_scope(Permission.ORDERS_READ))]
 ActScope = Annotated[ShopScope, Depends(require_in_scope(Permission.AFTERSALES_MANAGE))]
+ReceiveScope = Annotated[ShopScope, Depends(require_in_scope(Permission.AFTERSALES_RECEIVE))]
 CaseNo = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="售后单号 the platform's case id")]
 Unmask = Annotated[bool, Query(description="the buyer's phone and address whole (roles that may see them)")]
 # a reason with something in it besides spaces (and no NUL, which PostgreSQL refuses)
@@ -153,5 +155,5 @@ def refuse(case_no: CaseNo, body: RefuseBody, scope: ActScope, engine: EngineDep
     summary="Receive the return and record the inspection 确认收货并验收 (lanshou aftersales receive --json)",
     responses=REFUSED,
 )
-def receive(case_no: CaseNo, body: ReceiveBody, scope: ActScope, engine: EngineDep) -> dict[str, Any]:
+def receive(case_no: CaseNo, body: ReceiveBody, scope: ReceiveScope, engine: EngineDep) -> dict[str, Any]:
     return _act(engine, scope, case_no, "receive", body.reason, body.disposition)

@@ -5,7 +5,7 @@ phones and e-mails unless `?unmask=true`, which only roles that may see buyer da
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
@@ -14,6 +14,9 @@ from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
 from lanshou.api.pagination import Page, decode_offset, encode_cursor
+
+if TYPE_CHECKING:
+    from lanshou.buyers.service import AmbiguousBuyer
 
 router = APIRouter(tags=["buyers"])
 
@@ -62,15 +65,31 @@ def list_buyers(
     )
 
 
+AMBIGUOUS: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorBody,
+        "description": "the order number is an order of several of your shops, of different buyers: ?shop=",
+    }
+}
+
+
+def _ambiguous(exc: AmbiguousBuyer) -> ApiError:
+    return ApiError(409, "ambiguous_buyer", exc.message("/", "?shop="))
+
+
 @router.get(
-    "/buyers/{buyer:path}", summary="One buyer with their orders and feedback 客户详情 (lanshou buyers show)"
+    "/buyers/{buyer:path}",
+    summary="One buyer with their orders and feedback 客户详情 (lanshou buyers show)",
+    responses=AMBIGUOUS,
 )
 def get_buyer(buyer: Buyer, scope: ReadScope, engine: EngineDep, unmask: Unmask = False) -> dict[str, Any]:
-    from lanshou.buyers.service import show_json
+    from lanshou.buyers.service import AmbiguousBuyer, show_json
 
     full = scope.unmasked(unmask)
     try:
         return show_json(engine, buyer, full, scope.shop_ids)
+    except AmbiguousBuyer as exc:
+        raise _ambiguous(exc) from None
     except LookupError as exc:
         raise not_found(str(exc)) from None
 
@@ -81,7 +100,11 @@ class BlacklistChange(BaseModel):
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "refused: blacklisting needs a reason 须写明原因"},
+    409: {
+        "model": ErrorBody,
+        "description": "refused: blacklisting needs a reason 须写明原因; or the order number is an order of "
+        "several of your shops, of different buyers (?shop=)",
+    },
     **BODY_RESPONSES,
 }
 
@@ -96,12 +119,14 @@ def blacklist_buyer(
 ) -> dict[str, Any]:
     """The buyer (masked) as `lanshou buyers blacklist KEY --json` answers; the caller is kept as who did
     it (`blacklisted_by`). Review holds every new order of a blacklisted buyer, in every shop."""
-    from lanshou.buyers.service import blacklist
+    from lanshou.buyers.service import AmbiguousBuyer, blacklist
     from lanshou.tracking.record import utc_now
 
     user, now = scope.user.name, utc_now()
     try:
         return blacklist(engine, buyer, not body.remove, body.reason, user, now, scope.shop_ids)
+    except AmbiguousBuyer as exc:
+        raise _ambiguous(exc) from None
     except LookupError as exc:
         raise not_found(str(exc)) from None
     except ValueError as exc:  # no reason: nothing was changed
