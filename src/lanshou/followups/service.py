@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from lanshou.db.engine import run_transaction
+from lanshou.db.paging import cut
 from lanshou.followups import store
+from lanshou.followups.store import FollowupPosition
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
@@ -65,16 +67,26 @@ def list_json(
     overdue: bool = False,
     limit: int = 500,
     shop_ids: Collection[int] | None = None,
+    after: FollowupPosition | None = None,
 ) -> list[dict[str, Any]]:
     """Open follow-ups (closed ones too with `include_closed`, after the open), soonest due first; of the
-    shop `shop` names, among `shop_ids` (a user's grants) when given."""
+    shop `shop` names, among `shop_ids` (a user's grants) when given; only those after `after` when given."""
     with engine.connect() as conn:
         shops = load_shops(conn)
         granted = only_shops(shops, shop_ids)
         ids = None if shop is None and shop_ids is None else tuple(select_shops(granted, shop))
-        rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit)
+        rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit, after)
     names = _shop_names(shops)
     return [followup_json(row, names, now) for row in rows]
+
+
+def list_page(
+    engine: Engine, now: datetime, limit: int, after: FollowupPosition | None = None, **filters: Any
+) -> tuple[list[dict[str, Any]], FollowupPosition | None]:
+    """Up to `limit` follow-ups after `after` (list_json's order and `filters`), and the position to go
+    on from (None: no more)."""
+    rows = list_json(engine, now, limit=limit + 1, after=after, **filters)
+    return cut(rows, limit, FollowupPosition.of)
 
 
 def _shop_names(shops: dict[int, ShopInfo]) -> dict[int, str]:
