@@ -6,7 +6,6 @@ and e-mails are masked unless the role may see buyer data."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +15,7 @@ from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
-from lanshou.web.rendering import language_of, render
+from lanshou.web.rendering import language_of, path_segment, render
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import PageScope, page_scope, read_position
 from lanshou.web.security import PageUser, page_router, require_page
@@ -151,4 +150,4 @@ def blacklist_buyer(
         flash(request, f"{t('buyers.refused')}: {exc}", error=True)
     else:
         flash(request, t("buyers.added" if done["blacklisted"] else "buyers.removed"))
-    return RedirectResponse(f"/buyers/{quote(buyer[:200], safe='')}", status_code=303)
+    return RedirectResponse(f"/buyers/{path_segment(buyer[:200])}", status_code=303)

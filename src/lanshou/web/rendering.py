@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -28,6 +29,17 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def path_segment(value: object) -> str:
+    """An identifier (a platform's order or case number, a carrier's tracking number, a buyer key) as one
+    path segment: everything quoted, '/' too. Jinja's `urlencode` leaves '/' as it is, so "AB/12" became two
+    segments, and a '..' among them would be folded away by the browser before the route saw it; the routes
+    take the whole rest of the path (`{x:path}`), as Starlette decodes %2F back to '/' before routing."""
+    return quote(str(value), safe="")
+
+
+templates.filters["segment"] = path_segment
 
 
 def language_of(request: Request) -> str:
