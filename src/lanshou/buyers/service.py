@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 
+from lanshou.bilingual import Bilingual
 from lanshou.buyers.profile import PROFILE_FACTS
 from lanshou.buyers.rules import default_rules
 from lanshou.buyers.seen import biggest_first, bought_in, narrowed, only_in, seen, seen_from, spanning
@@ -322,7 +323,7 @@ def blacklist(
     """Put a buyer on the blacklist (a reason is required) or take them off; `actor` is kept as who did
     it. Given `shop_ids`, only a buyer of those shops (else not found), answered as they see them."""
     if on and not reason.strip():
-        raise ValueError("拉黑须写明原因 / blacklisting needs a reason (--reason)")
+        raise ValueError(Bilingual.slashed("拉黑须写明原因", "blacklisting needs a reason (--reason)"))
 
     catch_up_buyers(engine)  # the order named may be marked only: its profile is built first
 

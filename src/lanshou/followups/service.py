@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.bilingual import Bilingual
 from lanshou.db.engine import run_transaction
 from lanshou.db.paging import cut
 from lanshou.followups import store
@@ -104,7 +105,8 @@ def close(
 ) -> dict[str, Any]:
     """Close an open follow-up with its outcome; `shop_ids`: only one of these shops (else not found)."""
     if outcome not in OUTCOMES:
-        raise UnknownOutcome(f"未知结果 unknown outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
+        zh, en, known = "未知结果", "unknown outcome", f"{outcome!r} (one of {', '.join(OUTCOMES)})"
+        raise UnknownOutcome(Bilingual(f"{zh} {known}", f"{en} {known}", f"{zh} {en} {known}"))
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)
@@ -130,7 +132,9 @@ def assign(
     """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found)."""
     owner = owner.strip()
     if not owner:  # else a silent unassignment, "assigned to" no one in the timeline
-        raise FollowupRefused("负责人不能为空 the owner is empty: name who calls the buyer back")
+        raise FollowupRefused(
+            Bilingual("负责人不能为空", "the owner is empty: name who calls the buyer back")
+        )
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)
@@ -149,8 +153,7 @@ def _open(conn: Connection, followup_id: int, shop_ids: Collection[int] | None) 
     if row is None or (shop_ids is not None and row["shop_id"] not in shop_ids):
         raise FollowupNotFound(f"没有回访任务 no follow-up {followup_id}")
     if row["status"] != "open":
-        raise FollowupRefused(
-            f"回访 {followup_id} 已关闭 / follow-up {followup_id} was closed already "
-            f"({row['outcome']}, by {row['closed_by']})"
-        )
+        zh, by = f"回访 {followup_id} 已关闭", f"({row['outcome']}, by {row['closed_by']})"
+        en = f"follow-up {followup_id} was closed already {by}"
+        raise FollowupRefused(Bilingual(f"{zh} {by}", en, f"{zh} / {en}"))  # as it was: "中文 / English (…)"
     return row

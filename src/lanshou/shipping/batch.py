@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from lanshou.bilingual import Bilingual
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ShipReport, ShopRules
 from lanshou.shipping.tables import batch_labels
@@ -69,7 +70,9 @@ def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
     with engine.connect() as conn:
         config = config_in_force(conn)
         if config is None:
-            raise ShipRefused("未配置快递 no carrier configuration: run `lanshou carriers load FILE` first")
+            raise ShipRefused(
+                Bilingual("未配置快递", "no carrier configuration: run `lanshou carriers load FILE` first")
+            )
         shops = load_shops(conn)
         lanes = lane_table(measured_lanes(conn, now)) if config.plan.strategy == "best" else {}
         rules = saved_carrier_rules(conn)

@@ -20,7 +20,7 @@ from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import Action, CaseStatus, CaseType
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
-from lanshou.web.rendering import language_of, path_segment, render, render_error
+from lanshou.web.rendering import language_of, path_segment, reason_for, render, render_error
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import PageScope, page_scope, read_cursor
 from lanshou.web.security import PageUser, page_router, require_page
@@ -155,7 +155,7 @@ def act_on_case(
     except CaseNotFound:
         raise HTTPException(404) from None
     except AfterSaleRefused as exc:  # not allowed now, no reason given …: the area says why
-        flash(request, f"{t('aftersales.refused')}: {exc}", error=True)
+        flash(request, f"{t('aftersales.refused')}: {reason_for(request, exc)}", error=True)
     else:
         words = labels(t)
         status = words["status"][done["status"]]

@@ -15,7 +15,7 @@ from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
-from lanshou.web.rendering import language_of, path_segment, render
+from lanshou.web.rendering import language_of, path_segment, reason_for, render
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import PageScope, page_scope, read_position
 from lanshou.web.security import PageUser, page_router, require_page
@@ -147,7 +147,7 @@ def blacklist_buyer(
     except LookupError:
         raise HTTPException(404) from None
     except ValueError as exc:  # no reason given: the area says so, nothing is changed
-        flash(request, f"{t('buyers.refused')}: {exc}", error=True)
+        flash(request, f"{t('buyers.refused')}: {reason_for(request, exc)}", error=True)
     else:
         flash(request, t("buyers.added" if done["blacklisted"] else "buyers.removed"))
     return RedirectResponse(f"/buyers/{path_segment(buyer[:200])}", status_code=303)

@@ -16,7 +16,7 @@ from lanshou.accounts.model import ShopRef, User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
-from lanshou.web.rendering import language_of, render
+from lanshou.web.rendering import language_of, reason_for, render
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import page_scope, read_position
 from lanshou.web.security import PageUser, local_path, page_router, require_page
@@ -159,6 +159,10 @@ def _act(
     except FollowupNotFound:
         raise HTTPException(404) from None
     except FollowupRefused as exc:
-        flash(request, f"{translator(language_of(request))('followups.refused')}: {exc}", error=True)
+        flash(
+            request,
+            f"{translator(language_of(request))('followups.refused')}: {reason_for(request, exc)}",
+            error=True,
+        )
         return None
     return done

@@ -7,8 +7,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
+from lanshou.bilingual import half, in_language
 from lanshou.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -40,6 +42,20 @@ def path_segment(value: object) -> str:
 
 
 templates.filters["segment"] = path_segment
+
+
+@pass_context
+def _said(context: Context, text: str) -> str:
+    """`{{ reason | said }}`: an area's reason in the page's language (lanshou.bilingual)."""
+    return half(text, context["lang"])
+
+
+templates.filters["said"] = _said
+
+
+def reason_for(request: Request, said: BaseException | str) -> str:
+    """An area's refusal (or reason) in the reader's language only, as a page shows it."""
+    return in_language(said, language_of(request))
 
 
 def language_of(request: Request) -> str:
