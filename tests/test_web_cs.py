@@ -155,9 +155,9 @@ def test_a_refused_close_shows_the_reason_and_changes_nothing(
     bob.post(f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "resolved"})
     before = cli_json(desk.engine, "followups", "list", "--all")
     again = bob.post(f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "refunded", "note": "x"})
-    assert again.status_code == 200 and "closed already" in flash_of(again.text)
+    assert again.status_code == 200 and "已关闭" in flash_of(again.text)  # the reader's half: Chinese
     reassigned = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "x"})
-    assert "closed already" in flash_of(reassigned.text)
+    assert "已关闭" in flash_of(reassigned.text) and "closed already" not in flash_of(reassigned.text)
     assert cli_json(desk.engine, "followups", "list", "--all") == before
 
 
@@ -252,7 +252,7 @@ def test_blacklisting_acts_as_the_cli_with_who_did_it(users: dict[str, TestClien
     page = bob.get(url).text
     assert 'id="blacklist-form"' in page
     refused = bob.post(f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "add", "reason": " "})
-    assert "needs a reason" in flash_of(refused.text)
+    assert "拉黑须写明原因" in flash_of(refused.text) and "needs a reason" not in flash_of(refused.text)
     assert not cli_json(desk.engine, "buyers", "show", SPANNING_BUYER)["blacklisted"]
     done = bob.post(
         f"{url}/blacklist", data={"csrf_token": csrf_of(page), "action": "add", "reason": "恶意退款"}

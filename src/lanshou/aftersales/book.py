@@ -24,6 +24,7 @@ from lanshou.aftersales.states import (
     AfterSaleRefused,
     CaseStatus,
     CaseType,
+    refused,
     route,
     transition,
 )
@@ -91,8 +92,7 @@ class CaseBook:
         found = self.orders.get(key)
         if found is None:
             raise AfterSaleRefused(
-                f"拒绝 refused: 订单 {key[1]} 未导入 / order {key[1]} is not imported; "
-                "import the orders first"
+                refused(f"订单 {key[1]} 未导入", f"order {key[1]} is not imported; import the orders first")
             )
         return found
 
@@ -117,8 +117,10 @@ class CaseBook:
         paid = order.paid
         if paid is None:
             raise AfterSaleRefused(
-                f"拒绝 refused: 订单 {order.order_no} 实付未知 / what was paid for order {order.order_no} "
-                "is unknown: cannot check the refund"
+                refused(
+                    f"订单 {order.order_no} 实付未知",
+                    f"what was paid for order {order.order_no} is unknown: cannot check the refund",
+                )
             )
         claims = [
             RefundClaim(other.case_no, other.amount, None, other.status)
@@ -152,8 +154,10 @@ class CaseBook:
             return self._open(incoming, case_type, actor, source)
         if stored.order_no != incoming.order_no:
             raise AfterSaleRefused(
-                f"拒绝 refused: 售后 {incoming.case_no} 属于订单 {stored.order_no} / case belongs to order "
-                f"{stored.order_no}, not {incoming.order_no}"
+                refused(
+                    f"售后 {incoming.case_no} 属于订单 {stored.order_no}",
+                    f"case belongs to order {stored.order_no}, not {incoming.order_no}",
+                )
             )
         changed = replace(
             stored,
@@ -168,9 +172,11 @@ class CaseBook:
         steps = route(stored.status, incoming.status, stored.case_type)
         if steps is None:
             raise AfterSaleRefused(
-                f"拒绝 refused: 售后 {stored.case_no} 不能从 {stored.status.value} 变为 "
-                f"{incoming.status.value} / a {stored.case_type.value} case cannot go from "
-                f"{stored.status.value!r} to {incoming.status.value!r}"
+                refused(
+                    f"售后 {stored.case_no} 不能从 {stored.status.value} 变为 {incoming.status.value}",
+                    f"a {stored.case_type.value} case cannot go from {stored.status.value!r} to "
+                    f"{incoming.status.value!r}",
+                )
             )
         if changed.amount != stored.amount or steps:
             self.check_money(changed)
@@ -234,13 +240,10 @@ class CaseBook:
     def act(self, case: Case, action: Action, actor: str, reason: str = "", disposition: str = "") -> Case:
         """One step on a case by a person or the system: refused (nothing changed) unless allowed."""
         if action is Action.REFUSE and not reason.strip():
-            raise AfterSaleRefused(
-                "拒绝 refused: 拒绝售后须写明原因 / refusing a case needs a reason (--reason)"
-            )
+            raise AfterSaleRefused(refused("拒绝售后须写明原因", "refusing a case needs a reason (--reason)"))
         if action is Action.RECEIVE and disposition not in DISPOSITIONS:
             raise AfterSaleRefused(
-                "拒绝 refused: 验收须选择入库或报损 / "
-                "receiving needs an inspection outcome: restock or write_off"
+                refused("验收须选择入库或报损", "receiving needs an inspection outcome: restock or write_off")
             )
         if action is Action.RECEIVE and inspection_pending(case):
             new_status = CaseStatus.RECEIVED  # the platform said received; this is the inspection

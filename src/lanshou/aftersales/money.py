@@ -13,7 +13,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lanshou.aftersales.states import AfterSaleRefused, CaseStatus
+from lanshou.aftersales.states import AfterSaleRefused, CaseStatus, refused
+from lanshou.bilingual import Bilingual
 from lanshou.config import DEFAULT_TIMEZONE
 
 FEN = Decimal("0.01")
@@ -25,18 +26,24 @@ def to_money(value: Money, what: str = "金额 amount") -> Decimal:
     """A non-negative amount in yuan with at most 2 decimals (fen), or AfterSaleRefused saying why not."""
     if isinstance(value, float | bool):
         raise AfterSaleRefused(
-            f"拒绝 refused: {what} {value!r} 须为 Decimal/字符串 must be a Decimal or string"
+            refused(f"{what} {value!r} 须为 Decimal/字符串", f"{what} {value!r} must be a Decimal or string")
         )
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
-        raise AfterSaleRefused(f"拒绝 refused: {what} {value!r} 不是金额 is not an amount") from None
+        raise AfterSaleRefused(
+            refused(f"{what} {value!r} 不是金额", f"{what} {value!r} is not an amount")
+        ) from None
     if not amount.is_finite() or amount < 0:
-        raise AfterSaleRefused(f"拒绝 refused: {what} {value!r} 须为非负数 must be a non-negative number")
+        raise AfterSaleRefused(
+            refused(f"{what} {value!r} 须为非负数", f"{what} {value!r} must be a non-negative number")
+        )
     if amount >= TOO_LARGE:
-        raise AfterSaleRefused(f"拒绝 refused: {what} {value!r} 过大 is implausibly large")
+        raise AfterSaleRefused(refused(f"{what} {value!r} 过大", f"{what} {value!r} is implausibly large"))
     if amount != amount.quantize(FEN):
-        raise AfterSaleRefused(f"拒绝 refused: {what} {value!r} 最多两位小数 has more than 2 decimals (fen)")
+        raise AfterSaleRefused(
+            refused(f"{what} {value!r} 最多两位小数", f"{what} {value!r} has more than 2 decimals (fen)")
+        )
     return amount
 
 
@@ -85,8 +92,10 @@ def refundable(payment: Payment, claims: Sequence[RefundClaim], line_id: str | N
         paid = to_money(payment.lines[line_id], f"子订单 {line_id} 实付 paid")
     else:
         raise AfterSaleRefused(
-            f"拒绝 refused: 订单 {payment.order_id} 没有子订单 {line_id!r} / order has no line {line_id!r} "
-            f"(lines: {', '.join(payment.lines) or 'none given'})"
+            refused(
+                f"订单 {payment.order_id} 没有子订单 {line_id!r}",
+                f"order has no line {line_id!r} (lines: {', '.join(payment.lines) or 'none given'})",
+            )
         )
     claimed, _ = _claimed(claims, line_id)
     return paid - claimed
@@ -100,7 +109,7 @@ def check_refund(payment: Payment, claims: Sequence[RefundClaim], new: RefundCla
     """
     amount = to_money(new.amount, "退款金额 refund amount")
     if amount == 0:
-        raise AfterSaleRefused("拒绝 refused: 退款金额为 0 / a refund of ¥0.00 refunds nothing")
+        raise AfterSaleRefused(refused("退款金额为 0", "a refund of ¥0.00 refunds nothing"))
     others = [claim for claim in claims if claim.case_id != new.case_id]
     scopes: list[str | None] = [None] if new.line_id is None else [new.line_id, None]
     for line_id in scopes:
@@ -121,10 +130,10 @@ def _over_message(
     )
     by = f" by case(s) {', '.join(ids)}" if ids else ""
     left = yuan(max(room, Decimal(0)))
-    return (
-        f"拒绝 refused: 退款超过实付 {scope}: 实付 {yuan(paid)}, 已申请 {yuan(claimed)}, "
-        f"本次 {yuan(amount)} / refund exceeds what was paid for {english}: paid {yuan(paid)}, "
-        f"already claimed {yuan(claimed)}{by}, this {yuan(amount)}, at most {left} left"
+    return refused(
+        f"退款超过实付 {scope}: 实付 {yuan(paid)}, 已申请 {yuan(claimed)}, 本次 {yuan(amount)}",
+        f"refund exceeds what was paid for {english}: paid {yuan(paid)}, already claimed "
+        f"{yuan(claimed)}{by}, this {yuan(amount)}, at most {left} left",
     )
 
 
@@ -172,8 +181,16 @@ def check_return_window(
     if requested_at >= deadline:
         tz = ZoneInfo(policy.timezone)
         fmt = "%Y-%m-%d %H:%M"
-        raise AfterSaleRefused(
-            f"拒绝 refused: 超出{policy.days}天无理由退货期 / outside the {policy.days}-day return window: "
-            f"签收 delivered {delivered_at.astimezone(tz):{fmt}}, 截止 window closed "
-            f"{deadline:{fmt}}, 申请 requested {requested_at.astimezone(tz):{fmt}}"
+        delivered, requested = f"{delivered_at.astimezone(tz):{fmt}}", f"{requested_at.astimezone(tz):{fmt}}"
+        days, closed = policy.days, f"{deadline:{fmt}}"
+        zh = f"超出{days}天无理由退货期: 签收 {delivered}, 截止 {closed}, 申请 {requested}"
+        en = (
+            f"outside the {days}-day return window: delivered {delivered}, window closed {closed}, "
+            f"requested {requested}"
         )
+        # the line the CLI has always printed pairs each word with its translation
+        line = (
+            f"拒绝 refused: 超出{days}天无理由退货期 / outside the {days}-day return window: 签收 delivered "
+            f"{delivered}, 截止 window closed {closed}, 申请 requested {requested}"
+        )
+        raise AfterSaleRefused(Bilingual(f"拒绝：{zh}", f"refused: {en}", line))

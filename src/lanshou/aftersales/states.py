@@ -17,9 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lanshou.bilingual import Bilingual
+
 
 class AfterSaleRefused(ValueError):
     """A refund, return or move refused; the message says what and why (Chinese first, English beside)."""
+
+
+def refused(zh: str, en: str) -> Bilingual:
+    """A refusal's reason: "拒绝 refused: 中文 / English" for the CLI and the API, each half for a page."""
+    return Bilingual(f"拒绝：{zh}", f"refused: {en}", f"拒绝 refused: {zh} / {en}")
 
 
 class CaseType(StrEnum):
@@ -134,7 +141,7 @@ def _parse(kind: type[StrEnum], value: str, what: str) -> StrEnum:
     except ValueError:
         known = ", ".join(member.value for member in kind)
         raise AfterSaleRefused(
-            f"拒绝 refused: 未知{what} unknown {kind.__name__} {value!r} (known: {known})"
+            refused(f"未知{what} {value!r}", f"unknown {kind.__name__} {value!r} (known: {known})")
         ) from None
 
 
@@ -164,8 +171,10 @@ def transition(
     current, wanted = as_status(status), as_action(action)
     if case_type is not None and wanted not in ACTIONS_BY_TYPE[case_type]:
         raise AfterSaleRefused(
-            f"拒绝 refused: {case_type.value} 售后不能「{ACTION_TITLES[wanted]}」 / "
-            f"a {case_type.value} case has no {wanted.value!r} step"
+            refused(
+                f"{case_type.value} 售后不能「{ACTION_TITLES[wanted]}」",
+                f"a {case_type.value} case has no {wanted.value!r} step",
+            )
         )
     found = TRANSITIONS.get((current, wanted))
     if found is None:
@@ -173,8 +182,10 @@ def transition(
             ", ".join(a.value for a in allowed_actions(current, case_type)) or "none: the case is finished"
         )
         raise AfterSaleRefused(
-            f"拒绝 refused: 「{STATUS_TITLES[current]}」的售后不能「{ACTION_TITLES[wanted]}」 / "
-            f"cannot {wanted.value!r} a case that is {current.value!r} (allowed: {allowed})"
+            refused(
+                f"「{STATUS_TITLES[current]}」的售后不能「{ACTION_TITLES[wanted]}」",
+                f"cannot {wanted.value!r} a case that is {current.value!r} (allowed: {allowed})",
+            )
         )
     return found
 

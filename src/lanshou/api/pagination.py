@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 from lanshou.api.errors import ApiError
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class Page(BaseModel, Generic[T]):
@@ -44,19 +46,17 @@ def decode_cursor(cursor: str, keys: dict[str, type]) -> dict[str, Any]:
     return position
 
 
-# an offset cursor's ceiling: the lists paged by offset read every row before the page, so a made-up huge
-# offset would read the whole table (or overflow the database's integer) before answering
-MAX_OFFSET = 100_000
-
-
-def decode_offset(cursor: str | None) -> int:
-    """The offset an offset cursor holds (0 without one); 422 when it is not one or out of range."""
+def decode_position(
+    cursor: str | None, keys: dict[str, type], position: Callable[[dict[str, Any]], P | None]
+) -> P | None:
+    """The position a keyset cursor holds (None without one), read by the list's `position` (its
+    `from_cursor`); 422 when it is not one — an offset cursor of before, or a forged value."""
     if not cursor:
-        return 0
-    offset: int = decode_cursor(cursor, {"offset": int})["offset"]
-    if not 0 <= offset <= MAX_OFFSET:
+        return None
+    found = position(decode_cursor(cursor, keys))
+    if found is None:
         raise invalid_cursor()
-    return offset
+    return found
 
 
 def invalid_cursor() -> ApiError:

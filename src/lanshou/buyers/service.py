@@ -4,15 +4,19 @@ user's grants), each shows the buyers as those shops' staff may see them (lansho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, select
 
+from lanshou.bilingual import Bilingual
 from lanshou.buyers.profile import PROFILE_FACTS
 from lanshou.buyers.rules import default_rules
 from lanshou.buyers.seen import biggest_first, bought_in, narrowed, only_in, seen, seen_from, spanning
@@ -29,6 +33,7 @@ from lanshou.buyers.tables import buyer_orders, buyer_profiles
 from lanshou.customers.masking import mask_email, mask_name, mask_phone
 from lanshou.customers.store import feedback_of
 from lanshou.db.engine import run_transaction
+from lanshou.db.paging import cut, rows_after
 from lanshou.followups.store import themes_of
 from lanshou.orders.facts import now_utc, order_facts
 from lanshou.rules.language import RuleRuntimeError
@@ -83,6 +88,60 @@ def profile_json(row: Any, unmask: bool = False) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class BuyerPosition:
+    """Where a page of the buyers list ends: the last buyer's spend and key, the list's own order (spend,
+    most first, then the key, which is unique). A buyer added or grown above it does not push a row onto
+    the next page twice, as an offset did; only a buyer whose own spend moves across it while someone
+    pages may be seen twice or not at all, as in any list ordered by a changing value."""
+
+    spend: Decimal
+    key: str
+
+    def as_cursor(self) -> dict[str, Any]:
+        return {"s": str(self.spend), "k": self.key}
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> BuyerPosition:
+        """The position of a buyer as `profile_json` gave it."""
+        return cls(Decimal(row["spend"]), row["key"])
+
+    @classmethod
+    def from_cursor(cls, value: dict[str, Any]) -> BuyerPosition | None:
+        """The position a decoded cursor holds; None when it is not one (a value the columns cannot hold)."""
+        spend, key = value.get("s"), value.get("k")
+        if not isinstance(spend, str) or not SPEND.fullmatch(spend) or not isinstance(key, str):
+            return None
+        return cls(Decimal(spend), key) if 0 < len(key) <= KEY_LENGTH and "\x00" not in key else None
+
+    def precedes(self, row: Any) -> bool:
+        """Whether a profile row comes after this position (for the rows computed outside SQL)."""
+        return biggest_first(row) > (-self.spend, self.key)
+
+    def in_sql(self) -> ColumnElement[bool]:
+        p = buyer_profiles.c
+        return rows_after([(p.spend, True), (p.key, False)], (self.spend, self.key))
+
+
+BUYER_CURSOR: dict[str, type] = {"s": str, "k": str}
+SPEND = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,2})?")  # what buyer_profiles.spend, Numeric(20, 2), holds
+KEY_LENGTH = 80  # buyer_profiles.key is String(80)
+
+
+def list_page(
+    engine: Engine,
+    limit: int,
+    after: BuyerPosition | None = None,
+    unmask: bool = False,
+    shop_ids: Collection[int] | None = None,
+    **filters: Any,
+) -> tuple[list[dict[str, Any]], BuyerPosition | None]:
+    """Up to `limit` buyers after `after` (list_json's order and `filters`), and the position to go on
+    from (None: no more)."""
+    rows = list_json(engine, limit=limit + 1, unmask=unmask, shop_ids=shop_ids, after=after, **filters)
+    return cut(rows, limit, BuyerPosition.of)
+
+
 def list_json(
     engine: Engine,
     tier: str | None = None,
@@ -92,9 +151,11 @@ def list_json(
     unmask: bool = False,
     shop_ids: Collection[int] | None = None,
     segment: str | None = None,
+    after: BuyerPosition | None = None,
 ) -> list[dict[str, Any]]:
     """Buyers, biggest spend first, filtered; only those in `segment` now when given (as `segment_rows`,
-    LookupError for a segment the rules do not define); of `shop_ids`, the filters apply to what they see."""
+    LookupError for a segment the rules do not define); of `shop_ids`, the filters apply to what they see;
+    only those after `after` when given."""
     p = buyer_profiles.c
     query = select(buyer_profiles).order_by(p.spend.desc(), p.key)
     if tier is not None:
@@ -103,21 +164,26 @@ def list_json(
         query = query.where(p.orders >= 2 if repeat else p.orders < 2)
     if blacklisted is not None:
         query = query.where(p.blacklisted.is_(blacklisted))
+    if after is not None:
+        query = query.where(after.in_sql())
     now = now_utc()
     member = _member_of(segment, now) if segment is not None else None
     catch_up_buyers(engine)
     with engine.connect() as conn:
-        keeps = partial(_keeps, tier=tier, repeat=repeat, blacklisted=blacklisted)
+        keeps = partial(_keeps, tier=tier, repeat=repeat, blacklisted=blacklisted, after=after)
         whole = query if member is not None else query.limit(limit)
         rows = _in_view(conn, whole, narrowed(conn, shop_ids), now, keeps)
         wanted = filter(member, rows) if member is not None else rows  # a segment: row by row, not in SQL
         return [profile_json(row, unmask) for row in islice(wanted, limit)]
 
 
-def _keeps(row: Any, tier: str | None, repeat: bool | None, blacklisted: bool | None) -> bool:
+def _keeps(
+    row: Any, tier: str | None, repeat: bool | None, blacklisted: bool | None, after: BuyerPosition | None
+) -> bool:
     """list_json's filters, for a profile computed for some shops (the stored ones are filtered in SQL)."""
     return (
-        (tier is None or row.tier == tier)
+        (after is None or after.precedes(row))
+        and (tier is None or row.tier == tier)
         and (repeat is None or (row.orders >= 2) == repeat)
         and (blacklisted is None or bool(row.blacklisted) == blacklisted)
     )
@@ -312,7 +378,7 @@ def blacklist(
     it. Given `shop_ids`, only a buyer of those shops (else not found), answered as they see them. `shop`
     names the shop of an order number that several shops have, as in show_json."""
     if on and not reason.strip():
-        raise ValueError("拉黑须写明原因 / blacklisting needs a reason (--reason)")
+        raise ValueError(Bilingual.slashed("拉黑须写明原因", "blacklisting needs a reason (--reason)"))
 
     catch_up_buyers(engine)  # the order named may be marked only: its profile is built first
 

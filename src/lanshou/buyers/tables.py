@@ -35,6 +35,8 @@ buyer_profiles = Table(
 )
 Index("ix_buyer_profiles_tier", buyer_profiles.c.tier)
 Index("ix_buyer_profiles_last_order", buyer_profiles.c.last_order_at)
+# the buyers list's order, which its keyset pages range over (lanshou.buyers.service.BuyerPosition)
+Index("ix_buyer_profiles_spend", buyer_profiles.c.spend.desc(), buyer_profiles.c.key)
 
 buyer_orders = Table(
     "buyer_orders",

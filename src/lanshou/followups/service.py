@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.bilingual import Bilingual
 from lanshou.db.engine import run_transaction
+from lanshou.db.paging import cut
 from lanshou.followups import store
+from lanshou.followups.store import FollowupPosition
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
@@ -65,16 +68,26 @@ def list_json(
     overdue: bool = False,
     limit: int = 500,
     shop_ids: Collection[int] | None = None,
+    after: FollowupPosition | None = None,
 ) -> list[dict[str, Any]]:
     """Open follow-ups (closed ones too with `include_closed`, after the open), soonest due first; of the
-    shop `shop` names, among `shop_ids` (a user's grants) when given."""
+    shop `shop` names, among `shop_ids` (a user's grants) when given; only those after `after` when given."""
     with engine.connect() as conn:
         shops = load_shops(conn)
         granted = only_shops(shops, shop_ids)
         ids = None if shop is None and shop_ids is None else tuple(select_shops(granted, shop))
-        rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit)
+        rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit, after)
     names = _shop_names(shops)
     return [followup_json(row, names, now) for row in rows]
+
+
+def list_page(
+    engine: Engine, now: datetime, limit: int, after: FollowupPosition | None = None, **filters: Any
+) -> tuple[list[dict[str, Any]], FollowupPosition | None]:
+    """Up to `limit` follow-ups after `after` (list_json's order and `filters`), and the position to go
+    on from (None: no more)."""
+    rows = list_json(engine, now, limit=limit + 1, after=after, **filters)
+    return cut(rows, limit, FollowupPosition.of)
 
 
 def _shop_names(shops: dict[int, ShopInfo]) -> dict[int, str]:
@@ -92,7 +105,8 @@ def close(
 ) -> dict[str, Any]:
     """Close an open follow-up with its outcome; `shop_ids`: only one of these shops (else not found)."""
     if outcome not in OUTCOMES:
-        raise UnknownOutcome(f"未知结果 unknown outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
+        zh, en, known = "未知结果", "unknown outcome", f"{outcome!r} (one of {', '.join(OUTCOMES)})"
+        raise UnknownOutcome(Bilingual(f"{zh} {known}", f"{en} {known}", f"{zh} {en} {known}"))
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)
@@ -118,7 +132,9 @@ def assign(
     """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found)."""
     owner = owner.strip()
     if not owner:  # else a silent unassignment, "assigned to" no one in the timeline
-        raise FollowupRefused("负责人不能为空 the owner is empty: name who calls the buyer back")
+        raise FollowupRefused(
+            Bilingual("负责人不能为空", "the owner is empty: name who calls the buyer back")
+        )
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)
@@ -137,8 +153,7 @@ def _open(conn: Connection, followup_id: int, shop_ids: Collection[int] | None) 
     if row is None or (shop_ids is not None and row["shop_id"] not in shop_ids):
         raise FollowupNotFound(f"没有回访任务 no follow-up {followup_id}")
     if row["status"] != "open":
-        raise FollowupRefused(
-            f"回访 {followup_id} 已关闭 / follow-up {followup_id} was closed already "
-            f"({row['outcome']}, by {row['closed_by']})"
-        )
+        zh, by = f"回访 {followup_id} 已关闭", f"({row['outcome']}, by {row['closed_by']})"
+        en = f"follow-up {followup_id} was closed already {by}"
+        raise FollowupRefused(Bilingual(f"{zh} {by}", en, f"{zh} / {en}"))  # as it was: "中文 / English (…)"
     return row

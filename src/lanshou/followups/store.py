@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, case, select, update
 
 from lanshou.customers.store import feedback_of
 from lanshou.db.bulk import insert_rows
+from lanshou.db.paging import rows_after
 from lanshou.followups.tables import followups
 from lanshou.followups.themes import is_negative, recognise
 from lanshou.orders.keys import by_shop
@@ -85,6 +87,40 @@ def _existing(conn: Connection, keys: Sequence[tuple[int, str]]) -> set[tuple[in
     return found
 
 
+@dataclass(frozen=True)
+class FollowupPosition:
+    """Where a page of the list ends: the last follow-up's place in the list's order (open first, then
+    soonest due, then id, which is unique). A follow-up opened or closed before it does not shift a row onto
+    the next page twice, or past it, as an offset did."""
+
+    closed: bool
+    due_at: datetime
+    id: int
+
+    def as_cursor(self) -> dict[str, Any]:
+        return {"c": int(self.closed), "d": self.due_at.isoformat(), "i": self.id}
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> FollowupPosition:
+        """The position of a follow-up as `followup_json` gave it."""
+        return cls(row["status"] != "open", datetime.fromisoformat(row["due_at"]), row["id"])
+
+    @classmethod
+    def from_cursor(cls, value: dict[str, Any]) -> FollowupPosition | None:
+        """The position a decoded cursor holds; None when it is not one (a value the columns cannot hold)."""
+        try:
+            due_at = datetime.fromisoformat(value["d"]).replace(tzinfo=None)
+        except (KeyError, TypeError, ValueError):
+            return None
+        closed, row_id = value.get("c"), value.get("i")
+        if closed not in (0, 1) or not isinstance(row_id, int) or not 0 < row_id < 2**31:
+            return None
+        return cls(bool(closed), due_at, row_id)
+
+
+FOLLOWUP_CURSOR = {"c": int, "d": str, "i": int}
+
+
 def list_rows(
     conn: Connection,
     shop_ids: Sequence[int] | None,
@@ -92,10 +128,15 @@ def list_rows(
     owner: str | None,
     overdue_at: datetime | None,
     limit: int,
+    after: FollowupPosition | None = None,
 ) -> list[dict[str, Any]]:
     c = followups.c
     still_open = case((c.status == "open", 0), else_=1)  # with the closed ones, the open come first
-    query = select(followups).order_by(still_open, c.due_at, c.id).limit(limit)
+    # open ones only: the first column is the same for every row, left out so that the (status, due_at, id)
+    # index gives the order and ranges from the position
+    first = [(still_open, False)] if include_closed else []
+    order = [*first, (c.due_at, False), (c.id, False)]
+    query = select(followups).order_by(*(column for column, _ in order)).limit(limit)
     if shop_ids is not None:
         query = query.where(c.shop_id.in_(shop_ids))
     if not include_closed:
@@ -104,6 +145,9 @@ def list_rows(
         query = query.where(c.owner == owner)
     if overdue_at is not None:
         query = query.where(c.due_at < overdue_at, c.status == "open")
+    if after is not None:
+        at = [int(after.closed)] if include_closed else []
+        query = query.where(rows_after(order, [*at, after.due_at, after.id]))
     return [dict(row._mapping) for row in conn.execute(query)]
 
 

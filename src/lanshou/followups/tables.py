@@ -25,4 +25,5 @@ followups = Table(
     Column("opened_at", DateTime, nullable=False),
     UniqueConstraint("shop_id", "order_no", "feedback_at"),
 )
-Index("ix_followups_open", followups.c.status, followups.c.due_at)
+# the list's order among the open ones, id last: its keyset pages range over it (FollowupPosition)
+Index("ix_followups_open", followups.c.status, followups.c.due_at, followups.c.id)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select, text
 
+from lanshou.bilingual import Bilingual
 from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.engine import write_transaction
 from lanshou.events import StockArrived, bus
@@ -237,9 +238,9 @@ def adjust(
     Refused (StockError) when it would go below zero or below what is reserved."""
     sku, warehouse = sku.strip(), warehouse.strip()
     if not sku or not warehouse:
-        raise StockError("sku and warehouse are required 缺少 SKU 或仓库")
+        raise StockError(Bilingual.english_first("sku and warehouse are required", "缺少 SKU 或仓库"))
     if delta == 0:
-        raise StockError("an adjustment of 0 changes nothing 调整数量不能为 0")
+        raise StockError(Bilingual.english_first("an adjustment of 0 changes nothing", "调整数量不能为 0"))
     with write_transaction(engine) as conn:
         site = ensure_warehouses(conn, [warehouse])[warehouse]
         if not add_on_hand(conn, sku, site, delta, now, "adjust", actor=actor, note=note):
@@ -249,7 +250,9 @@ def adjust(
                 )
             ).first()
             have = f"on hand {exists.on_hand}, reserved {exists.reserved}" if exists else "no stock"
-            raise StockError(f"{sku}@{warehouse}: cannot take {-delta} ({have}) 库存不足，不能扣减")
+            where, short = f"{sku}@{warehouse}", "库存不足，不能扣减"
+            en = f"{where}: cannot take {-delta} ({have})"
+            raise StockError(Bilingual(f"{where}: {short}", en, f"{en} {short}"))
         on_hand = conn.execute(
             select(stock.c.on_hand).where(stock.c.sku == sku, stock.c.warehouse_id == site)
         ).scalar_one()

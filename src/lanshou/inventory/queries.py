@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from lanshou.db.paging import cut, rows_after
 from lanshou.inventory.tables import reservations, stock, stock_ledger, warehouses
 
 
@@ -18,6 +19,7 @@ class StockRow:
     reserved: int
     safety_stock: int
     location: str = ""
+    rank: int = 0  # the warehouse's: the list's order within a SKU (reservation tries lower ranks first)
 
     @property
     def available(self) -> int:
@@ -40,18 +42,69 @@ class StockRow:
         }
 
 
-def list_stock(conn: Connection, *, low: bool = False, sku: str | None = None) -> list[StockRow]:
+@dataclass(frozen=True)
+class StockPosition:
+    """Where a page of the stock list ends: the last row's SKU and warehouse (rank, then code, which is
+    unique), the list's own order. A SKU counted in before it does not shift a row onto the next page
+    twice, or past it, as an offset did."""
+
+    sku: str
+    rank: int
+    warehouse: str
+
+    def as_cursor(self) -> dict[str, Any]:
+        return {"s": self.sku, "r": self.rank, "w": self.warehouse}
+
+    @classmethod
+    def of(cls, row: StockRow) -> StockPosition:
+        return cls(row.sku, row.rank, row.warehouse)
+
+    @classmethod
+    def from_cursor(cls, value: dict[str, Any]) -> StockPosition | None:
+        """The position a decoded cursor holds; None when it is not one (a value the columns cannot hold)."""
+        sku, rank, code = value.get("s"), value.get("r"), value.get("w")
+        if not isinstance(sku, str) or not isinstance(code, str) or not isinstance(rank, int):
+            return None
+        if not -(2**31) <= rank < 2**31 or "\x00" in sku + code:
+            return None
+        return cls(sku, rank, code)
+
+
+STOCK_CURSOR = {"s": str, "r": int, "w": str}
+
+
+def list_stock(
+    conn: Connection,
+    *,
+    low: bool = False,
+    sku: str | None = None,
+    after: StockPosition | None = None,
+    limit: int | None = None,
+) -> list[StockRow]:
+    """Stock rows by SKU, then warehouse rank and code; `after`, `limit`: a keyset page of them."""
     s, w = stock.c, warehouses.c
     query = (
-        select(s.sku, w.code, s.on_hand, s.reserved, s.safety_stock, s.location)
+        select(s.sku, w.code, s.on_hand, s.reserved, s.safety_stock, s.location, w.rank)
         .join(warehouses, w.id == s.warehouse_id)
         .order_by(s.sku, w.rank, w.code)
+        .limit(limit)
     )
     if sku is not None:
         query = query.where(s.sku == sku)
     if low:
         query = query.where(s.on_hand - s.reserved <= s.safety_stock)
+    if after is not None:
+        order = [(s.sku, False), (w.rank, False), (w.code, False)]
+        query = query.where(rows_after(order, (after.sku, after.rank, after.warehouse)))
     return [StockRow(*row) for row in conn.execute(query)]
+
+
+def stock_page(
+    conn: Connection, limit: int, after: StockPosition | None = None, **filters: Any
+) -> tuple[list[StockRow], StockPosition | None]:
+    """Up to `limit` stock rows after `after` (list_stock's order and `filters`), and the position to go
+    on from (None: no more)."""
+    return cut(list_stock(conn, after=after, limit=limit + 1, **filters), limit, StockPosition.of)
 
 
 def low_stock(conn: Connection) -> list[StockRow]:

@@ -26,11 +26,11 @@ from sqlalchemy import (
     case,
     func,
     literal_column,
-    or_,
     select,
 )
 
 from lanshou.db.keyset import ORDER_KEY, keyset
+from lanshou.db.paging import rows_after
 from lanshou.orders.tables import orders
 from lanshou.review.queries import QUEUE_STATES, accepted_to_ship, build_shipments, reviewed, still_to_ship
 from lanshou.review.ready import ReadyShipment
@@ -41,16 +41,6 @@ NONE_YET = datetime(9999, 12, 31)  # a missing deadline sorts after every real o
 
 def _when(column: Any) -> ColumnElement[Any]:
     return func.coalesce(column, bindparam(None, NONE_YET, type_=DateTime()))
-
-
-def _after(columns: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order of `columns` (each: column, descending?)."""
-    column, descending = columns[0]
-    value = bindparam(None, values[0], type_=column.type)
-    beyond = column < value if descending else column > value
-    if len(columns) == 1:
-        return beyond
-    return or_(beyond, and_(column == value, _after(columns[1:], values[1:])))
 
 
 @dataclass(frozen=True)
@@ -114,7 +104,7 @@ def review_queue_page(
         .limit(limit + 1)
     )
     if after is not None:
-        query = query.where(_after(order, (after.state, after.priority, after.ship_by, after.id)))
+        query = query.where(rows_after(order, (after.state, after.priority, after.ship_by, after.id)))
     found = conn.execute(query).all()
     rows = [{**reviewed(row), "paid_at": row.paid_at} for row in found[:limit]]
     if len(found) <= limit:
@@ -198,7 +188,7 @@ def ready_page(
     ]
     query = select(g).order_by(g.c.priority.desc(), g.c.ship_by, g.c.pickup, g.c.lead).limit(limit + 1)
     if after is not None:
-        query = query.where(_after(columns, (after.priority, after.ship_by, after.pickup, after.lead)))
+        query = query.where(rows_after(columns, (after.priority, after.ship_by, after.pickup, after.lead)))
     found = conn.execute(query).all()
     page = found[:limit]
     shipments = _shipments(conn, [(row.shop_id, row.grp) for row in page])

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from lanshou.bilingual import Bilingual
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import run_transaction, write_transaction
 from lanshou.events import OrdersAccepted, StockArrived, bus
@@ -57,20 +58,27 @@ def _states(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[
     return {(row[0], row[1]): (row[2], row[3] or "", row[4] or "") for row in conn.execute(query)}
 
 
+def _problem(order_no: str, zh: str, en: str) -> Bilingual:
+    """One order's reason, as the CLI has always printed it: "NO: english 中文"."""
+    return Bilingual(f"{order_no}: {zh}", f"{order_no}: {en}", f"{order_no}: {en} {zh}")
+
+
 def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
     if action not in ACTIONS:
         raise ActionRefused(f"unknown action {action!r}")
     if not keys:
-        raise ActionRefused("no orders given 未指定订单")
+        raise ActionRefused(Bilingual.english_first("no orders given", "未指定订单"))
     states = _states(conn, keys)
-    problems = [f"{no}: no such order 订单不存在" for key in keys if key not in states for _, no in [key]]
+    problems = [
+        _problem(no, "订单不存在", "no such order") for key in keys if key not in states for _, no in [key]
+    ]
     for key, (status, state, _) in states.items():
         if status != "paid":
-            problems.append(f"{key[1]}: order is {status}, not paid 订单状态不是已付款")
+            problems.append(_problem(key[1], "订单状态不是已付款", f"order is {status}, not paid"))
         elif action == "accept" and state == "cancelled":
-            problems.append(f"{key[1]}: cancelled in review 已取消")
+            problems.append(_problem(key[1], "已取消", "cancelled in review"))
     if problems:
-        raise ActionRefused("; ".join(problems))
+        raise ActionRefused(Bilingual.joined("; ", problems))
     return states
 
 
@@ -115,7 +123,8 @@ def _accept(
     for key in keys:
         result = reserved[key]
         if not result.ok:
-            message = f"缺货 stock short: {', '.join(result.short)}"
+            short = ", ".join(result.short)
+            message = Bilingual(f"缺货: {short}", f"stock short: {short}", f"缺货 stock short: {short}")
             outcomes.append(Outcome(*key, states[key][1] or "unreviewed", False, message))
             continue
         accepted.append(key)

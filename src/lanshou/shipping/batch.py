@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from lanshou.bilingual import Bilingual
 from lanshou.platforms.shipping_api import ShippedNotifier
 from lanshou.review.ready import ReadyShipment
 from lanshou.shipping.ship import ShipOptions, ShipRefused, ShipReport, ShopRules
@@ -88,7 +89,9 @@ def ship_batch(engine: Engine, request: BatchRequest) -> BatchResult:
     with engine.connect() as conn:
         config = config_in_force(conn)
         if config is None:
-            raise ShipRefused("未配置快递 no carrier configuration: run `lanshou carriers load FILE` first")
+            raise ShipRefused(
+                Bilingual("未配置快递", "no carrier configuration: run `lanshou carriers load FILE` first")
+            )
         shops = load_shops(conn)
         lanes = lane_table(measured_lanes(conn, now)) if config.plan.strategy == "best" else {}
         rules = saved_carrier_rules(conn)

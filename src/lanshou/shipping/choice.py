@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from lanshou.bilingual import Bilingual
 from lanshou.review.ready import ReadyShipment
 from lanshou.rules import Carrier as CarrierAction
 from lanshou.rules import RuleLine, RuleOrder, RuleSet
@@ -195,7 +196,8 @@ def choose(
         notes.extend(f.explain() for f in decision.failures)
     covering = [s for s in plan.services if s.covers(destination)]
     if not covering:
-        raise ChoiceRefused(f"没有快递覆盖 no configured carrier serves {destination or '(unknown)'}")
+        zh, en, where = "没有快递覆盖", "no configured carrier serves", destination or "(unknown)"
+        raise ChoiceRefused(Bilingual(f"{zh} {where}", f"{en} {where}", f"{zh} {en} {where}"))
     deadline = shipment.pickup_deadline
     pickups = {s: s.next_pickup(now, timezone) for s in covering}
     meeting = [s for s in covering if deadline is None or pickups[s] <= deadline]
@@ -261,7 +263,9 @@ def _forced(plan: CarrierPlan, code: str, destination: str, weight: int) -> Choi
     covering = [s for s in mine if s.covers(destination)]
     if not covering:
         raise ChoiceRefused(
-            f"{code} 不送 {destination} / {code} does not serve {destination} (--carrier {code})"
+            Bilingual.slashed(
+                f"{code} 不送 {destination}", f"{code} does not serve {destination} (--carrier {code})"
+            )
         )
     return _choice(covering[0], destination, weight, [f"指定 given with --carrier {code}"])
 

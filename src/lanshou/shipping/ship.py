@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from lanshou import progress
+from lanshou.bilingual import Bilingual
 from lanshou.db.engine import run_transaction
 from lanshou.events import OrdersChanged, OrderShipped, bus
 from lanshou.orders.keys import OrderKey
@@ -116,8 +117,8 @@ def ship(
     try:
         for s in shipments:
             if s.shop_id not in mine:
-                reason = (
-                    f"另一发货任务正在处理 another lanshou ship run is shipping {s.shop}: try when it ends"
+                reason = Bilingual(
+                    "另一发货任务正在处理", f"another lanshou ship run is shipping {s.shop}: try when it ends"
                 )
                 report.outcomes.append(Outcome(s, reason=reason))
         _ship(engine, [s for s in shipments if s.shop_id in mine], run, report)
@@ -231,7 +232,9 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
             continue
         sender = run.senders.get(s.shop_id)
         if sender is None:
-            outcome.reason = "未配置寄件人 no sender: set [sender] in the carrier file or the shop's settings"
+            outcome.reason = Bilingual(
+                "未配置寄件人", "no sender: set [sender] in the carrier file or the shop's settings"
+            )
             continue
         shop = run.shops.get(s.shop_id)
         timezone = shop.timezone if shop else "Asia/Shanghai"
@@ -239,7 +242,7 @@ def _take_in(conn: Connection, batch: Sequence[ReadyShipment], run: _Run) -> lis
         try:
             choice = choose(run.config.plan, s, now, timezone, run.lanes, run.options.carrier, rules)
         except ChoiceRefused as exc:
-            outcome.reason = str(exc)
+            outcome.reason = exc.args[0]  # the reason as given: a page shows its reader's half
             continue
         request = waybill_request(s, choice.carrier, choice.service, sender)
         wanted[(choice.provider, choice.carrier)].append((request, choice.service, choice.reason))

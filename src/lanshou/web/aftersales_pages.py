@@ -10,7 +10,7 @@ data (as the orders pages)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +21,7 @@ from lanshou.aftersales.policy import REASONS
 from lanshou.aftersales.states import Action, CaseStatus, CaseType
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
-from lanshou.web.rendering import language_of, render, render_error
+from lanshou.web.rendering import language_of, path_segment, reason_for, render, render_error
 from lanshou.web.review_pages import flash, take_flash
 from lanshou.web.scope import PageScope, page_scope, read_cursor, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
@@ -55,7 +55,7 @@ def labels(t: Translator) -> dict[str, dict[str, str]]:
 
 
 def case_url(case_no: str, shop: str) -> str:
-    return f"/aftersales/{quote(case_no, safe='')}" + (f"?{urlencode({'shop': shop})}" if shop else "")
+    return f"/aftersales/{path_segment(case_no)}" + (f"?{urlencode({'shop': shop})}" if shop else "")
 
 
 def _links(scope: PageScope, rows: list[dict[str, Any]]) -> None:
@@ -128,7 +128,7 @@ def cases_page(
     return render(request, "aftersales.html", context)
 
 
-@router.get("/aftersales/{case_no}", response_class=HTMLResponse)
+@router.get("/aftersales/{case_no:path}", response_class=HTMLResponse)
 def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str, shop: str = "") -> Response:
     from lanshou.aftersales.service import AmbiguousCase, CaseNotFound, show_json
 
@@ -153,7 +153,7 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
     return render(request, "aftersale.html", context)
 
 
-@router.post("/aftersales/{case_no}/{step}")
+@router.post("/aftersales/{case_no:path}/{step}")
 def act_on_case(
     request: Request,
     user: PageUser,
@@ -178,7 +178,7 @@ def act_on_case(
     except CaseNotFound:
         raise HTTPException(404) from None
     except AfterSaleRefused as exc:  # not allowed now, no reason given …: the area says why
-        flash(request, f"{t('aftersales.refused')}: {exc}", error=True)
+        flash(request, f"{t('aftersales.refused')}: {reason_for(request, exc)}", error=True)
     else:
         words = labels(t)
         status = words["status"][done["status"]]

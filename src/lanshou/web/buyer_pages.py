@@ -6,7 +6,6 @@ and e-mails are masked unless the role may see buyer data."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,9 +15,9 @@ from lanshou.accounts.model import ShopRef
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import translator
-from lanshou.web.rendering import language_of, render, render_error
+from lanshou.web.rendering import language_of, path_segment, reason_for, render, render_error
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import PageScope, page_scope, read_offset, shop_minute
+from lanshou.web.scope import PageScope, page_scope, read_position, shop_minute
 from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
@@ -43,23 +42,24 @@ def buyers_page(
     after: str = "",
 ) -> Response:
     from lanshou.api.pagination import encode_cursor
-    from lanshou.buyers.service import list_json, rule_names
+    from lanshou.buyers.service import BUYER_CURSOR, BuyerPosition, list_page, rule_names
 
     scope = page_scope(engine, user, shop)
     tiers, segments = rule_names()
     tier, segment = (tier if tier in tiers else ""), (segment if segment in segments else "")
     repeat = repeat if repeat in REPEAT else ""
-    start = read_offset(after)
-    rows = list_json(
+    position = read_position(after, BUYER_CURSOR, BuyerPosition.from_cursor)
+    rows, last = list_page(
         engine,
-        tier or None,
-        REPEAT.get(repeat),
-        True if blacklisted else None,  # as `--blacklisted`: the blacklist, else everyone
-        start + PAGE_SIZE + 1,
+        PAGE_SIZE,
+        position,
         False,  # a list is masked for every role, as the orders list is; a buyer's own page is not, for the
         # roles that may see buyer data
         scope.shop_ids,
-        segment or None,
+        tier=tier or None,
+        repeat=REPEAT.get(repeat),
+        blacklisted=True if blacklisted else None,  # as `--blacklisted`: the blacklist, else everyone
+        segment=segment or None,
     )
     filters = {
         "shop": scope.shop,
@@ -70,14 +70,14 @@ def buyers_page(
     }
     context = {
         "scope": scope,
-        "rows": rows[start : start + PAGE_SIZE],
+        "rows": rows,
         "filters": filters,
         "tiers": tiers,
         "segments": segments,
         "masked": True,
         "partial": _partial(engine, scope),
-        "next_after": encode_cursor({"offset": start + PAGE_SIZE}) if len(rows) > start + PAGE_SIZE else None,
-        "paged": start > 0,
+        "next_after": encode_cursor(last.as_cursor()) if last else None,
+        "paged": position is not None,
     }
     return render(request, "buyers.html", context)
 
@@ -143,7 +143,7 @@ def blacklist_buyer(
     except LookupError:
         raise HTTPException(404) from None
     except ValueError as exc:  # no reason given: the area says so, nothing is changed
-        flash(request, f"{t('buyers.refused')}: {exc}", error=True)
+        flash(request, f"{t('buyers.refused')}: {reason_for(request, exc)}", error=True)
     else:
         flash(request, t("buyers.added" if done["blacklisted"] else "buyers.removed"))
-    return RedirectResponse(f"/buyers/{quote(buyer[:200], safe='')}", status_code=303)
+    return RedirectResponse(f"/buyers/{path_segment(buyer[:200])}", status_code=303)

@@ -16,9 +16,9 @@ from lanshou.accounts.model import ShopRef, User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.web.i18n import Translator, translator
-from lanshou.web.rendering import language_of, render
+from lanshou.web.rendering import language_of, reason_for, render
 from lanshou.web.review_pages import flash, take_flash
-from lanshou.web.scope import page_scope, read_offset, shop_minute
+from lanshou.web.scope import page_scope, read_position, shop_minute
 from lanshou.web.security import PageUser, local_path, page_router, require_page
 
 router = page_router()
@@ -41,23 +41,24 @@ def followups_page(
     after: str = "",
 ) -> Response:
     from lanshou.api.pagination import encode_cursor
-    from lanshou.followups.service import list_json
+    from lanshou.followups.service import list_page
+    from lanshou.followups.store import FOLLOWUP_CURSOR, FollowupPosition
     from lanshou.tracking.record import utc_now
 
     scope = page_scope(engine, user, shop)
     state = state if state in STATES else "open"
     owner = owner.replace("\x00", "").strip()[:64]
-    start = read_offset(after)
-    rows = list_json(
+    position = read_position(after, FOLLOWUP_CURSOR, FollowupPosition.from_cursor)
+    page, last = list_page(
         engine,
         utc_now(),
+        PAGE_SIZE,
+        position,
         include_closed=state == "all",
         owner=owner or None,
         overdue=bool(overdue),
-        limit=start + PAGE_SIZE + 1,
         shop_ids=scope.shop_ids,
     )
-    page = rows[start : start + PAGE_SIZE]
     filters = {"shop": scope.shop, "state": state, "owner": owner, "overdue": "1" if overdue else ""}
     context = {
         "scope": scope,
@@ -66,8 +67,8 @@ def followups_page(
         "outcomes": _outcomes(translator(language_of(request))),
         "may_act": user.may(ACT),
         "flash": take_flash(request),
-        "next_after": encode_cursor({"offset": start + PAGE_SIZE}) if len(rows) > start + PAGE_SIZE else None,
-        "paged": start > 0,
+        "next_after": encode_cursor(last.as_cursor()) if last else None,
+        "paged": position is not None,
     }
     return render(request, "followups.html", context)
 
@@ -154,6 +155,10 @@ def _act(
     except FollowupNotFound:
         raise HTTPException(404) from None
     except FollowupRefused as exc:
-        flash(request, f"{translator(language_of(request))('followups.refused')}: {exc}", error=True)
+        flash(
+            request,
+            f"{translator(language_of(request))('followups.refused')}: {reason_for(request, exc)}",
+            error=True,
+        )
         return None
     return done

@@ -75,7 +75,7 @@ def orders_page(
     return render(request, "orders.html", context)
 
 
-@router.get("/orders/{shop_id}/{order_no}", response_class=HTMLResponse)
+@router.get("/orders/{shop_id}/{order_no:path}", response_class=HTMLResponse)
 def order_page(request: Request, user: PageUser, engine: EngineDep, shop_id: int, order_no: str) -> Response:
     from lanshou.orders.detail import order_detail
 
@@ -88,7 +88,7 @@ def order_page(request: Request, user: PageUser, engine: EngineDep, shop_id: int
     return render(request, "order.html", {"d": detail})
 
 
-@router.get("/tracking/{tracking_no}", response_class=HTMLResponse)
+@router.get("/tracking/{tracking_no:path}", response_class=HTMLResponse)
 def tracking_page(request: Request, user: PageUser, engine: EngineDep, tracking_no: str) -> Response:
     from lanshou.aftersales.return_parcels import parcel_for_shops
     from lanshou.tracking.show import UnknownParcel

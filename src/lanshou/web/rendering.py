@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
+from lanshou.bilingual import half, in_language
 from lanshou.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -28,6 +31,31 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def path_segment(value: object) -> str:
+    """An identifier (a platform's order or case number, a carrier's tracking number, a buyer key) as one
+    path segment: everything quoted, '/' too. Jinja's `urlencode` leaves '/' as it is, so "AB/12" became two
+    segments, and a '..' among them would be folded away by the browser before the route saw it; the routes
+    take the whole rest of the path (`{x:path}`), as Starlette decodes %2F back to '/' before routing."""
+    return quote(str(value), safe="")
+
+
+templates.filters["segment"] = path_segment
+
+
+@pass_context
+def _said(context: Context, text: str) -> str:
+    """`{{ reason | said }}`: an area's reason in the page's language (lanshou.bilingual)."""
+    return half(text, context["lang"])
+
+
+templates.filters["said"] = _said
+
+
+def reason_for(request: Request, said: BaseException | str) -> str:
+    """An area's refusal (or reason) in the reader's language only, as a page shows it."""
+    return in_language(said, language_of(request))
 
 
 def language_of(request: Request) -> str:

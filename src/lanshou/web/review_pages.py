@@ -96,7 +96,7 @@ def review_actions(
     from lanshou.review.staff import ActionRefused, act
     from lanshou.tracking.record import utc_now
     from lanshou.web.i18n import translator
-    from lanshou.web.rendering import language_of
+    from lanshou.web.rendering import language_of, reason_for
     from lanshou.web.security import local_path
 
     if action not in ACTIONS:
@@ -110,10 +110,12 @@ def review_actions(
         try:
             outcomes = act(engine, action, chosen, utc_now(), user.name, reason.replace("\x00", "").strip())
         except ActionRefused as exc:
-            flash(request, f"{t('review.refused')}: {exc}", error=True)
+            flash(request, f"{t('review.refused')}: {reason_for(request, exc)}", error=True)
         else:
             done = sum(1 for o in outcomes if o.done)
-            problems = "; ".join(f"{o.order_no}: {o.message}" for o in outcomes if not o.done)
+            problems = "; ".join(
+                f"{o.order_no}: {reason_for(request, o.message)}" for o in outcomes if not o.done
+            )
             text = t("review.done", action=t(f"review.action.{action}"), done=done, total=len(outcomes))
             flash(request, f"{text} {problems}".strip(), error=bool(problems))
     return RedirectResponse(local_path(back, "/review"), status_code=303)

@@ -3,9 +3,10 @@ a page that does not exist, as in the API)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
@@ -14,6 +15,8 @@ from sqlalchemy import Engine
 from lanshou.accounts.model import ShopRef, User, pick_shops
 from lanshou.accounts.service import shops_for
 from lanshou.config import DEFAULT_TIMEZONE
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,10 @@ def read_cursor(text: str, keys: dict[str, type]) -> dict[str, Any] | None:
         return None
 
 
-def read_offset(text: str) -> int:
-    """The offset a page's `?after=` offset cursor holds, else 0 (a page starts over on one it cannot read,
-    or one past lanshou.api.pagination.MAX_OFFSET)."""
-    from lanshou.api.errors import ApiError
-    from lanshou.api.pagination import decode_offset
-
-    if not text or len(text) > 300:
-        return 0
-    try:
-        return decode_offset(text)
-    except ApiError:
-        return 0
+def read_position(
+    text: str, keys: dict[str, type], position: Callable[[dict[str, Any]], P | None]
+) -> P | None:
+    """The position a page's `?after=` keyset cursor holds, else None (a page starts over on one it cannot
+    read, such as an offset cursor of before)."""
+    found = read_cursor(text, keys)
+    return position(found) if found is not None else None

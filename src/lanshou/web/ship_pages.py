@@ -104,7 +104,7 @@ def ship_now(
     from lanshou.shipping.batch import BatchRequest, ship_batch
     from lanshou.shipping.ship import ShipRefused
     from lanshou.web.i18n import translator
-    from lanshou.web.rendering import language_of
+    from lanshou.web.rendering import language_of, reason_for
 
     scope = page_scope(engine, user, shop)
     t = translator(language_of(request))
@@ -122,7 +122,7 @@ def ship_now(
         try:
             result = ship_batch(engine, request_)
         except ShipRefused as exc:
-            refused = str(exc)
+            refused = reason_for(request, exc)
     context = _context(engine, scope)
     context["result"] = result
     context["refused"] = refused

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
-from lanshou.web.rendering import render
+from lanshou.web.rendering import reason_for, render
 from lanshou.web.security import page_router, require_page
 
 router = page_router()
@@ -62,5 +62,5 @@ def adjust_form(
     try:
         adjust(engine, sku, warehouse, amount, utc_now(), user.name, reason.replace("\x00", ""))
     except StockError as exc:
-        return _page(request, engine, sku, False, str(exc), status=409)
+        return _page(request, engine, sku, False, reason_for(request, exc), status=409)
     return RedirectResponse(f"/stock?done={quote(f'{amount:+d}')}", status_code=303)

@@ -90,7 +90,7 @@ def _answer(job: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 @router.get(
-    "/aftersales/{case_no}",
+    "/aftersales/{case_no:path}",
     summary="One case with its steps and the order's timeline 售后详情 (lanshou aftersales show --json)",
     responses=AMBIGUOUS,
 )
@@ -131,7 +131,7 @@ def _act(
 
 
 @router.post(
-    "/aftersales/{case_no}/agree",
+    "/aftersales/{case_no:path}/agree",
     summary="Agree: refund, ask the goods back first, or reship 同意 (lanshou aftersales agree --json)",
     responses=REFUSED,
 )
@@ -142,7 +142,7 @@ def agree(
 
 
 @router.post(
-    "/aftersales/{case_no}/refuse",
+    "/aftersales/{case_no:path}/refuse",
     summary="Refuse, with a reason 拒绝 (lanshou aftersales refuse --json)",
     responses=REFUSED,
 )
@@ -151,7 +151,7 @@ def refuse(case_no: CaseNo, body: RefuseBody, scope: ActScope, engine: EngineDep
 
 
 @router.post(
-    "/aftersales/{case_no}/receive",
+    "/aftersales/{case_no:path}/receive",
     summary="Receive the return and record the inspection 确认收货并验收 (lanshou aftersales receive --json)",
     responses=REFUSED,
 )

@@ -88,7 +88,7 @@ def resolve_alert(
 
 
 @router.get(
-    "/tracking/{tracking_no}", summary="One parcel and its track 运单轨迹 (lanshou tracking show --json)"
+    "/tracking/{tracking_no:path}", summary="One parcel and its track 运单轨迹 (lanshou tracking show --json)"
 )
 def tracking(
     tracking_no: Annotated[str, Path(max_length=64, pattern=NO_NUL, description="运单号")],

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
-from lanshou.api.pagination import Page, decode_offset, encode_cursor
+from lanshou.api.pagination import Page, decode_position, encode_cursor
 
 if TYPE_CHECKING:
     from lanshou.buyers.service import AmbiguousBuyer
@@ -51,18 +51,16 @@ def list_buyers(
 ) -> Page[dict[str, Any]]:
     """`items` are the objects `lanshou buyers list --json` prints (`lanshou buyers segment NAME --json`
     with `segment`), in its order."""
-    from lanshou.buyers.service import list_json
+    from lanshou.buyers.service import BUYER_CURSOR, BuyerPosition, list_page
 
     full = scope.unmasked(unmask)
-    start = decode_offset(cursor)
+    after = decode_position(cursor, BUYER_CURSOR, BuyerPosition.from_cursor)
+    filters = {"tier": tier, "repeat": repeat, "blacklisted": blacklisted, "segment": segment}
     try:
-        rows = list_json(engine, tier, repeat, blacklisted, start + limit + 1, full, scope.shop_ids, segment)
+        rows, last = list_page(engine, limit, after, full, scope.shop_ids, **filters)
     except LookupError as exc:  # a segment the rules do not define, answered as `?shop=` of no shop is
         raise ApiError(404, "segment_not_found", str(exc)) from None
-    more = len(rows) > start + limit
-    return Page[dict[str, Any]](
-        items=rows[start : start + limit], next=encode_cursor({"offset": start + limit}) if more else None
-    )
+    return Page[dict[str, Any]](items=rows, next=encode_cursor(last.as_cursor()) if last else None)
 
 
 AMBIGUOUS: dict[int | str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
-from lanshou.api.pagination import Page, decode_offset, encode_cursor
+from lanshou.api.pagination import Page, decode_position, encode_cursor
 from lanshou.followups.service import OUTCOMES
 
 router = APIRouter(tags=["followups"])
@@ -40,23 +40,22 @@ def list_followups(
 ) -> Page[dict[str, Any]]:
     """`items` are the objects `lanshou followups list --json` prints, in its order (open first, soonest
     due first)."""
-    from lanshou.followups.service import list_json
+    from lanshou.followups.service import list_page
+    from lanshou.followups.store import FOLLOWUP_CURSOR, FollowupPosition
     from lanshou.tracking.record import utc_now
 
-    start = decode_offset(cursor)
-    rows = list_json(
+    after = decode_position(cursor, FOLLOWUP_CURSOR, FollowupPosition.from_cursor)
+    rows, last = list_page(
         engine,
         utc_now(),
+        limit,
+        after,
         include_closed=include_closed,
         owner=owner,
         overdue=overdue,
-        limit=start + limit + 1,
         shop_ids=scope.shop_ids,
     )
-    more = len(rows) > start + limit
-    return Page[dict[str, Any]](
-        items=rows[start : start + limit], next=encode_cursor({"offset": start + limit}) if more else None
-    )
+    return Page[dict[str, Any]](items=rows, next=encode_cursor(last.as_cursor()) if last else None)
 
 
 class Assignment(BaseModel):

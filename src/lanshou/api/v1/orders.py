@@ -175,7 +175,7 @@ OrderId = Annotated[str, Path(max_length=64, pattern=NO_NUL, description="订单
 
 
 @router.get(
-    "/orders/{order_id}",
+    "/orders/{order_id:path}",
     summary="One order with its lines, parcels and timeline 订单详情 (lanshou orders show --json)",
     responses={409: {"model": ErrorBody, "description": "the number is in several of your shops: ?shop="}},
 )

@@ -12,7 +12,7 @@ from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, require
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody
-from lanshou.api.pagination import Page, decode_offset, encode_cursor
+from lanshou.api.pagination import Page, decode_position, encode_cursor
 
 router = APIRouter(tags=["stock"])
 
@@ -30,15 +30,13 @@ def list_stock(
     cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
 ) -> Page[dict[str, Any]]:
     """`items` are the objects `lanshou stock list --json` prints, in its order."""
-    from lanshou.inventory.queries import list_stock as stock_rows
+    from lanshou.inventory.queries import STOCK_CURSOR, StockPosition, stock_page
 
-    start = decode_offset(cursor)
+    after = decode_position(cursor, STOCK_CURSOR, StockPosition.from_cursor)
     with engine.connect() as conn:
-        rows = stock_rows(conn, low=low, sku=sku.strip() if sku else None)
-    page = rows[start : start + limit]
-    more = start + limit < len(rows)
+        page, last = stock_page(conn, limit, after, low=low, sku=sku.strip() if sku else None)
     return Page[dict[str, Any]](
-        items=[row.as_json() for row in page], next=encode_cursor({"offset": start + limit}) if more else None
+        items=[row.as_json() for row in page], next=encode_cursor(last.as_cursor()) if last else None
     )
 
 
