@@ -81,6 +81,15 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "reason.weekend_or_holiday": ("周末/节假日", "Weekend or holiday"),
     "reason.unknown": ("原因不明", "Unknown"),
     "orders.title": ("订单", "Orders"),
+    "orders.search": ("搜索", "Search"),
+    "orders.search_hint": (
+        "订单号（或开头几位）、运单号、SKU",
+        "Order no. (or its start), tracking no., SKU",
+    ),
+    "orders.search_hint_buyers": (
+        "订单号（或开头几位）、运单号、SKU、收件人手机（或后 4 位）、姓名",
+        "Order no. (or its start), tracking no., SKU, receiver's phone (or last 4 digits), name",
+    ),
     "orders.paid_from": ("付款起", "Paid from"),
     "orders.paid_to": ("付款止", "Paid to"),
     "orders.more": ("下一页", "Next page"),
