@@ -82,6 +82,7 @@ def orders_page(
         "filters": params.links(scope.shop),
         "statuses": STATUSES,
         "next_before": page[-1][0] if len(found) > PAGE_SIZE else None,
+        "later_page": before_id is not None,  # a keyset cannot step back a page: it offers the first
         "search_receivers": flt.search_receivers,
     }
     return render(request, "orders.html", context)

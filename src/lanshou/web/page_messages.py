@@ -93,6 +93,8 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "orders.paid_from": ("付款起", "Paid from"),
     "orders.paid_to": ("付款止", "Paid to"),
     "orders.more": ("下一页", "Next page"),
+    "orders.first": ("首页", "First page"),
+    "orders.pages": ("翻页", "Pages"),
     "page.first": ("回到第一页", "First page"),
     "orders.none": ("没有符合条件的订单", "No orders match"),
     "order.title": ("订单", "Order"),

@@ -1,9 +1,11 @@
-"""The orders search box (/orders?q=, GET /api/v1/orders?q=): order number or its start, tracking number,
-SKU, and the receiver's phone (whole or last 4 digits) and name for roles that may see buyer data only;
-always within the user's shops. On SQLite and PostgreSQL."""
+"""The orders list (/orders) on SQLite and PostgreSQL. Its search box (also GET /api/v1/orders?q=): order
+number or its start, tracking number, SKU, and the receiver's phone (whole or last 4 digits) and name for
+roles that may see buyer data only; always within the user's shops. Its pages: next, and back to the first
+with the same filters."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.intake.orders import import_orders
 from lanshou.orders.queries import OrderFilter, build_query
+from lanshou.web import order_pages
 from tests.accounts_data import HEADER, Seeded, seed
 from tests.test_web_pages import sign_in
 
@@ -115,6 +118,23 @@ def test_the_search_box_says_what_it_finds(client: TestClient) -> None:
         box = re.search(r'<input type="search" name="q"[^>]*placeholder="([^"]+)"', page)
         assert box and "SKU" in box.group(1)
         assert ("手机" in box.group(1)) is phone_named
+
+
+def test_a_later_page_links_back_to_the_first_with_the_same_filters(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(order_pages, "PAGE_SIZE", 2)
+    sign_in(client, "boss")
+    first = client.get("/orders", params={"status": "shipped"}).text  # A-2 and the three of MORE
+    assert 'rel="first"' not in first
+    after = re.search(r'rel="next" href="\?([^"]+)"', first)
+    assert after
+    second = client.get("/orders?" + html.unescape(after.group(1))).text
+    assert set(re.findall(r'<tr data-order="([^"]+)"', second)) == {"3000019901", "A-2"}
+    back = re.search(r'rel="first" href="\?([^"]+)"', second)
+    assert back and "before=" not in back.group(1) and "status=shipped" in back.group(1)
+    again = client.get("/orders?" + html.unescape(back.group(1))).text
+    assert re.findall(r'<tr data-order="([^"]+)"', again) == ["3000019903", "3000019902"]
 
 
 def test_each_kind_of_search_is_an_index_look_up(sqlite_engine: Engine, tmp_path: Path) -> None:
