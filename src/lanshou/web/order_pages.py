@@ -96,6 +96,7 @@ def _listed(row: OrderRow, shop_ids: dict[str, int]) -> dict[str, object]:
         "shop_id": shop_ids.get(f"{row.platform}/{row.shop}", 0),
         "receiver": f"{name} {phone}".strip(),
         "paid": paid.strftime("%Y-%m-%d %H:%M") if paid else "—",
+        "skus": [item for item in row.skus.split(", ") if item],  # each "SKU×2" kept on one line
     }
 
 
