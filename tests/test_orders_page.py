@@ -1,11 +1,14 @@
 """The orders list (/orders) on SQLite and PostgreSQL. Its search box (also GET /api/v1/orders?q=): order
 number or its start, tracking number, SKU, and the receiver's phone (whole or last 4 digits) and name for
 roles that may see buyer data only; always within the user's shops. Its pages: next, and back to the first
-with the same filters."""
+with the same filters. Its export: the filtered orders of the user's shops as CSV, masked unless asked by
+a role that may see buyer data, for roles that may export only, no cell a formula."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +32,7 @@ MORE = [
     ("tmall", "旗舰店", "3000019902", "shipped", "孙二", "13988880000", "CW-CAP-02", "zto", "ZT9000000002"),
     ("douyin", "抖音小店", "3000019903", "shipped", "钱一", "13811112222", "CW-CAP-01", "sf", "SF1000000003"),
 ]
+MESSAGE = "=1+2"  # a buyer's message a spreadsheet would run as a formula
 
 
 def more_orders_csv(path: Path) -> Path:
@@ -36,7 +40,8 @@ def more_orders_csv(path: Path) -> Path:
     for i, (platform, shop, order_id, status, name, phone, sku, carrier, number) in enumerate(MORE):
         lines.append(
             f"{platform},{shop},{order_id},{status},2026-11-2{i} 10:00:00,2026-11-2{i} 10:05:00,0,,"
-            f"m{i},{name},{phone},浙江省,杭州市,西湖区,文一路{i}号,,{sku},帽子,服饰,1,10.00,10.00,"
+            f"m{i},{name},{phone},浙江省,杭州市,西湖区,文一路{i}号,{MESSAGE if i == 0 else ''},"
+            f"{sku},帽子,服饰,1,10.00,10.00,"
             f"{carrier},{number},2026-11-2{i} 18:00:00"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -147,3 +152,42 @@ def test_each_kind_of_search_is_an_index_look_up(sqlite_engine: Engine, tmp_path
             plan = [row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
         scans = [step for step in plan if re.fullmatch(r"SCAN (orders|order_lines)\b.*", step)]
         assert scans == [], (term, plan)
+
+
+def export(client: TestClient, name: str, **params: str) -> tuple[int, list[dict[str, str]]]:
+    client.cookies.clear()
+    sign_in(client, name)
+    answer = client.get("/orders/export.csv", params=params)
+    if answer.status_code != 200:
+        return answer.status_code, []
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    assert answer.content.startswith("\ufeff".encode())  # Excel reads the Chinese as UTF-8
+    return 200, list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def test_the_export_is_the_filtered_list_of_the_users_shops_masked_and_formula_safe(
+    client: TestClient,
+) -> None:
+    status, rows = export(client, "alice", q="30000199")
+    assert status == 200
+    assert {row["订单号 Order"] for row in rows} == {"3000019901", "3000019902"}  # shop B's is not alice's
+    one = next(row for row in rows if row["订单号 Order"] == "3000019901")
+    assert one["电话 Phone"] == "138****2222" and one["收件人 Receiver"] != "钱一"
+    assert one["买家留言 Buyer message"] == "'" + MESSAGE  # a spreadsheet shows it, never runs it
+    assert one["运单号 Tracking"] == "SF1000000001"
+    assert export(client, "alice", unmask="true")[0] == 403  # an operator may not see buyer data
+    _, everything = export(client, "alice")
+    assert len(everything) == 6  # shop A: A-1, A-2, A-3, SAME-1 and the two above
+
+
+def test_only_roles_that_may_export_do_and_only_the_owner_unmasked(client: TestClient) -> None:
+    assert export(client, "carol")[0] == 403  # customer service has no exports.run
+    assert "/orders/export.csv" not in client.get("/orders").text
+    _, masked = export(client, "boss", q="钱一")  # the owner searches names; still masked unless asked
+    assert {row["电话 Phone"] for row in masked} == {"138****2222"}
+    status, full = export(client, "boss", q="钱一", unmask="true")
+    assert status == 200 and {row["电话 Phone"] for row in full} == {"13811112222"}
+    assert {row["订单号 Order"] for row in full} == {"3000019901", "3000019903"}
+    page = client.get("/orders", params={"status": "shipped"}).text
+    assert 'href="/orders/export.csv?shop=&amp;status=shipped&amp;q=&amp;paid_from=&amp;paid_to="' in page

@@ -394,6 +394,14 @@ def receiver(row: OrderRow, unmask: bool) -> tuple[str, str, str]:
     return mask_name(row.receiver_name), mask_phone(row.receiver_phone), mask_address(row.address)
 
 
+def export_rows(
+    conn: Connection, flt: OrderFilter, unmask: bool = False, limit: int | None = None
+) -> Iterator[Sequence[Any]]:
+    """The matching orders as export rows (EXPORT_HEADERS), streamed: receivers masked unless asked; times in
+    `flt.timezone`, else each shop's own."""
+    return (export_cells(row, unmask, flt.timezone) for row in query_orders(conn, flt, limit))
+
+
 def export_cells(row: OrderRow, unmask: bool = False, timezone: str | None = None) -> Sequence[Any]:
     """The export row matching EXPORT_HEADERS; times are local (the shop's zone unless one is given)."""
     tz = timezone or row.shop_timezone

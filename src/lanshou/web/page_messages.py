@@ -94,6 +94,12 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "orders.paid_to": ("付款止", "Paid to"),
     "orders.more": ("下一页", "Next page"),
     "orders.first": ("首页", "First page"),
+    "orders.export": ("导出 CSV", "Export CSV"),
+    "orders.export_unmasked": ("导出 CSV（完整买家信息）", "Export CSV (full buyer data)"),
+    "orders.export_note": (
+        "导出当前筛选的全部订单，收件人默认脱敏",
+        "Every order these filters find; receivers masked unless asked",
+    ),
     "orders.pages": ("翻页", "Pages"),
     "page.first": ("回到第一页", "First page"),
     "orders.none": ("没有符合条件的订单", "No orders match"),
