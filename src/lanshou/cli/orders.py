@@ -94,12 +94,11 @@ def _timezone(name: str | None) -> str | None:
 
 def _export(flt: OrderFilter, path: Path, kind: str, limit: int | None, unmask: bool) -> None:
     from lanshou.files.export import write_csv, write_xlsx
-    from lanshou.orders.queries import EXPORT_HEADERS, export_cells, query_orders
+    from lanshou.orders.queries import EXPORT_HEADERS, export_rows
 
     write = write_csv if kind == "csv" else write_xlsx
     with database().connect() as conn:
-        rows = (export_cells(row, unmask, flt.timezone) for row in query_orders(conn, flt, limit))
-        count = write(path, EXPORT_HEADERS, rows)
+        count = write(path, EXPORT_HEADERS, export_rows(conn, flt, unmask, limit))
     masked = "" if unmask else " (masked 已脱敏)"
     console.print(f"Exported {count} orders to {path}{masked}. 已导出 {count} 个订单")
 

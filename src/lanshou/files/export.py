@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,31 @@ def _csv_text(value: Any) -> str:
 
 def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write a CSV (UTF-8 with BOM) that Excel opens safely; returns the number of data rows."""
+    counted = [0]
+    with path.open("w", encoding="utf-8", newline="") as f:  # the BOM is the first chunk's
+        f.writelines(csv_chunks(headers, rows, counted))
+    return counted[0]
+
+
+def csv_chunks(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], counted: list[int] | None = None, batch: int = 500
+) -> Iterator[str]:
+    """The text of write_csv's file, BOM first, in chunks of `batch` rows (a download streams them as they
+    are read); `counted[0]` ends as the number of data rows."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    buffer.write("\ufeff")  # what CSV_ENCODING writes: Excel reads Chinese text as UTF-8
+    out.writerow([_csv_text(h) for h in headers])
     written = 0
-    with path.open("w", encoding=CSV_ENCODING, newline="") as f:
-        out = csv.writer(f)
-        out.writerow([_csv_text(h) for h in headers])
-        for row in rows:
-            out.writerow([_csv_text(v) for v in row])
-            written += 1
-    return written
+    for written, row in enumerate(rows, 1):
+        out.writerow([_csv_text(v) for v in row])
+        if written % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if counted is not None:
+        counted[0] = written
+    yield buffer.getvalue()
 
 
 def _xlsx_value(value: Any) -> Any:

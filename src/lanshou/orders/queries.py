@@ -31,11 +31,13 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
 )
 
 from lanshou.customers.masking import mask_address, mask_email, mask_name, mask_phone
 from lanshou.db.driver_reads import fetch_all
 from lanshou.orders import tables as ot
+from lanshou.orders.search import search_ids
 from lanshou.platforms.values import zone
 from lanshou.shops import tables as st
 from lanshou.shops.store import name_param, named_by
@@ -59,6 +61,8 @@ class OrderFilter:
     timezone: str | None = None
     shop_ids: tuple[int, ...] | None = None  # only these shops (a user's grants); None: every shop
     before_id: int | None = None  # keyset paging: orders stored before this row id (newest first)
+    search: str | None = None  # one search box: an order number or its start, a tracking number, a SKU …
+    search_receivers: bool = False  # … and the receiver's phone or name (roles that may see buyer data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,10 +221,25 @@ def _detailed(picked: CTE) -> Select[Any]:
 
 
 def _picked(conn: Connection, flt: OrderFilter, limit: int | None, offset: int) -> CTE:
-    stmt = _picked_where(_conditions(conn, flt)).offset(offset or None)
+    conditions = _conditions(conn, flt)
+    if flt.search and flt.search.strip():
+        wanted = None if limit is None else limit + offset
+        conditions.append(ot.orders.c.id.in_(_searched(flt, conditions, wanted)))
+    stmt = _picked_where(conditions).offset(offset or None)
     if limit is not None:
         stmt = stmt.limit(limit)
     return stmt.cte("picked")
+
+
+def _searched(flt: OrderFilter, conditions: Sequence[ColumnElement[bool]], limit: int | None) -> Any:
+    """The ids each kind of search finds (lanshou.orders.search) under the other filters, each kind's newest
+    `limit` at most: the newest `limit` of their union are among them."""
+    o = ot.orders.c
+    pages = []
+    for found in search_ids(flt.search or "", flt.search_receivers):
+        stmt = found.join(st.shops, st.shops.c.id == o.shop_id).where(*conditions).order_by(o.id.desc())
+        pages.append(select(stmt.limit(limit).subquery().c.id))
+    return union(*pages)
 
 
 def _picked_where(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
@@ -375,6 +394,14 @@ def receiver(row: OrderRow, unmask: bool) -> tuple[str, str, str]:
     if unmask:
         return row.receiver_name, row.receiver_phone, row.address
     return mask_name(row.receiver_name), mask_phone(row.receiver_phone), mask_address(row.address)
+
+
+def export_rows(
+    conn: Connection, flt: OrderFilter, unmask: bool = False, limit: int | None = None
+) -> Iterator[Sequence[Any]]:
+    """The matching orders as export rows (EXPORT_HEADERS), streamed: receivers masked unless asked; times in
+    `flt.timezone`, else each shop's own."""
+    return (export_cells(row, unmask, flt.timezone) for row in query_orders(conn, flt, limit))
 
 
 def export_cells(row: OrderRow, unmask: bool = False, timezone: str | None = None) -> Sequence[Any]:

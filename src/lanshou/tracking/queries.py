@@ -327,6 +327,13 @@ def orders_tracked_since(start: datetime) -> Select[tuple[int, str]]:
     )
 
 
+def orders_in_parcel(tracking_no: str) -> Select[tuple[int, str]]:
+    """A select of (shop_id, order_no): the orders a tracking number carries, read off parcel_orders' key
+    (it starts with the tracking number)."""
+    link = parcel_orders.c
+    return select(link.shop_id, link.order_no).where(link.tracking_no == tracking_no)
+
+
 def order_parcels() -> Select[Any]:
     """A select of (shop_id, order_no, parcel_id, carrier, tracking_no): one row per parcel of each order,
     to join on (parcel_id orders an order's parcels as parcels_of does)."""

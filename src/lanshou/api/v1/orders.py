@@ -125,6 +125,16 @@ async def list_orders(
             description="part of the receiver's name or phone (roles that may see buyer data only)",
         ),
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=NO_NUL,
+            description="搜索 one search box: an order number or its first 4+ characters, a tracking number,"
+            " a SKU or its start; for roles that may see buyer data also the receiver's phone (whole or its"
+            " last 4 digits) and name (whole)",
+        ),
+    ] = None,
     timezone: Annotated[
         str | None,
         Query(
@@ -149,6 +159,8 @@ async def list_orders(
         order_no=order_id,
         buyer=buyer,
         timezone=timezone_param(timezone),
+        search=q,
+        search_receivers=may_see,
     )
     before = decode_cursor(cursor, {"before": int})["before"] if cursor else None
     shop_ids = scope.shop_ids
