@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from lanshou.events import OrderShipped, bus
-from lanshou.inventory.counts import StockError, adjust, import_counts
+from lanshou.inventory.counts import StockError, UnknownWarehouse, adjust, import_counts
 from lanshou.inventory.mapping import ALL_SHOPS, load_map, save_mappings
 from lanshou.inventory.queries import (
     ledger_mismatches,
@@ -79,7 +79,7 @@ def test_the_database_refuses_negative_stock_and_reserving_more_than_on_hand(eng
             conn.execute(text(statement))
     with pytest.raises(StockError, match="cannot take 3"):
         adjust(engine, "A", "main", -3, NOW)
-    assert adjust(engine, "A", "main", 4, NOW) == 6
+    assert adjust(engine, "A", "main", 4, NOW).on_hand == 6
     with engine.connect() as conn:
         assert ledger_mismatches(conn) == []
 
@@ -163,3 +163,19 @@ def test_each_shop_lists_available_minus_its_buffer(engine: Engine) -> None:
     with engine.connect() as conn:
         assert listable_quantities(conn, {"stock_buffer": 2}) == {"A": 13, "B": 0}
     assert listable(10, 0.25) == 7 and listable(3, 5) == 0
+
+
+def test_an_adjustment_names_an_existing_warehouse_and_never_makes_one(engine: Engine) -> None:
+    put_stock(engine, [("A", "浙江省杭州市", 5), ("B", "浙江省杭州市", 1), ("B", "广东省深圳市", 1)])
+    with pytest.raises(UnknownWarehouse, match="'main'; known 现有仓库: 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "A", "main", 3, NOW)
+    with pytest.raises(UnknownWarehouse, match="B is in 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "B", None, 3, NOW)
+    with pytest.raises(UnknownWarehouse, match="known 现有仓库: 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "NEW", "", 3, NOW)  # stocked nowhere yet: the warehouse must be named
+    done = adjust(engine, "A", None, 3, NOW)  # A's only warehouse
+    assert (done.warehouse, done.on_hand) == ("浙江省杭州市", 8)
+    assert adjust(engine, "NEW", "广东省深圳市", 2, NOW).on_hand == 2  # a new SKU in a known warehouse
+    with engine.connect() as conn:
+        assert {site for _, site in stock_of(conn)} == {"浙江省杭州市", "广东省深圳市"}
+        assert ledger_mismatches(conn) == []

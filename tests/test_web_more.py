@@ -23,6 +23,7 @@ from lanshou.inventory.counts import adjust
 from lanshou.rules.store import add_rule, list_rules
 from lanshou.shipping.store import measured_lanes
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded, seed
+from tests.inventory_data import put_stock
 from tests.test_web_pages import csrf_of, sign_in
 from tests.web2_data import Both, seed_both
 
@@ -33,6 +34,7 @@ NOW = datetime(2026, 11, 20, 8, 0)
 @pytest.fixture
 def seeded(engine: Engine, tmp_path: Path) -> Seeded:
     done = seed(engine, tmp_path)
+    put_stock(engine, [("CUP", "main", 0), ("BOWL", "main", 0)])  # a count makes the warehouse
     adjust(engine, "CUP", "main", 50, NOW, "test")
     adjust(engine, "BOWL", "main", 1, NOW, "test")  # safety level 0 and 1 available: not low
     adjust(engine, "BOWL", "main", -1, NOW, "test")  # nothing available: low
@@ -120,6 +122,40 @@ def test_stock_page_flags_low_rows_filters_and_adjusts(client: TestClient) -> No
     no_csrf = client.post("/stock/adjust", data={k: v for k, v in form.items() if k != "csrf_token"})
     assert no_csrf.status_code == 403
     assert ">47<" in client.get("/stock?sku=CUP").text
+
+
+def test_stock_adjustments_name_an_existing_warehouse(client: TestClient, seeded: Seeded) -> None:
+    put_stock(seeded.engine, [("BOWL", "east", 4)])  # BOWL in two warehouses: which one must be said
+    body = {"sku": "CUP", "delta": 2, "warehouse": "main "}
+    assert api(client, seeded, "wang", "/api/v1/stock/adjust", json=body).json()["on_hand"] == 52
+    unknown = api(client, seeded, "wang", "/api/v1/stock/adjust", json={**body, "warehouse": "Main"})
+    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "unknown_warehouse"
+    assert (
+        "'Main'" in unknown.json()["error"]["message"] and "east, main" in unknown.json()["error"]["message"]
+    )
+    several = api(client, seeded, "wang", "/api/v1/stock/adjust", json={"sku": "BOWL", "delta": 1})
+    assert several.status_code == 409 and "east, main" in several.json()["error"]["message"]
+    sign_in(client, "wang")
+    form = {
+        "sku": "CUP",
+        "warehouse": "main-2",
+        "delta": "1",
+        "csrf_token": csrf_of(client.get("/stock").text),
+    }
+    page = client.post("/stock/adjust", data=form)
+    assert page.status_code == 409 and "仓库不存在" in page.text
+    rows = api(client, seeded, "boss", "/api/v1/stock").json()["items"]
+    assert {(r["sku"], r["warehouse"]) for r in rows} == {("BOWL", "east"), ("BOWL", "main"), ("CUP", "main")}
+    assert [r["on_hand"] for r in rows if r["sku"] == "CUP"] == [52]
+
+
+def test_stock_page_offers_the_real_warehouses(client: TestClient, seeded: Seeded) -> None:
+    put_stock(seeded.engine, [("LAMP", "east", 3)])
+    sign_in(client, "wang")
+    page = client.get("/stock")
+    assert '<option value="main" selected>' in client.get("/stock?sku=CUP").text  # CUP's only warehouse
+    assert '<option value="east">' in page.text and "selected>main<" not in page.text
+    assert 'name="warehouse" value="main"' not in page.text
 
 
 # --- notifications ---

@@ -1,5 +1,6 @@
 """Stock (库存): every SKU per warehouse with the low ones flagged, filters, and a manual adjustment form
-(CSRF-checked, for the roles that manage stock). Stock is per warehouse, not per shop."""
+(CSRF-checked, for the roles that manage stock) naming one of the existing warehouses. Stock is per
+warehouse, not per shop."""
 
 from __future__ import annotations
 
@@ -20,15 +21,36 @@ StockUser = Annotated[User, Depends(require_page(Permission.STOCK_MANAGE))]
 MAX_DELTA = 1_000_000_000
 
 
+def _clean(text: str) -> str:
+    return text.replace("\x00", "").strip()
+
+
 def _page(
-    request: Request, engine: EngineDep, sku: str, low: bool, error: str = "", status: int = 200
+    request: Request,
+    engine: EngineDep,
+    sku: str,
+    low: bool,
+    warehouse: str = "",
+    error: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
+    from lanshou.inventory.counts import warehouse_codes
     from lanshou.inventory.queries import list_stock
 
-    sku = sku.replace("\x00", "").strip()[:200]
+    sku = _clean(sku)[:200]
     with engine.connect() as conn:
         rows = list_stock(conn, low=low, sku=sku or None)
-    context = {"rows": rows, "sku": sku, "low": low, "error": error, "done": request.query_params.get("done")}
+        sites = warehouse_codes(conn)
+        own = warehouse_codes(conn, sku) if sku else []
+    context = {
+        "rows": rows,
+        "sku": sku,
+        "low": low,
+        "warehouses": sites,
+        "chosen": warehouse or (own[0] if len(own) == 1 else ""),
+        "error": error,
+        "done": request.query_params.get("done"),
+    }
     return render(request, "stock.html", context, status=status)
 
 
@@ -45,22 +67,22 @@ def adjust_form(
     user: StockUser,
     engine: EngineDep,
     sku: Annotated[str, Form(max_length=200)] = "",
-    warehouse: Annotated[str, Form(max_length=64)] = "main",
+    warehouse: Annotated[str, Form(max_length=64)] = "",
     delta: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     from lanshou.inventory.counts import StockError, adjust
     from lanshou.tracking.record import utc_now
 
-    sku, warehouse = sku.replace("\x00", "").strip(), warehouse.replace("\x00", "").strip()
+    sku, warehouse = _clean(sku), _clean(warehouse)
     try:
         amount = int(delta.strip())
     except ValueError:
-        return _page(request, engine, sku, False, "stock.bad_delta", status=422)
-    if not -MAX_DELTA <= amount <= MAX_DELTA:
-        return _page(request, engine, sku, False, "stock.bad_delta", status=422)
+        amount = 0
+    if amount == 0 or not -MAX_DELTA <= amount <= MAX_DELTA:
+        return _page(request, engine, sku, False, warehouse, "stock.bad_delta", status=422)
     try:
         adjust(engine, sku, warehouse, amount, utc_now(), user.name, reason.replace("\x00", ""))
     except StockError as exc:
-        return _page(request, engine, sku, False, str(exc), status=409)
+        return _page(request, engine, sku, False, warehouse, str(exc), status=409)
     return RedirectResponse(f"/stock?done={quote(f'{amount:+d}')}", status_code=303)

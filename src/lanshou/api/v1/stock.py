@@ -45,7 +45,13 @@ def list_stock(
 class StockAdjustment(BaseModel):
     sku: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="stock SKU")
     delta: int = Field(ge=-MAX_DELTA, le=MAX_DELTA, description="+N adds, -N takes away (not 0)")
-    warehouse: str = Field("main", min_length=1, max_length=64, pattern=NO_NUL, description="仓库")
+    warehouse: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=NO_NUL,
+        description="仓库: an existing warehouse's code; omitted: the SKU's own when it is in exactly one",
+    )
     reason: str = Field("", max_length=500, pattern=NO_NUL, description="why / 原因")
 
 
@@ -56,19 +62,26 @@ class StockAdjusted(BaseModel):
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorBody, "description": "refused: below zero or below what is reserved 库存不足"},
+    409: {
+        "model": ErrorBody,
+        "description": "refused: below zero or below what is reserved 库存不足 (`stock_refused`), or no such "
+        "warehouse 仓库不存在 (`unknown_warehouse`, the message lists the known ones)",
+    },
     **BODY_RESPONSES,
 }
 
 
 @router.post("/stock/adjust", summary="Add to or take from on-hand 调整库存", responses=REFUSED)
 def adjust_stock(body: StockAdjustment, user: StockUser, engine: EngineDep) -> StockAdjusted:
-    from lanshou.inventory.counts import StockError, adjust
+    """409 `unknown_warehouse` (with the known ones) for a warehouse that does not exist, or none named for
+    a SKU in several."""
+    from lanshou.inventory.counts import StockError, UnknownWarehouse, adjust
     from lanshou.tracking.record import utc_now
 
-    sku, warehouse = body.sku.strip(), body.warehouse.strip()
     try:
-        on_hand = adjust(engine, sku, warehouse, body.delta, utc_now(), user.name, body.reason)
+        done = adjust(engine, body.sku, body.warehouse, body.delta, utc_now(), user.name, body.reason)
+    except UnknownWarehouse as exc:
+        raise ApiError(409, "unknown_warehouse", str(exc)) from None
     except StockError as exc:
         raise ApiError(409, "stock_refused", str(exc)) from None
-    return StockAdjusted(sku=sku, warehouse=warehouse, on_hand=on_hand)
+    return StockAdjusted(sku=done.sku, warehouse=done.warehouse, on_hand=done.on_hand)
