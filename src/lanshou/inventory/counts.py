@@ -24,6 +24,7 @@ from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.engine import write_transaction
 from lanshou.events import StockArrived, bus
 from lanshou.files.tabular import FileRefused, open_table
+from lanshou.inventory.scope import EVERY_SKU, StockScope
 from lanshou.inventory.tables import stock, stock_ledger, warehouses
 from lanshou.orders.timeline import SYSTEM
 
@@ -254,13 +255,16 @@ def adjust(
     now: datetime,
     actor: str = SYSTEM,
     note: str = "",
+    scope: StockScope = EVERY_SKU,
 ) -> Adjusted:
     """Add `delta` (negative: take away) to on-hand in one conditional UPDATE. `warehouse` names an existing
-    warehouse; None or blank: the SKU's own, when it is stocked in exactly one. An unknown warehouse is
-    UnknownWarehouse; going below zero or below what is reserved StockError."""
+    warehouse; None or blank: the SKU's own, when it is stocked in exactly one. A SKU outside `scope` is
+    SkuNotFound; an unknown warehouse UnknownWarehouse; going below zero or below what is reserved
+    StockError."""
     sku = sku.strip()
     if not sku:
         raise StockError("sku is required 缺少 SKU")
+    scope.check(sku)
     if delta == 0:
         raise StockError("an adjustment of 0 changes nothing 调整数量不能为 0")
     with write_transaction(engine) as conn:

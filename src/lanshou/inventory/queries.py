@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from lanshou.inventory.scope import EVERY_SKU, StockScope
 from lanshou.inventory.tables import reservations, stock, stock_ledger, warehouses
 
 
@@ -40,7 +41,10 @@ class StockRow:
         }
 
 
-def list_stock(conn: Connection, *, low: bool = False, sku: str | None = None) -> list[StockRow]:
+def list_stock(
+    conn: Connection, *, low: bool = False, sku: str | None = None, scope: StockScope = EVERY_SKU
+) -> list[StockRow]:
+    """Stock per SKU and warehouse, by SKU then warehouse rank, of the SKUs `scope` covers."""
     s, w = stock.c, warehouses.c
     query = (
         select(s.sku, w.code, s.on_hand, s.reserved, s.safety_stock, s.location)
@@ -51,12 +55,12 @@ def list_stock(conn: Connection, *, low: bool = False, sku: str | None = None) -
         query = query.where(s.sku == sku)
     if low:
         query = query.where(s.on_hand - s.reserved <= s.safety_stock)
-    return [StockRow(*row) for row in conn.execute(query)]
+    return [StockRow(*row) for row in conn.execute(query) if scope.covers(row.sku)]
 
 
-def low_stock(conn: Connection) -> list[StockRow]:
+def low_stock(conn: Connection, scope: StockScope = EVERY_SKU) -> list[StockRow]:
     """Low-stock alerts: every SKU and warehouse whose available quantity is at or below its safety level."""
-    return list_stock(conn, low=True)
+    return list_stock(conn, low=True, scope=scope)
 
 
 def available_by_sku(conn: Connection) -> dict[str, int]:

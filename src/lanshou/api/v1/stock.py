@@ -1,5 +1,6 @@
 """Stock (库存): the JSON of `lanshou stock list --json` in pages, and manual adjustments (`lanshou stock
-adjust`). Stock is held per warehouse, not per shop, so these routes need the stock role, not a shop grant."""
+adjust`), for the stock role, over the SKUs the caller's shops sell (`lanshou.inventory.scope`): another
+SKU is not listed and adjusting it is 404, as another shop's order is."""
 
 from __future__ import annotations
 
@@ -7,34 +8,40 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
-from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
-from lanshou.api.deps import NO_NUL, EngineDep, require
-from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody
+from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope
+from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
 from lanshou.api.pagination import Page, decode_offset, encode_cursor
+from lanshou.inventory.scope import StockScope, stock_scope
 
 router = APIRouter(tags=["stock"])
 
-StockUser = Annotated[User, Depends(require(Permission.STOCK_MANAGE))]
+StockUser = Annotated[ShopScope, Depends(require_in_scope(Permission.STOCK_MANAGE))]
 MAX_DELTA = 1_000_000_000
+
+
+def _visible(conn: Connection, scope: ShopScope) -> StockScope:
+    return stock_scope(conn, scope.shop_ids, scope.every_shop)
 
 
 @router.get("/stock", response_model=Page[dict[str, Any]], summary="Stock per SKU and warehouse 库存")
 def list_stock(
-    user: StockUser,
+    scope: StockUser,
     engine: EngineDep,
     low: Annotated[bool, Query(description="only at or below the safety level 仅低库存")] = False,
     sku: Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="one stock SKU")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
 ) -> Page[dict[str, Any]]:
-    """`items` are the objects `lanshou stock list --json` prints, in its order."""
+    """`items` are the objects `lanshou stock list --json` prints, in its order, for the SKUs the caller's
+    shops (or `?shop=`) sell."""
     from lanshou.inventory.queries import list_stock as stock_rows
 
     start = decode_offset(cursor)
     with engine.connect() as conn:
-        rows = stock_rows(conn, low=low, sku=sku.strip() if sku else None)
+        rows = stock_rows(conn, low=low, sku=sku.strip() if sku else None, scope=_visible(conn, scope))
     page = rows[start : start + limit]
     more = start + limit < len(rows)
     return Page[dict[str, Any]](
@@ -72,14 +79,21 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/stock/adjust", summary="Add to or take from on-hand 调整库存", responses=REFUSED)
-def adjust_stock(body: StockAdjustment, user: StockUser, engine: EngineDep) -> StockAdjusted:
-    """409 `unknown_warehouse` (with the known ones) for a warehouse that does not exist, or none named for
-    a SKU in several."""
+def adjust_stock(body: StockAdjustment, scope: StockUser, engine: EngineDep) -> StockAdjusted:
+    """404 for a SKU the caller's shops do not sell; 409 `unknown_warehouse` (with the known ones) for a
+    warehouse that does not exist, or none named for a SKU in several."""
     from lanshou.inventory.counts import StockError, UnknownWarehouse, adjust
+    from lanshou.inventory.scope import SkuNotFound
     from lanshou.tracking.record import utc_now
 
+    with engine.connect() as conn:
+        visible = _visible(conn, scope)
     try:
-        done = adjust(engine, body.sku, body.warehouse, body.delta, utc_now(), user.name, body.reason)
+        done = adjust(
+            engine, body.sku, body.warehouse, body.delta, utc_now(), scope.user.name, body.reason, visible
+        )
+    except SkuNotFound as exc:
+        raise not_found(str(exc)) from None
     except UnknownWarehouse as exc:
         raise ApiError(409, "unknown_warehouse", str(exc)) from None
     except StockError as exc:
