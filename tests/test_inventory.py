@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from lanshou.events import OrderShipped, bus
-from lanshou.inventory.counts import StockError, adjust, import_counts
+from lanshou.inventory.counts import StockError, UnknownWarehouse, adjust, import_counts
 from lanshou.inventory.mapping import ALL_SHOPS, load_map, save_mappings
 from lanshou.inventory.queries import (
     ledger_mismatches,
@@ -19,9 +19,10 @@ from lanshou.inventory.queries import (
     order_reservations,
 )
 from lanshou.inventory.reserve import release_orders, reserve_orders
+from lanshou.inventory.scope import SkuNotFound, stock_scope
 from lanshou.orders.timeline import read
 from lanshou.schema import stock_ledger
-from tests.inventory_data import NOW, make_shop, put_stock, stock_of
+from tests.inventory_data import NOW, add_order, make_shop, put_stock, stock_of
 
 
 def write(path: Path, text_: str) -> Path:
@@ -79,7 +80,7 @@ def test_the_database_refuses_negative_stock_and_reserving_more_than_on_hand(eng
             conn.execute(text(statement))
     with pytest.raises(StockError, match="cannot take 3"):
         adjust(engine, "A", "main", -3, NOW)
-    assert adjust(engine, "A", "main", 4, NOW) == 6
+    assert adjust(engine, "A", "main", 4, NOW).on_hand == 6
     with engine.connect() as conn:
         assert ledger_mismatches(conn) == []
 
@@ -163,3 +164,40 @@ def test_each_shop_lists_available_minus_its_buffer(engine: Engine) -> None:
     with engine.connect() as conn:
         assert listable_quantities(conn, {"stock_buffer": 2}) == {"A": 13, "B": 0}
     assert listable(10, 0.25) == 7 and listable(3, 5) == 0
+
+
+def test_a_shop_sees_the_stock_skus_it_sells_through_its_lines_and_mappings(engine: Engine) -> None:
+    put_stock(engine, [(sku, "main", 5) for sku in ("A", "B", "C", "CUP", "TEA", "LAMP")])
+    with engine.begin() as conn:
+        one, two = make_shop(conn, "店一"), make_shop(conn, "店二")
+        add_order(conn, one, "1", [("A", 1), ("BOX", 1)])
+        add_order(conn, two, "2", [("BOX", 1), ("B", 1)])
+        save_mappings(conn, ALL_SHOPS, "BOX", [("CUP", 2), ("TEA", 1)])  # a bundle, in every shop
+        save_mappings(conn, two, "BOX", [("C", 1)])  # ... but shop two's own BOX is C
+        save_mappings(conn, two, "NEW", [("TEA", 1)])  # not ordered yet: shop two sells TEA all the same
+    with engine.connect() as conn:
+        first = stock_scope(conn, [one], every_shop=False)
+        second = stock_scope(conn, [two], every_shop=False)
+        assert first.skus == {"A", "CUP", "TEA"} and second.skus == {"B", "C", "TEA"}
+        assert stock_scope(conn, [], every_shop=False).skus == frozenset()
+        assert stock_scope(conn, [], every_shop=True).covers("LAMP")  # sold by no shop: every shop's users
+        assert [r.sku for r in list_stock(conn, scope=second)] == ["B", "C", "TEA"]
+    with pytest.raises(SkuNotFound):
+        adjust(engine, "A", "main", 1, NOW, scope=second)
+    assert adjust(engine, "C", "main", 1, NOW, scope=second).on_hand == 6
+
+
+def test_an_adjustment_names_an_existing_warehouse_and_never_makes_one(engine: Engine) -> None:
+    put_stock(engine, [("A", "浙江省杭州市", 5), ("B", "浙江省杭州市", 1), ("B", "广东省深圳市", 1)])
+    with pytest.raises(UnknownWarehouse, match="'main'; known 现有仓库: 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "A", "main", 3, NOW)
+    with pytest.raises(UnknownWarehouse, match="B is in 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "B", None, 3, NOW)
+    with pytest.raises(UnknownWarehouse, match="known 现有仓库: 广东省深圳市, 浙江省杭州市"):
+        adjust(engine, "NEW", "", 3, NOW)  # stocked nowhere yet: the warehouse must be named
+    done = adjust(engine, "A", None, 3, NOW)  # A's only warehouse
+    assert (done.warehouse, done.on_hand) == ("浙江省杭州市", 8)
+    assert adjust(engine, "NEW", "广东省深圳市", 2, NOW).on_hand == 2  # a new SKU in a known warehouse
+    with engine.connect() as conn:
+        assert {site for _, site in stock_of(conn)} == {"浙江省杭州市", "广东省深圳市"}
+        assert ledger_mismatches(conn) == []

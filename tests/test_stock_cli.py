@@ -32,6 +32,9 @@ def test_import_list_adjust_and_refusals(cli_env: Path, tmp_path: Path) -> None:
     assert "line 2" in refused.stderr and "line 3" in refused.stderr and "negative" in refused.stderr
     too_much = runner.invoke(app, ["stock", "adjust", "B", "--", "-5"])
     assert too_much.exit_code == 2 and "cannot take 5" in too_much.stderr
+    unknown = runner.invoke(app, ["stock", "adjust", "A", "1", "--warehouse", "east"])
+    assert unknown.exit_code == 2 and unknown.stderr.count("\n") == 1
+    assert "unknown warehouse 仓库不存在: 'east'; known 现有仓库: main" in unknown.stderr
     missing = runner.invoke(app, ["stock", "import", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2
     no_column = tmp_path / "cols.csv"

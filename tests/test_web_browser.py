@@ -416,7 +416,15 @@ def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: 
     phone.close()
 
 
-def test_stock_carriers_and_the_rule_editor_checking_as_you_type(chromium: object, site: str) -> None:
+def test_stock_carriers_and_the_rule_editor_checking_as_you_type(
+    chromium: object, served: tuple[str, str]
+) -> None:
+    from tests.inventory_data import put_stock
+
+    site, db_url = served
+    engine = open_database(db_url)
+    put_stock(engine, [("BOWL", "main", 3), ("BOWL", "浙江省杭州市", 1)])  # a count makes the warehouses
+    engine.dispose()
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
     page = context.new_page()
@@ -424,6 +432,9 @@ def test_stock_carriers_and_the_rule_editor_checking_as_you_type(chromium: objec
     _sign_in(page, site, "boss")
     page.goto(site + "/stock")
     page.fill("#adjust input[name=sku]", "CUP")
+    warehouses = page.locator("#adjust select[name=warehouse] option").all_inner_texts()
+    assert sorted(warehouses[1:]) == ["main", "浙江省杭州市"]  # the real ones, after "the SKU's own"
+    page.select_option("#adjust select[name=warehouse]", "main")  # CUP is stocked nowhere yet
     page.fill("#adjust input[name=delta]", "5")
     page.click("#adjust button.primary")
     page.wait_for_url(site + "/stock?done=*")

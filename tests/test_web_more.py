@@ -20,9 +20,11 @@ from lanshou.api.app import create_app
 from lanshou.api.settings import AppSettings
 from lanshou.cli.app import app as cli_app
 from lanshou.inventory.counts import adjust
+from lanshou.inventory.mapping import ALL_SHOPS, save_mappings
 from lanshou.rules.store import add_rule, list_rules
 from lanshou.shipping.store import measured_lanes
-from tests.accounts_data import SHOP_A, SHOP_B, Seeded, seed
+from tests.accounts_data import SHOP_A, SHOP_B, SHOP_C, Seeded, seed
+from tests.inventory_data import put_stock
 from tests.test_web_pages import csrf_of, sign_in
 from tests.web2_data import Both, seed_both
 
@@ -32,10 +34,15 @@ NOW = datetime(2026, 11, 20, 8, 0)
 
 @pytest.fixture
 def seeded(engine: Engine, tmp_path: Path) -> Seeded:
+    """Stock in two warehouses: CUP and BOWL sold by shop A (wang's), SKU-5 only by C, LAMP by no shop."""
     done = seed(engine, tmp_path)
+    put_stock(engine, [("CUP", "main", 0), ("BOWL", "main", 0), ("SKU-5", "main", 7), ("LAMP", "east", 3)])
     adjust(engine, "CUP", "main", 50, NOW, "test")
     adjust(engine, "BOWL", "main", 1, NOW, "test")  # safety level 0 and 1 available: not low
     adjust(engine, "BOWL", "main", -1, NOW, "test")  # nothing available: low
+    with engine.begin() as conn:
+        save_mappings(conn, done.shop_ids[SHOP_A], "SKU-0", [("CUP", 1)])  # A's own mapping of order A-1
+        save_mappings(conn, ALL_SHOPS, "SKU-2", [("BOWL", 1)])  # every shop's; only A's order A-3 carries it
     return done
 
 
@@ -64,9 +71,12 @@ def cli_json(seeded: Seeded, args: list[str], monkeypatch: pytest.MonkeyPatch) -
 def test_stock_api_is_the_cli_json_in_pages(
     client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    everything = cli_json(seeded, ["stock", "list", "--json"], monkeypatch)
+    assert api(client, seeded, "boss", "/api/v1/stock").json() == {"items": everything, "next": None}
     whole = api(client, seeded, "wang", "/api/v1/stock")
     assert whole.status_code == 200
-    assert whole.json() == {"items": cli_json(seeded, ["stock", "list", "--json"], monkeypatch), "next": None}
+    mine = [item for item in everything if item["sku"] in ("BOWL", "CUP")]
+    assert whole.json() == {"items": mine, "next": None}
     first = api(client, seeded, "wang", "/api/v1/stock?limit=1").json()
     assert [i["sku"] for i in first["items"]] == ["BOWL"] and first["next"]
     second = api(client, seeded, "wang", f"/api/v1/stock?limit=1&cursor={first['next']}").json()
@@ -120,6 +130,82 @@ def test_stock_page_flags_low_rows_filters_and_adjusts(client: TestClient) -> No
     no_csrf = client.post("/stock/adjust", data={k: v for k, v in form.items() if k != "csrf_token"})
     assert no_csrf.status_code == 403
     assert ">47<" in client.get("/stock?sku=CUP").text
+
+
+def skus(response: Any) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["sku"] for item in response.json()["items"]]
+
+
+def test_stock_api_shows_only_the_skus_the_users_shops_sell(client: TestClient, seeded: Seeded) -> None:
+    assert skus(api(client, seeded, "wang", "/api/v1/stock")) == ["BOWL", "CUP"]  # A and B: not C's SKU-5
+    assert skus(api(client, seeded, "wang", "/api/v1/stock?sku=SKU-5")) == []
+    assert skus(api(client, seeded, "wang", "/api/v1/stock?low=true")) == ["BOWL"]
+    assert skus(api(client, seeded, "wang", f"/api/v1/stock?shop={SHOP_B}")) == []  # B's SKUs have no stock
+    assert api(client, seeded, "wang", f"/api/v1/stock?shop={SHOP_C}").status_code == 404
+    # every shop: all stock, LAMP (sold by no shop yet) included; one shop: what that shop sells
+    assert skus(api(client, seeded, "boss", "/api/v1/stock")) == ["BOWL", "CUP", "LAMP", "SKU-5"]
+    assert skus(api(client, seeded, "boss", f"/api/v1/stock?shop={SHOP_C}")) == ["SKU-5"]
+
+
+def test_stock_api_adjusting_a_sku_outside_the_users_shops_is_not_found(
+    client: TestClient, seeded: Seeded
+) -> None:
+    for sku in ("SKU-5", "LAMP", "NEVER-STOCKED"):
+        refused = api(client, seeded, "wang", "/api/v1/stock/adjust", json={"sku": sku, "delta": 1})
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+    assert skus(api(client, seeded, "boss", "/api/v1/stock?sku=SKU-5")) == ["SKU-5"]
+    assert api(client, seeded, "boss", "/api/v1/stock?sku=SKU-5").json()["items"][0]["on_hand"] == 7
+    done = api(client, seeded, "boss", "/api/v1/stock/adjust", json={"sku": "SKU-5", "delta": 1})
+    assert done.status_code == 200 and done.json() == {"sku": "SKU-5", "warehouse": "main", "on_hand": 8}
+
+
+def test_stock_adjustments_name_an_existing_warehouse(client: TestClient, seeded: Seeded) -> None:
+    body = {"sku": "CUP", "delta": 2, "warehouse": "main "}
+    assert api(client, seeded, "wang", "/api/v1/stock/adjust", json=body).json()["on_hand"] == 52
+    unknown = api(client, seeded, "wang", "/api/v1/stock/adjust", json={**body, "warehouse": "Main"})
+    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "unknown_warehouse"
+    assert (
+        "'Main'" in unknown.json()["error"]["message"] and "east, main" in unknown.json()["error"]["message"]
+    )
+    put_stock(seeded.engine, [("BOWL", "east", 4)])  # BOWL in two warehouses: which one must be said
+    several = api(client, seeded, "wang", "/api/v1/stock/adjust", json={"sku": "BOWL", "delta": 1})
+    assert several.status_code == 409 and "east, main" in several.json()["error"]["message"]
+    sign_in(client, "wang")
+    form = {
+        "sku": "CUP",
+        "warehouse": "main-2",
+        "delta": "1",
+        "csrf_token": csrf_of(client.get("/stock").text),
+    }
+    page = client.post("/stock/adjust", data=form)
+    assert page.status_code == 409 and "仓库不存在" in page.text
+    rows = api(client, seeded, "boss", "/api/v1/stock").json()["items"]
+    assert {(r["sku"], r["warehouse"]) for r in rows} == {
+        ("BOWL", "east"),
+        ("BOWL", "main"),
+        ("CUP", "main"),
+        ("LAMP", "east"),
+        ("SKU-5", "main"),
+    }
+    assert [r["on_hand"] for r in rows if r["sku"] == "CUP"] == [52]
+
+
+def test_stock_page_is_limited_to_the_users_shops_and_offers_the_real_warehouses(
+    client: TestClient, seeded: Seeded
+) -> None:
+    sign_in(client, "wang")
+    page = client.get("/stock")
+    assert 'data-sku="CUP"' in page.text and 'data-sku="SKU-5"' not in page.text
+    assert 'data-sku="LAMP"' not in page.text
+    assert 'data-sku="SKU-5"' not in client.get("/stock?sku=SKU-5").text
+    assert client.get(f"/stock?shop={SHOP_C}").status_code == 404
+    assert '<option value="main" selected>' in client.get("/stock?sku=CUP").text  # CUP's only warehouse
+    assert '<option value="east">' in page.text and "selected>main<" not in page.text
+    assert 'name="warehouse" value="main"' not in page.text
+    form = {"sku": "SKU-5", "warehouse": "main", "delta": "1", "csrf_token": csrf_of(page.text)}
+    assert client.post("/stock/adjust", data=form).status_code == 404
+    assert api(client, seeded, "boss", "/api/v1/stock?sku=SKU-5").json()["items"][0]["on_hand"] == 7
 
 
 # --- notifications ---

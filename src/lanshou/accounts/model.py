@@ -60,3 +60,8 @@ def pick_shops(granted: tuple[ShopRef, ...], wanted: str | None) -> tuple[ShopRe
         return granted
     text = wanted.strip()
     return tuple(shop for shop in granted if text in (shop.name, shop.label))
+
+
+def holds_every_shop(user: User, granted: tuple[ShopRef, ...], selected: tuple[ShopRef, ...]) -> bool:
+    """The every-shop grant (present and future shops), not narrowed by `?shop=` to some of them."""
+    return user.all_shops and len(selected) == len(granted)

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from lanshou.accounts.model import ShopRef, User, pick_shops
+from lanshou.accounts.model import ShopRef, User, holds_every_shop, pick_shops
 from lanshou.accounts.roles import Permission
 from lanshou.accounts.service import token_holder_and_shops_over, user_for_token_over
 from lanshou.api.errors import ApiError, forbidden, unauthorized
@@ -97,6 +97,11 @@ class ShopScope:
     @property
     def shop_ids(self) -> tuple[int, ...]:
         return tuple(shop.id for shop in self.selected)
+
+    @property
+    def every_shop(self) -> bool:
+        """Every shop, present and future (data of no shop yet included), not narrowed by `?shop=`."""
+        return holds_every_shop(self.user, self.granted, self.selected)
 
     def unmasked(self, unmask: bool) -> bool:
         """`?unmask=`, once the caller's role may see buyer data (403 when it asks and may not)."""

@@ -56,17 +56,20 @@ def import_cmd(
 def adjust_cmd(
     sku: Annotated[str, typer.Argument(help="stock SKU")],
     delta: Annotated[int, typer.Argument(help="+N adds, -N takes away (use -- before a negative number)")],
-    warehouse: Annotated[str, typer.Option("--warehouse", "-w", help="warehouse code / 仓库")] = "main",
+    warehouse: Annotated[
+        str | None,
+        typer.Option("--warehouse", "-w", help="an existing warehouse / 仓库 (default: the SKU's only one)"),
+    ] = None,
     reason: Annotated[str, typer.Option("--reason", help="why / 原因")] = "",
 ) -> None:
-    """Add to or take from on-hand. 调整库存."""
+    """Add to or take from on-hand in an existing warehouse (a count creates warehouses). 调整库存."""
     from lanshou.inventory.counts import StockError, adjust
 
     try:
-        on_hand = adjust(database(), sku, warehouse, delta, _now(), getpass.getuser(), reason)
+        done = adjust(database(), sku, warehouse, delta, _now(), getpass.getuser(), reason)
     except StockError as exc:
         raise _refuse(str(exc)) from None
-    console.print(f"{sku}@{warehouse}: on hand {on_hand} 现有 {on_hand}")
+    console.print(f"{escape(done.sku)}@{escape(done.warehouse)}: on hand {done.on_hand} 现有 {done.on_hand}")
 
 
 @app.command("list")

@@ -4,6 +4,11 @@ A count SETS on-hand (what is on the shelf now), so importing the same file twic
 time. A file is checked whole before anything is written: one bad row (a negative or non-integer quantity, a
 missing SKU or warehouse, a duplicate, a count below what is reserved) refuses the file with every bad line
 and its reason, and nothing is half-done.
+
+A warehouse comes into being with the first count naming it (`lanshou stock import`, the demo's stock): a
+count is the inventory of a place. An adjustment names a warehouse that exists, or none when the SKU is
+stocked in exactly one; a misspelt or default name (`main`) is refused with the known warehouses, never
+made into a new, empty warehouse.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from lanshou.db.bulk import insert_new, insert_rows
 from lanshou.db.engine import write_transaction
 from lanshou.events import StockArrived, bus
 from lanshou.files.tabular import FileRefused, open_table
+from lanshou.inventory.scope import EVERY_SKU, StockScope
 from lanshou.inventory.tables import stock, stock_ledger, warehouses
 from lanshou.orders.timeline import SYSTEM
 
@@ -231,32 +237,93 @@ def add_on_hand(
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Adjusted:
+    sku: str
+    warehouse: str  # code of the warehouse adjusted
+    on_hand: int  # after the adjustment
+
+
+class UnknownWarehouse(StockError):
+    """An adjustment naming no existing warehouse: only a count creates one."""
+
+
 def adjust(
-    engine: Engine, sku: str, warehouse: str, delta: int, now: datetime, actor: str = SYSTEM, note: str = ""
-) -> int:
-    """Add `delta` (negative: take away) to on-hand in one conditional UPDATE; returns the new on-hand.
-    Refused (StockError) when it would go below zero or below what is reserved."""
-    sku, warehouse = sku.strip(), warehouse.strip()
-    if not sku or not warehouse:
-        raise StockError(Bilingual.english_first("sku and warehouse are required", "缺少 SKU 或仓库"))
+    engine: Engine,
+    sku: str,
+    warehouse: str | None,
+    delta: int,
+    now: datetime,
+    actor: str = SYSTEM,
+    note: str = "",
+    scope: StockScope = EVERY_SKU,
+) -> Adjusted:
+    """Add `delta` (negative: take away) to on-hand in one conditional UPDATE. `warehouse` names an existing
+    warehouse; None or blank: the SKU's own, when it is stocked in exactly one. A SKU outside `scope` is
+    SkuNotFound; an unknown warehouse UnknownWarehouse; going below zero or below what is reserved
+    StockError."""
+    sku = sku.strip()
+    if not sku:
+        raise StockError(Bilingual.english_first("sku is required", "缺少 SKU"))
+    scope.check(sku)
     if delta == 0:
         raise StockError(Bilingual.english_first("an adjustment of 0 changes nothing", "调整数量不能为 0"))
     with write_transaction(engine) as conn:
-        site = ensure_warehouses(conn, [warehouse])[warehouse]
+        site, code = pick_warehouse(conn, sku, (warehouse or "").strip())
         if not add_on_hand(conn, sku, site, delta, now, "adjust", actor=actor, note=note):
-            exists = conn.execute(
-                select(stock.c.on_hand, stock.c.reserved).where(
-                    stock.c.sku == sku, stock.c.warehouse_id == site
-                )
-            ).first()
-            have = f"on hand {exists.on_hand}, reserved {exists.reserved}" if exists else "no stock"
-            where, short = f"{sku}@{warehouse}", "库存不足，不能扣减"
-            en = f"{where}: cannot take {-delta} ({have})"
-            raise StockError(Bilingual(f"{where}: {short}", en, f"{en} {short}"))
+            raise _too_little(conn, sku, site, code, delta)
         on_hand = conn.execute(
             select(stock.c.on_hand).where(stock.c.sku == sku, stock.c.warehouse_id == site)
         ).scalar_one()
         if delta > 0:
             bus.publish(conn, StockArrived((sku,)))
     bus.settle(engine)
-    return int(on_hand)
+    return Adjusted(sku, code, int(on_hand))
+
+
+def warehouse_codes(conn: Connection, sku: str | None = None) -> list[str]:
+    """Codes of the warehouses, by rank (those holding a row of `sku` when given)."""
+    w = warehouses.c
+    query = select(w.code).order_by(w.rank, w.code)
+    if sku is not None:
+        query = query.join(stock, stock.c.warehouse_id == w.id).where(stock.c.sku == sku)
+    return list(conn.execute(query).scalars())
+
+
+def pick_warehouse(conn: Connection, sku: str, named: str) -> tuple[int, str]:
+    """(id, code) of the warehouse an adjustment of `sku` names, or of the SKU's only one when it names none;
+    UnknownWarehouse, in one line listing the known warehouses, otherwise."""
+    w = warehouses.c
+    known: dict[str, int] = {code: site for code, site in conn.execute(select(w.code, w.id))}
+    own = [] if named else warehouse_codes(conn, sku)
+    code = named or (own[0] if len(own) == 1 else "")
+    if code in known:
+        return known[code], code
+    codes = ", ".join(warehouse_codes(conn))
+    listed_en = codes or "none yet (a stock count creates them: lanshou stock import)"
+    listed_zh = codes or "暂无（盘点导入时创建：lanshou stock import）"
+    if named:
+        raise UnknownWarehouse(
+            Bilingual(
+                f"仓库不存在: {named!r}; 现有仓库: {listed_zh}",
+                f"unknown warehouse {named!r}; known: {listed_en}",
+                f"unknown warehouse 仓库不存在: {named!r}; known 现有仓库: {codes or listed_en + ' 暂无'}",
+            )
+        )
+    if own:
+        zh, en = (
+            f"请指定仓库（{sku} 在多个仓库: {', '.join(own)}）",
+            f"name the warehouse ({sku} is in {', '.join(own)})",
+        )
+    else:
+        zh, en = f"请指定仓库（现有仓库: {listed_zh}）", f"name the warehouse (known: {listed_en})"
+    raise UnknownWarehouse(Bilingual(zh, en, f"{en} {zh}"))
+
+
+def _too_little(conn: Connection, sku: str, site: int, code: str, delta: int) -> StockError:
+    s = stock.c
+    found = conn.execute(select(s.on_hand, s.reserved).where(s.sku == sku, s.warehouse_id == site)).first()
+    have = f"on hand {found.on_hand}, reserved {found.reserved}" if found else "no stock"
+    where, short = f"{sku}@{code}", "库存不足，不能扣减"
+    en = f"{where}: cannot take {-delta} ({have})"
+    return StockError(Bilingual(f"{where}: {short}", en, f"{en} {short}"))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from lanshou.db.paging import cut, rows_after
+from lanshou.inventory.scope import EVERY_SKU, StockScope
 from lanshou.inventory.tables import reservations, stock, stock_ledger, warehouses
 
 
@@ -80,8 +81,10 @@ def list_stock(
     sku: str | None = None,
     after: StockPosition | None = None,
     limit: int | None = None,
+    scope: StockScope = EVERY_SKU,
 ) -> list[StockRow]:
-    """Stock rows by SKU, then warehouse rank and code; `after`, `limit`: a keyset page of them."""
+    """Stock rows by SKU, then warehouse rank and code, of the SKUs `scope` covers; `after`, `limit`: a
+    keyset page of them."""
     s, w = stock.c, warehouses.c
     query = (
         select(s.sku, w.code, s.on_hand, s.reserved, s.safety_stock, s.location, w.rank)
@@ -93,6 +96,10 @@ def list_stock(
         query = query.where(s.sku == sku)
     if low:
         query = query.where(s.on_hand - s.reserved <= s.safety_stock)
+    if scope.skus is not None:  # in the query, so that a page holds `limit` rows of the scope
+        if not scope.skus:
+            return []
+        query = query.where(s.sku.in_(sorted(scope.skus)))
     if after is not None:
         order = [(s.sku, False), (w.rank, False), (w.code, False)]
         query = query.where(rows_after(order, (after.sku, after.rank, after.warehouse)))
@@ -107,9 +114,9 @@ def stock_page(
     return cut(list_stock(conn, after=after, limit=limit + 1, **filters), limit, StockPosition.of)
 
 
-def low_stock(conn: Connection) -> list[StockRow]:
+def low_stock(conn: Connection, scope: StockScope = EVERY_SKU) -> list[StockRow]:
     """Low-stock alerts: every SKU and warehouse whose available quantity is at or below its safety level."""
-    return list_stock(conn, low=True)
+    return list_stock(conn, low=True, scope=scope)
 
 
 def available_by_sku(conn: Connection) -> dict[str, int]:

@@ -123,6 +123,15 @@ def query_orders(
     yield from _rows(result)
 
 
+def line_skus(conn: Connection, shop_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """Every (shop id, SKU) the shops' order lines carry, once each: what each shop sells."""
+    if not shop_ids:
+        return []
+    line = ot.order_lines.c
+    query = select(line.shop_id, line.sku).where(line.shop_id.in_(list(shop_ids))).distinct()
+    return [(int(shop_id), str(sku)) for shop_id, sku in conn.execute(query)]
+
+
 def find_order(conn: Connection, order_no: str, shop_ids: Sequence[int], limit: int = 10) -> list[OrderRow]:
     """The orders numbered `order_no` in these shops (one per shop at most): the hot path of an ERP polling
     one order, so its statement is built once, with bound parameters (building the CTEs anew costs ~10x

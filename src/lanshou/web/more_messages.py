@@ -8,6 +8,7 @@ MORE_MESSAGES: dict[str, tuple[str, str]] = {
     "stock.low_only": ("仅低库存", "Low stock only"),
     "stock.low": ("低库存", "Low"),
     "stock.warehouse": ("仓库", "Warehouse"),
+    "stock.own_warehouse": ("SKU 所在仓库", "The SKU's own warehouse"),
     "stock.on_hand": ("在库", "On hand"),
     "stock.reserved": ("占用", "Reserved"),
     "stock.available": ("可用", "Available"),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException
 from sqlalchemy import Engine
 
-from lanshou.accounts.model import ShopRef, User, pick_shops
+from lanshou.accounts.model import ShopRef, User, holds_every_shop, pick_shops
 from lanshou.accounts.service import shops_for
 from lanshou.config import DEFAULT_TIMEZONE
 
@@ -24,6 +24,7 @@ class PageScope:
     granted: tuple[ShopRef, ...]
     selected: tuple[ShopRef, ...]
     shop: str  # the `?shop=` given ("" for all)
+    every_shop: bool = False  # every shop, present and future, not narrowed by `?shop=` (accounts.model)
 
     @property
     def shop_ids(self) -> tuple[int, ...]:
@@ -45,7 +46,8 @@ def page_scope(engine: Engine, user: User, shop: str | None) -> PageScope:
     selected = pick_shops(granted, shop)
     if shop and shop.strip() and not selected:
         raise HTTPException(404)
-    return PageScope(granted, selected, (shop or "").strip())
+    every = holds_every_shop(user, granted, selected)
+    return PageScope(granted, selected, (shop or "").strip(), every)
 
 
 def today() -> date:
