@@ -300,24 +300,23 @@ def pick_warehouse(conn: Connection, sku: str, named: str) -> tuple[int, str]:
     if code in known:
         return known[code], code
     codes = ", ".join(warehouse_codes(conn))
+    listed = codes or "none yet 暂无 (a stock count creates them: lanshou stock import)"
     listed_en = codes or "none yet (a stock count creates them: lanshou stock import)"
     listed_zh = codes or "暂无（盘点导入时创建：lanshou stock import）"
     if named:
-        raise UnknownWarehouse(
-            Bilingual(
-                f"仓库不存在: {named!r}; 现有仓库: {listed_zh}",
-                f"unknown warehouse {named!r}; known: {listed_en}",
-                f"unknown warehouse 仓库不存在: {named!r}; known 现有仓库: {codes or listed_en + ' 暂无'}",
-            )
-        )
-    if own:
+        line = f"unknown warehouse 仓库不存在: {named!r}; known 现有仓库: {listed}"
         zh, en = (
-            f"请指定仓库（{sku} 在多个仓库: {', '.join(own)}）",
-            f"name the warehouse ({sku} is in {', '.join(own)})",
+            f"仓库不存在: {named!r}; 现有仓库: {listed_zh}",
+            f"unknown warehouse {named!r}; known: {listed_en}",
         )
+    elif own:
+        places = ", ".join(own)
+        line = f"name the warehouse 请指定仓库 ({sku} is in {places} 该 SKU 在多个仓库)"
+        zh, en = f"请指定仓库（{sku} 在多个仓库: {places}）", f"name the warehouse ({sku} is in {places})"
     else:
+        line = f"name the warehouse 请指定仓库 (known 现有仓库: {listed})"
         zh, en = f"请指定仓库（现有仓库: {listed_zh}）", f"name the warehouse (known: {listed_en})"
-    raise UnknownWarehouse(Bilingual(zh, en, f"{en} {zh}"))
+    raise UnknownWarehouse(Bilingual(zh, en, line))
 
 
 def _too_little(conn: Connection, sku: str, site: int, code: str, delta: int) -> StockError:
