@@ -302,3 +302,36 @@ def test_roles_without_metrics_may_not_read_them(client: TestClient, both: Both)
     for url in ("/api/v1/metrics", "/api/v1/misses"):
         response = call(client, both, "wang", "GET", url)
         assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+
+
+def test_alerts_api_pages_by_cursor(client: TestClient, both: Both) -> None:
+    from datetime import timedelta
+
+    from lanshou.tracking.record import utc_now
+
+    now = utc_now()
+    with both.engine.begin() as conn:
+        conn.execute(s.alerts.delete())
+        conn.execute(
+            s.alerts.insert(),
+            [
+                {
+                    "tracking_no": "T1",
+                    "kind": "stalled",
+                    "since": now - timedelta(minutes=n),
+                    "metric": "freshness",
+                    "opened_at": now,
+                    "resolved_at": now,  # a parcel has one open alert of a kind
+                }
+                for n in range(7)
+            ],
+        )
+    seen: list[int] = []
+    url: str | None = "/api/v1/alerts?all=true&limit=3"
+    while url:
+        page = call(client, both, "dora", "GET", url).json()
+        seen += [item["id"] for item in page["items"]]
+        url = f"/api/v1/alerts?all=true&limit=3&cursor={page['next']}" if page["next"] else None
+    assert len(seen) == 7 == len(set(seen))
+    bad = call(client, both, "dora", "GET", "/api/v1/alerts?cursor=bm9wZQ")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cursor"

@@ -223,3 +223,63 @@ def test_pages_name_carriers_for_people_in_the_readers_language(dora: TestClient
     assert re.search(r"中通快递</span>\s*<span[^>]*>T1<", order)  # the carrier's name over its number
     dora.cookies.set("lang", "en")
     assert "ZTO Express" in dora.get("/tracking/T1").text
+
+
+def test_alerts_page_by_kind_and_by_keyset_and_acting_keeps_the_place(dora: TestClient, both: Both) -> None:
+    from datetime import timedelta
+
+    from lanshou.tracking.record import utc_now
+    from lanshou.web.alert_pages import PAGE_SIZE
+
+    now = utc_now()
+    # T1 is one of dora's parcels; a parcel has one open alert of a kind, so these were resolved (all=1)
+    with both.engine.begin() as conn:
+        conn.execute(s.alerts.delete())
+        conn.execute(
+            s.alerts.insert(),
+            [
+                {
+                    "tracking_no": "T1",
+                    "kind": "stalled" if n % 3 else "delivery_late",
+                    "since": now - timedelta(minutes=n),
+                    "metric": "freshness",
+                    "opened_at": now,
+                    "resolved_at": now,
+                }
+                for n in range(PAGE_SIZE + 30)
+            ],
+        )
+    first = dora.get("/alerts", params={"all": "1"}).text
+    shown = re.findall(r'data-alert="(\d+)"', first)
+    assert len(shown) == PAGE_SIZE and "first page" not in first.lower()
+    late = (PAGE_SIZE + 30 + 2) // 3
+    assert f'value="delivery_late">派送超时 ({late})' in first  # the kind filter says what each holds
+    after = re.search(r'id="next-page" href="\?([^"]+)"', first)
+    assert after is not None
+    with both.engine.begin() as conn:  # a newer alert arrives between the two pages: nothing shifts
+        conn.execute(
+            s.alerts.insert().values(
+                tracking_no="T1", kind="probably_lost", since=now, metric="freshness", opened_at=now
+            )
+        )
+    second = dora.get("/alerts?" + after.group(1).replace("&amp;", "&")).text
+    rest = re.findall(r'data-alert="(\d+)"', second)
+    assert len(rest) == 30 and not set(rest) & set(shown)
+    assert 'id="next-page"' not in second
+    only_late = re.findall(r'data-alert="(\d+)"', dora.get("/alerts?all=1&kind=delivery_late").text)
+    assert len(only_late) == late
+    # acting on an alert of the second page comes back to that page, filters included (these were
+    # resolved: the action changes nothing, as when someone resolved it meanwhile)
+    here = "/alerts?" + after.group(1).replace("&amp;", "&")
+    done = dora.post(
+        f"/alerts/{rest[0]}/ack",
+        data={"csrf_token": csrf_of(second), "back": here},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == here
+    elsewhere = dora.post(
+        f"/alerts/{rest[1]}/ack",
+        data={"csrf_token": csrf_of(second), "back": "https://evil.example/"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == "/alerts"  # never another site

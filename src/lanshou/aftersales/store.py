@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
 from lanshou.db.bulk import insert_rows, upsert
 from lanshou.db.keyset import TRACKING_NO, keyset
+from lanshou.db.paging import MOMENT_CURSOR, Moment
 from lanshou.orders.keys import OrderKey, by_shop
 
 
@@ -106,22 +107,12 @@ class CasePosition:
 
     @classmethod
     def from_cursor(cls, value: dict[str, Any]) -> CasePosition | None:
-        """The position a decoded cursor holds; None when it is not one. Its time is UTC when naive (as
-        `as_cursor` writes it); one with an offset (a cursor made by hand) is the instant it names."""
-        try:
-            at, row_id = _naive_utc(datetime.fromisoformat(value["at"])), int(value["id"])
-        except (KeyError, TypeError, ValueError, OverflowError):  # Overflow: year 1 at +08:00 is year 0 UTC
-            return None
-        return cls(at, row_id) if 0 < row_id < 2**31 else None  # an id the column can hold
+        """The position a decoded cursor holds; None when it is not one (lanshou.db.paging.Moment)."""
+        found = Moment.from_cursor(value)
+        return None if found is None else cls(found.at, found.id)
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """The stored times' form, naive UTC: an aware time converted (dropping its offset would move it by
-    that many hours, and a page would repeat or skip cases), a naive one as it is."""
-    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
-
-
-CASE_CURSOR = {"at": str, "id": int}
+CASE_CURSOR = MOMENT_CURSOR
 
 
 def list_cases(conn: Connection, flt: CaseFilter, limit: int | None = None) -> list[Case]:

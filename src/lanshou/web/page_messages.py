@@ -138,6 +138,7 @@ PAGE_MESSAGES: dict[str, tuple[str, str]] = {
     "tracking.no_events": ("还没有轨迹", "No events yet"),
     "alerts.title": ("物流预警", "Parcel alerts"),
     "alerts.include_resolved": ("包括已处理", "Include resolved"),
+    "alerts.every_kind": ("全部类型（{count}）", "Every kind ({count})"),
     "alerts.kind": ("类型", "Kind"),
     "alerts.orders": ("订单", "Orders"),
     "alerts.age": ("时长", "Age"),

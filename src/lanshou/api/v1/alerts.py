@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import NO_NUL, EngineDep, ShopScope, require_in_scope, timezone_param
 from lanshou.api.errors import BODY_RESPONSES, ApiError, ErrorBody, not_found
-from lanshou.api.pagination import Page
+from lanshou.api.pagination import Page, decode_position, encode_cursor
 from lanshou.api.v1.orders import TIMEZONES
 
 router = APIRouter(tags=["alerts", "tracking"])
@@ -30,16 +30,27 @@ def list_alerts(
     include_resolved: Annotated[bool, Query(alias="all", description="resolved ones too")] = False,
     kind: Annotated[str | None, Query(max_length=32, pattern=NO_NUL, description="one kind")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
 ) -> Page[dict[str, Any]]:
-    """`items` is the list `lanshou alerts list --json` prints (newest problems first); `next` is always
-    null: raise `limit` or narrow by `kind` to see more."""
+    """`items` is the list `lanshou alerts list --json` prints (newest problems first), a page of it;
+    `next` continues it (null: no more)."""
+    from lanshou.db.paging import MOMENT_CURSOR, Moment, cut
     from lanshou.sla.alert_list import list_alerts as alert_list
+    from lanshou.sla.alert_list import position_of
     from lanshou.tracking.record import utc_now
 
-    rows = alert_list(
-        engine, utc_now(), include_resolved=include_resolved, kind=kind, limit=limit, shop_ids=scope.shop_ids
+    after = decode_position(cursor, MOMENT_CURSOR, Moment.from_cursor)
+    found = alert_list(
+        engine,
+        utc_now(),
+        include_resolved=include_resolved,
+        kind=kind,
+        limit=limit + 1,
+        shop_ids=scope.shop_ids,
+        after=after,
     )
-    return Page[dict[str, Any]](items=rows, next=None)
+    rows, last = cut(found, limit, position_of)
+    return Page[dict[str, Any]](items=rows, next=encode_cursor(last.as_cursor()) if last else None)
 
 
 class AlertAction(BaseModel):
