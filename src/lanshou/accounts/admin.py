@@ -40,14 +40,7 @@ class UserUpdate:
     changed: bool
 
     def as_json(self) -> dict[str, object]:
-        user = self.user
-        facts = {
-            "user": user.name,
-            "role": user.role.value,
-            "all_shops": user.all_shops,
-            "active": user.active,
-        }
-        return {**facts, "change": self.kind, "detail": self.detail, "changed": self.changed}
+        return {**self.user.as_json(), "change": self.kind, "detail": self.detail, "changed": self.changed}
 
 
 def change_password(

@@ -22,6 +22,14 @@ class User:
     def may(self, permission: Permission) -> bool:
         return may(self.role, permission)
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "user": self.name,
+            "role": self.role.value,
+            "all_shops": self.all_shops,
+            "active": self.active,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ShopRef:
@@ -42,14 +50,7 @@ class UserListing:
     tokens: int
 
     def as_json(self) -> dict[str, object]:
-        user = self.user
-        facts = {
-            "user": user.name,
-            "role": user.role.value,
-            "all_shops": user.all_shops,
-            "active": user.active,
-        }
-        return {**facts, "shops": list(self.shops), "tokens": self.tokens}
+        return {**self.user.as_json(), "shops": list(self.shops), "tokens": self.tokens}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, TypeVar
 
 import typer
 from rich.markup import escape
@@ -18,7 +18,11 @@ from lanshou.cli.common import console, database, err_console
 from lanshou.cli.render import JsonOpt, print_json
 
 if TYPE_CHECKING:  # the use cases themselves are imported when a command runs (a fast `--help`)
+    from sqlalchemy import Engine
+
     from lanshou.accounts.admin import UserUpdate
+
+    ShopsChange = Callable[[Engine, str, list[str] | None, str], UserUpdate]
 
 app = typer.Typer(
     help="Users, roles, shop grants and API tokens. 用户、角色、店铺授权与 API 令牌", no_args_is_help=True
@@ -100,8 +104,7 @@ def grant_cmd(
     """Grant shops, or every shop with --all-shops. 授权店铺."""
     from lanshou.accounts.admin import grant_shops
 
-    wanted = _shops_or_all(shops, all_shops)
-    _report(lambda: grant_shops(database(), name, wanted, _actor(by)))
+    _change_shops(grant_shops, name, shops, all_shops, by)
 
 
 @app.command("revoke")
@@ -111,8 +114,7 @@ def revoke_cmd(
     """Withdraw shops, or every shop with --all-shops. 收回店铺."""
     from lanshou.accounts.admin import revoke_shops
 
-    wanted = _shops_or_all(shops, all_shops)
-    _report(lambda: revoke_shops(database(), name, wanted, _actor(by)))
+    _change_shops(revoke_shops, name, shops, all_shops, by)
 
 
 @app.command("disable")
@@ -153,12 +155,8 @@ def tokens_cmd(name: NameArg, as_json: JsonOpt = False) -> None:
     """List a user's API tokens: id, hint, label, created (never the token). 列出令牌."""
     from lanshou.accounts.admin import list_tokens
 
-    try:
-        tokens = list_tokens(database(), name)
-    except AccountError as exc:
-        _fail(str(exc))
-    if as_json:
-        print_json([token.as_json() for token in tokens])
+    tokens = _listed(lambda: list_tokens(database(), name), as_json)
+    if tokens is None:
         return
     table = _table(
         f"Tokens 令牌: {name.strip().casefold()}", "id", "提示 Hint", "用途 Label", "创建 Created (UTC)"
@@ -190,12 +188,8 @@ def changes_cmd(
     """Every change made to users, newest first: who and when. 用户变更记录."""
     from lanshou.accounts.admin import user_changes
 
-    try:
-        changes = user_changes(database(), name)
-    except AccountError as exc:
-        _fail(str(exc))
-    if as_json:
-        print_json([change.as_json() for change in changes])
+    changes = _listed(lambda: user_changes(database(), name), as_json)
+    if changes is None:
         return
     table = _table(
         "User changes 用户变更", "时间 At (UTC)", "用户 User", "变更 Change", "说明 Detail", "操作人 By"
@@ -227,6 +221,25 @@ def list_cmd(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
+class _Listed(Protocol):
+    def as_json(self) -> dict[str, object]: ...
+
+
+Listed = TypeVar("Listed", bound=_Listed)
+
+
+def _listed(read: Callable[[], list[Listed]], as_json: bool) -> list[Listed] | None:
+    """What `read` returns for a table, or None once it is printed as JSON; a refusal in one line."""
+    try:
+        items = read()
+    except AccountError as exc:
+        _fail(str(exc))
+    if as_json:
+        print_json([item.as_json() for item in items])
+        return None
+    return items
+
+
 def _report(update: Callable[[], UserUpdate]) -> None:
     """Run a change and say in one line what it did (or that it was so already); refusals in one line."""
     try:
@@ -245,12 +258,15 @@ def _report(update: Callable[[], UserUpdate]) -> None:
     console.print(f"{DONE[done.kind]} {escape(user.name)}{escape(detail)}", soft_wrap=True)
 
 
-def _shops_or_all(shops: list[str] | None, all_shops: bool) -> list[str] | None:
-    """The shops named (commas split too), or None for --all-shops; exactly one of the two."""
+def _change_shops(
+    use_case: ShopsChange, name: str, shops: list[str] | None, all_shops: bool, by: str | None
+) -> None:
+    """Grant or withdraw the shops named (commas split too), or every shop (--all-shops): one of the two."""
     named = [part for text in shops or [] for part in _split(text)]
     if all_shops == bool(named):
         _fail("请给出店铺或 --all-shops name shops, or --all-shops (not both)")
-    return None if all_shops else named
+    wanted = None if all_shops else named
+    _report(lambda: use_case(database(), name, wanted, _actor(by)))
 
 
 def _split(text: str) -> list[str]:
