@@ -4,7 +4,7 @@ their queries, never through this."""
 
 from __future__ import annotations
 
-from lanshou.accounts.tables import api_tokens, login_failures, user_shop_grants, users
+from lanshou.accounts.tables import api_tokens, login_failures, user_changes, user_shop_grants, users
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
 from lanshou.buyers.tables import buyer_blacklist_log, buyer_dirty, buyer_orders, buyer_profiles
 from lanshou.customers.tables import buyers, feedback
@@ -149,6 +149,7 @@ __all__ = [
     "tracking_events",
     "tracking_inbox",
     "tracking_subscriptions",
+    "user_changes",
     "user_shop_grants",
     "users",
     "warehouses",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from lanshou.accounts.errors import AccountError
 from lanshou.accounts.roles import Permission, Role, may
@@ -16,9 +17,18 @@ class User:
     role: Role
     all_shops: bool  # every shop, present and future (owners created without --shops)
     active: bool = True
+    session_epoch: int = 0  # a browser session made under another epoch is no longer this user's
 
     def may(self, permission: Permission) -> bool:
         return may(self.role, permission)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "user": self.name,
+            "role": self.role.value,
+            "all_shops": self.all_shops,
+            "active": self.active,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,43 @@ class UserListing:
     user: User
     shops: tuple[str, ...]  # labels of the granted shops; empty with all_shops
     tokens: int
+
+    def as_json(self) -> dict[str, object]:
+        return {**self.user.as_json(), "shops": list(self.shops), "tokens": self.tokens}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token as its holder's list shows it: never the token itself."""
+
+    id: int
+    hint: str
+    label: str
+    created_at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "hint": self.hint,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UserChange:
+    """One change made to a user: what (`kind`: password, role, grant, revoke, disable, enable,
+    revoke_token), the detail, who made it and when (naive UTC)."""
+
+    user: str
+    kind: str
+    detail: str
+    actor: str
+    at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        fields = {"user": self.user, "kind": self.kind, "detail": self.detail, "actor": self.actor}
+        return {**fields, "at": self.at.isoformat()}
 
 
 def normalize_name(text: str) -> str:

@@ -36,6 +36,7 @@ def add_user(
     role: Role,
     shops: Sequence[str] | None = None,
     now: datetime | None = None,
+    actor: str = "",
 ) -> User:
     """A new user. `shops` are names ("旗舰店") or platform/name ("tmall/旗舰店") of existing shops.
 
@@ -46,13 +47,16 @@ def add_user(
         raise AccountError(f"请用 --shops 指定店铺 give the {role.value}'s shops with --shops")
     check_policy(password)
     password_hash = hash_password(password)
+    now = now or utc_now()
     with engine.begin() as conn:
         granted = [] if shops is None else resolve_shops(conn, shops)
         try:
-            user = store.insert_user(conn, name, password_hash, role, shops is None, now or utc_now())
+            user = store.insert_user(conn, name, password_hash, role, shops is None, now)
         except IntegrityError:
             raise AccountError(f"用户已存在 user {name!r} already exists") from None
         store.add_grants(conn, user.id, (shop.id for shop in granted))
+        scope = "全部店铺 all shops" if shops is None else ", ".join(shop.label for shop in granted)
+        store.record_change(conn, user.id, "add", f"{role.value}: {scope}", actor, now)
     return user
 
 
@@ -80,15 +84,19 @@ def resolve_shops(conn: Connection, wanted: Sequence[str]) -> list[ShopRef]:
     return found
 
 
-def issue_token(engine: Engine, name: str, label: str = "", now: datetime | None = None) -> str:
+def issue_token(
+    engine: Engine, name: str, label: str = "", now: datetime | None = None, actor: str = ""
+) -> str:
     """A new API token for the user; only its digest is kept, so this is the one time it is seen."""
     key = normalize_name(name)
     token = new_token()
+    now = now or utc_now()
     with engine.begin() as conn:
         found = store.user_and_hash(conn, key)
         if found is None or not found[0].active:
             raise AccountError(f"没有此用户 no active user {key!r}")
-        store.insert_token(conn, found[0].id, token_digest(token), token_hint(token), label, now or utc_now())
+        store.insert_token(conn, found[0].id, token_digest(token), token_hint(token), label, now)
+        store.record_change(conn, found[0].id, "token", f"{token_hint(token)} {label}".rstrip(), actor, now)
     return token
 
 
@@ -191,6 +199,13 @@ def user_by_id(engine: Engine, user_id: int) -> User | None:
     with engine.connect() as conn:
         user = store.user_by_id(conn, user_id)
     return user if user is not None and user.active else None
+
+
+def user_for_session(engine: Engine, user_id: int, epoch: int) -> User | None:
+    """The active user of a browser session, if the session was made under their current session epoch
+    (a password change or disabling raises it: every session made before is refused)."""
+    user = user_by_id(engine, user_id)
+    return user if user is not None and user.session_epoch == epoch else None
 
 
 def shops_for(engine: Engine, user: User) -> list[ShopRef]:

@@ -9,18 +9,32 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, func, insert, or_, select, update
 
-from lanshou.accounts.model import ShopRef, User, UserListing
+from lanshou.accounts.model import ShopRef, TokenInfo, User, UserChange, UserListing
 from lanshou.accounts.roles import Role
-from lanshou.accounts.tables import NAME_LENGTH, api_tokens, login_failures, user_shop_grants, users
+from lanshou.accounts.tables import (
+    NAME_LENGTH,
+    api_tokens,
+    login_failures,
+    user_changes,
+    user_shop_grants,
+    users,
+)
 from lanshou.db.driver_reads import fetch_all
 from lanshou.shops.tables import shops
 
-_USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.all_shops, users.c.active)
+_USER_COLUMNS = (
+    users.c.id,
+    users.c.name,
+    users.c.role,
+    users.c.all_shops,
+    users.c.active,
+    users.c.session_epoch,
+)
 _SHOP_COLUMNS = (shops.c.id, shops.c.platform, shops.c.name, shops.c.timezone)
 
 
 def _user(row: Any) -> User:
-    return User(row.id, row.name, Role(row.role), bool(row.all_shops), bool(row.active))
+    return User(row.id, row.name, Role(row.role), bool(row.all_shops), bool(row.active), row.session_epoch)
 
 
 def _shop(row: Any) -> ShopRef:
@@ -108,6 +122,22 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> Non
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
 
+def update_user(conn: Connection, user_id: int, **values: Any) -> None:
+    """Set columns of the user (role, all_shops, active, password_hash)."""
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def end_sessions(conn: Connection, user_id: int) -> None:
+    """Raise the user's session epoch: every browser session made before is refused from its next request."""
+    conn.execute(update(users).where(users.c.id == user_id).values(session_epoch=users.c.session_epoch + 1))
+
+
+def active_owners(conn: Connection) -> list[int]:
+    """The ids of the active owners."""
+    stmt = select(users.c.id).where(users.c.active, users.c.role == Role.OWNER.value)
+    return list(conn.execute(stmt).scalars())
+
+
 def shops_named(conn: Connection, names: Iterable[str]) -> list[ShopRef]:
     rows = conn.execute(select(*_SHOP_COLUMNS).where(shops.c.name.in_(list(names))).order_by(shops.c.id))
     return [_shop(row) for row in rows]
@@ -126,6 +156,19 @@ def add_grants(conn: Connection, user_id: int, shop_ids: Iterable[int]) -> None:
         conn.execute(insert(user_shop_grants), rows)
 
 
+def remove_grants(conn: Connection, user_id: int, shop_ids: Iterable[int] | None = None) -> None:
+    """Withdraw these grants of the user (every grant when `shop_ids` is None)."""
+    stmt = delete(user_shop_grants).where(user_shop_grants.c.user_id == user_id)
+    if shop_ids is not None:
+        stmt = stmt.where(user_shop_grants.c.shop_id.in_(list(shop_ids)))
+    conn.execute(stmt)
+
+
+def granted_ids(conn: Connection, user_id: int) -> set[int]:
+    stmt = select(user_shop_grants.c.shop_id).where(user_shop_grants.c.user_id == user_id)
+    return set(conn.execute(stmt).scalars())
+
+
 def shops_of(conn: Connection, user: User) -> list[ShopRef]:
     """The user's shops: all of them for an all-shops user, else the granted ones; by platform and name."""
     stmt = select(*_SHOP_COLUMNS).order_by(shops.c.platform, shops.c.name)
@@ -139,6 +182,39 @@ def insert_token(conn: Connection, user_id: int, digest: str, hint: str, label: 
     conn.execute(
         insert(api_tokens).values(user_id=user_id, token_hash=digest, hint=hint, label=label, created_at=now)
     )
+
+
+def tokens_of(conn: Connection, user_id: int) -> list[TokenInfo]:
+    """The user's API tokens, oldest first."""
+    columns = (api_tokens.c.id, api_tokens.c.hint, api_tokens.c.label, api_tokens.c.created_at)
+    stmt = select(*columns).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+    return [TokenInfo(row.id, row.hint, row.label, row.created_at) for row in conn.execute(stmt)]
+
+
+def delete_token(conn: Connection, token_id: int) -> None:
+    conn.execute(delete(api_tokens).where(api_tokens.c.id == token_id))
+
+
+def record_change(conn: Connection, user_id: int, kind: str, detail: str, actor: str, at: datetime) -> None:
+    values = {"user_id": user_id, "kind": kind, "detail": detail, "actor": actor[:NAME_LENGTH], "at": at}
+    conn.execute(insert(user_changes).values(**values))
+
+
+def changes(conn: Connection, user_id: int | None = None) -> list[UserChange]:
+    """The changes made to one user (or to every user), newest first."""
+    columns = (
+        users.c.name,
+        user_changes.c.kind,
+        user_changes.c.detail,
+        user_changes.c.actor,
+        user_changes.c.at,
+    )
+    stmt = (
+        select(*columns).join(users, users.c.id == user_changes.c.user_id).order_by(user_changes.c.id.desc())
+    )
+    if user_id is not None:
+        stmt = stmt.where(user_changes.c.user_id == user_id)
+    return [UserChange(*row) for row in conn.execute(stmt)]
 
 
 def listings(conn: Connection) -> list[UserListing]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -29,6 +30,8 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("all_shops", Boolean, nullable=False, server_default="0"),  # every shop, present and future
     Column("active", Boolean, nullable=False, server_default="1"),
+    # raised by a password change and by disabling: a browser session made under an older epoch is refused
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("name"),
     CheckConstraint("role IN (" + ", ".join(f"'{role.value}'" for role in Role) + ")", name="role_known"),
@@ -53,6 +56,19 @@ api_tokens = Table(
     UniqueConstraint("token_hash"),
 )
 Index("ix_api_tokens_user", api_tokens.c.user_id)
+
+# Every change made to a user (password, role, grants, disable/enable, token revoked): who, when, what.
+user_changes = Table(
+    "user_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("actor", String(NAME_LENGTH), nullable=False, server_default=""),
+    Column("at", DateTime, nullable=False),
+)
+Index("ix_user_changes_user", user_changes.c.user_id, user_changes.c.id)
 
 # Failed logins inside the rate-limit window; older rows are pruned as new ones arrive.
 login_failures = Table(

@@ -17,10 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
-from lanshou.accounts.service import user_by_id
+from lanshou.accounts.service import user_for_session
 from lanshou.api.deps import EngineDep
 
 SESSION_USER = "uid"
+SESSION_EPOCH = "epoch"  # the user's session epoch at sign-in (absent in sessions made before it: 0)
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -64,9 +65,11 @@ async def csrf_protect(request: Request) -> None:
 
 
 def page_user(request: Request, engine: EngineDep) -> User:
-    user_id = request.session.get(SESSION_USER)
-    user = user_by_id(engine, user_id) if isinstance(user_id, int) else None
-    if user is None:  # never signed in, signed out, or disabled since
+    user_id, epoch = request.session.get(SESSION_USER), request.session.get(SESSION_EPOCH, 0)
+    user = None
+    if isinstance(user_id, int) and isinstance(epoch, int):
+        user = user_for_session(engine, user_id, epoch)
+    if user is None:  # never signed in, signed out, disabled since, or their password changed since
         request.session.pop(SESSION_USER, None)
         raise LoginRequired()
     request.state.user = user
@@ -91,6 +94,7 @@ def start_session(request: Request, user: User) -> None:
     """A fresh session for this user (a new CSRF token too: nothing from before login carries over)."""
     request.session.clear()
     request.session[SESSION_USER] = user.id
+    request.session[SESSION_EPOCH] = user.session_epoch
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
