@@ -6,9 +6,9 @@ also holds the user's session epoch, raised by a password change and by disablin
 older epoch is refused. Changes to a user (password, role, shop grants, disable/enable, token revoked) are
 kept in user_changes with who made them and when.
 
-Revision ID: 0036
-Revises: 0034
-Create Date: 2026-12-03 12:00:00
+Revision ID: 0037
+Revises: 0036
+Create Date: 2026-12-03 10:00:00
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0036"
-down_revision = "0034"
+revision = "0037"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
