@@ -196,8 +196,11 @@ def _seed(engine: Engine, config: DemoConfig) -> None:
         else "快递 the database's own carrier configuration kept, no waybill numbers added"
     )
     console.print(
-        f"发货准备 fulfilment: 库存 stock for {seeded.skus} SKUs ({len(seeded.low)} low, short: "
-        f"{', '.join(seeded.short)}); {shipping}; 审单 review: {seeded.accepted:,} accepted, "
+        # the summary's 低库存 counts every SKU at or below its safety level once review reserved: these
+        # and the short ones
+        f"发货准备 fulfilment: 库存 stock for {seeded.skus} SKUs ({len(seeded.low)} set at their safety "
+        f"level, 缺货 short of the open orders: {', '.join(seeded.short)}); {shipping}; "
+        f"审单 review: {seeded.accepted:,} accepted, "
         f"{seeded.held:,} held; {seeded.seconds:.1f} s"
     )
 
