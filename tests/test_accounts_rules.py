@@ -37,7 +37,7 @@ def test_owner_may_do_everything_and_only_the_owner_manages_users() -> None:
         ),
         (
             Role.WAREHOUSE,
-            {P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE},
+            {P.ORDERS_SHIP, P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE},
             {P.ORDERS_REVIEW, P.BUYER_DATA_VIEW, P.EXPORTS_RUN, P.AFTERSALES_MANAGE},
         ),
         (
@@ -149,3 +149,9 @@ def test_pick_shops_by_name_or_label_among_granted_only() -> None:
     assert pick_shops(SHOPS, "tmall/旗舰店") == SHOPS[:1]
     assert pick_shops(SHOPS[:1], "douyin/旗舰店") == ()  # not granted: as if it did not exist
     assert pick_shops(SHOPS, "nowhere") == ()
+
+
+def test_the_warehouse_ships_what_review_accepted_but_decides_nothing_about_orders() -> None:
+    """Packing and shipping (批量发货) is the warehouse's daily work; which orders may ship is review's."""
+    assert may(Role.WAREHOUSE, P.ORDERS_SHIP) and may(Role.WAREHOUSE, P.LABELS_PRINT)
+    assert not may(Role.WAREHOUSE, P.ORDERS_REVIEW)

@@ -40,9 +40,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset(
         {P.ORDERS_READ, P.ORDERS_REVIEW, P.ORDERS_SHIP, P.LABELS_PRINT, P.METRICS_READ, P.EXPORTS_RUN}
     ),
-    # the warehouse prints labels (which carry the full address) but lists show it masked; it opens the
-    # returned parcels and inspects the goods, so it records a return received (restock or write-off)
-    Role.WAREHOUSE: frozenset({P.ORDERS_READ, P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE}),
+    # the warehouse packs and ships (批量发货: waybills and labels, which carry the full address, while lists
+    # show it masked) and follows up its parcels' alerts; it opens the returned parcels and inspects the
+    # goods, so it records a return received (restock or write-off). Which orders ship is review's call.
+    Role.WAREHOUSE: frozenset(
+        {P.ORDERS_READ, P.ORDERS_SHIP, P.STOCK_MANAGE, P.LABELS_PRINT, P.AFTERSALES_RECEIVE}
+    ),
     # customer service calls buyers back, so it sees their phone numbers and addresses
     Role.CUSTOMER_SERVICE: frozenset(
         {P.ORDERS_READ, P.AFTERSALES_MANAGE, P.AFTERSALES_RECEIVE, P.NOTIFICATIONS_MANAGE, P.BUYER_DATA_VIEW}
