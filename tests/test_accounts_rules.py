@@ -16,8 +16,17 @@ from lanshou.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from lanshou.accounts.roles import Permission, Role, UnknownRole, may, parse_role
+from lanshou.accounts.roles import (
+    PERMISSION_LABELS,
+    Permission,
+    Role,
+    UnknownRole,
+    may,
+    not_allowed,
+    parse_role,
+)
 from lanshou.accounts.tokens import looks_like_token, new_token, token_digest, token_hint
+from lanshou.bilingual import half
 
 P = Permission
 
@@ -51,6 +60,16 @@ def test_each_role_does_its_job_and_no_more(role: Role, allowed: set[P], refused
     assert may(role, P.ORDERS_READ)  # everyone works with orders
     assert all(may(role, p) for p in allowed)
     assert not any(may(role, p) for p in refused)
+
+
+def test_a_refusal_names_the_permission_in_words_in_each_language() -> None:
+    assert set(PERMISSION_LABELS) == set(Permission)  # every permission has its words
+    said = not_allowed(Role.WAREHOUSE, P.USERS_MANAGE)
+    assert said == "无权限: 管理用户（仓库） / not allowed: manage users (warehouse)"
+    assert (half(said, "zh-CN"), half(said, "en")) == (
+        "无权限: 管理用户（仓库）",
+        "not allowed: manage users (warehouse)",
+    )
 
 
 def test_the_warehouse_records_returns_received_but_decides_no_case() -> None:

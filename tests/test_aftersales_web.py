@@ -22,7 +22,15 @@ from lanshou.web import aftersales_pages
 from lanshou.web.aftersales_pages import labels
 from lanshou.web.i18n import LANGUAGES, translator
 from tests.accounts_data import SHOP_A, SHOP_B, Seeded
-from tests.aftersales_web_data import A1_MASKED, A1_PHONE, SHOP_A_CASES, return_parcel_moves, seed_cases
+from tests.aftersales_web_data import (
+    A1_MASKED,
+    A1_PHONE,
+    SHOP_A_CASES,
+    add_cases,
+    return_parcel_moves,
+    seed_cases,
+)
+from tests.test_web_names import visible
 from tests.test_web_pages import csrf_of, sign_in
 
 CASE_A1 = f"/aftersales/AS-1?shop={SHOP_A}"
@@ -119,6 +127,40 @@ def test_a_case_shows_order_buyer_return_steps_and_timeline(carol: TestClient, s
     carol.cookies.set("lang", "en")
     english = carol.get(f"/aftersales/AS-3?shop={SHOP_A}").text
     assert "Return and refund" in english and "Receive and inspect" in english
+
+
+# a platform's reason text that is the reason's title and its translation, as the demo writes it
+NO_REASON = (
+    'tmall,旗舰店,AS-9,A-3,refund,requested,"七天无理由 no reason, within 7 days",1.00,2026-11-03 09:00:00,,'
+)
+NAMES = {
+    "zh-CN": {"no_reason": "七天无理由", "requested": "待处理", "refund_unshipped": "仅退款（未发货）"},
+    "en": {
+        "no_reason": "No reason (7 days)",
+        "requested": "Requested",
+        "refund_unshipped": "Refund only (not shipped)",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NAMES))
+def test_codes_show_by_name_once_in_the_readers_language(
+    carol: TestClient, seeded: Seeded, tmp_path: Path, lang: str
+) -> None:
+    add_cases(seeded.engine, tmp_path, [NO_REASON])
+    carol.cookies.set("lang", lang)
+    names = NAMES[lang]
+    listed = carol.get("/aftersales").text
+    row = visible(listed[listed.index('<tr data-case="AS-9"') :].split("</tr>")[0])
+    assert row.count(names["no_reason"]) == 1 and "no reason, within" not in row, row
+    assert f'<option value="requested">{names["requested"]}</option>' in listed  # the filter keeps the code
+    html = carol.get(f"/aftersales/AS-9?shop={SHOP_A}").text
+    facts = visible(html.split('<section class="card" id="timeline">')[0].split("<h1>", 1)[1])
+    for code, name in names.items():
+        assert name in facts and code not in facts, (code, facts)
+    assert "原因 reason" not in facts and "七天无理由 七天无理由" not in facts
+    if lang == "en":
+        assert "七天无理由" not in facts
 
 
 def test_another_shops_case_is_not_found(carol: TestClient, seeded: Seeded) -> None:

@@ -291,8 +291,11 @@ def test_require_refuses_roles_without_the_permission(seeded: Seeded) -> None:
         assert refused.status_code == 403
         assert refused.json()["error"] == {
             "code": "forbidden",
-            "message": "无权限 the operator role may not users.manage",
-        }
+            "message": "无权限: 管理用户（运营） / not allowed: manage users (operator)",
+        }  # the code stays; the line names the permission and the role in words, in both languages
+        stock = as_user(client, seeded, "alice", "/api/v1/test-stock").json()["error"]
+        assert stock["message"] == "无权限: 管理库存（运营） / not allowed: manage stock (operator)"
+        assert "stock.manage" not in stock["message"]
         assert as_user(client, seeded, "boss", "/api/v1/test-users").json() == {"ok": True}
         assert client.get("/api/v1/test-users").status_code == 401
         assert as_user(client, seeded, "alice", "/api/v1/test-stock").status_code == 403  # operator

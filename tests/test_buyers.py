@@ -103,6 +103,23 @@ def test_incremental_profiles_equal_a_full_recompute(loaded: Engine) -> None:
     assert snapshot() == kept
 
 
+def test_segments_and_tiers_may_carry_names_for_people_and_else_show_their_own() -> None:
+    rules = rules_from(
+        {
+            "tiers": [{"name": "回头客", "when": "is_repeat", "label_en": "Repeat buyer"}],
+            "segments": {
+                "vip_club": {"when": "spend > 1.0", "label_zh": "会员", "label_en": "Members"},
+                "老客户": "orders > 3",  # a merchant's own, named in words, no labels
+            },
+        }
+    )
+    assert [n for n, _ in rules.segments] == ["vip_club", "老客户"]  # the names the filters and CLI use
+    shown = [(rules.label(n, False), rules.label(n, True)) for n in ("回头客", "vip_club", "老客户")]
+    assert shown == [("回头客", "Repeat buyer"), ("会员", "Members"), ("老客户", "老客户")]
+    with pytest.raises(RuleError, match="segment 'x': label_zh"):
+        rules_from({"segments": {"x": {"when": "true", "label_zh": 1}}})
+
+
 def test_segments_and_tiers_are_cel_over_profile_facts(loaded: Engine) -> None:
     assert compile_condition("spend > 100.0 && 'x' in categories", facts=PROFILE_FACTS).facts == {
         "spend",

@@ -25,6 +25,7 @@ from lanshou.cli.app import app as cli_app
 from lanshou.orders.timeline import read
 from tests.accounts_data import SHOP_A, SHOP_B
 from tests.cs_data import SPANNING_BUYER, Desk, seed_desk
+from tests.test_web_names import visible
 from tests.test_web_pages import csrf_of, sign_in
 
 runner = CliRunner()
@@ -201,7 +202,8 @@ def test_buyers_are_the_clis_in_the_users_shops_with_only_their_orders(
     assert (field(whole, "orders"), field(whole, "spend")) == ("2", "98.00")
     part = users["bob"].get(f"/buyers/{SPANNING_BUYER}").text  # bought in douyin/旗舰店 too: not bob's
     assert re.findall(r'<tr data-order="([^"]+)"', part) == ["B-2"]
-    assert (field(part, "orders"), field(part, "spend"), field(part, "shops")) == ("1", "88.00", SHOP_B)
+    assert (field(part, "orders"), field(part, "spend")) == ("1", "88.00")
+    assert field(part, "shops") == "抖店 · 抖音小店"  # SHOP_B by its platform's name
     assert "等了一周" in whole and "等了一周" not in part  # C-1's feedback stays with its shop
     assert f'href="/orders/{desk.shop_id(SHOP_B)}/B-2"' in part and 'id="partial"' in part
 
@@ -223,6 +225,27 @@ def test_buyer_filters_and_segments_are_the_clis(users: dict[str, TestClient], d
     assert SPANNING_BUYER not in buyer_rows(
         users["bob"].get("/buyers", params={"segment": "complainers"}).text
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "complainers", "repeat"),
+    [("zh-CN", "投诉较多", "回头客"), ("en", "Complainers", "Repeat buyer")],
+)
+def test_tiers_and_segments_show_by_name_and_filter_by_code(
+    users: dict[str, TestClient], lang: str, complainers: str, repeat: str
+) -> None:
+    boss = users["boss"]
+    boss.cookies.set("lang", lang)
+    listed = boss.get("/buyers", params={"segment": "complainers"}).text
+    assert SPANNING_BUYER in buyer_rows(listed)  # a repeat buyer, with C-1's bad review
+    one = boss.get(f"/buyers/{SPANNING_BUYER}").text
+    for html in (listed, one):
+        text = visible(html)
+        assert complainers in text and repeat in text, lang
+        assert not {"complainers", "big_spenders", "sleeping"} & set(re.findall(r"[a-z_]+", text)), lang
+    assert (field(one, "tier"), field(one, "segments")) == (repeat, complainers)
+    assert f'<option value="complainers" selected>{complainers}</option>' in listed
+    assert f'<option value="回头客">{repeat}</option>' in listed
 
 
 def test_phones_and_names_are_masked_unless_the_role_may_see_them(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from lanshou.accounts.errors import AccountError
+from lanshou.bilingual import Bilingual
 
 
 class Role(StrEnum):
@@ -58,6 +59,30 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.WAREHOUSE: ("仓库", "Warehouse"),
     Role.CUSTOMER_SERVICE: ("客服", "Customer service"),
 }
+
+# what each permission lets a person do, in words (a refusal names it so)
+PERMISSION_LABELS: dict[Permission, tuple[str, str]] = {
+    P.ORDERS_READ: ("查看订单", "view orders"),
+    P.ORDERS_REVIEW: ("审单", "review orders"),
+    P.ORDERS_SHIP: ("发货", "ship orders"),
+    P.STOCK_MANAGE: ("管理库存", "manage stock"),
+    P.LABELS_PRINT: ("打印面单", "print labels"),
+    P.AFTERSALES_MANAGE: ("处理售后", "handle after-sales cases"),
+    P.AFTERSALES_RECEIVE: ("退货收货验收", "receive returns"),
+    P.NOTIFICATIONS_MANAGE: ("管理买家通知", "manage buyer notifications"),
+    P.METRICS_READ: ("查看物流指标", "view logistics metrics"),
+    P.EXPORTS_RUN: ("导出数据", "run exports"),
+    P.BUYER_DATA_VIEW: ("查看买家信息", "see buyer data"),
+    P.USERS_MANAGE: ("管理用户", "manage users"),
+}
+
+
+def not_allowed(role: Role, permission: Permission) -> Bilingual:
+    """The refusal of a step the role may not take, naming the permission and the role in words:
+    "无权限: 管理库存（运营） / not allowed: manage stock (operator)"."""
+    (what_zh, what_en), (role_zh, role_en) = PERMISSION_LABELS[permission], ROLE_LABELS[role]
+    return Bilingual.slashed(f"无权限: {what_zh}（{role_zh}）", f"not allowed: {what_en} ({role_en.lower()})")
+
 
 _ALIASES: dict[str, Role] = {
     **{role.value: role for role in Role},

@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from lanshou.accounts.model import ShopRef, User, holds_every_shop, pick_shops
-from lanshou.accounts.roles import Permission
+from lanshou.accounts.roles import Permission, not_allowed
 from lanshou.accounts.service import token_holder_and_shops_over, user_for_token_over
 from lanshou.api.errors import ApiError, forbidden, unauthorized
 from lanshou.api.loop_reads import LoopReads
@@ -80,7 +80,7 @@ def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
 
     async def check(user: ApiUser) -> User:
         if not user.may(permission):
-            raise forbidden(f"无权限 the {user.role.value} role may not {permission.value}")
+            raise forbidden(not_allowed(user.role, permission))
         return user
 
     return check
@@ -142,7 +142,7 @@ def require_in_scope(permission: Permission) -> Callable[[ShopScope], Awaitable[
 
     async def check(scope: Scope) -> ShopScope:
         if not scope.user.may(permission):
-            raise forbidden(f"无权限 the {scope.user.role.value} role may not {permission.value}")
+            raise forbidden(not_allowed(scope.user.role, permission))
         return scope
 
     return check

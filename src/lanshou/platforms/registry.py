@@ -1,9 +1,10 @@
 """The marketplaces Lanshou knows, found by looking: each sub-package of `lanshou.platforms` is one.
 
-A marketplace package declares itself with `marketplace(code, title)` in its `__init__.py` and keeps beside
-it what only it knows: its export readers (registered as `--format` names), `headers.toml` (its header map)
-and `pack.toml` (its metric rule pack). Adding a marketplace is adding a package: the platform list, the
-`--format` help and the rule packs all derive from what is registered here.
+A marketplace package declares itself with `marketplace(code, name_zh, name_en)` in its `__init__.py` (its
+names are what pages show) and keeps beside it what only it knows: its export readers (registered as
+`--format` names), `headers.toml` (its header map) and `pack.toml` (its metric rule pack). Adding a
+marketplace is adding a package: the platform list, the `--format` help and the rule packs all derive from
+what is registered here.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import lanshou.platforms as _package
 @dataclass(frozen=True)
 class Marketplace:
     code: str  # as stored in orders and shops, e.g. "taobao"
-    title: str  # shown to users, e.g. "淘宝"
+    name_zh: str  # shown to people, e.g. "淘宝"
+    name_en: str  # e.g. "Taobao"
 
 
 _MARKETPLACES: dict[str, Marketplace] = {}
 
 
-def marketplace(code: str, title: str) -> Marketplace:
+def marketplace(code: str, name_zh: str, name_en: str) -> Marketplace:
     """Declare a marketplace (called once, from its package's __init__)."""
-    found = _MARKETPLACES.setdefault(code, Marketplace(code, title))
+    found = _MARKETPLACES.setdefault(code, Marketplace(code, name_zh, name_en))
     return found
 
 
@@ -49,6 +51,11 @@ def is_platform_code(code: str) -> bool:
     """`code in platform_codes()` without building the sorted list: the generic reader asks per order."""
     load_platforms()
     return code in _MARKETPLACES
+
+
+def find_marketplace(code: str) -> Marketplace | None:
+    load_platforms()
+    return _MARKETPLACES.get(code)
 
 
 def platform_codes() -> tuple[str, ...]:

@@ -67,7 +67,17 @@ def _links(scope: PageScope, rows: list[dict[str, Any]]) -> None:
         shop = shops.get(row["shop_label"])
         row["shop_id"] = shop.id if shop else 0
         row["url"] = case_url(row["case_no"], row["shop_label"])
+        row["reason_note"] = reason_note(row["reason_code"], row["reason"])
         _shop_times(row, shop)
+
+
+def reason_note(code: str, text: str) -> str:
+    """The buyer's (the platform's) reason text, shown beside the reason's name only when it says more than
+    that name: not when it is the reason's Chinese title, alone or followed by its translation
+    ("七天无理由 no reason, within 7 days"), which would repeat the name."""
+    title = REASONS[code][0] if code in REASONS else ""
+    said = text.strip()
+    return "" if title and (said == title or said.startswith(f"{title} ")) else said
 
 
 def _shop_times(row: dict[str, Any], shop: ShopRef | None) -> None:

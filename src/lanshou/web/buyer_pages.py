@@ -5,6 +5,7 @@ and e-mails are masked unless the role may see buyer data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Form, HTTPException, Request
@@ -74,12 +75,22 @@ def buyers_page(
         "filters": filters,
         "tiers": tiers,
         "segments": segments,
+        "group_name": _group_namer(request),
         "masked": True,
         "partial": _partial(engine, scope),
         "next_after": encode_cursor(last.as_cursor()) if last else None,
         "paged": position is not None,
     }
     return render(request, "buyers.html", context)
+
+
+def _group_namer(request: Request) -> Callable[[str], str]:
+    """A tier's or segment's name for the reader (its label in the buyer rules, else its own name); filters
+    and links keep the rules' names, as the CLI and the API do."""
+    from lanshou.buyers.rules import default_rules
+
+    rules, english = default_rules(), language_of(request) == "en"
+    return lambda name: rules.label(name, english)
 
 
 def _partial(engine: Engine, scope: PageScope) -> bool:
@@ -109,6 +120,7 @@ def buyer_page(request: Request, user: PageUser, engine: EngineDep, buyer: str) 
         "masked": True,
         "partial": _partial(engine, scope),
         "may_blacklist": user.may(BLACKLIST),
+        "group_name": _group_namer(request),
         "flash": take_flash(request),
     }
     return render(request, "buyer.html", context)

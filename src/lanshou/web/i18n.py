@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lanshou.carriers.registry import identify
+from lanshou.platforms.registry import find_marketplace
 from lanshou.web.messages import MESSAGES
 
 LANGUAGES = ("zh-CN", "en")
@@ -42,6 +43,35 @@ def carrier_namer(language: str) -> Callable[[str | None], str]:
         if carrier is None:
             return code or "—"
         return carrier.name_en if english else carrier.name_zh
+
+    return name
+
+
+def platform_namer(language: str) -> Callable[[str], str]:
+    """A marketplace's name for people (天猫 / Tmall) from its code; a code no marketplace claims as it is."""
+    english = pick_language(language) == "en"
+
+    def name(code: str) -> str:
+        found = find_marketplace(code)
+        if found is None:
+            return code
+        return found.name_en if english else found.name_zh
+
+    return name
+
+
+def shop_namer(language: str) -> Callable[..., str]:
+    """A shop for people, "天猫 · 旗舰店" / "Tmall · 旗舰店", from its label ("tmall/旗舰店", the value the
+    pages send back) or from its platform code and name; text that is no label shows as it is."""
+    platform_name = platform_namer(language)
+
+    def name(shop: str, name: str | None = None) -> str:
+        platform = shop
+        if name is None:
+            platform, slash, name = shop.partition("/")
+            if not slash:
+                return shop
+        return f"{platform_name(platform)} · {name}"
 
     return name
 

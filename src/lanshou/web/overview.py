@@ -16,7 +16,7 @@ from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.orders.tables import orders
 from lanshou.web.charts import bar_chart, column_chart
-from lanshou.web.i18n import translator
+from lanshou.web.i18n import shop_namer, translator
 from lanshou.web.rendering import language_of, render
 from lanshou.web.scope import page_scope, parse_day, today
 from lanshou.web.security import PageUser, page_router
@@ -133,8 +133,9 @@ def overview(
     with engine.connect() as conn:
         counts = order_counts(conn, list(ids))
     rows = [(s, counts.get(s.id, 0)) for s in scope.selected]
+    shop_name = shop_namer(language_of(request))  # the charts name shops as the tables do
     m1 = [
-        (p["label"], (value_at(e, "pay_to_pickup.rate") or 0) * 100)
+        (shop_name(p["label"]), (value_at(e, "pay_to_pickup.rate") or 0) * 100)
         for p, e in zip(panels, report["shops"], strict=True)
     ]
     context = {
@@ -144,7 +145,7 @@ def overview(
         "window_days": WINDOW_DAYS,
         "panels": panels,
         "everything": everything,
-        "chart": bar_chart([(s.label, total) for s, total in rows], t("overview.chart")) if rows else None,
+        "chart": bar_chart([(shop_name(s.label), n) for s, n in rows], t("overview.chart")) if rows else None,
         "m1_chart": bar_chart(m1, t("overview.m1_chart")) if m1 else None,
         "trend": trend,
     }

@@ -17,6 +17,8 @@ from lanshou.web.i18n import (
     LANGUAGES,
     carrier_namer,
     pick_language,
+    platform_namer,
+    shop_namer,
     timeline_namer,
     translator,
 )
@@ -73,6 +75,8 @@ def render(
         "t": translator(lang),
         "carrier_name": carrier_namer(lang),
         "timeline_name": timeline_namer(lang),
+        "platform_name": platform_namer(lang),
+        "shop_name": shop_namer(lang),
         "user": user,
         "nav": nav_for(user),
         "csrf_token": csrf_token(request),

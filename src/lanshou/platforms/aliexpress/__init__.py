@@ -2,7 +2,7 @@
 
 from lanshou.platforms.registry import marketplace
 
-MARKETPLACE = marketplace("aliexpress", "速卖通 AliExpress")
+MARKETPLACE = marketplace("aliexpress", "速卖通", "AliExpress")
 
 # importing these registers the export readers (--format) and the batch-ship upload file
 from lanshou.platforms.aliexpress import reader, ship_file  # noqa: E402,F401

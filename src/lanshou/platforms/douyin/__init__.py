@@ -2,7 +2,7 @@
 
 from lanshou.platforms.registry import marketplace
 
-MARKETPLACE = marketplace("douyin", "抖店")
+MARKETPLACE = marketplace("douyin", "抖店", "Douyin")
 
 # importing these registers the export readers (--format) and the batch-ship upload file
 from lanshou.platforms.douyin import reader, ship_file  # noqa: E402,F401

@@ -2,6 +2,6 @@
 
 from lanshou.platforms.registry import marketplace
 
-MARKETPLACE = marketplace("jd", "京东")
+MARKETPLACE = marketplace("jd", "京东", "JD")
 
 from lanshou.platforms.jd import ship_file  # noqa: E402,F401  (registers the batch-ship upload file)

@@ -2,6 +2,6 @@
 
 from lanshou.platforms.registry import marketplace
 
-MARKETPLACE = marketplace("pdd", "拼多多")
+MARKETPLACE = marketplace("pdd", "拼多多", "Pinduoduo")
 
 from lanshou.platforms.pdd import ship_file  # noqa: E402,F401  (registers the batch-ship upload file)

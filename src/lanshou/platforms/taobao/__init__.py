@@ -2,7 +2,7 @@
 
 from lanshou.platforms.registry import marketplace
 
-MARKETPLACE = marketplace("taobao", "淘宝")
+MARKETPLACE = marketplace("taobao", "淘宝", "Taobao")
 
 # importing these registers the export readers (--format) and the batch-ship upload file
 from lanshou.platforms.taobao import reader, ship_file  # noqa: E402,F401

@@ -4,7 +4,7 @@ from lanshou.platforms.base import register
 from lanshou.platforms.registry import marketplace
 from lanshou.platforms.taobao.reader import TaobaoItems, TaobaoOrders
 
-MARKETPLACE = marketplace("tmall", "天猫")
+MARKETPLACE = marketplace("tmall", "天猫", "Tmall")
 
 
 class TmallOrders(TaobaoOrders):
