@@ -387,3 +387,40 @@ def test_the_buyers_return_parcel_told_by_phone_is_recorded_and_followed(
     assert bob.get("/tracking/RT777").status_code == 404  # shop B has no case coming back in it
     kinds = [e["kind"] for e in show_json(seeded.engine, "AS-2")["timeline"]]
     assert kinds[-1] == "aftersale_return_delivered"  # followed as return parcels are: waits for inspection
+
+
+def test_an_exchange_received_offers_sending_the_replacement(
+    carol: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """换货 at 已收到退货: the machine allows reship (发出换货) or refuse. Once inspected (the ¥0 outbound
+    order exists) the page offers both; before the inspection only receive (and refuse): nothing to send."""
+    from tests.aftersales_web_data import add_cases
+
+    add_cases(
+        seeded.engine,
+        tmp_path,
+        [
+            "tmall,旗舰店,EX-1,A-3,exchange,returned,尺码不合适,0.00,2026-11-04 09:00:00,zto,RT901",
+            "tmall,旗舰店,EX-2,A-1,exchange,received,尺码不合适,0.00,2026-11-04 09:00:00,zto,RT902",
+        ],
+    )
+    pending = f"/aftersales/EX-2?shop={SHOP_A}"  # the platform said received: not inspected yet
+    assert re.findall(r'data-step="([a-z]+)"', carol.get(pending).text) == ["refuse", "receive"]
+    before = show_json(seeded.engine, "EX-2")
+    assert post_step(carol, pending, "reship").status_code == 303  # type: ignore[attr-defined]
+    assert "先验收" in carol.get(pending).text and show_json(seeded.engine, "EX-2") == before
+
+    case = f"/aftersales/EX-1?shop={SHOP_A}"
+    assert post_step(carol, case, "receive", disposition="restock").status_code == 303  # type: ignore[attr-defined]
+    html = carol.get(case).text
+    assert 'data-status="received"' in html and 'id="outbound"' in html
+    assert (
+        re.findall(r'data-step="([a-z]+)"', html)
+        == ["refuse", "reship"]
+        == show_json(seeded.engine, "EX-1")["steps"]
+    )
+    assert re.search(r'data-step="reship" data-confirm="[^"]+"', html)
+    assert post_step(carol, case, "reship", reason="顺丰已发").status_code == 303  # type: ignore[attr-defined]
+    shown = show_json(seeded.engine, "EX-1")
+    assert (shown["status"], shown["steps"]) == ("reshipped", [])
+    assert (shown["history"][-1]["actor"], shown["history"][-1]["action"]) == ("carol", "reship")

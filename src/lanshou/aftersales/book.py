@@ -247,6 +247,14 @@ class CaseBook:
             raise AfterSaleRefused(
                 refused("验收须选择入库或报损", "receiving needs an inspection outcome: restock or write_off")
             )
+        if action is Action.RESHIP and case.case_type is CaseType.EXCHANGE and not case.outbound_order_no:
+            # the replacement is the outbound order the inspection creates: sending before it sends nothing
+            raise AfterSaleRefused(
+                refused(
+                    "换货须先验收退回的商品",
+                    "inspect the returned goods first (receive): nothing to send yet",
+                )
+            )
         if action is Action.RECEIVE and inspection_pending(case):
             new_status = CaseStatus.RECEIVED  # the platform said received; this is the inspection
         else:

@@ -97,7 +97,7 @@ def case_json(
 
 def staff_steps(case: Case) -> list[str]:
     """Which of a person's steps the case allows now: `agree`, `refuse`, `receive` (the CLI's commands),
-    and `return` (record the buyer's return parcel)."""
+    `return` (record the buyer's return parcel) and `reship` (the goods sent again)."""
     allowed = allowed_actions(case.status, case.case_type)
     steps = [
         step
@@ -108,6 +108,8 @@ def staff_steps(case: Case) -> list[str]:
         steps.append("return")  # the buyer's return parcel, as the buyer tells customer service
     if Action.RECEIVE in allowed or inspection_pending(case):
         steps.append("receive")
+    elif Action.RESHIP in allowed and (case.case_type is not CaseType.EXCHANGE or case.outbound_order_no):
+        steps.append("reship")  # the replacement (an exchange's: once inspected) or the reshipment sent
     return steps
 
 
@@ -207,7 +209,7 @@ def act(
     *,
     shop_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """agree | refuse | receive | any states.Action, by `actor`: refused with the reason, nothing
+    """agree | refuse | receive | reship | any states.Action, by `actor`: refused with the reason, nothing
     changed. The answer is the case as `case_json` shows it, buyer masked."""
 
     def step_on(book: CaseBook, case: Case) -> Case:

@@ -53,8 +53,13 @@ AFTERSALES_MESSAGES: dict[str, tuple[str, str]] = {
     "aftersales.do.refuse": ("拒绝", "Refuse"),
     "aftersales.do.receive": ("确认收货并验收", "Receive and inspect"),
     "aftersales.do.return": ("登记买家退货运单", "Record the buyer's return parcel"),
+    "aftersales.do.reship": ("发出换货/补发", "Replacement sent"),
     "aftersales.return_carrier": ("退货快递公司", "Return carrier"),
     "aftersales.return_tracking_no": ("退货运单号", "Return tracking number"),
+    "aftersales.confirm_reship": (
+        "确认换货/补发商品已发出？",
+        "Has the replacement been sent?",
+    ),
     "aftersales.type.refund_unshipped": ("仅退款（未发货）", "Refund only (not shipped)"),
     "aftersales.type.refund_shipped": ("仅退款（已发货）", "Refund only (shipped)"),
     "aftersales.type.return_refund": ("退货退款", "Return and refund"),

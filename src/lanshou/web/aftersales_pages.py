@@ -1,8 +1,8 @@
 """After-sales (售后): the cases of the user's shops with the CLI's filters (keyset pages), one case with its
 order, buyer, return parcel, steps and the order's timeline, and its steps — agree, refuse (with a reason),
-receive (restock or write off), the buyer's return parcel told by phone (carrier and tracking number)
-— as CSRF-checked forms, only those the case allows now and the user's role may take: customer service
-decides (agree, refuse), the warehouse too records a return sent or received.
+receive (restock or write off), the buyer's return parcel told by phone (carrier and tracking number), the
+replacement sent — as CSRF-checked forms, only those the case allows now and the user's role may take:
+customer service decides (agree, refuse, reship), the warehouse too records a return sent or received.
 
 Everything is `lanshou.aftersales.service`, as the CLI and the API use it: a refused step shows the area's
 reason and changes nothing. The buyer is masked in the list, and on a case unless the role may see buyer
@@ -29,14 +29,16 @@ from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
 PAGE_SIZE = 50
-# a person's steps (the CLI's commands) and who may take each: agreeing and refusing are customer service's
-# decision; receiving is recorded by whoever opens the returned parcel and inspects it, the warehouse too,
-# and so is the buyer's return parcel told by phone (every role that manages cases also receives them)
+# a person's steps (the CLI's commands) and who may take each: agreeing, refusing and sending the goods again
+# are customer service's decision; receiving is recorded by whoever opens the returned parcel and inspects
+# it, the warehouse too, and so is the buyer's return parcel told by phone (every role that manages cases
+# also receives them)
 STEP_PERMISSIONS = {
     "agree": Permission.AFTERSALES_MANAGE,
     "refuse": Permission.AFTERSALES_MANAGE,
     "return": Permission.AFTERSALES_RECEIVE,
     "receive": Permission.AFTERSALES_RECEIVE,
+    "reship": Permission.AFTERSALES_MANAGE,
 }
 STEPS = tuple(STEP_PERMISSIONS)
 STATUSES = tuple(status.value for status in CaseStatus)
