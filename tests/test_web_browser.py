@@ -384,6 +384,10 @@ def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: 
     assert page.locator("tr[data-state=held]").count() == 3
     assert page.locator("tr[data-order=B-1]").count() == 0  # shop B is not alice's
     page.screenshot(path=SHOTS / "review-held-1366x768.png", full_page=True)
+    page.check("#check-all")  # the header box checks the whole page, and clears it (static/check_all.js)
+    assert page.locator("input[name=keys]:checked").count() == 3
+    page.uncheck("#check-all")
+    assert page.locator("input[name=keys]:checked").count() == 0
     for order in ("A-1", "A-3"):
         page.check(f"tr[data-order={order}] input[name=keys]")
     page.select_option("select[name=action]", "accept")

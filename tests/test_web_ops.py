@@ -216,6 +216,16 @@ def test_roles_that_may_not_review_see_no_review_actions(client: TestClient, see
     assert 'id="review"' not in html and 'action="/review/actions"' not in html
 
 
+def test_the_review_table_has_a_check_all_box(client: TestClient, seeded: Seeded) -> None:
+    a = seeded.shop_ids[SHOP_A]
+    act(seeded.engine, "hold", [(a, "A-1"), (a, "A-3")], utc_now(), "system", "缺货")
+    sign_in(client, "alice")
+    html = client.get("/review").text
+    assert 'data-check-all="keys"' in html and '<script src="/static/check_all.js" defer></script>' in html
+    assert "<script>" not in html  # no inline script: the CSP forbids it
+    assert client.get("/static/check_all.js").status_code == 200
+
+
 def test_roles_without_review_or_ship_rights_get_403_pages(client: TestClient, seeded: Seeded) -> None:
     sign_in(client, "carol")
     assert client.get("/review").status_code == 403

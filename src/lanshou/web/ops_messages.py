@@ -27,6 +27,7 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "review.confirm_cancel_one": ("确认取消此订单？取消后不会发货", "Cancel this order? It will not ship"),
     "review.pick": ("选择", "Pick"),
+    "review.pick_all": ("全选本页", "Check every order on this page"),
     "review.reasons": ("暂停原因", "Why held"),
     "review.priority": ("优先级", "Priority"),
     "review.by": ("操作人", "By"),
