@@ -335,3 +335,33 @@ def test_a_return_parcel_is_the_cli_track_for_its_shops_users(
     shown = runner.invoke(cli_app, ["tracking", "show", "RT900", "--json"], env={"LANSHOU_DATABASE_URL": url})
     assert get_json(client, seeded, "carol", "/api/v1/tracking/RT900") == json.loads(shown.stdout)
     assert call(client, seeded, "bob", "GET", "/api/v1/tracking/RT900").status_code == 404
+
+
+def test_the_buyers_return_parcel_is_recorded_as_on_the_case_page(client: TestClient, seeded: Seeded) -> None:
+    """POST …/return: the carrier and tracking number the buyer told customer service, validated (a known
+    carrier, a number), by a role that manages or receives cases; 待买家退货 → 买家已退货 under its name."""
+    url = "/api/v1/aftersales/AS-2/return"
+    parcel = {"carrier": "中通", "tracking_no": "RT778"}
+    early = call(client, seeded, "carol", "POST", url, json=parcel)
+    assert early.status_code == 409, early.text  # requested: the return has not been agreed yet
+    assert call(client, seeded, "carol", "POST", "/api/v1/aftersales/AS-2/agree").status_code == 200
+    assert call(client, seeded, "alice", "POST", url, json=parcel).status_code == 403  # an operator
+    before = show_json(seeded.engine, "AS-2")
+    for body in (
+        {"carrier": "zto", "tracking_no": ""},
+        {"carrier": "zto", "tracking_no": "RT 1"},
+        {"carrier": "zto"},
+    ):
+        assert call(client, seeded, "carol", "POST", url, json=body).status_code == 422, body
+    unknown = call(client, seeded, "carol", "POST", url, json={"carrier": "nobody", "tracking_no": "RT778"})
+    assert unknown.status_code == 409 and "nobody" in unknown.text
+    assert show_json(seeded.engine, "AS-2") == before
+    done = call(client, seeded, "wang", "POST", url, json={**parcel, "reason": "买家来电"})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["return_carrier"], done.json()["return_tracking_no"]) == (
+        "returned",
+        "zto",
+        "RT778",
+    )
+    step = show_json(seeded.engine, "AS-2")["history"][-1]
+    assert (step["actor"], step["action"]) == ("wang", "buyer_return") and "买家来电" in step["detail"]

@@ -375,3 +375,94 @@ def test_times_are_in_each_shops_timezone_as_on_the_order_pages(app: object, see
     assert history == [_in_zone(h["at"], "America/New_York") for h in case["history"]] and history
     timeline = re.findall(r"<li data-kind=\"[^\"]+\"><time>([^<]*)</time>", html)
     assert timeline == [_in_zone(e["at"], "America/New_York") for e in case["timeline"]] and timeline
+
+
+def test_the_buyers_return_parcel_told_by_phone_is_recorded_and_followed(
+    carol: TestClient, bob: TestClient, wang: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """待买家退货: the buyer gives customer service the return tracking number by phone. The case page takes
+    it (a carrier the registry knows, a number), records it under the user's name in the case's history and
+    the order's timeline (买家已退货), and the parcel is then followed on /tracking as any return parcel."""
+    from lanshou.intake.tracking import import_tracking
+
+    case = f"/aftersales/AS-2?shop={SHOP_A}"
+    assert post_step(carol, case, "agree").status_code == 303  # type: ignore[attr-defined]
+    html = carol.get(case).text
+    assert 'data-status="waiting_return"' in html and "此售后单当前无需处理" not in html
+    assert (
+        re.findall(r'data-step="([a-z]+)"', html) == ["return"] == show_json(seeded.engine, "AS-2")["steps"]
+    )
+    assert 'name="tracking_no"' in html and '<option value="zto">中通快递</option>' in html
+    assert re.findall(r'data-step="([a-z]+)"', wang.get(case).text) == ["return"]  # receives: may record it
+    before = show_json(seeded.engine, "AS-2")
+    for form in ({"carrier": "zto", "tracking_no": " "}, {"carrier": "nobody", "tracking_no": "RT777"}):
+        assert post_step(carol, case, "return", **form).status_code == 303  # type: ignore[attr-defined]
+        assert 'class="alert"' in carol.get(case).text and show_json(seeded.engine, "AS-2") == before, form
+
+    form = {"carrier": "zto", "tracking_no": " RT777 ", "reason": "买家来电告知"}
+    assert post_step(carol, case, "return", **form).status_code == 303  # type: ignore[attr-defined]
+    shown = show_json(seeded.engine, "AS-2")
+    assert (shown["status"], shown["return_carrier"], shown["return_tracking_no"]) == (
+        "returned",
+        "zto",
+        "RT777",
+    )
+    step = shown["history"][-1]
+    assert (step["actor"], step["action"], step["from_status"]) == ("carol", "buyer_return", "waiting_return")
+    assert "RT777" in step["detail"] and "买家来电告知" in step["detail"]
+    entry = shown["timeline"][-1]
+    assert (entry["kind"], entry["actor"]) == ("aftersale_buyer_return", "carol") and "RT777" in entry[
+        "detail"
+    ]
+
+    path = tmp_path / "rt777.csv"
+    path.write_text(
+        "carrier,tracking_no,event_time,status,location,description\n"
+        "zto,RT777,2026-11-11 10:00:00,picked_up,杭州,退货已揽收\n"
+        "zto,RT777,2026-11-12 10:00:00,delivered,上海,退货已签收\n",
+        encoding="utf-8",
+    )
+    assert import_tracking(seeded.engine, path, rejects=tmp_path / "rt777.rej.csv").rejected_count == 0
+    assert 'href="/tracking/RT777"' in carol.get(case).text
+    track = carol.get("/tracking/RT777")
+    assert track.status_code == 200 and "退货已揽收" in track.text
+    assert bob.get("/tracking/RT777").status_code == 404  # shop B has no case coming back in it
+    kinds = [e["kind"] for e in show_json(seeded.engine, "AS-2")["timeline"]]
+    assert kinds[-1] == "aftersale_return_delivered"  # followed as return parcels are: waits for inspection
+
+
+def test_an_exchange_received_offers_sending_the_replacement(
+    carol: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """换货 at 已收到退货: the machine allows reship (发出换货) or refuse. Once inspected (the ¥0 outbound
+    order exists) the page offers both; before the inspection only receive (and refuse): nothing to send."""
+    from tests.aftersales_web_data import add_cases
+
+    add_cases(
+        seeded.engine,
+        tmp_path,
+        [
+            "tmall,旗舰店,EX-1,A-3,exchange,returned,尺码不合适,0.00,2026-11-04 09:00:00,zto,RT901",
+            "tmall,旗舰店,EX-2,A-1,exchange,received,尺码不合适,0.00,2026-11-04 09:00:00,zto,RT902",
+        ],
+    )
+    pending = f"/aftersales/EX-2?shop={SHOP_A}"  # the platform said received: not inspected yet
+    assert re.findall(r'data-step="([a-z]+)"', carol.get(pending).text) == ["refuse", "receive"]
+    before = show_json(seeded.engine, "EX-2")
+    assert post_step(carol, pending, "reship").status_code == 303  # type: ignore[attr-defined]
+    assert "先验收" in carol.get(pending).text and show_json(seeded.engine, "EX-2") == before
+
+    case = f"/aftersales/EX-1?shop={SHOP_A}"
+    assert post_step(carol, case, "receive", disposition="restock").status_code == 303  # type: ignore[attr-defined]
+    html = carol.get(case).text
+    assert 'data-status="received"' in html and 'id="outbound"' in html
+    assert (
+        re.findall(r'data-step="([a-z]+)"', html)
+        == ["refuse", "reship"]
+        == show_json(seeded.engine, "EX-1")["steps"]
+    )
+    assert re.search(r'data-step="reship" data-confirm="[^"]+"', html)
+    assert post_step(carol, case, "reship", reason="顺丰已发").status_code == 303  # type: ignore[attr-defined]
+    shown = show_json(seeded.engine, "EX-1")
+    assert (shown["status"], shown["steps"]) == ("reshipped", [])
+    assert (shown["history"][-1]["actor"], shown["history"][-1]["action"]) == ("carol", "reship")

@@ -339,12 +339,7 @@ def test_daily_flow_fits_a_phone(chromium: object, site: str, aftersales_cases: 
 
 def _ready_to_review_and_ship(db_url: str) -> None:
     """Shop A (alice's): stock for every SKU, a carrier file and a waybill pool, and three orders held."""
-    from sqlalchemy import select
-
-    from lanshou import schema as s
-    from lanshou.review.staff import act
     from lanshou.shipping.store import load_config_file
-    from lanshou.tracking.record import utc_now
     from tests.accounts_data import ORDERS
     from tests.inventory_data import put_stock
     from tests.ship_data import CARRIERS, load_pool
@@ -355,13 +350,26 @@ def _ready_to_review_and_ship(db_url: str) -> None:
     carriers.write_text(CARRIERS, encoding="utf-8")
     load_config_file(engine, carriers)
     load_pool(engine, "zto", 10)
+    engine.dispose()
+    _hold_in_shop_a(db_url, "A-1", "A-3", "SAME-1")
+
+
+def _hold_in_shop_a(db_url: str, *order_nos: str) -> int:
+    """Hold these orders of shop A (tmall/旗舰店, alice's) for an address check; its id."""
+    from sqlalchemy import select
+
+    from lanshou import schema as s
+    from lanshou.review.staff import act
+    from lanshou.tracking.record import utc_now
+
+    engine = open_database(db_url)
     with engine.connect() as conn:
-        shop_a = conn.execute(
+        shop_a: int = conn.execute(
             select(s.shops.c.id).where(s.shops.c.platform == "tmall", s.shops.c.name == "旗舰店")
         ).scalar_one()
-    keys = [(shop_a, "A-1"), (shop_a, "A-3"), (shop_a, "SAME-1")]
-    act(engine, "hold", keys, utc_now(), "system", "地址待确认")
+    act(engine, "hold", [(shop_a, no) for no in order_nos], utc_now(), "system", "地址待确认")
     engine.dispose()
+    return shop_a
 
 
 def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: tuple[str, str]) -> None:
@@ -376,6 +384,10 @@ def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: 
     assert page.locator("tr[data-state=held]").count() == 3
     assert page.locator("tr[data-order=B-1]").count() == 0  # shop B is not alice's
     page.screenshot(path=SHOTS / "review-held-1366x768.png", full_page=True)
+    page.check("#check-all")  # the header box checks the whole page, and clears it (static/check_all.js)
+    assert page.locator("input[name=keys]:checked").count() == 3
+    page.uncheck("#check-all")
+    assert page.locator("input[name=keys]:checked").count() == 0
     for order in ("A-1", "A-3"):
         page.check(f"tr[data-order={order}] input[name=keys]")
     page.select_option("select[name=action]", "accept")
@@ -414,6 +426,47 @@ def test_batch_accept_on_review_then_ship_with_labels(chromium: object, served: 
         page.screenshot(path=SHOTS / f"{name}-390x844.png", full_page=True)
     assert page.locator("tr[data-shipment]").count() == 1
     phone.close()
+
+
+def test_accept_a_held_order_on_its_own_page(chromium: object, served: tuple[str, str]) -> None:
+    """A reviewer on a held order's page: it says why, cancel asks first ("no" sends nothing), accept comes
+    back to the order page with the review page's message and the order accepted under the user's name."""
+    from tests.inventory_data import put_stock
+
+    site, db_url = served
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    engine = open_database(db_url)
+    put_stock(engine, [("SKU-6", "main", 100)])  # SAME-1 of shop A: accepting reserves it
+    engine.dispose()
+    shop_a = _hold_in_shop_a(db_url, "SAME-1")
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page, site)
+    _sign_in(page, site, "alice")
+    url = f"{site}/orders/{shop_a}/SAME-1"
+    page.goto(url)
+    assert page.locator("#review").get_attribute("data-state") == "held"
+    assert "地址待确认" in page.locator("#review").inner_text()
+    questions: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("#review-cancel")
+    assert questions == ["确认取消此订单？取消后不会发货"]
+    assert page.locator("#review").get_attribute("data-state") == "held" and page.url == url
+    page.fill("#review input[name=reason]", "已与买家确认地址")
+    page.click("#review-accept")
+    page.wait_for_selector("#flash")
+    assert page.url == url and "通过：1/1" in page.locator("#flash").inner_text()
+    assert page.locator("#review").get_attribute("data-state") == "accepted"
+    entry = page.locator("#timeline li[data-kind=accepted]").last.inner_text()
+    assert "alice" in entry and "已与买家确认地址" in entry
+    page.screenshot(path=SHOTS / "order-accepted-1366x768.png", full_page=True)
+    watch.assert_clean()
+    context.close()
 
 
 def test_stock_carriers_and_the_rule_editor_checking_as_you_type(

@@ -5,6 +5,7 @@ user of shop A can neither act on nor print shop B's orders by any of these rout
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,59 @@ def test_review_page_lists_and_acts_in_granted_shops_only(client: TestClient, se
     assert ran.status_code == 200 and "审核 2 单" in ran.text  # A-3 and SAME-1 of shop A
     assert (b, "SAME-1") not in states(seeded.engine)
     assert client.get("/review", params={"shop": SHOP_B}).status_code == 404
+
+
+def review_buttons(html: str) -> list[str]:
+    return re.findall(r'<button type="submit" name="action" value="([a-z]+)"', html)
+
+
+def test_an_order_page_offers_the_review_actions_its_state_allows(client: TestClient, seeded: Seeded) -> None:
+    """A held order's page says why and offers 通过 / 取消 (cancel asks first), posted to the review page's
+    own handler and back to the order page with its message; an accepted one offers 暂停 / 取消."""
+    a, b = seeded.shop_ids[SHOP_A], seeded.shop_ids[SHOP_B]
+    act(seeded.engine, "hold", [(a, "A-1"), (b, "B-1")], utc_now(), "system", "买家留言")
+    sign_in(client, "alice")
+    url = f"/orders/{a}/A-1"
+    html = client.get(url).text
+    assert 'id="review" data-state="held"' in html and "买家留言" in html
+    assert review_buttons(html) == ["accept", "cancel"]
+    assert re.search(r'value="cancel" id="review-cancel" data-confirm="[^"]+"', html)
+    assert f'name="keys" value="{a}:A-1"' in html and 'action="/review/actions"' in html
+    form = {"action": "accept", "keys": f"{a}:A-1", "back": url, "csrf_token": csrf_of(html)}
+    done = client.post("/review/actions", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == url
+    page = client.get(url).text
+    assert 'id="flash"' in page and "通过：1/1" in page and 'data-state="accepted"' in page
+    assert states(seeded.engine)[(a, "A-1")] == "accepted" and states(seeded.engine)[(b, "B-1")] == "held"
+    assert review_buttons(page) == ["hold", "cancel"]
+    assert client.get(url).text.count('id="flash"') == 0  # said once
+    # a shop not granted: its order page is not found, and the form cannot reach it either
+    assert client.get(f"/orders/{b}/B-1").status_code == 404
+    sneaky = {**form, "keys": f"{b}:B-1", "back": f"/orders/{b}/B-1"}
+    assert client.post("/review/actions", data=sneaky).status_code == 404
+    assert states(seeded.engine)[(b, "B-1")] == "held"
+    # an order not reviewed yet may take all three; one that is not paid (shipped A-2) none
+    assert review_buttons(client.get(f"/orders/{a}/A-3").text) == ["accept", "hold", "cancel"]
+    shipped = client.get(f"/orders/{a}/A-2").text
+    assert 'id="review"' in shipped and review_buttons(shipped) == []
+
+
+def test_roles_that_may_not_review_see_no_review_actions(client: TestClient, seeded: Seeded) -> None:
+    a = seeded.shop_ids[SHOP_A]
+    act(seeded.engine, "hold", [(a, "A-1")], utc_now(), "system", "买家留言")
+    sign_in(client, "carol")  # customer service reads orders, does not review them
+    html = client.get(f"/orders/{a}/A-1").text
+    assert 'id="review"' not in html and 'action="/review/actions"' not in html
+
+
+def test_the_review_table_has_a_check_all_box(client: TestClient, seeded: Seeded) -> None:
+    a = seeded.shop_ids[SHOP_A]
+    act(seeded.engine, "hold", [(a, "A-1"), (a, "A-3")], utc_now(), "system", "缺货")
+    sign_in(client, "alice")
+    html = client.get("/review").text
+    assert 'data-check-all="keys"' in html and '<script src="/static/check_all.js" defer></script>' in html
+    assert "<script>" not in html  # no inline script: the CSP forbids it
+    assert client.get("/static/check_all.js").status_code == 200
 
 
 def test_roles_without_review_or_ship_rights_get_403_pages(client: TestClient, seeded: Seeded) -> None:

@@ -20,6 +20,7 @@ from lanshou.api.settings import AppSettings
 from lanshou.metrics.explain import REASONS
 from lanshou.notifications.log import STATES as NOTIFY_STATES
 from lanshou.orders.status import OrderStatus
+from lanshou.review.staff import ACTIONS, RESULTS
 from lanshou.sla.alerts import AlertKind
 from lanshou.tracking.status import TrackingStatus
 from lanshou.web.charts import bar_chart
@@ -233,6 +234,8 @@ def test_every_text_the_templates_and_pages_use_is_in_the_catalog() -> None:
         "metric.name.": list(MISS_METRICS),
         "queue.kind.": ["pay_to_pickup", "late_shipment"],
         "notify.state.": list(NOTIFY_STATES),
+        "review.state.": ["none", *RESULTS.values()],  # an order page's review ("none": not reviewed)
+        "review.action.": list(ACTIONS),
     }
     assert {key for key in used if key.endswith(".")} <= set(families)
     used = {key for key in used if not key.endswith(".")}

@@ -29,6 +29,7 @@ from lanshou.aftersales.states import (
     transition,
 )
 from lanshou.aftersales.store import Case, cases_of_orders, save_cases, save_history
+from lanshou.carriers.registry import identify
 from lanshou.events import AfterSalesChanged, EventBus, OrdersChanged, ReturnReceived
 from lanshou.orders.facts import OrderFacts, order_facts
 from lanshou.orders.keys import OrderKey
@@ -37,6 +38,7 @@ from lanshou.shops.store import load_shops
 from lanshou.tracking.queries import delivered_at_of
 
 DISPOSITIONS = ("restock", "write_off")
+MAX_TRACKING_NO = 64  # the column's width
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,14 @@ class CaseBook:
             raise AfterSaleRefused(
                 refused("验收须选择入库或报损", "receiving needs an inspection outcome: restock or write_off")
             )
+        if action is Action.RESHIP and case.case_type is CaseType.EXCHANGE and not case.outbound_order_no:
+            # the replacement is the outbound order the inspection creates: sending before it sends nothing
+            raise AfterSaleRefused(
+                refused(
+                    "换货须先验收退回的商品",
+                    "inspect the returned goods first (receive): nothing to send yet",
+                )
+            )
         if action is Action.RECEIVE and inspection_pending(case):
             new_status = CaseStatus.RECEIVED  # the platform said received; this is the inspection
         else:
@@ -262,6 +272,27 @@ class CaseBook:
         self._put(case, changed, actor, action.value, detail)
         if action is Action.RECEIVE:
             self._received.append(self._return_event(changed))
+        return changed
+
+    def record_return(self, case: Case, carrier: str, tracking_no: str, actor: str, reason: str = "") -> Case:
+        """买家寄回: the buyer's return parcel (carrier, tracking number), as a platform reports it or as the
+        buyer tells customer service; the carrier's scans then follow it (subscriptions.follow_return)."""
+        number = tracking_no.strip()
+        if not number or len(number) > MAX_TRACKING_NO or any(ch.isspace() or ord(ch) < 32 for ch in number):
+            raise AfterSaleRefused(
+                refused(
+                    "退货运单号无效", f"a return tracking number is 1-{MAX_TRACKING_NO} characters, no spaces"
+                )
+            )
+        known = identify(carrier) if carrier.strip() else None
+        if known is None:
+            raise AfterSaleRefused(refused(f"未知快递公司 {carrier!r}", f"unknown carrier {carrier!r}"))
+        new_status = transition(case.status, Action.BUYER_RETURN, case.case_type)
+        changed = replace(
+            case, status=new_status, updated_at=self.now, return_carrier=known.code, return_tracking_no=number
+        )
+        detail = f"退货运单 return parcel {known.code} {number}" + (f": {reason}" if reason else "")
+        self._put(case, changed, actor, Action.BUYER_RETURN.value, detail)
         return changed
 
     @staticmethod

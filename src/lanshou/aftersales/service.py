@@ -8,7 +8,7 @@ unless `unmask`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,15 +96,20 @@ def case_json(
 
 
 def staff_steps(case: Case) -> list[str]:
-    """Which of a person's steps (`agree`, `refuse`, `receive`: the CLI's commands) the case allows now."""
+    """Which of a person's steps the case allows now: `agree`, `refuse`, `receive` (the CLI's commands),
+    `return` (record the buyer's return parcel) and `reship` (the goods sent again)."""
     allowed = allowed_actions(case.status, case.case_type)
     steps = [
         step
         for step, action in (("agree", agree_action(case)), ("refuse", Action.REFUSE))
         if action in allowed
     ]
+    if Action.BUYER_RETURN in allowed:
+        steps.append("return")  # the buyer's return parcel, as the buyer tells customer service
     if Action.RECEIVE in allowed or inspection_pending(case):
         steps.append("receive")
+    elif Action.RESHIP in allowed and (case.case_type is not CaseType.EXCHANGE or case.outbound_order_no):
+        steps.append("reship")  # the replacement (an exchange's: once inspected) or the reshipment sent
     return steps
 
 
@@ -204,21 +209,61 @@ def act(
     *,
     shop_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """agree | refuse | receive | any states.Action, by `actor`: refused with the reason, nothing changed.
-    The answer is the case as `case_json` shows it, buyer masked."""
+    """agree | refuse | receive | reship | any states.Action, by `actor`: refused with the reason, nothing
+    changed. The answer is the case as `case_json` shows it, buyer masked."""
+
+    def step_on(book: CaseBook, case: Case) -> Case:
+        action = agree_action(case) if step == "agree" else Action(step)
+        return book.act(case, action, actor, reason, disposition)
+
+    if step != "agree":
+        as_action(step)  # an unknown step is refused before anything is read
+    return _change(engine, case_no, shop, shop_ids, events, step_on)
+
+
+def record_return(
+    engine: Engine,
+    case_no: str,
+    carrier: str,
+    tracking_no: str,
+    actor: str,
+    reason: str = "",
+    shop: str | None = None,
+    events: EventBus = bus,
+    *,
+    shop_ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """买家已退货: the buyer's return parcel as the buyer tells customer service (a carrier the registry
+    knows, a tracking number), by `actor`; 待买家退货 → 买家已退货, and the parcel is followed as a return."""
+    return _change(
+        engine,
+        case_no,
+        shop,
+        shop_ids,
+        events,
+        lambda book, case: book.record_return(case, carrier, tracking_no, actor, reason),
+    )
+
+
+def _change(
+    engine: Engine,
+    case_no: str,
+    shop: str | None,
+    shop_ids: Sequence[int] | None,
+    events: EventBus,
+    change: Callable[[CaseBook, Case], Case],
+) -> dict[str, Any]:
+    """One change to one case in one transaction (its order's cases locked); the case as `case_json`."""
 
     def work(conn: Connection) -> dict[str, Any]:
         found = _one(conn, case_no, _ids(conn, shop, shop_ids))
         book = CaseBook(conn, [found.order_key])
         case = book.case(found.shop_id, found.case_no)
         assert case is not None  # just read, and locked now
-        action = agree_action(case) if step == "agree" else Action(step)
-        changed = book.act(case, action, actor, reason, disposition)
+        changed = change(book, case)
         book.flush(events)
         return case_json(changed, load_shops(conn), book.orders.get(changed.order_key))
 
-    if step != "agree":
-        as_action(step)  # an unknown step is refused before anything is read
     result = run_transaction(engine, work)
     events.settle(engine)
     return result

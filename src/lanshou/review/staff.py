@@ -29,6 +29,7 @@ from lanshou.review.run import deadline_fields
 from lanshou.review.tables import review_state, shipment_parts
 
 ACTIONS = ("accept", "hold", "cancel")
+RESULTS = {"accept": "accepted", "hold": "held", "cancel": "cancelled"}  # the review state each action leaves
 
 
 class ActionRefused(ValueError):
@@ -73,13 +74,49 @@ def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[Orde
         _problem(no, "订单不存在", "no such order") for key in keys if key not in states for _, no in [key]
     ]
     for key, (status, state, _) in states.items():
-        if status != "paid":
-            problems.append(_problem(key[1], "订单状态不是已付款", f"order is {status}, not paid"))
-        elif action == "accept" and state == "cancelled":
-            problems.append(_problem(key[1], "已取消", "cancelled in review"))
+        refusal = _refusal(action, status, state)
+        if refusal:
+            problems.append(_problem(key[1], *refusal))
     if problems:
         raise ActionRefused(Bilingual.joined("; ", problems))
     return states
+
+
+def _refusal(action: str, status: str, state: str) -> tuple[str, str] | None:
+    """Why an order of this status and review state ("": not reviewed) cannot take `action` (zh, en)."""
+    if status != "paid":
+        return "订单状态不是已付款", f"order is {status}, not paid"
+    if action == "accept" and state == "cancelled":
+        return "已取消", "cancelled in review"
+    return None
+
+
+def actions_for(status: str, state: str) -> tuple[str, ...]:
+    """The actions worth offering an order of this status and review state ("": not reviewed): those `act`
+    takes, less the one that would leave it as it is (accepting an accepted order …)."""
+    return tuple(a for a in ACTIONS if _refusal(a, status, state) is None and RESULTS[a] != state)
+
+
+def order_review(engine: Engine, key: OrderKey) -> dict[str, object] | None:
+    """One order's review, for its page: state ("" not reviewed), reasons, who decided, and `actions_for`
+    it; None when there is no such order."""
+    o, r = orders.c, review_state.c
+    query = (
+        select(o.status, r.state, r.reasons, r.actor)
+        .outerjoin(review_state, (r.shop_id == o.shop_id) & (r.order_no == o.order_no))
+        .where(o.shop_id == key[0], o.order_no == key[1])
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    state = row.state or ""
+    return {
+        "state": state,
+        "reasons": [reason for reason in (row.reasons or "").split("\n") if reason],
+        "actor": row.actor or "",
+        "actions": actions_for(row.status, state),
+    }
 
 
 def act(

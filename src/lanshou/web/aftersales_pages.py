@@ -1,7 +1,8 @@
 """After-sales (售后): the cases of the user's shops with the CLI's filters (keyset pages), one case with its
 order, buyer, return parcel, steps and the order's timeline, and its steps — agree, refuse (with a reason),
-receive (restock or write off) — as CSRF-checked forms, only those the case allows now and the user's role
-may take: customer service decides (agree, refuse), the warehouse too records a return received.
+receive (restock or write off), the buyer's return parcel told by phone (carrier and tracking number), the
+replacement sent — as CSRF-checked forms, only those the case allows now and the user's role may take:
+customer service decides (agree, refuse, reship), the warehouse too records a return sent or received.
 
 Everything is `lanshou.aftersales.service`, as the CLI and the API use it: a refused step shows the area's
 reason and changes nothing. The buyer is masked in the list, and on a case unless the role may see buyer
@@ -28,12 +29,16 @@ from lanshou.web.security import PageUser, page_router, require_page
 
 router = page_router()
 PAGE_SIZE = 50
-# a person's steps (the CLI's commands) and who may take each: agreeing and refusing are customer service's
-# decision; receiving is recorded by whoever opens the returned parcel and inspects it, the warehouse too
+# a person's steps (the CLI's commands) and who may take each: agreeing, refusing and sending the goods again
+# are customer service's decision; receiving is recorded by whoever opens the returned parcel and inspects
+# it, the warehouse too, and so is the buyer's return parcel told by phone (every role that manages cases
+# also receives them)
 STEP_PERMISSIONS = {
     "agree": Permission.AFTERSALES_MANAGE,
     "refuse": Permission.AFTERSALES_MANAGE,
+    "return": Permission.AFTERSALES_RECEIVE,
     "receive": Permission.AFTERSALES_RECEIVE,
+    "reship": Permission.AFTERSALES_MANAGE,
 }
 STEPS = tuple(STEP_PERMISSIONS)
 STATUSES = tuple(status.value for status in CaseStatus)
@@ -141,6 +146,7 @@ def cases_page(
 @router.get("/aftersales/{case_no:path}", response_class=HTMLResponse)
 def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str, shop: str = "") -> Response:
     from lanshou.aftersales.service import AmbiguousCase, CaseNotFound, show_json
+    from lanshou.carriers.registry import registry
 
     scope = page_scope(engine, user, shop)
     unmask = user.may(Permission.BUYER_DATA_VIEW)
@@ -159,6 +165,7 @@ def case_page(request: Request, user: PageUser, engine: EngineDep, case_no: str,
         # customer service sees that nothing is to be done; the warehouse sees only a return to receive
         "may_act": user.may(Permission.AFTERSALES_MANAGE) or bool(steps),
         "flash": take_flash(request),
+        "carriers": registry().carriers if "return" in steps else (),
     }
     return render(request, "aftersale.html", context)
 
@@ -173,8 +180,10 @@ def act_on_case(
     shop: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
     disposition: Annotated[str, Form(max_length=20)] = "",
+    carrier: Annotated[str, Form(max_length=64)] = "",
+    tracking_no: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    from lanshou.aftersales.service import CaseNotFound, act
+    from lanshou.aftersales.service import CaseNotFound, act, record_return
     from lanshou.aftersales.states import AfterSaleRefused
 
     if step not in STEPS:
@@ -184,7 +193,11 @@ def act_on_case(
     t = translator(language_of(request))
     number, note = case_no[:64], reason.replace("\x00", "")
     try:
-        done = act(engine, number, step, user.name, note, None, disposition, shop_ids=scope.shop_ids)
+        if step == "return":
+            parcel = (carrier, tracking_no.replace("\x00", ""))
+            done = record_return(engine, number, *parcel, user.name, note, shop_ids=scope.shop_ids)
+        else:
+            done = act(engine, number, step, user.name, note, None, disposition, shop_ids=scope.shop_ids)
     except CaseNotFound:
         raise HTTPException(404) from None
     except AfterSaleRefused as exc:  # not allowed now, no reason given …: the area says why

@@ -7,6 +7,8 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
     "review.state": ("审单状态", "Review state"),
     "review.state.held": ("暂停", "Held"),
     "review.state.accepted": ("已通过待发货", "Accepted, to ship"),
+    "review.state.cancelled": ("已取消", "Cancelled"),
+    "review.state.none": ("未审核", "Not reviewed"),
     "review.run": ("运行审单", "Run review"),
     "review.run_help": ("审核所有未审的已付款订单", "Reviews every paid order not yet reviewed"),
     "review.ran": (
@@ -23,7 +25,9 @@ OPS_MESSAGES: dict[str, tuple[str, str]] = {
         "确认取消所选订单？取消后不会发货",
         "Cancel the checked orders? They will not ship",
     ),
+    "review.confirm_cancel_one": ("确认取消此订单？取消后不会发货", "Cancel this order? It will not ship"),
     "review.pick": ("选择", "Pick"),
+    "review.pick_all": ("全选本页", "Check every order on this page"),
     "review.reasons": ("暂停原因", "Why held"),
     "review.priority": ("优先级", "Priority"),
     "review.by": ("操作人", "By"),

@@ -1,6 +1,7 @@
 """Orders: the list with the CLI's filters (keyset pages), one order with its parcels and timeline, and one
 parcel's track. Only the user's shops; receivers masked in lists, and on the order page unless the role may
-see buyer data."""
+see buyer data. A reviewer sees the order's review (审单) with the actions its state allows, posted to the
+review page's own handler and coming back here."""
 
 from __future__ import annotations
 
@@ -135,6 +136,9 @@ def _export_chunks(engine: Engine, flt: OrderFilter, unmask: bool) -> Iterator[b
 @router.get("/orders/{shop_id}/{order_no:path}", response_class=HTMLResponse)
 def order_page(request: Request, user: PageUser, engine: EngineDep, shop_id: int, order_no: str) -> Response:
     from lanshou.orders.detail import order_detail
+    from lanshou.review.staff import order_review
+    from lanshou.web.rendering import path_segment
+    from lanshou.web.review_pages import take_flash
 
     scope = page_scope(engine, user, None)
     scope.granted_id(shop_id)  # 404 for a shop not granted: the same as an order that does not exist
@@ -142,7 +146,12 @@ def order_page(request: Request, user: PageUser, engine: EngineDep, shop_id: int
         detail = order_detail(conn, shop_id, order_no[:64], unmask=user.may(Permission.BUYER_DATA_VIEW))
     if detail is None:
         raise HTTPException(404)
-    return render(request, "order.html", {"d": detail})
+    context = {"d": detail, "shop_id": shop_id, "review": None, "flash": take_flash(request)}
+    if user.may(Permission.ORDERS_REVIEW):
+        # the review queue's actions on this one order, through /review/actions, back here
+        context["review"] = order_review(engine, (shop_id, order_no[:64]))
+        context["back"] = f"/orders/{shop_id}/{path_segment(order_no[:64])}"
+    return render(request, "order.html", context)
 
 
 @router.get("/tracking/{tracking_no:path}", response_class=HTMLResponse)

@@ -1,7 +1,8 @@
 """After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|receive --json`, over
 the caller's shops only (another shop's case is answered as one that does not exist). Reading takes the
 orders role every user has; agreeing and refusing take customer service's `aftersales.manage`; receiving a
-return takes `aftersales.receive`, which the warehouse that opens the parcel holds too. The buyer's name,
+return, or the buyer's return parcel told by phone, takes `aftersales.receive`, which the warehouse that
+opens the parcel holds too. The buyer's name,
 phone and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
 
 from __future__ import annotations
@@ -118,6 +119,22 @@ class ReceiveBody(BaseModel):
     reason: str = Field("", max_length=500, pattern=NO_NUL, description="note for the timeline / 备注")
 
 
+class ReturnBody(BaseModel):
+    carrier: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=SOME_TEXT,
+        description="快递公司: a carrier code or name (zto, 中通)",
+    )
+    tracking_no: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^\S+$",
+        description="退货运单号 the buyer's return tracking number",
+    )
+    reason: str = Field("", max_length=500, pattern=NO_NUL, description="note for the timeline / 备注")
+
+
 def _act(
     engine: Engine, scope: ShopScope, case_no: str, step: str, reason: str, disposition: str = ""
 ) -> dict[str, Any]:
@@ -157,3 +174,21 @@ def refuse(case_no: CaseNo, body: RefuseBody, scope: ActScope, engine: EngineDep
 )
 def receive(case_no: CaseNo, body: ReceiveBody, scope: ReceiveScope, engine: EngineDep) -> dict[str, Any]:
     return _act(engine, scope, case_no, "receive", body.reason, body.disposition)
+
+
+@router.post(
+    "/aftersales/{case_no:path}/return",
+    summary="Record the buyer's return parcel 登记买家退货运单 (待买家退货 → 买家已退货)",
+    responses=REFUSED,
+)
+def buyer_return(case_no: CaseNo, body: ReturnBody, scope: ReceiveScope, engine: EngineDep) -> dict[str, Any]:
+    """The carrier and tracking number the buyer gave customer service; the parcel is then followed as the
+    case's return (`GET /api/v1/tracking/{tracking_no}`)."""
+    from lanshou.aftersales.service import record_return
+
+    name, shops = scope.user.name, scope.shop_ids
+    return _answer(
+        lambda: record_return(
+            engine, case_no, body.carrier, body.tracking_no, name, body.reason, shop_ids=shops
+        )
+    )
