@@ -25,7 +25,7 @@ from lanshou.metrics.report import metrics_report
 from lanshou.metrics.upkeep import CATCH_UP_JOB, queue_catch_up
 from lanshou.orders import timeline
 from tests.test_reports_misses_queue import NOW_LOCAL, PHONE, SHOP
-from tests.web2_data import CASE_SHOP, Both, seed_both
+from tests.web2_data import CASE_SHOP, Both, only_resolved_alerts, seed_both
 
 runner = CliRunner()
 AS_OF = "2026-11-10"
@@ -305,27 +305,9 @@ def test_roles_without_metrics_may_not_read_them(client: TestClient, both: Both)
 
 
 def test_alerts_api_pages_by_cursor(client: TestClient, both: Both) -> None:
-    from datetime import timedelta
-
     from lanshou.tracking.record import utc_now
 
-    now = utc_now()
-    with both.engine.begin() as conn:
-        conn.execute(s.alerts.delete())
-        conn.execute(
-            s.alerts.insert(),
-            [
-                {
-                    "tracking_no": "T1",
-                    "kind": "stalled",
-                    "since": now - timedelta(minutes=n),
-                    "metric": "freshness",
-                    "opened_at": now,
-                    "resolved_at": now,  # a parcel has one open alert of a kind
-                }
-                for n in range(7)
-            ],
-        )
+    only_resolved_alerts(both.engine, ["stalled"] * 7, utc_now())
     seen: list[int] = []
     url: str | None = "/api/v1/alerts?all=true&limit=3"
     while url:

@@ -21,7 +21,7 @@ from lanshou.metrics.report import metrics_report
 from lanshou.metrics.trend import pickup_trend
 from tests.test_reports_misses_queue import AS_OF, PHONE
 from tests.test_web_pages import csrf_of, sign_in
-from tests.web2_data import CASE_SHOP, Both, seed_both
+from tests.web2_data import CASE_SHOP, Both, only_resolved_alerts, seed_both
 
 
 @pytest.fixture
@@ -226,29 +226,12 @@ def test_pages_name_carriers_for_people_in_the_readers_language(dora: TestClient
 
 
 def test_alerts_page_by_kind_and_by_keyset_and_acting_keeps_the_place(dora: TestClient, both: Both) -> None:
-    from datetime import timedelta
-
     from lanshou.tracking.record import utc_now
     from lanshou.web.alert_pages import PAGE_SIZE
 
     now = utc_now()
-    # T1 is one of dora's parcels; a parcel has one open alert of a kind, so these were resolved (all=1)
-    with both.engine.begin() as conn:
-        conn.execute(s.alerts.delete())
-        conn.execute(
-            s.alerts.insert(),
-            [
-                {
-                    "tracking_no": "T1",
-                    "kind": "stalled" if n % 3 else "delivery_late",
-                    "since": now - timedelta(minutes=n),
-                    "metric": "freshness",
-                    "opened_at": now,
-                    "resolved_at": now,
-                }
-                for n in range(PAGE_SIZE + 30)
-            ],
-        )
+    kinds = ["stalled" if n % 3 else "delivery_late" for n in range(PAGE_SIZE + 30)]
+    only_resolved_alerts(both.engine, kinds, now)  # T1 is one of dora's parcels
     first = dora.get("/alerts", params={"all": "1"}).text
     shown = re.findall(r'data-alert="(\d+)"', first)
     assert len(shown) == PAGE_SIZE and "first page" not in first.lower()

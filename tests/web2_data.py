@@ -7,7 +7,7 @@ dora (operator) is granted 测试小店 only; alice (operator) the tmall shop on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -56,3 +56,22 @@ def seed_both(engine: Engine, folder: Path) -> Both:
     with engine.connect() as conn:
         alert_ids = list(conn.execute(select(s.alerts.c.id).order_by(s.alerts.c.id)).scalars())
     return Both(Seeded(engine, tokens, shop_ids), case_id, alert_ids)
+
+
+def only_resolved_alerts(engine: Engine, kinds: list[str], now: datetime) -> None:
+    """In place of the seeded alerts, one alert of T1 (the case shop's parcel) per kind given, a minute apart,
+    newest first, all resolved (a parcel has one open alert of a kind): list them with `all`."""
+    rows = [
+        {
+            "tracking_no": "T1",
+            "kind": kind,
+            "since": now - timedelta(minutes=n),
+            "metric": "freshness",
+            "opened_at": now,
+            "resolved_at": now,
+        }
+        for n, kind in enumerate(kinds)
+    ]
+    with engine.begin() as conn:
+        conn.execute(s.alerts.delete())
+        conn.execute(s.alerts.insert(), rows)
