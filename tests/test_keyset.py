@@ -85,3 +85,22 @@ def test_a_unique_violation_raised_by_copy_is_retried() -> None:
     assert is_transient(psycopg.errors.UniqueViolation("duplicate key"))
     assert not is_transient(psycopg.errors.NotNullViolation("null value"))
     assert not is_transient(ValueError("not a database error"))
+
+
+def test_review_cursors_with_an_offset_name_the_instant_not_the_wall_time() -> None:
+    from datetime import datetime
+
+    from lanshou.review.paging import QueuePosition, ReadyPosition
+
+    queue = QueuePosition.from_cursor({"s": "held", "p": 1, "b": "2026-11-02T09:00:00+08:00", "i": 5})
+    assert queue is not None and queue.ship_by == datetime(2026, 11, 2, 1, 0)
+    ready = ReadyPosition.from_cursor(
+        {"p": 1, "b": "2026-11-02T09:00:00+08:00", "d": "2026-11-02T09:00:00-05:00", "i": 5}
+    )
+    assert ready is not None and (ready.ship_by, ready.pickup) == (
+        datetime(2026, 11, 2, 1),
+        datetime(2026, 11, 2, 14),
+    )
+    naive = QueuePosition.from_cursor({"s": "held", "p": 1, "b": "2026-11-02T09:00:00", "i": 5})
+    assert naive is not None and naive.ship_by == datetime(2026, 11, 2, 9)  # as_cursor writes UTC, naive
+    assert QueuePosition.from_cursor({"s": "held", "p": 1, "b": "0001-01-01T00:00:00+08:00", "i": 5}) is None

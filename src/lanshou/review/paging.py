@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 
 from lanshou.db.keyset import ORDER_KEY, keyset
-from lanshou.db.paging import rows_after
+from lanshou.db.paging import naive_utc, rows_after
 from lanshou.orders.tables import orders
 from lanshou.review.queries import QUEUE_STATES, accepted_to_ship, build_shipments, reviewed, still_to_ship
 from lanshou.review.ready import ReadyShipment
@@ -57,9 +57,11 @@ class QueuePosition:
     def from_cursor(cls, value: dict[str, Any]) -> QueuePosition | None:
         """The position a decoded cursor holds; None when it is not one."""
         try:
-            ship_by = datetime.fromisoformat(value["b"])
-            return cls(str(value["s"]), int(value["p"]), ship_by.replace(tzinfo=None), int(value["i"]))
-        except (KeyError, TypeError, ValueError):
+            ship_by = naive_utc(
+                datetime.fromisoformat(value["b"])
+            )  # a hand-made offset: the instant it names
+            return cls(str(value["s"]), int(value["p"]), ship_by, int(value["i"]))
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
 
 
@@ -131,10 +133,10 @@ class ReadyPosition:
     @classmethod
     def from_cursor(cls, value: dict[str, Any]) -> ReadyPosition | None:
         try:
-            ship_by = datetime.fromisoformat(value["b"]).replace(tzinfo=None)
-            pickup = datetime.fromisoformat(value["d"]).replace(tzinfo=None)
+            ship_by = naive_utc(datetime.fromisoformat(value["b"]))
+            pickup = naive_utc(datetime.fromisoformat(value["d"]))
             return cls(int(value["p"]), ship_by, pickup, int(value["i"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
 
 
