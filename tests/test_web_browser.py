@@ -293,6 +293,7 @@ def test_dashboard_flow_overview_equals_the_cli_orders_timeline_queue_alerts(
 
     page.goto(site + "/misses?by=carrier&as_of=2026-11-10")
     assert page.locator("tr[data-key=zto]").count() == 1
+    assert page.locator("tr[data-key=zto] td").first.inner_text() == "ZTO Express"  # by name, not its code
     page.screenshot(path=SHOTS / "misses-1366x768.png", full_page=True)
 
     # acknowledge an alert with the page's own form (CSRF token included)
