@@ -68,10 +68,15 @@ def parse_day(text: str | None) -> date | None:
 def shop_minute(text: str, shop: ShopRef | None) -> str:
     """A time of an area's JSON (ISO 8601; naive is UTC, as stored) as "YYYY-MM-DD HH:MM" in the shop's
     timezone, as the order pages show times; in UTC when the shop is not known."""
+    return local_minute(datetime.fromisoformat(text), shop)
+
+
+def local_minute(moment: datetime, shop: ShopRef | None) -> str:
+    """A time (naive UTC, as stored, or aware) as "YYYY-MM-DD HH:MM" in the shop's timezone; UTC when the
+    shop is not known."""
     from lanshou.orders.queries import to_local
 
-    moment = datetime.fromisoformat(text)
-    local = to_local(moment, shop.timezone) if shop else to_local(moment, "UTC")
+    local = to_local(moment, shop.timezone if shop else "UTC")
     return f"{local:%Y-%m-%d %H:%M}"
 
 

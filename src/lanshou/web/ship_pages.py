@@ -6,20 +6,19 @@ itself carries the address."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lanshou.accounts.model import ShopRef, User
+from lanshou.accounts.model import User
 from lanshou.accounts.roles import Permission
 from lanshou.api.deps import EngineDep
 from lanshou.shipping.labels.model import LABEL_SIZES
 from lanshou.tracking.record import utc_now
 from lanshou.web.rendering import render
 from lanshou.web.review_pages import checked_keys
-from lanshou.web.scope import PageScope, page_scope, read_cursor
+from lanshou.web.scope import PageScope, local_minute, page_scope, read_cursor
 from lanshou.web.security import page_router, require_page
 
 router = page_router()
@@ -51,7 +50,7 @@ def _context(engine: Any, scope: PageScope, after: str = "") -> dict[str, Any]:
             "part": s.part,  # one part of a split order (拆单): checking the order ships all its parts
             "shop": shops[s.shop_id].label if s.shop_id in shops else s.shop,
             "place": f"{s.province} {s.city}".strip(),
-            "deadline": _local(s.pickup_deadline, shops.get(s.shop_id)),
+            "deadline": local_minute(s.pickup_deadline, shops.get(s.shop_id)) if s.pickup_deadline else "—",
             "overdue": s.pickup_deadline is not None and s.pickup_deadline < now,
             "warehouse": s.warehouse,
         }
@@ -70,16 +69,6 @@ def _context(engine: Any, scope: PageScope, after: str = "") -> dict[str, Any]:
         "next_after": encode_cursor(last.as_cursor()) if last else None,
         "paged": position is not None,
     }
-
-
-def _local(moment: datetime | None, shop: ShopRef | None) -> str:
-    """A pickup deadline in its shop's time zone (as the queue and the order pages show it)."""
-    from lanshou.orders.queries import to_local
-
-    if moment is None:
-        return "—"
-    local = to_local(moment, shop.timezone) if shop else moment
-    return f"{local:%Y-%m-%d %H:%M}"
 
 
 @router.get("/ship", response_class=HTMLResponse)
