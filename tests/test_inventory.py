@@ -20,8 +20,9 @@ from lanshou.inventory.queries import (
 )
 from lanshou.inventory.reserve import release_orders, reserve_orders
 from lanshou.inventory.scope import SkuNotFound, stock_scope
+from lanshou.orders.queries import line_skus, skus_of_shop
 from lanshou.orders.timeline import read
-from lanshou.schema import stock_ledger
+from lanshou.schema import order_lines, stock_ledger
 from tests.inventory_data import NOW, add_order, make_shop, put_stock, stock_of
 
 
@@ -185,6 +186,28 @@ def test_a_shop_sees_the_stock_skus_it_sells_through_its_lines_and_mappings(engi
     with pytest.raises(SkuNotFound):
         adjust(engine, "A", "main", 1, NOW, scope=second)
     assert adjust(engine, "C", "main", 1, NOW, scope=second).on_hand == 6
+
+
+def test_the_skus_a_shop_sells_are_found_on_the_sku_index_as_a_plain_distinct_finds_them(
+    engine: Engine,
+) -> None:
+    skus = ["A", "AB", "A-1", "B", "杯子", "杯子-大", "Z" * 128]  # shared beginnings, CJK, the longest
+    with engine.begin() as conn:
+        one, two, three = make_shop(conn, "店一"), make_shop(conn, "店二"), make_shop(conn, "店三")
+        for n in range(60):  # many lines of few SKUs, unevenly over the shops; shop three sells nothing
+            shop = one if n % 3 else two
+            add_order(conn, shop, str(n), [(skus[n % len(skus)], 1), (skus[(n * 5) % len(skus)], 2)])
+    with engine.connect() as conn:
+        plain = select(order_lines.c.shop_id, order_lines.c.sku).distinct()
+        every = {(int(shop), sku) for shop, sku in conn.execute(plain)}
+        for shops in ([one], [two], [one, two], [two, three, two], [three], []):
+            wanted = {pair for pair in every if pair[0] in shops}
+            found = line_skus(conn, shops)
+            assert len(found) == len(set(found)) and set(found) == wanted
+        if engine.dialect.name == "sqlite":  # no step reads the lines themselves
+            sql = str(skus_of_shop(one).compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "SCAN order_lines" not in plan and "COVERING INDEX ix_order_lines_sku" in plan
 
 
 def test_an_adjustment_names_an_existing_warehouse_and_never_makes_one(engine: Engine) -> None:

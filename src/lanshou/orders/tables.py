@@ -80,7 +80,8 @@ order_lines = Table(
     UniqueConstraint("shop_id", "order_no", "line_key"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
 )
-Index("ix_order_lines_sku", order_lines.c.sku)  # the orders of a SKU (lanshou.orders.search)
+# the orders of a SKU (lanshou.orders.search); with the shop, the SKUs a shop sells (orders.queries.line_skus)
+Index("ix_order_lines_sku", order_lines.c.sku, order_lines.c.shop_id)
 
 
 # The order's timeline: every automatic decision and import change, with its reason.
