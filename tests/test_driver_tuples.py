@@ -5,18 +5,23 @@ it would not parse as SQLAlchemy does is refused before it runs."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, String, func, insert, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 
+from lanshou.db.bulk import time_text
 from lanshou.db.driver_reads import tuples
 from lanshou.metrics import tables as mt
 from lanshou.orders import tables as ot
+from lanshou.orders.rows import LINE_FIELDS, ORDER_FIELDS, money_text
+from lanshou.orders.store import read_as_stored
 from lanshou.tracking.tables import parcel_state
 
 NEVER = date(9999, 12, 31)
+NOW = datetime(2026, 12, 3, 12, 0)
 
 
 def _typed(rows: Any) -> list[tuple[tuple[type, Any], ...]]:
@@ -102,3 +107,47 @@ def test_an_error_while_stepping_through_the_rows_is_sqlalchemys(sqlite_engine: 
     first = type_coerce(func.json_extract(parcel_state.c.tracking_no, "$[0]"), String)
     with sqlite_engine.connect() as conn, pytest.raises(DBAPIError, match="JSON"):
         tuples(conn, select(first).order_by(parcel_state.c.tracking_no))
+
+
+def _as_order_rows_hold_it(value: Any) -> Any:
+    """The oracle: a value SQLAlchemy read, in the form OrderRows hold it (times and money as text)."""
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, Decimal):
+        return money_text(value)
+    return value
+
+
+def test_the_order_store_reads_what_is_stored_as_order_rows_hold_it(engine: Engine) -> None:
+    order = {"shop_id": 1, "status": "paid", "created_at": datetime(2026, 12, 1, 8, 30), "updated_at": NOW}
+    amounts = [None, Decimal("0"), Decimal("-0.00"), Decimal("100"), Decimal("99.9"), Decimal("0.07"),
+               Decimal("123456789012.34"), Decimal("-5.5")]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ot.orders),
+            [{**order, "order_no": f"N{i}", "order_amount": amount, "is_presale": i % 2 == 0,
+              "paid_at": None if i % 3 == 0 else datetime(2026, 12, 1, 9, 0, 5, i * 1000),
+              "promised_ship_by": datetime(2026, 12, 3, 23, 59, 59, 999999)}
+             for i, amount in enumerate(amounts)],
+        )  # fmt: skip
+        conn.execute(
+            insert(ot.order_lines),
+            [{"shop_id": 1, "order_no": "N1", "line_key": sku, "sku": sku, "quantity": 2, "unit_price": price}
+             for sku, price in (("A", Decimal("19.90")), ("B", None), ("C", Decimal("3")))],
+        )  # fmt: skip
+        if engine.dialect.name == "sqlite":  # a time written by hand, in another text form
+            conn.exec_driver_sql("UPDATE orders SET paid_at = '2026-12-01 10:00:00' WHERE order_no = 'N0'")
+    o, li = ot.orders, ot.order_lines
+    orders = _same_as_stored(
+        engine, select(o.c.shop_id, o.c.order_no, *[o.c[name] for name in ORDER_FIELDS]).order_by(o.c.id)
+    )
+    _same_as_stored(engine, select(li.c.order_no, *[li.c[name] for name in LINE_FIELDS]).order_by(li.c.id))
+    amount = ORDER_FIELDS.index("order_amount") + 2
+    assert [row[amount] for row in orders][:4] == [None, "0.00", "0.00", "100.00"]  # -0.00 is 0.00
+
+
+def _same_as_stored(engine: Engine, query: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        fast, rows = read_as_stored(conn, query), conn.execute(query).all()
+    assert _typed(fast) == _typed([tuple(map(_as_order_rows_hold_it, row)) for row in rows])
+    return fast

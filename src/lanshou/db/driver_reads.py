@@ -75,6 +75,25 @@ def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
     parsers = _sqlite_parsers(query)  # checked on every database: a read refused is refused everywhere
     if _streamed(conn, query):  # SQLAlchemy reads ahead from a streaming cursor: its rows, as tuples
         return [tuple(row) for row in conn.execute(query)]
+    rows = driver_rows(conn, query)
+    if not rows or not parsers or conn.dialect.name != "sqlite":
+        return rows
+    return converted(rows, parsers)
+
+
+def converted(
+    rows: list[tuple[Any, ...]], converters: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> list[tuple[Any, ...]]:
+    """The rows with the value at each index converted (None stays None), a column at a time."""
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for i, convert in converters:
+        columns[i] = [None if value is None else convert(value) for value in columns[i]]
+    return list(zip(*columns, strict=True))
+
+
+def driver_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of `query` as the driver returns it, run through SQLAlchemy (its errors are SQLAlchemy's):
+    on SQLite times, days, booleans and numbers come as stored. Not for a streaming query."""
     result = conn.execute(query)
     driver_error = conn.dialect.loaded_dbapi.Error
     try:
@@ -83,12 +102,7 @@ def tuples(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
         raise DBAPIError.instance(None, None, exc, driver_error) from exc
     finally:
         result.close()
-    if not rows or not parsers or conn.dialect.name != "sqlite":
-        return rows
-    columns: list[Any] = list(zip(*rows, strict=True))
-    for i, parse in parsers:
-        columns[i] = [None if value is None else parse(value) for value in columns[i]]
-    return list(zip(*columns, strict=True))
+    return rows
 
 
 def _streamed(conn: Connection, query: Select[Any]) -> bool:

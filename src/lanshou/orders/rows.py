@@ -11,7 +11,6 @@ Decimal objects do not), so a big import parses in one process while another wri
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -168,15 +167,6 @@ def money_text(value: Decimal | None) -> str | None:
         return None
     cents = value.quantize(CENT)  # as the Numeric(14, 2) columns read back, where -0 is 0 (and both are one
     return str(cents if cents else abs(cents))  # key of this cache: Decimal("-0.00") == Decimal("0.00"))
-
-
-def as_stored(value: Any) -> Any:
-    """A value read back from the database, in the form OrderRows hold it."""
-    if isinstance(value, datetime):
-        return time_text(value)
-    if isinstance(value, Decimal):
-        return money_text(value)
-    return value
 
 
 def buyer_key(record: OrderRecord) -> str:

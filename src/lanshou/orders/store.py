@@ -5,15 +5,18 @@ an order whose fields, lines and parcels are as they were)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Boolean, Connection, DateTime, Numeric, Select, select
 
 from lanshou.customers.store import save_buyers
 from lanshou.db.bulk import insert_rows, upsert
+from lanshou.db.driver_reads import converted, driver_rows
 from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.events import CreatedOrder
 from lanshou.orders import tables as ot
@@ -25,7 +28,7 @@ from lanshou.orders.rows import (
     ORDER_FIELDS,
     OrderRows,
     Values,
-    as_stored,
+    money_text,
     time_text,
 )
 from lanshou.orders.status import OrderStatus, can_transition
@@ -175,8 +178,8 @@ class OrderStore:
             li.join(k, (li.c.shop_id == k.c.shop_id) & (li.c.order_no == k.c.order_no))
         )
         found: dict[OrderKey, dict[str, Values]] = defaultdict(dict)
-        for row in self.conn.execute(query):
-            found[(row[0], row[1])][row[2]] = tuple(map(as_stored, row[2:]))
+        for row in read_as_stored(self.conn, query):
+            found[(row[0], row[1])][row[2]] = row[2:]
         return found
 
     def _existing(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Values]:
@@ -196,10 +199,39 @@ class OrderStore:
             query = query.order_by(o.c.shop_id, o.c.order_no).with_for_update(
                 of=o
             )  # never wait on each other both
-        found: dict[tuple[int, str], Values] = {}
-        for row in self.conn.execute(query):
-            found[(row[0], row[1])] = tuple(map(as_stored, row[2:]))
-        return found
+        return {(row[0], row[1]): row[2:] for row in read_as_stored(self.conn, query)}
+
+
+def read_as_stored(conn: Connection, query: Select[Any]) -> list[Values]:
+    """The rows of `query` with each value in the form OrderRows hold it (lanshou.orders.rows.as_stored),
+    taken from the driver's cursor: a re-imported export compares every order and line it names with what
+    is stored, and SQLAlchemy's rows (a time parsed, then written back as text here) cost twice the read
+    (SQLite, 10,000 orders: 0.34-0.46 s against 0.12-0.16 s)."""
+    rows = driver_rows(conn, query)
+    sqlite = conn.dialect.name == "sqlite"
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(query.selected_columns):
+        kind = column.type
+        if isinstance(kind, DateTime):
+            converters.append((i, _sqlite_time if sqlite else time_text))
+        elif isinstance(kind, Numeric):
+            converters.append((i, _sqlite_money if sqlite else money_text))
+        elif isinstance(kind, Boolean) and sqlite:
+            converters.append((i, bool))  # stored 0 / 1
+    return converted(rows, converters) if rows and converters else rows
+
+
+def _sqlite_time(stored: str) -> str | None:
+    """SQLAlchemy's SQLite DateTime keeps times as the text time_text writes: 26 characters. Any other
+    text (written by hand) is read as SQLAlchemy reads it."""
+    return stored if len(stored) == 26 else time_text(datetime.fromisoformat(stored))
+
+
+@lru_cache(maxsize=8192)  # prices repeat
+def _sqlite_money(stored: float | int) -> str | None:
+    """A Numeric(14, 2) value as SQLite keeps it (a number) read as SQLAlchemy reads it (its two decimals'
+    text), as money_text writes it."""
+    return money_text(Decimal(f"{stored:.2f}"))
 
 
 def _created(

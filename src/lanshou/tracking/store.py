@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, select
 
 from lanshou.db.bulk import Row, insert_new_returning, insert_rows, time_text, upsert
-from lanshou.db.driver_reads import tuples
+from lanshou.db.driver_reads import driver_rows, tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
 from lanshou.tracking.state import ParcelState
@@ -178,13 +178,21 @@ def _stored_parcels(conn: Connection, keys: Iterable[ParcelKey]) -> dict[ParcelK
     query = select(p.c.shop_id, p.c.tracking_no, p.c.carrier, p.c.shipped_at).select_from(
         p.join(k, (p.c.shop_id == k.c.shop_id) & (p.c.tracking_no == k.c.tracking_no))
     )
-    rows = conn.execute(query).all()
+    rows = driver_rows(conn, query)  # a re-import reads every parcel it names: not through SQLAlchemy's rows
     return {(shop_id, number): (carrier, _text(shipped_at)) for shop_id, number, carrier, shipped_at in rows}
 
 
 def _text(value: Any) -> Any:
-    """A time as the import's rows hold it (text), whether read back as a datetime or given as text."""
-    return time_text(value) if isinstance(value, datetime) else value
+    """A time as the import's rows hold it (time_text's text), whether read back as a datetime
+    (PostgreSQL), as SQLite keeps it (that text, unless written by hand in another form) or given as text."""
+    if isinstance(value, datetime):
+        return time_text(value)
+    if isinstance(value, str) and value and len(value) != TIME_TEXT_LENGTH:
+        return time_text(datetime.fromisoformat(value))
+    return value
+
+
+TIME_TEXT_LENGTH = len("2026-12-01 09:30:00.000000")
 
 
 def _links_of(conn: Connection, keys: Sequence[OrderKey]) -> set[tuple[str, int, str]]:
@@ -193,7 +201,7 @@ def _links_of(conn: Connection, keys: Sequence[OrderKey]) -> set[tuple[str, int,
     query = select(link.c.tracking_no, link.c.shop_id, link.c.order_no).select_from(
         link.join(k, (link.c.shop_id == k.c.shop_id) & (link.c.order_no == k.c.order_no))
     )
-    return set(map(tuple, conn.execute(query).all()))  # (tracking_no, shop_id, order_no)
+    return set(driver_rows(conn, query))  # (tracking_no, shop_id, order_no)
 
 
 def _by_shop_parcel(links: Iterable[tuple[str, int, str]]) -> list[tuple[int, dict[str, list[str]]]]:
