@@ -148,6 +148,16 @@ def list_case_page(
     return found
 
 
+def cases_sending(conn: Connection, outbound: Iterable[OrderKey]) -> list[Case]:
+    """The cases whose replacement or reshipment goes out as these outbound orders (exchanges, reships)."""
+    c = aftersale_cases.c
+    found: list[Case] = []
+    for shop_id, numbers in by_shop(sorted(set(outbound))):
+        query = select(*_columns()).where(c.shop_id == shop_id, c.outbound_order_no.in_(numbers))
+        found += [_case(row) for row in conn.execute(query.order_by(c.id))]
+    return found
+
+
 def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
     """The orders of the unfinished cases whose goods come back in this parcel."""
     c = aftersale_cases.c
