@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from lanshou.intake.aftersales import import_aftersales
 from lanshou.intake.orders import import_orders
 from lanshou.intake.tracking import import_tracking
 
@@ -54,6 +55,14 @@ def load_orders(engine: Engine, tmp_path: Path) -> None:
     tracking = tmp_path / "tracking.csv"
     tracking.write_text(TRACKING, encoding="utf-8")
     assert import_tracking(engine, tracking, rejects=tmp_path / "t.rej.csv").rejected_count == 0
+
+
+def import_cases(engine: Engine, tmp_path: Path) -> None:
+    """The orders, T1's delivery, and CASES (five taken, four rejected)."""
+    load_orders(engine, tmp_path)
+    path = write_cases(tmp_path / "cases.csv", CASES)
+    report = import_aftersales(engine, path, rejects=tmp_path / "cases.rejected.csv")
+    assert (report.rows, report.inserted, report.rejected_count) == (9, 5, 4)
 
 
 TAOBAO_EXPORT = """退款编号,订单编号,买家实际支付金额,买家退款金额,是否需要退货,退款的申请时间,退款状态,货物状态,买家退款原因

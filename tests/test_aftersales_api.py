@@ -365,3 +365,56 @@ def test_the_buyers_return_parcel_is_recorded_as_on_the_case_page(client: TestCl
     )
     step = show_json(seeded.engine, "AS-2")["history"][-1]
     assert (step["actor"], step["action"]) == ("wang", "buyer_return") and "买家来电" in step["detail"]
+
+
+RESHIP_CASES = [
+    "tmall,旗舰店,RS-1,A-3,reship,requested,少件,0.00,2026-11-06 09:00:00,,",
+    "douyin,抖音小店,RS-2,B-1,reship,agreed,少件,0.00,2026-11-06 09:00:00,,",
+    "tmall,旗舰店,EX-2,A-1,exchange,received,尺码不合适,0.00,2026-11-04 09:00:00,zto,RT902",
+]
+
+
+def test_reship_is_the_case_pages_step_for_customer_service(
+    client: TestClient, seeded: Seeded, tmp_path: Path
+) -> None:
+    """POST …/reship: 已发出, taken as the page takes it (aftersales.manage, the caller's shops), the answer
+    the CLI's --json; refused with the reason, nothing changed, where the case does not allow it."""
+    from tests.aftersales_web_data import add_cases
+
+    add_cases(seeded.engine, tmp_path, RESHIP_CASES)
+    url = "/api/v1/aftersales/RS-1/reship"
+    before = show_json(seeded.engine, "RS-1")
+    early = call(client, seeded, "carol", "POST", url, json={"reason": "已寄出"})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "aftersale_refused", early.text
+    assert "cannot 'reship' a case that is 'requested'" in early.json()["error"]["message"]
+    # the replacement is the outbound order the inspection creates: nothing to send before it
+    pending = call(client, seeded, "carol", "POST", "/api/v1/aftersales/EX-2/reship")
+    assert pending.status_code == 409 and "inspect the returned goods first" in pending.text
+    assert show_json(seeded.engine, "RS-1") == before
+    assert call(client, seeded, "carol", "POST", "/api/v1/aftersales/RS-1/agree").status_code == 200
+    agreed = show_json(seeded.engine, "RS-1")
+    assert agreed["steps"] == ["reship"]
+    for who in ("wang", "alice"):  # the warehouse and an operator read the case, they do not decide
+        forbidden = call(client, seeded, who, "POST", url, json={"reason": "已寄出"})
+        assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+    other = call(client, seeded, "bob", "POST", url)  # shop B's customer service: not his shop's case
+    assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
+    theirs = call(client, seeded, "carol", "POST", "/api/v1/aftersales/RS-2/reship")
+    assert theirs.status_code == 404
+    assert (
+        show_json(seeded.engine, "RS-1") == agreed and show_json(seeded.engine, "RS-2")["status"] == "agreed"
+    )
+    done = call(client, seeded, "carol", "POST", url, json={"reason": "顺丰已发"})
+    assert done.status_code == 200, done.text
+    shown = show_json(seeded.engine, "RS-1")
+    assert done.json() == {k: v for k, v in shown.items() if k not in CASE_FIELDS}
+    assert (shown["status"], shown["steps"]) == ("reshipped", [])
+    step = shown["history"][-1]
+    assert (step["actor"], step["action"], step["detail"]) == ("carol", "reship", "顺丰已发")
+    assert (shown["timeline"][-1]["kind"], shown["timeline"][-1]["actor"]) == ("aftersale_reship", "carol")
+    again = call(client, seeded, "carol", "POST", url)
+    assert again.status_code == 409 and "'reshipped'" in again.text
+    # shop B's case, by shop B's own customer service
+    assert (
+        call(client, seeded, "bob", "POST", "/api/v1/aftersales/RS-2/reship").json()["status"] == "reshipped"
+    )

@@ -1,4 +1,5 @@
-"""`lanshou import aftersales` and `lanshou aftersales list|show|agree|refuse|receive` on a private SQLite."""
+"""`lanshou import aftersales` and `lanshou aftersales list|show|agree|refuse|receive|reship` on a private
+SQLite."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from lanshou.aftersales.states import CaseStatus, CaseType, route
 from lanshou.cli.app import app
-from lanshou.cli.common import console
+from lanshou.cli.common import console, err_console
 from tests.aftersales_data import CASES, TRACKING, orders_file, write_cases
 
 runner = CliRunner()
@@ -62,3 +63,36 @@ def test_route_takes_the_fewest_allowed_steps() -> None:
     assert route("requested", "completed", CaseType.RETURN_REFUND) is None  # no money-less end for a refund
     assert route("refunded", "requested") is None
     assert route("agreed", "agreed") == []
+
+
+def test_reship_marks_the_goods_sent_or_says_why_not_in_one_line(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(err_console, "_width", 200)  # a terminal's width, not the runner's 80 columns
+    early = runner.invoke(app, ["aftersales", "reship", "C6", "--by", "alice"])
+    assert early.exit_code == 2 and isinstance(early.exception, SystemExit)
+    assert "cannot 'reship' a case that is 'requested'" in early.output
+    assert "Traceback" not in early.output and len(early.output.strip().splitlines()) == 1
+    other = runner.invoke(app, ["aftersales", "reship", "C6", "--shop", "抖音小店"])  # not that shop's case
+    assert other.exit_code == 2 and "no after-sales case 'C6'" in other.output
+    unknown = runner.invoke(app, ["aftersales", "reship", "C6", "--shop", "nowhere"])
+    assert unknown.exit_code == 2 and "Traceback" not in unknown.output
+    exchange = runner.invoke(app, ["aftersales", "reship", "C7"])  # nothing to send before the inspection
+    assert exchange.exit_code == 2 and "inspect the returned goods first" in exchange.output
+    shown = json.loads(runner.invoke(app, ["aftersales", "show", "C6", "--json"]).stdout)
+    assert (shown["status"], shown["history"][-1]["action"]) == ("requested", "open")  # nothing changed
+
+    assert runner.invoke(app, ["aftersales", "agree", "C6", "--by", "alice"]).exit_code == 0
+    sent = runner.invoke(app, ["aftersales", "reship", "C6", "--by", "bob", "--reason", "顺丰已发"])
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.strip() == "售后单 C6: 已发出 (reshipped) by bob · 换货/补发订单 T3-RC6"
+    shown = json.loads(runner.invoke(app, ["aftersales", "show", "C6", "--json"]).stdout)
+    step = shown["history"][-1]
+    assert (shown["status"], step["actor"], step["action"], step["detail"]) == (
+        "reshipped",
+        "bob",
+        "reship",
+        "顺丰已发",
+    )
+    again = runner.invoke(app, ["aftersales", "reship", "C6", "--json"])
+    assert again.exit_code == 2 and again.stdout == "" and "'reshipped'" in again.output

@@ -20,10 +20,12 @@ from lanshou.aftersales.money import Payment, RefundClaim, check_refund, check_r
 from lanshou.aftersales.policy import MONEY_TYPES, ShopPolicy, policy_from_settings
 from lanshou.aftersales.states import (
     ACTION_TITLES,
+    STATUS_TITLES,
     Action,
     AfterSaleRefused,
     CaseStatus,
     CaseType,
+    allowed_actions,
     refused,
     route,
     transition,
@@ -294,6 +296,25 @@ class CaseBook:
         detail = f"退货运单 return parcel {known.code} {number}" + (f": {reason}" if reason else "")
         self._put(case, changed, actor, Action.BUYER_RETURN.value, detail)
         return changed
+
+    def outbound_shipped(self, case: Case, carrier: str, tracking_no: str, part: int = 0) -> Case:
+        """已发出: the case's outbound order (its replacement or reshipment) left with a waybill. The case
+        takes its reship step when it may; otherwise (marked sent by hand already, closed, refused …) the
+        parcel is only noted on the order's timeline, with why nothing moved."""
+        parcel = f"{carrier} {tracking_no}" + (f" (第 {part} 包 part {part})" if part else "")
+        shipped = f"换货/补发订单 {case.outbound_order_no} 已发货 outbound order shipped: {parcel}"
+        if Action.RESHIP in allowed_actions(case.status, case.case_type):
+            return self.act(case, Action.RESHIP, SYSTEM, shipped)
+        why = (
+            f"售后 {case.case_no} 已是「{STATUS_TITLES[case.status]}」，不变更 / the case is "
+            f"{case.status.value!r}: no step taken"
+        )
+        self._timeline.append(
+            TimelineEntry(
+                case.shop_id, case.order_no, self.now, "aftersale_outbound_shipped", f"{shipped}; {why}"
+            )
+        )
+        return case
 
     @staticmethod
     def _needs_outbound(case: Case, action: Action) -> bool:

@@ -30,6 +30,12 @@ def outbound_number(order_no: str, case: Case) -> str:
     return f"{order_no[: MAX_ORDER_NO - 12]}-{tag}{digest}"
 
 
+def may_be_outbound(order_no: str) -> bool:
+    """Whether `outbound_number` could have made this number: a cheap test before any look-up, so that
+    shipping a batch of ordinary orders asks after-sales nothing."""
+    return "-X" in order_no or "-R" in order_no
+
+
 def outbound_lines(order: OrderFacts, case: Case) -> list[LineRecord]:
     """The case's own line when it names a SKU, else every line of the order; at no charge."""
     chosen = [line for line in order.lines if not case.sku or line.sku == case.sku]

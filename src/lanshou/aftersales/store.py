@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from lanshou.aftersales.states import FINAL, CaseStatus, CaseType
 from lanshou.aftersales.tables import aftersale_cases, aftersale_history
@@ -148,13 +148,39 @@ def list_case_page(
     return found
 
 
+def cases_sending(conn: Connection, outbound: Iterable[OrderKey]) -> list[Case]:
+    """The cases whose replacement or reshipment goes out as these outbound orders (exchanges, reships)."""
+    c = aftersale_cases.c
+    found: list[Case] = []
+    for shop_id, numbers in by_shop(sorted(set(outbound))):
+        query = select(*_columns()).where(c.shop_id == shop_id, c.outbound_order_no.in_(numbers))
+        found += [_case(row) for row in conn.execute(query.order_by(c.id))]
+    return found
+
+
+# a case waits for its goods to come back until they are received: until then its parcel is followed
+AWAITING_RETURN = (CaseStatus.WAITING_RETURN.value, CaseStatus.RETURNED.value)
+
+
 def cases_returning(conn: Connection, tracking_no: str) -> list[OrderKey]:
     """The orders of the unfinished cases whose goods come back in this parcel."""
     c = aftersale_cases.c
     query = select(c.shop_id, c.order_no).where(
-        c.return_tracking_no == tracking_no, c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED])
+        c.return_tracking_no == tracking_no, c.status.in_(AWAITING_RETURN)
     )
     return [(row.shop_id, row.order_no) for row in conn.execute(query)]
+
+
+def awaited_return_parcels() -> Select[str, str, datetime]:
+    """(tracking_no, carrier, since) of the return parcels still awaited, for the tracking poller and
+    subscriber (lanshou.tracking.followed); `since` is the case's last step. A number without a carrier is
+    left out: Kuaidi100 is asked about a company's number, never a bare one."""
+    c = aftersale_cases.c
+    return select(
+        c.return_tracking_no.label("tracking_no"),
+        c.return_carrier.label("carrier"),
+        c.updated_at.label("since"),
+    ).where(c.status.in_(AWAITING_RETURN), c.return_tracking_no != "", c.return_carrier != "")
 
 
 def return_parcel_shops(conn: Connection, tracking_no: str) -> set[int]:
@@ -173,7 +199,7 @@ def parcels_returning(conn: Connection, tracking_nos: Iterable[str]) -> set[str]
     query = (
         select(c.return_tracking_no)
         .select_from(aftersale_cases.join(k, c.return_tracking_no == k.c.tracking_no))
-        .where(c.status.in_([CaseStatus.WAITING_RETURN, CaseStatus.RETURNED]))
+        .where(c.status.in_(AWAITING_RETURN))
     )
     return set(conn.execute(query).scalars())
 

@@ -1,6 +1,13 @@
-"""How after-sales follows the return parcels: the carrier's first scan of a parcel the buyer sends back
-means the buyer sent it (待买家退货 → 买家已退货); its delivery goes on the order's timeline, waiting for
-the receiving inspection (验收), which a person records."""
+"""How after-sales follows the parcels of its cases.
+
+- Return parcels: the carrier's first scan of a parcel the buyer sends back means the buyer sent it
+  (待买家退货 → 买家已退货); its delivery goes on the order's timeline, waiting for the receiving inspection
+  (验收), which a person records.
+  Tracking polls the awaited return parcels and subscribes them for Kuaidi100's pushes as it does the
+  parcels we ship (lanshou.tracking.followed): their scans arrive without anyone importing a file.
+- Outbound orders (an exchange's replacement, a reshipment): shipping one, whichever way it was shipped
+  (`lanshou ship`, the dashboard's or the API's ship run), is the case's 已发出 step with its waybill.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,17 @@ from typing import Any
 from sqlalchemy import Connection
 
 from lanshou.aftersales.book import CaseBook
+from lanshou.aftersales.outbound import may_be_outbound
 from lanshou.aftersales.states import Action, CaseStatus
-from lanshou.aftersales.store import cases_returning, parcels_returning
-from lanshou.events import EventBus, ParcelEventsArrived, ParcelStatusChanged
+from lanshou.aftersales.store import (
+    awaited_return_parcels,
+    cases_returning,
+    cases_sending,
+    parcels_returning,
+)
+from lanshou.events import EventBus, OrderShipped, ParcelEventsArrived, ParcelStatusChanged
 from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
+from lanshou.tracking.followed import follow
 from lanshou.tracking.status import is_carrier_scan
 
 # A batch of carrier events publishes its status changes, then ParcelEventsArrived (lanshou.tracking.record):
@@ -23,8 +37,25 @@ HELD = "lanshou.aftersales.held_scans"  # conn.info: (transaction, scans told in
 
 
 def subscribe(bus: EventBus) -> None:
+    follow("aftersales.returns", awaited_return_parcels)
     bus.during(ParcelStatusChanged, hold_scan)
     bus.during(ParcelEventsArrived, lambda conn, event: follow_returns(conn, bus))
+    bus.during(OrderShipped, lambda conn, event: follow_outbound(conn, event, bus))
+
+
+def follow_outbound(conn: Connection, event: OrderShipped, bus: EventBus) -> None:
+    """In the shipping transaction: the cases this shipped order sends goods for take their 已发出 step."""
+    if not may_be_outbound(event.key[1]):
+        return  # nearly every order of a ship run: no look-up
+    sending = cases_sending(conn, [event.key])
+    if not sending:
+        return
+    book = CaseBook(conn, [case.order_key for case in sending])
+    for found in sending:
+        case = book.case(found.shop_id, found.case_no)
+        assert case is not None  # just read, and locked now
+        book.outbound_shipped(case, event.carrier, event.tracking_no, event.part)
+    book.flush(bus)
 
 
 def hold_scan(conn: Connection, event: ParcelStatusChanged) -> None:

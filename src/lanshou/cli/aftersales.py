@@ -1,4 +1,5 @@
-"""`lanshou aftersales list|show|agree|refuse|receive`: after-sales cases (售后单). With --json only JSON."""
+"""`lanshou aftersales list|show|agree|refuse|receive|reship`: after-sales cases (售后单). With --json only
+JSON."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from rich.table import Table
 
 from lanshou.cli.common import console, database, err_console
 
-app = typer.Typer(help="After-sales cases. 售后单: list, show, agree, refuse, receive", no_args_is_help=True)
+app = typer.Typer(
+    help="After-sales cases. 售后单: list, show, agree, refuse, receive, reship", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print only JSON")]
 CaseArg = Annotated[str, typer.Argument(help="the platform's case id / 售后单号")]
@@ -184,3 +187,17 @@ def receive_cmd(
         err_console.print("[red]give exactly one of --restock or --write-off / 请选择入库或报损[/]")
         raise typer.Exit(2)
     _step(case_no, "receive", by, reason, shop, as_json, disposition="restock" if restock else "write_off")
+
+
+@app.command("reship")
+def reship_cmd(
+    case_no: CaseArg,
+    reason: ReasonOpt = "",
+    shop: ShopOpt = None,
+    by: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The replacement or reshipment was sent (an exchange: once inspected). 发出换货/补发.
+
+    Shipping the case's outbound order records this by itself; this is for goods sent some other way."""
+    _step(case_no, "reship", by, reason, shop, as_json)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from lanshou.aftersales.book import CaseBook, Incoming
 from lanshou.aftersales.states import AfterSaleRefused, CaseStatus, CaseType
+from lanshou.carriers.registry import carrier_code
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, open_table
 from lanshou.intake import pipeline
@@ -112,7 +113,9 @@ def _store(
             reason_code=row["reason_code"],
             amount=Decimal(row["amount"]),
             requested_at=row["requested_at"],
-            return_carrier=row["return_carrier"],
+            # one code for every spelling (中通快递, ZTO → zto), as the orders' parcels: the tracking poller
+            # and the push-carrier setting name carriers by code
+            return_carrier=carrier_code(row["return_carrier"]) if row["return_carrier"] else "",
             return_tracking_no=row["return_tracking_no"],
             sku=row["sku"],
             quantity=row["quantity"],

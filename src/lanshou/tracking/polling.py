@@ -5,6 +5,8 @@ what comes back goes through the one write path (record_events).
 Configuration (environment): LANSHOU_KUAIDI100_KEY and LANSHOU_KUAIDI100_CUSTOMER (the query account);
 LANSHOU_TRACKING_PUSH_CARRIERS, comma-separated carrier codes whose tracking arrives by push ("*": all,
 so nothing is polled). A parcel Kuaidi100 is watching (subscription polling/updateall) is never polled.
+The parcels asked about are those we shipped and those another area follows (a buyer's return parcel,
+lanshou.tracking.followed).
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, false, or_, select, update
+from sqlalchemy import Connection, Engine, Select, false, or_, select, update
 
 from lanshou.carriers.events import TrackEvent
 from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
 from lanshou.carriers.kuaidi100.tracking import Kuaidi100Account
 from lanshou.db.bulk import insert_new
 from lanshou.events import EventBus, bus
+from lanshou.tracking.followed import Tracked, first_of_each, tracked
 from lanshou.tracking.push import event_row
 from lanshou.tracking.record import record_events
-from lanshou.tracking.tables import parcel_state, parcels, tracking_subscriptions
+from lanshou.tracking.tables import parcel_state, tracking_subscriptions
 
 KEY_ENV = "LANSHOU_KUAIDI100_KEY"
 CUSTOMER_ENV = "LANSHOU_KUAIDI100_CUSTOMER"
@@ -92,28 +95,43 @@ def kuaidi100_account_from_environment() -> Kuaidi100Account | None:
 def due_for_poll(
     engine: Engine, now: datetime, every: timedelta, limit: int, push_carriers: frozenset[str] = frozenset()
 ) -> list[tuple[str, str]]:
-    """(tracking_no, carrier) of unfinished parcels shipped in the last LOOKBACK_DAYS, not pushed to us,
-    not asked about within `every`; never asked first, then the longest ago."""
+    """(tracking_no, carrier) of unfinished parcels shipped (or followed, lanshou.tracking.followed) in the
+    last LOOKBACK_DAYS, not pushed to us, not asked about within `every`; never asked first, then the
+    longest ago."""
     if "*" in push_carriers:
         return []
-    p, st, sub = parcels, parcel_state, tracking_subscriptions
+    with engine.connect() as conn:
+        found = [
+            row
+            for source in tracked()
+            for row in conn.execute(_due_query(source, now, every, limit, push_carriers))
+        ]
+    # each source's query is in this order already: merged, the first `limit` are the whole query's
+    found.sort(key=lambda r: (r.polled_at is not None, r.polled_at or datetime.min, r.tracking_no))
+    return first_of_each(((r.tracking_no, r.carrier) for r in found), limit)
+
+
+def _due_query(
+    source: Tracked, now: datetime, every: timedelta, limit: int, push_carriers: frozenset[str]
+) -> Select[str, str, datetime]:
+    st, sub = parcel_state, tracking_subscriptions
+    number = source.tracking_no
     watched = select(sub.c.tracking_no).where(sub.c.state.in_(WATCHED))
     query = (
-        select(p.c.tracking_no, p.c.carrier)
-        .select_from(p.outerjoin(st, st.c.tracking_no == p.c.tracking_no))
+        select(number.label("tracking_no"), source.carrier.label("carrier"), st.c.polled_at)
+        .select_from(source.source.outerjoin(st, st.c.tracking_no == number))
         .where(
-            or_(p.c.shipped_at.is_(None), p.c.shipped_at >= now - timedelta(days=LOOKBACK_DAYS)),
+            or_(source.since.is_(None), source.since >= now - timedelta(days=LOOKBACK_DAYS)),
             or_(st.c.finished.is_(None), st.c.finished == false()),
             or_(st.c.polled_at.is_(None), st.c.polled_at < now - every),
-            p.c.tracking_no.not_in(watched),
+            number.not_in(watched),
         )
-        .order_by(st.c.polled_at.is_not(None), st.c.polled_at, p.c.tracking_no)
+        .order_by(st.c.polled_at.is_not(None), st.c.polled_at, number)
         .limit(limit)
     )
     if push_carriers:
-        query = query.where(p.c.carrier.not_in(sorted(push_carriers)))
-    with engine.connect() as conn:
-        return [(r.tracking_no, r.carrier) for r in conn.execute(query)]
+        query = query.where(source.carrier.not_in(sorted(push_carriers)))
+    return query
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Kuaidi100 subscriptions: new parcels are subscribed for pushes, and a parcel whose watch Kuaidi100
-aborted ("3天查询无记录" / "60天无变化", no corrected company) is subscribed again once its
-`resubscribe_at` has come (half an hour later, as Kuaidi100 asks).
+"""Kuaidi100 subscriptions: new parcels (those we shipped, and those another area follows:
+lanshou.tracking.followed) are subscribed for pushes, and a parcel whose watch Kuaidi100 aborted
+("3天查询无记录" / "60天无变化", no corrected company) is subscribed again once its `resubscribe_at` has
+come (half an hour later, as Kuaidi100 asks).
 
 Configuration (environment): LANSHOU_KUAIDI100_KEY, LANSHOU_KUAIDI100_SALT and
 LANSHOU_KUAIDI100_CALLBACK_URL (the public URL of POST /api/v1/tracking/push/kuaidi100).
@@ -12,11 +13,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, false, or_, select
+from sqlalchemy import Engine, Select, false, or_, select
 
 from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
 from lanshou.db.bulk import upsert
-from lanshou.tracking.tables import parcel_state, parcels, tracking_subscriptions
+from lanshou.tracking.followed import Tracked, first_of_each, tracked
+from lanshou.tracking.tables import parcel_state, tracking_subscriptions
 
 CALLBACK_ENV = "LANSHOU_KUAIDI100_CALLBACK_URL"
 RETRY_AFTER_FAILURE = timedelta(hours=1)
@@ -35,25 +37,32 @@ class SubscribeSettings:
 
 
 def due_for_subscription(engine: Engine, now: datetime, limit: int) -> list[tuple[str, str]]:
-    """Unfinished parcels shipped lately that have no subscription yet, or an aborted one now due."""
-    p, st, sub = parcels, parcel_state, tracking_subscriptions
-    query = (
-        select(p.c.tracking_no, p.c.carrier)
+    """Unfinished parcels shipped (or followed, lanshou.tracking.followed) lately that have no
+    subscription yet, or an aborted one now due."""
+    with engine.connect() as conn:
+        found = [row for source in tracked() for row in conn.execute(_due_query(source, now, limit))]
+    found.sort(key=lambda r: r.tracking_no)  # each source's in this order: merged, the first are the due
+    return first_of_each(((r.tracking_no, r.carrier) for r in found), limit)
+
+
+def _due_query(source: Tracked, now: datetime, limit: int) -> Select[str, str]:
+    st, sub = parcel_state, tracking_subscriptions
+    number = source.tracking_no
+    return (
+        select(number.label("tracking_no"), source.carrier.label("carrier"))
         .select_from(
-            p.outerjoin(st, st.c.tracking_no == p.c.tracking_no).outerjoin(
-                sub, sub.c.tracking_no == p.c.tracking_no
+            source.source.outerjoin(st, st.c.tracking_no == number).outerjoin(
+                sub, sub.c.tracking_no == number
             )
         )
         .where(
-            or_(p.c.shipped_at.is_(None), p.c.shipped_at >= now - timedelta(days=LOOKBACK_DAYS)),
+            or_(source.since.is_(None), source.since >= now - timedelta(days=LOOKBACK_DAYS)),
             or_(st.c.finished.is_(None), st.c.finished == false()),
             or_(sub.c.tracking_no.is_(None), sub.c.resubscribe_at <= now),
         )
-        .order_by(p.c.tracking_no)
+        .order_by(number)
         .limit(limit)
     )
-    with engine.connect() as conn:
-        return [(r.tracking_no, r.carrier) for r in conn.execute(query)]
 
 
 def subscribe_parcels(

@@ -37,5 +37,6 @@ TIMELINE_MESSAGES: dict[str, tuple[str, str]] = {
     "timeline.followup_closed": ("回访完成", "Follow-up closed"),
     "timeline.aftersale": ("售后", "After-sales"),
     "timeline.aftersale_outbound": ("售后发货单", "After-sales outbound order"),
+    "timeline.aftersale_outbound_shipped": ("售后发货单已发货", "After-sales outbound order shipped"),
     "timeline.aftersale_return_delivered": ("退货已签收", "Return delivered"),
 }

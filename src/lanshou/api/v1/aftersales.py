@@ -1,9 +1,9 @@
-"""After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|receive --json`, over
-the caller's shops only (another shop's case is answered as one that does not exist). Reading takes the
-orders role every user has; agreeing and refusing take customer service's `aftersales.manage`; receiving a
-return, or the buyer's return parcel told by phone, takes `aftersales.receive`, which the warehouse that
-opens the parcel holds too. The buyer's name,
-phone and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
+"""After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|receive|reship --json`,
+over the caller's shops only (another shop's case is answered as one that does not exist). Reading takes the
+orders role every user has; agreeing, refusing and marking the replacement sent take customer service's
+`aftersales.manage` (as on the case page); receiving a return, or the buyer's return parcel told by phone,
+takes `aftersales.receive`, which the warehouse that opens the parcel holds too. The buyer's name, phone
+and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
 
 from __future__ import annotations
 
@@ -119,6 +119,10 @@ class ReceiveBody(BaseModel):
     reason: str = Field("", max_length=500, pattern=NO_NUL, description="note for the timeline / 备注")
 
 
+class ReshipBody(BaseModel):
+    reason: str = Field("", max_length=500, pattern=NO_NUL, description="note for the timeline / 备注")
+
+
 class ReturnBody(BaseModel):
     carrier: str = Field(
         min_length=1,
@@ -174,6 +178,19 @@ def refuse(case_no: CaseNo, body: RefuseBody, scope: ActScope, engine: EngineDep
 )
 def receive(case_no: CaseNo, body: ReceiveBody, scope: ReceiveScope, engine: EngineDep) -> dict[str, Any]:
     return _act(engine, scope, case_no, "receive", body.reason, body.disposition)
+
+
+@router.post(
+    "/aftersales/{case_no:path}/reship",
+    summary="The replacement or reshipment was sent 发出换货/补发 (lanshou aftersales reship --json)",
+    responses=REFUSED,
+)
+def reship(
+    case_no: CaseNo, scope: ActScope, engine: EngineDep, body: ReshipBody | None = None
+) -> dict[str, Any]:
+    """已发出, for goods sent some other way: shipping the case's outbound order (exchange: once the return
+    is inspected; reship: once agreed) records this step by itself, with its waybill."""
+    return _act(engine, scope, case_no, "reship", body.reason if body else "")
 
 
 @router.post(
