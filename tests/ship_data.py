@@ -127,6 +127,12 @@ def pages(path: Path) -> int:
     return len(pdfium.PdfDocument(str(path)))
 
 
+def page_texts(path: Path) -> list[str]:
+    """Each page's text, as a PDF reader extracts it (the labels embed their font, so Chinese reads back)."""
+    doc = pdfium.PdfDocument(str(path))
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
 def count(engine: Engine, query: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())

@@ -17,6 +17,9 @@ from sqlalchemy import Engine, func, select
 from lanshou import schema as s
 from lanshou.aftersales.store import Case, CaseFilter, history_of, list_cases
 from lanshou.demo.casework import (
+    AHEAD_HOURS,
+    OVERDUE_HOURS,
+    OVERDUE_SHARE,
     SOURCE,
     STAFF,
     WINDOW_DAYS,
@@ -24,6 +27,7 @@ from lanshou.demo.casework import (
     catch_up,
     demo_shop_ids,
     failure_plan,
+    spread_due,
 )
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.settle import settle_tracking
@@ -116,13 +120,42 @@ def test_a_follow_up_for_each_negative_feedback_of_the_window(caught_up: Engine)
     for row in rows:
         fb = by_key[(row["shop_id"], row["order_no"], row["feedback_at"])]
         assert row["status"] == "open" and row["themes"] == "|".join(themes_of(fb.tags, fb.content))
-        assert row["due_at"] == fb.created_at + timedelta(hours=24)  # the area's default: no shop setting
         assert row["owner"] == ""
     with caught_up.connect() as conn:
         some = rows[: len(rows) // 4 + 1]
         for row in some:
             opened = [e for e in read(conn, row["shop_id"], row["order_no"]) if e.kind == "followup_opened"]
             assert opened and all("差评回访" in e.detail and e.at == NOW for e in opened)
+            due = f"due {row['due_at']:%Y-%m-%d %H:%M} UTC"
+            assert any(due in e.detail for e in opened)  # the timeline tells the due time the list shows
+
+
+def test_the_demos_follow_ups_fall_due_around_its_now_not_all_overdue(caught_up: Engine) -> None:
+    """A day after each complaint (the shop's terms) would leave all but the last day's overdue when the
+    demo is written: a few are a backlog, a little overdue, and most fall due in the coming hours and days,
+    the newer complaints later; none before its feedback."""
+    with caught_up.connect() as conn:
+        rows = list_rows(conn, None, True, None, None, 100_000)
+    overdue = [r for r in rows if r["due_at"] < NOW]
+    ahead = [r["due_at"] - NOW for r in rows if r["due_at"] >= NOW]
+    assert overdue and len(overdue) < len(rows) / 3, (len(overdue), len(rows))
+    assert all(NOW - r["due_at"] <= timedelta(hours=36) for r in overdue)  # a backlog, not weeks of it
+    assert any(gap < timedelta(hours=12) for gap in ahead)  # due today …
+    assert any(gap > timedelta(hours=24) for gap in ahead)  # … and in the days after
+    assert all(gap <= timedelta(hours=72) for gap in ahead)
+    assert all(r["due_at"] > r["feedback_at"] and r["due_at"].second == 0 for r in rows)
+    by_feedback = [r["due_at"] for r in sorted(rows, key=lambda r: (r["feedback_at"], r["id"]))]
+    assert by_feedback == sorted(by_feedback)  # the older the complaint, the sooner it is due
+
+
+def test_spread_due_places_a_complaint_by_when_in_the_window_it_came() -> None:
+    due = spread_due(NOW, SINCE, UNTIL)
+    assert due(SINCE, 24) == NOW - timedelta(hours=OVERDUE_HOURS)  # the oldest: the most overdue
+    assert due(SINCE - timedelta(days=3), 24) == due(SINCE, 24)  # an order's older complaint comes along
+    assert due(SINCE + (UNTIL - SINCE) * OVERDUE_SHARE, 24) == NOW  # the backlog ends at now
+    assert due(UNTIL, 24) == NOW + timedelta(hours=AHEAD_HOURS)  # the newest: the latest
+    wrote = SINCE + (UNTIL - SINCE) * OVERDUE_SHARE / 2  # in the backlog, after `now` (a clock behind)
+    assert spread_due(SINCE, SINCE, UNTIL)(wrote, 24) == wrote + timedelta(hours=1)  # never before it
 
 
 def test_a_case_for_every_refund_and_recent_failed_parcel(caught_up: Engine) -> None:

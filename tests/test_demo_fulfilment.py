@@ -25,13 +25,14 @@ from lanshou.inventory.queries import ledger_mismatches, list_stock
 from lanshou.review.queries import held_counts, ready_shipments, review_states
 from lanshou.shipping.config import EXAMPLE_CONFIG, parse_config
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
+from lanshou.shipping.parcels import shop_sender
 from lanshou.shipping.pool_store import pool_counts
 from lanshou.shipping.ship import ShipOptions, ship
 from lanshou.shipping.store import config_in_force, load_config_file
 from lanshou.shipping.waybills import TRACKING_NO
 from lanshou.shops.store import ShopDirectory, load_shops
 from tests.conftest import IN_CI
-from tests.ship_data import pages
+from tests.ship_data import page_texts, pages
 
 # five days of orders: ~74 still paid at the end, enough to accept some and hold some for stock
 CONFIG = DemoConfig(orders=500, days=5, seed=11, end=date(2026, 11, 21), batch_orders=250)
@@ -129,6 +130,46 @@ def test_a_few_demo_orders_ship_with_pool_waybills_and_labels(
             )
         ).scalar_one()
     assert used == taken and shipped == 4
+
+
+def test_every_demo_shop_ships_from_its_own_sender_not_the_example_placeholder(
+    engine: Engine, seeded: Seeded
+) -> None:
+    """The example carrier file's [sender] (李四, 揽收小店) is a placeholder; each demo shop's settings
+    name its own sender at its warehouse, which shop_sender prefers, as it does a merchant's."""
+    with engine.connect() as conn:
+        shops = {(info.platform, info.shop): info for info in load_shops(conn).values()}
+        config = config_in_force(conn)
+    assert config is not None and config.sender is not None
+    senders = set()
+    for shop in SHOPS:
+        sender = shop_sender(shops[(shop.platform, shop.name)].settings, config.sender)
+        assert sender is not None and sender != config.sender
+        assert (sender.name, sender.phone, sender.company) == (shop.sender.name, shop.sender.phone, shop.name)
+        assert (sender.address.province, sender.address.city, sender.address.district) == shop.origin
+        senders.add((sender.name, sender.phone))
+    assert len(senders) == len(SHOPS)
+
+
+@NO_FONT
+def test_a_demo_label_prints_the_sender_of_its_shop(engine: Engine, seeded: Seeded, tmp_path: Path) -> None:
+    with engine.connect() as conn:
+        ready = ready_shipments(conn, limit=500)
+        shops = load_shops(conn)
+        config = config_in_force(conn)
+    assert config is not None and config.sender is not None
+    one_each = list({shipment.shop_id: shipment for shipment in ready}.values())  # one parcel a shop
+    assert len(one_each) >= 3
+    report = ship(engine, one_each, config, shops, ShipOptions(tmp_path / "labels.pdf"), {})
+    assert len(report.shipped) == len(one_each), [o.reason for o in report.failed]
+    catalog = {(shop.platform, shop.name): shop for shop in SHOPS}
+    texts = page_texts(tmp_path / "labels.pdf")
+    for outcome in report.shipped:
+        text = next(t for t in texts if outcome.tracking_no in t)
+        info = shops[outcome.shipment.shop_id]
+        sender = catalog[(info.platform, info.shop)].sender
+        assert sender.name in text and sender.phone in text, (info.shop, text)
+        assert config.sender.name not in text and config.sender.phone not in text
 
 
 def test_stock_and_numbers_are_seeded_and_low_and_short_as_said() -> None:

@@ -615,3 +615,52 @@ def test_customer_service_handles_a_case_on_desktop_and_phone(
     assert box is not None and box["height"] >= 44  # big enough for a thumb
     watch.assert_clean()
     phone.close()
+
+
+BAD_REVIEWS = """platform,shop,order_id,created_at,rating,tags,content
+tmall,旗舰店,A-2,2026-11-10 10:00:00,1,,等了一个星期才发货，客服也不回消息，包装还压坏了，非常失望
+douyin,抖音小店,B-1,2026-11-10 11:00:00,2,,包装破损了
+"""
+
+
+def test_customer_service_reads_a_bad_review_and_gives_it_to_a_colleague(
+    chromium: object, served: tuple[str, str], tmp_path: Path
+) -> None:
+    """The follow-up row says what the buyer wrote and whom to call (masked until asked for), fits a phone,
+    and is given to a colleague picked from the shop's users."""
+    from lanshou.intake.feedback import import_feedback
+
+    site, db_url = served
+    (tmp_path / "feedback.csv").write_text(BAD_REVIEWS, encoding="utf-8")
+    engine = open_database(db_url)
+    assert (
+        import_feedback(engine, tmp_path / "feedback.csv", rejects=tmp_path / "rej.csv").rejected_count == 0
+    )
+    engine.dispose()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for viewport in (DESKTOP, PHONE):
+        context = chromium.new_context(viewport=viewport, locale="zh-CN")  # type: ignore[attr-defined]
+        page = context.new_page()
+        watch = Watch(page, site)
+        _sign_in(page, site, "carol")  # customer service of shop A
+        page.goto(f"{site}/followups")
+        row = page.locator("tr[data-order='A-2']")
+        assert "等了一个星期才发货" in row.locator("[data-field=feedback]").inner_text()
+        assert "139****1111" in row.locator("[data-field=buyer]").inner_text()
+        _fits(page, viewport["width"])
+        page.screenshot(path=SHOTS / f"followups-{viewport['width']}.png", full_page=True)
+        page.click("#toggle-mask")
+        assert "13900001111" in page.locator("tr[data-order='A-2'] [data-field=buyer]").inner_text()
+        watch.assert_clean()
+        context.close()
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    _sign_in(page, site, "carol")
+    page.goto(f"{site}/followups")
+    form = page.locator("tr[data-order='A-2'] form[data-action=assign]")
+    form.locator("select[name=owner]").select_option("alice")
+    form.locator("button").click()
+    page.wait_for_selector("#flash")
+    assert "alice" in page.locator("#flash").inner_text()
+    assert page.locator("tr[data-order='A-2'] [data-owner]").get_attribute("data-owner") == "alice"
+    context.close()

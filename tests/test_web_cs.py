@@ -126,14 +126,14 @@ def test_assign_and_close_act_as_the_cli_and_land_in_the_timeline(
 ) -> None:
     bob, b1 = users["bob"], desk.followups["B-1"]
     token = csrf_of(bob.get("/followups").text)
-    assigned = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "小王"})
-    assert "小王" in flash_of(assigned.text)
+    assigned = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "wang"})
+    assert flash_of(assigned.text) == f"回访 {b1} 已指派给 wang"
     closed = bob.post(
         f"/followups/{b1}/close", data={"csrf_token": token, "outcome": "refunded", "note": "退款 5 元"}
     )
     assert "已退款" in flash_of(closed.text)
     listed = {r["id"]: r for r in cli_json(desk.engine, "followups", "list", "--all")}[b1]
-    expected = ("closed", "refunded", "退款 5 元", "bob", "小王")
+    expected = ("closed", "refunded", "退款 5 元", "bob", "wang")
     assert (
         listed["status"],
         listed["outcome"],
@@ -184,6 +184,88 @@ def test_followup_forms_need_the_role_the_shop_and_the_csrf_token(
     )
     assert bob.post(f"/followups/{b1}/close", data={"outcome": "resolved"}).status_code == 403  # no token
     assert cli_json(desk.engine, "followups", "list") == cli_json(desk.engine, "followups", "list", "--all")
+
+
+def followup_row(html: str, order_no: str) -> str:
+    start = html.index(f'data-order="{order_no}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_a_followup_shows_what_the_buyer_wrote_and_whom_to_call_masked_unless_asked(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    """The feedback's text and the order's buyer on each row; the buyer masked for every role, as every
+    list; the roles that may see buyer data (customer service, the owner) may ask for the whole, and the
+    next pages and filters keep it; any other role asking is refused."""
+    carol = users["carol"]  # customer service of shop A
+    page = carol.get("/followups").text
+    row = followup_row(page, "A-2")
+    assert 'data-field="feedback">发货太慢了<' in row
+    assert re.search(
+        r'data-field="buyer" data-masked="true"><span>李\* <span class="mono">139\*\*\*\*1111</span>', row
+    )
+    assert "13900001111" not in page and "李四" not in page and 'id="masked"' in page
+    toggle = re.search(r'<a href="\?([^"]+)" id="toggle-mask">显示完整电话</a>', page)
+    assert toggle and "unmask=true" in toggle.group(1)
+    whole = carol.get(f"/followups?{toggle.group(1).replace('&amp;', '&')}").text
+    assert re.search(
+        r'data-masked="false"><span>李四 <span class="mono">13900001111</span>', followup_row(whole, "A-2")
+    )
+    assert '<input type="hidden" name="unmask" value="true">' in whole  # a filter keeps asking
+    assert re.search(r'<a href="\?[^"]*" id="toggle-mask">隐藏电话</a>', whole)
+    wang = users["wang"]  # the warehouse: masked, and may not ask
+    listed = wang.get("/followups").text
+    assert "136****3333" in followup_row(listed, "B-1") and 'id="toggle-mask"' not in listed
+    assert wang.get("/followups", params={"unmask": "true"}).status_code == 403
+    api = "/api/v1/followups"
+    masked = carol.get(api, headers={"Authorization": f"Bearer {desk.both.token('carol')}"}).json()["items"]
+    assert [(r["feedback"], r["buyer"]) for r in masked] == [
+        ("发货太慢了", {"name": "李*", "phone": "139****1111", "masked": True})
+    ]
+    bearer = {"Authorization": f"Bearer {desk.both.token('wang')}"}
+    assert wang.get(api, params={"unmask": "true"}, headers=bearer).status_code == 403
+
+
+def owner_options(html: str, order_no: str) -> list[str]:
+    form = followup_row(html, order_no).split('data-action="assign"')[1].split("</form>")[0]
+    return re.findall(r'<option value="([^"]*)"', form)
+
+
+def test_a_followup_is_given_to_an_active_user_of_its_shop_or_keeps_its_owner(
+    users: dict[str, TestClient], desk: Desk
+) -> None:
+    """The owner is picked from the active users who may see the follow-up's shop (bob, granted B; boss,
+    every shop; wang, A and B — not carol of A, nor a disabled user); a name from the shop's settings, not
+    a user, stays the follow-up's and may be kept; anything else is refused and changes nothing."""
+    from lanshou.accounts.admin import set_active
+    from lanshou.accounts.roles import Role
+    from lanshou.accounts.service import add_user
+
+    b1 = desk.followups["B-1"]
+    add_user(desk.engine, "gone", "a long password 42", Role.CUSTOMER_SERVICE, [SHOP_B])
+    set_active(desk.engine, "gone", False, "boss")
+    bob = users["bob"]
+    page = bob.get("/followups").text
+    assert owner_options(page, "B-1") == ["", "bob", "boss", "wang"]  # "": 选择负责人, none yet
+    assert '<datalist id="owner-names"><option value="bob"><option value="boss"><option value="wang">' in page
+    token = csrf_of(page)
+    for stranger in ("carol", "gone", "小王"):
+        refused = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": stranger})
+        assert flash_of(refused.text) == f"未执行: {stranger} 不是能查看此店铺的在用账号", stranger
+    assert cli_json(desk.engine, "followups", "list")[0]["owner"] == ""
+    with desk.engine.begin() as conn:  # a shop's settings {"followups": {"owner": "小王"}} gave it
+        conn.execute(update(s.followups).where(s.followups.c.id == b1).values(owner="小王"))
+    page = bob.get("/followups").text
+    assert owner_options(page, "B-1") == ["小王", "bob", "boss", "wang"]
+    assert '<option value="小王" selected>' in page
+    kept = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "小王"})
+    assert flash_of(kept.text) == f"回访 {b1} 已指派给 小王"
+    bob.cookies.set("lang", "en")
+    english = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "carol"})
+    assert flash_of(english.text) == "Nothing done: carol is not an active user who may see this shop"
+    given = bob.post(f"/followups/{b1}/assign", data={"csrf_token": token, "owner": "boss"})
+    assert flash_of(given.text) == f"Follow-up {b1} assigned to boss"
+    assert {r["order_no"]: r["owner"] for r in cli_json(desk.engine, "followups", "list")}["B-1"] == "boss"
 
 
 def test_buyers_are_the_clis_in_the_users_shops_with_only_their_orders(

@@ -374,3 +374,41 @@ def test_rule_page_lists_own_shop_rules_validates_and_saves(client: TestClient, 
     ]
     sign_in(client, "bob")  # customer service does not review
     assert client.get("/rules").status_code == 403
+
+
+def test_rule_page_names_scopes_and_shops_and_its_form_still_sends_codes(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """A person reads 选快递 and 天猫 · 旗舰店 where the rule set and the shop are named, in their language;
+    the form's values stay the codes the save handler and the API take."""
+    with seeded.engine.begin() as conn:
+        add_rule(conn, "中通优先", "carrier", "true", "carrier:zto", shop_id=seeded.shop_ids[SHOP_A])
+        add_rule(conn, "全部通知", "notify", "true", "notify:shipped")
+    sign_in(client, "boss")  # every shop: the every-shop option and all three shops
+    page = client.get("/rules").text
+    row = page.split('<tr data-rule="中通优先">')[1].split("</tr>")[0]
+    assert re.search(r'data-scope="carrier">选快递</td>', row) and "天猫 · 旗舰店" in row
+    assert "tmall" not in row
+    every = page.split('<tr data-rule="全部通知">')[1].split("</tr>")[0]
+    assert 'data-scope="notify">买家通知</td>' in every and "全部店铺" in every
+    scopes = re.findall(
+        r'<option value="([a-z]+)"(?: selected)?>([^<]+)</option>', page.split('name="scope"')[1]
+    )
+    assert [code for code, _ in scopes] == ["review", "priority", "carrier", "notify"]
+    assert all(not name.isascii() and code not in name for code, name in scopes)
+    shops = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', page.split('name="shop"')[1])
+    assert dict(shops) == {
+        "*": "全部店铺",
+        SHOP_A: "天猫 · 旗舰店",
+        SHOP_B: "抖店 · 抖音小店",
+        SHOP_C: "抖店 · 旗舰店",
+    }
+    client.cookies.set("lang", "en")
+    english = client.get("/rules").text
+    assert 'data-scope="carrier">Carrier choice</td>' in english and "Tmall · 旗舰店" in english
+    form = {"name": "顺丰", "scope": "carrier", "shop": SHOP_A, "condition": "amount > 500.0"}
+    form |= {"action": "carrier:sf", "csrf_token": csrf_of(english)}
+    assert client.post("/rules", data=form, follow_redirects=False).status_code == 303
+    with seeded.engine.connect() as conn:
+        saved = next(r for r in list_rules(conn) if r.name == "顺丰")
+    assert (saved.scope, saved.shop_id) == ("carrier", seeded.shop_ids[SHOP_A])

@@ -208,6 +208,46 @@ def test_an_order_page_offers_the_review_actions_its_state_allows(client: TestCl
     assert 'id="review"' in shipped and review_buttons(shipped) == []
 
 
+def test_a_cancelled_shipped_or_closed_order_offers_no_review_action_and_is_refused_one(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """Cancelled in review, shipped (A-2) or closed by the platform: the page offers no button and says why,
+    in the reader's language, in the words the server refuses with when a form (or the API) asks anyway."""
+    a = seeded.shop_ids[SHOP_A]
+    act(seeded.engine, "cancel", [(a, "A-1")], utc_now(), "system", "买家要求取消")
+    with seeded.engine.begin() as conn:
+        conn.execute(s.orders.update().where(s.orders.c.order_no == "A-3").values(status="refunded"))
+    sign_in(client, "alice")
+    why = {
+        "A-1": "审单已取消，不能再通过、暂停或合单",
+        "A-2": "订单已发货，只有已付款、未发货的订单可以审单",
+        "A-3": "订单已退款，只有已付款、未发货的订单可以审单",
+    }
+    for order_no, text in why.items():
+        html = client.get(f"/orders/{a}/{order_no}").text
+        assert 'id="review"' in html and review_buttons(html) == [], order_no
+        assert re.search(rf'<p class="muted" id="review-none">{text}</p>', html), order_no
+    url = f"/orders/{a}/A-1"
+    form = {"action": "hold", "keys": f"{a}:A-1", "back": url, "csrf_token": csrf_of(client.get(url).text)}
+    refused = client.post("/review/actions", data=form).text  # a form kept open, or made by hand
+    assert 'class="alert" role="status" id="flash"' in refused and f"A-1: {why['A-1']}" in refused
+    assert "cancelled in review" not in refused  # the reader's language only
+    assert states(seeded.engine)[(a, "A-1")] == "cancelled"
+    for order_no in ("A-2", "A-3"):
+        refused = client.post("/review/actions", data={**form, "keys": f"{a}:{order_no}"}).text
+        assert f"{order_no}: {why[order_no]}" in refused
+    assert (a, "A-2") not in states(seeded.engine) and (a, "A-3") not in states(seeded.engine)
+    client.cookies.set("lang", "en")
+    english = client.get(url).text
+    assert "cancelled in review: it can no longer be accepted, held or merged" in english
+    assert "订单" not in english.split('id="review-none">')[1].split("</p>")[0]
+    api_refused = api(
+        client, seeded, "alice", "POST", "/api/v1/orders/actions", json={"action": "hold", "ids": ["A-1"]}
+    )
+    assert api_refused.status_code == 409 and "cancelled in review" in api_refused.json()["error"]["message"]
+    assert states(seeded.engine)[(a, "A-1")] == "cancelled"
+
+
 def test_roles_that_may_not_review_see_no_review_actions(client: TestClient, seeded: Seeded) -> None:
     a = seeded.shop_ids[SHOP_A]
     act(seeded.engine, "hold", [(a, "A-1")], utc_now(), "system", "买家留言")

@@ -21,6 +21,7 @@ from lanshou.metrics.explain import REASONS
 from lanshou.notifications.log import STATES as NOTIFY_STATES
 from lanshou.orders.status import OrderStatus
 from lanshou.review.staff import ACTIONS, RESULTS
+from lanshou.rules.store import SCOPES
 from lanshou.sla.alerts import AlertKind
 from lanshou.tracking.status import TrackingStatus
 from lanshou.web.charts import bar_chart
@@ -236,6 +237,7 @@ def test_every_text_the_templates_and_pages_use_is_in_the_catalog() -> None:
         "notify.state.": list(NOTIFY_STATES),
         "review.state.": ["none", *RESULTS.values()],  # an order page's review ("none": not reviewed)
         "review.action.": list(ACTIONS),
+        "rules.scope.": list(SCOPES),
     }
     assert {key for key in used if key.endswith(".")} <= set(families)
     used = {key for key in used if not key.endswith(".")}

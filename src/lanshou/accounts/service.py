@@ -214,6 +214,17 @@ def shops_for(engine: Engine, user: User) -> list[ShopRef]:
         return store.shops_of(conn, user)
 
 
+def users_of_shops(engine: Engine, shop_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Per shop, the names of the active users who may see it: whom its work can be given to."""
+    with engine.connect() as conn:
+        return store.active_users_of(conn, shop_ids)
+
+
+def users_of_shops_over(conn: Connection, shop_ids: Sequence[int]) -> dict[int, list[str]]:
+    """users_of_shops in the caller's transaction."""
+    return store.active_users_of(conn, shop_ids)
+
+
 DEMO_USER = "demo"
 
 

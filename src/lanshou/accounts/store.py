@@ -178,6 +178,25 @@ def shops_of(conn: Connection, user: User) -> list[ShopRef]:
     return [_shop(row) for row in conn.execute(stmt)]
 
 
+def active_users_of(conn: Connection, shop_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The names of the active users who may see each of these shops (the every-shop users and those
+    granted it), by name."""
+    wanted = sorted(set(shop_ids))
+    found: dict[int, set[str]] = {shop_id: set() for shop_id in wanted}
+    if not wanted:
+        return {}
+    every = select(users.c.name).where(users.c.active, users.c.all_shops)
+    everyone = set(conn.execute(every).scalars())
+    granted = (
+        select(user_shop_grants.c.shop_id, users.c.name)
+        .join(users, users.c.id == user_shop_grants.c.user_id)
+        .where(users.c.active, user_shop_grants.c.shop_id.in_(wanted))
+    )
+    for shop_id, name in conn.execute(granted):
+        found[shop_id].add(name)
+    return {shop_id: sorted(names | everyone) for shop_id, names in found.items()}
+
+
 def insert_token(conn: Connection, user_id: int, digest: str, hint: str, label: str, now: datetime) -> None:
     conn.execute(
         insert(api_tokens).values(user_id=user_id, token_hash=digest, hint=hint, label=label, created_at=now)

@@ -4,7 +4,10 @@ The demo writes its rows in bulk, past the event bus (lanshou.demo.writer), so n
 negative feedback or the refunds in it. Once the parcel states are rebuilt (lanshou.demo.settle: the
 after-sales area reads deliveries from them), each area is told:
 - follow-ups: `followups.store.open_for_feedback` for the orders with feedback in the last `WINDOW_DAYS`;
-  the area decides which feedback is negative, its themes, owner and due time (the shop's settings);
+  the area decides which feedback is negative, its themes and owner (the shop's settings). Not the due
+  time: the shop's terms (a day after the buyer wrote) would make every one but the last day's overdue the
+  moment the demo is written, so they are spread around its `now` instead (`spread_due`): the oldest
+  complaints a backlog up to OVERDUE_HOURS late, the rest due over the next AHEAD_HOURS, newest last;
 - after-sales: every refund the demo's orders record (a parcel refused or lost by the carrier, goods out
   of stock, a return after delivery), whenever it was: the statistics compare a period with the one
   before, and half a history would read as a jump in returns. Then the requests of the last WINDOW_DAYS
@@ -36,7 +39,7 @@ from lanshou.demo.catalog import TRACKING_PREFIX
 from lanshou.demo.generator import DemoConfig
 from lanshou.demo.writer import demo_shop_ids
 from lanshou.events import EventBus, bus
-from lanshou.followups.store import open_for_feedback
+from lanshou.followups.store import DueAt, open_for_feedback
 from lanshou.orders.facts import OrderFacts, now_utc
 from lanshou.orders.keys import OrderKey, by_shop
 from lanshou.tracking.queries import delivered_at_of, events_of
@@ -44,6 +47,11 @@ from lanshou.tracking.queries import delivered_at_of, events_of
 # Platforms let a shop answer a review for about a month (Taobao's 解释期 is 30 days); an older complaint
 # can no longer be followed up there, and a follow-up for it would only be one more overdue row.
 WINDOW_DAYS = 30
+# The demo's open follow-ups around its `now`: the oldest OVERDUE_SHARE of the window's complaints are a
+# backlog, overdue by up to OVERDUE_HOURS; the others fall due over the coming AHEAD_HOURS, newest last.
+OVERDUE_SHARE = 0.2
+OVERDUE_HOURS = 36
+AHEAD_HOURS = 72
 BATCH = 500  # orders per after-sales transaction: a book looks its cases up one by one
 FAILED = ("rejected", "returning", "returned", "lost")  # the carrier did not deliver the parcel
 STAFF = "demo"  # the demo login: the shop's staff handling the seeded requests
@@ -107,7 +115,8 @@ def catch_up(
     result = CaughtUp()
     with engine.begin() as conn:
         shop_ids = demo_shop_ids(conn)
-        result.followups = open_for_feedback(conn, feedback_keys(conn, shop_ids, since), now)
+        keys = feedback_keys(conn, shop_ids, since)
+        result.followups = open_for_feedback(conn, keys, now, spread_due(now, since, until))
     with engine.connect() as conn:
         plans = history_plans(conn, shop_ids, since, config.seed)
         taken = {plan.key for plan in plans}
@@ -118,6 +127,24 @@ def catch_up(
     events.settle(engine)  # e.g. review of an exchange's outbound order, as after any case moved
     result.seconds = time.perf_counter() - started
     return result
+
+
+def spread_due(now: datetime, since: datetime, until: datetime) -> DueAt:
+    """Due times for the follow-ups of feedback written in [since, until], placed by where in that window
+    the buyer wrote: the oldest OVERDUE_SHARE overdue (the oldest most, by OVERDUE_HOURS), the others due
+    from `now` on, the newest AHEAD_HOURS later. Never before the feedback itself; to the minute."""
+    span = max((until - since).total_seconds(), 1.0)
+
+    def due(feedback_at: datetime, _hours: int) -> datetime:
+        place = min(max((feedback_at - since).total_seconds() / span, 0.0), 1.0)
+        if place < OVERDUE_SHARE:
+            hours = -OVERDUE_HOURS * (1 - place / OVERDUE_SHARE)
+        else:
+            hours = AHEAD_HOURS * (place - OVERDUE_SHARE) / (1 - OVERDUE_SHARE)
+        moment = max(now + timedelta(hours=hours), feedback_at + timedelta(hours=1))
+        return moment.replace(second=0, microsecond=0)
+
+    return due
 
 
 def feedback_keys(conn: Connection, shop_ids: Sequence[int], since: datetime) -> list[OrderKey]:

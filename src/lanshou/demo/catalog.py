@@ -25,6 +25,17 @@ class Product:
 
 
 @dataclass(frozen=True, slots=True)
+class Sender:
+    """Who the shop's parcels come from, at its warehouse (the origin's district): what its labels and
+    waybill requests print, kept in the shop's settings ("sender") as a merchant sets their own. Invented
+    people and numbers, in the form a real shop's would take (a landline with the city's area code)."""
+
+    name: str
+    phone: str
+    street: str
+
+
+@dataclass(frozen=True, slots=True)
 class DemoShop:
     platform: str
     name: str
@@ -36,6 +47,7 @@ class DemoShop:
     promise_hours: int | None  # platform's promised ship time after payment (None: the pack default)
     presale_share: float
     products: tuple[Product, ...]
+    sender: Sender
     timezone: str = "Asia/Shanghai"
     abroad: bool = False  # buyers outside China (AliExpress)
 
@@ -43,6 +55,19 @@ class DemoShop:
     def warehouse(self) -> str:
         """The code of the warehouse the shop ships from (its settings' "warehouse", its stock's)."""
         return "".join(self.origin[:2])
+
+    def sender_settings(self) -> dict[str, str]:
+        """The shop's settings "sender", in the form lanshou.shipping.config.sender_from reads."""
+        province, city, district = self.origin
+        return {
+            "name": self.sender.name,
+            "phone": self.sender.phone,
+            "province": province,
+            "city": city,
+            "district": district,
+            "address": self.sender.street,
+            "company": self.name,
+        }
 
 
 def _p(sku: str, title: str, category: str, price: str) -> Product:
@@ -70,6 +95,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("LS-SHAMPOO-500", "蓝山 无硅油洗发水 500ml", "个护", "79.00"),
             _p("LS-GIFT-SET", "蓝山 护肤礼盒套装", "美妆", "399.00"),
         ),
+        Sender("周敏", "0571-88613725", "仓前街道文一西路1218号 蓝山电商仓2号库"),
     ),
     DemoShop(
         "taobao",
@@ -91,6 +117,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("XL-RACK-01", "厨房调料置物架", "家居", "49.90"),
             _p("XL-BAG-50", "加厚垃圾袋 50只", "家居", "12.90"),
         ),
+        Sender("林小军", "0579-85127436", "福田街道宗泽北路366号 小林家居仓"),
     ),
     DemoShop(
         "douyin",
@@ -112,6 +139,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("HY-SOIL-5L", "营养土 5L", "家居", "15.90"),
             _p("HY-TEA-250", "云南滇红茶 250g", "食品", "88.00"),
         ),
+        Sender("杨丽华", "0871-67452918", "斗南街道花卉市场B区12号 花语小铺发货部"),
     ),
     DemoShop(
         "douyin",
@@ -135,6 +163,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("CW-LIP-01", "哑光唇釉", "美妆", "49.00"),
             _p("CW-EARBUD-01", "蓝牙耳机 半入耳", "数码", "159.00"),
         ),
+        Sender("陈志强", "020-36283154", "石井街道石沙路128号 潮玩配饰仓"),
     ),
     DemoShop(
         "pdd",
@@ -156,6 +185,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("XG-SNACK-BOX", "零食大礼包", "食品", "68.00"),
             _p("XG-PEAR-5", "砀山酥梨 5斤", "食品", "24.90"),
         ),
+        Sender("王建国", "0539-81256734", "义堂镇物流大道66号 鲜果冷链仓"),
     ),
     DemoShop(
         "jd",
@@ -177,6 +207,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("JX-WATCH-01", "智能运动手环", "数码", "229.00"),
             _p("JX-CHARGER-65", "65W 氮化镓充电器", "数码", "119.00"),
         ),
+        Sender("刘洋", "0755-23456718", "观湖街道环观南路39号 京选数码仓"),
     ),
     DemoShop(
         "aliexpress",
@@ -198,6 +229,7 @@ SHOPS: tuple[DemoShop, ...] = (
             _p("AE-BAG-01", "Crossbody bag", "服饰配件", "18.50"),
             _p("AE-CABLE-01", "USB C cable 1m", "数码", "2.99"),
         ),
+        Sender("黄海", "0755-27891346", "福永街道凤凰第一工业区A栋3楼 跨境发货仓"),
         abroad=True,
     ),
 )

@@ -44,7 +44,12 @@ def ensure_shops(conn: Connection) -> list[int]:
     ids = []
     for shop in SHOPS:
         shop_id = shops.ensure(conn, shop.platform, shop.name, shop.timezone)
-        settings = {"carrier_cutoff": f"{shop.cutoff_hour:02d}:00", "warehouse": shop.warehouse}
+        settings = {
+            "carrier_cutoff": f"{shop.cutoff_hour:02d}:00",
+            "warehouse": shop.warehouse,
+            # each shop prints its own sender: the carrier file's [sender] is an example's placeholder
+            "sender": shop.sender_settings(),
+        }
         conn.execute(s.shops.update().where(s.shops.c.id == shop_id).values(settings=json.dumps(settings)))
         ids.append(shop_id)
     return ids

@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.accounts.service import users_of_shops, users_of_shops_over
 from lanshou.bilingual import Bilingual
+from lanshou.customers.masking import mask_name, mask_phone
+from lanshou.customers.store import feedback_of
 from lanshou.db.engine import run_transaction
 from lanshou.db.paging import cut
 from lanshou.followups import store
 from lanshou.followups.store import FollowupPosition
+from lanshou.orders.facts import OrderFacts, order_facts
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
@@ -40,7 +44,31 @@ class UnknownOutcome(FollowupRefused):
     """An outcome that is not one of OUTCOMES."""
 
 
-def followup_json(row: dict[str, Any], shop_names: dict[int, str], now: datetime) -> dict[str, Any]:
+def buyer_json(order: OrderFacts | None, unmask: bool) -> dict[str, Any]:
+    """Whom the follow-up calls: the order's receiver, masked (张*, 138****5678) unless `unmask`."""
+    name, phone = (order.receiver_name, order.receiver_phone) if order else ("", "")
+    if not unmask:
+        name, phone = mask_name(name), mask_phone(phone)
+    return {"name": name, "phone": phone, "masked": not unmask}
+
+
+def _details(conn: Connection, rows: list[dict[str, Any]], unmask: bool) -> dict[int, dict[str, Any]]:
+    """Per follow-up id, what the buyer wrote (the feedback that opened it) and whom to call back."""
+    keys = sorted({(row["shop_id"], row["order_no"]) for row in rows})
+    said = {(f["shop_id"], f["order_no"], f["created_at"]): f["content"] for f in feedback_of(conn, keys)}
+    orders = order_facts(conn, keys)
+    return {
+        row["id"]: {
+            "feedback": said.get((row["shop_id"], row["order_no"], row["feedback_at"]), ""),
+            "buyer": buyer_json(orders.get((row["shop_id"], row["order_no"])), unmask),
+        }
+        for row in rows
+    }
+
+
+def followup_json(
+    row: dict[str, Any], shop_names: dict[int, str], now: datetime, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "id": row["id"],
         "shop": shop_names.get(row["shop_id"], ""),
@@ -56,6 +84,7 @@ def followup_json(row: dict[str, Any], shop_names: dict[int, str], now: datetime
         "note": row["note"],
         "closed_by": row["closed_by"],
         "closed_at": row["closed_at"].isoformat(sep=" ") if row["closed_at"] else None,
+        **(details or {"feedback": "", "buyer": buyer_json(None, False)}),
     }
 
 
@@ -69,16 +98,19 @@ def list_json(
     limit: int = 500,
     shop_ids: Collection[int] | None = None,
     after: FollowupPosition | None = None,
+    unmask: bool = False,
 ) -> list[dict[str, Any]]:
     """Open follow-ups (closed ones too with `include_closed`, after the open), soonest due first; of the
-    shop `shop` names, among `shop_ids` (a user's grants) when given; only those after `after` when given."""
+    shop `shop` names, among `shop_ids` (a user's grants) when given; only those after `after` when given.
+    Each with the feedback's text and the buyer, masked unless `unmask`."""
     with engine.connect() as conn:
         shops = load_shops(conn)
         granted = only_shops(shops, shop_ids)
         ids = None if shop is None and shop_ids is None else tuple(select_shops(granted, shop))
         rows = store.list_rows(conn, ids, include_closed, owner, now if overdue else None, limit, after)
+        details = _details(conn, rows, unmask)
     names = _shop_names(shops)
-    return [followup_json(row, names, now) for row in rows]
+    return [followup_json(row, names, now, details[row["id"]]) for row in rows]
 
 
 def list_page(
@@ -116,7 +148,10 @@ def close(
             f" — {note}" if note else ""
         )
         record(conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_closed", detail, actor)])
-        return followup_json({**row, **values}, _shop_names(load_shops(conn)), now)
+        closed = {**row, **values}
+        return followup_json(
+            closed, _shop_names(load_shops(conn)), now, _details(conn, [closed], False)[row["id"]]
+        )
 
     return run_transaction(engine, work)
 
@@ -128,8 +163,11 @@ def assign(
     actor: str,
     now: datetime,
     shop_ids: Collection[int] | None = None,
+    users_only: bool = False,
 ) -> dict[str, Any]:
-    """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found)."""
+    """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found).
+    `users_only`: the owner is an active user who may see the follow-up's shop (owner_choices), or the
+    owner it has (a name the shop's settings gave, kept)."""
     owner = owner.strip()
     if not owner:  # else a silent unassignment, "assigned to" no one in the timeline
         raise FollowupRefused(
@@ -138,14 +176,44 @@ def assign(
 
     def work(conn: Connection) -> dict[str, Any]:
         row = _open(conn, followup_id, shop_ids)
+        if (
+            users_only
+            and owner != row["owner"]
+            and owner not in users_of_shops_over(conn, [row["shop_id"]])[row["shop_id"]]
+        ):
+            raise FollowupRefused(
+                Bilingual(
+                    f"{owner} 不是能查看此店铺的在用账号",
+                    f"{owner} is not an active user who may see this shop",
+                )
+            )
         store.change(conn, followup_id, owner=owner)
         detail = f"回访 follow-up {followup_id} 指派给 assigned to {owner}"
         record(
             conn, [TimelineEntry(row["shop_id"], row["order_no"], now, "followup_assigned", detail, actor)]
         )
-        return followup_json({**row, "owner": owner}, _shop_names(load_shops(conn)), now)
+        given = {**row, "owner": owner}
+        return followup_json(
+            given, _shop_names(load_shops(conn)), now, _details(conn, [given], False)[row["id"]]
+        )
 
     return run_transaction(engine, work)
+
+
+def owner_choices(
+    engine: Engine, rows: list[dict[str, Any]], shop_ids: dict[str, int]
+) -> dict[int, list[str]]:
+    """Per follow-up id, whom it may be given to: the active users who may see its shop (`shop_ids`: the
+    listed shop names' ids), and the owner it has when that is none of them (a name from the shop's
+    settings: kept, not lost by re-saving the form)."""
+    users = users_of_shops(engine, sorted(set(shop_ids.values())))
+    choices = {}
+    for row in rows:
+        names = list(users.get(shop_ids.get(row["shop"], 0), []))
+        if row["owner"] and row["owner"] not in names:
+            names.insert(0, row["owner"])
+        choices[row["id"]] = names
+    return choices
 
 
 def _open(conn: Connection, followup_id: int, shop_ids: Collection[int] | None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,8 +36,20 @@ def _shop_terms(settings: dict[str, object]) -> tuple[str, int]:
     return str(raw.get("owner", "")), hours if isinstance(hours, int) and hours > 0 else DEFAULT_DUE_HOURS
 
 
-def open_for_feedback(conn: Connection, keys: Sequence[tuple[int, str]], now: datetime) -> int:
-    """A follow-up for each negative feedback of these orders that has none yet; returns how many opened."""
+# when a follow-up falls due, from its feedback's time and its shop's `due_hours`
+DueAt = Callable[[datetime, int], datetime]
+
+
+def due_after_feedback(feedback_at: datetime, hours: int) -> datetime:
+    """The shop's terms: `due_hours` after the buyer wrote."""
+    return feedback_at + timedelta(hours=hours)
+
+
+def open_for_feedback(
+    conn: Connection, keys: Sequence[tuple[int, str]], now: datetime, due_at: DueAt = due_after_feedback
+) -> int:
+    """A follow-up for each negative feedback of these orders that has none yet; returns how many opened.
+    `due_at` decides when each falls due (a history caught up at once, as the demo's, spreads them)."""
     stored = feedback_of(conn, keys)
     if not stored:
         return 0
@@ -53,7 +65,7 @@ def open_for_feedback(conn: Connection, keys: Sequence[tuple[int, str]], now: da
         known.add(key)
         shop = shops.get(fb["shop_id"])
         owner, hours = _shop_terms(shop.settings if shop else {})
-        due = fb["created_at"] + timedelta(hours=hours)
+        due = due_at(fb["created_at"], hours)
         rows.append(
             {
                 "shop_id": key[0],

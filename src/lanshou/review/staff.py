@@ -65,7 +65,7 @@ def _problem(order_no: str, zh: str, en: str) -> Bilingual:
 
 
 def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
-    if action not in ACTIONS:
+    if action not in (*ACTIONS, *GROUPING):
         raise ActionRefused(f"unknown action {action!r}")
     if not keys:
         raise ActionRefused(Bilingual.english_first("no orders given", "未指定订单"))
@@ -82,12 +82,32 @@ def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[Orde
     return states
 
 
+GROUPING = ("merge", "unmerge")  # 合单 and its undo, checked by the same rules
+# an order cancelled in review is done with: it may only be taken out of a merge (or cancelled again)
+NOT_AFTER_CANCEL = ("accept", "hold", "merge")
+# an order's status as the refusals name it (the faces have their own words for it)
+STATUS_ZH = {
+    "pending_payment": "待付款",
+    "shipped": "已发货",
+    "delivered": "已签收",
+    "completed": "已完成",
+    "cancelled": "已取消",
+    "refunded": "已退款",
+}
+
+
 def _refusal(action: str, status: str, state: str) -> tuple[str, str] | None:
     """Why an order of this status and review state ("": not reviewed) cannot take `action` (zh, en)."""
     if status != "paid":
-        return "订单状态不是已付款", f"order is {status}, not paid"
-    if action == "accept" and state == "cancelled":
-        return "已取消", "cancelled in review"
+        return (
+            f"订单{STATUS_ZH.get(status, status)}，只有已付款、未发货的订单可以审单",
+            f"order is {status}, not paid: only paid orders not yet shipped are reviewed",
+        )
+    if action in NOT_AFTER_CANCEL and state == "cancelled":
+        return (
+            "审单已取消，不能再通过、暂停或合单",
+            "cancelled in review: it can no longer be accepted, held or merged",
+        )
     return None
 
 
@@ -95,6 +115,15 @@ def actions_for(status: str, state: str) -> tuple[str, ...]:
     """The actions worth offering an order of this status and review state ("": not reviewed): those `act`
     takes, less the one that would leave it as it is (accepting an accepted order …)."""
     return tuple(a for a in ACTIONS if _refusal(a, status, state) is None and RESULTS[a] != state)
+
+
+def no_actions_why(status: str, state: str) -> Bilingual | None:
+    """Why an order is offered no action at all (the refusal `act` would answer), for its page; None when
+    it is offered some, or when the only one it takes would leave it as it is."""
+    if actions_for(status, state):
+        return None
+    refusal = _refusal("hold", status, state)
+    return Bilingual(*refusal) if refusal else None
 
 
 def order_review(engine: Engine, key: OrderKey) -> dict[str, object] | None:
@@ -116,6 +145,7 @@ def order_review(engine: Engine, key: OrderKey) -> dict[str, object] | None:
         "reasons": [reason for reason in (row.reasons or "").split("\n") if reason],
         "actor": row.actor or "",
         "actions": actions_for(row.status, state),
+        "why_none": no_actions_why(row.status, state),
     }
 
 
@@ -124,6 +154,8 @@ def act(
 ) -> list[Outcome]:
     """accept | hold | cancel these orders; ActionRefused (nothing done) when any id cannot take it."""
     keys = list(dict.fromkeys(keys))
+    if action not in ACTIONS:  # merge and unmerge have their own use cases below
+        raise ActionRefused(f"unknown action {action!r}")
 
     def work(conn: Connection) -> list[Outcome]:
         states = _check(conn, action, keys)
@@ -221,7 +253,7 @@ def merge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -
     if len(keys) < 2:
         raise ActionRefused("合单至少两个订单 merging needs two orders or more")
     with write_transaction(engine) as conn:
-        _check(conn, "hold", keys)
+        _check(conn, "merge", keys)
         split = split_orders(conn, keys)
         if split:
             raise ActionRefused(f"已拆单的订单不能合单 split orders cannot be merged: {', '.join(split)}")
@@ -267,7 +299,7 @@ def split_orders(conn: Connection, keys: Sequence[OrderKey]) -> list[str]:
 def unmerge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
     """Undo a merge: each order ships on its own again. Returns how many orders left a group."""
     with write_transaction(engine) as conn:
-        _check(conn, "hold", list(keys))
+        _check(conn, "unmerge", list(keys))
         r = review_state.c
         changed = conn.execute(
             review_state.update()

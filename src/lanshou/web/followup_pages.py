@@ -1,6 +1,11 @@
 """Follow-ups of negative feedback (差评回访) of the user's shops, with the filters of `lanshou followups
 list`, and the forms of `followups assign|close` (CSRF-checked by page_router). The list and the answers are
-the follow-ups area's own (`lanshou.followups.service`); the signed-in user is the actor."""
+the follow-ups area's own (`lanshou.followups.service`); the signed-in user is the actor.
+
+Each row shows what the buyer wrote and whom to call back: the buyer masked, as every list is, unless the
+role may see buyer data and asks (`?unmask=true`, refused otherwise, as the orders export). A follow-up is
+given to one of the active users who may see its shop (its stored owner, a name from the shop's settings,
+stays a choice)."""
 
 from __future__ import annotations
 
@@ -39,12 +44,15 @@ def followups_page(
     owner: str = "",
     overdue: str = "",
     after: str = "",
+    unmask: bool = False,
 ) -> Response:
     from lanshou.api.pagination import encode_cursor
-    from lanshou.followups.service import list_page
+    from lanshou.followups.service import list_page, owner_choices
     from lanshou.followups.store import FOLLOWUP_CURSOR, FollowupPosition
     from lanshou.tracking.record import utc_now
 
+    if unmask and not user.may(Permission.BUYER_DATA_VIEW):
+        raise HTTPException(403)
     scope = page_scope(engine, user, shop)
     state = state if state in STATES else "open"
     owner = owner.replace("\x00", "").strip()[:64]
@@ -58,14 +66,26 @@ def followups_page(
         owner=owner or None,
         overdue=bool(overdue),
         shop_ids=scope.shop_ids,
+        unmask=unmask,
     )
     filters = {"shop": scope.shop, "state": state, "owner": owner, "overdue": "1" if overdue else ""}
+    filters |= {"unmask": "true"} if unmask else {}  # the next pages stay as asked
+    shops = scope.by_label()
+    may_act = user.may(ACT)
     context = {
         "scope": scope,
-        "rows": [_shown(row, scope.by_label()) for row in page],
+        "rows": [_shown(row, shops) for row in page],
         "filters": filters,
         "outcomes": _outcomes(translator(language_of(request))),
-        "may_act": user.may(ACT),
+        "may_act": may_act,
+        "may_unmask": user.may(Permission.BUYER_DATA_VIEW),
+        "unmasked": unmask,
+        "toggled": {key: value for key, value in filters.items() if key != "unmask"}
+        | ({} if unmask else {"unmask": "true"}),  # the same list, masked the other way
+        "owners": owner_choices(engine, page, {label: ref.id for label, ref in shops.items()})
+        if may_act
+        else {},
+        "users": _user_names(engine, scope.shop_ids),
         "flash": take_flash(request),
         "next_after": encode_cursor(last.as_cursor()) if last else None,
         "paged": position is not None,
@@ -77,6 +97,13 @@ def _shown(row: dict[str, Any], shops: dict[str, ShopRef]) -> dict[str, Any]:
     """A follow-up with its shop's id (for the order link) and its due time in the shop's timezone."""
     shop = shops.get(row["shop"])
     return {**row, "shop_id": shop.id if shop else 0, "due_local": shop_minute(row["due_at"], shop)}
+
+
+def _user_names(engine: Engine, shop_ids: tuple[int, ...]) -> list[str]:
+    """Every active user of the user's shops: what the owner filter suggests."""
+    from lanshou.accounts.service import users_of_shops
+
+    return sorted({name for names in users_of_shops(engine, shop_ids).values() for name in names})
 
 
 def _outcomes(t: Translator) -> dict[str, str]:
@@ -102,7 +129,7 @@ def assign_followup(
         user,
         engine,
         followup_id,
-        lambda ids, now: assign(engine, followup_id, owner, user.name, now, ids),
+        lambda ids, now: assign(engine, followup_id, owner, user.name, now, ids, users_only=True),
     )
     if done is not None:
         flash(request, translator(language_of(request))("followups.assigned", id=followup_id, owner=owner))

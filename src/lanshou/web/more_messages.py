@@ -65,4 +65,12 @@ MORE_MESSAGES: dict[str, tuple[str, str]] = {
     "rules.valid": ("规则有效", "The rule is valid"),
     "rules.at": ("位置", "at"),
     "rules.pick_shop": ("请选择一个店铺", "Pick one of your shops"),
+    # what each rule set (lanshou.rules.store.SCOPES) is for: the page names it, the form sends its code
+    "rules.scope.review": (
+        "审单（通过 / 暂停 / 标记 / 优先级）",
+        "Order review (accept, hold, tag, priority)",
+    ),
+    "rules.scope.priority": ("发货优先级", "Shipping priority"),
+    "rules.scope.carrier": ("选快递", "Carrier choice"),
+    "rules.scope.notify": ("买家通知", "Buyer notifications"),
 }

@@ -37,9 +37,12 @@ def list_followups(
     overdue: Annotated[bool, Query(description="past their due time only / 已超时")] = False,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
+    unmask: Annotated[
+        bool, Query(description="the buyer's name and phone whole (roles that may see buyer data)")
+    ] = False,
 ) -> Page[dict[str, Any]]:
     """`items` are the objects `lanshou followups list --json` prints, in its order (open first, soonest
-    due first)."""
+    due first): each with the feedback's text and the buyer, masked unless `?unmask=true`."""
     from lanshou.followups.service import list_page
     from lanshou.followups.store import FOLLOWUP_CURSOR, FollowupPosition
     from lanshou.tracking.record import utc_now
@@ -54,6 +57,7 @@ def list_followups(
         owner=owner,
         overdue=overdue,
         shop_ids=scope.shop_ids,
+        unmask=scope.unmasked(unmask),
     )
     return Page[dict[str, Any]](items=rows, next=encode_cursor(last.as_cursor()) if last else None)
 
