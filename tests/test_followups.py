@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -125,6 +126,16 @@ def test_followups_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(listed) == 3
     shown = runner.invoke(app, ["followups", "list", "--shop", "旗舰店"])
     assert shown.exit_code == 0 and "发货慢" in shown.output
+    masked = {row["id"]: row["buyer"]["phone"] for row in listed}
+    whole = {
+        row["id"]: row["buyer"]["phone"] for row in cli_rows(["followups", "list", "--unmask", "--json"])
+    }
+    assert all("*" in phone for phone in masked.values()) and not any("*" in p for p in whole.values())
+    table = runner.invoke(app, ["followups", "list"]).stdout
+    unmasked = runner.invoke(app, ["followups", "list", "--unmask"]).stdout
+    for row in listed:  # the table names whom to call, masked unless asked for
+        assert masked[row["id"]] in table and whole[row["id"]] not in table
+        assert whole[row["id"]] in unmasked
     first = str(listed[0]["id"])
     assigned = runner.invoke(app, ["followups", "assign", first, "--owner", "小李", "--by", "boss"])
     assert assigned.exit_code == 0, assigned.output
@@ -135,6 +146,13 @@ def test_followups_cli(cli_env: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert runner.invoke(app, ["followups", "close", first, "--outcome", "resolved"]).exit_code == 2
     unknown = runner.invoke(app, ["followups", "list", "--shop", "nope"])
     assert unknown.exit_code == 2
+
+
+def cli_rows(args: list[str]) -> list[dict[str, Any]]:
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    rows: list[dict[str, Any]] = json.loads(done.stdout)
+    return rows
 
 
 def _loaded(engine: Engine, tmp_path: Path) -> dict[str, int]:

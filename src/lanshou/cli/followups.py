@@ -30,17 +30,25 @@ def list_cmd(
     owner: Annotated[str | None, typer.Option("--owner", help="one owner's tasks / 负责人")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="past their due time only / 已超时")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 500,
+    unmask: Annotated[
+        bool, typer.Option("--unmask", help="the buyer's name and phone whole / 显示完整姓名电话")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open follow-ups, soonest due first. 回访任务."""
+    """Open follow-ups, soonest due first, with what the buyer wrote and whom to call (masked unless
+    --unmask). 回访任务."""
     from lanshou.followups.service import list_json
     from lanshou.orders.facts import now_utc
 
     try:
-        rows = list_json(database(), now_utc(), shop, include_closed, owner, overdue, limit)
+        rows = list_json(database(), now_utc(), shop, include_closed, owner, overdue, limit, unmask=unmask)
     except LookupError as exc:
         err_console.print(f"[red]{escape(str(exc.args[0]))}[/]")
         raise typer.Exit(2) from None
+    if unmask:
+        err_console.print(
+            "[yellow]Warning: personal data is shown unmasked. 注意：显示完整的个人信息，请妥善保管。[/]"
+        )
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -51,6 +59,8 @@ def list_cmd(
         "shop 店铺",
         "rating 评分",
         "themes 问题",
+        "feedback 评价",
+        "buyer 买家",
         "owner 负责人",
         "due 截止 (UTC)",
         "state",
@@ -64,11 +74,19 @@ def list_cmd(
             escape(r["shop"]),
             str(r["rating"] or "-"),
             escape(", ".join(r["themes"]) or "-"),
+            escape(_short(r["feedback"]) or "-"),
+            escape(" ".join(filter(None, (r["buyer"]["name"], r["buyer"]["phone"]))) or "-"),
             escape(r["owner"] or "未分配"),
             r["due_at"][:16],
             state,
         )
     console.print(table)
+
+
+def _short(text: str, most: int = 40) -> str:
+    """A feedback's first `most` characters, on one line: the table keeps a row a line."""
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 1] + "…"
 
 
 def _done(job: object, as_json: bool, words: str) -> None:
