@@ -80,8 +80,8 @@ order_lines = Table(
     UniqueConstraint("shop_id", "order_no", "line_key"),
     CheckConstraint("quantity > 0", name="quantity_positive"),
 )
-# the orders of a SKU (lanshou.orders.search); with the shop, the SKUs a shop sells (orders.queries.line_skus)
-Index("ix_order_lines_sku", order_lines.c.sku, order_lines.c.shop_id)
+# the SKUs a shop sells (lanshou.orders.queries.line_skus), the orders of a SKU (lanshou.orders.search)
+Index("ix_order_lines_sku", order_lines.c.shop_id, order_lines.c.sku)
 
 
 # The order's timeline: every automatic decision and import change, with its reason.
