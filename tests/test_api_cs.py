@@ -69,8 +69,11 @@ def test_followups_are_the_cli_json_over_the_callers_shops(client: TestClient, d
 def test_assign_and_close_answer_as_the_cli_and_record_the_caller(client: TestClient, desk: Desk) -> None:
     b1 = desk.followups["B-1"]
     url = f"/api/v1/followups/{b1}"
-    assigned = call(client, desk, "bob", "POST", f"{url}/assign", json={"owner": "小王"})
-    assert assigned.status_code == 200 and assigned.json()["owner"] == "小王"
+    for stranger in ("小王", "wang", "carol"):  # not a user; the warehouse's; another shop's: as on the page
+        refused = call(client, desk, "bob", "POST", f"{url}/assign", json={"owner": stranger})
+        assert refused.status_code == 409 and "may work follow-ups" in refused.json()["error"]["message"]
+    assigned = call(client, desk, "bob", "POST", f"{url}/assign", json={"owner": "boss"})
+    assert assigned.status_code == 200 and assigned.json()["owner"] == "boss"
     closed = call(client, desk, "bob", "POST", f"{url}/close", json={"outcome": "reshipped", "note": "补发"})
     assert closed.status_code == 200
     listed = {row["id"]: row for row in cli_json(desk.engine, "followups", "list", "--all")}[b1]

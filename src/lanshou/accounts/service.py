@@ -20,7 +20,7 @@ from lanshou.accounts.passwords import (
     spend_verify_time,
     verify_password,
 )
-from lanshou.accounts.roles import Role
+from lanshou.accounts.roles import Permission, Role, may
 from lanshou.accounts.tokens import looks_like_token, new_token, token_digest, token_hint
 from lanshou.db.engine import lock_exclusively, write_transaction
 
@@ -214,15 +214,16 @@ def shops_for(engine: Engine, user: User) -> list[ShopRef]:
         return store.shops_of(conn, user)
 
 
-def users_of_shops(engine: Engine, shop_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Per shop, the names of the active users who may see it: whom its work can be given to."""
+def users_of_shops(engine: Engine, shop_ids: Sequence[int], able: Permission) -> dict[int, list[str]]:
+    """Per shop, the names of the active users who may see it and whose role holds `able`: whom its work
+    of that kind can be given to (a follow-up to someone who may close it)."""
     with engine.connect() as conn:
-        return store.active_users_of(conn, shop_ids)
+        return users_of_shops_over(conn, shop_ids, able)
 
 
-def users_of_shops_over(conn: Connection, shop_ids: Sequence[int]) -> dict[int, list[str]]:
+def users_of_shops_over(conn: Connection, shop_ids: Sequence[int], able: Permission) -> dict[int, list[str]]:
     """users_of_shops in the caller's transaction."""
-    return store.active_users_of(conn, shop_ids)
+    return store.active_users_of(conn, shop_ids, [role for role in Role if may(role, able)])
 
 
 DEMO_USER = "demo"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -178,19 +178,22 @@ def shops_of(conn: Connection, user: User) -> list[ShopRef]:
     return [_shop(row) for row in conn.execute(stmt)]
 
 
-def active_users_of(conn: Connection, shop_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The names of the active users who may see each of these shops (the every-shop users and those
-    granted it), by name."""
+def active_users_of(
+    conn: Connection, shop_ids: Iterable[int], roles: Collection[Role]
+) -> dict[int, list[str]]:
+    """The names of the active users of these roles who may see each of these shops (the every-shop users
+    and those granted it), by name."""
     wanted = sorted(set(shop_ids))
     found: dict[int, set[str]] = {shop_id: set() for shop_id in wanted}
     if not wanted:
         return {}
-    every = select(users.c.name).where(users.c.active, users.c.all_shops)
+    working = and_(users.c.active, users.c.role.in_(sorted(role.value for role in roles)))
+    every = select(users.c.name).where(working, users.c.all_shops)
     everyone = set(conn.execute(every).scalars())
     granted = (
         select(user_shop_grants.c.shop_id, users.c.name)
         .join(users, users.c.id == user_shop_grants.c.user_id)
-        .where(users.c.active, user_shop_grants.c.shop_id.in_(wanted))
+        .where(working, user_shop_grants.c.shop_id.in_(wanted))
     )
     for shop_id, name in conn.execute(granted):
         found[shop_id].add(name)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from lanshou.accounts.roles import Permission
 from lanshou.accounts.service import users_of_shops, users_of_shops_over
 from lanshou.bilingual import Bilingual
 from lanshou.customers.masking import mask_name, mask_phone
@@ -166,7 +167,8 @@ def assign(
     users_only: bool = False,
 ) -> dict[str, Any]:
     """Give an open follow-up to `owner`; `shop_ids`: only one of these shops (else not found).
-    `users_only`: the owner is an active user who may see the follow-up's shop (owner_choices), or the
+    `users_only`: the owner is an active user who may see the follow-up's shop and close it
+    (owner_choices), or the
     owner it has (a name the shop's settings gave, kept)."""
     owner = owner.strip()
     if not owner:  # else a silent unassignment, "assigned to" no one in the timeline
@@ -179,12 +181,12 @@ def assign(
         if (
             users_only
             and owner != row["owner"]
-            and owner not in users_of_shops_over(conn, [row["shop_id"]])[row["shop_id"]]
+            and owner not in users_of_shops_over(conn, [row["shop_id"]], WORKS_FOLLOWUPS)[row["shop_id"]]
         ):
             raise FollowupRefused(
                 Bilingual(
-                    f"{owner} 不是能查看此店铺的在用账号",
-                    f"{owner} is not an active user who may see this shop",
+                    f"{owner} 不是此店铺能处理回访的在用账号",
+                    f"{owner} is not an active user of this shop who may work follow-ups",
                 )
             )
         store.change(conn, followup_id, owner=owner)
@@ -200,13 +202,23 @@ def assign(
     return run_transaction(engine, work)
 
 
+# whom a follow-up may be given to: those who may close it (the pages' and the API's permission for it)
+WORKS_FOLLOWUPS = Permission.AFTERSALES_MANAGE
+
+
+def owner_names(engine: Engine, shop_ids: Sequence[int]) -> list[str]:
+    """Every active user of these shops who may work follow-ups: what an owner filter suggests."""
+    users = users_of_shops(engine, shop_ids, WORKS_FOLLOWUPS)
+    return sorted({name for names in users.values() for name in names})
+
+
 def owner_choices(
     engine: Engine, rows: list[dict[str, Any]], shop_ids: dict[str, int]
 ) -> dict[int, list[str]]:
-    """Per follow-up id, whom it may be given to: the active users who may see its shop (`shop_ids`: the
-    listed shop names' ids), and the owner it has when that is none of them (a name from the shop's
-    settings: kept, not lost by re-saving the form)."""
-    users = users_of_shops(engine, sorted(set(shop_ids.values())))
+    """Per follow-up id, whom it may be given to: the active users who may see its shop and close it
+    (WORKS_FOLLOWUPS; `shop_ids`: the listed shop names' ids), and the owner it has when that is none of
+    them (a name from the shop's settings: kept, not lost by re-saving the form)."""
+    users = users_of_shops(engine, sorted(set(shop_ids.values())), WORKS_FOLLOWUPS)
     choices = {}
     for row in rows:
         names = list(users.get(shop_ids.get(row["shop"], 0), []))

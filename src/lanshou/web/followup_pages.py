@@ -100,10 +100,10 @@ def _shown(row: dict[str, Any], shops: dict[str, ShopRef]) -> dict[str, Any]:
 
 
 def _user_names(engine: Engine, shop_ids: tuple[int, ...]) -> list[str]:
-    """Every active user of the user's shops: what the owner filter suggests."""
-    from lanshou.accounts.service import users_of_shops
+    """Every active user of the user's shops who may work follow-ups: what the owner filter suggests."""
+    from lanshou.followups.service import owner_names
 
-    return sorted({name for names in users_of_shops(engine, shop_ids).values() for name in names})
+    return owner_names(engine, shop_ids)
 
 
 def _outcomes(t: Translator) -> dict[str, str]:

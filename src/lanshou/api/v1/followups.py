@@ -99,11 +99,16 @@ def _act(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def assign_followup(
     followup_id: FollowupId, body: Assignment, scope: ActScope, engine: EngineDep
 ) -> dict[str, Any]:
-    """The follow-up as `lanshou followups assign ID --owner … --json` answers it."""
+    """The follow-up as `lanshou followups assign ID --owner … --json` answers it. The owner is an active
+    user of the follow-up's shop who may close it (or the owner it has), as on the page: 409 otherwise."""
     from lanshou.followups.service import assign
     from lanshou.tracking.record import utc_now
 
-    return _act(lambda: assign(engine, followup_id, body.owner, scope.user.name, utc_now(), scope.shop_ids))
+    return _act(
+        lambda: assign(
+            engine, followup_id, body.owner, scope.user.name, utc_now(), scope.shop_ids, users_only=True
+        )
+    )
 
 
 @router.post(
