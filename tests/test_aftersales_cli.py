@@ -1,5 +1,5 @@
-"""`lanshou import aftersales` and `lanshou aftersales list|show|agree|refuse|receive|reship` on a private
-SQLite."""
+"""`lanshou import aftersales` and `lanshou aftersales list|show|agree|refuse|return|receive|reship` on a
+private SQLite."""
 
 from __future__ import annotations
 
@@ -96,3 +96,72 @@ def test_reship_marks_the_goods_sent_or_says_why_not_in_one_line(
     )
     again = runner.invoke(app, ["aftersales", "reship", "C6", "--json"])
     assert again.exit_code == 2 and again.stdout == "" and "'reshipped'" in again.output
+
+
+def one_line_refusal(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert expected in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_return_records_the_buyers_parcel_told_by_phone_or_says_why_not(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aftersales return`: the case page's and POST …/return's step (待买家退货 → 买家已退货), the
+    carrier read as its code; a refusal is one line, exit 2, and changes nothing."""
+    monkeypatch.setattr(err_console, "_width", 200)
+    parcel = ["--carrier", "中通", "--tracking-no", "RT778"]
+    one_line_refusal(
+        ["aftersales", "return", "C1", *parcel], "cannot 'buyer_return' a case that is 'requested'"
+    )
+    assert runner.invoke(app, ["aftersales", "agree", "C1", "--by", "alice"]).exit_code == 0
+    before = json.loads(runner.invoke(app, ["aftersales", "show", "C1", "--json"]).stdout)
+    assert before["status"] == "waiting_return"
+    one_line_refusal(
+        ["aftersales", "return", "C1", "--carrier", "nobody", "--tracking-no", "RT778"], "nobody"
+    )
+    one_line_refusal(
+        ["aftersales", "return", "C1", "--carrier", "", "--tracking-no", "RT778"], "unknown carrier"
+    )
+    one_line_refusal(["aftersales", "return", "C1", "--carrier", "zto", "--tracking-no", "RT 1"], "no spaces")
+    one_line_refusal(["aftersales", "return", "C1", "--carrier", "zto", "--tracking-no", "R" * 65], "1-64")
+    one_line_refusal(
+        ["aftersales", "return", "C1", *parcel, "--shop", "抖音小店"], "no after-sales case 'C1'"
+    )
+    one_line_refusal(["aftersales", "return", "C1", *parcel, "--shop", "nowhere"], "nowhere")
+    one_line_refusal(["aftersales", "return", "NOPE", *parcel], "no after-sales case 'NOPE'")
+    missing = runner.invoke(app, ["aftersales", "return", "C1", "--carrier", "zto"])
+    assert missing.exit_code == 2 and "--tracking-no" in missing.output  # Typer's own usage error
+    assert json.loads(runner.invoke(app, ["aftersales", "show", "C1", "--json"]).stdout) == before
+
+    done = runner.invoke(app, ["aftersales", "return", "C1", *parcel, "--by", "wang", "--reason", "买家来电"])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "售后单 C1: 买家已退货 (returned) by wang · 退货运单 zto RT778"
+    shown = json.loads(runner.invoke(app, ["aftersales", "show", "C1", "--json"]).stdout)
+    assert (shown["status"], shown["return_carrier"], shown["return_tracking_no"]) == (
+        "returned",
+        "zto",
+        "RT778",
+    )
+    step = shown["history"][-1]
+    assert (step["actor"], step["action"], step["from_status"]) == ("wang", "buyer_return", "waiting_return")
+    assert step["detail"] == "退货运单 return parcel zto RT778: 买家来电"
+    again = runner.invoke(app, ["aftersales", "return", "C1", *parcel, "--json"])
+    assert again.exit_code == 2 and again.stdout == "" and "'returned'" in again.output
+
+
+def test_return_json_is_the_case_as_show_gives_it(imported: Path) -> None:
+    assert runner.invoke(app, ["aftersales", "agree", "C7", "--by", "alice"]).exit_code == 0
+    args = ["aftersales", "return", "C7", "--carrier", "ZTO", "--tracking-no", "RT779", "--shop", "旗舰店"]
+    result = runner.invoke(app, [*args, "--by", "carol", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # nothing but the JSON
+    assert (data["status"], data["return_carrier"], data["return_tracking_no"]) == (
+        "returned",
+        "zto",
+        "RT779",
+    )
+    shown = json.loads(runner.invoke(app, ["aftersales", "show", "C7", "--json"]).stdout)
+    assert data == {key: shown[key] for key in data}
+    assert shown["history"][-1]["actor"] == "carol"

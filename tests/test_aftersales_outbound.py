@@ -11,18 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from lanshou import schema as s
+from lanshou.aftersales import subscriptions
 from lanshou.aftersales.service import act, show_json
 from lanshou.cli.app import app
+from lanshou.intake.aftersales import import_aftersales
+from lanshou.orders.timeline import read as read_timeline
+from lanshou.review.staff import ActionRefused, order_review
 from lanshou.review.staff import act as review
 from lanshou.shipping.batch import BatchRequest, ship_batch
 from lanshou.shipping.labels.fonts import DEFAULT_CJK_FONT, FONT_ENV
-from tests.aftersales_data import import_cases
+from tests.aftersales_data import import_cases, write_cases
 from tests.conftest import IN_CI
-from tests.inventory_data import put_stock
+from tests.inventory_data import put_stock, stock_of
 from tests.ship_data import CARRIERS, load_pool
 
 pytestmark = pytest.mark.skipif(
@@ -101,21 +105,113 @@ def test_shipping_the_replacement_by_the_dashboards_run_marks_the_exchange_sent(
     assert show_json(outbound, "C6")["status"] == "agreed"  # another case of the same order: untouched
 
 
-def test_a_case_already_marked_sent_or_closed_only_notes_the_parcel(outbound: Engine, tmp_path: Path) -> None:
-    """Marked sent by hand before the order shipped (or closed meanwhile): no step is forced on the case;
-    the parcel lands on the order's timeline with why nothing moved."""
+def test_a_case_already_marked_sent_only_notes_the_parcel(outbound: Engine, tmp_path: Path) -> None:
+    """Marked sent by hand before the order shipped: no step is forced on the case; the parcel lands on the
+    order's timeline with why nothing moved."""
     act(outbound, "C7", "reship", "carol", "先用顺丰寄出")
-    act(outbound, "C6", "close", "system", "买家撤销")
-    before = {case: show_json(outbound, case)["history"] for case in ("C6", "C7")}
-    ready(outbound, "T3-RC6", "T3-XC7")
+    before = show_json(outbound, "C7")["history"]
+    ready(outbound, "T3-XC7")
     report = ship_by_cli(outbound, tmp_path)
-    numbers = {item["orders"][0]: item["tracking_no"] for item in report["shipments"]}
-    assert sorted(numbers) == ["T3-RC6", "T3-XC7"]
-    for case, status in (("C6", "closed"), ("C7", "reshipped")):
-        shown = show_json(outbound, case)
-        assert (shown["status"], shown["history"]) == (status, before[case])
-    notes = entries(outbound, "C6", "aftersale_outbound_shipped")
-    by_order = {order_no: e["detail"] for order_no in numbers for e in notes if order_no in e["detail"]}
-    assert numbers["T3-RC6"] in by_order["T3-RC6"] and "'closed': no step taken" in by_order["T3-RC6"]
-    assert numbers["T3-XC7"] in by_order["T3-XC7"] and "'reshipped': no step taken" in by_order["T3-XC7"]
-    assert {e["actor"] for e in notes} == {"system"} and len(notes) == 2
+    (item,) = report["shipments"]
+    assert item["orders"] == ["T3-XC7"]
+    shown = show_json(outbound, "C7")
+    assert (shown["status"], shown["history"]) == ("reshipped", before)
+    (note,) = entries(outbound, "C7", "aftersale_outbound_shipped")
+    assert item["tracking_no"] in note["detail"] and "'reshipped': no step taken" in note["detail"]
+    assert note["actor"] == "system"
+
+
+# --- a case that stops without its goods sent withdraws its outbound order ---------------------------------
+
+
+def order_timeline(engine: Engine, order_no: str) -> list[Any]:
+    with engine.connect() as conn:
+        return read_timeline(conn, 1, order_no)
+
+
+def reserved(engine: Engine) -> dict[str, tuple[str, ...]]:
+    """Each outbound order's reservations' states, line by line."""
+    r = s.reservations.c
+    query = select(r.order_no, r.state).where(r.order_no.like("T3-%")).order_by(r.order_no, r.sku)
+    found: dict[str, tuple[str, ...]] = {}
+    with engine.connect() as conn:
+        for order_no, state in conn.execute(query):
+            found[order_no] = (*found.get(order_no, ()), state)
+    return found
+
+
+def test_refusing_an_exchange_cancels_its_unshipped_replacement_and_releases_its_stock(
+    outbound: Engine,
+) -> None:
+    ready(outbound, "T3-RC6", "T3-XC7")
+    with outbound.connect() as conn:
+        assert stock_of(conn)[("SKU-C", "main")] == (6, 2)  # 5 + C7's restocked return; one reserved each
+    assert reserved(outbound)["T3-XC7"] == ("reserved", "reserved")
+
+    assert act(outbound, "C7", "refuse", "carol", "退回商品有使用痕迹")["status"] == "refused"
+
+    assert reserved(outbound) == {"T3-RC6": ("reserved", "reserved"), "T3-XC7": ("released", "released")}
+    with outbound.connect() as conn:
+        assert stock_of(conn)[("SKU-C", "main")] == (6, 1)
+    assert order_review(outbound, (1, "T3-XC7"))["state"] == "cancelled"  # type: ignore[index]
+    (cancel,) = [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "cancelled"]
+    assert cancel.actor == "system"
+    assert (
+        "售后单 C7 已拒绝 → 换货/补发订单取消" in cancel.detail
+        and "carol: 退回商品有使用痕迹" in cancel.detail
+    )
+    (told,) = entries(outbound, "C7", "aftersale_outbound_cancelled")  # on the case's page too
+    assert "T3-XC7 已取消" in told["detail"] and told["actor"] == "system"
+
+    result = ship_batch(outbound, BatchRequest(shop_ids=(1,), actor="wang"))
+    assert [o.shipment.order_nos for o in result.report.outcomes] == [("T3-RC6",)]  # not even tried
+    assert show_json(outbound, "C7")["status"] == "refused"
+    with outbound.connect() as conn:
+        assert (
+            conn.execute(select(s.orders.c.status).where(s.orders.c.order_no == "T3-XC7")).scalar_one()
+            == "paid"
+        )  # cancelled in review, as the dashboard cancels: never picked again
+
+    act(outbound, "C7", "close", "system", "买家撤销")  # the end after the refusal: nothing left to cancel
+    (again,) = [e for e in entries(outbound, "C7", "aftersale_outbound_cancelled") if e != told]
+    assert "无需取消" in again["detail"] and "cancelled in review already" in again["detail"]
+
+
+def test_a_reship_the_platform_closes_has_its_outbound_order_cancelled(
+    outbound: Engine, tmp_path: Path
+) -> None:
+    """Any way to the end: here the platform's file says the reship was closed (agreed → closed)."""
+    path = write_cases(
+        tmp_path / "closed.csv", ["taobao,旗舰店,C6,T3,reship,closed,少件,0,2026-11-06 10:00:00,,"]
+    )
+    assert import_aftersales(outbound, path, rejects=tmp_path / "closed.rej.csv").rejected_count == 0
+    assert show_json(outbound, "C6")["status"] == "closed"
+    assert order_review(outbound, (1, "T3-RC6"))["state"] == "cancelled"  # type: ignore[index]
+    (cancel,) = [e for e in order_timeline(outbound, "T3-RC6") if e.kind == "cancelled"]
+    assert "售后单 C6 已关闭 → 换货/补发订单取消" in cancel.detail and "platform" in cancel.detail
+    with pytest.raises(ActionRefused, match="cancelled in review"):
+        ready(outbound, "T3-RC6")
+
+
+def test_an_outbound_order_that_left_already_is_left_and_noted(
+    outbound: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shipped while after-sales did not follow it (a run of a version before outbound orders were followed):
+    the case is still open when it is refused. The goods are gone: the order stays shipped, its stock
+    deducted, and both timelines say why it was not cancelled."""
+    monkeypatch.setattr(subscriptions, "follow_outbound", lambda *args: None)
+    ready(outbound, "T3-XC7")
+    result = ship_batch(outbound, BatchRequest(shop_ids=(1,), actor="wang"))
+    assert [o.shipment.order_nos for o in result.report.shipped] == [("T3-XC7",)]
+    assert show_json(outbound, "C7")["status"] == "received"
+
+    assert act(outbound, "C7", "refuse", "carol", "退回商品有使用痕迹")["status"] == "refused"
+
+    assert order_review(outbound, (1, "T3-XC7"))["state"] == "accepted"  # type: ignore[index]
+    assert reserved(outbound)["T3-XC7"] == ("deducted", "deducted")
+    with outbound.connect() as conn:
+        assert stock_of(conn)[("SKU-C", "main")] == (5, 0)  # 6 less the one shipped
+    for order_no in ("T3", "T3-XC7"):
+        (left,) = [e for e in order_timeline(outbound, order_no) if e.kind == "aftersale_outbound_left"]
+        assert "售后单 C7 已拒绝" in left.detail and "the goods had already left" in left.detail
+    assert not [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "cancelled"]

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from lanshou.aftersales.money import Payment, RefundClaim, check_refund, check_return_window, yuan
+from lanshou.aftersales.outbound import Withdrawal, create_outbound, withdraw_outbound
 from lanshou.aftersales.policy import MONEY_TYPES, ShopPolicy, policy_from_settings
 from lanshou.aftersales.states import (
     ACTION_TITLES,
+    SENDS_NOTHING,
     STATUS_TITLES,
     Action,
     AfterSaleRefused,
@@ -85,6 +87,7 @@ class CaseBook:
         self._timeline: list[TimelineEntry] = []
         self._received: list[ReturnReceived] = []
         self._new_orders: list[OrderKey] = []
+        self._withdrawn: list[Withdrawal] = []
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -326,8 +329,6 @@ class CaseBook:
         )
 
     def _outbound(self, case: Case, actor: str) -> str:
-        from lanshou.aftersales.outbound import create_outbound
-
         order = self.order(case.order_key)
         number = create_outbound(self.conn, order, case, self.now)
         self._new_orders.append((case.shop_id, number))
@@ -355,6 +356,9 @@ class CaseBook:
         cases = self.cases[old.order_key]
         cases[cases.index(old)] = new
         self._log(new, actor, action, old.status.value, detail)
+        if new.outbound_order_no and new.status is not old.status and new.status in SENDS_NOTHING:
+            # whichever way it stopped (a person, the platform's file, the system): nothing is to go out
+            self._withdrawn.append(Withdrawal(new, actor, detail))
 
     def _log(self, case: Case, actor: str, action: str, before: str, detail: str) -> None:
         self._dirty[(case.shop_id, case.case_no)] = case
@@ -380,6 +384,7 @@ class CaseBook:
         latest = {(c.shop_id, c.case_no): c for cases in self.cases.values() for c in cases}
         save_cases(self.conn, [latest[key] for key in self._dirty])
         save_history(self.conn, self._history)
+        self._timeline += withdraw_outbound(self.conn, self._withdrawn, self.now, events)
         record(self.conn, self._timeline)
         if self._dirty:
             events.publish(
@@ -390,6 +395,7 @@ class CaseBook:
         if self._new_orders:
             events.publish(self.conn, OrdersChanged(tuple(self._new_orders)))
         self._dirty, self._history, self._timeline, self._received, self._new_orders = {}, [], [], [], []
+        self._withdrawn = []
 
     def touched(self) -> dict[str, Any]:
         return {"cases": len(self._dirty)}

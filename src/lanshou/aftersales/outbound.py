@@ -1,24 +1,33 @@
 """Exchanges and reships send goods again: an outbound order, paid at ¥0, that review and shipping take
 like any other. Its number is derived from the original order and the case, so doing it twice finds the
-same order instead of making a second one."""
+same order instead of making a second one.
+
+A case that stops without its goods sent (refused, closed: states.SENDS_NOTHING) withdraws its outbound
+order through review's own cancel, as the dashboard cancels an order (its stock released, its timeline
+saying why); one that has left already is left, and the case's order's timeline says so."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from lanshou.aftersales.states import CaseType
+from lanshou.aftersales.states import STATUS_TITLES, CaseType
 from lanshou.aftersales.store import Case
+from lanshou.events import EventBus
 from lanshou.orders.facts import OrderFacts
 from lanshou.orders.records import LineRecord, OrderRecord
 from lanshou.orders.rows import to_rows
 from lanshou.orders.status import OrderStatus
 from lanshou.orders.store import OrderStore
+from lanshou.orders.timeline import SYSTEM, TimelineEntry
+from lanshou.review.staff import Outcome, cancel_unshipped
 
 MAX_ORDER_NO = 64
+LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED})  # the goods are out
 
 
 def outbound_number(order_no: str, case: Case) -> str:
@@ -78,3 +87,59 @@ def create_outbound(conn: Connection, order: OrderFacts, case: Case, now: dateti
     )
     OrderStore(conn).save(to_rows([record]), source=f"aftersale {case.case_no}")
     return number
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A case with an outbound order that stopped without sending it, and the step that stopped it."""
+
+    case: Case
+    actor: str
+    why: str  # the step's own words: the refusal's reason, the platform's status …
+
+
+def withdraw_outbound(
+    conn: Connection, withdrawals: list[Withdrawal], now: datetime, events: EventBus
+) -> list[TimelineEntry]:
+    """Cancel each withdrawn case's outbound order if it has not shipped; the case's order's timeline
+    entries saying what became of it (cancelled, or left because the goods had gone)."""
+    entries: list[TimelineEntry] = []
+    for withdrawal in withdrawals:
+        case = withdrawal.case
+        key = (case.shop_id, case.outbound_order_no)
+        (outcome,) = cancel_unshipped(conn, [key], now, SYSTEM, _cancel_reason(withdrawal), events)
+        entries += _told(withdrawal, outcome, now)
+    return entries
+
+
+def _stopped(case: Case) -> str:
+    return f"售后单 {case.case_no} {STATUS_TITLES[case.status]}"
+
+
+def _cancel_reason(withdrawal: Withdrawal) -> str:
+    """What review records as the cancel's reason: the case's end, who ended it and why."""
+    case = withdrawal.case
+    return (
+        f"{_stopped(case)} → 换货/补发订单取消 / case {case.case_no} {case.status.value}: outbound order "
+        f"cancelled ({withdrawal.actor}: {withdrawal.why})"
+    )
+
+
+def _told(withdrawal: Withdrawal, outcome: Outcome, now: datetime) -> list[TimelineEntry]:
+    case, number = withdrawal.case, withdrawal.case.outbound_order_no
+    if outcome.done:
+        detail = f"{_stopped(case)}: 换货/补发订单 {number} 已取消，库存已释放 / outbound order cancelled"
+        return [TimelineEntry(case.shop_id, case.order_no, now, "aftersale_outbound_cancelled", detail)]
+    if outcome.state in LEFT:
+        # too late to stop the goods: the order stays as shipped, and both timelines say why it was not
+        # cancelled, so whoever follows the parcel up knows the case ended without it
+        detail = (
+            f"{_stopped(case)}，但换货/补发订单 {number} 已发货（{outcome.state}），不取消 / case "
+            f"{case.status.value}, but the goods had already left: outbound order not cancelled"
+        )
+        return [
+            TimelineEntry(case.shop_id, no, now, "aftersale_outbound_left", detail)
+            for no in (case.order_no, number)
+        ]
+    detail = f"{_stopped(case)}: 换货/补发订单 {number} 无需取消 nothing to cancel: {outcome.message}"
+    return [TimelineEntry(case.shop_id, case.order_no, now, "aftersale_outbound_cancelled", detail)]

@@ -93,6 +93,9 @@ TRANSITIONS: dict[tuple[CaseStatus, Action], CaseStatus] = {
 }
 
 FINAL = frozenset({S.REFUNDED, S.COMPLETED, S.CLOSED})
+# Where a case stops without its goods sent: an end other than 已完成 (which follows 已发出), or a refusal
+# (the buyer or the platform may still act on it, but nothing is to go out meanwhile).
+SENDS_NOTHING = (FINAL - {S.COMPLETED}) | {S.REFUSED}
 _COMMON = frozenset({A.REFUSE, A.REAPPLY, A.CLOSE})
 
 # Which actions make sense for which kind of case (a refund-only case has no return parcel to receive).

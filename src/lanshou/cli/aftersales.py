@@ -1,5 +1,5 @@
-"""`lanshou aftersales list|show|agree|refuse|receive|reship`: after-sales cases (售后单). With --json only
-JSON."""
+"""`lanshou aftersales list|show|agree|refuse|return|receive|reship`: after-sales cases (售后单). With --json
+only JSON."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.table import Table
 from lanshou.cli.common import console, database, err_console
 
 app = typer.Typer(
-    help="After-sales cases. 售后单: list, show, agree, refuse, receive, reship", no_args_is_help=True
+    help="After-sales cases. 售后单: list, show, agree, refuse, return, receive, reship", no_args_is_help=True
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print only JSON")]
@@ -136,12 +136,17 @@ def _step(
 
     who = by or getpass.getuser()
     data = _refused(lambda: act(database(), case_no, step, who, reason, shop, disposition))
+    extra = f" · 换货/补发订单 {escape(data['outbound_order_no'])}" if data["outbound_order_no"] else ""
+    _done(case_no, data, who, as_json, extra)
+
+
+def _done(case_no: str, data: dict[str, Any], who: str, as_json: bool, extra: str = "") -> None:
+    """The case after a step: its JSON, or one line saying where it stands now."""
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     else:
         console.print(
-            f"售后单 {escape(case_no)}: {data['status_title']} ({data['status']}) by {escape(who)}"
-            + (f" · 换货/补发订单 {escape(data['outbound_order_no'])}" if data["outbound_order_no"] else "")
+            f"售后单 {escape(case_no)}: {data['status_title']} ({data['status']}) by {escape(who)}{extra}"
         )
 
 
@@ -201,3 +206,25 @@ def reship_cmd(
 
     Shipping the case's outbound order records this by itself; this is for goods sent some other way."""
     _step(case_no, "reship", by, reason, shop, as_json)
+
+
+@app.command("return")
+def return_cmd(
+    case_no: CaseArg,
+    carrier: Annotated[str, typer.Option("--carrier", help="快递公司: a carrier code or name (zto, 中通)")],
+    tracking_no: Annotated[str, typer.Option("--tracking-no", help="退货运单号 the return tracking number")],
+    reason: Annotated[str, typer.Option("--reason", help="note for the timeline / 备注")] = "",
+    shop: ShopOpt = None,
+    by: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The buyer's return parcel, as told by phone. 登记买家退货运单 (待买家退货 → 买家已退货).
+
+    The case page's and POST /api/v1/aftersales/CASE/return's step: the carrier is read as its code, and
+    the parcel is then followed as the case's return."""
+    from lanshou.aftersales.service import record_return
+
+    who = by or getpass.getuser()
+    data = _refused(lambda: record_return(database(), case_no, carrier, tracking_no, who, reason, shop))
+    parcel = f" · 退货运单 {escape(data['return_carrier'])} {escape(data['return_tracking_no'])}"
+    _done(case_no, data, who, as_json, parcel)

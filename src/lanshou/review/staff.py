@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select
 from lanshou.bilingual import Bilingual
 from lanshou.db.bulk import upsert
 from lanshou.db.engine import run_transaction, write_transaction
-from lanshou.events import OrdersAccepted, StockArrived, bus
+from lanshou.events import EventBus, OrdersAccepted, StockArrived, bus
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import release_orders, reserve_orders
 from lanshou.orders.tables import orders
@@ -48,14 +48,19 @@ class Outcome:
         return {"order_id": self.order_no, "state": self.state, "done": self.done, "message": self.message}
 
 
-def _states(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
-    """(order status, review state or "", merge group) per stored order."""
+def _states(
+    conn: Connection, keys: Sequence[OrderKey], lock: bool = False
+) -> dict[OrderKey, tuple[str, str, str]]:
+    """(order status, review state or "", merge group) per stored order; `lock` holds the orders' rows
+    (PostgreSQL) to the end of the transaction, as a ship run does before it marks them shipped."""
     o, r = orders.c, review_state.c
     query = (
         select(o.shop_id, o.order_no, o.status, r.state, r.merge_group)
         .outerjoin(review_state, (r.shop_id == o.shop_id) & (r.order_no == o.order_no))
         .where(key_filter(orders, keys))
     )
+    if lock:
+        query = query.with_for_update(of=orders)  # not review_state: the nullable side of the join
     return {(row[0], row[1]): (row[2], row[3] or "", row[4] or "") for row in conn.execute(query)}
 
 
@@ -161,17 +166,66 @@ def act(
         states = _check(conn, action, keys)
         if action == "accept":
             return _accept(conn, keys, states, now, actor, reason)
-        state = "held" if action == "hold" else "cancelled"
-        if release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": ")):
-            bus.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
-        default = "人工暂停 held by staff" if action == "hold" else ""
-        _write(conn, keys, state, reason or default, now, actor)
-        record(conn, [TimelineEntry(s, n, now, state, reason or state, actor) for s, n in keys])
-        return [Outcome(s, n, state, True, reason) for s, n in keys]
+        return _stop(conn, action, keys, now, actor, reason, bus)
 
     outcomes = run_transaction(engine, work)  # run again when another process was in the way
     bus.settle(engine)
     return outcomes
+
+
+def _stop(
+    conn: Connection,
+    action: str,
+    keys: Sequence[OrderKey],
+    now: datetime,
+    actor: str,
+    reason: str,
+    events: EventBus,
+) -> list[Outcome]:
+    """hold | cancel orders already checked: their stock released, their state and timeline written."""
+    state = "held" if action == "hold" else "cancelled"
+    if release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": ")):
+        events.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
+    default = "人工暂停 held by staff" if action == "hold" else ""
+    _write(conn, keys, state, reason or default, now, actor)
+    record(conn, [TimelineEntry(s, n, now, state, reason or state, actor) for s, n in keys])
+    return [Outcome(s, n, state, True, reason) for s, n in keys]
+
+
+def cancel_unshipped(
+    conn: Connection,
+    keys: Sequence[OrderKey],
+    now: datetime,
+    actor: str,
+    reason: str,
+    events: EventBus = bus,
+) -> list[Outcome]:
+    """The dashboard's cancel, inside the caller's transaction, for another area's use case (after-sales
+    withdraws the outbound order of a case that will not send goods): those of these orders still waiting
+    to ship are cancelled in review, their stock released, their timeline saying `reason`. The others are
+    left as they are, `done` False and `state` telling why: the order's status when it is not paid
+    (shipped, delivered …), "cancelled" when review cancelled it already, "" when there is no such order.
+    The orders are locked first, as a ship run locks them: it waits for this, or shipped them before."""
+    keys = list(dict.fromkeys(keys))
+    states = _states(conn, keys, lock=True)
+    open_keys = [k for k in keys if k in states and _cancellable(*states[k][:2])]
+    done = _stop(conn, "cancel", open_keys, now, actor, reason, events) if open_keys else []
+    cancelled = {(o.shop_id, o.order_no): o for o in done}
+    return [cancelled.get(key) or _left(key, states.get(key)) for key in keys]
+
+
+def _cancellable(status: str, state: str) -> bool:
+    return _refusal("cancel", status, state) is None and state != "cancelled"
+
+
+def _left(key: OrderKey, found: tuple[str, str, str] | None) -> Outcome:
+    """An order `cancel_unshipped` leaves, and why (zh, en)."""
+    if found is None:
+        return Outcome(*key, "", False, "订单不存在 no such order")
+    status, state, _ = found
+    if status != "paid":
+        return Outcome(*key, status, False, f"订单状态 {status} / the order is {status}: not cancelled")
+    return Outcome(*key, state, False, "审单已取消 cancelled in review already")
 
 
 def _accept(

@@ -1,9 +1,9 @@
-"""After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|receive|reship --json`,
-over the caller's shops only (another shop's case is answered as one that does not exist). Reading takes the
-orders role every user has; agreeing, refusing and marking the replacement sent take customer service's
-`aftersales.manage` (as on the case page); receiving a return, or the buyer's return parcel told by phone,
-takes `aftersales.receive`, which the warehouse that opens the parcel holds too. The buyer's name, phone
-and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
+"""After-sales cases (售后单): the JSON of `lanshou aftersales list|show|agree|refuse|return|receive|reship
+--json`, over the caller's shops only (another shop's case is answered as one that does not exist).
+Reading takes the orders role every user has; agreeing, refusing and marking the replacement sent take
+customer service's `aftersales.manage` (as on the case page); receiving a return, or the buyer's return
+parcel told by phone, takes `aftersales.receive`, which the warehouse that opens the parcel holds too. The
+buyer's name, phone and address are masked unless `?unmask=true`, for the roles that may see buyer data."""
 
 from __future__ import annotations
 
@@ -200,7 +200,8 @@ def reship(
 )
 def buyer_return(case_no: CaseNo, body: ReturnBody, scope: ReceiveScope, engine: EngineDep) -> dict[str, Any]:
     """The carrier and tracking number the buyer gave customer service; the parcel is then followed as the
-    case's return (`GET /api/v1/tracking/{tracking_no}`)."""
+    case's return (`GET /api/v1/tracking/{tracking_no}`). `lanshou aftersales return --json` answers the
+    same."""
     from lanshou.aftersales.service import record_return
 
     name, shops = scope.user.name, scope.shop_ids
