@@ -105,20 +105,21 @@ def test_shipping_the_replacement_by_the_dashboards_run_marks_the_exchange_sent(
     assert show_json(outbound, "C6")["status"] == "agreed"  # another case of the same order: untouched
 
 
-def test_a_case_already_marked_sent_only_notes_the_parcel(outbound: Engine, tmp_path: Path) -> None:
-    """Marked sent by hand before the order shipped: no step is forced on the case; the parcel lands on the
-    order's timeline with why nothing moved."""
-    act(outbound, "C7", "reship", "carol", "先用顺丰寄出")
-    before = show_json(outbound, "C7")["history"]
-    ready(outbound, "T3-XC7")
-    report = ship_by_cli(outbound, tmp_path)
-    (item,) = report["shipments"]
-    assert item["orders"] == ["T3-XC7"]
-    shown = show_json(outbound, "C7")
-    assert (shown["status"], shown["history"]) == ("reshipped", before)
-    (note,) = entries(outbound, "C7", "aftersale_outbound_shipped")
-    assert item["tracking_no"] in note["detail"] and "'reshipped': no step taken" in note["detail"]
-    assert note["actor"] == "system"
+def test_goods_marked_sent_by_hand_withdraw_the_unshipped_outbound_order(outbound: Engine) -> None:
+    """Marked sent by hand (the goods went some other way) while the outbound order waits to ship: the order
+    is cancelled and its stock released, so a ship run does not send the goods twice; both timelines say
+    why."""
+    ready(outbound, "T3-RC6", "T3-XC7")
+    shown = act(outbound, "C7", "reship", "carol", "先用顺丰寄出")
+    assert shown["status"] == "reshipped"
+    assert reserved(outbound) == {"T3-RC6": ("reserved", "reserved"), "T3-XC7": ("released", "released")}
+    (cancel,) = [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "cancelled"]
+    assert "售后单 C7 已发出 → 换货/补发订单取消" in cancel.detail and "carol: 先用顺丰寄出" in cancel.detail
+    (told,) = entries(outbound, "C7", "aftersale_outbound_cancelled")
+    assert "T3-XC7 已取消" in told["detail"]
+    result = ship_batch(outbound, BatchRequest(shop_ids=(1,), actor="wang"))
+    assert [o.shipment.order_nos for o in result.report.outcomes] == [("T3-RC6",)]  # C7's never tried
+    assert show_json(outbound, "C7")["history"][-1]["action"] == "reship"  # the hand step, unchanged
 
 
 # --- a case that stops without its goods sent withdraws its outbound order ---------------------------------

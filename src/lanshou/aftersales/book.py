@@ -356,8 +356,11 @@ class CaseBook:
         cases = self.cases[old.order_key]
         cases[cases.index(old)] = new
         self._log(new, actor, action, old.status.value, detail)
-        if new.outbound_order_no and new.status is not old.status and new.status in SENDS_NOTHING:
-            # whichever way it stopped (a person, the platform's file, the system): nothing is to go out
+        if (
+            new.outbound_order_no
+            and new.status is not old.status
+            and _outbound_not_needed(new, actor, action)
+        ):
             self._withdrawn.append(Withdrawal(new, actor, detail))
 
     def _log(self, case: Case, actor: str, action: str, before: str, detail: str) -> None:
@@ -399,3 +402,13 @@ class CaseBook:
 
     def touched(self) -> dict[str, Any]:
         return {"cases": len(self._dirty)}
+
+
+def _outbound_not_needed(case: Case, actor: str, action: str) -> bool:
+    """Whether this step leaves the case's outbound order with nothing to send: the case stopped (refused,
+    closed: whoever stopped it, a person, the platform's file or the system), or a person marked the goods
+    sent (已发出) some other way, so shipping the order too would send them twice. The system's own 已发出
+    comes from shipping that very order."""
+    if case.status in SENDS_NOTHING:
+        return True
+    return action == Action.RESHIP.value and actor != SYSTEM

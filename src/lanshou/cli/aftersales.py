@@ -204,7 +204,8 @@ def reship_cmd(
 ) -> None:
     """The replacement or reshipment was sent (an exchange: once inspected). 发出换货/补发.
 
-    Shipping the case's outbound order records this by itself; this is for goods sent some other way."""
+    Shipping the case's outbound order records this by itself; this is for goods sent some other way (the
+    outbound order, if still waiting to ship, is cancelled: the goods do not go out twice)."""
     _step(case_no, "reship", by, reason, shop, as_json)
 
 

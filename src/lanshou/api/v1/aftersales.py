@@ -189,7 +189,8 @@ def reship(
     case_no: CaseNo, scope: ActScope, engine: EngineDep, body: ReshipBody | None = None
 ) -> dict[str, Any]:
     """已发出, for goods sent some other way: shipping the case's outbound order (exchange: once the return
-    is inspected; reship: once agreed) records this step by itself, with its waybill."""
+    is inspected; reship: once agreed) records this step by itself, with its waybill. Marked by hand, the
+    outbound order still waiting to ship is cancelled, so the goods do not go out twice."""
     return _act(engine, scope, case_no, "reship", body.reason if body else "")
 
 
