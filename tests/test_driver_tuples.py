@@ -137,6 +137,9 @@ def test_the_order_store_reads_what_is_stored_as_order_rows_hold_it(engine: Engi
         )  # fmt: skip
         if engine.dialect.name == "sqlite":  # a time written by hand, in another text form
             conn.exec_driver_sql("UPDATE orders SET paid_at = '2026-12-01 10:00:00' WHERE order_no = 'N0'")
+            conn.exec_driver_sql(
+                "UPDATE orders SET paid_at = '2026-12-01T10:00:00.000000' WHERE order_no = 'N1'"
+            )  # 26 characters too, in ISO's other form
     o, li = ot.orders, ot.order_lines
     orders = _same_as_stored(
         engine, select(o.c.shop_id, o.c.order_no, *[o.c[name] for name in ORDER_FIELDS]).order_by(o.c.id)

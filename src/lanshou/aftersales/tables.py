@@ -46,6 +46,8 @@ aftersale_cases = Table(
 Index("ix_aftersale_cases_order", aftersale_cases.c.shop_id, aftersale_cases.c.order_no)
 Index("ix_aftersale_cases_status", aftersale_cases.c.status, aftersale_cases.c.requested_at)
 Index("ix_aftersale_cases_return_parcel", aftersale_cases.c.return_tracking_no)
+# shipping an outbound order finds its case (lanshou.aftersales.subscriptions.follow_outbound)
+Index("ix_aftersale_cases_outbound", aftersale_cases.c.shop_id, aftersale_cases.c.outbound_order_no)
 
 # Every step of a case: who, when, from which status to which, and why.
 aftersale_history = Table(

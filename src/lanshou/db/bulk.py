@@ -32,6 +32,9 @@ def time_text(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(" ", "microseconds")
 
 
+TIME_TEXT_LENGTH = len("2026-12-01 09:30:00.000000")  # time_text's, of a naive time
+
+
 class _DayTexts(dict[date, str]):
     """Days as ISO text, each formatted once: a batch's rows share few days (half the cost of binding one)."""
 

@@ -17,7 +17,7 @@ from lanshou.db.engine import run_transaction
 from lanshou.db.paging import cut
 from lanshou.followups import store
 from lanshou.followups.store import FollowupPosition
-from lanshou.orders.facts import OrderFacts, order_facts
+from lanshou.orders.facts import receivers
 from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.shops.model import ShopInfo, only_shops, select_shops
 from lanshou.shops.store import load_shops
@@ -45,9 +45,10 @@ class UnknownOutcome(FollowupRefused):
     """An outcome that is not one of OUTCOMES."""
 
 
-def buyer_json(order: OrderFacts | None, unmask: bool) -> dict[str, Any]:
-    """Whom the follow-up calls: the order's receiver, masked (张*, 138****5678) unless `unmask`."""
-    name, phone = (order.receiver_name, order.receiver_phone) if order else ("", "")
+def buyer_json(receiver: tuple[str, str] | None, unmask: bool) -> dict[str, Any]:
+    """Whom the follow-up calls: the order's receiver (name, phone), masked (张*, 138****5678) unless
+    `unmask`."""
+    name, phone = receiver or ("", "")
     if not unmask:
         name, phone = mask_name(name), mask_phone(phone)
     return {"name": name, "phone": phone, "masked": not unmask}
@@ -57,7 +58,7 @@ def _details(conn: Connection, rows: list[dict[str, Any]], unmask: bool) -> dict
     """Per follow-up id, what the buyer wrote (the feedback that opened it) and whom to call back."""
     keys = sorted({(row["shop_id"], row["order_no"]) for row in rows})
     said = {(f["shop_id"], f["order_no"], f["created_at"]): f["content"] for f in feedback_of(conn, keys)}
-    orders = order_facts(conn, keys)
+    orders = receivers(conn, keys)
     return {
         row["id"]: {
             "feedback": said.get((row["shop_id"], row["order_no"], row["feedback_at"]), ""),

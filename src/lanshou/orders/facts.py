@@ -104,6 +104,20 @@ def order_facts(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) 
     return found
 
 
+def receivers(conn: Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str]]:
+    """(receiver name, receiver phone) of the stored orders among `keys`, as stored (unmasked): whom a
+    follow-up calls, without reading the orders' lines."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    o = ot.orders.c
+    k = keyset(conn, wanted, ORDER_KEY)
+    query = select(o.shop_id, o.order_no, o.receiver_name, o.receiver_phone).select_from(
+        ot.orders.join(k, (o.shop_id == k.c.shop_id) & (o.order_no == k.c.order_no))
+    )
+    return {(shop_id, number): (name, phone) for shop_id, number, name, phone in conn.execute(query)}
+
+
 def is_shipped(status: str) -> bool:
     return status in {"shipped", "delivered", "completed"}
 
