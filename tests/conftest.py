@@ -85,6 +85,16 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture
+def pg_engine(pg_database: str) -> Iterator[Engine]:
+    """The session's PostgreSQL database emptied, for what only PostgreSQL can show (two transactions
+    holding rows at once: SQLite's write transactions are exclusive)."""
+    eng = make_engine(pg_database)
+    _truncate_all(eng)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL database emptied."""

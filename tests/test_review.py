@@ -293,3 +293,40 @@ def test_a_buyer_blacklisted_in_their_profile_is_held_on_every_new_order(engine:
     got = states(engine)
     assert got["new"][0] == "held" and "黑名单 blacklisted buyer" in got["new"][1]
     assert got["other"][0] == "accepted"
+
+
+def test_a_cancel_waits_for_a_ship_run_holding_the_order_then_sees_it_shipped(pg_engine: Engine) -> None:
+    """A ship run locks its orders before it marks them shipped, then checks their review state again; a
+    staff cancel (or hold) locks them too before it checks them. Whichever comes second waits and sees what
+    the first did: here the ship run holds the order, and the cancel, waiting in another thread, is then
+    refused as shipped, its stock left as the ship run deducted it (not released a second time). Only
+    PostgreSQL lets two transactions hold rows at once (SQLite's write transactions are exclusive)."""
+    import threading
+
+    from lanshou.shipping.store import order_statuses, set_shipped
+
+    put_stock(pg_engine, [("A", "main", 10)])
+    with pg_engine.begin() as conn:
+        shop = make_shop(conn)
+        key = add_order(conn, shop, "1", [("A", 3)])
+    review_orders(pg_engine, now=NOW)
+    refused: list[BaseException] = []
+
+    def cancel() -> None:
+        try:
+            act(pg_engine, "cancel", [key], NOW, "carol", "买家不要了")
+        except ActionRefused as exc:
+            refused.append(exc)
+
+    with pg_engine.begin() as ship:
+        order_statuses(ship, [key], lock=True)
+        waiting = threading.Thread(target=cancel)
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive()  # the cancel waits for the ship run's lock
+        assert set_shipped(ship, [key], NOW) == [key]
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and len(refused) == 1 and "shipped" in str(refused[0])
+    assert states(pg_engine)["1"][0] == "accepted"  # not cancelled after it left
+    with pg_engine.connect() as conn:
+        assert stock_of(conn)[("A", "main")] == (10, 3)  # still reserved: nothing released

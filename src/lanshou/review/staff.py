@@ -59,8 +59,8 @@ def _states(
         .outerjoin(review_state, (r.shop_id == o.shop_id) & (r.order_no == o.order_no))
         .where(key_filter(orders, keys))
     )
-    if lock:
-        query = query.with_for_update(of=orders)  # not review_state: the nullable side of the join
+    if lock:  # in key order, as a ship run locks them (lanshou.shipping.store.order_statuses)
+        query = query.order_by(o.shop_id, o.order_no).with_for_update(of=orders)  # not review_state's
     return {(row[0], row[1]): (row[2], row[3] or "", row[4] or "") for row in conn.execute(query)}
 
 
@@ -70,11 +70,14 @@ def _problem(order_no: str, zh: str, en: str) -> Bilingual:
 
 
 def _check(conn: Connection, action: str, keys: Sequence[OrderKey]) -> dict[OrderKey, tuple[str, str, str]]:
+    """The orders' states, each able to take `action` (else ActionRefused). The orders stay locked
+    (PostgreSQL): a ship run marking one shipped meanwhile would otherwise ship an order just held or
+    cancelled here, its stock released; it waits for this transaction, or this one sees it shipped."""
     if action not in (*ACTIONS, *GROUPING):
         raise ActionRefused(f"unknown action {action!r}")
     if not keys:
         raise ActionRefused(Bilingual.english_first("no orders given", "未指定订单"))
-    states = _states(conn, keys)
+    states = _states(conn, keys, lock=True)
     problems = [
         _problem(no, "订单不存在", "no such order") for key in keys if key not in states for _, no in [key]
     ]
