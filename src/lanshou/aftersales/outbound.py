@@ -24,7 +24,7 @@ from lanshou.orders.rows import to_rows
 from lanshou.orders.status import OrderStatus
 from lanshou.orders.store import OrderStore
 from lanshou.orders.timeline import SYSTEM, TimelineEntry
-from lanshou.review.staff import Outcome, cancel_unshipped
+from lanshou.review.stops import Outcome, cancel_unshipped
 
 MAX_ORDER_NO = 64
 LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED})  # the goods are out
