@@ -3,7 +3,7 @@
 The stock pages show a user granted some shops only the SKUs those shops sell (lanshou.inventory.scope),
 found from the shops' order lines. With the SKU index on `sku` alone, that look-up read every line of the
 user's shops on each request (3.4 s at 3,000,000 lines, measured). On (shop_id, sku) it walks each shop's
-distinct SKUs, one seek a SKU (8 ms for the same lines), whatever other shops sell. The orders search
+distinct SKUs, one seek a SKU (33 ms for the same lines), whatever other shops sell. The orders search
 finds a SKU, whole or by its first characters, as a range in each shop (it names the shops, as the search
 by order number does). The same number of B-trees as before, so an import writes no more.
 
