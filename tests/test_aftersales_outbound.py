@@ -194,6 +194,34 @@ def test_a_reship_the_platform_closes_has_its_outbound_order_cancelled(
         ready(outbound, "T3-RC6")
 
 
+def test_a_reship_the_platform_says_was_sent_has_its_waiting_order_cancelled(
+    outbound: Engine, tmp_path: Path
+) -> None:
+    """The platform's file says the goods were sent (agreed → reshipped: from the platform's own backend)
+    while the outbound order waits to ship in Lanshou: it is cancelled, so they do not go out twice."""
+    path = write_cases(
+        tmp_path / "sent.csv", ["taobao,旗舰店,C6,T3,reship,reshipped,少件,0,2026-11-06 10:00:00,,"]
+    )
+    assert import_aftersales(outbound, path, rejects=tmp_path / "sent.rej.csv").rejected_count == 0
+    assert show_json(outbound, "C6")["status"] == "reshipped"
+    assert order_review(outbound, (1, "T3-RC6"))["state"] == "cancelled"  # type: ignore[index]
+    (cancel,) = [e for e in order_timeline(outbound, "T3-RC6") if e.kind == "cancelled"]
+    assert "售后单 C6 已发出 → 换货/补发订单取消" in cancel.detail and "platform" in cancel.detail
+
+
+def test_a_case_completed_after_its_order_shipped_leaves_no_note_of_withdrawing(
+    outbound: Engine, tmp_path: Path
+) -> None:
+    """The usual way: the outbound order ships (已发出 by its waybill), then the case completes: nothing
+    is withdrawn, and no note says so."""
+    ready(outbound, "T3-RC6")
+    ship_by_cli(outbound, tmp_path)
+    assert act(outbound, "C6", "complete", "carol", "买家已收到")["status"] == "completed"
+    withdrawn = ("aftersale_outbound_cancelled", "aftersale_outbound_left")
+    assert [e for kind in withdrawn for e in entries(outbound, "C6", kind)] == []
+    assert [e.kind for e in order_timeline(outbound, "T3-RC6") if e.kind == "cancelled"] == []
+
+
 def test_an_outbound_order_that_left_already_is_left_and_noted(
     outbound: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,6 +88,7 @@ class CaseBook:
         self._received: list[ReturnReceived] = []
         self._new_orders: list[OrderKey] = []
         self._withdrawn: list[Withdrawal] = []
+        self._shipping: set[tuple[int, str]] = set()  # cases whose outbound order is shipping now
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -307,7 +308,11 @@ class CaseBook:
         parcel = f"{carrier} {tracking_no}" + (f" (第 {part} 包 part {part})" if part else "")
         shipped = f"换货/补发订单 {case.outbound_order_no} 已发货 outbound order shipped: {parcel}"
         if Action.RESHIP in allowed_actions(case.status, case.case_type):
-            return self.act(case, Action.RESHIP, SYSTEM, shipped)
+            self._shipping.add((case.shop_id, case.case_no))  # the goods leave by this order: it stays
+            try:
+                return self.act(case, Action.RESHIP, SYSTEM, shipped)
+            finally:
+                self._shipping.discard((case.shop_id, case.case_no))
         why = (
             f"售后 {case.case_no} 已是「{STATUS_TITLES[case.status]}」，不变更 / the case is "
             f"{case.status.value!r}: no step taken"
@@ -356,12 +361,22 @@ class CaseBook:
         cases = self.cases[old.order_key]
         cases[cases.index(old)] = new
         self._log(new, actor, action, old.status.value, detail)
-        if (
-            new.outbound_order_no
-            and new.status is not old.status
-            and _outbound_not_needed(new, actor, action)
-        ):
+        if new.outbound_order_no and self._outbound_unneeded(old, new):
             self._withdrawn.append(Withdrawal(new, actor, detail))
+
+    def _outbound_unneeded(self, old: Case, new: Case) -> bool:
+        """Whether this step leaves the case's outbound order nothing to send: the case stopped (refused,
+        closed), or its goods are said sent (已发出, or 已完成 straight away) other than by shipping that
+        order: by a person (sent some other way) or by the platform's file (sent from its own backend).
+        Shipping the order too would send them twice. Whoever took the step: a person, the file, the
+        system."""
+        if new.status is old.status:
+            return False
+        if new.status in SENDS_NOTHING:
+            return True
+        sent = {CaseStatus.RESHIPPED, CaseStatus.COMPLETED}
+        by_its_order = (new.shop_id, new.case_no) in self._shipping
+        return new.status in sent and old.status not in sent and not by_its_order
 
     def _log(self, case: Case, actor: str, action: str, before: str, detail: str) -> None:
         self._dirty[(case.shop_id, case.case_no)] = case
@@ -402,13 +417,3 @@ class CaseBook:
 
     def touched(self) -> dict[str, Any]:
         return {"cases": len(self._dirty)}
-
-
-def _outbound_not_needed(case: Case, actor: str, action: str) -> bool:
-    """Whether this step leaves the case's outbound order with nothing to send: the case stopped (refused,
-    closed: whoever stopped it, a person, the platform's file or the system), or a person marked the goods
-    sent (已发出) some other way, so shipping the order too would send them twice. The system's own 已发出
-    comes from shipping that very order."""
-    if case.status in SENDS_NOTHING:
-        return True
-    return action == Action.RESHIP.value and actor != SYSTEM
