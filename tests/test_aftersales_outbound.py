@@ -141,9 +141,11 @@ def reserved(engine: Engine) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def test_refusing_an_exchange_cancels_its_unshipped_replacement_and_releases_its_stock(
+def test_refusing_an_exchange_holds_its_unshipped_replacement_and_closing_it_cancels_it(
     outbound: Engine,
 ) -> None:
+    """已拒绝 is not an end (the buyer may apply again): the replacement is held, its stock released, and
+    can be accepted again in review; once the case is closed, it is cancelled."""
     ready(outbound, "T3-RC6", "T3-XC7")
     with outbound.connect() as conn:
         assert stock_of(conn)[("SKU-C", "main")] == (6, 2)  # 5 + C7's restocked return; one reserved each
@@ -154,28 +156,45 @@ def test_refusing_an_exchange_cancels_its_unshipped_replacement_and_releases_its
     assert reserved(outbound) == {"T3-RC6": ("reserved", "reserved"), "T3-XC7": ("released", "released")}
     with outbound.connect() as conn:
         assert stock_of(conn)[("SKU-C", "main")] == (6, 1)
-    assert order_review(outbound, (1, "T3-XC7"))["state"] == "cancelled"  # type: ignore[index]
-    (cancel,) = [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "cancelled"]
-    assert cancel.actor == "system"
+    assert order_review(outbound, (1, "T3-XC7"))["state"] == "held"  # type: ignore[index]
+    (hold,) = [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "held"]
+    assert hold.actor == "system"
     assert (
-        "售后单 C7 已拒绝 → 换货/补发订单取消" in cancel.detail
-        and "carol: 退回商品有使用痕迹" in cancel.detail
+        "售后单 C7 已拒绝 → 换货/补发订单暂停" in hold.detail and "carol: 退回商品有使用痕迹" in hold.detail
     )
-    (told,) = entries(outbound, "C7", "aftersale_outbound_cancelled")  # on the case's page too
-    assert "T3-XC7 已取消" in told["detail"] and told["actor"] == "system"
+    (told,) = entries(outbound, "C7", "aftersale_outbound_held")  # on the case's page too
+    assert "T3-XC7 已暂停" in told["detail"] and told["actor"] == "system"
 
     result = ship_batch(outbound, BatchRequest(shop_ids=(1,), actor="wang"))
     assert [o.shipment.order_nos for o in result.report.outcomes] == [("T3-RC6",)]  # not even tried
     assert show_json(outbound, "C7")["status"] == "refused"
+
+    act(outbound, "C7", "close", "system", "买家撤销")  # the end after the refusal: now cancelled
+    assert order_review(outbound, (1, "T3-XC7"))["state"] == "cancelled"  # type: ignore[index]
+    (cancel,) = [e for e in order_timeline(outbound, "T3-XC7") if e.kind == "cancelled"]
+    assert "售后单 C7 已关闭 → 换货/补发订单取消" in cancel.detail
     with outbound.connect() as conn:
         assert (
             conn.execute(select(s.orders.c.status).where(s.orders.c.order_no == "T3-XC7")).scalar_one()
             == "paid"
         )  # cancelled in review, as the dashboard cancels: never picked again
 
-    act(outbound, "C7", "close", "system", "买家撤销")  # the end after the refusal: nothing left to cancel
-    (again,) = [e for e in entries(outbound, "C7", "aftersale_outbound_cancelled") if e != told]
-    assert "无需取消" in again["detail"] and "cancelled in review already" in again["detail"]
+
+def test_a_refused_exchange_that_goes_on_ships_its_replacement_once_accepted_again(
+    outbound: Engine, tmp_path: Path
+) -> None:
+    """The platform steps in after a refusal (the buyer applies again): the held replacement is accepted
+    in review again and ships, and the case takes its 已发出 step from its waybill."""
+    ready(outbound, "T3-XC7")
+    act(outbound, "C7", "refuse", "carol", "退回商品有使用痕迹")
+    for step in ("agree_return", "buyer_return", "receive"):
+        kept = "restock" if step == "receive" else ""
+        act(outbound, "C7", step, "carol", "平台介入 platform stepped in", disposition=kept)
+    assert show_json(outbound, "C7")["status"] == "received"
+    ready(outbound, "T3-XC7")  # held, so review takes it again
+    report = ship_by_cli(outbound, tmp_path)
+    assert [item["orders"] for item in report["shipments"]] == [["T3-XC7"]]
+    assert show_json(outbound, "C7")["status"] == "reshipped"
 
 
 def test_a_reship_the_platform_closes_has_its_outbound_order_cancelled(

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from lanshou.aftersales.states import STATUS_TITLES, CaseType
+from lanshou.aftersales.states import STATUS_TITLES, CaseStatus, CaseType
 from lanshou.aftersales.store import Case
 from lanshou.events import EventBus
 from lanshou.orders.facts import OrderFacts
@@ -24,7 +24,7 @@ from lanshou.orders.rows import to_rows
 from lanshou.orders.status import OrderStatus
 from lanshou.orders.store import OrderStore
 from lanshou.orders.timeline import SYSTEM, TimelineEntry
-from lanshou.review.stops import Outcome, cancel_unshipped
+from lanshou.review.stops import Outcome, stop_unshipped
 
 MAX_ORDER_NO = 64
 LEFT = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED})  # the goods are out
@@ -101,14 +101,18 @@ class Withdrawal:
 def withdraw_outbound(
     conn: Connection, withdrawals: list[Withdrawal], now: datetime, events: EventBus
 ) -> list[TimelineEntry]:
-    """Cancel each withdrawn case's outbound order if it has not shipped; the case's order's timeline
-    entries saying what became of it (cancelled, or left because the goods had gone)."""
+    """Stop each withdrawn case's outbound order if it has not shipped; the case's order's timeline entries
+    saying what became of it. A refused case's order is held (暂停), not cancelled: 已拒绝 is not an end (the
+    buyer may apply again, the platform may step in), and a held order is accepted again in review, where a
+    cancelled one never is. An ended case's, or one whose goods went some other way, is cancelled."""
     entries: list[TimelineEntry] = []
     for withdrawal in withdrawals:
         case = withdrawal.case
         key = (case.shop_id, case.outbound_order_no)
-        (outcome,) = cancel_unshipped(conn, [key], now, SYSTEM, _cancel_reason(withdrawal), events)
-        entries += _told(withdrawal, outcome, now)
+        action = "hold" if case.status is CaseStatus.REFUSED else "cancel"
+        reason = _stop_reason(withdrawal, action)
+        (outcome,) = stop_unshipped(conn, action, [key], now, SYSTEM, reason, events)
+        entries += _told(withdrawal, action, outcome, now)
     return entries
 
 
@@ -116,30 +120,39 @@ def _stopped(case: Case) -> str:
     return f"售后单 {case.case_no} {STATUS_TITLES[case.status]}"
 
 
-def _cancel_reason(withdrawal: Withdrawal) -> str:
-    """What review records as the cancel's reason: the case's end, who ended it and why."""
+_STOPS = {  # (zh, en) of each stop, in the reasons and notes
+    "cancel": ("取消", "cancelled"),
+    "hold": ("暂停，售后继续时请在审单中通过", "held: accept it in review if the case goes on"),
+}
+
+
+def _stop_reason(withdrawal: Withdrawal, action: str) -> str:
+    """What review records as the stop's reason: the case's step, who took it and why."""
     case = withdrawal.case
+    zh, en = _STOPS[action]
     return (
-        f"{_stopped(case)} → 换货/补发订单取消 / case {case.case_no} {case.status.value}: outbound order "
-        f"cancelled ({withdrawal.actor}: {withdrawal.why})"
+        f"{_stopped(case)} → 换货/补发订单{zh} / case {case.case_no} {case.status.value}: outbound order "
+        f"{en} ({withdrawal.actor}: {withdrawal.why})"
     )
 
 
-def _told(withdrawal: Withdrawal, outcome: Outcome, now: datetime) -> list[TimelineEntry]:
+def _told(withdrawal: Withdrawal, action: str, outcome: Outcome, now: datetime) -> list[TimelineEntry]:
     case, number = withdrawal.case, withdrawal.case.outbound_order_no
+    kind = "aftersale_outbound_held" if action == "hold" else "aftersale_outbound_cancelled"
     if outcome.done:
-        detail = f"{_stopped(case)}: 换货/补发订单 {number} 已取消，库存已释放 / outbound order cancelled"
-        return [TimelineEntry(case.shop_id, case.order_no, now, "aftersale_outbound_cancelled", detail)]
+        zh, en = _STOPS[action]
+        detail = f"{_stopped(case)}: 换货/补发订单 {number} 已{zh}，库存已释放 / outbound order {en}"
+        return [TimelineEntry(case.shop_id, case.order_no, now, kind, detail)]
     if outcome.state in LEFT:
         # too late to stop the goods: the order stays as shipped, and both timelines say why it was not
-        # cancelled, so whoever follows the parcel up knows the case ended without it
+        # stopped, so whoever follows the parcel up knows the case ended without it
         detail = (
             f"{_stopped(case)}，但换货/补发订单 {number} 已发货（{outcome.state}），不取消 / case "
-            f"{case.status.value}, but the goods had already left: outbound order not cancelled"
+            f"{case.status.value}, but the goods had already left: outbound order not stopped"
         )
         return [
             TimelineEntry(case.shop_id, no, now, "aftersale_outbound_left", detail)
             for no in (case.order_no, number)
         ]
-    detail = f"{_stopped(case)}: 换货/补发订单 {number} 无需取消 nothing to cancel: {outcome.message}"
-    return [TimelineEntry(case.shop_id, case.order_no, now, "aftersale_outbound_cancelled", detail)]
+    detail = f"{_stopped(case)}: 换货/补发订单 {number} 无需变更 nothing to stop: {outcome.message}"
+    return [TimelineEntry(case.shop_id, case.order_no, now, kind, detail)]

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from lanshou.bilingual import Bilingual
 from lanshou.db.bulk import upsert
-from lanshou.db.engine import run_transaction, write_transaction
+from lanshou.db.engine import run_transaction
 from lanshou.events import OrdersAccepted, bus
 from lanshou.inventory.mapping import load_map
 from lanshou.inventory.reserve import reserve_orders
@@ -155,44 +155,38 @@ def _accept(
 
 
 def merge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> str:
-    """Ship these accepted orders of one shop, buyer and address together (合单); returns the group name."""
+    """Ship these accepted orders of one shop, buyer and address together (合单); returns the group name.
+    Run again when another transaction was in the way (a ship run holding the same orders: a deadlock)."""
     keys = list(dict.fromkeys(keys))
     if len(keys) < 2:
         raise ActionRefused("合单至少两个订单 merging needs two orders or more")
-    with write_transaction(engine) as conn:
-        _check(conn, "merge", keys)
-        split = split_orders(conn, keys)
-        if split:
-            raise ActionRefused(f"已拆单的订单不能合单 split orders cannot be merged: {', '.join(split)}")
-        data = {order.key: order for order in load_orders(conn, keys)}
-        places = {(o.shop_id, o.buyer_key, o.full_address) for o in data.values()}
-        if len(places) != 1:
-            raise ActionRefused("合单须同店铺、同买家、同地址 orders to merge share shop, buyer and address")
-        group = f"{keys[0][0]}:{keys[0][1]}"
-        r = review_state.c
-        for key in keys:
-            upsert(
-                conn,
-                review_state,
-                [
-                    {
-                        "shop_id": key[0],
-                        "order_no": key[1],
-                        "state": "held",
-                        "reviewed_at": now,
-                        "actor": actor,
-                    }
-                ],
-                ("shop_id", "order_no"),
-                (),
-            )
-            conn.execute(
-                review_state.update()
-                .where(r.shop_id == key[0], r.order_no == key[1])
-                .values(merge_group=group)
-            )
-        others = ", ".join(no for _, no in keys)
-        record(conn, [TimelineEntry(s, n, now, "merged", f"合单 merged: {others}", actor) for s, n in keys])
+    return run_transaction(engine, lambda conn: _merge(conn, keys, now, actor))
+
+
+def _merge(conn: Connection, keys: Sequence[OrderKey], now: datetime, actor: str) -> str:
+    _check(conn, "merge", keys)
+    split = split_orders(conn, keys)
+    if split:
+        raise ActionRefused(f"已拆单的订单不能合单 split orders cannot be merged: {', '.join(split)}")
+    data = {order.key: order for order in load_orders(conn, keys)}
+    places = {(o.shop_id, o.buyer_key, o.full_address) for o in data.values()}
+    if len(places) != 1:
+        raise ActionRefused("合单须同店铺、同买家、同地址 orders to merge share shop, buyer and address")
+    group = f"{keys[0][0]}:{keys[0][1]}"
+    r = review_state.c
+    for key in keys:
+        upsert(
+            conn,
+            review_state,
+            [{"shop_id": key[0], "order_no": key[1], "state": "held", "reviewed_at": now, "actor": actor}],
+            ("shop_id", "order_no"),
+            (),
+        )
+        conn.execute(
+            review_state.update().where(r.shop_id == key[0], r.order_no == key[1]).values(merge_group=group)
+        )
+    others = ", ".join(no for _, no in keys)
+    record(conn, [TimelineEntry(s, n, now, "merged", f"合单 merged: {others}", actor) for s, n in keys])
     return group
 
 
@@ -205,16 +199,19 @@ def split_orders(conn: Connection, keys: Sequence[OrderKey]) -> list[str]:
 
 def unmerge(engine: Engine, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
     """Undo a merge: each order ships on its own again. Returns how many orders left a group."""
-    with write_transaction(engine) as conn:
-        _check(conn, "unmerge", list(keys))
-        r = review_state.c
-        changed = conn.execute(
-            review_state.update()
-            .where(key_filter(review_state, list(keys)), r.merge_group != "")
-            .values(merge_group="")
-        ).rowcount
-        record(
-            conn,
-            [TimelineEntry(s, n, now, "unmerged", "拆开合单 taken out of its merge", actor) for s, n in keys],
-        )
+    return run_transaction(engine, lambda conn: _unmerge(conn, list(keys), now, actor))
+
+
+def _unmerge(conn: Connection, keys: Sequence[OrderKey], now: datetime, actor: str) -> int:
+    _check(conn, "unmerge", keys)
+    r = review_state.c
+    changed = conn.execute(
+        review_state.update()
+        .where(key_filter(review_state, list(keys)), r.merge_group != "")
+        .values(merge_group="")
+    ).rowcount
+    record(
+        conn,
+        [TimelineEntry(s, n, now, "unmerged", "拆开合单 taken out of its merge", actor) for s, n in keys],
+    )
     return int(changed)

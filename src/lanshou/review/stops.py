@@ -1,7 +1,8 @@
 """Holding and cancelling orders in review (暂停, 取消), the part another area may call inside its own
-transaction (after-sales withdraws the outbound order of a case that sends nothing): each order's state
-read and locked, why an action is refused, an order's review state written, stock released. It knows
-nothing of review's rule run (lanshou.review.run), so its callers do not reach the metrics through it.
+transaction (after-sales stops the outbound order of a case that sends nothing: stop_unshipped): each
+order's state read and locked, why an action is refused, an order's review state written, stock
+released. It knows nothing of review's rule run (lanshou.review.run), so its callers do not reach the
+metrics through it.
 """
 
 from __future__ import annotations
@@ -97,40 +98,47 @@ def stop_orders(
     return [Outcome(s, n, state, True, reason) for s, n in keys]
 
 
-def cancel_unshipped(
+def stop_unshipped(
     conn: Connection,
+    action: str,
     keys: Sequence[OrderKey],
     now: datetime,
     actor: str,
     reason: str,
     events: EventBus = bus,
 ) -> list[Outcome]:
-    """The dashboard's cancel, inside the caller's transaction, for another area's use case (after-sales
-    withdraws the outbound order of a case that will not send goods): those of these orders still waiting
-    to ship are cancelled in review, their stock released, their timeline saying `reason`. The others are
-    left as they are, `done` False and `state` telling why: the order's status when it is not paid
-    (shipped, delivered …), "cancelled" when review cancelled it already, "" when there is no such order.
-    The orders are locked first, as a ship run locks them: it waits for this, or shipped them before."""
+    """The dashboard's hold or cancel (`action`), inside the caller's transaction, for another area's use
+    case: those of these orders still waiting to ship are held or cancelled in review, their stock
+    released, their timeline saying `reason`. The others are left as they are, `done` False and `state`
+    telling why: the order's status when it is not paid (shipped, delivered …), its review state when it
+    is so already (or cancelled, for a hold), "" when there is no such order. The orders are locked first,
+    as a ship run locks them: it waits for this, or shipped them before."""
     keys = list(dict.fromkeys(keys))
-    states = order_states(conn, keys, lock=True)
-    open_keys = [k for k in keys if k in states and _cancellable(*states[k][:2])]
-    done = stop_orders(conn, "cancel", open_keys, now, actor, reason, events) if open_keys else []
-    cancelled = {(o.shop_id, o.order_no): o for o in done}
-    return [cancelled.get(key) or _left(key, states.get(key)) for key in keys]
+    states = order_states(conn, keys, lock=True)  # in key order
+    open_keys = [k for k in keys if k in states and _stoppable(action, *states[k][:2])]
+    done = stop_orders(conn, action, open_keys, now, actor, reason, events) if open_keys else []
+    stopped = {(o.shop_id, o.order_no): o for o in done}
+    return [stopped.get(key) or _left(action, key, states.get(key)) for key in keys]
 
 
-def _cancellable(status: str, state: str) -> bool:
-    return refused_why("cancel", status, state) is None and state != "cancelled"
+STOPPED = {"hold": "held", "cancel": "cancelled"}  # the review state each stop leaves
 
 
-def _left(key: OrderKey, found: tuple[str, str, str] | None) -> Outcome:
-    """An order `cancel_unshipped` leaves, and why (zh, en)."""
+def _stoppable(action: str, status: str, state: str) -> bool:
+    return refused_why(action, status, state) is None and state not in (STOPPED[action], "cancelled")
+
+
+def _left(action: str, key: OrderKey, found: tuple[str, str, str] | None) -> Outcome:
+    """An order `stop_unshipped` leaves, and why (zh, en)."""
     if found is None:
         return Outcome(*key, "", False, "订单不存在 no such order")
     status, state, _ = found
     if status != "paid":
-        return Outcome(*key, status, False, f"订单状态 {status} / the order is {status}: not cancelled")
-    return Outcome(*key, state, False, "审单已取消 cancelled in review already")
+        not_done = f"not {STOPPED[action]}"
+        return Outcome(*key, status, False, f"订单状态 {status} / the order is {status}: {not_done}")
+    if state == "cancelled":
+        return Outcome(*key, state, False, "审单已取消 cancelled in review already")
+    return Outcome(*key, state, False, "审单已暂停 held in review already")
 
 
 def write_state(

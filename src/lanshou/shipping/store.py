@@ -201,16 +201,19 @@ def mark_waybills_shipped(conn: Connection, keys: Sequence[ShipmentKey], at: dat
 
 
 def order_statuses(conn: Connection, keys: Sequence[OrderKey], lock: bool = False) -> dict[OrderKey, str]:
-    """Each order's status; `lock` holds the rows to the end of the transaction (PostgreSQL)."""
+    """Each order's status; `lock` holds the rows to the end of the transaction (PostgreSQL), taken in key
+    order (shop, then number), as review's staff actions and after-sales take them
+    (lanshou.review.stops.order_states): two transactions locking some of the same orders then wait for
+    each other instead of each holding what the other wants."""
     o = orders.c
     found: dict[OrderKey, str] = {}
-    for shop_id, numbers in by_shop(keys):
+    for shop_id, numbers in by_shop(sorted(set(keys))):
         for start in range(0, len(numbers), CHUNK):
             query = select(o.order_no, o.status).where(
                 o.shop_id == shop_id, o.order_no.in_(numbers[start : start + CHUNK])
             )
             if lock:
-                query = query.with_for_update()
+                query = query.order_by(o.order_no).with_for_update()
             found.update({(shop_id, n): status for n, status in conn.execute(query)})
     return found
 

@@ -39,6 +39,7 @@ TIMELINE_MESSAGES: dict[str, tuple[str, str]] = {
     "timeline.aftersale_outbound": ("售后发货单", "After-sales outbound order"),
     "timeline.aftersale_outbound_shipped": ("售后发货单已发货", "After-sales outbound order shipped"),
     "timeline.aftersale_outbound_cancelled": ("售后发货单取消", "After-sales outbound order cancelled"),
+    "timeline.aftersale_outbound_held": ("售后发货单暂停", "After-sales outbound order held"),
     "timeline.aftersale_outbound_left": ("售后发货单已发出，未取消", "After-sales outbound order had left"),
     "timeline.aftersale_return_delivered": ("退货已签收", "Return delivered"),
 }
