@@ -32,7 +32,16 @@ def time_text(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(" ", "microseconds")
 
 
-TIME_TEXT_LENGTH = len("2026-12-01 09:30:00.000000")  # time_text's, of a naive time
+def as_time_text(stored: str) -> str | None:
+    """A time SQLite kept as text, in time_text's form: as it is when it has that form already (26
+    characters, a space after the day), as SQLAlchemy's SQLite DateTime writes it; any other text (written
+    by hand) read as SQLAlchemy reads it, then written so."""
+    if len(stored) == _TIME_TEXT_LENGTH and stored[10] == " ":
+        return stored
+    return time_text(datetime.fromisoformat(stored))
+
+
+_TIME_TEXT_LENGTH = len("2026-12-01 09:30:00.000000")  # time_text's, of a naive time
 
 
 class _DayTexts(dict[date, str]):

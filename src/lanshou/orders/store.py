@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, DateTime, Numeric, Select, select
 
 from lanshou.customers.store import save_buyers
-from lanshou.db.bulk import TIME_TEXT_LENGTH, insert_rows, upsert
+from lanshou.db.bulk import as_time_text, insert_rows, upsert
 from lanshou.db.driver_reads import converted, driver_rows
 from lanshou.db.keyset import ORDER_KEY, keyset
 from lanshou.events import CreatedOrder
@@ -213,20 +213,12 @@ def read_as_stored(conn: Connection, query: Select[Any]) -> list[Values]:
     for i, column in enumerate(query.selected_columns):
         kind = column.type
         if isinstance(kind, DateTime):
-            converters.append((i, _sqlite_time if sqlite else time_text))
+            converters.append((i, as_time_text if sqlite else time_text))
         elif isinstance(kind, Numeric):
             converters.append((i, _sqlite_money if sqlite else money_text))
         elif isinstance(kind, Boolean) and sqlite:
             converters.append((i, bool))  # stored 0 / 1
     return converted(rows, converters) if rows and converters else rows
-
-
-def _sqlite_time(stored: str) -> str | None:
-    """SQLAlchemy's SQLite DateTime keeps times as the text time_text writes (26 characters, a space after
-    the day). Any other text (written by hand) is read as SQLAlchemy reads it."""
-    if len(stored) == TIME_TEXT_LENGTH and stored[10] == " ":
-        return stored
-    return time_text(datetime.fromisoformat(stored))
 
 
 @lru_cache(maxsize=8192)  # prices repeat

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
-from lanshou.db.bulk import TIME_TEXT_LENGTH, Row, insert_new_returning, insert_rows, time_text, upsert
+from lanshou.db.bulk import Row, as_time_text, insert_new_returning, insert_rows, time_text, upsert
 from lanshou.db.driver_reads import driver_rows, tuples
 from lanshou.db.keyset import ORDER_KEY, PARCEL_KEY, TRACKING_NO, keyset
 from lanshou.orders.keys import OrderKey
@@ -187,8 +187,8 @@ def _text(value: Any) -> Any:
     (PostgreSQL), as SQLite keeps it (that text, unless written by hand in another form) or given as text."""
     if isinstance(value, datetime):
         return time_text(value)
-    if isinstance(value, str) and value and (len(value) != TIME_TEXT_LENGTH or value[10] != " "):
-        return time_text(datetime.fromisoformat(value))
+    if isinstance(value, str) and value:
+        return as_time_text(value)
     return value
 
 
