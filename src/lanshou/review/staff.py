@@ -25,11 +25,11 @@ from lanshou.orders.timeline import TimelineEntry, record
 from lanshou.review.facts import key_filter, load_orders
 from lanshou.review.model import OrderKey
 from lanshou.review.run import deadline_fields
-from lanshou.review.stops import Outcome, order_states, refused_why, stop_orders, write_state
+from lanshou.review.stops import STOPPED, Outcome, order_states, refused_why, stop_orders, write_state
 from lanshou.review.tables import review_state, shipment_parts
 
 ACTIONS = ("accept", "hold", "cancel")
-RESULTS = {"accept": "accepted", "hold": "held", "cancel": "cancelled"}  # the review state each action leaves
+RESULTS = {"accept": "accepted", **STOPPED}  # the review state each action leaves
 
 
 class ActionRefused(ValueError):

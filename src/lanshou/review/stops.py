@@ -22,6 +22,8 @@ from lanshou.review.facts import key_filter
 from lanshou.review.model import OrderKey
 from lanshou.review.tables import review_state
 
+STOPPED = {"hold": "held", "cancel": "cancelled"}  # the review state each stop leaves
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -89,7 +91,7 @@ def stop_orders(
     events: EventBus,
 ) -> list[Outcome]:
     """hold | cancel orders already checked: their stock released, their state and timeline written."""
-    state = "held" if action == "hold" else "cancelled"
+    state = STOPPED[action]
     if release_orders(conn, keys, now, actor, note=f"{action}: {reason}".strip(": ")):
         events.publish(conn, StockArrived(()))  # freed stock: orders held for it are looked at again
     default = "人工暂停 held by staff" if action == "hold" else ""
@@ -119,9 +121,6 @@ def stop_unshipped(
     done = stop_orders(conn, action, open_keys, now, actor, reason, events) if open_keys else []
     stopped = {(o.shop_id, o.order_no): o for o in done}
     return [stopped.get(key) or _left(action, key, states.get(key)) for key in keys]
-
-
-STOPPED = {"hold": "held", "cancel": "cancelled"}  # the review state each stop leaves
 
 
 def _stoppable(action: str, status: str, state: str) -> bool:
