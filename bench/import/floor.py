@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -38,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: scratch
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/import: run
 
 from run import HEADER, _files
-from scratch import _backend_cpu, _own_cpu, _psycopg_url, ceiling, is_postgres, scratch_database
+from scratch import CpuMeter, _backend_cpu, _own_cpu, _psycopg_url, ceiling, is_postgres, scratch_database
 
 from lanshou import bootstrap
 from lanshou.db.engine import _sqlite_pragmas, open_database
@@ -76,9 +75,10 @@ def run(csv_path: Path, lines: int, first: str, second: str) -> None:
     postgres = is_postgres(first)
     bootstrap.start()
     engine = open_database(first)
-    started, cpu = time.perf_counter(), _cpu_with_children()
+    client = CpuMeter(engine)  # this process and its reaped children (the forked parser); not the server
+    started, cpu = time.perf_counter(), client.seconds()[0]
     report = import_orders(engine, csv_path, "generic", rejects=csv_path.with_suffix(".rejected-floor.csv"))
-    user = (time.perf_counter() - started, _cpu_with_children() - cpu)  # the server's is not counted here
+    user = (time.perf_counter() - started, client.seconds()[0] - cpu)
     batches = _batch_sizes(report.inserted)
     tables = _stored_rows(engine, first)
     engine.dispose()
@@ -89,12 +89,6 @@ def run(csv_path: Path, lines: int, first: str, second: str) -> None:
     parse = _parse(csv_path)
     bare = ceiling(first, csv_path, HEADER)
     _report(lines, report.inserted, user, tables, store, parse, bare, postgres)
-
-
-def _cpu_with_children() -> float:
-    """This process's CPU and its reaped children's (the import's forked parser)."""
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return _own_cpu() + kids.ru_utime + kids.ru_stime
 
 
 def _batch_sizes(orders: int) -> list[float]:
