@@ -27,8 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-import psycopg
-from psycopg.rows import namedtuple_row
 from sqlalchemy import Boolean, Connection, Date, DateTime, Dialect, Enum, Float, Integer, String
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Select
@@ -40,6 +38,9 @@ def fetch_all(conn: Connection, statement: Select[Any], params: Mapping[str, Any
     """All rows of `statement` (built once and kept: compiled once per dialect) with these parameters."""
     if conn.dialect.name != "postgresql":
         return conn.execute(statement, dict(params)).all()
+    import psycopg  # here: a SQLite process never loads the driver (a tenth of a second of each start)
+    from psycopg.rows import namedtuple_row
+
     sql, defaults = _compiled(statement, conn.dialect, params)
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)

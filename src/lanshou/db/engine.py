@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -286,9 +285,12 @@ def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: i
 def is_transient(exc: BaseException) -> bool:
     """The database refused because of another transaction: the same work may succeed when run again.
     COPY runs on the driver's cursor (lanshou.db.pg_copy), so psycopg's errors arrive unwrapped too."""
+    # psycopg is looked up, not imported: no psycopg error exists in a process that never loaded it (a
+    # SQLite process, whose every start it would slow by a tenth of a second)
+    psycopg = sys.modules.get("psycopg")
     if isinstance(exc, DBAPIError):
         original: Any = exc.orig
-    elif isinstance(exc, psycopg.Error):
+    elif psycopg is not None and isinstance(exc, psycopg.Error):
         original = exc
     else:
         return False

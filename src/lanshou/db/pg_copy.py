@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Table
 
 COPY_MIN_ROWS = 50  # below this, creating and filling a staging table costs more than plain statements
@@ -102,6 +101,8 @@ def merge(
 def _copied_straight(conn: Connection, table: Table, rows: list[Any], columns: Sequence[str]) -> bool:
     """COPY rows of distinct keys straight into the table, all or none (a savepoint): False when one of
     them was stored already (or another transaction stored it meanwhile), and nothing was written."""
+    import psycopg  # here: a SQLite process never loads the driver
+
     waiting = _merges_before_straight.get(table.name, 0)
     if waiting:
         _merges_before_straight[table.name] = waiting - 1
