@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from lanshou.carriers.kuaidi100.file import read_kuaidi100_file
 from lanshou.carriers.registry import CarrierNames
 from lanshou.config import DEFAULT_TIMEZONE
+from lanshou.db.bulk import time_text
 from lanshou.events import EventBus, bus
 from lanshou.files.tabular import FileRefused, Table, open_table
 from lanshou.intake import pipeline
@@ -105,7 +106,9 @@ def parse_batches(
         row = {
             "tracking_no": item.tracking_no,
             "carrier": carriers.code(item.carrier),  # one carrier, one code (圆通速递, YTO -> yto)
-            "event_time": item.event_time,
+            # as the text SQLite stores (bound as it is there): a datetime costs 3 µs more a row to pickle in
+            # this child and 2 µs to unpickle and adapt in the writer, which parses it back in 0.6
+            "event_time": time_text(item.event_time),
             "status": item.status or None,  # "" from a reader: nothing could read it
             "raw_status": item.raw_status,
             "location": item.location,

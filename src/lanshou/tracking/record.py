@@ -51,7 +51,8 @@ def record_events(
     now: datetime | None = None,
     eta_settings: EtaSettings = EtaSettings(),
 ) -> Recorded:
-    """Rows have EVENT_COLUMNS; `event_time` naive UTC; `status` a normalised value or None (unreadable)."""
+    """Rows have EVENT_COLUMNS; `event_time` naive UTC, a datetime or time_text's text of one (a file's
+    parsed rows: written as it is); `status` a normalised value or None (unreadable)."""
     if not rows:
         return Recorded(0, 0, ())
     # None: every event was new. On PostgreSQL another import's events may be among them: a parcel is
@@ -61,7 +62,9 @@ def record_events(
     grouped: dict[str, list[EventFacts]] = defaultdict(list)
     read = STATUS_OF.get
     for row in rows:
-        grouped[row["tracking_no"]].append(EventFacts(row["event_time"], read(row["status"]), row["carrier"]))
+        grouped[row["tracking_no"]].append(
+            EventFacts(_time(row["event_time"]), read(row["status"]), row["carrier"])
+        )
     stored = load_states(conn, grouped)
     fresh = grouped if new_events is None else _by_parcel(new_events)
     changed: dict[str, ParcelState] = {}
@@ -88,6 +91,10 @@ def record_events(
         )
     events.publish(conn, ParcelEventsArrived(tuple(grouped), _journeys_changed(grouped, fresh, stored)))
     return Recorded(new, len(rows) - new, tuple(changes))
+
+
+def _time(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _by_parcel(events: list[tuple[Any, ...]]) -> dict[str, list[EventFacts]]:
