@@ -25,8 +25,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 @pytest.fixture(scope="session", autouse=True)
 def wired() -> None:
-    """Every area subscribed to the domain events, as in the CLI (imports then keep rollups current)."""
-    bootstrap.start()
+    """Every area subscribed to the domain events, as in the CLI (imports then keep rollups current); at
+    once, not at the first event, so a test adding a handler of its own finds the areas' before it."""
+    bootstrap.start().subscribed()
 
 
 @pytest.fixture(scope="session", autouse=True)

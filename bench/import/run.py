@@ -277,6 +277,7 @@ def _time_settles(meter: CpuMeter) -> None:
         SETTLED.append((time.perf_counter() - started, sum(meter.seconds()) - cpu))
 
     bus.settle = timed  # type: ignore[method-assign]
+    bus.subscribed()
     bus._after[:] = [(types, _timed_handler(handler)) for types, handler in bus._after]
     derive_created = metric_subscriptions.derive_created
 

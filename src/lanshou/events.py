@@ -15,6 +15,7 @@ Areas subscribe in `lanshou.bootstrap`; a publisher imports nothing of its subsc
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -184,7 +185,26 @@ class EventBus:
         self._after: list[tuple[tuple[type, ...], After]] = []
         self._alongside: list[Alongside] = []
         self._pending: list[Any] = []
-        self.wired = False  # set by lanshou.bootstrap once the areas have subscribed
+        self._later: list[Callable[[EventBus], object]] = []
+        self._wiring = threading.Lock()
+        self.wired = False  # set by lanshou.bootstrap: the areas have subscribed, or will (wire_later)
+
+    def wire_later(self, wiring: Callable[[EventBus], object]) -> None:
+        """Run wiring(self) just before the bus is first used (an event published or settled, its handlers
+        asked for): a command that writes nothing never imports the areas' handlers (half a second of
+        every start, 3 Dec 2026)."""
+        self._later.append(wiring)
+
+    def subscribed(self) -> EventBus:
+        """The bus with every subscription made: wiring left for later runs now. A wiring leaves the list
+        only once done, so another thread finding it still there waits for it (not publishing meanwhile to
+        half the handlers)."""
+        if self._later:
+            with self._wiring:
+                while self._later:
+                    self._later[0](self)
+                    del self._later[0]
+        return self
 
     def during(self, event_type: type, handler: During) -> None:
         self._during[event_type].append(handler)
@@ -198,18 +218,20 @@ class EventBus:
 
     @property
     def alongside_handlers(self) -> tuple[Alongside, ...]:
-        return tuple(self._alongside)
+        return tuple(self.subscribed()._alongside)
 
     def with_own_pending(self) -> EventBus:
         """The same subscriptions, with pending events of its own: what is published through it waits for
         its own `settle`, not for whoever settles this bus next (the API's batch ingest settles its batch
         after answering, with the rollups handed to the workers; a page's action settles its own at once)."""
+        self.subscribed()
         view = EventBus()
         view._during, view._after, view._alongside = self._during, self._after, self._alongside
         view.wired = self.wired
         return view
 
     def publish(self, conn: Connection, event: Any) -> None:
+        self.subscribed()
         for handler in self._during.get(type(event), ()):
             handler(conn, event)
         self._pending.append(_as_kept(event))
@@ -218,6 +240,7 @@ class EventBus:
         """Run the after-handlers on what was published since the last settle (call after committing).
         An after-handler may itself publish (sla opens alerts in a transaction of its own once a status
         change is committed): those events are settled in the same call, for up to SETTLE_ROUNDS rounds."""
+        self.subscribed()
         for _ in range(SETTLE_ROUNDS):
             pending, self._pending = self._pending, []
             if not pending:
@@ -233,6 +256,7 @@ class EventBus:
         self._after.clear()
         self._alongside.clear()
         self._pending.clear()
+        self._later.clear()
         self.wired = False
 
 

@@ -4,7 +4,8 @@
   (待买家退货 → 买家已退货); its delivery goes on the order's timeline, waiting for the receiving inspection
   (验收), which a person records.
   Tracking polls the awaited return parcels and subscribes them for Kuaidi100's pushes as it does the
-  parcels we ship (lanshou.tracking.followed): their scans arrive without anyone importing a file.
+  parcels we ship (lanshou.aftersales.followed names them at start-up): their scans arrive without
+  anyone importing a file.
 - Outbound orders (an exchange's replacement, a reshipment): shipping one, whichever way it was shipped
   (`lanshou ship`, the dashboard's or the API's ship run), is the case's 已发出 step with its waybill.
 """
@@ -19,14 +20,12 @@ from lanshou.aftersales.book import CaseBook
 from lanshou.aftersales.outbound import may_be_outbound
 from lanshou.aftersales.states import Action, CaseStatus
 from lanshou.aftersales.store import (
-    awaited_return_parcels,
     cases_returning,
     cases_sending,
     parcels_returning,
 )
 from lanshou.events import EventBus, OrderShipped, ParcelEventsArrived, ParcelStatusChanged
 from lanshou.orders.timeline import SYSTEM, TimelineEntry, record
-from lanshou.tracking.followed import follow
 from lanshou.tracking.status import is_carrier_scan
 
 # A batch of carrier events publishes its status changes, then ParcelEventsArrived (lanshou.tracking.record):
@@ -37,7 +36,6 @@ HELD = "lanshou.aftersales.held_scans"  # conn.info: (transaction, scans told in
 
 
 def subscribe(bus: EventBus) -> None:
-    follow("aftersales.returns", awaited_return_parcels)
     bus.during(ParcelStatusChanged, hold_scan)
     bus.during(ParcelEventsArrived, lambda conn, event: follow_returns(conn, bus))
     bus.during(OrderShipped, lambda conn, event: follow_outbound(conn, event, bus))

@@ -22,6 +22,7 @@ from lanshou.api.loop_reads import LoopReads
 from lanshou.api.one_order import OneOrderReads
 from lanshou.api.settings import AppSettings, settings_from_environment
 from lanshou.api.v1 import PREFIX, api_router
+from lanshou.events import bus
 from lanshou.jobs.nudge import QuietNudge
 from lanshou.metrics.upkeep import queue_catch_up
 from lanshou.tracking.push_api import PREFIX as PUSH_PREFIX
@@ -68,7 +69,10 @@ def create_app(engine: Engine, settings: AppSettings | None = None) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What start-up built (modules, routes, templates, the SQLAlchemy metadata: ~half a million objects)
     # lives as long as the process. Frozen, the collector no longer walks it in every full collection,
-    # which paused all requests for tens of milliseconds (bench/tracking push: the p99).
+    # which paused all requests for tens of milliseconds (bench/tracking push: the p99). The areas' event
+    # handlers are imported first (bootstrap leaves them to the bus's first use): frozen too, and no request
+    # waits for them.
+    bus.subscribed()
     gc.collect()
     gc.freeze()
     # as many `def` routes at once as the settings say (AnyIO's default: 40), each with a kept connection
