@@ -35,7 +35,8 @@ def test_a_reading_command_imports_no_handler_and_after_sales_returns_are_still_
         "print(sorted(m for m in sys.modules if m.endswith('.subscriptions'))); print(len(tracked()))"
     )
     env = {**os.environ, "LANSHOU_DATABASE_URL": f"sqlite:///{tmp_path / 'lanshou.db'}"}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
     handlers, sources = done.stdout.strip().split("\n")[-2:]
     assert handlers == "[]", done.stdout
     assert sources == "2", done.stdout  # the parcels we ship, and the returns after-sales awaits

@@ -57,7 +57,8 @@ def main() -> None:
         work = args.dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         orders_csv, tracking_csv, _, _ = _files(work, args.lines, args.seed, args.mean_lines)
-        template = work / "event-times-orders.db"
+        # the orders of these very files (a --dir keeps the files of other --lines, --seed, --mean-lines too)
+        template = work / f"event-times-orders-{args.lines}-{args.seed}-{args.mean_lines}.db"
         if not template.exists():
             engine = open_database(f"sqlite:///{template}")
             bootstrap.start()

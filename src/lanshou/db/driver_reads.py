@@ -38,7 +38,7 @@ def fetch_all(conn: Connection, statement: Select[Any], params: Mapping[str, Any
     """All rows of `statement` (built once and kept: compiled once per dialect) with these parameters."""
     if conn.dialect.name != "postgresql":
         return conn.execute(statement, dict(params)).all()
-    import psycopg  # here: a SQLite process never loads the driver (a tenth of a second of each start)
+    import psycopg  # here: a command on SQLite starts without the driver (a tenth of a second)
     from psycopg.rows import namedtuple_row
 
     sql, defaults = _compiled(statement, conn.dialect, params)

@@ -286,7 +286,7 @@ def is_transient(exc: BaseException) -> bool:
     """The database refused because of another transaction: the same work may succeed when run again.
     COPY runs on the driver's cursor (lanshou.db.pg_copy), so psycopg's errors arrive unwrapped too."""
     # psycopg is looked up, not imported: no psycopg error exists in a process that never loaded it (a
-    # SQLite process, whose every start it would slow by a tenth of a second)
+    # command on SQLite, whose start it would slow by a tenth of a second)
     psycopg = sys.modules.get("psycopg")
     if isinstance(exc, DBAPIError):
         original: Any = exc.orig

@@ -101,7 +101,7 @@ def merge(
 def _copied_straight(conn: Connection, table: Table, rows: list[Any], columns: Sequence[str]) -> bool:
     """COPY rows of distinct keys straight into the table, all or none (a savepoint): False when one of
     them was stored already (or another transaction stored it meanwhile), and nothing was written."""
-    import psycopg  # here: a SQLite process never loads the driver
+    import psycopg  # here: a command on SQLite starts without the driver
 
     waiting = _merges_before_straight.get(table.name, 0)
     if waiting:
