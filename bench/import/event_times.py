@@ -61,7 +61,7 @@ def main() -> None:
         template = work / f"event-times-orders-{args.lines}-{args.seed}-{args.mean_lines}.db"
         if not template.exists():
             engine = open_database(f"sqlite:///{template}")
-            bootstrap.start()
+            bootstrap.start().subscribed()
             import_orders(engine, orders_csv, rejects=work / "rejected.csv")
             engine.dispose()
         as_text = _batches(tracking_csv, args.batches)
@@ -95,7 +95,7 @@ def _batches(tracking_csv: Path, wanted: int) -> Rows:
 def _one(batches: Rows, template: Path, path: Path) -> tuple[float, float, float]:
     shutil.copy(template, path)
     engine = make_engine(f"sqlite:///{path}")
-    bus = bootstrap.start(EventBus())
+    bus = bootstrap.start(EventBus()).subscribed()
     gc.collect()
     gc.disable()
     try:

@@ -73,7 +73,7 @@ def main() -> None:
 
 def run(csv_path: Path, lines: int, first: str, second: str) -> None:
     postgres = is_postgres(first)
-    bootstrap.start()
+    bootstrap.start().subscribed()
     engine = open_database(first)
     client = CpuMeter(engine)  # this process and its reaped children (the forked parser); not the server
     started, cpu = time.perf_counter(), client.seconds()[0]

@@ -111,7 +111,9 @@ def _one_run(kind: str, db_url: str, work: str) -> None:
     folder = Path(work)
     rejects = folder / "pairs-rejected.csv"
     engine = open_database(db_url)
-    bootstrap.start()
+    wired = bootstrap.start()
+    # wired now, untimed (a revision before 3 Dec 2026 wired at start and has no `subscribed`)
+    getattr(wired, "subscribed", lambda: None)()
     if kind == "tracking":  # the orders first, untimed
         import_orders(engine, folder / "orders.csv", "generic", rejects=rejects)
     settles: list[tuple[float, float]] = []

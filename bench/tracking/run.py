@@ -127,7 +127,7 @@ def bench_file(events: int, workdir: Path) -> None:
     count = write_events(csv_path, events)
     print(f"file: {count:,} events, {count // 10:,} parcels ({csv_path.stat().st_size / 1e6:.0f} MB)")
     baseline, baseline_cpu = bare_baseline(csv_path, workdir / "bare.db")
-    bootstrap.start()
+    bootstrap.start().subscribed()
     engine = open_database(f"sqlite:///{workdir / 'lanshou.db'}")
     started, cpu = time.perf_counter(), cpu_seconds()
     report = import_tracking(engine, csv_path, rejects=workdir / "rejects.csv")
@@ -261,7 +261,7 @@ def _serve_and_push(command: list[str], env: dict[str, str], bodies: list[bytes]
 def bench_push(pushes: int, connections: int, workdir: Path, db_url: str | None, workers: int = 1) -> None:
     """`lanshou serve --workers N`, the bare route in uvicorn with the same settings, then the drain."""
     url = db_url or f"sqlite:///{workdir / 'push.db'}"
-    bootstrap.start()
+    bootstrap.start().subscribed()
     engine = open_database(url)  # migrated before the server starts
     queue = f"sqlite:///{workdir / 'queue.db'}"  # the drain jobs the endpoint queues: nobody runs them here
     env = {**os.environ, "LANSHOU_KUAIDI100_SALT": SALT, "LANSHOU_DATABASE_URL": url,

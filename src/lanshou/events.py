@@ -187,6 +187,7 @@ class EventBus:
         self._pending: list[Any] = []
         self._later: list[Callable[[EventBus], object]] = []
         self._wiring = threading.Lock()
+        self._wiring_thread: int | None = None
         self.wired = False  # set by lanshou.bootstrap: the areas have subscribed, or will (wire_later)
 
     def wire_later(self, wiring: Callable[[EventBus], object]) -> None:
@@ -200,10 +201,16 @@ class EventBus:
         only once done, so another thread finding it still there waits for it (not publishing meanwhile to
         half the handlers)."""
         if self._later:
+            if self._wiring_thread == threading.get_ident():
+                raise RuntimeError("a wiring used the bus it was wiring")  # it would wait for itself
             with self._wiring:
-                while self._later:
-                    self._later[0](self)
-                    del self._later[0]
+                self._wiring_thread = threading.get_ident()
+                try:
+                    while self._later:
+                        self._later[0](self)
+                        del self._later[0]
+                finally:
+                    self._wiring_thread = None
         return self
 
     def during(self, event_type: type, handler: During) -> None:

@@ -20,6 +20,7 @@ from lanshou.cli.metrics_summary import metrics_table
 from lanshou.demo.generator import DemoConfig, default_end
 from lanshou.demo.summary import CarrierCounts, FulfilmentCounts, ShopCounts, counts, fulfilment_counts
 from lanshou.demo.writer import DemoDataPresent, WriteStats, order_count, reset_database, write_demo
+from lanshou.events import bus
 
 RUN_ORDERS_ENV = "LANSHOU_DEMO_ORDERS"
 RUN_DEFAULT_ORDERS = 20_000
@@ -112,6 +113,7 @@ def run_jobs_here(workers: int = 2) -> None:
     except QueueConfigError as exc:
         err_console.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(2) from None
+    bus.subscribed()  # jobs publish: the areas' handlers imported now, not inside the first job's transaction
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     err_console.print(f"running jobs in this process: {', '.join(sorted(queue.tasks))} (Ctrl-C stops)")

@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import Engine
 
 from lanshou.cli.common import console, database, err_console
+from lanshou.events import bus
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +92,7 @@ def serve_with_worker(engine: Engine, host: str, port: int) -> None:
     except QueueConfigError as exc:
         err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    bus.subscribed()  # jobs publish: the areas' handlers imported now, not inside the first job's transaction
     settings = AppSettings(secret_key=secret_key(), secure_cookies=not _is_loopback(host))
     name, password = demo_login(engine)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from lanshou.cli.common import err_console
+from lanshou.events import bus
 
 
 def register(root: typer.Typer) -> None:
@@ -29,6 +30,7 @@ def worker_cmd(
     except QueueConfigError as exc:
         err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    bus.subscribed()  # jobs publish: the areas' handlers imported now, not inside the first job's transaction
     names = ", ".join(sorted(queue.tasks)) or "none"
     err_console.print(f"worker: {workers} consumer(s); jobs: {names}")
     run_worker(workers, queue=queue, periodic=not no_periodic)
