@@ -10,11 +10,11 @@ longer waits for it, with nothing to keep in step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select
+from sqlalchemy import ColumnElement, Engine, Executable, FromClause, Select
 
 from lanshou.tracking.tables import parcels
 
@@ -45,12 +45,22 @@ def tracked() -> list[Tracked]:
     return found
 
 
-def first_of_each(parcels_due: Iterable[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
-    """(tracking_no, carrier) in their order, a number once (the first that names it: a return parcel may
-    be two cases', a number two shops'), at most `limit`."""
+def first_due(
+    engine: Engine,
+    query_of: Callable[[Tracked], Executable],
+    order: Callable[[Any], Any],
+    limit: int,
+) -> list[tuple[str, str]]:
+    """(tracking_no, carrier) of the parcels due, over every source: query_of(source) selects a source's
+    due rows (tracking_no, carrier, and what `order` reads) in `order`, at most `limit`. Merged in that
+    order, the first `limit` numbers are the whole query's; a number counts once (the first that names
+    it: a return parcel may be two cases', a number two shops')."""
+    with engine.connect() as conn:
+        rows = [row for source in tracked() for row in conn.execute(query_of(source))]
+    rows.sort(key=order)
     found: dict[str, str] = {}
-    for number, carrier in parcels_due:
-        found.setdefault(number, carrier)
+    for row in rows:
+        found.setdefault(row.tracking_no, row.carrier)
         if len(found) == limit:
             break
     return list(found.items())

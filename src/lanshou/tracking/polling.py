@@ -25,7 +25,7 @@ from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
 from lanshou.carriers.kuaidi100.tracking import Kuaidi100Account
 from lanshou.db.bulk import insert_new
 from lanshou.events import EventBus, bus
-from lanshou.tracking.followed import Tracked, first_of_each, tracked
+from lanshou.tracking.followed import Tracked, first_due
 from lanshou.tracking.push import event_row
 from lanshou.tracking.record import record_events
 from lanshou.tracking.tables import parcel_state, tracking_subscriptions
@@ -100,15 +100,12 @@ def due_for_poll(
     longest ago."""
     if "*" in push_carriers:
         return []
-    with engine.connect() as conn:
-        found = [
-            row
-            for source in tracked()
-            for row in conn.execute(_due_query(source, now, every, limit, push_carriers))
-        ]
-    # each source's query is in this order already: merged, the first `limit` are the whole query's
-    found.sort(key=lambda r: (r.polled_at is not None, r.polled_at or datetime.min, r.tracking_no))
-    return first_of_each(((r.tracking_no, r.carrier) for r in found), limit)
+    return first_due(
+        engine,
+        lambda source: _due_query(source, now, every, limit, push_carriers),
+        lambda r: (r.polled_at is not None, r.polled_at or datetime.min, r.tracking_no),  # the query's order
+        limit,
+    )
 
 
 def _due_query(

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Select, false, or_, select
 
 from lanshou.carriers.kuaidi100.client import Kuaidi100Tracking
 from lanshou.db.bulk import upsert
-from lanshou.tracking.followed import Tracked, first_of_each, tracked
+from lanshou.tracking.followed import Tracked, first_due
 from lanshou.tracking.tables import parcel_state, tracking_subscriptions
 
 CALLBACK_ENV = "LANSHOU_KUAIDI100_CALLBACK_URL"
@@ -39,10 +39,7 @@ class SubscribeSettings:
 def due_for_subscription(engine: Engine, now: datetime, limit: int) -> list[tuple[str, str]]:
     """Unfinished parcels shipped (or followed, lanshou.tracking.followed) lately that have no
     subscription yet, or an aborted one now due."""
-    with engine.connect() as conn:
-        found = [row for source in tracked() for row in conn.execute(_due_query(source, now, limit))]
-    found.sort(key=lambda r: r.tracking_no)  # each source's in this order: merged, the first are the due
-    return first_of_each(((r.tracking_no, r.carrier) for r in found), limit)
+    return first_due(engine, lambda source: _due_query(source, now, limit), lambda r: r.tracking_no, limit)
 
 
 def _due_query(source: Tracked, now: datetime, limit: int) -> Select[str, str]:
