@@ -1,15 +1,21 @@
-"""Kuaidi100 payloads shaped exactly as documented (WIRE-FORMATS.md 1), and a recording mock server."""
+"""Kuaidi100 payloads shaped exactly as documented (WIRE-FORMATS.md 1), a recording mock server, and the push
+endpoints alone on a test database."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from lanshou.carriers.transport import FormTransport
+from lanshou.tracking.push import PushConfig
+from lanshou.tracking.push_api import push_router
 
 # The push vector of WIRE-FORMATS.md ("KD100 push sign MD5(param+salt): 28A2027A..."): the documented
 # sample push, salt "testsalt". Note the trailing space inside "context": the raw value is signed.
@@ -115,3 +121,20 @@ class MockKuaidi100:
 
 def json_reply(body: object, status: int = 200) -> httpx.Response:
     return httpx.Response(status, text=json.dumps(body, ensure_ascii=False))
+
+
+@contextmanager
+def push_endpoints(engine: Engine, config: PushConfig) -> Iterator[FastAPI]:
+    """The push endpoints on this database, with no job queue (a test drains the inbox itself); the inbox's
+    writer closed after."""
+    app = FastAPI()
+    app.state.engine = engine
+    app.state.push_config = config
+    app.state.push_nudge = lambda: None
+    app.include_router(push_router())
+    try:
+        yield app
+    finally:
+        writer = getattr(app.state, "push_inbox", None)
+        if writer is not None:
+            writer.close()

@@ -28,10 +28,10 @@ from lanshou.intake.aftersales import import_aftersales
 from lanshou.tracking.inbox import drain_inbox
 from lanshou.tracking.polling import Kuaidi100Source, due_for_poll, poll
 from lanshou.tracking.push import PushConfig
-from lanshou.tracking.push_api import PREFIX, push_router
+from lanshou.tracking.push_api import PREFIX
 from lanshou.tracking.subscribing import SubscribeSettings, due_for_subscription, subscribe_parcels
 from tests.aftersales_data import import_cases, write_cases
-from tests.kuaidi100_wire import YTO_RESULT, MockKuaidi100, json_reply
+from tests.kuaidi100_wire import YTO_RESULT, MockKuaidi100, json_reply, push_endpoints
 
 ACCOUNT = Kuaidi100Account("testkey", "testcustomer")
 SALT = "return-salt"
@@ -126,15 +126,8 @@ def no_track(form: dict[str, str]) -> httpx.Response:
 
 @pytest.fixture
 def push_app(awaited: Engine) -> Iterator[FastAPI]:
-    app = FastAPI()
-    app.state.engine = awaited
-    app.state.push_config = PushConfig(kuaidi100_salt=SALT)
-    app.state.push_nudge = lambda: None
-    app.include_router(push_router())
-    yield app
-    writer = getattr(app.state, "push_inbox", None)
-    if writer is not None:
-        writer.close()
+    with push_endpoints(awaited, PushConfig(kuaidi100_salt=SALT)) as app:
+        yield app
 
 
 def push(app: FastAPI, body: dict[str, Any]) -> httpx.Response:

@@ -30,8 +30,9 @@ from lanshou.events import EventBus, ParcelEventsArrived
 from lanshou.intake.tracking import import_tracking
 from lanshou.tracking.inbox import Drained, InboxWriter, drain_inbox
 from lanshou.tracking.push import PushConfig
-from lanshou.tracking.push_api import PREFIX, push_router, read_form
+from lanshou.tracking.push_api import PREFIX, read_form
 from lanshou.tracking.show import parcel_view
+from tests.kuaidi100_wire import push_endpoints
 from tests.tracking_data import import_order_rows, order_row
 
 SALT = "inbox-salt"
@@ -63,15 +64,8 @@ def pushes_of(number: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def app(engine: Engine) -> Iterator[FastAPI]:
-    app = FastAPI()
-    app.state.engine = engine
-    app.state.push_config = PushConfig(kuaidi100_salt=SALT)
-    app.state.push_nudge = lambda: None
-    app.include_router(push_router())
-    yield app
-    writer = getattr(app.state, "push_inbox", None)
-    if writer is not None:
-        writer.close()
+    with push_endpoints(engine, PushConfig(kuaidi100_salt=SALT)) as app:
+        yield app
 
 
 def push_all(app: FastAPI, bodies: list[dict[str, Any]]) -> list[httpx.Response]:

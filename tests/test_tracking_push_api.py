@@ -26,9 +26,9 @@ from lanshou.carriers.kuaidi100.signing import push_sign
 from lanshou.carriers.wire import compact_json
 from lanshou.tracking.inbox import drain_inbox
 from lanshou.tracking.push import PushConfig
-from lanshou.tracking.push_api import PREFIX, push_router
+from lanshou.tracking.push_api import PREFIX
 from lanshou.webhook_signing import sign_webhook
-from tests.kuaidi100_wire import PUSH_PARAM, PUSH_SALT, PUSH_SIGN, YTO_RESULT
+from tests.kuaidi100_wire import PUSH_PARAM, PUSH_SALT, PUSH_SIGN, YTO_RESULT, push_endpoints
 from tests.tracking_data import import_order_rows, order_row
 
 SECRET = "s3cret"
@@ -36,15 +36,8 @@ SECRET = "s3cret"
 
 @pytest.fixture
 def app(engine: Engine) -> Iterator[FastAPI]:
-    app = FastAPI()
-    app.state.engine = engine
-    app.state.push_config = PushConfig(kuaidi100_salt=PUSH_SALT, generic_secret=SECRET)
-    app.state.push_nudge = lambda: None  # no job queue here: the tests drain the inbox themselves
-    app.include_router(push_router())
-    yield app
-    writer = getattr(app.state, "push_inbox", None)
-    if writer is not None:
-        writer.close()
+    with push_endpoints(engine, PushConfig(kuaidi100_salt=PUSH_SALT, generic_secret=SECRET)) as app:
+        yield app
 
 
 def drained(engine: Engine) -> Engine:
